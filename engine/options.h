@@ -1,0 +1,55 @@
+// The run options shared by pipedream-train and pipedream-viz
+// (shared/docs/architecture.md, "Command line"). No torch, no Qt.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "schedule.h"
+
+namespace pd {
+
+struct RunOptions {
+    ScheduleConfig schedule;  // kind, stages, microbatches, batches, chunks, sync, stash
+    int batchSize = 32;
+    int layers = 48;
+    int hidden = 512;
+    int classes = 10;
+    double lr = 0.05;
+    std::uint64_t seed = 0;
+    std::string device = "cpu";  // cpu | cuda | cuda:K
+    std::string data = "synthetic";  // synthetic | mnist:DIR
+    bool dryRun = false;
+    bool json = false;
+    std::string csvPath;
+    std::string tracePath;
+    // pipedream-viz only
+    bool headless = false;
+    std::string exportDir;
+
+    int microbatchSize() const { return batchSize / schedule.microbatches; }
+};
+
+// The tutorial's configuration: 4 stages, 4 microbatches, 5 batches, batch
+// 32, 48 layers, hidden 512, 10 classes.
+RunOptions defaultRunOptions();
+
+struct ParsedOptions {
+    RunOptions options;
+    bool help = false;
+    std::string error;  // set on bad input: one line, without the "error: " prefix
+};
+
+// Parses argv[1..]. `vizFlags` accepts --headless / --export DIR as well.
+// Unknown flags, missing or malformed values and invalid combinations all
+// come back as `error`; nothing throws.
+ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlags);
+
+// Every cross-field rule (S <= layers, M divides the batch, interleaved
+// needs M % S == 0, ...). Empty when valid.
+std::string checkRunOptions(const RunOptions& options);
+
+std::string usage(const std::string& program, bool vizFlags);
+
+}  // namespace pd

@@ -1,0 +1,93 @@
+// Pipeline schedules as data: per-stage ordered action lists with the weight
+// version every action reads. Pure C++ (no torch, no Qt) so that the
+// generator, validator and simulator are fast and testable on their own.
+// Semantics: shared/docs/schedules.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pd {
+
+enum class ScheduleKind { Naive, GPipe, OneFOneB, PipeDream, TwoBW, Interleaved, ZeroBubbleH1 };
+
+// F forward, B full backward, I input-gradient, W weight-gradient, U update.
+enum class Op : std::uint8_t { F, B, I, W, U };
+
+const char* toString(ScheduleKind kind);  // "naive", "gpipe", "1f1b", ...
+const char* displayName(ScheduleKind kind);  // "GPipe", "1F1B (PipeDream-Flush)", ...
+std::optional<ScheduleKind> parseScheduleKind(std::string_view name);
+const std::vector<ScheduleKind>& allScheduleKinds();
+// Flush kinds apply one update per batch after every microbatch has finished.
+bool isFlushKind(ScheduleKind kind);
+char opChar(Op op);
+std::optional<Op> parseOp(char c);
+
+// Bad configuration: the message is meant for the user as it is.
+class ConfigError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+// Upper limits that keep a typo from allocating gigabytes.
+constexpr int kMaxStages = 64;
+constexpr int kMaxMicrobatches = 4096;
+constexpr int kMaxBatches = 100000;
+constexpr int kMaxChunks = 16;
+
+struct ScheduleConfig {
+    ScheduleKind kind = ScheduleKind::OneFOneB;
+    int stages = 4;
+    int microbatches = 4;
+    int batches = 1;
+    int chunks = 1;             // V model chunks per stage; > 1 only for interleaved
+    bool verticalSync = false;  // pipedream: version chosen once at stage 0
+    bool stash = true;          // pipedream: false = no-stash ablation
+
+    int parts() const { return stages * chunks; }  // model parts (virtual stages)
+};
+
+struct Action {
+    int batch = 0;
+    int microbatch = 0;  // within its batch; -1 for U
+    Op op = Op::F;
+    int chunk = 0;
+    int version = 0;        // weight version read (U: the version it produces)
+    bool mismatch = false;  // backward ran on weights other than its forward's
+
+    bool operator==(const Action& o) const {
+        return batch == o.batch && microbatch == o.microbatch && op == o.op &&
+               chunk == o.chunk && version == o.version && mismatch == o.mismatch;
+    }
+};
+
+struct Schedule {
+    ScheduleConfig config;
+    std::vector<std::vector<Action>> stages;  // per stage, in execution order
+
+    std::size_t actionCount() const;
+};
+
+// Throws ConfigError with a user-facing message when the combination is not
+// valid (S < 1, M < 1, interleaved with M % S != 0, sizes out of range...).
+void checkConfig(const ScheduleConfig& config);
+
+// The action lists of config.kind; throws ConfigError on bad input.
+Schedule generateSchedule(const ScheduleConfig& config);
+
+// Model part p (0-based, p = chunk * S + stage) of a layer stack split as
+// evenly as possible into `parts` parts: first and last layer, 1-based.
+struct LayerRange {
+    int first = 1;
+    int last = 1;
+};
+std::vector<LayerRange> splitLayers(int layers, int parts);
+
+// "F b0 mb3 v2" / "U b0 v1" / "F b0 mb3 c1 v2" for interleaved chunks.
+std::string describe(const Action& action, bool withChunk = false);
+
+}  // namespace pd

@@ -1,0 +1,197 @@
+#include "simulator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include "replay.h"
+
+namespace pd {
+
+double OpCosts::of(Op op) const {
+    switch (op) {
+        case Op::F: return f;
+        case Op::B: return b;
+        case Op::I: return i;
+        case Op::W: return w;
+        case Op::U: return u;
+    }
+    return 0.0;
+}
+
+Timeline simulate(const Schedule& schedule, const OpCosts& costs) {
+    const ScheduleConfig& c = schedule.config;
+    const int S = static_cast<int>(schedule.stages.size());
+    // A chunk of an interleaved stage holds 1/V of the stage's layers.
+    const double chunkScale = 1.0 / c.chunks;
+    detail::DependencyTable deps(c);
+
+    Timeline tl;
+    tl.stageBegin.resize(S + 1, 0);
+    for (int s = 0; s < S; ++s)
+        tl.stageBegin[s + 1] = tl.stageBegin[s] + schedule.stages[s].size();
+    tl.actions.resize(tl.stageBegin[S]);
+
+    std::vector<std::size_t> pos(S, 0);
+    std::vector<double> freeAt(S, 0.0);
+    std::size_t left = tl.actions.size();
+    while (left > 0) {
+        std::size_t advanced = 0;
+        for (int s = 0; s < S; ++s) {
+            const auto& list = schedule.stages[s];
+            while (pos[s] < list.size()) {
+                const Action& a = list[pos[s]];
+                const double dep = deps.ready(s, a);
+                if (std::isnan(dep)) break;
+                const double start = std::max(freeAt[s], dep);
+                const double cost = a.op == Op::U ? costs.u : costs.of(a.op) * chunkScale;
+                const double end = start + cost;
+                deps.done(s, a, end);
+                freeAt[s] = end;
+                tl.actions[tl.stageBegin[s] + pos[s]] = TimedAction{s, a, start, end};
+                ++pos[s];
+                ++advanced;
+            }
+        }
+        if (advanced == 0)
+            throw std::logic_error("schedule deadlocks: run validate() to see where");
+        left -= advanced;
+    }
+    for (double f : freeAt) tl.makespan = std::max(tl.makespan, f);
+    return tl;
+}
+
+namespace {
+
+// Walks one stage's actions in order, tracking what it must hold.
+StageFigures stageFigures(const Schedule& schedule, int s) {
+    const ScheduleConfig& c = schedule.config;
+    const bool noStash = c.kind == ScheduleKind::PipeDream && !c.stash;
+    std::map<std::pair<long long, int>, int> inFlightVersion;  // (stream mb, chunk) -> version
+    std::map<int, int> referenced;                             // version -> count
+    int newest = 0;
+    StageFigures fig;
+    auto held = [&] {
+        int n = static_cast<int>(referenced.size());
+        if (!referenced.count(newest)) ++n;
+        return noStash ? 1 : n;
+    };
+    for (const Action& a : schedule.stages[s]) {
+        const auto key = std::make_pair(static_cast<long long>(a.batch) * c.microbatches + a.microbatch,
+                                        a.chunk);
+        // A microbatch's activations count from F until its input gradient
+        // (B, or I for the zero-bubble split). A deferred W keeps only the
+        // layer inputs it needs; the runtime's memory events measure those.
+        if (a.op == Op::F) {
+            inFlightVersion[key] = a.version;
+            ++referenced[a.version];
+        } else if (a.op == Op::B || a.op == Op::I) {
+            auto it = inFlightVersion.find(key);
+            if (it != inFlightVersion.end()) {
+                if (--referenced[it->second] == 0) referenced.erase(it->second);
+                inFlightVersion.erase(it);
+            }
+        } else if (a.op == Op::U) {
+            newest = a.version;
+        }
+        fig.peakActivations = std::max(fig.peakActivations, static_cast<int>(inFlightVersion.size()));
+        fig.versionsHeld = std::max(fig.versionsHeld, held());
+    }
+    return fig;
+}
+
+std::string fraction(long long num, long long den) {
+    std::ostringstream os;
+    os << num << "/" << den;
+    return os.str();
+}
+
+}  // namespace
+
+Analysis analyze(const Schedule& schedule, const Timeline& timeline) {
+    const int S = static_cast<int>(schedule.stages.size());
+    Analysis out;
+    out.stages.resize(S);
+    double first = timeline.actions.empty() ? 0.0 : timeline.actions.front().start;
+    double last = 0.0;
+    for (const TimedAction& t : timeline.actions) {
+        first = std::min(first, t.start);
+        last = std::max(last, t.end);
+        if (t.stage >= 0 && t.stage < S) out.stages[t.stage].busy += t.end - t.start;
+    }
+    out.makespan = last - first;
+    double busy = 0.0;
+    for (int s = 0; s < S; ++s) {
+        const StageFigures walked = stageFigures(schedule, s);
+        StageFigures& f = out.stages[s];
+        f.peakActivations = walked.peakActivations;
+        f.versionsHeld = walked.versionsHeld;
+        f.utilization = out.makespan > 0 ? f.busy / out.makespan : 0.0;
+        busy += f.busy;
+    }
+    out.meanUtilization = (S > 0 && out.makespan > 0) ? busy / (S * out.makespan) : 0.0;
+    out.bubbleFraction = (S > 0 && out.makespan > 0) ? 1.0 - out.meanUtilization : 0.0;
+    return out;
+}
+
+ClosedForm closedForm(const ScheduleConfig& c) {
+    const long long S = c.stages, M = c.microbatches, V = c.chunks;
+    const long long N = static_cast<long long>(c.batches) * M;  // stream length
+    ClosedForm cf;
+    cf.peakActivations.resize(S);
+    cf.versionsHeld.assign(S, 1);
+    auto set = [&](long long num, long long den, const std::string& formula, bool exact) {
+        cf.bubble = static_cast<double>(num) / static_cast<double>(den);
+        cf.bubbleFormula = formula + " = " + fraction(num, den);
+        cf.exact = exact;
+    };
+    for (long long s = 0; s < S; ++s) {
+        switch (c.kind) {
+            case ScheduleKind::Naive: cf.peakActivations[s] = 1; break;
+            case ScheduleKind::GPipe: cf.peakActivations[s] = static_cast<int>(M); break;
+            case ScheduleKind::OneFOneB:
+            case ScheduleKind::ZeroBubbleH1:
+                cf.peakActivations[s] = static_cast<int>(std::min(M, S - s));
+                break;
+            case ScheduleKind::PipeDream:
+                cf.peakActivations[s] = static_cast<int>(std::min(N, S - s));
+                // S-s in steady state; a short stream (B*M < 2(S-s-1)) never
+                // gets that far: after the warm-up (S-s-1 forwards on v0)
+                // versions only grow by one per backward.
+                cf.versionsHeld[s] =
+                    !c.stash || N == 1 || S - s == 1
+                        ? 1
+                        : static_cast<int>(std::min(S - s, std::max(2LL, N - (S - s - 1) + 1)));
+                break;
+            case ScheduleKind::TwoBW:
+                cf.peakActivations[s] = static_cast<int>(std::min(N, S - s));
+                cf.versionsHeld[s] = c.batches > 1 ? 2 : 1;
+                break;
+            case ScheduleKind::Interleaved:
+                // Megatron's warm-up plus the one in flight, in microbatch-chunks.
+                cf.peakActivations[s] =
+                    static_cast<int>(std::min(M * V, M == S ? M * V : 2 * (S - s - 1) + (V - 1) * S + 1));
+                break;
+        }
+    }
+    switch (c.kind) {
+        case ScheduleKind::Naive: set(S - 1, S, "(S-1)/S", true); break;
+        case ScheduleKind::GPipe: set(S - 1, M + S - 1, "(S-1)/(M+S-1)", true); break;
+        case ScheduleKind::OneFOneB: set(S - 1, M + S - 1, "(S-1)/(M+S-1)", true); break;
+        case ScheduleKind::PipeDream:
+        case ScheduleKind::TwoBW:
+            set(S - 1, N + S - 1, "one fill and one drain per run: (S-1)/(B*M+S-1)", true);
+            break;
+        case ScheduleKind::Interleaved: set(S - 1, V * M + S - 1, "(S-1)/(V*M+S-1)", true); break;
+        case ScheduleKind::ZeroBubbleH1:
+            // Needs M >= S: with fewer microbatches the I chain itself is longer.
+            set(S - 1, 3 * M + S - 1, "(S-1)/(3M+S-1), i.e. (S-1)/(3M) of ideal compute", M >= S);
+            break;
+    }
+    if (c.kind == ScheduleKind::PipeDream && c.verticalSync) cf.versionsHeld.clear();  // no closed form
+    return cf;
+}
+
+}  // namespace pd

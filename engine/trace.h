@@ -1,0 +1,44 @@
+// Run records to and from the stable file formats of
+// shared/docs/architecture.md: CSV (one row per action) and Chrome trace
+// JSON (Perfetto / chrome://tracing). Writes are atomic.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "events.h"
+#include "simulator.h"
+
+namespace pd {
+
+struct RunRecord {
+    std::vector<std::string> stageNames;  // track names, e.g. "GPU0 (L1-12)"
+    std::vector<SlotEvent> slots;
+    std::vector<MemoryEvent> memory;
+};
+
+// Exact header of the CSV format; a mismatch column follows it.
+extern const char* const kCsvHeader;  // "batch,stage,microbatch,op,chunk,version,start_us,end_us"
+
+std::string toCsv(const std::vector<SlotEvent>& slots);
+std::string toChromeTrace(const RunRecord& record);
+
+// Parse back what toCsv / toChromeTrace wrote (and CSVs without the optional
+// mismatch column). On failure returns false and sets `error` to a message
+// naming the line or event.
+bool parseCsv(const std::string& text, std::vector<SlotEvent>& slots, std::string& error);
+bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& error);
+
+// Ideal timeline as slot events; `usPerUnit` scales the simulator's cost
+// units (default: one unit = 1000 us).
+std::vector<SlotEvent> toSlotEvents(const Timeline& timeline, double usPerUnit = 1000.0);
+
+// Writes through a temporary file in the same folder and renames it over
+// `path`, so a failed write never leaves a partial file.
+bool writeFileAtomic(const std::string& path, const std::string& content, std::string& error);
+bool readFile(const std::string& path, std::string& content, std::string& error);
+
+// "GPU0 (L1-12)" labels from the real split (interleaved: "GPU0 (L1-6, L25-30)").
+std::vector<std::string> stageNames(const ScheduleConfig& config, int layers);
+
+}  // namespace pd
