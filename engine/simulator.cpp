@@ -187,7 +187,7 @@ ClosedForm closedForm(const ScheduleConfig& c) {
         case ScheduleKind::Interleaved: set(S - 1, V * M + S - 1, "(S-1)/(V*M+S-1)", true); break;
         case ScheduleKind::ZeroBubbleH1:
             // Needs M >= S: with fewer microbatches the I chain itself is longer.
-            set(S - 1, 3 * M + S - 1, "(S-1)/(3M+S-1), i.e. (S-1)/(3M) of ideal compute", M >= S);
+            set(S - 1, 3 * M + S - 1, "(S-1)/(3M+S-1)", M >= S);
             break;
     }
     if (c.kind == ScheduleKind::PipeDream && c.verticalSync) cf.versionsHeld.clear();  // no closed form

@@ -38,6 +38,11 @@ std::vector<SlotEvent> toSlotEvents(const Timeline& timeline, double usPerUnit =
 bool writeFileAtomic(const std::string& path, const std::string& content, std::string& error);
 bool readFile(const std::string& path, std::string& content, std::string& error);
 
+// Test seam: when set, writeFileAtomic calls it with the temporary file's
+// path after the data is synced and before the rename. Not thread-safe; only
+// tests set it.
+extern void (*gBeforeAtomicRename)(const std::string& tempPath);
+
 // "GPU0 (L1-12)" labels from the real split (interleaved: "GPU0 (L1-6, L25-30)").
 std::vector<std::string> stageNames(const ScheduleConfig& config, int layers);
 

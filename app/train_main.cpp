@@ -1,0 +1,70 @@
+// pipedream-train: the engine without Qt. --dry-run prints the schedule and
+// its analytic figures; otherwise it trains (engine/train_cli.h).
+// Exit status: 0 success, 2 bad input ("error: ..." on stderr), 1 failure.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "options.h"
+#include "report.h"
+#include "trace.h"
+
+#ifdef PD_HAVE_ENGINE
+#include "train_cli.h"
+#endif
+
+namespace {
+
+int fail(int status, const std::string& message) {
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+    return status;
+}
+
+int dryRun(const pd::RunOptions& options) {
+    const pd::DryRun run = pd::makeDryRun(options);
+    if (!options.csvPath.empty() || !options.tracePath.empty()) {
+        pd::RunRecord record;
+        record.stageNames = pd::stageNames(options.schedule, options.layers);
+        record.slots = pd::toSlotEvents(run.timeline);
+        std::string error;
+        if (!options.csvPath.empty() &&
+            !pd::writeFileAtomic(options.csvPath, pd::toCsv(record.slots), error))
+            return fail(1, error);
+        if (!options.tracePath.empty() &&
+            !pd::writeFileAtomic(options.tracePath, pd::toChromeTrace(record), error))
+            return fail(1, error);
+    }
+    if (options.json) {
+        std::printf("%s\n", pd::toJson(run).dump(2).c_str());
+    } else {
+        std::printf("%s\n%s", pd::formatGrid(run).c_str(), pd::formatFigures(run).c_str());
+        if (!options.csvPath.empty()) std::printf("Ideal timeline written to %s\n", options.csvPath.c_str());
+        if (!options.tracePath.empty()) std::printf("Chrome trace written to %s\n", options.tracePath.c_str());
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    const pd::ParsedOptions parsed = pd::parseRunOptions(args, /*vizFlags=*/false);
+    if (parsed.help) {
+        std::fputs(pd::usage("pipedream-train", false).c_str(), stdout);
+        return 0;
+    }
+    if (!parsed.error.empty()) return fail(2, parsed.error);
+    try {
+        if (parsed.options.dryRun) return dryRun(parsed.options);
+#ifdef PD_HAVE_ENGINE
+        return pd::runTrainingCli(parsed.options);
+#else
+        return fail(1, "this build has no training engine; use --dry-run");
+#endif
+    } catch (const pd::ConfigError& e) {
+        return fail(2, e.what());
+    } catch (const std::exception& e) {
+        return fail(1, e.what());
+    }
+}

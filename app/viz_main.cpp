@@ -1,0 +1,48 @@
+// pipedream-viz: the Qt application (a minimal window until the GUI lands).
+#include <QApplication>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "mainwindow.h"
+#include "options.h"
+
+namespace {
+
+bool hasDisplay() {
+    const char* platform = std::getenv("QT_QPA_PLATFORM");
+    if (platform && std::string(platform).rfind("offscreen", 0) == 0) return true;
+    return std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    const pd::ParsedOptions parsed = pd::parseRunOptions(args, /*vizFlags=*/true);
+    if (parsed.help) {
+        std::fputs(pd::usage("pipedream-viz", true).c_str(), stdout);
+        return 0;
+    }
+    if (!parsed.error.empty()) {
+        std::fprintf(stderr, "error: %s\n", parsed.error.c_str());
+        return 2;
+    }
+    if (parsed.options.headless) {
+        std::fprintf(stderr, "error: --headless --export is not available in this build yet\n");
+        return 1;
+    }
+    if (!hasDisplay()) {
+        std::fprintf(stderr,
+                     "error: no display found (DISPLAY is not set). Run under a desktop session "
+                     "or xvfb-run, or use --headless --export DIR to write the figures without "
+                     "a window.\n");
+        return 2;
+    }
+    int qtArgc = 1;  // our own flags were parsed above; Qt sees none of them
+    QApplication app(qtArgc, argv);
+    pd::MainWindow window(parsed.options);
+    window.show();
+    return app.exec();
+}

@@ -1,0 +1,396 @@
+#include "options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace pd {
+
+namespace {
+
+constexpr int kMaxLayers = 4096;
+constexpr int kMaxHidden = 65536;
+constexpr int kMaxBatchSize = 1000000;
+constexpr int kMaxCudaIndex = 1023;
+
+std::string quoted(const std::string& s) {
+    return "'" + s + "'";
+}
+
+// Whole token, no trailing junk, no overflow ("4x", "1e3", "99999999999" fail).
+template <typename T>
+bool parseInteger(const std::string& text, T& out) {
+    if (text.empty()) return false;
+    const char* first = text.data();
+    const char* last = first + text.size();
+    auto r = std::from_chars(first, last, out);
+    return r.ec == std::errc() && r.ptr == last;
+}
+
+bool parseFinite(const std::string& text, double& out) {
+    if (text.empty()) return false;
+    // from_chars ignores the C locale, which Qt sets from the environment.
+    auto r = std::from_chars(text.data(), text.data() + text.size(), out);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size() && std::isfinite(out);
+}
+
+struct State {
+    RunOptions o;
+    bool chunksGiven = false;
+};
+
+std::string setInt(const std::string& flag, const std::string& v, int& out) {
+    if (!parseInteger(v, out)) return flag + " expects an integer, got " + quoted(v);
+    return {};
+}
+
+std::string setSchedule(State& s, const std::string& v) {
+    auto kind = parseScheduleKind(v);
+    if (!kind)
+        return "unknown schedule " + quoted(v) +
+               " (naive, gpipe, 1f1b, pipedream, 2bw, interleaved, zb-h1)";
+    s.o.schedule.kind = *kind;
+    return {};
+}
+
+std::string setLr(State& s, const std::string& v) {
+    if (!parseFinite(v, s.o.lr)) return "--lr expects a finite number, got " + quoted(v);
+    return {};
+}
+
+std::string setSeed(State& s, const std::string& v) {
+    if (!parseInteger(v, s.o.seed))
+        return "--seed expects a non-negative integer, got " + quoted(v);
+    return {};
+}
+
+std::string setChunks(State& s, const std::string& v) {
+    s.chunksGiven = true;
+    return setInt("--chunks", v, s.o.schedule.chunks);
+}
+
+// One table drives parsing and --help, so the two cannot drift apart.
+struct FlagSpec {
+    const char* name;
+    const char* metavar;  // nullptr: the flag takes no value
+    bool vizOnly;
+    std::string (*set)(State&, const std::string&);
+    const char* help;
+    std::string (*defaultText)(const RunOptions&);  // nullptr: no default shown
+};
+
+std::string str(int v) {
+    return std::to_string(v);
+}
+
+std::string str(double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+}
+
+const std::vector<FlagSpec>& flagSpecs() {
+    static const std::vector<FlagSpec> specs = {
+        {"--schedule", "KIND", false, setSchedule,
+         "naive | gpipe | 1f1b | pipedream | 2bw | interleaved | zb-h1",
+         [](const RunOptions& o) { return std::string(toString(o.schedule.kind)); }},
+        {"--stages", "N", false,
+         [](State& s, const std::string& v) { return setInt("--stages", v, s.o.schedule.stages); },
+         "pipeline stages (devices)", [](const RunOptions& o) { return str(o.schedule.stages); }},
+        {"--microbatches", "M", false,
+         [](State& s, const std::string& v) {
+             return setInt("--microbatches", v, s.o.schedule.microbatches);
+         },
+         "microbatches per batch",
+         [](const RunOptions& o) { return str(o.schedule.microbatches); }},
+        {"--batches", "B", false,
+         [](State& s, const std::string& v) {
+             return setInt("--batches", v, s.o.schedule.batches);
+         },
+         "batches to train", [](const RunOptions& o) { return str(o.schedule.batches); }},
+        {"--batch-size", "N", false,
+         [](State& s, const std::string& v) { return setInt("--batch-size", v, s.o.batchSize); },
+         "samples per batch (a multiple of M)",
+         [](const RunOptions& o) { return str(o.batchSize); }},
+        {"--layers", "L", false,
+         [](State& s, const std::string& v) { return setInt("--layers", v, s.o.layers); },
+         "hidden layers of the MLP", [](const RunOptions& o) { return str(o.layers); }},
+        {"--hidden", "H", false,
+         [](State& s, const std::string& v) { return setInt("--hidden", v, s.o.hidden); },
+         "width of each hidden layer", [](const RunOptions& o) { return str(o.hidden); }},
+        {"--chunks", "V", false, setChunks, "model chunks per stage, interleaved only",
+         [](const RunOptions&) { return std::string("2"); }},
+        {"--lr", "X", false, setLr, "learning rate", [](const RunOptions& o) { return str(o.lr); }},
+        {"--seed", "N", false, setSeed, "random seed for weights and data",
+         [](const RunOptions& o) { return std::to_string(o.seed); }},
+        {"--device", "DEV", false,
+         [](State& s, const std::string& v) {
+             s.o.device = v;
+             return std::string();
+         },
+         "cpu | cuda | cuda:K", [](const RunOptions& o) { return o.device; }},
+        {"--data", "SRC", false,
+         [](State& s, const std::string& v) {
+             s.o.data = v;
+             return std::string();
+         },
+         "synthetic | mnist:DIR (MNIST IDX files)", [](const RunOptions& o) { return o.data; }},
+        {"--no-stash", nullptr, false,
+         [](State& s, const std::string&) {
+             s.o.schedule.stash = false;
+             return std::string();
+         },
+         "pipedream ablation: backward on the newest weights", nullptr},
+        {"--vertical-sync", nullptr, false,
+         [](State& s, const std::string&) {
+             s.o.schedule.verticalSync = true;
+             return std::string();
+         },
+         "pipedream: one version per microbatch, chosen at stage 0", nullptr},
+        {"--dry-run", nullptr, false,
+         [](State& s, const std::string&) {
+             s.o.dryRun = true;
+             return std::string();
+         },
+         "schedule and analytic figures only, no training", nullptr},
+        {"--csv", "FILE", false,
+         [](State& s, const std::string& v) {
+             s.o.csvPath = v;
+             return std::string();
+         },
+         "write one CSV row per action", nullptr},
+        {"--trace", "FILE", false,
+         [](State& s, const std::string& v) {
+             s.o.tracePath = v;
+             return std::string();
+         },
+         "write a Chrome trace (Perfetto, chrome://tracing)", nullptr},
+        {"--json", nullptr, false,
+         [](State& s, const std::string&) {
+             s.o.json = true;
+             return std::string();
+         },
+         "machine-readable summary on stdout", nullptr},
+        {"--headless", nullptr, true,
+         [](State& s, const std::string&) {
+             s.o.headless = true;
+             return std::string();
+         },
+         "no window (needs --export DIR)", nullptr},
+        {"--export", "DIR", true,
+         [](State& s, const std::string& v) {
+             s.o.exportDir = v;
+             return std::string();
+         },
+         "write figures, CSV and trace into DIR", nullptr},
+    };
+    return specs;
+}
+
+const FlagSpec* findFlag(const std::string& name, bool vizFlags) {
+    for (const FlagSpec& f : flagSpecs()) {
+        if (name == f.name && (vizFlags || !f.vizOnly)) return &f;
+    }
+    return nullptr;
+}
+
+bool isHelp(const std::string& a) {
+    return a == "-h" || a == "--help";
+}
+
+// Applies one flag; `i` advances past a separate value token.
+std::string parseOne(const std::vector<std::string>& args, std::size_t& i, bool vizFlags,
+                     State& state, std::set<std::string>& seen) {
+    const std::string& arg = args[i];
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0)
+        return "unexpected argument " + quoted(arg) + " (see --help)";
+    const auto eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    const FlagSpec* spec = findFlag(name, vizFlags);
+    if (!spec) return "unknown option " + quoted(name) + " (see --help)";
+    // A repeated flag is almost always a typo in a script; say so.
+    if (!seen.insert(name).second) return "option " + quoted(name) + " given more than once";
+    if (!spec->metavar) {
+        if (eq != std::string::npos) return "option " + quoted(name) + " takes no value";
+        return spec->set(state, {});
+    }
+    std::string value;
+    if (eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size() && args[i + 1].compare(0, 2, "--") != 0) {
+        value = args[++i];
+    } else {
+        return "option " + quoted(name) + " needs a value (" + name + " " + spec->metavar + ")";
+    }
+    if (value.empty()) return "option " + quoted(name) + " needs a non-empty value";
+    return spec->set(state, value);
+}
+
+// Rules about which flags go together; value ranges are checkRunOptions'.
+std::string checkFlagCombinations(State& s, bool vizFlags) {
+    ScheduleConfig& c = s.o.schedule;
+    const bool interleaved = c.kind == ScheduleKind::Interleaved;
+    if (!s.chunksGiven) c.chunks = interleaved ? 2 : 1;
+    if (!interleaved && c.chunks != 1) return "--chunks applies only to --schedule interleaved";
+    const bool pipedream = c.kind == ScheduleKind::PipeDream;
+    if (!c.stash && !pipedream) return "--no-stash applies only to --schedule pipedream";
+    if (c.verticalSync && !pipedream) return "--vertical-sync applies only to --schedule pipedream";
+    if (c.verticalSync && !c.stash)
+        return "--vertical-sync and --no-stash cannot be combined (vertical sync needs stashing)";
+    if (vizFlags && s.o.headless && s.o.exportDir.empty()) return "--headless needs --export DIR";
+    return {};
+}
+
+std::string checkDevice(const std::string& device) {
+    if (device == "cpu" || device == "cuda") return {};
+    int index = -1;
+    if (device.compare(0, 5, "cuda:") == 0 && parseInteger(device.substr(5), index) && index >= 0 &&
+        index <= kMaxCudaIndex)
+        return {};
+    return "unknown device " + quoted(device) + " (cpu, cuda or cuda:K)";
+}
+
+std::string checkData(const std::string& data) {
+    if (data == "synthetic") return {};
+    if (data.compare(0, 6, "mnist:") == 0) {
+        if (data.size() == 6) return "--data mnist: needs a folder (mnist:DIR)";
+        return {};
+    }
+    return "unknown data source " + quoted(data) + " (synthetic or mnist:DIR)";
+}
+
+std::string checkRange(const char* what, long long v, long long lo, long long hi) {
+    if (v >= lo && v <= hi) return {};
+    return std::string(what) + " must be between " + std::to_string(lo) + " and " +
+           std::to_string(hi) + ", got " + std::to_string(v);
+}
+
+std::string checkSizes(const RunOptions& o) {
+    std::string e = checkRange("layers", o.layers, 1, kMaxLayers);
+    if (e.empty()) e = checkRange("hidden", o.hidden, 1, kMaxHidden);
+    if (e.empty()) e = checkRange("batch size", o.batchSize, 1, kMaxBatchSize);
+    if (e.empty()) e = checkRange("classes", o.classes, 2, kMaxHidden);
+    if (!e.empty()) return e;
+    const ScheduleConfig& c = o.schedule;
+    if (static_cast<long long>(c.stages) * c.chunks > o.layers) {
+        if (c.chunks > 1)
+            return std::to_string(c.stages) + " stages x " + std::to_string(c.chunks) +
+                   " chunks need at least " + std::to_string(c.parts()) + " layers, got " +
+                   std::to_string(o.layers);
+        return std::to_string(c.stages) + " stages need at least " + std::to_string(c.stages) +
+               " layers, got " + std::to_string(o.layers);
+    }
+    if (c.microbatches > o.batchSize)
+        return "batch size " + std::to_string(o.batchSize) + " is too small for " +
+               std::to_string(c.microbatches) + " microbatches";
+    if (o.batchSize % c.microbatches != 0)
+        return "batch size " + std::to_string(o.batchSize) + " is not divisible into " +
+               std::to_string(c.microbatches) + " microbatches";
+    return {};
+}
+
+// "  --flag VALUE   text [default: x]", wrapped at 80 columns under the
+// text column; the default stays in one piece so it is easy to spot.
+std::string helpLine(const std::string& flag, const std::string& text,
+                     const std::string& defaultText = {}) {
+    constexpr std::size_t kTextColumn = 24, kWidth = 80;
+    std::string line = "  " + flag;
+    line.resize(std::max(line.size() + 1, kTextColumn), ' ');
+    std::string out;
+    std::istringstream stream(text);
+    std::vector<std::string> words;
+    for (std::string w; stream >> w;) words.push_back(w);
+    if (!defaultText.empty()) words.push_back("[default: " + defaultText + "]");
+    bool first = true;
+    for (const std::string& word : words) {
+        if (!first && line.size() + 1 + word.size() > kWidth) {
+            out += line + "\n";
+            line.assign(kTextColumn, ' ');
+            first = true;
+        }
+        line += (first ? "" : " ") + word;
+        first = false;
+    }
+    return out + line + "\n";
+}
+
+}  // namespace
+
+RunOptions defaultRunOptions() {
+    RunOptions o;
+    o.schedule.kind = ScheduleKind::OneFOneB;
+    o.schedule.stages = 4;
+    o.schedule.microbatches = 4;
+    o.schedule.batches = 5;
+    o.schedule.chunks = 1;
+    o.batchSize = 32;
+    o.layers = 48;
+    o.hidden = 512;
+    o.classes = 10;
+    o.lr = 0.05;
+    o.seed = 0;
+    o.device = "cpu";
+    o.data = "synthetic";
+    return o;
+}
+
+ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlags) {
+    ParsedOptions result;
+    // Help wins over everything else, so "--help" always works.
+    for (const std::string& a : args) {
+        if (isHelp(a)) {
+            result.options = defaultRunOptions();
+            result.help = true;
+            return result;
+        }
+    }
+    State state;
+    state.o = defaultRunOptions();
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < args.size() && result.error.empty(); ++i)
+        result.error = parseOne(args, i, vizFlags, state, seen);
+    if (result.error.empty()) result.error = checkFlagCombinations(state, vizFlags);
+    if (result.error.empty()) result.error = checkRunOptions(state.o);
+    result.options = state.o;
+    return result;
+}
+
+std::string checkRunOptions(const RunOptions& options) {
+    try {
+        checkConfig(options.schedule);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    if (!(std::isfinite(options.lr) && options.lr > 0.0))
+        return "learning rate must be a positive finite number, got " + str(options.lr);
+    std::string e = checkSizes(options);
+    if (e.empty()) e = checkDevice(options.device);
+    if (e.empty()) e = checkData(options.data);
+    return e;
+}
+
+std::string usage(const std::string& program, bool vizFlags) {
+    const RunOptions d = defaultRunOptions();
+    std::ostringstream out;
+    out << "Usage: " << program << (vizFlags ? " [--headless --export DIR]" : "")
+        << " [options]\n\n"
+        << (vizFlags ? "Pipeline-parallel training, made visible.\n\n"
+                     : "Pipeline-parallel training on the command line.\n\n")
+        << "Options:\n";
+    for (const FlagSpec& f : flagSpecs()) {
+        if (f.vizOnly && !vizFlags) continue;
+        const std::string lhs =
+            std::string(f.name) + (f.metavar ? std::string(" ") + f.metavar : "");
+        out << helpLine(lhs, f.help, f.defaultText ? f.defaultText(d) : std::string());
+    }
+    out << helpLine("-h, --help", "show this help") << "\n"
+        << "Values may also be given as --flag=VALUE. Exit status: 0 success, 2 bad input,\n"
+        << "1 failure at run time.\n";
+    return out.str();
+}
+
+}  // namespace pd

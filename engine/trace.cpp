@@ -1,0 +1,512 @@
+#include "trace.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "json.h"
+
+namespace pd {
+
+void (*gBeforeAtomicRename)(const std::string&) = nullptr;
+
+const char* const kCsvHeader = "batch,stage,microbatch,op,chunk,version,start_us,end_us";
+
+namespace {
+
+constexpr const char* kMismatchColumn = "mismatch";
+constexpr const char* kProcessName = "PipeDream Studio";
+constexpr const char* kMemoryPrefix = "memory stage ";
+constexpr const char* kInFlightPrefix = "in flight stage ";
+
+template <typename T>
+bool parseInteger(std::string_view text, T& out) {
+    if (text.empty()) return false;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), out);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
+
+std::vector<std::string_view> split(std::string_view line, char sep) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    for (;;) {
+        const auto pos = line.find(sep, start);
+        out.push_back(line.substr(start, pos == std::string_view::npos ? pos : pos - start));
+        if (pos == std::string_view::npos) return out;
+        start = pos + 1;
+    }
+}
+
+// Lines without their terminators ("\n" or "\r\n"); a final newline does
+// not make an extra empty line.
+std::vector<std::string_view> lines(std::string_view text) {
+    std::vector<std::string_view> out = split(text, '\n');
+    if (!out.empty() && out.back().empty()) out.pop_back();
+    for (auto& l : out) {
+        if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    }
+    return out;
+}
+
+// The fields every slot must satisfy, whatever file it came from.
+std::string checkSlot(const SlotEvent& e) {
+    if (e.batch < 0) return "batch must be >= 0";
+    if (e.stage < 0) return "stage must be >= 0";
+    if (e.chunk < 0) return "chunk must be >= 0";
+    if (e.version < 0) return "version must be >= 0";
+    if (e.op == Op::U ? e.microbatch != -1 : e.microbatch < 0)
+        return e.op == Op::U ? "microbatch must be -1 for U" : "microbatch must be >= 0";
+    if (e.endUs < e.startUs) return "end_us is before start_us";
+    return {};
+}
+
+std::string parseCsvRow(std::string_view line, std::size_t columns, SlotEvent& e) {
+    const auto f = split(line, ',');
+    if (f.size() != columns)
+        return "expected " + std::to_string(columns) + " fields, got " + std::to_string(f.size());
+    const char* names[] = {"batch", "stage", "microbatch", "op", "chunk", "version"};
+    int* ints[] = {&e.batch, &e.stage, &e.microbatch, nullptr, &e.chunk, &e.version};
+    for (int i = 0; i < 6; ++i) {
+        if (ints[i] && !parseInteger(f[i], *ints[i]))
+            return std::string("bad ") + names[i] + " '" + std::string(f[i]) + "'";
+    }
+    auto op = f[3].size() == 1 ? parseOp(f[3][0]) : std::nullopt;
+    if (!op) return "bad op '" + std::string(f[3]) + "' (F, B, I, W or U)";
+    e.op = *op;
+    if (!parseInteger(f[6], e.startUs)) return "bad start_us '" + std::string(f[6]) + "'";
+    if (!parseInteger(f[7], e.endUs)) return "bad end_us '" + std::string(f[7]) + "'";
+    e.mismatch = false;
+    if (columns == 9) {
+        if (f[8] != "0" && f[8] != "1") return "bad mismatch '" + std::string(f[8]) + "' (0 or 1)";
+        e.mismatch = f[8] == "1";
+    }
+    return checkSlot(e);
+}
+
+std::string slotName(const SlotEvent& e) {
+    std::string name(1, opChar(e.op));
+    if (e.microbatch >= 0) name += " mb" + std::to_string(e.microbatch);
+    if (e.chunk > 0) name += " c" + std::to_string(e.chunk);
+    return name + " v" + std::to_string(e.version);
+}
+
+json::Value metadata(const char* name, int tid, json::Value args) {
+    json::Value e = json::Value::object();
+    e.set("name", name);
+    e.set("ph", "M");
+    e.set("pid", 0);
+    e.set("tid", tid);
+    e.set("args", std::move(args));
+    return e;
+}
+
+json::Value slotArgs(const SlotEvent& s) {
+    json::Value a = json::Value::object();
+    a.set("batch", s.batch);
+    a.set("stage", s.stage);
+    a.set("microbatch", s.microbatch);
+    a.set("op", std::string(1, opChar(s.op)));
+    a.set("chunk", s.chunk);
+    a.set("version", s.version);
+    a.set("start_us", s.startUs);
+    a.set("end_us", s.endUs);
+    a.set("mismatch", s.mismatch ? 1 : 0);
+    return a;
+}
+
+json::Value slotEvent(const SlotEvent& s) {
+    json::Value e = json::Value::object();
+    e.set("name", slotName(s));
+    e.set("cat", std::string(1, opChar(s.op)));
+    e.set("ph", "X");
+    e.set("ts", s.startUs);
+    e.set("dur", s.endUs - s.startUs);
+    e.set("pid", 0);
+    e.set("tid", s.stage);
+    e.set("args", slotArgs(s));
+    return e;
+}
+
+json::Value counter(const std::string& name, const MemoryEvent& m, json::Value args) {
+    json::Value e = json::Value::object();
+    e.set("name", name);
+    e.set("ph", "C");
+    e.set("ts", m.timeUs);
+    e.set("pid", 0);
+    e.set("tid", m.stage);
+    e.set("args", std::move(args));
+    return e;
+}
+
+// Bytes and counts go into separate counters because Perfetto draws one
+// track per counter name with a shared scale.
+std::array<json::Value, 2> memoryCounters(const MemoryEvent& m) {
+    json::Value bytes = json::Value::object();
+    bytes.set("activations_bytes", m.activationBytes);
+    bytes.set("stash_bytes", m.stashBytes);
+    json::Value counts = json::Value::object();
+    counts.set("activations", m.activationsInFlight);
+    counts.set("versions", m.versionsHeld);
+    return {counter(kMemoryPrefix + std::to_string(m.stage), m, std::move(bytes)),
+            counter(kInFlightPrefix + std::to_string(m.stage), m, std::move(counts))};
+}
+
+// Reads an integer member; false (with `error`) when absent or not integral.
+template <typename T>
+bool readInt(const json::Value& obj, const char* key, T& out, std::string& error) {
+    const json::Value& v = obj[key];
+    if (!v.isInteger()) {
+        error = std::string("missing or non-integer '") + key + "'";
+        return false;
+    }
+    const std::int64_t i = v.toInt();
+    if (i < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+        i > static_cast<std::int64_t>(std::numeric_limits<T>::max())) {
+        error = std::string("'") + key + "' out of range";
+        return false;
+    }
+    out = static_cast<T>(i);
+    return true;
+}
+
+bool readSlot(const json::Value& ev, SlotEvent& s, std::string& error) {
+    const json::Value& a = ev["args"];
+    if (!readInt(a, "batch", s.batch, error) || !readInt(a, "stage", s.stage, error) ||
+        !readInt(a, "microbatch", s.microbatch, error) || !readInt(a, "chunk", s.chunk, error) ||
+        !readInt(a, "version", s.version, error) || !readInt(a, "start_us", s.startUs, error) ||
+        !readInt(a, "end_us", s.endUs, error))
+        return false;
+    const std::string& op = a["op"].toString();
+    auto parsed = op.size() == 1 ? parseOp(op[0]) : std::nullopt;
+    if (!parsed) {
+        error = "bad op '" + op + "'";
+        return false;
+    }
+    s.op = *parsed;
+    int mismatch = 0;
+    if (a.contains("mismatch") && !readInt(a, "mismatch", mismatch, error)) return false;
+    s.mismatch = mismatch != 0;
+    error = checkSlot(s);
+    return error.empty();
+}
+
+bool stageFromName(const std::string& name, const char* prefix, int& stage) {
+    const std::size_t n = std::strlen(prefix);
+    return name.compare(0, n, prefix) == 0 &&
+           parseInteger(std::string_view(name).substr(n), stage) && stage >= 0;
+}
+
+bool readMemoryBytes(const json::Value& ev, int stage, MemoryEvent& m, std::string& error) {
+    m.stage = stage;
+    return readInt(ev, "ts", m.timeUs, error) &&
+           readInt(ev["args"], "activations_bytes", m.activationBytes, error) &&
+           readInt(ev["args"], "stash_bytes", m.stashBytes, error);
+}
+
+// The counts counter follows its bytes counter (see appendMemory).
+bool readMemoryCounts(const json::Value& ev, int stage, RunRecord& record, std::string& error) {
+    std::int64_t ts = 0;
+    if (!readInt(ev, "ts", ts, error)) return false;
+    if (record.memory.empty() || record.memory.back().stage != stage ||
+        record.memory.back().timeUs != ts) {
+        error = "counter without a preceding memory counter of the same stage and time";
+        return false;
+    }
+    MemoryEvent& m = record.memory.back();
+    return readInt(ev["args"], "activations", m.activationsInFlight, error) &&
+           readInt(ev["args"], "versions", m.versionsHeld, error);
+}
+
+bool readCounter(const json::Value& ev, RunRecord& record, std::string& error) {
+    const std::string& name = ev["name"].toString();
+    int stage = 0;
+    if (stageFromName(name, kMemoryPrefix, stage)) {
+        MemoryEvent m;
+        if (!readMemoryBytes(ev, stage, m, error)) return false;
+        record.memory.push_back(m);
+        return true;
+    }
+    if (stageFromName(name, kInFlightPrefix, stage))
+        return readMemoryCounts(ev, stage, record, error);
+    return true;  // a counter of another tool: not ours, not an error
+}
+
+bool readMetadata(const json::Value& ev, RunRecord& record, std::string& error) {
+    if (ev["name"].toString() != "thread_name") return true;
+    int tid = 0;
+    if (!readInt(ev, "tid", tid, error)) return false;
+    if (tid < 0 || tid >= kMaxStages) {
+        error = "thread_name for tid " + std::to_string(tid) + " outside 0.." +
+                std::to_string(kMaxStages - 1);
+        return false;
+    }
+    if (record.stageNames.size() <= static_cast<std::size_t>(tid))
+        record.stageNames.resize(tid + 1);
+    record.stageNames[tid] = ev["args"]["name"].toString();
+    return true;
+}
+
+bool readEvent(const json::Value& ev, RunRecord& record, std::string& error) {
+    if (!ev.isObject()) {
+        error = "not an object";
+        return false;
+    }
+    const std::string& ph = ev["ph"].toString();
+    if (ph == "X") {
+        SlotEvent s;
+        if (!readSlot(ev, s, error)) return false;
+        record.slots.push_back(s);
+        return true;
+    }
+    if (ph == "C") return readCounter(ev, record, error);
+    if (ph == "M") return readMetadata(ev, record, error);
+    return true;  // other phases (instant events, flows) carry nothing we keep
+}
+
+std::string errnoText(const char* verb, const std::string& path) {
+    return std::string("cannot ") + verb + " '" + path + "': " + std::strerror(errno);
+}
+
+std::string folderOf(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// O_EXCL on a unique name in the target's folder, so the rename stays on
+// one file system and two writers never share a temporary.
+int openTemp(const std::string& path, std::string& tempPath) {
+    static std::atomic<unsigned> counter{0};
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        const auto slash = path.rfind('/');
+        const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+        const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+        tempPath = dir + "." + base + ".tmp" + std::to_string(::getpid()) + "_" +
+                   std::to_string(counter++);
+        const int fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    return -1;
+}
+
+bool writeAll(int fd, const std::string& content) {
+    std::size_t done = 0;
+    while (done < content.size()) {
+        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// Makes the rename itself durable; failure here loses nothing, so ignored.
+void syncFolder(const std::string& path) {
+    const int fd = ::open(folderOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+}
+
+}  // namespace
+
+std::string toCsv(const std::vector<SlotEvent>& slots) {
+    std::string out = std::string(kCsvHeader) + "," + kMismatchColumn + "\n";
+    out.reserve(out.size() + slots.size() * 40);
+    for (const SlotEvent& s : slots) {
+        out += std::to_string(s.batch) + ',' + std::to_string(s.stage) + ',' +
+               std::to_string(s.microbatch) + ',' + opChar(s.op) + ',' + std::to_string(s.chunk) +
+               ',' + std::to_string(s.version) + ',' + std::to_string(s.startUs) + ',' +
+               std::to_string(s.endUs) + ',' + (s.mismatch ? '1' : '0') + '\n';
+    }
+    return out;
+}
+
+bool parseCsv(const std::string& text, std::vector<SlotEvent>& slots, std::string& error) {
+    slots.clear();
+    error.clear();
+    const auto rows = lines(text);
+    const std::string header = kCsvHeader;
+    if (rows.empty() || (rows[0] != header && rows[0] != header + "," + kMismatchColumn)) {
+        error = "line 1: expected the header '" + header + "' (optionally followed by '," +
+                kMismatchColumn + "')";
+        return false;
+    }
+    const std::size_t columns = rows[0] == header ? 8 : 9;
+    std::vector<SlotEvent> parsed;
+    parsed.reserve(rows.size() - 1);
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        SlotEvent e;
+        const std::string message = parseCsvRow(rows[i], columns, e);
+        if (!message.empty()) {
+            error = "line " + std::to_string(i + 1) + ": " + message;
+            return false;
+        }
+        parsed.push_back(e);
+    }
+    slots = std::move(parsed);
+    return true;
+}
+
+std::string toChromeTrace(const RunRecord& record) {
+    // One event per line: small diffs, and each event is dumped as soon as
+    // it is built, so a long run never holds a second copy as a tree.
+    std::string out = "{\"traceEvents\":[\n";
+    out.reserve(out.size() + (record.slots.size() + record.memory.size()) * 200);
+    bool first = true;
+    auto emit = [&](const json::Value& event) {
+        if (!first) out += ",\n";
+        first = false;
+        out += event.dump();
+    };
+    json::Value process = json::Value::object();
+    process.set("name", kProcessName);
+    emit(metadata("process_name", 0, std::move(process)));
+    for (std::size_t s = 0; s < record.stageNames.size(); ++s) {
+        json::Value name = json::Value::object();
+        name.set("name", record.stageNames[s]);
+        emit(metadata("thread_name", static_cast<int>(s), std::move(name)));
+        json::Value order = json::Value::object();
+        order.set("sort_index", static_cast<int>(s));
+        emit(metadata("thread_sort_index", static_cast<int>(s), std::move(order)));
+    }
+    for (const SlotEvent& s : record.slots) emit(slotEvent(s));
+    for (const MemoryEvent& m : record.memory) {
+        for (const json::Value& counter : memoryCounters(m)) emit(counter);
+    }
+    out += "\n],\"displayTimeUnit\":\"ms\"}\n";
+    return out;
+}
+
+bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& error) {
+    record = RunRecord();
+    error.clear();
+    json::Value root;
+    if (!json::parse(text, root, error)) return false;
+    const json::Value* events = root.find("traceEvents");
+    if (!events || !events->isArray()) {
+        error = "not a Chrome trace: no \"traceEvents\" array";
+        return false;
+    }
+    RunRecord parsed;
+    for (std::size_t i = 0; i < events->size(); ++i) {
+        std::string message;
+        if (!readEvent((*events)[i], parsed, message)) {
+            error = "trace event " + std::to_string(i) + ": " + message;
+            return false;
+        }
+    }
+    record = std::move(parsed);
+    return true;
+}
+
+std::vector<SlotEvent> toSlotEvents(const Timeline& timeline, double usPerUnit) {
+    std::vector<SlotEvent> out;
+    out.reserve(timeline.actions.size());
+    for (const TimedAction& t : timeline.actions) {
+        SlotEvent e;
+        e.batch = t.action.batch;
+        e.stage = t.stage;
+        e.microbatch = t.action.microbatch;
+        e.op = t.action.op;
+        e.chunk = t.action.chunk;
+        e.version = t.action.version;
+        e.mismatch = t.action.mismatch;
+        e.startUs = std::llround(t.start * usPerUnit);
+        e.endUs = std::llround(t.end * usPerUnit);
+        out.push_back(e);
+    }
+    return out;
+}
+
+bool writeFileAtomic(const std::string& path, const std::string& content, std::string& error) {
+    error.clear();
+    if (path.empty()) {
+        error = "cannot write '': empty file name";
+        return false;
+    }
+    std::string temp;
+    const int fd = openTemp(path, temp);
+    if (fd < 0) {
+        error = errnoText("write", path);
+        return false;
+    }
+    bool ok = writeAll(fd, content) && ::fsync(fd) == 0;
+    if (!ok) error = errnoText("write", path);
+    if (::close(fd) != 0 && ok) {
+        ok = false;
+        error = errnoText("write", path);
+    }
+    if (ok && gBeforeAtomicRename) gBeforeAtomicRename(temp);
+    if (ok && ::rename(temp.c_str(), path.c_str()) != 0) {
+        ok = false;
+        error = errnoText("write", path);
+    }
+    if (!ok) {
+        ::unlink(temp.c_str());
+        return false;
+    }
+    syncFolder(path);
+    return true;
+}
+
+bool readFile(const std::string& path, std::string& content, std::string& error) {
+    content.clear();
+    error.clear();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        error = errnoText("read", path);
+        return false;
+    }
+    std::string data;
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            error = errnoText("read", path);
+            ::close(fd);
+            return false;
+        }
+        if (n == 0) break;
+        data.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    content = std::move(data);
+    return true;
+}
+
+std::vector<std::string> stageNames(const ScheduleConfig& config, int layers) {
+    // Clamped so that a bad configuration cannot ask for a billion labels.
+    const int stages = std::clamp(config.stages, 0, kMaxStages);
+    std::vector<std::string> names;
+    std::vector<LayerRange> parts;
+    try {
+        parts = splitLayers(layers, config.parts());
+    } catch (const std::exception&) {
+        parts.clear();  // invalid split: plain "GPUs" labels still name the lanes
+    }
+    for (int s = 0; s < stages; ++s) {
+        std::string name = "GPU" + std::to_string(s);
+        std::string ranges;
+        for (int p = s; p < static_cast<int>(parts.size()); p += stages) {
+            if (!ranges.empty()) ranges += ", ";
+            const LayerRange& r = parts[p];
+            ranges += "L" + std::to_string(r.first);
+            if (r.last != r.first) ranges += "-" + std::to_string(r.last);
+        }
+        names.push_back(ranges.empty() ? name : name + " (" + ranges + ")");
+    }
+    return names;
+}
+
+}  // namespace pd

@@ -1,0 +1,177 @@
+// The executables' command lines: bad input exits 2 with one "error:" line;
+// --dry-run prints the schedule and the analytic figures.
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+struct Result {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+Result run(const QString& exe, const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
+    QProcess p;
+    p.setProcessEnvironment(env);
+    p.start(exe, args);
+    if (!p.waitForFinished(120000)) {
+        p.kill();
+        p.waitForFinished();
+        return {};
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2,
+            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+
+const QString kTrain = QStringLiteral(PD_TRAIN_EXE);
+const QString kViz = QStringLiteral(PD_VIZ_EXE);
+
+}  // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void badInputExitsTwo_data() {
+        QTest::addColumn<QString>("exe");
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("mentions");
+        for (const QString& exe : {kTrain, kViz}) {
+            const QString tag = QFileInfo(exe).fileName();
+            auto row = [&](const char* name, const QStringList& args, const QString& mentions) {
+                QTest::addRow("%s %s", qPrintable(tag), name) << exe << args << mentions;
+            };
+            row("zero stages", {"--stages", "0"}, "stages");
+            row("too many stages", {"--stages", "65"}, "stages");
+            row("not a number", {"--stages", "four"}, "--stages");
+            row("trailing junk", {"--microbatches", "4x"}, "--microbatches");
+            row("missing value", {"--stages"}, "--stages");
+            row("unknown flag", {"--stagse", "4"}, "--stagse");
+            row("unknown schedule", {"--schedule", "pipedream-flush"}, "pipedream-flush");
+            row("interleaved M%S", {"--schedule", "interleaved", "--stages", "4", "--microbatches", "6",
+                                    "--batch-size", "36"}, "divisible");
+            row("batch not divisible", {"--microbatches", "5"}, "5");
+            row("stages > layers", {"--stages", "8", "--layers", "4"}, "layers");
+            row("absurd microbatches", {"--microbatches", "100000", "--batch-size", "100000"}, "microbatches");
+            row("negative lr", {"--lr", "-1"}, "learning rate");
+            row("chunks on 1f1b", {"--chunks", "3"}, "chunks");
+            row("no-stash on gpipe", {"--schedule", "gpipe", "--no-stash"}, "pipedream");
+        }
+        QTest::addRow("viz headless without export") << kViz << QStringList{"--headless"} << "--export";
+    }
+    void badInputExitsTwo() {
+        QFETCH(QString, exe);
+        QFETCH(QStringList, args);
+        QFETCH(QString, mentions);
+        args << "--dry-run";
+        if (exe == kViz) args.removeAll("--dry-run");
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        const Result r = run(exe, args, env);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.startsWith("error: "), qPrintable(r.err));
+        QCOMPARE(r.err.trimmed().count('\n'), 0);  // one line
+        QVERIFY2(r.err.contains(mentions), qPrintable(r.err));
+        QVERIFY(r.out.isEmpty());
+    }
+
+    void dryRunShowsBubble() {
+        const Result r = run(kTrain, {"--dry-run", "--schedule", "1f1b", "--stages", "4", "--microbatches", "8"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("(S-1)/(M+S-1) = 3/11 = 0.2727"), qPrintable(r.out));
+        QVERIFY(r.out.contains("simulated 0.2727"));
+        QVERIFY(r.out.contains("GPU0 (L1-12)"));
+        QVERIFY(r.out.contains("GPU3 (L37-48)"));
+        // Grid: stage 3 runs microbatch 0's forward at t3 and its backward right after.
+        const QStringList lines = r.out.split('\n');
+        const auto row = [&](int t) {
+            for (const QString& l : lines)
+                if (l.startsWith(QString("t%1 ").arg(t))) return l.split('|');
+            return QStringList();
+        };
+        QCOMPARE(row(3).value(4).trimmed(), QString("F b0:mb0 v0"));
+        QCOMPARE(row(4).value(4).trimmed(), QString("B b0:mb0 v0"));
+        QCOMPARE(row(0).value(2).trimmed(), QString("idle"));
+    }
+
+    void dryRunDefaultIsTutorialConfig() {
+        const Result r = run(kTrain, {"--dry-run"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("Stages 4, microbatches 4, batches 5"), qPrintable(r.out.left(2000)));
+        QVERIFY(r.out.contains("48 layers, batch size 32 (8 per microbatch)"));
+        QVERIFY(r.out.contains("3/7 = 0.4286"));
+    }
+
+    void dryRunJson() {
+        const Result r = run(kTrain, {"--dry-run", "--json", "--schedule", "pipedream", "--stages", "4",
+                                       "--microbatches", "4", "--batches", "3"});
+        QCOMPARE(r.exitCode, 0);
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
+        QVERIFY2(!doc.isNull(), qPrintable(error.errorString()));
+        const QJsonObject o = doc.object();
+        QCOMPARE(o["schedule"].toString(), QString("pipedream"));
+        QCOMPARE(o["stages"].toInt(), 4);
+        const QJsonObject bubble = o["bubble_fraction"].toObject();
+        QCOMPARE(bubble["simulated"].toDouble(), 3.0 / 15.0);
+        QCOMPARE(bubble["closed_form"].toDouble(), 3.0 / 15.0);
+        const QJsonArray stages = o["stage_figures"].toArray();
+        QCOMPARE(stages.size(), 4);
+        QCOMPARE(stages[0].toObject()["versions_held"].toInt(), 4);  // S-s stashed
+        QCOMPARE(stages[3].toObject()["versions_held"].toInt(), 1);
+        const QJsonArray timeline = o["timeline"].toArray();
+        QCOMPARE(timeline.size(), 4 * 12 * 3);  // F, B, U per microbatch per stage
+    }
+
+    void dryRunWritesCsvAndTrace() {
+        QTemporaryDir dir;
+        const QString csv = dir.filePath("ideal.csv"), trace = dir.filePath("trace.json");
+        const Result r = run(kTrain, {"--dry-run", "--schedule", "gpipe", "--stages", "2", "--microbatches", "2",
+                                       "--batches", "1", "--csv", csv, "--trace", trace});
+        QCOMPARE(r.exitCode, 0);
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QStringList rows = QString::fromUtf8(f.readAll()).trimmed().split('\n');
+        QVERIFY(rows[0].startsWith("batch,stage,microbatch,op,chunk,version,start_us,end_us"));
+        QCOMPARE(rows.size(), 1 + 2 * 5);  // 2 F, 2 B, 1 U per stage
+        QFile t(trace);
+        QVERIFY(t.open(QIODevice::ReadOnly));
+        QVERIFY(QJsonDocument::fromJson(t.readAll()).object().contains("traceEvents"));
+    }
+
+    void unwritableOutputExitsOne() {
+        QTemporaryDir dir;
+        const QString csv = dir.filePath("missing/folder/ideal.csv");
+        const Result r = run(kTrain, {"--dry-run", "--csv", csv});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.startsWith("error: "), qPrintable(r.err));
+        QVERIFY(!QFileInfo::exists(csv));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).size(), 0);
+    }
+
+    void vizWithoutDisplayPointsAtHeadless() {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove("DISPLAY");
+        env.remove("WAYLAND_DISPLAY");
+        env.remove("QT_QPA_PLATFORM");
+        const Result r = run(kViz, {}, env);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("--headless"), qPrintable(r.err));
+    }
+
+    void helpExitsZero() {
+        for (const QString& exe : {kTrain, kViz}) {
+            const Result r = run(exe, {"--help"});
+            QCOMPARE(r.exitCode, 0);
+            QVERIFY(r.out.contains("--schedule"));
+            QVERIFY(r.out.contains("--microbatches"));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

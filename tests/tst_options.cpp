@@ -1,0 +1,527 @@
+// Run options: every flag accepted in both spellings, every bad input
+// rejected with one clear line, defaults equal to the tutorial's setup.
+#include <QtTest>
+#include <random>
+
+#include "options.h"
+
+using namespace pd;
+
+namespace {
+
+std::vector<std::string> toArgs(const QStringList& list) {
+    std::vector<std::string> out;
+    for (const QString& s : list) out.push_back(s.toStdString());
+    return out;
+}
+
+// One field of the options as text, so that rows can name what they set.
+QString field(const RunOptions& o, const QString& name) {
+    const ScheduleConfig& c = o.schedule;
+    if (name == "schedule") return QString::fromLatin1(toString(c.kind));
+    if (name == "stages") return QString::number(c.stages);
+    if (name == "microbatches") return QString::number(c.microbatches);
+    if (name == "batches") return QString::number(c.batches);
+    if (name == "batch-size") return QString::number(o.batchSize);
+    if (name == "layers") return QString::number(o.layers);
+    if (name == "hidden") return QString::number(o.hidden);
+    if (name == "chunks") return QString::number(c.chunks);
+    if (name == "lr") return QString::number(o.lr);
+    if (name == "seed") return QString::number(o.seed);
+    if (name == "device") return QString::fromStdString(o.device);
+    if (name == "data") return QString::fromStdString(o.data);
+    if (name == "stash") return c.stash ? "1" : "0";
+    if (name == "vertical-sync") return c.verticalSync ? "1" : "0";
+    if (name == "dry-run") return o.dryRun ? "1" : "0";
+    if (name == "json") return o.json ? "1" : "0";
+    if (name == "csv") return QString::fromStdString(o.csvPath);
+    if (name == "trace") return QString::fromStdString(o.tracePath);
+    if (name == "headless") return o.headless ? "1" : "0";
+    if (name == "export") return QString::fromStdString(o.exportDir);
+    return "?" + name;
+}
+
+bool sameOptions(const RunOptions& a, const RunOptions& b) {
+    for (const char* f :
+         {"schedule", "stages", "microbatches", "batches", "batch-size", "layers", "hidden",
+          "chunks",   "lr",     "seed",         "device",  "data",       "stash",  "vertical-sync",
+          "dry-run",  "json",   "csv",          "trace",   "headless",   "export"})
+        if (field(a, f) != field(b, f)) return false;
+    return a.classes == b.classes;
+}
+
+}  // namespace
+
+class TestOptions : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void defaultsAreTheTutorialConfig();
+    void goodFlag_data();
+    void goodFlag();
+    void badFlag_data();
+    void badFlag();
+    void interleavedDefaultChunks_data();
+    void interleavedDefaultChunks();
+    void crossField_data();
+    void crossField();
+    void checkRunOptionsDirect_data();
+    void checkRunOptionsDirect();
+    void help_data();
+    void help();
+    void usageListsEveryOptionWithDefaults_data();
+    void usageListsEveryOptionWithDefaults();
+    void randomArgumentsNeverThrow();
+};
+
+void TestOptions::defaultsAreTheTutorialConfig() {
+    const RunOptions d = defaultRunOptions();
+    // The tutorial: 4 stages, 4 microbatches, 5 batches, batch 32, 48 layers,
+    // hidden 512, 10 classes (architecture.md "Command line").
+    QCOMPARE(d.schedule.kind, ScheduleKind::OneFOneB);
+    QCOMPARE(d.schedule.stages, 4);
+    QCOMPARE(d.schedule.microbatches, 4);
+    QCOMPARE(d.schedule.batches, 5);
+    QCOMPARE(d.schedule.chunks, 1);
+    QCOMPARE(d.batchSize, 32);
+    QCOMPARE(d.layers, 48);
+    QCOMPARE(d.hidden, 512);
+    QCOMPARE(d.classes, 10);
+    QVERIFY(d.lr > 0.0);
+    QCOMPARE(d.seed, std::uint64_t(0));
+    QCOMPARE(d.device, std::string("cpu"));
+    QCOMPARE(d.data, std::string("synthetic"));
+    QVERIFY(d.schedule.stash);
+    QVERIFY(!d.schedule.verticalSync);
+    QCOMPARE(d.microbatchSize(), d.batchSize / d.schedule.microbatches);
+    QCOMPARE(QString::fromStdString(checkRunOptions(d)), QString());
+
+    for (bool viz : {false, true}) {
+        const ParsedOptions p = parseRunOptions({}, viz);
+        QCOMPARE(QString::fromStdString(p.error), QString());
+        QVERIFY(!p.help);
+        QVERIFY(sameOptions(p.options, d));
+    }
+}
+
+void TestOptions::goodFlag_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<bool>("viz");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("expected");
+
+    struct Row {
+        const char* flag;
+        const char* value;
+        const char* field;
+        const char* expected;
+    };
+    const Row rows[] = {
+        {"--schedule", "naive", "schedule", "naive"},
+        {"--schedule", "gpipe", "schedule", "gpipe"},
+        {"--schedule", "1f1b", "schedule", "1f1b"},
+        {"--schedule", "pipedream", "schedule", "pipedream"},
+        {"--schedule", "2bw", "schedule", "2bw"},
+        {"--schedule", "interleaved", "schedule", "interleaved"},
+        {"--schedule", "zb-h1", "schedule", "zb-h1"},
+        {"--stages", "2", "stages", "2"},
+        {"--stages", "8", "stages", "8"},
+        {"--microbatches", "8", "microbatches", "8"},
+        {"--microbatches", "1", "microbatches", "1"},
+        {"--batches", "20", "batches", "20"},
+        {"--batch-size", "64", "batch-size", "64"},
+        {"--layers", "12", "layers", "12"},
+        {"--hidden", "1024", "hidden", "1024"},
+        {"--lr", "0.1", "lr", "0.1"},
+        {"--lr", "1e-3", "lr", "0.001"},
+        {"--seed", "42", "seed", "42"},
+        {"--seed", "18446744073709551615", "seed", "18446744073709551615"},
+        {"--device", "cpu", "device", "cpu"},
+        {"--device", "cuda", "device", "cuda"},
+        {"--device", "cuda:1", "device", "cuda:1"},
+        {"--data", "synthetic", "data", "synthetic"},
+        {"--data", "mnist:/tmp/mnist", "data", "mnist:/tmp/mnist"},
+        {"--csv", "run.csv", "csv", "run.csv"},
+        {"--trace", "out/trace.json", "trace", "out/trace.json"},
+        {"--chunks", "1", "chunks", "1"},
+    };
+    for (const Row& r : rows) {
+        for (bool joined : {false, true}) {
+            const QStringList args = joined ? QStringList{QString(r.flag) + "=" + r.value}
+                                            : QStringList{r.flag, r.value};
+            QTest::addRow("%s %s%s", r.flag, r.value, joined ? " (=)" : "")
+                << args << false << r.field << r.expected;
+        }
+    }
+    // Flags without a value, and the ones that need a partner.
+    QTest::newRow("--dry-run") << QStringList{"--dry-run"} << false << "dry-run"
+                               << "1";
+    QTest::newRow("--json") << QStringList{"--json"} << false << "json"
+                            << "1";
+    QTest::newRow("--no-stash") << QStringList{"--schedule", "pipedream", "--no-stash"} << false
+                                << "stash"
+                                << "0";
+    QTest::newRow("--vertical-sync")
+        << QStringList{"--schedule=pipedream", "--vertical-sync"} << false << "vertical-sync"
+        << "1";
+    QTest::newRow("--chunks 4 interleaved")
+        << QStringList{"--schedule", "interleaved", "--chunks", "4"} << false << "chunks"
+        << "4";
+    QTest::newRow("value starting with one dash is a value")
+        << QStringList{"--csv", "-"} << false << "csv"
+        << "-";
+    QTest::newRow("viz --headless --export")
+        << QStringList{"--headless", "--export", "figs"} << true << "headless"
+        << "1";
+    QTest::newRow("viz --export=DIR") << QStringList{"--export=figs"} << true << "export"
+                                      << "figs";
+    QTest::newRow("viz --export alone") << QStringList{"--export", "figs"} << true << "headless"
+                                        << "0";
+}
+
+void TestOptions::goodFlag() {
+    QFETCH(QStringList, args);
+    QFETCH(bool, viz);
+    QFETCH(QString, field);
+    QFETCH(QString, expected);
+    const ParsedOptions p = parseRunOptions(toArgs(args), viz);
+    QCOMPARE(QString::fromStdString(p.error), QString());
+    QVERIFY(!p.help);
+    QCOMPARE(::field(p.options, field), expected);
+}
+
+void TestOptions::badFlag_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<bool>("viz");
+    QTest::addColumn<QString>("message");  // exact, or a fragment when it ends in "..."
+
+    auto row = [](const char* name, QStringList args, const char* message, bool viz = false) {
+        QTest::newRow(name) << args << viz << QString(message);
+    };
+    row("unknown flag", {"--stagse", "4"}, "unknown option '--stagse' (see --help)");
+    row("unknown flag with =", {"--stagse=4"}, "unknown option '--stagse' (see --help)");
+    row("single dash", {"-s", "4"}, "unexpected argument '-s' (see --help)");
+    row("positional junk", {"4"}, "unexpected argument '4' (see --help)");
+    row("value-less junk after flag", {"--dry-run", "junk"},
+        "unexpected argument 'junk' (see --help)");
+    row("bare --", {"--"}, "unexpected argument '--' (see --help)");
+    row("empty token", {""}, "unexpected argument '' (see --help)");
+    row("viz flag in train", {"--headless"}, "unknown option '--headless' (see --help)");
+    row("export in train", {"--export", "d"}, "unknown option '--export' (see --help)");
+    row("missing value at end", {"--stages"}, "option '--stages' needs a value (--stages N)");
+    row("missing value before flag", {"--csv", "--json"},
+        "option '--csv' needs a value (--csv FILE)");
+    row("empty = value", {"--csv="}, "option '--csv' needs a non-empty value");
+    row("value on a switch", {"--dry-run=1"}, "option '--dry-run' takes no value");
+    row("duplicate switch", {"--json", "--json"}, "option '--json' given more than once");
+    row("duplicate value", {"--stages", "2", "--stages=4"},
+        "option '--stages' given more than once");
+    row("schedule unknown", {"--schedule", "pipe"}, "unknown schedule 'pipe'...");
+    row("schedule case", {"--schedule", "GPipe"}, "unknown schedule 'GPipe'...");
+    row("stages junk", {"--stages", "4x"}, "--stages expects an integer, got '4x'");
+    row("stages float", {"--stages", "4.0"}, "--stages expects an integer, got '4.0'");
+    row("stages plus", {"--stages", "+4"}, "--stages expects an integer, got '+4'");
+    row("stages space", {"--stages", " 4"}, "--stages expects an integer, got ' 4'");
+    row("stages overflow", {"--stages", "99999999999"},
+        "--stages expects an integer, got '99999999999'");
+    row("stages zero", {"--stages", "0"}, "stages must be at least 1...");
+    row("stages negative", {"--stages", "-2"}, "stages must be at least 1...");
+    row("stages too many", {"--stages", "65"}, "stages must be at most...");
+    row("microbatches junk", {"--microbatches", "two"},
+        "--microbatches expects an integer, got 'two'");
+    row("microbatches zero", {"--microbatches", "0"}, "microbatches must be at least 1...");
+    row("batches junk", {"--batches", "5b"}, "--batches expects an integer, got '5b'");
+    row("batches zero", {"--batches", "0"}, "batches must be at least 1...");
+    row("batch-size junk", {"--batch-size", "32k"}, "--batch-size expects an integer, got '32k'");
+    row("layers junk", {"--layers", "1e2"}, "--layers expects an integer, got '1e2'");
+    row("hidden junk", {"--hidden", "0x10"}, "--hidden expects an integer, got '0x10'");
+    row("chunks junk", {"--chunks", "2.5"}, "--chunks expects an integer, got '2.5'");
+    row("lr junk", {"--lr", "fast"}, "--lr expects a finite number, got 'fast'");
+    row("lr trailing", {"--lr", "0.1x"}, "--lr expects a finite number, got '0.1x'");
+    row("lr inf", {"--lr", "inf"}, "--lr expects a finite number, got 'inf'");
+    row("lr nan", {"--lr", "nan"}, "--lr expects a finite number, got 'nan'");
+    row("lr overflow", {"--lr", "1e999"}, "--lr expects a finite number, got '1e999'");
+    row("lr zero", {"--lr", "0"}, "learning rate must be a positive finite number, got 0");
+    row("lr negative", {"--lr=-0.5"}, "learning rate must be a positive finite number, got -0.5");
+    row("seed negative", {"--seed", "-1"}, "--seed expects a non-negative integer, got '-1'");
+    row("seed overflow", {"--seed", "18446744073709551616"},
+        "--seed expects a non-negative integer, got '18446744073709551616'");
+    row("device unknown", {"--device", "gpu"}, "unknown device 'gpu' (cpu, cuda or cuda:K)");
+    row("device cuda:", {"--device", "cuda:"}, "unknown device 'cuda:' (cpu, cuda or cuda:K)");
+    row("device cuda:-1", {"--device", "cuda:-1"},
+        "unknown device 'cuda:-1' (cpu, cuda or cuda:K)");
+    row("device cuda:x", {"--device", "cuda:x"}, "unknown device 'cuda:x' (cpu, cuda or cuda:K)");
+    row("data unknown", {"--data", "cifar"},
+        "unknown data source 'cifar' (synthetic or mnist:DIR)");
+    row("data mnist without dir", {"--data", "mnist:"}, "--data mnist: needs a folder (mnist:DIR)");
+    row("data mnist no colon", {"--data", "mnist"},
+        "unknown data source 'mnist' (synthetic or mnist:DIR)");
+    row("chunks on 1f1b", {"--chunks", "2"}, "--chunks applies only to --schedule interleaved");
+    row("chunks on gpipe", {"--schedule", "gpipe", "--chunks=3"},
+        "--chunks applies only to --schedule interleaved");
+    row("chunks 1 on interleaved", {"--schedule", "interleaved", "--chunks", "1"},
+        "interleaved needs 2 to...");
+    row("no-stash on 1f1b", {"--no-stash"}, "--no-stash applies only to --schedule pipedream");
+    row("no-stash on 2bw", {"--schedule", "2bw", "--no-stash"},
+        "--no-stash applies only to --schedule pipedream");
+    row("vertical-sync on gpipe", {"--schedule", "gpipe", "--vertical-sync"},
+        "--vertical-sync applies only to --schedule pipedream");
+    row("no-stash with vertical-sync", {"--schedule", "pipedream", "--no-stash", "--vertical-sync"},
+        "--vertical-sync and --no-stash cannot be combined (vertical sync needs stashing)");
+    row("viz headless without export", {"--headless"}, "--headless needs --export DIR", true);
+    row("viz export missing value", {"--headless", "--export"},
+        "option '--export' needs a value (--export DIR)", true);
+}
+
+void TestOptions::badFlag() {
+    QFETCH(QStringList, args);
+    QFETCH(bool, viz);
+    QFETCH(QString, message);
+    ParsedOptions p;
+    try {
+        p = parseRunOptions(toArgs(args), viz);
+    } catch (...) {
+        QFAIL("parseRunOptions threw");
+    }
+    const QString error = QString::fromStdString(p.error);
+    QVERIFY2(!error.isEmpty(), "bad input was accepted");
+    QVERIFY2(!error.contains('\n'), qPrintable(error));
+    QVERIFY2(!error.startsWith("error"), qPrintable(error));
+    if (message.endsWith("..."))
+        QVERIFY2(error.startsWith(message.chopped(3)), qPrintable(error));
+    else
+        QCOMPARE(error, message);
+}
+
+void TestOptions::interleavedDefaultChunks_data() {
+    QTest::addColumn<QString>("schedule");
+    QTest::addColumn<int>("chunks");
+    for (ScheduleKind kind : allScheduleKinds())
+        QTest::newRow(toString(kind))
+            << QString(toString(kind)) << (kind == ScheduleKind::Interleaved ? 2 : 1);
+}
+
+void TestOptions::interleavedDefaultChunks() {
+    QFETCH(QString, schedule);
+    QFETCH(int, chunks);
+    const ParsedOptions p = parseRunOptions({"--schedule", schedule.toStdString()}, false);
+    QCOMPARE(QString::fromStdString(p.error), QString());
+    QCOMPARE(p.options.schedule.chunks, chunks);
+    QCOMPARE(p.options.schedule.parts(), p.options.schedule.stages * chunks);
+}
+
+void TestOptions::crossField_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");  // empty: valid
+
+    QTest::newRow("stages x chunks > layers")
+        << QStringList{"--schedule", "interleaved", "--layers", "6"}
+        << "4 stages x 2 chunks need at least 8 layers, got 6";
+    QTest::newRow("stages x chunks == layers")
+        << QStringList{"--schedule", "interleaved", "--layers", "8"} << "";
+    QTest::newRow("stages > layers")
+        << QStringList{"--stages", "8", "--layers", "4", "--microbatches", "8"}
+        << "8 stages need at least 8 layers, got 4";
+    QTest::newRow("stages == layers") << QStringList{"--stages", "4", "--layers", "4"} << "";
+    QTest::newRow("batch not divisible") << QStringList{"--microbatches", "5"}
+                                         << "batch size 32 is not divisible into 5 microbatches";
+    QTest::newRow("batch divisible") << QStringList{"--microbatches", "8"} << "";
+    QTest::newRow("more microbatches than samples")
+        << QStringList{"--microbatches", "64"} << "batch size 32 is too small for 64 microbatches";
+    QTest::newRow("one sample per microbatch")
+        << QStringList{"--microbatches", "32", "--batch-size", "32"} << "";
+    QTest::newRow("interleaved M % S")
+        << QStringList{"--schedule", "interleaved", "--microbatches", "2", "--batch-size", "4"}
+        << "interleaved needs microbatches divisible by stages...";
+    QTest::newRow("layers 0") << QStringList{"--layers", "0"}
+                              << "layers must be between 1 and 4096, got 0";
+    QTest::newRow("layers 4097") << QStringList{"--layers", "4097"}
+                                 << "layers must be between 1 and 4096, got 4097";
+    QTest::newRow("layers 4096") << QStringList{"--layers", "4096"} << "";
+    QTest::newRow("hidden 0") << QStringList{"--hidden", "0"}
+                              << "hidden must be between 1 and 65536, got 0";
+    QTest::newRow("hidden 65537") << QStringList{"--hidden", "65537"}
+                                  << "hidden must be between 1 and 65536, got 65537";
+    QTest::newRow("hidden 1") << QStringList{"--hidden", "1"} << "";
+    QTest::newRow("batch size 0") << QStringList{"--batch-size", "0"}
+                                  << "batch size must be between 1 and 1000000, got 0";
+    QTest::newRow("batch size 1000001") << QStringList{"--batch-size", "1000001"}
+                                        << "batch size must be between 1 and 1000000, got 1000001";
+    QTest::newRow("batch size 1000000") << QStringList{"--batch-size", "1000000"} << "";
+}
+
+void TestOptions::crossField() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    const ParsedOptions p = parseRunOptions(toArgs(args), false);
+    const QString error = QString::fromStdString(p.error);
+    if (message.endsWith("..."))
+        QVERIFY2(error.startsWith(message.chopped(3)), qPrintable(error));
+    else
+        QCOMPARE(error, message);
+    // The parser and the direct check agree on options that parsed.
+    if (message.isEmpty()) QCOMPARE(QString::fromStdString(checkRunOptions(p.options)), QString());
+}
+
+// The GUI fills RunOptions itself and relies on checkRunOptions alone.
+void TestOptions::checkRunOptionsDirect_data() {
+    QTest::addColumn<QString>("change");
+    QTest::addColumn<bool>("valid");
+    for (const char* c : {"stages0", "chunks-on-1f1b", "lr-nan", "lr-zero", "device", "data",
+                          "nostash-1f1b", "layers", "classes"})
+        QTest::newRow(c) << QString(c) << false;
+    QTest::newRow("unchanged") << QString() << true;
+    QTest::newRow("pipedream-nostash") << QString("pipedream-nostash") << true;
+}
+
+void TestOptions::checkRunOptionsDirect() {
+    QFETCH(QString, change);
+    QFETCH(bool, valid);
+    RunOptions o = defaultRunOptions();
+    if (change == "stages0") o.schedule.stages = 0;
+    if (change == "chunks-on-1f1b") o.schedule.chunks = 2;
+    if (change == "lr-nan") o.lr = std::numeric_limits<double>::quiet_NaN();
+    if (change == "lr-zero") o.lr = 0.0;
+    if (change == "device") o.device = "tpu";
+    if (change == "data") o.data = "";
+    if (change == "nostash-1f1b") o.schedule.stash = false;
+    if (change == "layers") o.layers = -1;
+    if (change == "classes") o.classes = 0;
+    if (change == "pipedream-nostash") {
+        o.schedule.kind = ScheduleKind::PipeDream;
+        o.schedule.stash = false;
+    }
+    std::string error;
+    try {
+        error = checkRunOptions(o);
+    } catch (...) {
+        QFAIL("checkRunOptions threw");
+    }
+    QVERIFY2(error.empty() == valid, error.c_str());
+    QVERIFY(error.find('\n') == std::string::npos);
+}
+
+void TestOptions::help_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<bool>("viz");
+    QTest::newRow("-h") << QStringList{"-h"} << false;
+    QTest::newRow("--help") << QStringList{"--help"} << false;
+    QTest::newRow("--help viz") << QStringList{"--help"} << true;
+    QTest::newRow("help after junk") << QStringList{"--stagse", "x", "--help"} << false;
+    QTest::newRow("help with options") << QStringList{"--stages", "2", "-h"} << false;
+}
+
+void TestOptions::help() {
+    QFETCH(QStringList, args);
+    QFETCH(bool, viz);
+    const ParsedOptions p = parseRunOptions(toArgs(args), viz);
+    QVERIFY(p.help);
+    QCOMPARE(QString::fromStdString(p.error), QString());
+}
+
+void TestOptions::usageListsEveryOptionWithDefaults_data() {
+    QTest::addColumn<bool>("viz");
+    QTest::newRow("train") << false;
+    QTest::newRow("viz") << true;
+}
+
+void TestOptions::usageListsEveryOptionWithDefaults() {
+    QFETCH(bool, viz);
+    const QString text = QString::fromStdString(usage("prog", viz));
+    QVERIFY(text.startsWith("Usage: prog"));
+    const QStringList flags = {
+        "--schedule", "--stages",   "--microbatches",  "--batches", "--batch-size",
+        "--layers",   "--hidden",   "--chunks",        "--lr",      "--seed",
+        "--device",   "--no-stash", "--vertical-sync", "--dry-run", "--csv",
+        "--trace",    "--json",     "--data",          "--help",    "-h"};
+    for (const QString& f : flags) QVERIFY2(text.contains(f), qPrintable(f));
+    QCOMPARE(text.contains("--headless"), viz);
+    QCOMPARE(text.contains("--export"), viz);
+    for (const char* kind : {"naive", "gpipe", "1f1b", "pipedream", "2bw", "interleaved", "zb-h1"})
+        QVERIFY2(text.contains(kind), kind);
+    // Defaults shown are the real ones.
+    const RunOptions d = defaultRunOptions();
+    auto shows = [&](const QString& v) { return text.contains("[default: " + v + "]"); };
+    QVERIFY(shows(toString(d.schedule.kind)));
+    QVERIFY(shows(QString::number(d.schedule.stages)));
+    QVERIFY(shows(QString::number(d.schedule.batches)));
+    QVERIFY(shows(QString::number(d.batchSize)));
+    QVERIFY(shows(QString::number(d.layers)));
+    QVERIFY(shows(QString::number(d.hidden)));
+    QVERIFY(shows(QString::number(d.lr)));
+    QVERIFY(shows(QString::number(d.seed)));
+    QVERIFY(shows(QString::fromStdString(d.device)));
+    QVERIFY(shows(QString::fromStdString(d.data)));
+    for (const QString& line : text.split('\n')) QVERIFY2(line.size() <= 80, qPrintable(line));
+}
+
+// Random mixes of good and bad tokens: never a throw, and whatever parses
+// is valid by checkRunOptions.
+void TestOptions::randomArgumentsNeverThrow() {
+    const std::vector<std::string> pool = {"--schedule",
+                                           "interleaved",
+                                           "pipedream",
+                                           "gpipe",
+                                           "--stages",
+                                           "--microbatches",
+                                           "--batches",
+                                           "--batch-size",
+                                           "--layers",
+                                           "--hidden",
+                                           "--chunks",
+                                           "--lr",
+                                           "--seed",
+                                           "--device",
+                                           "--data",
+                                           "--no-stash",
+                                           "--vertical-sync",
+                                           "--dry-run",
+                                           "--csv",
+                                           "--trace",
+                                           "--json",
+                                           "--headless",
+                                           "--export",
+                                           "0",
+                                           "1",
+                                           "2",
+                                           "3",
+                                           "4",
+                                           "8",
+                                           "16",
+                                           "-1",
+                                           "1e9",
+                                           "99999999999999999999",
+                                           "cuda:0",
+                                           "mnist:",
+                                           "x",
+                                           "",
+                                           "--stages=",
+                                           "--lr=0.2",
+                                           "=",
+                                           "--chunks=3",
+                                           "--stages=2"};
+    std::mt19937 rng(12345);
+    int accepted = 0;
+    for (int round = 0; round < 5000; ++round) {
+        std::vector<std::string> args(rng() % 7);
+        for (auto& a : args) a = pool[rng() % pool.size()];
+        for (bool viz : {false, true}) {
+            ParsedOptions p;
+            try {
+                p = parseRunOptions(args, viz);
+            } catch (...) {
+                QFAIL("parseRunOptions threw");
+            }
+            if (p.error.empty() && !p.help) {
+                ++accepted;
+                QCOMPARE(QString::fromStdString(checkRunOptions(p.options)), QString());
+            } else if (!p.help) {
+                QVERIFY(p.error.find('\n') == std::string::npos);
+            }
+        }
+    }
+    QVERIFY(accepted > 0);  // the pool does produce valid command lines
+}
+
+QTEST_APPLESS_MAIN(TestOptions)
+#include "tst_options.moc"

@@ -1,0 +1,665 @@
+// Trace formats: the CSV and Chrome trace of architecture.md round-trip,
+// malformed input is rejected with its line, writes are atomic.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <QtTest>
+#include <cmath>
+#include <random>
+
+#include "schedule.h"
+#include "simulator.h"
+#include "trace.h"
+
+using namespace pd;
+
+Q_DECLARE_METATYPE(pd::ScheduleKind)
+
+// In pd so that std::vector's operator== finds them by argument lookup.
+namespace pd {
+
+bool operator==(const SlotEvent& a, const SlotEvent& b) {
+    return a.batch == b.batch && a.stage == b.stage && a.microbatch == b.microbatch &&
+           a.op == b.op && a.chunk == b.chunk && a.version == b.version && a.startUs == b.startUs &&
+           a.endUs == b.endUs && a.mismatch == b.mismatch;
+}
+
+bool operator==(const MemoryEvent& a, const MemoryEvent& b) {
+    return a.stage == b.stage && a.timeUs == b.timeUs &&
+           a.activationsInFlight == b.activationsInFlight && a.versionsHeld == b.versionsHeld &&
+           a.activationBytes == b.activationBytes && a.stashBytes == b.stashBytes;
+}
+
+}  // namespace pd
+
+namespace {
+
+ScheduleConfig config(ScheduleKind kind, int S, int M, int B) {
+    ScheduleConfig c;
+    c.kind = kind;
+    c.stages = S;
+    c.microbatches = M;
+    c.batches = B;
+    c.chunks = kind == ScheduleKind::Interleaved ? 2 : 1;
+    return c;
+}
+
+// Slots of a real schedule: U rows (microbatch -1), chunks, versions.
+std::vector<SlotEvent> scheduleSlots(const ScheduleConfig& c) {
+    return toSlotEvents(simulate(generateSchedule(c)), 1000.0);
+}
+
+// Random but valid slots, large values included, a share flagged mismatched.
+std::vector<SlotEvent> randomSlots(int n, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<SlotEvent> out;
+    const Op ops[] = {Op::F, Op::B, Op::I, Op::W, Op::U};
+    for (int i = 0; i < n; ++i) {
+        SlotEvent e;
+        e.op = ops[rng() % 5];
+        e.batch = int(rng() % 100000);
+        e.stage = int(rng() % 64);
+        e.microbatch = e.op == Op::U ? -1 : int(rng() % 4096);
+        e.chunk = int(rng() % 16);
+        e.version = int(rng() % 1000000);
+        e.startUs = std::int64_t(rng() % (std::int64_t(1) << 50));
+        e.endUs = e.startUs + std::int64_t(rng() % 10000000);
+        e.mismatch = rng() % 4 == 0;
+        out.push_back(e);
+    }
+    return out;
+}
+
+std::vector<MemoryEvent> randomMemory(int n, int stages, unsigned seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<MemoryEvent> out;
+    for (int i = 0; i < n; ++i) {
+        MemoryEvent m;
+        m.stage = int(rng() % stages);
+        m.timeUs = std::int64_t(rng() % 100000000);
+        m.activationsInFlight = int(rng() % 64);
+        m.versionsHeld = 1 + int(rng() % 8);
+        m.activationBytes = std::int64_t(rng() % (std::int64_t(1) << 40));
+        m.stashBytes = std::int64_t(rng() % (std::int64_t(1) << 40));
+        out.push_back(m);
+    }
+    return out;
+}
+
+QStringList filesIn(const QString& dir) {
+    return QDir(dir).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot | QDir::System);
+}
+
+QString slurp(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return QStringLiteral("<unreadable>");
+    return QString::fromUtf8(f.readAll());
+}
+
+void put(const QString& path, const QByteArray& bytes) {
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    QCOMPARE(f.write(bytes), qint64(bytes.size()));
+}
+
+// Checked inside the rename hook: what the target holds just before rename.
+QString gTargetBeforeRename;
+QString gTempBeforeRename;
+QString gObservedTarget;
+QString gObservedTemp;
+
+void observeBeforeRename(const std::string& temp) {
+    gTempBeforeRename = QString::fromStdString(temp);
+    gObservedTarget = slurp(gTargetBeforeRename);
+    gObservedTemp = slurp(gTempBeforeRename);
+}
+
+}  // namespace
+
+class TestTrace : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void csvHeaderIsExact();
+    void csvRowFormat();
+    void csvRoundTripSchedule_data();
+    void csvRoundTripSchedule();
+    void csvRoundTripRandom();
+    void csvWithoutMismatchColumn();
+    void csvAcceptsCrlfAndEmpty();
+    void csvMalformed_data();
+    void csvMalformed();
+    void chromeRoundTrip_data();
+    void chromeRoundTrip();
+    void chromeIsValidJsonWithExpectedFields();
+    void chromeMalformed_data();
+    void chromeMalformed();
+    void toSlotEventsScalesAndRounds_data();
+    void toSlotEventsScalesAndRounds();
+    void writeIntoMissingFolderFails();
+    void writeCreatesAndOverwrites();
+    void overwriteKeepsOldFileUntilRename();
+    void failedRenameLeavesNoTemp();
+    void unwritableFolderKeepsOldFile();
+    void readFileErrorsAndBytes();
+    void stageNamesKnown_data();
+    void stageNamesKnown();
+    void stageNamesCoverEveryLayerOnce_data();
+    void stageNamesCoverEveryLayerOnce();
+
+    void cleanup() { gBeforeAtomicRename = nullptr; }
+};
+
+void TestTrace::csvHeaderIsExact() {
+    // architecture.md: header exactly this, mismatch column appended after.
+    QCOMPARE(QString(kCsvHeader),
+             QString("batch,stage,microbatch,op,chunk,version,start_us,end_us"));
+    const QString csv = QString::fromStdString(toCsv({}));
+    QCOMPARE(csv, QString(kCsvHeader) + ",mismatch\n");
+}
+
+void TestTrace::csvRowFormat() {
+    SlotEvent f;
+    f.batch = 2;
+    f.stage = 3;
+    f.microbatch = 1;
+    f.op = Op::F;
+    f.chunk = 1;
+    f.version = 7;
+    f.startUs = 1500;
+    f.endUs = 2750;
+    SlotEvent u = f;
+    u.op = Op::U;
+    u.microbatch = -1;
+    u.version = 8;
+    u.mismatch = true;
+    const QStringList lines = QString::fromStdString(toCsv({f, u})).split('\n');
+    QCOMPARE(lines.size(), 4);  // header, two rows, empty after the final newline
+    QCOMPARE(lines[1], QString("2,3,1,F,1,7,1500,2750,0"));
+    QCOMPARE(lines[2], QString("2,3,-1,U,1,8,1500,2750,1"));
+    QCOMPARE(lines[3], QString());
+}
+
+void TestTrace::csvRoundTripSchedule_data() {
+    QTest::addColumn<ScheduleKind>("kind");
+    QTest::addColumn<bool>("noStash");
+    for (ScheduleKind kind : allScheduleKinds()) QTest::newRow(toString(kind)) << kind << false;
+    QTest::newRow("pipedream no-stash") << ScheduleKind::PipeDream << true;
+}
+
+void TestTrace::csvRoundTripSchedule() {
+    QFETCH(ScheduleKind, kind);
+    QFETCH(bool, noStash);
+    ScheduleConfig c = config(kind, 4, 8, 3);
+    c.stash = !noStash;
+    const auto slots = scheduleSlots(c);
+    QVERIFY(!slots.empty());
+    const bool hasU =
+        std::any_of(slots.begin(), slots.end(), [](const SlotEvent& e) { return e.op == Op::U; });
+    QVERIFY(hasU);
+    if (noStash)
+        QVERIFY(
+            std::any_of(slots.begin(), slots.end(), [](const SlotEvent& e) { return e.mismatch; }));
+    std::vector<SlotEvent> back;
+    std::string error;
+    QVERIFY2(parseCsv(toCsv(slots), back, error), error.c_str());
+    QVERIFY(back == slots);
+}
+
+void TestTrace::csvRoundTripRandom() {
+    const auto slots = randomSlots(20000, 7);
+    std::vector<SlotEvent> back;
+    std::string error;
+    const std::string csv = toCsv(slots);
+    QVERIFY2(parseCsv(csv, back, error), error.c_str());
+    QVERIFY(back == slots);
+    QCOMPARE(toCsv(back), csv);
+}
+
+void TestTrace::csvWithoutMismatchColumn() {
+    const std::string text =
+        std::string(kCsvHeader) + "\n0,0,0,F,0,0,0,1000\n0,0,-1,U,0,1,3000,3000\n";
+    std::vector<SlotEvent> back;
+    std::string error;
+    QVERIFY2(parseCsv(text, back, error), error.c_str());
+    QCOMPARE(back.size(), std::size_t(2));
+    QCOMPARE(back[1].op, Op::U);
+    QCOMPARE(back[1].microbatch, -1);
+    QCOMPARE(back[1].version, 1);
+    QVERIFY(!back[0].mismatch && !back[1].mismatch);
+    // A 9th field is not allowed when the header has 8 columns.
+    QVERIFY(!parseCsv(std::string(kCsvHeader) + "\n0,0,0,F,0,0,0,1000,1\n", back, error));
+    QVERIFY2(QString::fromStdString(error).startsWith("line 2:"), error.c_str());
+}
+
+void TestTrace::csvAcceptsCrlfAndEmpty() {
+    std::vector<SlotEvent> back;
+    std::string error;
+    const std::string crlf = std::string(kCsvHeader) + ",mismatch\r\n1,2,3,B,0,4,10,20,1\r\n";
+    QVERIFY2(parseCsv(crlf, back, error), error.c_str());
+    QCOMPARE(back.size(), std::size_t(1));
+    QCOMPARE(back[0].op, Op::B);
+    QVERIFY(back[0].mismatch);
+    QVERIFY2(parseCsv(std::string(kCsvHeader), back, error), error.c_str());  // no final newline
+    QVERIFY(back.empty());
+}
+
+void TestTrace::csvMalformed_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("prefix");
+    const QString h = QString(kCsvHeader) + ",mismatch\n";
+    const QString good = "0,0,0,F,0,0,0,100,0\n";
+    QTest::newRow("empty file") << ""
+                                << "line 1:";
+    QTest::newRow("wrong header") << "batch,stage\n"
+                                  << "line 1:";
+    QTest::newRow("header reordered") << "stage,batch,microbatch,op,chunk,version,start_us,end_us\n"
+                                      << "line 1:";
+    QTest::newRow("header extra column") << QString(kCsvHeader) + ",mismatch,x\n"
+                                         << "line 1:";
+    QTest::newRow("too few fields") << h + good + "0,0,0,F,0,0,0\n"
+                                    << "line 3:";
+    QTest::newRow("too many fields") << h + good + good + "0,0,0,F,0,0,0,100,0,9\n"
+                                     << "line 4:";
+    QTest::newRow("bad op") << h + "0,0,0,X,0,0,0,100,0\n"
+                            << "line 2:";
+    QTest::newRow("op lower case") << h + "0,0,0,f,0,0,0,100,0\n"
+                                   << "line 2:";
+    QTest::newRow("op two chars") << h + "0,0,0,FB,0,0,0,100,0\n"
+                                  << "line 2:";
+    QTest::newRow("batch junk") << h + "a,0,0,F,0,0,0,100,0\n"
+                                << "line 2:";
+    QTest::newRow("stage float") << h + "0,1.5,0,F,0,0,0,100,0\n"
+                                 << "line 2:";
+    QTest::newRow("negative stage") << h + "0,-1,0,F,0,0,0,100,0\n"
+                                    << "line 2:";
+    QTest::newRow("U with microbatch") << h + "0,0,3,U,0,1,0,100,0\n"
+                                       << "line 2:";
+    QTest::newRow("F with microbatch -1") << h + "0,0,-1,F,0,0,0,100,0\n"
+                                          << "line 2:";
+    QTest::newRow("end before start") << h + good + "0,0,1,F,0,0,200,100,0\n"
+                                      << "line 3:";
+    QTest::newRow("mismatch 2") << h + "0,0,0,F,0,0,0,100,2\n"
+                                << "line 2:";
+    QTest::newRow("overflow") << h + "0,0,0,F,0,0,0,99999999999999999999,0\n"
+                              << "line 2:";
+    QTest::newRow("int overflow") << h + "3000000000,0,0,F,0,0,0,100,0\n"
+                                  << "line 2:";
+    QTest::newRow("trailing space") << h + "0,0,0,F,0,0,0,100 ,0\n"
+                                    << "line 2:";
+    QTest::newRow("empty line inside") << h + good + "\n" + good << "line 3:";
+    QTest::newRow("empty field") << h + "0,,0,F,0,0,0,100,0\n"
+                                 << "line 2:";
+}
+
+void TestTrace::csvMalformed() {
+    QFETCH(QString, text);
+    QFETCH(QString, prefix);
+    std::vector<SlotEvent> back(3);
+    std::string error;
+    QVERIFY(!parseCsv(text.toStdString(), back, error));
+    QVERIFY2(QString::fromStdString(error).startsWith(prefix), error.c_str());
+    QVERIFY(error.find('\n') == std::string::npos);
+    QVERIFY(back.empty());  // nothing half-parsed
+}
+
+void TestTrace::chromeRoundTrip_data() {
+    QTest::addColumn<ScheduleKind>("kind");
+    for (ScheduleKind kind : allScheduleKinds()) QTest::newRow(toString(kind)) << kind;
+}
+
+void TestTrace::chromeRoundTrip() {
+    QFETCH(ScheduleKind, kind);
+    const ScheduleConfig c = config(kind, 4, 8, 2);
+    RunRecord record;
+    record.stageNames = stageNames(c, 48);
+    record.slots = scheduleSlots(c);
+    const auto extra = randomSlots(500, 3);  // odd values: big times, mismatches
+    record.slots.insert(record.slots.end(), extra.begin(), extra.end());
+    record.memory = randomMemory(300, c.stages, 5);
+    const std::string text = toChromeTrace(record);
+    RunRecord back;
+    std::string error;
+    QVERIFY2(parseChromeTrace(text, back, error), error.c_str());
+    QVERIFY(back.stageNames == record.stageNames);
+    QVERIFY(back.slots == record.slots);
+    QVERIFY(back.memory == record.memory);
+    QCOMPARE(toChromeTrace(back), text);
+}
+
+// Checked with Qt's JSON parser, independent of ours.
+void TestTrace::chromeIsValidJsonWithExpectedFields() {
+    const ScheduleConfig c = config(ScheduleKind::Interleaved, 2, 4, 1);
+    RunRecord record;
+    record.stageNames = stageNames(c, 8);
+    record.slots = scheduleSlots(c);
+    record.slots.front().mismatch = true;
+    MemoryEvent m;
+    m.stage = 1;
+    m.timeUs = 1234;
+    m.activationBytes = 4096;
+    m.stashBytes = 512;
+    record.memory = {m};
+
+    QJsonParseError pe;
+    const QJsonDocument doc =
+        QJsonDocument::fromJson(QByteArray::fromStdString(toChromeTrace(record)), &pe);
+    QVERIFY2(pe.error == QJsonParseError::NoError, qPrintable(pe.errorString()));
+    QVERIFY(doc.isObject());
+    QCOMPARE(doc["displayTimeUnit"].toString(), QString("ms"));
+    const QJsonArray events = doc["traceEvents"].toArray();
+
+    int x = 0, threadNames = 0, sortIndexes = 0, memoryCounters = 0;
+    bool process = false;
+    for (const QJsonValue& v : events) {
+        const QJsonObject e = v.toObject();
+        const QString ph = e["ph"].toString();
+        QCOMPARE(e["pid"].toInt(-1), 0);
+        if (ph == "M" && e["name"] == "process_name") {
+            process = e["args"]["name"].toString() == "PipeDream Studio";
+        } else if (ph == "M" && e["name"] == "thread_name") {
+            const int tid = e["tid"].toInt();
+            QCOMPARE(e["args"]["name"].toString(),
+                     QString::fromStdString(record.stageNames.at(std::size_t(tid))));
+            ++threadNames;
+        } else if (ph == "M" && e["name"] == "thread_sort_index") {
+            QCOMPARE(e["args"]["sort_index"].toInt(-1), e["tid"].toInt());
+            ++sortIndexes;
+        } else if (ph == "X") {
+            const SlotEvent& s = record.slots.at(std::size_t(x++));
+            const QJsonObject a = e["args"].toObject();
+            QCOMPARE(e["ts"].toInteger(), s.startUs);
+            QCOMPARE(e["dur"].toInteger(), s.endUs - s.startUs);
+            QCOMPARE(e["tid"].toInt(), s.stage);
+            QCOMPARE(e["cat"].toString(), QString(QChar(opChar(s.op))));
+            const QString name = e["name"].toString();
+            QVERIFY2(name.startsWith(QChar(opChar(s.op))), qPrintable(name));
+            QVERIFY2(name.endsWith(" v" + QString::number(s.version)), qPrintable(name));
+            if (s.op != Op::U)
+                QVERIFY(name.contains(" mb" + QString::number(s.microbatch)));
+            else
+                QVERIFY(!name.contains("mb"));
+            QCOMPARE(a["batch"].toInt(), s.batch);
+            QCOMPARE(a["stage"].toInt(), s.stage);
+            QCOMPARE(a["microbatch"].toInt(), s.microbatch);
+            QCOMPARE(a["op"].toString(), QString(QChar(opChar(s.op))));
+            QCOMPARE(a["chunk"].toInt(), s.chunk);
+            QCOMPARE(a["version"].toInt(), s.version);
+            QCOMPARE(a["start_us"].toInteger(), s.startUs);
+            QCOMPARE(a["end_us"].toInteger(), s.endUs);
+            QCOMPARE(a["mismatch"].toInt(), s.mismatch ? 1 : 0);
+        } else if (ph == "C" && e["name"] == "memory stage 1") {
+            QCOMPARE(e["ts"].toInteger(), m.timeUs);
+            QCOMPARE(e["args"]["activations_bytes"].toInteger(), m.activationBytes);
+            QCOMPARE(e["args"]["stash_bytes"].toInteger(), m.stashBytes);
+            ++memoryCounters;
+        }
+    }
+    QVERIFY(process);
+    QCOMPARE(x, int(record.slots.size()));
+    QCOMPARE(threadNames, c.stages);
+    QCOMPARE(sortIndexes, c.stages);
+    QCOMPARE(memoryCounters, 1);
+}
+
+void TestTrace::chromeMalformed_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("prefix");
+    const QString x = R"({"ph":"X","args":{"batch":0,"stage":0,"microbatch":0,"op":"F","chunk":0,)"
+                      R"("version":0,"start_us":0,"end_us":5,"mismatch":0}})";
+    QTest::newRow("empty") << ""
+                           << "JSON error at line 1";
+    QTest::newRow("truncated") << R"({"traceEvents":[)"
+                               << "JSON error at line 1";
+    QTest::newRow("second line") << "{\n\"traceEvents\": [,]}"
+                                 << "JSON error at line 2";
+    QTest::newRow("not an object") << "[]"
+                                   << "not a Chrome trace";
+    QTest::newRow("no events") << R"({"displayTimeUnit":"ms"})"
+                               << "not a Chrome trace";
+    QTest::newRow("events not array") << R"({"traceEvents":{}})"
+                                      << "not a Chrome trace";
+    QTest::newRow("event not object") << R"({"traceEvents":[1]})"
+                                      << "trace event 0:";
+    QTest::newRow("X without args") << R"({"traceEvents":[{"ph":"X"}]})"
+                                    << "trace event 0:";
+    QTest::newRow("bad op") << "{\"traceEvents\":[" + x + "," +
+                                   QString(x).replace("\"F\"", "\"Q\"") + "]}"
+                            << "trace event 1:";
+    QTest::newRow("float batch") << "{\"traceEvents\":[" +
+                                        QString(x).replace("\"batch\":0", "\"batch\":0.5") + "]}"
+                                 << "trace event 0:";
+    QTest::newRow("end before start")
+        << "{\"traceEvents\":[" + QString(x).replace("\"end_us\":5", "\"end_us\":-5") + "]}"
+        << "trace event 0:";
+    QTest::newRow("counts counter alone")
+        << R"({"traceEvents":[{"ph":"C","name":"in flight stage 0","ts":1,"args":{"activations":1,"versions":1}}]})"
+        << "trace event 0:";
+    QTest::newRow("memory without bytes")
+        << R"({"traceEvents":[{"ph":"C","name":"memory stage 0","ts":1,"args":{}}]})"
+        << "trace event 0:";
+    QTest::newRow("thread name tid huge")
+        << R"({"traceEvents":[{"ph":"M","name":"thread_name","tid":100000000,"args":{"name":"x"}}]})"
+        << "trace event 0:";
+}
+
+void TestTrace::chromeMalformed() {
+    QFETCH(QString, text);
+    QFETCH(QString, prefix);
+    RunRecord back;
+    back.stageNames = {"stale"};
+    std::string error;
+    QVERIFY(!parseChromeTrace(text.toStdString(), back, error));
+    QVERIFY2(QString::fromStdString(error).startsWith(prefix), error.c_str());
+    QVERIFY(back.slots.empty() && back.stageNames.empty() && back.memory.empty());
+}
+
+void TestTrace::toSlotEventsScalesAndRounds_data() {
+    QTest::addColumn<ScheduleKind>("kind");
+    QTest::addColumn<double>("usPerUnit");
+    for (ScheduleKind kind : allScheduleKinds()) {
+        QTest::addRow("%s x1000", toString(kind)) << kind << 1000.0;
+        QTest::addRow("%s x333.3", toString(kind)) << kind << 333.3;
+    }
+}
+
+void TestTrace::toSlotEventsScalesAndRounds() {
+    QFETCH(ScheduleKind, kind);
+    QFETCH(double, usPerUnit);
+    const Schedule s = generateSchedule(config(kind, 3, 6, 2));
+    const Timeline t = simulate(s);
+    const auto slots = toSlotEvents(t, usPerUnit);
+    QCOMPARE(slots.size(), t.actions.size());
+    QCOMPARE(slots.size(), s.actionCount());
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        const TimedAction& a = t.actions[i];
+        const SlotEvent& e = slots[i];
+        QCOMPARE(e.stage, a.stage);
+        QVERIFY(e.batch == a.action.batch && e.microbatch == a.action.microbatch);
+        QVERIFY(e.op == a.action.op && e.chunk == a.action.chunk);
+        QVERIFY(e.version == a.action.version && e.mismatch == a.action.mismatch);
+        QCOMPARE(e.startUs, std::llround(a.start * usPerUnit));
+        QCOMPARE(e.endUs, std::llround(a.end * usPerUnit));
+    }
+    const auto last = std::max_element(slots.begin(), slots.end(),
+                                       [](auto& a, auto& b) { return a.endUs < b.endUs; });
+    QCOMPARE(last->endUs, std::llround(t.makespan * usPerUnit));
+}
+
+void TestTrace::writeIntoMissingFolderFails() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const std::string path = (dir.path() + "/missing/out.csv").toStdString();
+    std::string error;
+    QVERIFY(!writeFileAtomic(path, "data", error));
+    QCOMPARE(
+        QString::fromStdString(error),
+        QString("cannot write '%1': No such file or directory").arg(QString::fromStdString(path)));
+    QVERIFY(!QFileInfo::exists(dir.path() + "/missing"));
+    QVERIFY(filesIn(dir.path()).isEmpty());
+    QVERIFY(!writeFileAtomic("", "data", error));
+    QVERIFY(!error.empty());
+}
+
+void TestTrace::writeCreatesAndOverwrites() {
+    QTemporaryDir dir;
+    const QString path = dir.path() + "/run.csv";
+    std::string error;
+    std::string big(3 << 20, 'x');  // several write() calls' worth
+    big[12345] = '\0';
+    QVERIFY2(writeFileAtomic(path.toStdString(), big, error), error.c_str());
+    std::string back;
+    QVERIFY2(readFile(path.toStdString(), back, error), error.c_str());
+    QVERIFY(back == big);
+    QVERIFY2(writeFileAtomic(path.toStdString(), "short", error), error.c_str());
+    QCOMPARE(slurp(path), QString("short"));
+    QCOMPARE(filesIn(dir.path()), QStringList{"run.csv"});  // no temporaries left
+    // Relative path: the temporary goes into the current folder.
+    const QString cwd = QDir::currentPath();
+    QVERIFY(QDir::setCurrent(dir.path()));
+    const bool ok = writeFileAtomic("rel.txt", "r", error);
+    QDir::setCurrent(cwd);
+    QVERIFY2(ok, error.c_str());
+    QCOMPARE(slurp(dir.path() + "/rel.txt"), QString("r"));
+    // Permissions follow the umask like any new file, not mkstemp's 0600.
+    const mode_t mask = ::umask(022);
+    ::umask(mask);
+    const bool othersRead = QFileInfo(path).permissions().testFlag(QFileDevice::ReadOther);
+    QCOMPARE(othersRead, (mask & S_IROTH) == 0);
+}
+
+void TestTrace::overwriteKeepsOldFileUntilRename() {
+    QTemporaryDir dir;
+    const QString path = dir.path() + "/trace.json";
+    put(path, "old content");
+    gTargetBeforeRename = path;
+    gObservedTarget.clear();
+    gObservedTemp.clear();
+    gBeforeAtomicRename = observeBeforeRename;
+    std::string error;
+    QVERIFY2(writeFileAtomic(path.toStdString(), "new content", error), error.c_str());
+    gBeforeAtomicRename = nullptr;
+    QCOMPARE(gObservedTarget, QString("old content"));  // untouched until the rename
+    QCOMPARE(gObservedTemp, QString("new content"));    // complete before the rename
+    QCOMPARE(QFileInfo(gTempBeforeRename).absolutePath(), QFileInfo(path).absolutePath());
+    QCOMPARE(slurp(path), QString("new content"));
+    QVERIFY(!QFileInfo::exists(gTempBeforeRename));
+}
+
+void TestTrace::failedRenameLeavesNoTemp() {
+    QTemporaryDir dir;
+    const QString target = dir.path() + "/out";
+    QVERIFY(QDir().mkpath(target + "/inside"));  // a non-empty folder cannot be replaced
+    std::string error;
+    QVERIFY(!writeFileAtomic(target.toStdString(), "x", error));
+    QVERIFY2(QString::fromStdString(error).startsWith("cannot write '" + target + "': "),
+             error.c_str());
+    QVERIFY(QFileInfo(target).isDir());
+    QVERIFY(filesIn(dir.path()).isEmpty());
+}
+
+void TestTrace::unwritableFolderKeepsOldFile() {
+    if (::geteuid() == 0) QSKIP("root ignores folder permissions");
+    QTemporaryDir dir;
+    const QString path = dir.path() + "/keep.csv";
+    put(path, "old");
+    QVERIFY(QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner));
+    std::string error;
+    const bool ok = writeFileAtomic(path.toStdString(), "new", error);
+    QFile::setPermissions(dir.path(),
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QVERIFY(!ok);
+    QVERIFY2(QString::fromStdString(error).endsWith("Permission denied"), error.c_str());
+    QCOMPARE(slurp(path), QString("old"));
+    QCOMPARE(filesIn(dir.path()), QStringList{"keep.csv"});
+}
+
+void TestTrace::readFileErrorsAndBytes() {
+    QTemporaryDir dir;
+    std::string content = "stale", error;
+    const std::string missing = (dir.path() + "/nope.csv").toStdString();
+    QVERIFY(!readFile(missing, content, error));
+    QCOMPARE(QString::fromStdString(error), QString("cannot read '%1': No such file or directory")
+                                                .arg(QString::fromStdString(missing)));
+    QVERIFY(content.empty());
+    QVERIFY(!readFile(dir.path().toStdString(), content, error));
+    QVERIFY2(QString::fromStdString(error).endsWith("Is a directory"), error.c_str());
+    const QByteArray bytes("a\0b\r\n\xff", 6);
+    put(dir.path() + "/bin", bytes);
+    QVERIFY2(readFile((dir.path() + "/bin").toStdString(), content, error), error.c_str());
+    QCOMPARE(QByteArray::fromStdString(content), bytes);
+}
+
+void TestTrace::stageNamesKnown_data() {
+    QTest::addColumn<ScheduleKind>("kind");
+    QTest::addColumn<int>("stages");
+    QTest::addColumn<int>("layers");
+    QTest::addColumn<QStringList>("names");
+    QTest::newRow("tutorial") << ScheduleKind::OneFOneB << 4 << 48
+                              << QStringList{"GPU0 (L1-12)", "GPU1 (L13-24)", "GPU2 (L25-36)",
+                                             "GPU3 (L37-48)"};
+    QTest::newRow("interleaved") << ScheduleKind::Interleaved << 4 << 48
+                                 << QStringList{"GPU0 (L1-6, L25-30)", "GPU1 (L7-12, L31-36)",
+                                                "GPU2 (L13-18, L37-42)", "GPU3 (L19-24, L43-48)"};
+    QTest::newRow("one layer each")
+        << ScheduleKind::GPipe << 2 << 2 << QStringList{"GPU0 (L1)", "GPU1 (L2)"};
+    QTest::newRow("single stage") << ScheduleKind::Naive << 1 << 5 << QStringList{"GPU0 (L1-5)"};
+    QTest::newRow("too few layers: plain names")
+        << ScheduleKind::GPipe << 3 << 2 << QStringList{"GPU0", "GPU1", "GPU2"};
+}
+
+void TestTrace::stageNamesKnown() {
+    QFETCH(ScheduleKind, kind);
+    QFETCH(int, stages);
+    QFETCH(int, layers);
+    QFETCH(QStringList, names);
+    QStringList got;
+    for (const auto& n : stageNames(config(kind, stages, stages, 1), layers))
+        got << QString::fromStdString(n);
+    QCOMPARE(got, names);
+}
+
+void TestTrace::stageNamesCoverEveryLayerOnce_data() {
+    QTest::addColumn<int>("stages");
+    QTest::addColumn<int>("chunks");
+    QTest::addColumn<int>("layers");
+    for (int S : {1, 2, 3, 5, 8})
+        for (int V : {1, 2, 3})
+            for (int L : {S * V, S * V + 1, 17, 48, 100})
+                if (L >= S * V) QTest::addRow("S%d V%d L%d", S, V, L) << S << V << L;
+}
+
+// Parses the labels back into layer ranges: every layer on exactly one stage.
+void TestTrace::stageNamesCoverEveryLayerOnce() {
+    QFETCH(int, stages);
+    QFETCH(int, chunks);
+    QFETCH(int, layers);
+    ScheduleConfig c =
+        config(chunks > 1 ? ScheduleKind::Interleaved : ScheduleKind::OneFOneB, stages, stages, 1);
+    c.chunks = chunks;
+    const auto names = stageNames(c, layers);
+    QCOMPARE(int(names.size()), stages);
+    std::vector<int> owner(std::size_t(layers) + 1, -1);
+    const QRegularExpression range("L(\\d+)(?:-(\\d+))?");
+    for (int s = 0; s < stages; ++s) {
+        const QString n = QString::fromStdString(names[std::size_t(s)]);
+        QVERIFY2(n.startsWith(QString("GPU%1 (").arg(s)), qPrintable(n));
+        int pieces = 0;
+        for (auto it = range.globalMatch(n); it.hasNext(); ++pieces) {
+            const auto m = it.next();
+            const int first = m.captured(1).toInt();
+            const int last = m.captured(2).isEmpty() ? first : m.captured(2).toInt();
+            QVERIFY(first >= 1 && first <= last && last <= layers);
+            for (int l = first; l <= last; ++l) {
+                QCOMPARE(owner[std::size_t(l)], -1);
+                owner[std::size_t(l)] = s;
+            }
+        }
+        QCOMPARE(pieces, chunks);
+    }
+    for (int l = 1; l <= layers; ++l)
+        QVERIFY2(owner[std::size_t(l)] >= 0, qPrintable(QString::number(l)));
+}
+
+QTEST_APPLESS_MAIN(TestTrace)
+#include "tst_trace.moc"
