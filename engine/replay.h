@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
+#include <deque>
 #include <limits>
 #include <vector>
 
@@ -64,5 +66,34 @@ private:
     std::size_t N_;
     std::vector<double> fEnd_, bEnd_;
 };
+
+// Replays every stage as far as its dependencies allow. `advance(s)` runs
+// stage s's ready actions and returns how many it ran. Only the neighbours of
+// a stage that advanced can have become ready (F feeds the next part, B and I
+// the previous one; parts wrap around the stages for interleaved), so a
+// worklist visits O(actions) stages instead of S per round. Returns the
+// number of actions run; fewer than all means a deadlock.
+template <typename Advance>
+std::size_t replayStages(int stages, Advance&& advance) {
+    std::deque<int> work;
+    std::vector<char> queued(static_cast<std::size_t>(stages), 1);
+    for (int s = 0; s < stages; ++s) work.push_back(s);
+    std::size_t ran = 0;
+    while (!work.empty()) {
+        const int s = work.front();
+        work.pop_front();
+        queued[static_cast<std::size_t>(s)] = 0;
+        const std::size_t n = advance(s);
+        if (n == 0) continue;
+        ran += n;
+        for (int t : {(s + 1) % stages, (s + stages - 1) % stages}) {
+            if (!queued[static_cast<std::size_t>(t)]) {
+                queued[static_cast<std::size_t>(t)] = 1;
+                work.push_back(t);
+            }
+        }
+    }
+    return ran;
+}
 
 }  // namespace pd::detail

@@ -36,29 +36,26 @@ Timeline simulate(const Schedule& schedule, const OpCosts& costs) {
 
     std::vector<std::size_t> pos(S, 0);
     std::vector<double> freeAt(S, 0.0);
-    std::size_t left = tl.actions.size();
-    while (left > 0) {
+    const std::size_t ran = detail::replayStages(S, [&](int s) {
+        const auto& list = schedule.stages[s];
         std::size_t advanced = 0;
-        for (int s = 0; s < S; ++s) {
-            const auto& list = schedule.stages[s];
-            while (pos[s] < list.size()) {
-                const Action& a = list[pos[s]];
-                const double dep = deps.ready(s, a);
-                if (std::isnan(dep)) break;
-                const double start = std::max(freeAt[s], dep);
-                const double cost = a.op == Op::U ? costs.u : costs.of(a.op) * chunkScale;
-                const double end = start + cost;
-                deps.done(s, a, end);
-                freeAt[s] = end;
-                tl.actions[tl.stageBegin[s] + pos[s]] = TimedAction{s, a, start, end};
-                ++pos[s];
-                ++advanced;
-            }
+        while (pos[s] < list.size()) {
+            const Action& a = list[pos[s]];
+            const double dep = deps.ready(s, a);
+            if (std::isnan(dep)) break;
+            const double start = std::max(freeAt[s], dep);
+            const double cost = a.op == Op::U ? costs.u : costs.of(a.op) * chunkScale;
+            const double end = start + cost;
+            deps.done(s, a, end);
+            freeAt[s] = end;
+            tl.actions[tl.stageBegin[s] + pos[s]] = TimedAction{s, a, start, end};
+            ++pos[s];
+            ++advanced;
         }
-        if (advanced == 0)
-            throw std::logic_error("schedule deadlocks: run validate() to see where");
-        left -= advanced;
-    }
+        return advanced;
+    });
+    if (ran != tl.actions.size())
+        throw std::logic_error("schedule deadlocks: run validate() to see where");
     for (double f : freeAt) tl.makespan = std::max(tl.makespan, f);
     return tl;
 }

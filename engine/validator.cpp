@@ -208,20 +208,17 @@ void checkDeadlock(const Schedule& sch, Report& r) {
     const ScheduleConfig& c = sch.config;
     detail::DependencyTable deps(c);
     std::vector<std::size_t> pos(c.stages, 0);
-    std::size_t left = sch.actionCount();
-    while (left > 0) {
+    const std::size_t ran = detail::replayStages(c.stages, [&](int s) {
+        const auto& list = sch.stages[s];
         std::size_t advanced = 0;
-        for (int s = 0; s < c.stages; ++s) {
-            const auto& list = sch.stages[s];
-            while (pos[s] < list.size() && !std::isnan(deps.ready(s, list[pos[s]]))) {
-                deps.done(s, list[pos[s]], 0.0);
-                ++pos[s];
-                ++advanced;
-            }
+        while (pos[s] < list.size() && !std::isnan(deps.ready(s, list[pos[s]]))) {
+            deps.done(s, list[pos[s]], 0.0);
+            ++pos[s];
+            ++advanced;
         }
-        if (advanced == 0) break;
-        left -= advanced;
-    }
+        return advanced;
+    });
+    const std::size_t left = sch.actionCount() - ran;
     if (left == 0) return;
     for (int s = 0; s < c.stages; ++s) {
         if (pos[s] >= sch.stages[s].size()) continue;
