@@ -52,6 +52,7 @@ struct RunSummary {
     bool cancelled = false;
     std::int64_t timeUs = 0;
     int batchesDone = 0;
+    bool failed = false;  // an error event was sent; the run stopped early
 };
 
 class EventSink {

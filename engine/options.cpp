@@ -331,7 +331,7 @@ RunOptions defaultRunOptions() {
     o.layers = 48;
     o.hidden = 512;
     o.classes = 10;
-    o.lr = 0.05;
+    o.lr = 0.02;  // plain SGD; 0.05 diverges for pipedream / 2bw on the 48-layer default
     o.seed = 0;
     o.device = "cpu";
     o.data = "synthetic";

@@ -16,7 +16,7 @@ struct RunOptions {
     int layers = 48;
     int hidden = 512;
     int classes = 10;
-    double lr = 0.05;
+    double lr = 0.02;
     std::uint64_t seed = 0;
     std::string device = "cpu";  // cpu | cuda | cuda:K
     std::string data = "synthetic";  // synthetic | mnist:DIR

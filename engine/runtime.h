@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,7 +38,26 @@ public:
     bool wait(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
     bool finished() const;
 
+    // --- additions (tests, benchmarks, the CLI) ---
+    // Describes the data set ("synthetic Gaussian clusters (...)", "MNIST from ...").
+    std::string dataDescription() const;
+    // Worker threads: one per stage; intra-op / BLAS threads each worker uses.
+    int threadsPerWorker() const;
+    // Before start(): override the automatic choice (cores / stages, at least 1).
+    void setThreadsPerWorker(int threads);
+    // Bytes of one weight version of `stage` (all its chunks), measured from the tensors.
+    std::int64_t stageParameterBytes(int stage) const;
+    // Flattened parameters (float, in layer order, W then b) of model part
+    // `part`, at weight `version` (-1: the newest). Versions other than the
+    // newest are available only while held, or with keepAllVersions.
+    // Empty when unknown. Call it after the run finished.
+    std::vector<float> parameters(int part, int version = -1) const;
+    // Test aid, before start(): keep a reference to every version produced
+    // (they are immutable tensors) and record every backward's inputs.
+    void setKeepAllVersions(bool keep);
+
 private:
+    friend struct RuntimeAccess;  // engine/runtime_internal.h
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

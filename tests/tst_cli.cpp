@@ -163,6 +163,46 @@ private Q_SLOTS:
         QVERIFY2(r.err.contains("--headless"), qPrintable(r.err));
     }
 
+#ifdef PD_HAVE_ENGINE
+    // A small real run: the tutorial-style log, the results table and the
+    // measured figures; --json and --csv carry the same run.
+    void trainingRunPrintsLogAndResults_data() {
+        QTest::addColumn<QString>("schedule");
+        for (const char* k : {"gpipe", "1f1b", "pipedream", "2bw", "zb-h1"}) QTest::newRow(k) << k;
+    }
+    void trainingRunPrintsLogAndResults() {
+        QFETCH(QString, schedule);
+        const QStringList small{"--schedule", schedule, "--stages", "2", "--microbatches", "2", "--batches", "3",
+                                "--layers", "4", "--hidden", "16", "--batch-size", "8"};
+        const Result r = run(kTrain, small);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("BATCH 3/3"), qPrintable(r.out));
+        QVERIFY(r.out.contains("WEIGHT UPDATE PHASE"));
+        QVERIFY(r.out.contains("| Batch | Loss"));
+        QVERIFY(r.out.contains("Bubble fraction"));
+        QVERIFY(r.out.contains("samples/s"));
+        QVERIFY(r.out.contains("GPU1 (L3-4)"));
+
+        QTemporaryDir dir;
+        const QString csv = dir.filePath("run.csv");
+        const Result j = run(kTrain, small + QStringList{"--json", "--csv", csv});
+        QVERIFY2(j.exitCode == 0, qPrintable(j.err));
+        const QJsonObject o = QJsonDocument::fromJson(j.out.toUtf8()).object();
+        QCOMPARE(o["schedule"].toString(), schedule);
+        QCOMPARE(o["batch_results"].toArray().size(), 3);
+        QCOMPARE(o["stage_figures"].toArray().size(), 2);
+        const double loss = o["batch_results"].toArray()[0].toObject()["loss"].toDouble();
+        QVERIFY2(loss > 1.5 && loss < 3.5, qPrintable(QString::number(loss)));  // about ln(10) at first
+        const double bubble = o["bubble_fraction"].toObject()["measured"].toDouble();
+        QVERIFY(bubble >= 0.0 && bubble < 1.0);
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QStringList rows = QString::fromUtf8(f.readAll()).trimmed().split('\n');
+        QCOMPARE(rows.size() - 1, o["slots"].toInt());
+        QVERIFY(rows[0].startsWith("batch,stage,microbatch,op,chunk,version,start_us,end_us"));
+    }
+#endif
+
     void helpExitsZero() {
         for (const QString& exe : {kTrain, kViz}) {
             const Result r = run(exe, {"--help"});

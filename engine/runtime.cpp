@@ -1,0 +1,884 @@
+// The pipeline runtime: one worker thread per stage executes its action list
+// from generateSchedule() exactly, with real weight versions (immutable
+// parameter tensors per version, kept alive exactly as long as a later action
+// of the stage reads them), keyed bounded channels between stages, per-slot
+// events from a steady clock, and control at action boundaries.
+#include "runtime.h"
+
+#include <dlfcn.h>
+#include <malloc.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <tuple>
+
+#include "data.h"
+#include "model.h"
+#include "runtime_internal.h"
+
+#if defined(PD_TORCH_CUDA) && __has_include(<c10/cuda/CUDAStream.h>)
+#define PD_CUDA 1
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <torch/cuda.h>
+#endif
+
+namespace pd {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using model::PartParams;
+using torch::Tensor;
+
+// Thrown inside a worker when the run stops while it waits; not an error.
+struct RunStopped {};
+
+struct Key {
+    int batch = 0;
+    int microbatch = 0;
+    int part = 0;  // the receiving model part
+    bool operator<(const Key& o) const {
+        return std::tie(batch, microbatch, part) < std::tie(o.batch, o.microbatch, o.part);
+    }
+};
+
+// A bounded channel into one stage, keyed by (batch, microbatch, part) so
+// that the receiver takes exactly the message its next action needs.
+class Mailbox {
+public:
+    void setCapacity(std::size_t capacity) { capacity_ = capacity; }
+
+    void put(const Key& key, Tensor t, const std::atomic<bool>& stop) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        notFull_.wait(lock, [&] { return stop.load() || items_.size() < capacity_; });
+        if (stop) throw RunStopped{};
+        items_.emplace(key, std::move(t));
+        notEmpty_.notify_all();
+    }
+
+    Tensor take(const Key& key, const std::atomic<bool>& stop) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        auto it = items_.end();
+        notEmpty_.wait(lock, [&] {
+            if (stop) return true;
+            it = items_.find(key);
+            return it != items_.end();
+        });
+        if (stop) throw RunStopped{};
+        Tensor t = std::move(it->second);
+        items_.erase(it);
+        notFull_.notify_all();
+        return t;
+    }
+
+    void wake() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        notEmpty_.notify_all();
+        notFull_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable notEmpty_, notFull_;
+    std::map<Key, Tensor> items_;
+    std::size_t capacity_ = 1;
+};
+
+// A microbatch-chunk forwarded at a stage whose backward is not done yet.
+// A message an action sends once it has finished (so that, in measured time,
+// every dependency ends before its dependant starts).
+struct Outgoing {
+    Mailbox* box = nullptr;
+    Key key;
+    Tensor tensor;
+};
+
+struct InFlight {
+    model::ForwardTrace trace;
+    Tensor logits, labels;      // head part only
+    std::vector<Tensor> gradZ;  // after I, until W
+    Tensor gradOut;             // kept only when recording
+    int forwardVersion = 0;
+    std::int64_t bytes = 0;
+};
+
+std::int64_t traceBytes(const InFlight& f) {
+    return model::bytesOf(f.trace.layerInputs) + model::bytesOf(f.trace.preActivations) +
+           model::bytesOf(f.logits) + model::bytesOf(f.gradZ);
+}
+
+struct ChunkState {
+    int part = 0;
+    bool head = false;
+    PartParams gradSum;
+    int gradCount = 0;
+    std::map<std::pair<int, int>, InFlight> inFlight;
+};
+
+using Version = std::vector<PartParams>;  // per chunk
+
+struct StageState {
+    int index = 0;
+    torch::Device device{torch::kCPU};
+    std::vector<ChunkState> chunks;
+    std::map<int, Version> versions;  // held now
+    std::map<int, std::int64_t> versionBytes;
+    std::map<int, Version> archive;  // keepAllVersions only
+    int newest = 0;
+    std::map<int, std::size_t> lastUse;  // version -> last action index reading it
+    std::vector<int> endsBatch;          // per action: batch it completes, or -1
+    std::vector<std::size_t> batchEnd;   // per batch: index of its last action
+    std::vector<int> batchMinVersion;    // per batch: lowest version its forwards read
+    Mailbox activations, gradients;
+    std::int64_t activationBytes = 0;
+    int inFlightCount = 0;
+    MemoryEvent lastMemory;
+    bool memorySent = false;
+    std::vector<int> lastHeld;
+    std::vector<BackwardRecord> records;
+    std::thread thread;
+#ifdef PD_CUDA
+    std::optional<c10::cuda::CUDAStream> stream;  // this stage's own stream
+#endif
+};
+
+using OpenBlasSetThreads = void (*)(int);
+
+void setBlasThreads(int n) {
+    if (auto f =
+            reinterpret_cast<OpenBlasSetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+        f(n);
+}
+
+// glibc returns every large block (>= 128 KiB by default: every weight and
+// activation tensor here) to the kernel on free and maps fresh zeroed pages
+// on the next allocation, so each new weight version and each batch's
+// activations paid thousands of page faults inside the measured slot (an
+// update took 30-80 ms instead of about 1 ms). Keep freed blocks in the heap.
+void keepFreedMemoryMapped() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mallopt(M_MMAP_THRESHOLD, 512 * 1024 * 1024);
+        mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+    });
+}
+
+std::string deviceError(const std::string& device, const std::string& why) {
+    return "--device " + device + ": " + why;
+}
+
+}  // namespace
+
+struct TrainingRun::Impl {
+    Impl(const RunOptions& o, EventSink& s) : options(o), sink(s) {}
+
+    RunOptions options;
+    EventSink& sink;
+    Schedule schedule;
+    model::ModelSpec spec;
+    std::unique_ptr<data::Dataset> data;
+    std::vector<std::unique_ptr<StageState>> stages;
+    int S = 1, V = 1, M = 1, rows = 1;
+    int workerThreads = 1;
+    bool keepAll = false;
+    Clock::time_point t0;
+
+    mutable std::mutex controlMutex;
+    std::condition_variable controlCv;
+    bool pausedFlag = false;
+    std::vector<int> credits;
+    std::vector<long long> allowUntil;
+    std::atomic<bool> stop{false};
+    std::atomic<bool> userCancelled{false};
+    std::atomic<bool> failed{false};
+    std::atomic<int> batchesDone{0};
+
+    std::mutex batchMutex;
+    std::vector<int> stagesDone;
+    std::vector<double> lossSum;
+    std::vector<BatchEvent> pending;
+
+    std::mutex finishMutex;
+    std::condition_variable finishCv;
+    bool started = false;
+    std::atomic<bool> finishedFlag{false};
+    bool finishSent = false;
+    int running = 0;
+    std::mutex joinMutex;
+    std::mutex errorMutex;
+    bool errorSent = false;
+
+    std::int64_t us(Clock::time_point t) const {
+        return std::chrono::duration_cast<std::chrono::microseconds>(t - t0).count();
+    }
+
+    void setUp();
+    void precompute(StageState& st);
+    void worker(int s);
+    void prefault(const StageState& st);
+    bool gate(int s, std::size_t i);
+    Tensor receive(StageState& st, const Action& a);
+    Outgoing execute(StageState& st, const Action& a, const Tensor& in);
+    Outgoing forward(StageState& st, const Action& a, const Tensor& in);
+    Outgoing backward(StageState& st, const Action& a, const Tensor& in);
+    void weightGrad(StageState& st, const Action& a);
+    void update(StageState& st, const Action& a);
+    void afterAction(StageState& st, std::size_t i, const Action& a);
+    void addGrad(StageState& st, ChunkState& ch, const Action& a, InFlight& f);
+    const Version& version(StageState& st, int v) const;
+    void reportMemory(StageState& st);
+    void reportVersions(StageState& st);
+    void fail(int stage, const std::string& message);
+    void requestStop();
+    void finishWorker();
+    void sendFinished();
+    void joinWorkers();
+    int stageOfPart(int p) const { return p % S; }
+    int chunkOfPart(int p) const { return p / S; }
+};
+
+void TrainingRun::Impl::setUp() {
+    const std::string error = checkRunOptions(options);
+    if (!error.empty()) throw ConfigError(error);
+    schedule = generateSchedule(options.schedule);
+    S = options.schedule.stages;
+    V = options.schedule.chunks;
+    M = options.schedule.microbatches;
+    rows = options.microbatchSize();
+    if (rows < 1) throw ConfigError("batch size must be at least the number of microbatches");
+
+    std::vector<torch::Device> devices(S, torch::Device(torch::kCPU));
+    const std::string& dev = options.device;
+    if (dev.rfind("cuda", 0) == 0) {
+#ifdef PD_CUDA
+        if (!torch::cuda::is_available())
+            throw ConfigError(deviceError(dev, "no CUDA device is available"));
+        const int n = static_cast<int>(torch::cuda::device_count());
+        int fixed = -1;
+        if (dev.size() > 5) fixed = std::stoi(dev.substr(5));
+        if (fixed >= n)
+            throw ConfigError(deviceError(dev, "there are only " + std::to_string(n) + " GPUs"));
+        for (int s = 0; s < S; ++s)
+            devices[s] = torch::Device(torch::kCUDA,
+                                       static_cast<c10::DeviceIndex>(fixed >= 0 ? fixed : s % n));
+#else
+        throw ConfigError(deviceError(dev, "this build's LibTorch has no CUDA support (CPU only)"));
+#endif
+    } else if (dev != "cpu") {
+        throw ConfigError(deviceError(dev, "expected cpu, cuda or cuda:K"));
+    }
+
+    try {
+        data = data::createDataset(options.data, options.batchSize, options.hidden, options.classes,
+                                   options.seed);
+    } catch (const std::exception& e) {
+        throw ConfigError(e.what());
+    }
+    if (data->classes() != options.classes)
+        throw ConfigError("the data has " + std::to_string(data->classes()) +
+                          " classes, the model " + std::to_string(options.classes));
+    spec =
+        model::makeSpec(options.layers, options.hidden, options.classes, data->inputDim(), S * V);
+    std::vector<PartParams> parts = model::initParameters(spec, options.seed);
+
+    const std::size_t capacity = static_cast<std::size_t>(M) * V + 2 * S + 2;
+    credits.assign(S, 0);
+    allowUntil.assign(S, -1);
+    stagesDone.assign(options.schedule.batches, 0);
+    lossSum.assign(options.schedule.batches, 0.0);
+    pending.assign(options.schedule.batches, BatchEvent{});
+    for (int b = 0; b < options.schedule.batches; ++b) {
+        pending[b].batch = b;
+        pending[b].versionUsed.assign(S, 0);
+        pending[b].versionAfter.assign(S, 0);
+    }
+    for (int s = 0; s < S; ++s) {
+        auto st = std::make_unique<StageState>();
+        st->index = s;
+        st->device = devices[s];
+        st->activations.setCapacity(capacity);
+        st->gradients.setCapacity(capacity);
+        Version v0;
+        std::int64_t bytes = 0;
+        for (int c = 0; c < V; ++c) {
+            const int p = c * S + s;
+            ChunkState ch;
+            ch.part = p;
+            ch.head = model::hasHead(spec, p);
+            st->chunks.push_back(std::move(ch));
+            PartParams params;
+            for (const Tensor& t : parts[p]) params.push_back(t.to(devices[s]));
+            bytes += model::bytesOf(params);
+            v0.push_back(std::move(params));
+        }
+        st->versions[0] = v0;
+        st->versionBytes[0] = bytes;
+        precompute(*st);
+        stages.push_back(std::move(st));
+    }
+    const int cores = std::max(1u, std::thread::hardware_concurrency());
+    workerThreads = std::max(1, cores / S);
+}
+
+void TrainingRun::Impl::precompute(StageState& st) {
+    const auto& actions = schedule.stages[st.index];
+    const int batches = options.schedule.batches;
+    st.endsBatch.assign(actions.size(), -1);
+    st.batchEnd.assign(batches, 0);
+    st.batchMinVersion.assign(batches, -1);
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+        const Action& a = actions[i];
+        const int read = a.op == Op::U ? a.version - 1 : a.version;
+        st.lastUse[read] = i;
+        st.batchEnd[a.batch] = i;
+        if (a.op == Op::F) {
+            int& mv = st.batchMinVersion[a.batch];
+            mv = mv < 0 ? a.version : std::min(mv, a.version);
+        }
+    }
+    for (int b = 0; b < batches; ++b) st.endsBatch[st.batchEnd[b]] = b;
+}
+
+const Version& TrainingRun::Impl::version(StageState& st, int v) const {
+    auto it = st.versions.find(v);
+    if (it == st.versions.end())
+        throw std::logic_error("weight version " + std::to_string(v) + " is not held at stage " +
+                               std::to_string(st.index));
+    return it->second;
+}
+
+bool TrainingRun::Impl::gate(int s, std::size_t i) {
+    std::unique_lock<std::mutex> lock(controlMutex);
+    const auto index = static_cast<long long>(i);
+    controlCv.wait(lock, [&] {
+        return stop.load() || !pausedFlag || credits[s] > 0 || index <= allowUntil[s];
+    });
+    if (stop) return false;
+    if (pausedFlag && index > allowUntil[s]) --credits[s];
+    return true;
+}
+
+// Waits for the message the action needs (before its slot starts).
+Tensor TrainingRun::Impl::receive(StageState& st, const Action& a) {
+    const ChunkState& ch = st.chunks[a.chunk];
+    Tensor t;
+    if (a.op == Op::F && ch.part > 0)
+        t = st.activations.take({a.batch, a.microbatch, ch.part}, stop).to(st.device);
+    else if ((a.op == Op::B || a.op == Op::I) && !ch.head)
+        t = st.gradients.take({a.batch, a.microbatch, ch.part}, stop).to(st.device);
+#ifdef PD_CUDA
+    // Made on the sender's stream, used and freed on ours.
+    if (t.defined() && st.stream)
+        c10::cuda::CUDACachingAllocator::recordStream(t.storage().data_ptr(), *st.stream);
+#endif
+    return t;
+}
+
+Outgoing TrainingRun::Impl::forward(StageState& st, const Action& a, const Tensor& in) {
+    ChunkState& ch = st.chunks[a.chunk];
+    const int p = ch.part;
+    Outgoing out;
+    Tensor x = p == 0 ? data->microbatch(a.batch, a.microbatch, rows).first.to(st.device) : in;
+    InFlight f;
+    f.forwardVersion = a.version;
+    Tensor y = model::forwardPart(version(st, a.version)[a.chunk], ch.head, x, &f.trace);
+    if (ch.head) {
+        f.labels = data->microbatch(a.batch, a.microbatch, rows).second.to(st.device);
+        const double loss = model::crossEntropy(y, f.labels).item<double>();
+        if (!std::isfinite(loss))
+            throw std::runtime_error("loss became " +
+                                     std::string(std::isnan(loss) ? "NaN" : "infinite") +
+                                     " at batch " + std::to_string(a.batch) + ", microbatch " +
+                                     std::to_string(a.microbatch) + " (try a smaller --lr)");
+        f.logits = y;
+        std::lock_guard<std::mutex> lock(batchMutex);
+        lossSum[a.batch] += loss;
+    } else {
+        out = {&stages[stageOfPart(p + 1)]->activations, {a.batch, a.microbatch, p + 1}, y};
+    }
+    f.bytes = traceBytes(f);
+    st.activationBytes += f.bytes;
+    ++st.inFlightCount;
+    ch.inFlight[{a.batch, a.microbatch}] = std::move(f);
+    return out;
+}
+
+void TrainingRun::Impl::addGrad(StageState& st, ChunkState& ch, const Action& a, InFlight& f) {
+    if (!keepAll) {
+        model::accumulateWeightGrad(f.trace.layerInputs, f.gradZ, ch.gradSum);
+    } else {
+        BackwardRecord r;
+        r.stage = st.index;
+        r.chunk = a.chunk;
+        r.part = ch.part;
+        r.batch = a.batch;
+        r.microbatch = a.microbatch;
+        r.forwardVersion = f.forwardVersion;
+        r.backwardVersion = a.version;
+        r.input = f.trace.layerInputs.front();
+        r.gradOut = f.gradOut;
+        r.labels = f.labels;
+        model::accumulateWeightGrad(f.trace.layerInputs, f.gradZ, r.grads);
+        if (ch.gradSum.empty()) {
+            for (const Tensor& g : r.grads) ch.gradSum.push_back(g.clone());
+        } else {
+            for (std::size_t j = 0; j < r.grads.size(); ++j) ch.gradSum[j].add_(r.grads[j]);
+        }
+        st.records.push_back(std::move(r));
+    }
+    ++ch.gradCount;
+}
+
+// B and I: the input gradient goes upstream at once; B adds the weight
+// gradient right after, I leaves it to its W.
+Outgoing TrainingRun::Impl::backward(StageState& st, const Action& a, const Tensor& in) {
+    ChunkState& ch = st.chunks[a.chunk];
+    const int p = ch.part;
+    auto it = ch.inFlight.find({a.batch, a.microbatch});
+    if (it == ch.inFlight.end())
+        throw std::logic_error("backward before forward at stage " + std::to_string(st.index));
+    InFlight& f = it->second;
+    Tensor gradOut = ch.head ? model::crossEntropyGrad(f.logits, f.labels) : in;
+    if (keepAll) f.gradOut = gradOut;
+    Tensor dx = model::backwardInput(version(st, a.version)[a.chunk], ch.head, f.trace, gradOut,
+                                     p > 0, f.gradZ);
+    Outgoing out;
+    if (p > 0) out = {&stages[stageOfPart(p - 1)]->gradients, {a.batch, a.microbatch, p - 1}, dx};
+    if (a.op == Op::B) {
+        addGrad(st, ch, a, f);
+        st.activationBytes -= f.bytes;
+        --st.inFlightCount;
+        ch.inFlight.erase(it);
+        return out;
+    }
+    f.trace.preActivations.clear();  // W needs the layer inputs and gradZ only
+    f.logits = Tensor();
+    st.activationBytes -= f.bytes;
+    f.bytes = traceBytes(f);
+    st.activationBytes += f.bytes;
+    return out;
+}
+
+void TrainingRun::Impl::weightGrad(StageState& st, const Action& a) {
+    ChunkState& ch = st.chunks[a.chunk];
+    auto it = ch.inFlight.find({a.batch, a.microbatch});
+    if (it == ch.inFlight.end() || it->second.gradZ.empty())
+        throw std::logic_error("W before I at stage " + std::to_string(st.index));
+    addGrad(st, ch, a, it->second);
+    st.activationBytes -= it->second.bytes;
+    --st.inFlightCount;
+    ch.inFlight.erase(it);
+}
+
+// new = newest - lr * (mean of the gradients since the last update).
+void TrainingRun::Impl::update(StageState& st, const Action& a) {
+    if (a.version != st.newest + 1)
+        throw std::logic_error("update to version " + std::to_string(a.version) + " at stage " +
+                               std::to_string(st.index) + " whose newest is " +
+                               std::to_string(st.newest));
+    const Version& base = version(st, st.newest);
+    Version next(base.size());
+    std::int64_t bytes = 0;
+    for (std::size_t c = 0; c < base.size(); ++c) {
+        ChunkState& ch = st.chunks[c];
+        if (ch.gradCount == 0)
+            throw std::logic_error("update without a gradient at stage " +
+                                   std::to_string(st.index));
+        const double scale = options.lr / ch.gradCount;
+        for (std::size_t j = 0; j < base[c].size(); ++j) {
+            next[c].push_back(torch::add(base[c][j], ch.gradSum[j], -scale));
+            ch.gradSum[j].zero_();
+        }
+        ch.gradCount = 0;
+        bytes += model::bytesOf(next[c]);
+    }
+    if (keepAll) st.archive[a.version] = next;
+    st.versions[a.version] = std::move(next);
+    st.versionBytes[a.version] = bytes;
+    st.newest = a.version;
+}
+
+Outgoing TrainingRun::Impl::execute(StageState& st, const Action& a, const Tensor& in) {
+    switch (a.op) {
+        case Op::F:
+            return forward(st, a, in);
+        case Op::B:
+        case Op::I:
+            return backward(st, a, in);
+        case Op::W:
+            weightGrad(st, a);
+            break;
+        case Op::U:
+            update(st, a);
+            break;
+    }
+    return {};
+}
+
+void TrainingRun::Impl::reportVersions(StageState& st) {
+    std::vector<int> held;
+    for (const auto& [v, params] : st.versions) held.push_back(v);
+    if (held == st.lastHeld) return;
+    st.lastHeld = held;
+    VersionEvent e;
+    e.stage = st.index;
+    e.version = st.newest;
+    for (int v : held)
+        if (v != st.newest) e.stashed.push_back(v);
+    e.timeUs = us(Clock::now());
+    sink.onVersion(e);
+}
+
+void TrainingRun::Impl::reportMemory(StageState& st) {
+    MemoryEvent e;
+    e.stage = st.index;
+    e.activationsInFlight = st.inFlightCount;
+    e.versionsHeld = static_cast<int>(st.versions.size());
+    e.activationBytes = st.activationBytes;
+    for (const auto& [v, bytes] : st.versionBytes)
+        if (v != st.newest) e.stashBytes += bytes;
+    const MemoryEvent& l = st.lastMemory;
+    if (st.memorySent && l.activationsInFlight == e.activationsInFlight &&
+        l.versionsHeld == e.versionsHeld && l.activationBytes == e.activationBytes &&
+        l.stashBytes == e.stashBytes)
+        return;
+    e.timeUs = us(Clock::now());
+    st.lastMemory = e;
+    st.memorySent = true;
+    sink.onMemory(e);
+}
+
+void TrainingRun::Impl::afterAction(StageState& st, std::size_t i, const Action& a) {
+    // Drop every version that no later action of this stage reads.
+    for (auto it = st.versions.begin(); it != st.versions.end();) {
+        const auto use = st.lastUse.find(it->first);
+        if (it->first != st.newest && (use == st.lastUse.end() || use->second <= i)) {
+            st.versionBytes.erase(it->first);
+            it = st.versions.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    reportVersions(st);
+    reportMemory(st);
+    const int b = st.endsBatch[i];
+    if (b < 0) return;
+    std::lock_guard<std::mutex> lock(batchMutex);
+    pending[b].versionUsed[st.index] = std::max(0, st.batchMinVersion[b]);
+    pending[b].versionAfter[st.index] = st.newest;
+    if (++stagesDone[b] < S) return;
+    BatchEvent e = pending[b];
+    e.loss = lossSum[b] / M;
+    e.timeUs = us(Clock::now());
+    sink.onBatch(e);
+    batchesDone.fetch_add(1);
+    (void)a;
+}
+
+// Warm-up before the first slot, outside every measured slot: this worker
+// thread's malloc arena grows to about what the run will need (a few weight
+// versions and the activations in flight) and its pages are touched once.
+// Otherwise the first batches' slots measure page faults, not training (the
+// first updates took 60-80 ms where later ones take about 1 ms).
+void TrainingRun::Impl::prefault(const StageState& st) {
+    std::int64_t bytes = 0;
+    for (const auto& [v, b] : st.versionBytes) bytes += 3 * b;
+    const std::int64_t layersHere = static_cast<std::int64_t>(options.layers) / S + 2;
+    bytes += 2LL * options.microbatchSize() * options.hidden * 4 * layersHere *
+             std::min(options.schedule.microbatches, S + 1) * options.schedule.chunks;
+    bytes = std::min<std::int64_t>(bytes, 1LL << 30);
+    if (bytes <= 0) return;
+    torch::Tensor t = torch::empty({bytes / 4}, torch::kFloat32);
+    t.fill_(0.0f);
+}
+
+void TrainingRun::Impl::worker(int s) {
+    StageState& st = *stages[s];
+    try {
+        torch::NoGradGuard noGrad;
+        at::set_num_threads(workerThreads);
+        at::globalContext().setFlushDenormal(true);
+#ifdef PD_CUDA
+        std::optional<c10::cuda::CUDAStreamGuard> streamGuard;
+        if (st.device.is_cuda()) {
+            st.stream = c10::cuda::getStreamFromPool(false, st.device.index());
+            streamGuard.emplace(*st.stream);
+        }
+#endif
+        if (!st.device.is_cuda()) prefault(st);
+        reportVersions(st);
+        reportMemory(st);
+        const auto& actions = schedule.stages[s];
+        for (std::size_t i = 0; i < actions.size(); ++i) {
+            if (!gate(s, i)) break;
+            const Action& a = actions[i];
+            const Tensor in = receive(st, a);
+            const auto begin = Clock::now();
+            Outgoing out = execute(st, a, in);
+#ifdef PD_CUDA
+            if (st.stream) st.stream->synchronize();  // slot times cover the kernels
+#endif
+            const auto end = Clock::now();
+            if (out.box) out.box->put(out.key, std::move(out.tensor), stop);
+            SlotEvent e;
+            e.batch = a.batch;
+            e.stage = s;
+            e.microbatch = a.microbatch;
+            e.op = a.op;
+            e.chunk = a.chunk;
+            e.version = a.version;
+            e.startUs = us(begin);
+            e.endUs = us(end);
+            e.mismatch = a.mismatch;
+            sink.onSlot(e);
+            afterAction(st, i, a);
+        }
+    } catch (const RunStopped&) {
+    } catch (const c10::Error& e) {
+        fail(s, e.what_without_backtrace());
+    } catch (const std::exception& e) {
+        fail(s, e.what());
+    } catch (...) {
+        fail(s, "unknown error");
+    }
+    finishWorker();
+}
+
+void TrainingRun::Impl::fail(int stage, const std::string& message) {
+    {
+        std::lock_guard<std::mutex> lock(errorMutex);
+        if (errorSent || stop) return;  // the first error wins; later ones are consequences
+        errorSent = true;
+        failed = true;
+        try {
+            sink.onError("stage " + std::to_string(stage) + ": " + message);
+        } catch (...) {
+        }
+    }
+    requestStop();
+}
+
+void TrainingRun::Impl::requestStop() {
+    stop = true;
+    {
+        std::lock_guard<std::mutex> lock(controlMutex);
+        controlCv.notify_all();
+    }
+    for (auto& st : stages) {
+        st->activations.wake();
+        st->gradients.wake();
+    }
+}
+
+void TrainingRun::Impl::finishWorker() {
+    {
+        std::lock_guard<std::mutex> lock(finishMutex);
+        if (--running > 0) return;
+    }
+    sendFinished();
+}
+
+void TrainingRun::Impl::sendFinished() {
+    {
+        std::lock_guard<std::mutex> lock(finishMutex);
+        if (finishSent) return;
+        finishSent = true;
+    }
+    RunSummary summary;
+    summary.cancelled = userCancelled && !failed;
+    summary.failed = failed;
+    summary.batchesDone = batchesDone;
+    summary.timeUs = started ? us(Clock::now()) : 0;
+    try {
+        sink.onFinished(summary);
+    } catch (...) {
+    }
+    std::lock_guard<std::mutex> lock(finishMutex);
+    finishedFlag = true;
+    finishCv.notify_all();
+}
+
+void TrainingRun::Impl::joinWorkers() {
+    std::lock_guard<std::mutex> lock(joinMutex);
+    const auto self = std::this_thread::get_id();
+    for (auto& st : stages)
+        if (st->thread.get_id() == self) return;  // called from a sink callback
+    for (auto& st : stages)
+        if (st->thread.joinable()) st->thread.join();
+}
+
+// --- TrainingRun ---------------------------------------------------------
+
+TrainingRun::TrainingRun(const RunOptions& options, EventSink& sink)
+    : impl_(std::make_unique<Impl>(options, sink)) {
+    try {
+        impl_->setUp();
+    } catch (const ConfigError&) {
+        throw;
+    } catch (const c10::Error& e) {
+        throw ConfigError(e.what_without_backtrace());
+    }
+}
+
+TrainingRun::~TrainingRun() {
+    cancel();
+}
+
+const Schedule& TrainingRun::schedule() const {
+    return impl_->schedule;
+}
+std::vector<LayerRange> TrainingRun::layerSplit() const {
+    return impl_->spec.split;
+}
+
+void TrainingRun::start() {
+    Impl& d = *impl_;
+    {
+        std::lock_guard<std::mutex> lock(d.finishMutex);
+        if (d.started || d.finishSent) return;
+        d.started = true;
+        d.running = d.S;
+    }
+    keepFreedMemoryMapped();
+    at::set_num_threads(d.workerThreads);
+    setBlasThreads(d.workerThreads);
+    d.t0 = Clock::now();
+    for (int s = 0; s < d.S; ++s) d.stages[s]->thread = std::thread([&d, s] { d.worker(s); });
+}
+
+void TrainingRun::pause() {
+    std::lock_guard<std::mutex> lock(impl_->controlMutex);
+    impl_->pausedFlag = true;
+    std::fill(impl_->credits.begin(), impl_->credits.end(), 0);
+    std::fill(impl_->allowUntil.begin(), impl_->allowUntil.end(), -1);
+}
+
+void TrainingRun::resume() {
+    std::lock_guard<std::mutex> lock(impl_->controlMutex);
+    impl_->pausedFlag = false;
+    impl_->controlCv.notify_all();
+}
+
+void TrainingRun::stepSlot() {
+    std::lock_guard<std::mutex> lock(impl_->controlMutex);
+    if (!impl_->pausedFlag) return;
+    for (int& c : impl_->credits) ++c;
+    impl_->controlCv.notify_all();
+}
+
+void TrainingRun::stepBatch() {
+    Impl& d = *impl_;
+    std::lock_guard<std::mutex> lock(d.controlMutex);
+    if (!d.pausedFlag) return;
+    const int target = d.batchesDone.load();
+    if (target >= d.options.schedule.batches) return;
+    for (int s = 0; s < d.S; ++s)
+        d.allowUntil[s] =
+            std::max(d.allowUntil[s], static_cast<long long>(d.stages[s]->batchEnd[target]));
+    d.controlCv.notify_all();
+}
+
+void TrainingRun::cancel() {
+    Impl& d = *impl_;
+    bool started = false;
+    {
+        std::lock_guard<std::mutex> lock(d.finishMutex);
+        started = d.started;
+        if (!d.finishSent) d.userCancelled = true;
+    }
+    d.requestStop();
+    if (!started) {
+        d.sendFinished();
+        return;
+    }
+    d.joinWorkers();
+}
+
+bool TrainingRun::paused() const {
+    std::lock_guard<std::mutex> lock(impl_->controlMutex);
+    return impl_->pausedFlag;
+}
+
+bool TrainingRun::wait(std::chrono::milliseconds timeout) {
+    Impl& d = *impl_;
+    {
+        std::unique_lock<std::mutex> lock(d.finishMutex);
+        if (!d.started && !d.finishedFlag) return false;
+        auto done = [&] { return d.finishedFlag.load(); };
+        if (timeout == std::chrono::milliseconds::max())
+            d.finishCv.wait(lock, done);
+        else if (!d.finishCv.wait_for(lock, timeout, done))
+            return false;
+    }
+    d.joinWorkers();
+    return true;
+}
+
+bool TrainingRun::finished() const {
+    return impl_->finishedFlag;
+}
+
+std::string TrainingRun::dataDescription() const {
+    return impl_->data->describe();
+}
+int TrainingRun::threadsPerWorker() const {
+    return impl_->workerThreads;
+}
+void TrainingRun::setThreadsPerWorker(int threads) {
+    impl_->workerThreads = std::max(1, threads);
+}
+
+std::int64_t TrainingRun::stageParameterBytes(int stage) const {
+    if (stage < 0 || stage >= impl_->S) return 0;
+    std::int64_t n = 0;
+    for (const PartParams& p : impl_->stages[stage]->versions.begin()->second)
+        n += model::bytesOf(p);
+    return n;
+}
+
+std::vector<float> TrainingRun::parameters(int part, int version) const {
+    const auto all = RuntimeAccess::versions(*this, part);
+    if (all.empty()) return {};
+    if (version < 0) version = impl_->stages[impl_->stageOfPart(part)]->newest;
+    auto it = all.find(version);
+    return it == all.end() ? std::vector<float>{} : model::flatten(it->second);
+}
+
+void TrainingRun::setKeepAllVersions(bool keep) {
+    impl_->keepAll = keep;
+    if (keep)
+        for (auto& st : impl_->stages) st->archive = st->versions;
+}
+
+std::vector<BackwardRecord> RuntimeAccess::backwardRecords(const TrainingRun& run) {
+    std::vector<BackwardRecord> out;
+    for (const auto& st : run.impl_->stages)
+        out.insert(out.end(), st->records.begin(), st->records.end());
+    return out;
+}
+
+std::map<int, model::PartParams> RuntimeAccess::versions(const TrainingRun& run, int part) {
+    const auto& d = *run.impl_;
+    std::map<int, model::PartParams> out;
+    if (part < 0 || part >= d.S * d.V) return out;
+    const StageState& st = *d.stages[d.stageOfPart(part)];
+    const int c = d.chunkOfPart(part);
+    for (const auto& [v, params] : st.versions) out[v] = params[c];
+    for (const auto& [v, params] : st.archive) out[v] = params[c];
+    return out;
+}
+
+const model::ModelSpec& RuntimeAccess::spec(const TrainingRun& run) {
+    return run.impl_->spec;
+}
+
+}  // namespace pd

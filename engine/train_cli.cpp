@@ -1,0 +1,413 @@
+#include "train_cli.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "json.h"
+#include "measured.h"
+#include "report.h"
+#include "runtime.h"
+#include "trace.h"
+
+namespace pd {
+namespace {
+
+std::atomic<bool> gInterrupted{false};
+
+extern "C" void onInterrupt(int) { gInterrupted.store(true); }
+
+// Collects the run's events from the worker threads; the main thread reads.
+class CollectingSink : public EventSink {
+public:
+    void onSlot(const SlotEvent& e) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        slots_.push_back(e);
+    }
+    void onMemory(const MemoryEvent& e) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        memory_.push_back(e);
+    }
+    void onBatch(const BatchEvent& e) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        batches_.push_back(e);
+    }
+    void onFinished(const RunSummary& s) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        summary_ = s;
+        finished_ = true;
+    }
+    void onError(const std::string& message) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (error_.empty()) error_ = message;
+    }
+
+    struct Snapshot {
+        std::vector<SlotEvent> slots;
+        std::vector<MemoryEvent> memory;
+        std::vector<BatchEvent> batches;
+        RunSummary summary;
+        bool finished = false;
+        std::string error;
+    };
+    Snapshot snapshot() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return {slots_, memory_, batches_, summary_, finished_, error_};
+    }
+    std::size_t slotCount() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return slots_.size();
+    }
+
+private:
+    std::mutex mutex_;
+    std::vector<SlotEvent> slots_;
+    std::vector<MemoryEvent> memory_;
+    std::vector<BatchEvent> batches_;
+    RunSummary summary_;
+    bool finished_ = false;
+    std::string error_;
+};
+
+std::string formatBytes(std::int64_t bytes) {
+    const double b = static_cast<double>(bytes);
+    if (b >= 1024.0 * 1024.0 * 1024.0) return fixed(b / (1024.0 * 1024.0 * 1024.0), 2) + " GiB";
+    if (b >= 1024.0 * 1024.0) return fixed(b / (1024.0 * 1024.0), 2) + " MiB";
+    if (b >= 1024.0) return fixed(b / 1024.0, 1) + " KiB";
+    return std::to_string(bytes) + " B";
+}
+
+// "v3" when every stage has the same version, else "v3/v2/v2/v1" (per stage).
+std::string versionsText(const std::vector<int>& versions) {
+    if (versions.empty()) return "-";
+    const bool same = std::all_of(versions.begin(), versions.end(),
+                                  [&](int v) { return v == versions.front(); });
+    if (same) return "v" + std::to_string(versions.front());
+    std::string out;
+    for (std::size_t i = 0; i < versions.size(); ++i) {
+        out += (i ? "/v" : "v") + std::to_string(versions[i]);
+    }
+    return out;
+}
+
+// Prints the tutorial-style log of each batch once all of its actions and its
+// batch event have arrived (events of different batches interleave for the
+// asynchronous kinds).
+class BatchLog {
+public:
+    BatchLog(const Schedule& schedule, const std::vector<std::string>& names, int batchSize)
+        : schedule_(schedule), names_(names), batchSize_(batchSize) {
+        expected_.assign(static_cast<std::size_t>(schedule.config.batches), 0);
+        for (const auto& lane : schedule.stages)
+            for (const Action& a : lane) ++expected_[static_cast<std::size_t>(a.batch)];
+        newest_.assign(schedule.stages.size(), 0);
+    }
+
+    // Prints every batch that is complete and not yet printed, in order.
+    void printReady(const CollectingSink::Snapshot& snap, bool all) {
+        std::vector<int> seen(expected_.size(), 0);
+        for (const SlotEvent& e : snap.slots)
+            if (e.batch >= 0 && e.batch < static_cast<int>(seen.size())) ++seen[static_cast<std::size_t>(e.batch)];
+        while (next_ < static_cast<int>(expected_.size())) {
+            const BatchEvent* be = nullptr;
+            for (const BatchEvent& b : snap.batches)
+                if (b.batch == next_) be = &b;
+            const bool complete = be && seen[static_cast<std::size_t>(next_)] >= expected_[static_cast<std::size_t>(next_)];
+            if (!complete && !(all && be)) return;
+            printBatch(snap.slots, *be);
+            ++next_;
+        }
+    }
+
+private:
+    void printBatch(const std::vector<SlotEvent>& slots, const BatchEvent& be) {
+        const ScheduleConfig& c = schedule_.config;
+        const int S = c.stages, M = c.microbatches;
+        std::printf("\nBATCH %d/%d\n", be.batch + 1, c.batches);
+        // Per microbatch: the forward path through the stages, then the backward.
+        std::vector<const SlotEvent*> mine;
+        for (const SlotEvent& e : slots)
+            if (e.batch == be.batch) mine.push_back(&e);
+        std::stable_sort(mine.begin(), mine.end(), [](const SlotEvent* a, const SlotEvent* b) {
+            return a->startUs < b->startUs;
+        });
+        auto cell = [&](const SlotEvent& e) {
+            std::string s = "GPU" + std::to_string(e.stage);
+            if (c.chunks > 1) s += ".c" + std::to_string(e.chunk);
+            s += " v" + std::to_string(e.version);
+            if (e.mismatch) s += "!";
+            return s;
+        };
+        bool anyMismatch = false;
+        for (int m = 0; m < M; ++m) {
+            std::string fwd, bwd;
+            for (const SlotEvent* e : mine) {
+                if (e->microbatch != m) continue;
+                if (e->op == Op::F) fwd += (fwd.empty() ? "" : " -> ") + cell(*e);
+                if (e->op == Op::B || e->op == Op::I) bwd += (bwd.empty() ? "" : " <- ") + cell(*e);
+                anyMismatch = anyMismatch || e->mismatch;
+            }
+            std::printf("  MB%-3d forward  %s\n", m, fwd.c_str());
+            std::printf("        backward %s\n", bwd.c_str());
+        }
+        if (anyMismatch)
+            std::printf("  (!: backward ran on newer weights than its forward: no-stash ablation)\n");
+        std::printf("  WEIGHT UPDATE PHASE\n");
+        for (int s = 0; s < S; ++s) {
+            int updates = 0, last = newest_[static_cast<std::size_t>(s)];
+            for (const SlotEvent* e : mine)
+                if (e->op == Op::U && e->stage == s) {
+                    ++updates;
+                    last = std::max(last, e->version);
+                }
+            const int before = newest_[static_cast<std::size_t>(s)];
+            if (updates == 0) {
+                std::printf("    %s: no update in this batch (still v%d)\n", names_[static_cast<std::size_t>(s)].c_str(), before);
+            } else if (updates == 1) {
+                std::printf("    %s: updated weights v%d -> v%d\n", names_[static_cast<std::size_t>(s)].c_str(), before, last);
+            } else {
+                std::printf("    %s: updated weights v%d -> v%d (%d updates, one per microbatch)\n",
+                            names_[static_cast<std::size_t>(s)].c_str(), before, last, updates);
+            }
+            newest_[static_cast<std::size_t>(s)] = last;
+        }
+        std::printf("  Average loss across %d microbatches (%d samples): %.4f\n", M, batchSize_, be.loss);
+        const std::vector<int>& after = be.versionAfter;
+        const bool same = !after.empty() && std::all_of(after.begin(), after.end(),
+                                                        [&](int v) { return v == after.front(); });
+        if (same)
+            std::printf("  Batch complete: all stages now at version %d\n", after.front());
+        else
+            std::printf("  Batch complete: stages at %s (GPU0/.../GPU%d)\n", versionsText(after).c_str(), S - 1);
+        std::fflush(stdout);
+    }
+
+    const Schedule& schedule_;
+    std::vector<std::string> names_;
+    int batchSize_;
+    std::vector<int> expected_;
+    std::vector<int> newest_;
+    int next_ = 0;
+};
+
+void printHeader(const RunOptions& o, const TrainingRun& run, const std::vector<std::string>& names) {
+    const Schedule& schedule = run.schedule();
+    const ScheduleConfig& c = o.schedule;
+    std::printf("PipeDream Studio - pipedream-train\n");
+    std::printf("Schedule: %s - %s\n", toString(c.kind), displayName(c.kind));
+    std::printf("Pipeline: %d stages x %d microbatches%s, %d batches of %d samples (%d per microbatch)\n",
+                c.stages, c.microbatches,
+                c.chunks > 1 ? (", " + std::to_string(c.chunks) + " chunks per stage").c_str() : "",
+                c.batches, o.batchSize, o.microbatchSize());
+    if (c.kind == ScheduleKind::PipeDream) {
+        std::printf("Weight versions: %s%s\n", c.stash ? "stashed per microbatch" : "NOT stashed (ablation)",
+                    c.verticalSync ? ", vertical sync" : "");
+    }
+    std::printf("Model: MLP of %d Linear(%d)+ReLU layers and a %d-class head; split:", o.layers, o.hidden,
+                o.classes);
+    for (const std::string& n : names) std::printf(" %s", n.c_str());
+    std::printf("\nData: %s\nDevice %s, %d thread(s) per stage worker; optimizer plain SGD, lr %g, seed %llu\n",
+                run.dataDescription().c_str(), o.device.c_str(), run.threadsPerWorker(), o.lr,
+                static_cast<unsigned long long>(o.seed));
+    std::printf("Actions: %zu\n", schedule.actionCount());
+}
+
+void printResults(const RunOptions& o, const Schedule& schedule, const std::vector<std::string>& names,
+                  const CollectingSink::Snapshot& snap, const MeasuredFigures& m, const ClosedForm& cf) {
+    const ScheduleConfig& c = o.schedule;
+    std::printf("\nTraining results (%zu batches)\n", snap.batches.size());
+    std::printf("| Batch | Loss   | Weight version used | Weight version after |\n");
+    std::printf("|-------|--------|---------------------|----------------------|\n");
+    std::vector<BatchEvent> batches = snap.batches;
+    std::sort(batches.begin(), batches.end(), [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
+    for (const BatchEvent& b : batches) {
+        std::printf("| %-5d | %.4f | %-19s | %-20s |\n", b.batch + 1, b.loss, versionsText(b.versionUsed).c_str(),
+                    versionsText(b.versionAfter).c_str());
+    }
+    if (c.kind == ScheduleKind::PipeDream || c.kind == ScheduleKind::TwoBW)
+        std::printf("(versions per stage GPU0/.../GPU%d where they differ)\n", c.stages - 1);
+
+    std::printf("\nMeasured on this machine (steady clock):\n");
+    std::printf("%-22s %10s %12s %18s %26s\n", "Stage", "busy ms", "utilization", "peak activations",
+                "peak memory (act + stash)");
+    for (int s = 0; s < c.stages; ++s) {
+        const auto i = static_cast<std::size_t>(s);
+        const std::string act = std::to_string(m.peakActivations[i]) + " (formula " +
+                                std::to_string(cf.peakActivations[i]) + ")";
+        const std::string mem = formatBytes(m.peakActivationBytes[i]) + " + " + formatBytes(m.peakStashBytes[i]);
+        std::printf("%-22s %10s %12s %18s %26s\n", names[i].c_str(), fixed(m.measured.stages[i].busy / 1000.0, 2).c_str(),
+                    percent(m.measured.stages[i].utilization).c_str(), act.c_str(), mem.c_str());
+    }
+    std::printf("Bubble fraction (idle / (S x makespan)): measured %s, ideal with the measured op times %s",
+                fixed(m.measured.bubbleFraction, 4).c_str(), fixed(m.ideal.bubbleFraction, 4).c_str());
+    if (cf.bubble)
+        std::printf(", closed form %s = %s%s", cf.bubbleFormula.c_str(), fixed(*cf.bubble, 4).c_str(),
+                    cf.exact ? "" : " (approximate)");
+    std::printf("\n");
+    std::printf("Mean op times: F %s ms, B %s ms", fixed(m.costs.f / 1000.0, 3).c_str(),
+                fixed(m.costs.b / 1000.0, 3).c_str());
+    if (c.kind == ScheduleKind::ZeroBubbleH1)
+        std::printf(", I %s ms, W %s ms", fixed(m.costs.i / 1000.0, 3).c_str(), fixed(m.costs.w / 1000.0, 3).c_str());
+    std::printf(", U %s ms (per whole stage)\n", fixed(m.costs.u / 1000.0, 3).c_str());
+    const double seconds = m.measured.makespan / 1e6;
+    const double samples = static_cast<double>(snap.batches.size()) * o.batchSize;
+    std::printf("Throughput: %.0f samples in %.3f s of training = %.1f samples/s (wall time with start-up %.3f s)\n",
+                samples, seconds, seconds > 0 ? samples / seconds : 0.0,
+                static_cast<double>(snap.summary.timeUs) / 1e6);
+}
+
+json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& names, const CollectingSink::Snapshot& snap,
+                        const MeasuredFigures& m, const ClosedForm& cf) {
+    const ScheduleConfig& c = o.schedule;
+    json::Value root = json::Value::object();
+    root.set("schedule", toString(c.kind));
+    root.set("display_name", displayName(c.kind));
+    root.set("stages", c.stages);
+    root.set("microbatches", c.microbatches);
+    root.set("batches", c.batches);
+    root.set("chunks", c.chunks);
+    root.set("vertical_sync", c.verticalSync);
+    root.set("stash", c.stash);
+    root.set("layers", o.layers);
+    root.set("hidden", o.hidden);
+    root.set("batch_size", o.batchSize);
+    root.set("lr", o.lr);
+    root.set("seed", static_cast<std::int64_t>(o.seed));
+    root.set("device", o.device);
+    root.set("data", o.data);
+    root.set("cancelled", snap.summary.cancelled);
+    json::Value batches = json::Value::array();
+    std::vector<BatchEvent> sorted = snap.batches;
+    std::sort(sorted.begin(), sorted.end(), [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
+    for (const BatchEvent& b : sorted) {
+        json::Value row = json::Value::object();
+        row.set("batch", b.batch);
+        row.set("loss", b.loss);
+        json::Value used = json::Value::array(), after = json::Value::array();
+        for (int v : b.versionUsed) used.push(v);
+        for (int v : b.versionAfter) after.push(v);
+        row.set("version_used", used);
+        row.set("version_after", after);
+        batches.push(row);
+    }
+    root.set("batch_results", batches);
+    json::Value bubble = json::Value::object();
+    bubble.set("definition", "idle / (S x makespan)");
+    bubble.set("measured", m.measured.bubbleFraction);
+    bubble.set("ideal_measured_costs", m.ideal.bubbleFraction);
+    if (cf.bubble) {
+        bubble.set("closed_form", *cf.bubble);
+        bubble.set("formula", cf.bubbleFormula);
+        bubble.set("exact", cf.exact);
+    }
+    root.set("bubble_fraction", bubble);
+    json::Value costs = json::Value::object();
+    costs.set("f_us", m.costs.f);
+    costs.set("b_us", m.costs.b);
+    costs.set("i_us", m.costs.i);
+    costs.set("w_us", m.costs.w);
+    costs.set("u_us", m.costs.u);
+    root.set("mean_op_us", costs);
+    json::Value stages = json::Value::array();
+    for (int s = 0; s < c.stages; ++s) {
+        const auto i = static_cast<std::size_t>(s);
+        json::Value st = json::Value::object();
+        st.set("stage", s);
+        st.set("name", names[i]);
+        st.set("busy_us", m.measured.stages[i].busy);
+        st.set("utilization", m.measured.stages[i].utilization);
+        st.set("utilization_ideal", m.ideal.stages[i].utilization);
+        st.set("peak_activations", m.peakActivations[i]);
+        st.set("peak_activations_formula", cf.peakActivations[i]);
+        st.set("peak_versions", m.peakVersions[i]);
+        st.set("peak_activation_bytes", m.peakActivationBytes[i]);
+        st.set("peak_stash_bytes", m.peakStashBytes[i]);
+        st.set("peak_bytes", m.peakBytes[i]);
+        stages.push(st);
+    }
+    root.set("stage_figures", stages);
+    const double seconds = m.measured.makespan / 1e6;
+    const double samples = static_cast<double>(snap.batches.size()) * o.batchSize;
+    root.set("training_s", seconds);
+    root.set("wall_s", static_cast<double>(snap.summary.timeUs) / 1e6);
+    root.set("samples_per_s", seconds > 0 ? samples / seconds : 0.0);
+    root.set("slots", static_cast<std::int64_t>(snap.slots.size()));
+    return root;
+}
+
+}  // namespace
+
+int runTrainingCli(const RunOptions& options) {
+    const std::string invalid = checkRunOptions(options);
+    if (!invalid.empty()) throw ConfigError(invalid);
+
+    CollectingSink sink;
+    TrainingRun run(options, sink);  // throws ConfigError on bad options
+    const Schedule& schedule = run.schedule();
+    const std::vector<std::string> names = stageNames(options.schedule, options.layers);
+    const bool log = !options.json;
+    if (log) printHeader(options, run, names);
+    BatchLog batchLog(schedule, names, options.batchSize);
+
+    gInterrupted.store(false);
+    auto previous = std::signal(SIGINT, onInterrupt);
+    run.start();
+    bool cancelRequested = false;
+    while (!run.wait(std::chrono::milliseconds(50))) {
+        if (gInterrupted.load() && !cancelRequested) {
+            cancelRequested = true;
+            std::fprintf(stderr, "interrupted: cancelling the run\n");
+            run.cancel();
+        }
+        if (log) batchLog.printReady(sink.snapshot(), false);
+    }
+    std::signal(SIGINT, previous == SIG_ERR ? SIG_DFL : previous);
+
+    const CollectingSink::Snapshot snap = sink.snapshot();
+    if (log) batchLog.printReady(snap, true);
+    if (!snap.error.empty()) {
+        std::fprintf(stderr, "error: %s\n", snap.error.c_str());
+        return 1;
+    }
+
+    const MeasuredFigures measured = measureRun(schedule, snap.slots, snap.memory);
+    const ClosedForm cf = closedForm(options.schedule);
+
+    std::string error;
+    if (!options.csvPath.empty() || !options.tracePath.empty()) {
+        RunRecord record;
+        record.stageNames = names;
+        record.slots = snap.slots;
+        record.memory = snap.memory;
+        if (!options.csvPath.empty() && !writeFileAtomic(options.csvPath, toCsv(record.slots), error)) {
+            std::fprintf(stderr, "error: %s\n", error.c_str());
+            return 1;
+        }
+        if (!options.tracePath.empty() && !writeFileAtomic(options.tracePath, toChromeTrace(record), error)) {
+            std::fprintf(stderr, "error: %s\n", error.c_str());
+            return 1;
+        }
+    }
+    if (options.json) {
+        std::printf("%s\n", summaryJson(options, names, snap, measured, cf).dump(2).c_str());
+    } else {
+        printResults(options, schedule, names, snap, measured, cf);
+        if (!options.csvPath.empty()) std::printf("Measured timeline written to %s\n", options.csvPath.c_str());
+        if (!options.tracePath.empty()) std::printf("Chrome trace written to %s\n", options.tracePath.c_str());
+    }
+    if (snap.summary.cancelled) {
+        std::fprintf(stderr, "error: the run was cancelled after %d of %d batches\n", snap.summary.batchesDone,
+                     options.schedule.batches);
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace pd

@@ -1,0 +1,14 @@
+// pipedream-train's training mode: runs a TrainingRun, prints the log in the
+// spirit of the tutorial's "Sample Output" and the results table, writes
+// --csv / --trace / --json. Torch-free (uses runtime.h only).
+#pragma once
+
+#include "options.h"
+
+namespace pd {
+
+// Returns the process exit status (0 ok, 1 failure at run time). Throws
+// ConfigError for bad input (the caller prints it and exits 2).
+int runTrainingCli(const RunOptions& options);
+
+}  // namespace pd
