@@ -1,10 +1,13 @@
-// pipedream-viz: the Qt application (a minimal window until the GUI lands).
+// pipedream-viz: the Qt application, or with --headless --export DIR the
+// figures, timeline, CSV and trace of a run written without a window.
 #include <QApplication>
+#include <QTextStream>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "figures.h"
 #include "mainwindow.h"
 #include "options.h"
 
@@ -30,8 +33,13 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (parsed.options.headless) {
-        std::fprintf(stderr, "error: --headless --export is not available in this build yet\n");
-        return 1;
+        // No window: render with the offscreen platform whatever the session has.
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+        int qtArgc = 1;
+        QApplication app(qtArgc, argv);
+        QTextStream out(stdout), err(stderr);
+        return pd::headlessExport(parsed.options, QString::fromStdString(parsed.options.exportDir),
+                                  out, err);
     }
     if (!hasDisplay()) {
         std::fprintf(stderr,
@@ -42,7 +50,12 @@ int main(int argc, char** argv) {
     }
     int qtArgc = 1;  // our own flags were parsed above; Qt sees none of them
     QApplication app(qtArgc, argv);
-    pd::MainWindow window(parsed.options);
+    QApplication::setOrganizationName(QStringLiteral("PipeDreamStudio"));
+    QApplication::setApplicationName(QStringLiteral("pipedream-viz"));
+    // Without run options on the command line, start where the last session ended.
+    const pd::RunOptions options =
+        args.empty() ? pd::MainWindow::restoredOptions(parsed.options) : parsed.options;
+    pd::MainWindow window(options);
     window.show();
     return app.exec();
 }

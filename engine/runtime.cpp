@@ -22,6 +22,7 @@
 #include "data.h"
 #include "model.h"
 #include "runtime_internal.h"
+#include "simulator.h"
 
 #if defined(PD_TORCH_CUDA) && __has_include(<c10/cuda/CUDAStream.h>)
 #define PD_CUDA 1
@@ -133,6 +134,7 @@ struct StageState {
     std::map<int, Version> versions;  // held now
     std::map<int, std::int64_t> versionBytes;
     std::map<int, Version> archive;  // keepAllVersions only
+    std::vector<Version> spare;      // storage of dropped versions, reused by updates
     int newest = 0;
     std::map<int, std::size_t> lastUse;  // version -> last action index reading it
     std::vector<int> endsBatch;          // per action: batch it completes, or -1
@@ -191,6 +193,7 @@ struct TrainingRun::Impl {
     int workerThreads = 1;
     bool keepAll = false;
     Clock::time_point t0;
+    int warming = 0;  // workers still pre-faulting; guarded by controlMutex
 
     mutable std::mutex controlMutex;
     std::condition_variable controlCv;
@@ -225,6 +228,7 @@ struct TrainingRun::Impl {
     void precompute(StageState& st);
     void worker(int s);
     void prefault(const StageState& st);
+    void recycle(StageState& st, Version&& dropped);
     bool gate(int s, std::size_t i);
     Tensor receive(StageState& st, const Action& a);
     Outgoing execute(StageState& st, const Action& a, const Tensor& in);
@@ -486,7 +490,16 @@ void TrainingRun::Impl::update(StageState& st, const Action& a) {
                                std::to_string(st.index) + " whose newest is " +
                                std::to_string(st.newest));
     const Version& base = version(st, st.newest);
-    Version next(base.size());
+    // The new version goes into the storage of a dropped one when there is
+    // one: no allocation (and no page faults) inside the measured slot.
+    Version next;
+    const bool reuse = !st.spare.empty();
+    if (reuse) {
+        next = std::move(st.spare.back());
+        st.spare.pop_back();
+    } else {
+        next.resize(base.size());
+    }
     std::int64_t bytes = 0;
     for (std::size_t c = 0; c < base.size(); ++c) {
         ChunkState& ch = st.chunks[c];
@@ -495,7 +508,10 @@ void TrainingRun::Impl::update(StageState& st, const Action& a) {
                                    std::to_string(st.index));
         const double scale = options.lr / ch.gradCount;
         for (std::size_t j = 0; j < base[c].size(); ++j) {
-            next[c].push_back(torch::add(base[c][j], ch.gradSum[j], -scale));
+            if (reuse)
+                torch::add_out(next[c][j], base[c][j], ch.gradSum[j], -scale);
+            else
+                next[c].push_back(torch::add(base[c][j], ch.gradSum[j], -scale));
             ch.gradSum[j].zero_();
         }
         ch.gradCount = 0;
@@ -557,12 +573,24 @@ void TrainingRun::Impl::reportMemory(StageState& st) {
     sink.onMemory(e);
 }
 
+// Keeps a dropped version's tensors for the next update when nothing else
+// (the test archive, a record) still refers to them. One spare is enough:
+// a stage drops at most one version per update.
+void TrainingRun::Impl::recycle(StageState& st, Version&& dropped) {
+    if (!st.spare.empty()) return;
+    for (const PartParams& part : dropped)
+        for (const torch::Tensor& t : part)
+            if (t.use_count() != 1) return;
+    st.spare.push_back(std::move(dropped));
+}
+
 void TrainingRun::Impl::afterAction(StageState& st, std::size_t i, const Action& a) {
     // Drop every version that no later action of this stage reads.
     for (auto it = st.versions.begin(); it != st.versions.end();) {
         const auto use = st.lastUse.find(it->first);
         if (it->first != st.newest && (use == st.lastUse.end() || use->second <= i)) {
             st.versionBytes.erase(it->first);
+            recycle(st, std::move(it->second));
             it = st.versions.erase(it);
         } else {
             ++it;
@@ -590,15 +618,22 @@ void TrainingRun::Impl::afterAction(StageState& st, std::size_t i, const Action&
 // Otherwise the first batches' slots measure page faults, not training (the
 // first updates took 60-80 ms where later ones take about 1 ms).
 void TrainingRun::Impl::prefault(const StageState& st) {
+    // Weight versions the stage holds at most, plus the one being built.
+    const std::vector<int> held = closedForm(options.schedule).versionsHeld;
+    const int versions = (st.index < static_cast<int>(held.size()) ? held[st.index] : 1) + 2;
     std::int64_t bytes = 0;
-    for (const auto& [v, b] : st.versionBytes) bytes += 3 * b;
+    for (const auto& [v, b] : st.versionBytes) bytes += versions * b;
     const std::int64_t layersHere = static_cast<std::int64_t>(options.layers) / S + 2;
     bytes += 2LL * options.microbatchSize() * options.hidden * 4 * layersHere *
              std::min(options.schedule.microbatches, S + 1) * options.schedule.chunks;
     bytes = std::min<std::int64_t>(bytes, 1LL << 30);
     if (bytes <= 0) return;
-    torch::Tensor t = torch::empty({bytes / 4}, torch::kFloat32);
-    t.fill_(0.0f);
+    // In blocks: one block above glibc's per-thread heap size (64 MiB) would
+    // be mapped on its own and unmapped again on free.
+    constexpr std::int64_t kBlock = 1 << 20;
+    std::vector<torch::Tensor> blocks;
+    for (std::int64_t done = 0; done < bytes; done += kBlock)
+        blocks.push_back(torch::zeros({kBlock / 4}, torch::kFloat32));
 }
 
 void TrainingRun::Impl::worker(int s) {
@@ -615,6 +650,18 @@ void TrainingRun::Impl::worker(int s) {
         }
 #endif
         if (!st.device.is_cuda()) prefault(st);
+        {
+            // Time zero is when every worker is ready: the warm-up is not
+            // part of the run's timeline.
+            std::unique_lock<std::mutex> lock(controlMutex);
+            if (--warming == 0) {
+                t0 = Clock::now();
+                controlCv.notify_all();
+            } else {
+                controlCv.wait(lock, [&] { return warming == 0 || stop.load(); });
+            }
+        }
+        if (stop.load()) throw RunStopped{};
         reportVersions(st);
         reportMemory(st);
         const auto& actions = schedule.stages[s];
@@ -752,6 +799,10 @@ void TrainingRun::start() {
     at::set_num_threads(d.workerThreads);
     setBlasThreads(d.workerThreads);
     d.t0 = Clock::now();
+    {
+        std::lock_guard<std::mutex> lock(d.controlMutex);
+        d.warming = d.S;
+    }
     for (int s = 0; s < d.S; ++s) d.stages[s]->thread = std::thread([&d, s] { d.worker(s); });
 }
 

@@ -1,0 +1,13 @@
+# Qt Test executables of the UI library (pd_ui). Included by
+# tests/CMakeLists.txt when present. Offscreen platform unless XVFB.
+if(TARGET pd_ui)
+  pd_add_test(tst_timelineview LIBS pd_ui TIMEOUT 60)
+  pd_add_test(tst_enginecontroller LIBS pd_ui TIMEOUT 120)
+  pd_add_test(tst_export_ui LIBS pd_ui TIMEOUT 120)
+  # A real window under Xvfb (falls back to offscreen where xvfb-run is missing).
+  pd_add_test(tst_mainwindow LIBS pd_ui XVFB TIMEOUT 120)
+  if(TARGET pipedream-viz)
+    target_compile_definitions(tst_export_ui PRIVATE PD_VIZ_EXE="$<TARGET_FILE:pipedream-viz>")
+    add_dependencies(tst_export_ui pipedream-viz)
+  endif()
+endif()

@@ -1,0 +1,59 @@
+// The charts next to the timeline: grouped bars (utilization measured vs
+// analytic, bubble, memory, schedule comparison) and the loss curve.
+#pragma once
+
+#include <QStringList>
+#include <vector>
+
+#include "qcp.h"
+
+namespace pd {
+
+// "36.1 MiB" style.
+QString formatBytes(double bytes);
+
+struct BarSeries {
+    QString name;
+    QColor color;
+    std::vector<double> values;  // one per category; NaN = no value (not drawn)
+};
+
+class GroupedBarChart : public QCustomPlot {
+    Q_OBJECT
+public:
+    enum class Format { Percent, Bytes, Count };
+    explicit GroupedBarChart(QWidget* parent = nullptr);
+
+    void setTitle(const QString& title);
+    void setValueLabel(const QString& label);
+    void setFormat(Format format) { format_ = format; }
+    // Replaces categories and series; values of Percent charts are fractions.
+    void setData(const QStringList& categories, const std::vector<BarSeries>& series);
+    // Value labels on top of the bars (for exported figures).
+    void setValueLabels(bool on) { valueLabels_ = on; }
+    QString formatValue(double v) const;
+    const std::vector<BarSeries>& series() const { return series_; }
+
+private:
+    QCPTextElement* title_ = nullptr;
+    std::vector<BarSeries> series_;
+    Format format_ = Format::Percent;
+    bool valueLabels_ = true;
+};
+
+class LossChart : public QCustomPlot {
+    Q_OBJECT
+public:
+    explicit LossChart(QWidget* parent = nullptr);
+    void clear();
+    void addPoint(int batch, double loss);  // queues a replot
+    int points() const;
+    // A line shown in the middle of an empty chart (why there is no data).
+    void setNote(const QString& note);
+
+private:
+    QCPGraph* graph_ = nullptr;
+    QCPItemText* note_ = nullptr;
+};
+
+}  // namespace pd

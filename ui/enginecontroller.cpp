@@ -1,0 +1,371 @@
+#include "enginecontroller.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+#include "runtime.h"  // torch-free (pimpl); only used when PD_HAVE_ENGINE
+#include "simulatedrun.h"
+#include "trace.h"
+
+namespace pd {
+
+QStringList toQStringList(const std::vector<std::string>& v) {
+    QStringList out;
+    for (const std::string& s : v) out << QString::fromStdString(s);
+    return out;
+}
+
+bool prepareRun(const RunOptions& options, RunResult& result, QString* error) {
+    const std::string problem = checkRunOptions(options);
+    if (!problem.empty()) {
+        if (error) *error = QString::fromStdString(problem);
+        return false;
+    }
+    try {
+        result.options = options;
+        result.ideal = makeDryRun(options);
+        result.stageNames = toQStringList(stageNames(options.schedule, options.layers));
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromUtf8(e.what());
+        return false;
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+
+// TrainingRun and SimulatedRun have the same control surface; the adapter is
+// instantiated for TrainingRun only when the engine is linked.
+class EngineController::Backend {
+public:
+    virtual ~Backend() = default;
+    virtual void start() = 0;
+    virtual void pause() = 0;
+    virtual void resume() = 0;
+    virtual void stepSlot() = 0;
+    virtual void stepBatch() = 0;
+    virtual void cancel() = 0;
+};
+
+namespace {
+template <typename Run>
+class BackendOf : public EngineController::Backend {
+public:
+    BackendOf(std::unique_ptr<Run> run) : run_(std::move(run)) {}
+    void start() override { run_->start(); }
+    void pause() override { run_->pause(); }
+    void resume() override { run_->resume(); }
+    void stepSlot() override { run_->stepSlot(); }
+    void stepBatch() override { run_->stepBatch(); }
+    void cancel() override { run_->cancel(); }
+    Run& run() { return *run_; }
+
+private:
+    std::unique_ptr<Run> run_;
+};
+}  // namespace
+
+struct EngineController::Queue {
+    std::mutex mutex;
+    quint64 generation = 0;
+    std::vector<SlotEvent> slots;
+    std::vector<MemoryEvent> memory;
+    std::vector<VersionEvent> versions;
+    std::vector<BatchEvent> batches;
+    std::vector<std::string> errors;
+    std::optional<RunSummary> finished;
+
+    void clear() {
+        slots.clear();
+        memory.clear();
+        versions.clear();
+        batches.clear();
+        errors.clear();
+        finished.reset();
+    }
+};
+
+// Called from the engine's worker threads: push and return, nothing else.
+class EngineController::QueueSink : public EventSink {
+public:
+    QueueSink(std::shared_ptr<Queue> queue, quint64 generation)
+        : queue_(std::move(queue)), generation_(generation) {}
+
+    void onSlot(const SlotEvent& e) override {
+        push([&](Queue& q) { q.slots.push_back(e); });
+    }
+    void onMemory(const MemoryEvent& e) override {
+        push([&](Queue& q) { q.memory.push_back(e); });
+    }
+    void onBatch(const BatchEvent& e) override {
+        push([&](Queue& q) { q.batches.push_back(e); });
+    }
+    void onVersion(const VersionEvent& e) override {
+        push([&](Queue& q) { q.versions.push_back(e); });
+    }
+    void onFinished(const RunSummary& s) override {
+        push([&](Queue& q) { q.finished = s; });
+    }
+    void onError(const std::string& m) override {
+        push([&](Queue& q) { q.errors.push_back(m); });
+    }
+
+private:
+    template <typename F>
+    void push(F&& f) {
+        std::lock_guard<std::mutex> lock(queue_->mutex);
+        if (queue_->generation != generation_) return;  // a newer job won
+        f(*queue_);
+    }
+    std::shared_ptr<Queue> queue_;
+    quint64 generation_;
+};
+
+EngineController::EngineController(QObject* parent)
+    : QObject(parent), queue_(std::make_shared<Queue>()) {
+    registerMetaTypes();
+    sink_ = std::make_shared<QueueSink>(queue_, 0);
+    timer_.setInterval(25);  // 40 Hz
+    connect(&timer_, &QTimer::timeout, this, &EngineController::drain);
+}
+
+EngineController::~EngineController() {
+    stopRun();
+}
+
+bool EngineController::engineAvailable() {
+#ifdef PD_HAVE_ENGINE
+    return true;
+#else
+    return false;
+#endif
+}
+
+void EngineController::registerMetaTypes() {
+    qRegisterMetaType<pd::SlotEvent>();
+    qRegisterMetaType<pd::MemoryEvent>();
+    qRegisterMetaType<pd::BatchEvent>();
+    qRegisterMetaType<pd::VersionEvent>();
+    qRegisterMetaType<pd::RunSummary>();
+    qRegisterMetaType<pd::RunOptions>();
+    qRegisterMetaType<QVector<pd::SlotEvent>>();
+    qRegisterMetaType<QVector<pd::MemoryEvent>>();
+    qRegisterMetaType<QVector<pd::BatchEvent>>();
+    qRegisterMetaType<QVector<pd::VersionEvent>>();
+}
+
+quint64 EngineController::generation() const {
+    std::lock_guard<std::mutex> lock(queue_->mutex);
+    return queue_->generation;
+}
+
+EventSink& EngineController::sink() {
+    return *sink_;
+}
+
+std::shared_ptr<EventSink> EngineController::sharedSink() {
+    return sink_;
+}
+
+void EngineController::beginGeneration() {
+    stopRun();
+    quint64 gen = 0;
+    {
+        std::lock_guard<std::mutex> lock(queue_->mutex);
+        gen = ++queue_->generation;
+        queue_->clear();
+    }
+    sink_ = std::make_shared<QueueSink>(queue_, gen);
+    paused_ = false;
+    simulated_ = false;
+    timer_.start();
+    Q_EMIT started(gen);
+}
+
+void EngineController::stopRun() {
+    if (run_) {
+        run_->cancel();  // joins the workers: nothing of this run is pushed after it
+        run_.reset();
+    }
+    sim_ = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(queue_->mutex);
+        ++queue_->generation;  // whatever is still queued is stale now
+        queue_->clear();
+    }
+    running_ = false;
+}
+
+bool EngineController::start(const RunOptions& options, QString* error) {
+    const std::string problem = checkRunOptions(options);
+    if (!problem.empty()) {
+        if (error) *error = QString::fromStdString(problem);
+        return false;
+    }
+    const bool wasPaused = paused_;
+    beginGeneration();
+    try {
+#ifdef PD_HAVE_ENGINE
+        if (!preferSimulated_) {
+            simulated_ = false;
+            run_ = std::make_unique<BackendOf<TrainingRun>>(
+                std::make_unique<TrainingRun>(options, *sink_));
+            run_->start();
+        }
+#endif
+        if (!run_) {
+            simulated_ = true;
+            auto backend = std::make_unique<BackendOf<SimulatedRun>>(
+                std::make_unique<SimulatedRun>(options, *sink_, simPace_));
+            sim_ = &backend->run();
+            run_ = std::move(backend);
+            run_->start();
+        }
+    } catch (const std::exception& e) {
+        run_.reset();
+        sim_ = nullptr;
+        timer_.stop();
+        if (error) *error = QString::fromUtf8(e.what());
+        return false;
+    }
+    running_ = true;
+    if (wasPaused) Q_EMIT pausedChanged(false);
+    return true;
+}
+
+void EngineController::setSimulatedPace(double wallMsPerUnit) {
+    simPace_ = std::max(0.0, wallMsPerUnit);
+    if (sim_) sim_->setPace(simPace_);
+}
+
+void EngineController::pause() {
+    if (!running_ || paused_) return;
+    if (run_) run_->pause();
+    paused_ = true;
+    Q_EMIT pausedChanged(true);
+}
+
+void EngineController::resume() {
+    if (!running_ || !paused_) return;
+    if (run_) run_->resume();
+    paused_ = false;
+    Q_EMIT pausedChanged(false);
+}
+
+void EngineController::stepSlot() {
+    if (!running_) return;
+    if (!paused_) pause();
+    if (run_) run_->stepSlot();
+}
+
+void EngineController::stepBatch() {
+    if (!running_) return;
+    if (!paused_) pause();
+    if (run_) run_->stepBatch();
+}
+
+void EngineController::cancel() {
+    const bool was = running_;
+    stopRun();
+    timer_.stop();
+    if (paused_) {
+        paused_ = false;
+        Q_EMIT pausedChanged(false);
+    }
+    if (was) {
+        RunSummary s;
+        s.cancelled = true;
+        Q_EMIT finished(s);
+    }
+}
+
+void EngineController::drain() {
+    Queue taken;
+    {
+        std::lock_guard<std::mutex> lock(queue_->mutex);
+        taken.slots.swap(queue_->slots);
+        taken.memory.swap(queue_->memory);
+        taken.versions.swap(queue_->versions);
+        taken.batches.swap(queue_->batches);
+        taken.errors.swap(queue_->errors);
+        taken.finished.swap(queue_->finished);
+    }
+    // Fixed order within a drain: slots, memory, versions, batches, errors, end.
+    if (!taken.slots.empty())
+        Q_EMIT slotsArrived(QVector<SlotEvent>(taken.slots.begin(), taken.slots.end()));
+    if (!taken.memory.empty())
+        Q_EMIT memoryArrived(QVector<MemoryEvent>(taken.memory.begin(), taken.memory.end()));
+    if (!taken.versions.empty())
+        Q_EMIT versionsArrived(QVector<VersionEvent>(taken.versions.begin(), taken.versions.end()));
+    if (!taken.batches.empty())
+        Q_EMIT batchesArrived(QVector<BatchEvent>(taken.batches.begin(), taken.batches.end()));
+    for (const std::string& m : taken.errors) Q_EMIT failed(QString::fromStdString(m));
+    if (taken.finished) {
+        running_ = false;
+        timer_.stop();
+        if (paused_) {
+            paused_ = false;
+            Q_EMIT pausedChanged(false);
+        }
+        Q_EMIT finished(*taken.finished);
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+namespace {
+
+class CollectingSink : public EventSink {
+public:
+    explicit CollectingSink(RunResult& r) : r_(r) {}
+    void onSlot(const SlotEvent& e) override { lock(), r_.slots.push_back(e); }
+    void onMemory(const MemoryEvent& e) override { lock(), r_.memory.push_back(e); }
+    void onBatch(const BatchEvent& e) override { lock(), r_.batches.push_back(e); }
+    void onVersion(const VersionEvent& e) override { lock(), r_.versions.push_back(e); }
+    void onFinished(const RunSummary& s) override { lock(), r_.summary = s; }
+    void onError(const std::string& m) override {
+        std::lock_guard<std::mutex> g(m_);
+        if (r_.error.isEmpty()) r_.error = QString::fromStdString(m);
+    }
+
+private:
+    std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(m_); }
+    std::mutex m_;
+    RunResult& r_;
+};
+
+}  // namespace
+
+bool runToCompletion(const RunOptions& options, RunResult& result, QString* error, int timeoutMs) {
+    if (!prepareRun(options, result, error)) return false;
+#ifdef PD_HAVE_ENGINE
+    CollectingSink sink(result);
+    try {
+        TrainingRun run(options, sink);
+        run.start();
+        if (!run.wait(std::chrono::milliseconds(timeoutMs))) {
+            run.cancel();
+            if (error)
+                *error = QObject::tr("the run did not finish within %1 s").arg(timeoutMs / 1000);
+            return false;
+        }
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromUtf8(e.what());
+        return false;
+    }
+    if (!result.error.isEmpty()) {
+        if (error) *error = result.error;
+        return false;
+    }
+    result.measured = true;
+    return true;
+#else
+    (void)timeoutMs;
+    if (error) *error = QObject::tr("this build has no training engine (LibTorch)");
+    return false;
+#endif
+}
+
+}  // namespace pd

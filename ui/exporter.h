@@ -1,0 +1,25 @@
+// Exports are functions of (plot, size, path): the format comes from the
+// suffix (png, svg, pdf) and every write goes through QSaveFile, so a failed
+// export never leaves a partial file behind.
+#pragma once
+
+#include <QList>
+#include <QSize>
+#include <QString>
+
+class QCustomPlot;
+
+namespace pd {
+
+enum class ImageFormat { Png, Svg, Pdf, Unknown };
+ImageFormat formatFromSuffix(const QString& path);
+
+// Renders `plot` at `size` (pixels; PDF: points) into `path`.
+bool exportPlot(QCustomPlot* plot, const QString& path, const QSize& size, QString* error);
+// Several plots stacked top to bottom in one image, each `size` large.
+bool exportStacked(const QList<QCustomPlot*>& plots, const QString& path, const QSize& size,
+                   QString* error);
+// Text or bytes, atomically.
+bool writeFileSafely(const QString& path, const QByteArray& content, QString* error);
+
+}  // namespace pd

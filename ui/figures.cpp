@@ -1,0 +1,403 @@
+#include "figures.h"
+
+#include <QThread>
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <algorithm>
+#include <map>
+
+#include "charts.h"
+#include "enginecontroller.h"
+#include "exporter.h"
+#include "palette.h"
+#include "trace.h"
+
+namespace pd {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+TimelineData measuredData(const RunResult& run) {
+    TimelineData d;
+    d.reset(static_cast<int>(run.stageNames.size()));
+    d.append(run.slots.begin(), run.slots.end());
+    return d;
+}
+
+QString pct(double v) {
+    return std::isfinite(v) ? QString::number(v * 100.0, 'f', 1) + QLatin1Char('%')
+                            : QStringLiteral("n/a");
+}
+
+}  // namespace
+
+double idealScale(const RunResult& run) {
+    if (!run.measured || run.slots.empty()) return 1.0;
+    double sum = 0.0;
+    int n = 0;
+    for (const SlotEvent& e : run.slots)
+        if (e.op == Op::F) {
+            sum += static_cast<double>(e.endUs - e.startUs) / 1000.0;
+            ++n;
+        }
+    if (n == 0 || !(sum > 0.0)) return 1.0;
+    // The simulator's forward of a whole stage costs 1 unit; a chunk 1/V of it.
+    return sum / n * std::max(1, run.options.schedule.chunks);
+}
+
+double measuredUtilization(const RunResult& run) {
+    if (!run.measured || run.slots.empty()) return kNaN;
+    const MeasuredFigures f = measure(measuredData(run));
+    return f.makespan > 0.0 ? 1.0 - f.bubbleFraction : kNaN;
+}
+
+void loadTimeline(TimelineView* view, const RunResult& run) {
+    view->setLanes(run.stageNames);
+    if (run.measured) view->measured()->data().append(run.slots.begin(), run.slots.end());
+    const auto ideal = idealBoxes(run.ideal.timeline, idealScale(run));
+    view->ideal()->data().append(ideal.begin(), ideal.end());
+    view->setMode(run.measured ? TimelineView::Mode::Measured : TimelineView::Mode::Ideal);
+    view->xAxis->setLabel(run.measured ? QObject::tr("time (ms, measured)")
+                                       : QObject::tr("time (simulated units: one forward = 1)"));
+    view->fit();
+}
+
+QString runTitle(const RunResult& run) {
+    const ScheduleConfig& c = run.options.schedule;
+    QString t = QStringLiteral("%1 \u2014 %2 stages, %3 microbatches, %4 batches")
+                    .arg(QString::fromUtf8(displayName(c.kind)))
+                    .arg(c.stages)
+                    .arg(c.microbatches)
+                    .arg(c.batches);
+    const double analytic = 1.0 - run.ideal.analysis.bubbleFraction;
+    if (run.measured)
+        t += QObject::tr(": utilization %1 measured, %2 ideal")
+                 .arg(pct(measuredUtilization(run)), pct(analytic));
+    else
+        t += QObject::tr(": ideal utilization %1 (simulated)").arg(pct(analytic));
+    return t;
+}
+
+double estimatedPeakMemoryBytes(const RunOptions& options, const Analysis& analysis) {
+    const ScheduleConfig& c = options.schedule;
+    const auto split = splitLayers(options.layers, c.parts());
+    const double h = options.hidden;
+    const double mb = std::max(1, options.microbatchSize());
+    double peak = 0.0;
+    for (int s = 0; s < static_cast<int>(analysis.stages.size()); ++s) {
+        double layers = 0.0;
+        for (int p = s; p < c.parts(); p += c.stages)
+            layers += split[static_cast<std::size_t>(p)].last -
+                      split[static_cast<std::size_t>(p)].first + 1;
+        const StageFigures& f = analysis.stages[static_cast<std::size_t>(s)];
+        const double act = f.peakActivations * (layers / std::max(1, c.chunks)) * mb * h * 4.0;
+        const double stash = std::max(0, f.versionsHeld - 1) * layers * (h * h + h) * 4.0;
+        peak = std::max(peak, act + stash);
+    }
+    return peak;
+}
+
+void fillComparisonRow(ComparisonRow& row, const RunResult& run) {
+    row.valid = true;
+    row.analyticBubble = run.ideal.analysis.bubbleFraction;
+    row.analyticUtilization = 1.0 - row.analyticBubble;
+    row.peakActivations =
+        run.ideal.analysis.stages.empty() ? 0 : run.ideal.analysis.stages[0].peakActivations;
+    row.versionsHeld = 0;
+    for (const StageFigures& s : run.ideal.analysis.stages)
+        row.versionsHeld = std::max(row.versionsHeld, s.versionsHeld);
+    row.peakMemoryBytes = estimatedPeakMemoryBytes(run.options, run.ideal.analysis);
+    if (run.measured) {
+        row.measuredUtilization = measuredUtilization(run);
+        row.measuredBubble = 1.0 - row.measuredUtilization;
+        if (!run.batches.empty()) row.finalLoss = run.batches.back().loss;
+        if (!run.memory.empty()) {
+            double peak = 0.0;
+            for (const MemoryEvent& m : run.memory)
+                peak = std::max(peak, static_cast<double>(m.activationBytes + m.stashBytes));
+            row.peakMemoryBytes = peak;
+            row.memoryMeasured = true;
+        }
+    }
+}
+
+ComparisonRow compareOne(const RunOptions& options, ScheduleKind kind, bool realRun) {
+    ComparisonRow row;
+    row.kind = kind;
+    row.name = QString::fromUtf8(displayName(kind));
+    RunOptions o = options;
+    o.schedule.kind = kind;
+    o.schedule.chunks =
+        kind == ScheduleKind::Interleaved ? std::max(2, options.schedule.chunks) : 1;
+    if (kind != ScheduleKind::PipeDream) {
+        o.schedule.verticalSync = false;
+        o.schedule.stash = true;
+    }
+    RunResult run;
+    QString error;
+    const bool ok = realRun && EngineController::engineAvailable() ? runToCompletion(o, run, &error)
+                                                                   : prepareRun(o, run, &error);
+    if (!ok && run.ideal.schedule.stages.empty()) {
+        row.problem = error;
+        return row;
+    }
+    fillComparisonRow(row, run);
+    if (!ok) row.problem = error;
+    return row;
+}
+
+std::vector<ComparisonRow> compareSchedules(const RunOptions& options,
+                                            const std::vector<ScheduleKind>& kinds, bool realRuns) {
+    std::vector<ComparisonRow> rows;
+    for (ScheduleKind k : kinds) rows.push_back(compareOne(options, k, realRuns));
+    return rows;
+}
+
+// ---------------------------------------------------------------------------
+
+namespace {
+
+struct Exporter {
+    QString dir;
+    QTextStream& out;
+    QTextStream& err;
+    int failures = 0;
+
+    QString path(const QString& name) const { return QDir(dir).filePath(name); }
+    void done(const QString& name, bool ok, const QString& error) {
+        if (ok) {
+            out << "wrote " << path(name) << '\n';
+        } else {
+            err << "error: " << error << '\n';
+            ++failures;
+        }
+        out.flush();
+        err.flush();
+    }
+    void plot(QCustomPlot* p, const QString& name, QSize size) {
+        QString e;
+        done(name, exportPlot(p, path(name), size, &e), e);
+    }
+    void stacked(const QList<QCustomPlot*>& plots, const QString& name, QSize size) {
+        QString e;
+        done(name, exportStacked(plots, path(name), size, &e), e);
+    }
+    void text(const QString& name, const std::string& content) {
+        std::string e;
+        const bool ok = writeFileAtomic(path(name).toStdString(), content, e);
+        done(name, ok, QString::fromStdString(e));
+    }
+};
+
+// Runs for real when the engine is there, else the ideal schedule only.
+bool obtain(const RunOptions& o, RunResult& run, QTextStream& out, QTextStream& err) {
+    QString error;
+    QElapsedTimer t;
+    t.start();
+    if (EngineController::engineAvailable()) {
+        if (runToCompletion(o, run, &error)) {
+            out << "ran " << toString(o.schedule.kind) << " (" << o.schedule.stages << " stages, "
+                << o.schedule.microbatches << " microbatches, " << o.schedule.batches
+                << " batches) in " << t.elapsed() << " ms\n";
+            out.flush();
+            return true;
+        }
+        err << "error: " << toString(o.schedule.kind) << " run failed: " << error << '\n';
+        err.flush();
+        return false;
+    }
+    if (!prepareRun(o, run, &error)) {
+        err << "error: " << error << '\n';
+        return false;
+    }
+    return true;
+}
+
+// Time range covering batches [first, last] on every lane of the shown timeline.
+QCPRange batchWindow(const TimelineView* view, int first, int last) {
+    const GanttPlottable* p =
+        view->mode() == TimelineView::Mode::Ideal ? view->ideal() : view->measured();
+    double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
+    for (int s = 0; s < p->data().lanes(); ++s)
+        for (const TimelineBox& b : p->data().lane(s))
+            if (b.batch >= first && b.batch <= last) {
+                lo = std::min(lo, b.start);
+                hi = std::max(hi, b.end);
+            }
+    if (!(hi > lo)) return view->xAxis->range();
+    const double pad = (hi - lo) * 0.01;
+    return QCPRange(lo - pad, hi + pad);
+}
+
+void showWindow(TimelineView* view, const QCPRange& r) {
+    view->setFollow(false);
+    view->xAxis->setRange(r);
+}
+
+RunOptions withKind(RunOptions o, ScheduleKind kind) {
+    o.schedule.kind = kind;
+    o.schedule.chunks = 1;
+    o.schedule.verticalSync = false;
+    o.schedule.stash = true;
+    return o;
+}
+
+}  // namespace
+
+int headlessExport(const RunOptions& options, const QString& dir, QTextStream& out,
+                   QTextStream& err) {
+    if (!QDir().mkpath(dir)) {
+        err << "error: cannot create the export folder " << dir << '\n';
+        return 1;
+    }
+    Exporter ex{dir, out, err};
+    const bool real = EngineController::engineAvailable();
+    if (!real)
+        out << "note: this build has no training engine; the figures show the simulated (ideal) "
+               "schedule\n";
+
+    // The configured run: timeline in three formats, CSV and Chrome trace.
+    RunResult run;
+    if (!obtain(options, run, out, err)) return 1;
+    {
+        TimelineView view;
+        loadTimeline(&view, run);
+        view.setTitle(runTitle(run));
+        for (const char* name : {"timeline.png", "timeline.svg", "timeline.pdf"})
+            ex.plot(&view, QString::fromLatin1(name), QSize(1600, 600));
+        const std::vector<SlotEvent> slots =
+            run.measured ? run.slots : toSlotEvents(run.ideal.timeline, idealScale(run) * 1000.0);
+        ex.text(QStringLiteral("run.csv"), toCsv(slots));
+        RunRecord record;
+        for (const QString& n : run.stageNames) record.stageNames.push_back(n.toStdString());
+        record.slots = slots;
+        record.memory = run.memory;
+        ex.text(QStringLiteral("trace.json"), toChromeTrace(record));
+    }
+
+    // The tutorial's figures, from runs of the same configuration.
+    RunOptions base = options;
+    const int shownBatch = base.schedule.batches > 1 ? 1 : 0;  // batch 0 carries warm-up effects
+    std::map<ScheduleKind, RunResult> runs;
+    for (ScheduleKind k : {ScheduleKind::Naive, ScheduleKind::GPipe, ScheduleKind::OneFOneB,
+                           ScheduleKind::PipeDream}) {
+        RunOptions o = withKind(base, k);
+        if (o.schedule.kind == options.schedule.kind &&
+            o.schedule.chunks == options.schedule.chunks &&
+            o.schedule.stash == options.schedule.stash &&
+            o.schedule.verticalSync == options.schedule.verticalSync) {
+            runs[k] = run;
+            continue;
+        }
+        if (!obtain(o, runs[k], out, err)) return 1;
+    }
+    const QSize wide(1600, 520);
+    {
+        TimelineView view;
+        const RunResult& r = runs[ScheduleKind::Naive];
+        loadTimeline(&view, r);
+        showWindow(&view, batchWindow(&view, shownBatch, shownBatch));
+        view.setTitle(QObject::tr("Naive pipeline: one microbatch at a time, the other stages idle "
+                                  "\u2014 utilization %1 %2 (1/S = %3)")
+                          .arg(pct(r.measured ? measuredUtilization(r)
+                                              : 1.0 - r.ideal.analysis.bubbleFraction),
+                               r.measured ? QObject::tr("measured") : QObject::tr("simulated"),
+                               pct(1.0 / r.options.schedule.stages)));
+        ex.plot(&view, QStringLiteral("naive_pipeline.png"), wide);
+    }
+    {
+        const RunResult& r = runs[ScheduleKind::GPipe];
+        const int S = r.options.schedule.stages, M = r.options.schedule.microbatches;
+        TimelineView view;
+        loadTimeline(&view, r);
+        view.measured()->setOpMask(1u << static_cast<unsigned>(Op::F));
+        view.ideal()->setOpMask(1u << static_cast<unsigned>(Op::F));
+        // The forward phase of the shown batch: up to its last forward.
+        const GanttPlottable* shown = r.measured ? view.measured() : view.ideal();
+        double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
+        for (int s = 0; s < shown->data().lanes(); ++s)
+            for (const TimelineBox& b : shown->data().lane(s))
+                if (b.batch == shownBatch) {
+                    lo = std::min(lo, b.start);
+                    if (b.op == Op::F) hi = std::max(hi, b.end);
+                }
+        if (hi > lo) showWindow(&view, QCPRange(lo - (hi - lo) * 0.01, hi + (hi - lo) * 0.01));
+        view.setTitle(
+            QObject::tr("GPipe forward pass: %1 microbatches flow through %2 stages and overlap "
+                        "(fill-drain utilization M/(M+S-1) = %3, not the tutorial's 75%)")
+                .arg(M)
+                .arg(S)
+                .arg(pct(static_cast<double>(M) / (M + S - 1))));
+        ex.plot(&view, QStringLiteral("microbatch_forward.png"), wide);
+
+        view.measured()->setOpMask(1u << static_cast<unsigned>(Op::B));
+        view.ideal()->setOpMask(1u << static_cast<unsigned>(Op::B));
+        showWindow(&view, batchWindow(&view, shownBatch, shownBatch));
+        view.setTitle(
+            QObject::tr("GPipe backward pass: gradients flow from the last stage back to the "
+                        "first \u2014 whole batch utilization %1 %2, analytic %3")
+                .arg(pct(r.measured ? measuredUtilization(r)
+                                    : 1.0 - r.ideal.analysis.bubbleFraction),
+                     r.measured ? QObject::tr("measured") : QObject::tr("simulated"),
+                     pct(1.0 - r.ideal.analysis.bubbleFraction)));
+        ex.plot(&view, QStringLiteral("microbatch_backward.png"), wide);
+    }
+    {
+        TimelineView sync, stash;
+        const RunResult& a = runs[ScheduleKind::GPipe];
+        const RunResult& b = runs[ScheduleKind::PipeDream];
+        loadTimeline(&sync, a);
+        loadTimeline(&stash, b);
+        for (TimelineView* v : {&sync, &stash}) {
+            v->setColorMode(GanttPlottable::ColorMode::ByVersion);
+            showWindow(v, batchWindow(v, 0, std::min(1, base.schedule.batches - 1)));
+        }
+        sync.setTitle(
+            QObject::tr("Synchronous (GPipe / PipeDream-Flush, what the tutorial calls weight "
+                        "versioning): every microbatch of a batch uses one version, "
+                        "one update per batch"));
+        stash.setTitle(
+            QObject::tr("PipeDream with weight stashing: each stage updates after every "
+                        "backward; a backward uses the version its forward stashed "
+                        "(stage s keeps up to S-s versions)"));
+        ex.stacked({&sync, &stash}, QStringLiteral("weight_versioning.png"), QSize(1600, 460));
+    }
+    {
+        GroupedBarChart chart;
+        QStringList names;
+        std::vector<double> measured, analytic, tutorial;
+        const std::map<ScheduleKind, double> claims = {{ScheduleKind::Naive, 0.25},
+                                                       {ScheduleKind::GPipe, 0.75},
+                                                       {ScheduleKind::PipeDream, 0.90}};
+        for (auto& [kind, r] : runs) {
+            names << QString::fromUtf8(displayName(kind));
+            measured.push_back(r.measured ? measuredUtilization(r) : kNaN);
+            analytic.push_back(1.0 - r.ideal.analysis.bubbleFraction);
+            auto c = claims.find(kind);
+            tutorial.push_back(c == claims.end() ? kNaN : c->second);
+        }
+        std::vector<BarSeries> series;
+        if (real) series.push_back({QObject::tr("measured (real run)"), measuredColor(), measured});
+        series.push_back({QObject::tr("analytic (simulated schedule)"), analyticColor(), analytic});
+        series.push_back({QObject::tr("tutorial's claim"), tutorialColor(), tutorial});
+        chart.setData(names, series);
+        const ScheduleConfig& c = base.schedule;
+        QString title = QObject::tr("Mean stage utilization, %1 stages x %2 microbatches x %3 batches")
+                            .arg(c.stages)
+                            .arg(c.microbatches)
+                            .arg(c.batches);
+        const int cores = QThread::idealThreadCount();
+        if (real && cores < c.stages)
+            title += QObject::tr(" (measured with %1 stage workers sharing %2 CPU cores)")
+                         .arg(c.stages)
+                         .arg(cores);
+        chart.setTitle(title);
+        chart.setValueLabel(QObject::tr("utilization (busy / makespan)"));
+        ex.plot(&chart, QStringLiteral("utilization_comparison.png"), QSize(1200, 600));
+    }
+    return ex.failures == 0 ? 0 : 1;
+}
+
+}  // namespace pd

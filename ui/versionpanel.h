@@ -1,0 +1,42 @@
+// Per stage: the current weight version and the stashed versions still in
+// flight, as coloured chips, updated live from VersionEvents.
+#pragma once
+
+#include <QStringList>
+#include <QWidget>
+#include <vector>
+
+#include "events.h"
+
+class QGridLayout;
+class QLabel;
+
+namespace pd {
+
+class VersionPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit VersionPanel(QWidget* parent = nullptr);
+
+    void setStages(const QStringList& names);  // also resets every stage to v0
+    void apply(const VersionEvent& event);
+    int current(int stage) const;
+    std::vector<int> stashed(int stage) const;
+    // "v3 v3 v2 v2" style summary for the status bar.
+    QString summary() const;
+
+private:
+    struct Row {
+        QLabel* name = nullptr;
+        QWidget* chips = nullptr;
+        int current = 0;
+        std::vector<int> stashed;
+    };
+    void renderRow(Row& row);
+
+    QGridLayout* grid_ = nullptr;
+    QLabel* hint_ = nullptr;
+    std::vector<Row> rows_;
+};
+
+}  // namespace pd
