@@ -24,6 +24,21 @@ struct SlotEvent {
     bool mismatch = false;  // no-stash ablation: backward on other weights than forward's
 };
 
+// The slot event of `action` executed on `stage` from startUs to endUs.
+inline SlotEvent slotEvent(int stage, const Action& action, std::int64_t startUs, std::int64_t endUs) {
+    SlotEvent e;
+    e.batch = action.batch;
+    e.stage = stage;
+    e.microbatch = action.microbatch;
+    e.op = action.op;
+    e.chunk = action.chunk;
+    e.version = action.version;
+    e.startUs = startUs;
+    e.endUs = endUs;
+    e.mismatch = action.mismatch;
+    return e;
+}
+
 struct MemoryEvent {
     int stage = 0;
     std::int64_t timeUs = 0;

@@ -676,16 +676,7 @@ void TrainingRun::Impl::worker(int s) {
 #endif
             const auto end = Clock::now();
             if (out.box) out.box->put(out.key, std::move(out.tensor), stop);
-            SlotEvent e;
-            e.batch = a.batch;
-            e.stage = s;
-            e.microbatch = a.microbatch;
-            e.op = a.op;
-            e.chunk = a.chunk;
-            e.version = a.version;
-            e.startUs = us(begin);
-            e.endUs = us(end);
-            e.mismatch = a.mismatch;
+            const SlotEvent e = slotEvent(s, a, us(begin), us(end));
             sink.onSlot(e);
             afterAction(st, i, a);
         }

@@ -62,38 +62,46 @@ Timeline simulate(const Schedule& schedule, const OpCosts& costs) {
 
 namespace {
 
-// Walks one stage's actions in order, tracking what it must hold.
+// Walks one stage's actions in order, tracking what it must hold. Flat
+// vectors indexed by (stream microbatch, chunk) and by version: this runs for
+// every stage of every schedule the UI shows, at up to S = 64, M = 4096.
 StageFigures stageFigures(const Schedule& schedule, int s) {
     const ScheduleConfig& c = schedule.config;
     const bool noStash = c.kind == ScheduleKind::PipeDream && !c.stash;
-    std::map<std::pair<long long, int>, int> inFlightVersion;  // (stream mb, chunk) -> version
-    std::map<int, int> referenced;                             // version -> count
-    int newest = 0;
+    const std::size_t V = static_cast<std::size_t>(std::max(c.chunks, 1));
+    const std::size_t keys = static_cast<std::size_t>(c.batches) * c.microbatches * V;
+    std::vector<int> inFlightVersion(keys, -1);  // key -> version its F read, -1 if none
+    std::vector<int> referenced;                 // version -> microbatches in flight on it
+    int inFlight = 0, distinct = 0, newest = 0;
     StageFigures fig;
+    auto ref = [&](int v) -> int& {
+        if (static_cast<std::size_t>(v) >= referenced.size()) referenced.resize(static_cast<std::size_t>(v) + 1, 0);
+        return referenced[static_cast<std::size_t>(v)];
+    };
     auto held = [&] {
-        int n = static_cast<int>(referenced.size());
-        if (!referenced.count(newest)) ++n;
-        return noStash ? 1 : n;
+        if (noStash) return 1;
+        return distinct + (ref(newest) == 0 ? 1 : 0);
     };
     for (const Action& a : schedule.stages[s]) {
-        const auto key = std::make_pair(static_cast<long long>(a.batch) * c.microbatches + a.microbatch,
-                                        a.chunk);
         // A microbatch's activations count from F until its input gradient
         // (B, or I for the zero-bubble split). A deferred W keeps only the
         // layer inputs it needs; the runtime's memory events measure those.
-        if (a.op == Op::F) {
+        const std::size_t key =
+            (static_cast<std::size_t>(a.batch) * c.microbatches + static_cast<std::size_t>(std::max(a.microbatch, 0))) * V +
+            static_cast<std::size_t>(a.chunk);
+        if (a.op == Op::F && key < keys && a.version >= 0) {
+            if (inFlightVersion[key] < 0) ++inFlight;
+            else if (--ref(inFlightVersion[key]) == 0) --distinct;
             inFlightVersion[key] = a.version;
-            ++referenced[a.version];
-        } else if (a.op == Op::B || a.op == Op::I) {
-            auto it = inFlightVersion.find(key);
-            if (it != inFlightVersion.end()) {
-                if (--referenced[it->second] == 0) referenced.erase(it->second);
-                inFlightVersion.erase(it);
-            }
+            if (ref(a.version)++ == 0) ++distinct;
+        } else if ((a.op == Op::B || a.op == Op::I) && key < keys && inFlightVersion[key] >= 0) {
+            if (--ref(inFlightVersion[key]) == 0) --distinct;
+            inFlightVersion[key] = -1;
+            --inFlight;
         } else if (a.op == Op::U) {
             newest = a.version;
         }
-        fig.peakActivations = std::max(fig.peakActivations, static_cast<int>(inFlightVersion.size()));
+        fig.peakActivations = std::max(fig.peakActivations, inFlight);
         fig.versionsHeld = std::max(fig.versionsHeld, held());
     }
     return fig;

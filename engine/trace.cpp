@@ -413,17 +413,8 @@ std::vector<SlotEvent> toSlotEvents(const Timeline& timeline, double usPerUnit) 
     std::vector<SlotEvent> out;
     out.reserve(timeline.actions.size());
     for (const TimedAction& t : timeline.actions) {
-        SlotEvent e;
-        e.batch = t.action.batch;
-        e.stage = t.stage;
-        e.microbatch = t.action.microbatch;
-        e.op = t.action.op;
-        e.chunk = t.action.chunk;
-        e.version = t.action.version;
-        e.mismatch = t.action.mismatch;
-        e.startUs = std::llround(t.start * usPerUnit);
-        e.endUs = std::llround(t.end * usPerUnit);
-        out.push_back(e);
+        out.push_back(slotEvent(t.stage, t.action, std::llround(t.start * usPerUnit),
+                                std::llround(t.end * usPerUnit)));
     }
     return out;
 }

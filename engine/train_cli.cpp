@@ -9,6 +9,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "json.h"
@@ -217,6 +218,10 @@ void printHeader(const RunOptions& o, const TrainingRun& run, const std::vector<
                 run.dataDescription().c_str(), o.device.c_str(), run.threadsPerWorker(), o.lr,
                 static_cast<unsigned long long>(o.seed));
     std::printf("Actions: %zu\n", schedule.actionCount());
+    const unsigned cores = std::thread::hardware_concurrency();
+    if (o.device == "cpu" && cores > 0 && static_cast<unsigned>(c.stages) > cores)
+        std::printf("Note: %d stage workers share %u CPU cores, so measured stage times include waiting for a core.\n",
+                    c.stages, cores);
 }
 
 void printResults(const RunOptions& o, const Schedule& schedule, const std::vector<std::string>& names,

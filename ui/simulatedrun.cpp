@@ -155,17 +155,7 @@ void SimulatedRun::Impl::build(const RunOptions& options) {
     for (const TimedAction* t : byEnd) {
         const Action& a = t->action;
         const int s = t->stage;
-        SlotEvent e;
-        e.batch = a.batch;
-        e.stage = s;
-        e.microbatch = a.microbatch;
-        e.op = a.op;
-        e.chunk = a.chunk;
-        e.version = a.version;
-        e.startUs = toUs(t->start);
-        e.endUs = toUs(t->end);
-        e.mismatch = a.mismatch;
-        slots.push_back(e);
+        slots.push_back(slotEvent(s, a, toUs(t->start), toUs(t->end)));
         order.push_back({t->end, Kind::Slot, slots.size() - 1});
         const auto key = std::make_tuple(a.batch, a.microbatch, a.chunk);
         auto& st = stash[static_cast<std::size_t>(s)];
