@@ -168,12 +168,12 @@ void LossChart::clear() {
 
 void LossChart::addPoint(int batch, double loss) {
     if (!std::isfinite(loss)) return;
-    graph_->addData(batch, loss);
+    graph_->addData(batch + 1, loss);  // batches count from 1, as in the results table
     bool found = false;
     const QCPRange v = graph_->getValueRange(found);
     xAxis->setRange(
-        -0.5, std::max(1.0, graph_->data()->size() > 0 ? (graph_->data()->constEnd() - 1)->key + 0.5
-                                                       : 1.0));
+        0.5, std::max(2.0, graph_->data()->size() > 0 ? (graph_->data()->constEnd() - 1)->key + 0.5
+                                                      : 2.0));
     if (found) yAxis->setRange(std::max(0.0, v.lower - 0.1), v.upper + 0.1);
     replot(QCustomPlot::rpQueuedReplot);
 }

@@ -772,9 +772,10 @@ void MainWindow::updateStatus() {
     else
         statusRate_->setText(controller_->simulated() && done > 0 ? tr("samples/s: n/a (simulated)")
                                                                   : QString());
-    statusMode_->setText(controller_->engineAvailable() && !controller_->preferSimulated()
-                             ? tr("LibTorch engine")
-                             : tr("simulated: no training engine in this build"));
+    statusMode_->setText(!controller_->engineAvailable()
+                             ? tr("simulated: no training engine in this build")
+                             : controller_->preferSimulated() ? tr("simulated schedule (engine not used)")
+                                                              : tr("LibTorch engine"));
     const std::size_t total = result_.ideal.timeline.actions.size();
     progress_->setValue(
         total ? static_cast<int>(1000.0 * static_cast<double>(result_.slots.size()) / total) : 0);
