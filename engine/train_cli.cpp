@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "json.h"
 #include "measured.h"
 #include "report.h"
@@ -349,9 +351,28 @@ json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& nam
 
 }  // namespace
 
+// Fails before training, not after it, when an output file's folder cannot
+// be written (the write itself stays atomic and is checked again).
+static bool outputWritable(const std::string& path, std::string& error) {
+    if (path.empty()) return true;
+    const std::size_t slash = path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    if (::access(dir.c_str(), W_OK | X_OK) == 0) return true;
+    error = "cannot write '" + path + "': folder '" + dir + "' " +
+            (::access(dir.c_str(), F_OK) == 0 ? "is not writable" : "does not exist");
+    return false;
+}
+
 int runTrainingCli(const RunOptions& options) {
     const std::string invalid = checkRunOptions(options);
     if (!invalid.empty()) throw ConfigError(invalid);
+    for (const std::string* path : {&options.csvPath, &options.tracePath}) {
+        std::string error;
+        if (!outputWritable(*path, error)) {
+            std::fprintf(stderr, "error: %s\n", error.c_str());
+            return 1;
+        }
+    }
 
     CollectingSink sink;
     TrainingRun run(options, sink);  // throws ConfigError on bad options

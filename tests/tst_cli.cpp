@@ -203,6 +203,20 @@ private Q_SLOTS:
     }
 #endif
 
+#ifdef PD_HAVE_ENGINE
+    // Training would take its time: an output folder that cannot be written
+    // is reported before, not after it.
+    void trainingChecksOutputsFirst() {
+        QTemporaryDir dir;
+        const QString csv = dir.filePath("missing/run.csv");
+        const Result r = run(kTrain, {"--csv", csv, "--batches", "2", "--layers", "4", "--hidden", "16"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.startsWith("error: cannot write"), qPrintable(r.err));
+        QVERIFY2(!r.out.contains("BATCH"), qPrintable(r.out));
+        QVERIFY(!QFileInfo::exists(csv));
+    }
+#endif
+
     void helpExitsZero() {
         for (const QString& exe : {kTrain, kViz}) {
             const Result r = run(exe, {"--help"});
