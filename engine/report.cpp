@@ -155,11 +155,8 @@ std::string formatFigures(const DryRun& run) {
 
 namespace pd {
 
-json::Value toJson(const DryRun& run) {
-    const ScheduleConfig& c = run.schedule.config;
-    const Analysis& a = run.analysis;
-    const ClosedForm& cf = run.closed;
-    const std::vector<std::string> names = stageNames(c, run.options.layers);
+json::Value configJson(const RunOptions& options) {
+    const ScheduleConfig& c = options.schedule;
     json::Value o = json::Value::object();
     o.set("schedule", toString(c.kind));
     o.set("display_name", displayName(c.kind));
@@ -169,8 +166,17 @@ json::Value toJson(const DryRun& run) {
     o.set("chunks", c.chunks);
     o.set("vertical_sync", c.verticalSync);
     o.set("stash", c.stash);
-    o.set("layers", run.options.layers);
-    o.set("batch_size", run.options.batchSize);
+    o.set("layers", options.layers);
+    o.set("batch_size", options.batchSize);
+    return o;
+}
+
+json::Value toJson(const DryRun& run) {
+    const ScheduleConfig& c = run.schedule.config;
+    const Analysis& a = run.analysis;
+    const ClosedForm& cf = run.closed;
+    const std::vector<std::string> names = stageNames(c, run.options.layers);
+    json::Value o = configJson(run.options);
     json::Value costs = json::Value::object();
     costs.set("f", run.costs.f);
     costs.set("b", run.costs.b);

@@ -35,6 +35,11 @@ std::string formatFigures(const DryRun& run);
 
 json::Value toJson(const DryRun& run);
 
+// The run's configuration as the first members of a JSON object: schedule,
+// display_name, stages, microbatches, batches, chunks, vertical_sync, stash,
+// layers, batch_size (shared by the dry-run and the training summaries).
+json::Value configJson(const RunOptions& options);
+
 // "12.5%" style helpers shared by the reports.
 std::string percent(double fraction, int decimals = 1);
 std::string fixed(double value, int decimals);

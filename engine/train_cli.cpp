@@ -273,18 +273,8 @@ void printResults(const RunOptions& o, const Schedule& schedule, const std::vect
 json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& names, const CollectingSink::Snapshot& snap,
                         const MeasuredFigures& m, const ClosedForm& cf) {
     const ScheduleConfig& c = o.schedule;
-    json::Value root = json::Value::object();
-    root.set("schedule", toString(c.kind));
-    root.set("display_name", displayName(c.kind));
-    root.set("stages", c.stages);
-    root.set("microbatches", c.microbatches);
-    root.set("batches", c.batches);
-    root.set("chunks", c.chunks);
-    root.set("vertical_sync", c.verticalSync);
-    root.set("stash", c.stash);
-    root.set("layers", o.layers);
+    json::Value root = configJson(o);
     root.set("hidden", o.hidden);
-    root.set("batch_size", o.batchSize);
     root.set("lr", o.lr);
     root.set("seed", static_cast<std::int64_t>(o.seed));
     root.set("device", o.device);
