@@ -14,3 +14,30 @@ if(TORCH_CUDA_LIBRARIES)
   target_compile_definitions(pd_engine PRIVATE PD_TORCH_CUDA=1)
 endif()
 set_target_properties(pd_engine PROPERTIES POSITION_INDEPENDENT_CODE ON)
+
+# The CUDA path compiled (not linked, never run) against this LibTorch's own
+# CUDA headers when LibTorch is CPU-only but a CUDA toolkit is installed, so
+# that code cannot rot unseen on machines without a GPU. Debian's LibTorch
+# ships the c10/cuda headers but not the one CMake generates for them
+# (c10/cuda/impl/cuda_cmake_macros.h); it is written here as a shared-library
+# LibTorch's build writes it.
+option(PD_CUDA_COMPILE_CHECK "Compile the CUDA path of the runtime when LibTorch is CPU-only" ON)
+if(PD_CUDA_COMPILE_CHECK AND NOT TORCH_CUDA_LIBRARIES)
+  find_package(CUDAToolkit QUIET)
+  find_path(PD_C10_CUDA_INCLUDE c10/cuda/CUDAStream.h HINTS ${TORCH_INCLUDE_DIRS})
+  if(CUDAToolkit_FOUND AND PD_C10_CUDA_INCLUDE)
+    set(pd_cuda_shim ${CMAKE_CURRENT_BINARY_DIR}/cuda_check_include)
+    if(NOT EXISTS ${PD_C10_CUDA_INCLUDE}/c10/cuda/impl/cuda_cmake_macros.h)
+      file(WRITE ${pd_cuda_shim}/c10/cuda/impl/cuda_cmake_macros.h
+        "#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n")
+    endif()
+    add_library(pd_engine_cuda_check OBJECT runtime.cpp)
+    target_compile_definitions(pd_engine_cuda_check PRIVATE PD_TORCH_CUDA=1)
+    target_include_directories(pd_engine_cuda_check SYSTEM PRIVATE
+      ${pd_cuda_shim} ${CUDAToolkit_INCLUDE_DIRS})
+    target_link_libraries(pd_engine_cuda_check PRIVATE pd_engine pd_warnings)
+    message(STATUS "CUDA path: compile check against CUDA ${CUDAToolkit_VERSION} headers")
+  else()
+    message(STATUS "CUDA path: not compiled (no CUDA toolkit or no c10/cuda headers)")
+  endif()
+endif()

@@ -30,6 +30,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <torch/cuda.h>
+#include <ATen/cuda/CUDAEvent.h>
 #endif
 
 namespace pd {
@@ -150,8 +151,25 @@ struct StageState {
     std::thread thread;
 #ifdef PD_CUDA
     std::optional<c10::cuda::CUDAStream> stream;  // this stage's own stream
+    // Around each action on that stream; timing enabled (ATen's default
+    // flags disable it).
+    at::cuda::CUDAEvent slotBegin{cudaEventDefault}, slotEnd{cudaEventDefault};
 #endif
 };
+
+#ifdef PD_CUDA
+// Slot times on a GPU are device times. One reference event per device is
+// recorded at time zero and the host clock is read once it has completed;
+// every stage on that device places its slot events on the run's timeline as
+// reference + elapsed time, so the stages of one device share one time base.
+struct DeviceTimeBase {
+    at::cuda::CUDAEvent reference{cudaEventDefault};
+    std::int64_t referenceUs = 0;
+    std::int64_t at(const at::cuda::CUDAEvent& e) const {
+        return referenceUs + std::llround(1000.0 * reference.elapsed_time(e));
+    }
+};
+#endif
 
 using OpenBlasSetThreads = void (*)(int);
 
@@ -194,6 +212,10 @@ struct TrainingRun::Impl {
     bool keepAll = false;
     Clock::time_point t0;
     int warming = 0;  // workers still pre-faulting; guarded by controlMutex
+#ifdef PD_CUDA
+    std::map<int, std::unique_ptr<DeviceTimeBase>> timeBases;  // by GPU; set with t0
+    void startDeviceClocks();
+#endif
 
     mutable std::mutex controlMutex;
     std::condition_variable controlCv;
@@ -628,6 +650,21 @@ void TrainingRun::Impl::prefault(const StageState& st) {
              std::min(options.schedule.microbatches, S + 1) * options.schedule.chunks;
     bytes = std::min<std::int64_t>(bytes, 1LL << 30);
     if (bytes <= 0) return;
+#ifdef PD_CUDA
+    if (st.device.is_cuda()) {
+        // One block: the caching allocator keeps the segment and splits it
+        // for the run's tensors. A product creates this thread's cuBLAS
+        // handle on the stage's stream; neither belongs in a measured slot.
+        const auto on = torch::TensorOptions().device(st.device).dtype(torch::kFloat32);
+        {
+            const torch::Tensor block = torch::empty({bytes / 4}, on);
+            const torch::Tensor w = torch::ones({64, 64}, on);
+            (void)w.mm(w).sum().item<float>();
+        }
+        if (st.stream) st.stream->synchronize();
+        return;
+    }
+#endif
     // In blocks: one block above glibc's per-thread heap size (64 MiB) would
     // be mapped on its own and unmapped again on free.
     constexpr std::int64_t kBlock = 1 << 20;
@@ -635,6 +672,22 @@ void TrainingRun::Impl::prefault(const StageState& st) {
     for (std::int64_t done = 0; done < bytes; done += kBlock)
         blocks.push_back(torch::zeros({kBlock / 4}, torch::kFloat32));
 }
+
+#ifdef PD_CUDA
+// Called with t0 just taken, before any worker starts its first slot (under
+// controlMutex by the last worker to get ready).
+void TrainingRun::Impl::startDeviceClocks() {
+    for (const auto& st : stages) {
+        if (!st->device.is_cuda()) continue;
+        auto& base = timeBases[st->device.index()];
+        if (base) continue;
+        base = std::make_unique<DeviceTimeBase>();
+        base->reference.record(c10::cuda::getDefaultCUDAStream(st->device.index()));
+        base->reference.synchronize();
+        base->referenceUs = us(Clock::now());
+    }
+}
+#endif
 
 void TrainingRun::Impl::worker(int s) {
     StageState& st = *stages[s];
@@ -649,13 +702,16 @@ void TrainingRun::Impl::worker(int s) {
             streamGuard.emplace(*st.stream);
         }
 #endif
-        if (!st.device.is_cuda()) prefault(st);
+        prefault(st);
         {
             // Time zero is when every worker is ready: the warm-up is not
             // part of the run's timeline.
             std::unique_lock<std::mutex> lock(controlMutex);
             if (--warming == 0) {
                 t0 = Clock::now();
+#ifdef PD_CUDA
+                startDeviceClocks();
+#endif
                 controlCv.notify_all();
             } else {
                 controlCv.wait(lock, [&] { return warming == 0 || stop.load(); });
@@ -669,14 +725,26 @@ void TrainingRun::Impl::worker(int s) {
             if (!gate(s, i)) break;
             const Action& a = actions[i];
             const Tensor in = receive(st, a);
-            const auto begin = Clock::now();
-            Outgoing out = execute(st, a, in);
+            std::int64_t begin = us(Clock::now());
 #ifdef PD_CUDA
-            if (st.stream) st.stream->synchronize();  // slot times cover the kernels
+            if (st.stream) st.slotBegin.record(*st.stream);
 #endif
-            const auto end = Clock::now();
+            Outgoing out = execute(st, a, in);
+            std::int64_t end = 0;
+#ifdef PD_CUDA
+            if (st.stream) {
+                // The message leaves only once its kernels are done; the slot
+                // is what the device executed, not when the host launched it.
+                st.slotEnd.record(*st.stream);
+                st.slotEnd.synchronize();
+                const DeviceTimeBase& base = *timeBases.at(st.device.index());
+                begin = base.at(st.slotBegin);
+                end = base.at(st.slotEnd);
+            } else
+#endif
+                end = us(Clock::now());
             if (out.box) out.box->put(out.key, std::move(out.tensor), stop);
-            const SlotEvent e = slotEvent(s, a, us(begin), us(end));
+            const SlotEvent e = slotEvent(s, a, begin, end);
             sink.onSlot(e);
             afterAction(st, i, a);
         }
