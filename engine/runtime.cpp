@@ -2,7 +2,8 @@
 // from generateSchedule() exactly, with real weight versions (immutable
 // parameter tensors per version, kept alive exactly as long as a later action
 // of the stage reads them), keyed bounded channels between stages, per-slot
-// events from a steady clock, and control at action boundaries.
+// events from a steady clock (CUDA events on a GPU), and control at action
+// boundaries.
 #include "runtime.h"
 
 #include <dlfcn.h>

@@ -195,6 +195,14 @@ private Q_SLOTS:
         QVERIFY2(loss > 1.5 && loss < 3.5, qPrintable(QString::number(loss)));  // about ln(10) at first
         const double bubble = o["bubble_fraction"].toObject()["measured"].toDouble();
         QVERIFY(bubble >= 0.0 && bubble < 1.0);
+        // Mean op times only for the ops this schedule ran.
+        const QJsonObject costs = o["mean_op_us"].toObject();
+        const bool split = schedule == "zb-h1";
+        QVERIFY(costs["f_us"].toDouble() > 0);
+        QCOMPARE(costs.contains("b_us"), !split);
+        QCOMPARE(costs.contains("i_us"), split);
+        QCOMPARE(costs.contains("w_us"), split);
+        QVERIFY(costs[split ? "w_us" : "b_us"].toDouble() > 0);
         QFile f(csv);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QStringList rows = QString::fromUtf8(f.readAll()).trimmed().split('\n');
