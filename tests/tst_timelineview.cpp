@@ -88,7 +88,9 @@ private Q_SLOTS:
         render(view, 900, 320);
         const auto wide = view.measured()->lastDrawStats();
         QVERIFY2(wide.badges >= 3, qPrintable(QString::number(wide.badges)));
-        QCOMPARE(GanttPlottable::badgeText(box(0, 0, 1, Op::F, 3, 2)), QStringLiteral("MB3 v2"));
+        QCOMPARE(GanttPlottable::badgeText(box(0, 0, 1, Op::F, 3, 2)), QStringLiteral("F3 v2"));
+        QCOMPARE(GanttPlottable::badgeText(box(0, 0, 1, Op::B, 3, 2)), QStringLiteral("B3 v2"));
+        QCOMPARE(GanttPlottable::badgeText(box(0, 0, 1, Op::W, 0, 5)), QStringLiteral("W0 v5"));
         // Text pixels inside the backward box: not all of it is the fill colour.
         QImage img = view.toPixmap(900, 320, 1.0).toImage();
         const int y = qRound(view.yAxis->coordToPixel(0.0));

@@ -62,7 +62,9 @@ QColor GanttPlottable::fillColor(const TimelineBox& box) const {
 
 QString GanttPlottable::badgeText(const TimelineBox& box) {
     if (box.op == Op::U) return QStringLiteral("U v%1").arg(box.version);
-    return QStringLiteral("MB%1 v%2").arg(box.microbatch).arg(box.version);
+    // Op and microbatch: when boxes are coloured by version, the text is
+    // what still tells a forward from a backward.
+    return QStringLiteral("%1%2 v%3").arg(QLatin1Char(opChar(box.op))).arg(box.microbatch).arg(box.version);
 }
 
 QString GanttPlottable::shortBadgeText(const TimelineBox& box) {
