@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -208,6 +209,72 @@ private Q_SLOTS:
         const QStringList rows = QString::fromUtf8(f.readAll()).trimmed().split('\n');
         QCOMPARE(rows.size() - 1, o["slots"].toInt());
         QVERIFY(rows[0].startsWith("batch,stage,microbatch,op,chunk,version,start_us,end_us"));
+    }
+#endif
+
+#ifdef PD_HAVE_ENGINE
+    // scripts/check-run.py, which scripts/gpu-check.sh runs on a GPU machine,
+    // passes a consistent run (CPU against CPU here) and fails one whose
+    // events break a dependency or whose losses differ.
+    void checkRunScript_data() {
+        QTest::addColumn<QString>("schedule");
+        for (const char* k : {"1f1b", "pipedream", "interleaved", "zb-h1"}) QTest::newRow(k) << k;
+    }
+    void checkRunScript() {
+        QFETCH(QString, schedule);
+        const QString python = QStandardPaths::findExecutable("python3");
+        if (python.isEmpty()) QSKIP("no python3");
+        QTemporaryDir dir;
+        QStringList args{"--schedule", schedule, "--stages", "2", "--microbatches", "4", "--batches", "2",
+                         "--layers", "4", "--hidden", "16", "--batch-size", "8", "--json"};
+        if (schedule == "interleaved") args << "--chunks" << "2";
+        const QString csv = dir.filePath("run.csv"), json = dir.filePath("run.json");
+        const Result r = run(kTrain, args + QStringList{"--csv", csv});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        auto write = [](const QString& path, const QByteArray& bytes) {
+            QFile f(path);
+            return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+        };
+        QVERIFY(write(json, r.out.toUtf8()));
+        const QString script = QStringLiteral(PD_CHECK_RUN_SCRIPT);
+        const Result ok = run(python, {script, json, json, csv});
+        QVERIFY2(ok.exitCode == 0, qPrintable(ok.out + ok.err));
+        QVERIFY2(ok.out.contains(": ok"), qPrintable(ok.out));
+
+        // Stage 1's first forward moved to time 0: before stage 0's ended.
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QStringList rows = QString::fromUtf8(f.readAll()).trimmed().split('\n');
+        f.close();
+        bool moved = false;
+        for (QString& row : rows) {
+            QStringList c = row.split(',');
+            if (c.size() >= 8 && c[0] == "0" && c[1] == "1" && c[2] == "0" && c[3] == "F" && c[4] == "0") {
+                c[6] = "0";
+                row = c.join(',');
+                moved = true;
+                break;
+            }
+        }
+        QVERIFY(moved);
+        const QString bad = dir.filePath("bad.csv");
+        QVERIFY(write(bad, rows.join('\n').toUtf8() + '\n'));
+        const Result broken = run(python, {script, json, json, bad});
+        QCOMPARE(broken.exitCode, 1);
+        QVERIFY2(broken.out.contains("starts before"), qPrintable(broken.out));
+
+        // A different loss in the reference.
+        QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QJsonArray batches = o["batch_results"].toArray();
+        QJsonObject first = batches[0].toObject();
+        first["loss"] = first["loss"].toDouble() + 0.5;
+        batches[0] = first;
+        o["batch_results"] = batches;
+        const QString other = dir.filePath("other.json");
+        QVERIFY(write(other, QJsonDocument(o).toJson()));
+        const Result differs = run(python, {script, other, json, csv});
+        QCOMPARE(differs.exitCode, 1);
+        QVERIFY2(differs.out.contains("batch 0: loss"), qPrintable(differs.out));
     }
 #endif
 
