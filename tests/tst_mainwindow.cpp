@@ -14,6 +14,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTextBrowser>
+#include <QToolBar>
 #include <QtTest>
 
 #include "enginecontroller.h"
@@ -100,6 +101,29 @@ private Q_SLOTS:
         w.scheduleCombo()->setCurrentIndex(w.scheduleCombo()->findData(QStringLiteral("naive")));
         QCOMPARE(w.result().options.schedule.kind, ScheduleKind::Naive);
         QVERIFY(w.inlineError().isEmpty());
+    }
+
+    // The toolbar legend shows the colours in use: ops, or weight versions.
+    void legendFollowsColourMode() {
+        MainWindow w(small(), nullptr, false);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        auto* bar = w.findChild<QToolBar*>(QStringLiteral("timelineToolbar"));
+        QVERIFY(bar);
+        auto visibleChips = [bar](const QString& text) {
+            for (QLabel* l : bar->findChildren<QLabel*>())
+                if (l->text().trimmed() == text) return l->isVisible();
+            return false;
+        };
+        QVERIFY(visibleChips("F") && visibleChips("U"));
+        QVERIFY(!visibleChips("v0"));
+        QComboBox* colour = bar->findChildren<QComboBox*>().last();
+        QCOMPARE(colour->itemText(1), QStringLiteral("by weight version"));
+        colour->setCurrentIndex(1);
+        QTRY_VERIFY(!visibleChips("F") && !visibleChips("U"));  // the toolbar lays out later
+        QVERIFY(visibleChips("v0") && visibleChips("v7"));
+        colour->setCurrentIndex(0);
+        QTRY_VERIFY(visibleChips("F") && !visibleChips("v3"));
     }
 
     void invalidCombinationsPreventedOrExplained() {

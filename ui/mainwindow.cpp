@@ -480,22 +480,36 @@ void MainWindow::buildActions() {
     colorMode_->addItems({tr("by op"), tr("by weight version")});
     colorMode_->setFocusPolicy(Qt::ClickFocus);
     bar->addWidget(colorMode_);
+    bar->addAction(tr("Fit"), timeline_, &TimelineView::fit);
+    // Legend of the colours in use: ops, or weight versions.
+    bar->addSeparator();
+    auto chip = [bar](const QString& text, const QString& tip, const QColor& c) {
+        auto* l = new QLabel(QStringLiteral(" %1 ").arg(text), bar);
+        l->setToolTip(tip);
+        l->setStyleSheet(
+            QStringLiteral("QLabel { background: %1; color: %2; font-weight: bold; margin: 2px; }")
+                .arg(c.name(), textColorOn(c).name()));
+        return bar->addWidget(l);
+    };
+    for (Op op : {Op::F, Op::B, Op::I, Op::W, Op::U})
+        opLegend_.push_back(chip(QString(QLatin1Char(opChar(op))), opName(op), opColor(op)));
+    for (int v = 0; v < kVersionColors; ++v) {
+        QAction* a = chip(QStringLiteral("v%1").arg(v),
+                          tr("weight version %1 (colours repeat every %2 versions: v%3 looks like v%1)")
+                              .arg(v)
+                              .arg(kVersionColors)
+                              .arg(v + kVersionColors),
+                          versionColor(v));
+        a->setVisible(false);
+        versionLegend_.push_back(a);
+    }
     connect(colorMode_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) {
         timeline_->setColorMode(i == 0 ? GanttPlottable::ColorMode::ByOp
                                        : GanttPlottable::ColorMode::ByVersion);
+        for (QAction* a : opLegend_) a->setVisible(i == 0);
+        for (QAction* a : versionLegend_) a->setVisible(i != 0);
         timeline_->replot(QCustomPlot::rpQueuedReplot);
     });
-    bar->addAction(tr("Fit"), timeline_, &TimelineView::fit);
-    // Op legend: the colours, always visible.
-    bar->addSeparator();
-    for (Op op : {Op::F, Op::B, Op::I, Op::W, Op::U}) {
-        auto* l = new QLabel(QStringLiteral(" %1 ").arg(QLatin1Char(opChar(op))), bar);
-        l->setToolTip(opName(op));
-        l->setStyleSheet(
-            QStringLiteral("QLabel { background: %1; color: %2; font-weight: bold; margin: 2px; }")
-                .arg(opColor(op).name(), textColorOn(opColor(op)).name()));
-        bar->addWidget(l);
-    }
 }
 
 void MainWindow::connectController() {

@@ -167,6 +167,7 @@ private:
     QComboBox* speed_ = nullptr;
     QComboBox* mode_ = nullptr;
     QComboBox* colorMode_ = nullptr;
+    QList<QAction*> opLegend_, versionLegend_;  // toolbar colour legends
     QLabel* error_ = nullptr;
     QPushButton* runButton_ = nullptr;
 

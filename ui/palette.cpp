@@ -36,7 +36,8 @@ QColor versionColor(int version) {
                                      QColor(0x22, 0x88, 0x33), QColor(0xCC, 0xBB, 0x44),
                                      QColor(0x66, 0xCC, 0xEE), QColor(0xAA, 0x33, 0x77),
                                      QColor(0x88, 0x88, 0x88), QColor(0x33, 0x22, 0x88)};
-    const int n = static_cast<int>(sizeof(kColors) / sizeof(kColors[0]));
+    static_assert(sizeof(kColors) / sizeof(kColors[0]) == kVersionColors);
+    const int n = kVersionColors;
     return kColors[((version % n) + n) % n];
 }
 

@@ -16,6 +16,8 @@ QColor opColor(Op op);
 // The op colour lightened for microbatch m (m % kMicrobatchShades steps).
 QColor boxColor(Op op, int microbatch);
 // A distinct colour per weight version (cycles through eight).
+// Weight versions cycle through kVersionColors colours.
+inline constexpr int kVersionColors = 8;
 QColor versionColor(int version);
 QColor mismatchOutline();
 QColor timelineBackground();
