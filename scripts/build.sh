@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, configures once and builds incrementally.
-# Usage: scripts/build.sh [release|debug|asan]   (default: release)
+# Usage: scripts/build.sh [release|debug|asan|tsan]   (default: release)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 preset=${1:-release}
