@@ -94,4 +94,109 @@ MeasuredFigures measureRun(const Schedule& schedule, const std::vector<SlotEvent
     return m;
 }
 
+namespace {
+
+bool sameAction(const SlotEvent& e, const Action& a) {
+    return e.batch == a.batch && e.microbatch == a.microbatch && e.op == a.op && e.chunk == a.chunk &&
+           e.version == a.version;
+}
+
+// Every stage's recorded order is a prefix of its list in `schedule`.
+bool matchesPrefix(const std::vector<std::vector<SlotEvent>>& byStage, const Schedule& schedule) {
+    for (std::size_t s = 0; s < byStage.size(); ++s) {
+        const auto& recorded = byStage[s];
+        const auto& list = schedule.stages[s];
+        if (recorded.size() > list.size()) return false;
+        for (std::size_t i = 0; i < recorded.size(); ++i)
+            if (!sameAction(recorded[i], list[i])) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>& slots, std::string& error) {
+    if (slots.empty()) {
+        error = "no slot events";
+        return std::nullopt;
+    }
+    int S = 0, V = 0, M = 0, B = 0;
+    for (const SlotEvent& e : slots) {
+        if (e.stage < 0 || e.batch < 0 || e.chunk < 0 || e.microbatch < -1 || e.endUs < e.startUs ||
+            (e.op == Op::U) != (e.microbatch == -1)) {
+            error = "an event is not a valid slot (stage " + std::to_string(e.stage) + ", batch " +
+                    std::to_string(e.batch) + ", microbatch " + std::to_string(e.microbatch) + ")";
+            return std::nullopt;
+        }
+        S = std::max(S, e.stage + 1);
+        V = std::max(V, e.chunk + 1);
+        M = std::max(M, e.microbatch + 1);
+        B = std::max(B, e.batch + 1);
+    }
+    if (S > kMaxStages || V > kMaxChunks || M > kMaxMicrobatches || B > kMaxBatches || M < 1) {
+        error = "the events name " + std::to_string(S) + " stages, " + std::to_string(M) + " microbatches, " +
+                std::to_string(B) + " batches and " + std::to_string(V) +
+                " chunks: not a run this program makes";
+        return std::nullopt;
+    }
+    std::vector<std::vector<SlotEvent>> byStage(static_cast<std::size_t>(S));
+    for (const SlotEvent& e : slots) byStage[static_cast<std::size_t>(e.stage)].push_back(e);
+    for (auto& list : byStage)
+        std::stable_sort(list.begin(), list.end(), [](const SlotEvent& a, const SlotEvent& b) {
+            return a.startUs != b.startUs ? a.startUs < b.startUs : a.endUs < b.endUs;
+        });
+
+    auto attempt = [&](ScheduleConfig config) -> std::optional<IdentifiedSchedule> {
+        Schedule schedule;
+        try {
+            checkConfig(config);
+            schedule = generateSchedule(config);
+        } catch (const ConfigError&) {
+            return std::nullopt;
+        }
+        if (!matchesPrefix(byStage, schedule)) return std::nullopt;
+        IdentifiedSchedule id;
+        id.config = config;
+        id.recorded = slots.size();
+        id.expected = schedule.actionCount();
+        id.complete = id.recorded == id.expected;
+        return id;
+    };
+    std::vector<ScheduleConfig> candidates;
+    for (ScheduleKind kind : allScheduleKinds()) {
+        if ((kind == ScheduleKind::Interleaved) != (V > 1)) continue;
+        ScheduleConfig c;
+        c.kind = kind;
+        c.stages = S;
+        c.microbatches = M;
+        c.batches = B;
+        c.chunks = V;
+        if (kind != ScheduleKind::PipeDream) {
+            candidates.push_back(c);
+            continue;
+        }
+        for (bool stash : {true, false})
+            for (bool vsync : {false, true}) {
+                c.stash = stash;
+                c.verticalSync = vsync;
+                candidates.push_back(c);
+            }
+    }
+    for (const ScheduleConfig& c : candidates)
+        if (auto id = attempt(c)) return id;
+    // A cancelled asynchronous run: its last batches were still in flight, so
+    // the run had more batches than the events name.
+    for (ScheduleConfig c : candidates) {
+        if (isFlushKind(c.kind)) continue;
+        for (int b = B + 1; b <= std::min(B + S + 1, kMaxBatches); ++b) {
+            c.batches = b;
+            if (auto id = attempt(c)) return id;
+        }
+    }
+    error = "the events match no schedule kind with " + std::to_string(S) + " stages, " + std::to_string(M) +
+            " microbatches and " + std::to_string(B) + " batches" +
+            (V > 1 ? " (" + std::to_string(V) + " chunks)" : std::string());
+    return std::nullopt;
+}
+
 }  // namespace pd

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "events.h"
@@ -31,6 +33,21 @@ struct MeasuredFigures {
     std::vector<int> peakActivations;           // per stage, from memory events
     std::vector<int> peakVersions;              // per stage, from memory events
 };
+
+// Which schedule recorded these events (a CSV or trace opened from disk):
+// S, V, M and B from the largest indices, and the kind (with PipeDream's
+// vertical-sync and no-stash variants) whose per-stage action lists the
+// recorded per-stage order matches, action for action (batch, microbatch,
+// op, chunk, version). A cancelled run matches as a prefix of each stage's
+// list; then `complete` is false. Nothing matches: nullopt and `error` says
+// what the events were checked against.
+struct IdentifiedSchedule {
+    ScheduleConfig config;
+    std::size_t recorded = 0;  // slot events in the file
+    std::size_t expected = 0;  // actions of the whole schedule
+    bool complete = false;
+};
+std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>& slots, std::string& error);
 
 MeasuredFigures measureRun(const Schedule& schedule, const std::vector<SlotEvent>& slots,
                            const std::vector<MemoryEvent>& memory);

@@ -1,5 +1,7 @@
 // Figures of measured runs: the same definitions as the ideal ones.
 #include <QtTest>
+#include <algorithm>
+#include <random>
 
 #include "measured.h"
 #include "trace.h"
@@ -95,6 +97,110 @@ private Q_SLOTS:
         QCOMPARE(m.peakActivationBytes, (std::vector<std::int64_t>{300, 70}));
         QCOMPARE(m.peakStashBytes, (std::vector<std::int64_t>{50, 0}));
         QCOMPARE(m.peakBytes, (std::vector<std::int64_t>{350, 70}));
+    }
+
+    // A saved run names its schedule: every kind and PipeDream variant is
+    // recognised from its events alone (shuffled, as a file need not be in
+    // order), in full and cut short like a cancelled run.
+    void identifiesTheSchedule_data() {
+        QTest::addColumn<int>("kind");
+        QTest::addColumn<int>("stages");
+        QTest::addColumn<int>("microbatches");
+        QTest::addColumn<bool>("vsync");
+        QTest::addColumn<bool>("stash");
+        for (ScheduleKind k : allScheduleKinds())
+            for (int s : {2, 4})
+                for (int m : {4, 8}) {
+                    QTest::addRow("%s S%d M%d", toString(k), s, m) << static_cast<int>(k) << s << m << false << true;
+                    if (k == ScheduleKind::PipeDream) {
+                        QTest::addRow("pipedream vsync S%d M%d", s, m) << static_cast<int>(k) << s << m << true << true;
+                        QTest::addRow("pipedream no-stash S%d M%d", s, m)
+                            << static_cast<int>(k) << s << m << false << false;
+                    }
+                }
+    }
+    void identifiesTheSchedule() {
+        QFETCH(int, kind);
+        QFETCH(int, stages);
+        QFETCH(int, microbatches);
+        QFETCH(bool, vsync);
+        QFETCH(bool, stash);
+        ScheduleConfig c;
+        c.kind = static_cast<ScheduleKind>(kind);
+        c.stages = stages;
+        c.microbatches = microbatches;
+        c.batches = 3;
+        c.chunks = c.kind == ScheduleKind::Interleaved ? 2 : 1;
+        c.verticalSync = vsync;
+        c.stash = stash;
+        const Schedule sch = generateSchedule(c);
+        std::vector<SlotEvent> slots = toSlotEvents(simulate(sch, OpCosts{}));
+        std::mt19937 rng(7);
+        std::shuffle(slots.begin(), slots.end(), rng);
+
+        std::string error;
+        auto id = identifySchedule(slots, error);
+        QVERIFY2(id, error.c_str());
+        QCOMPARE(id->config.kind, c.kind);
+        QCOMPARE(id->config.stages, stages);
+        QCOMPARE(id->config.microbatches, microbatches);
+        QCOMPARE(id->config.batches, 3);
+        QCOMPARE(id->config.chunks, c.chunks);
+        QCOMPARE(id->config.stash, stash);
+        if (c.kind == ScheduleKind::PipeDream && stash) QCOMPARE(id->config.verticalSync, vsync);
+        QVERIFY(id->complete);
+        QCOMPARE(id->expected, sch.actionCount());
+
+        // Cancelled in batch 2: only what had started by then is recorded.
+        std::int64_t cut = 0;
+        for (const SlotEvent& e : slots)
+            if (e.batch == 1 && e.op == Op::F && e.microbatch == 0 && e.stage == 0) cut = e.startUs;
+        std::vector<SlotEvent> partial;
+        for (const SlotEvent& e : slots)
+            if (e.startUs <= cut) partial.push_back(e);
+        QVERIFY(partial.size() < slots.size());
+        id = identifySchedule(partial, error);
+        QVERIFY2(id, error.c_str());
+        QCOMPARE(id->config.kind, c.kind);
+        QVERIFY(!id->complete);
+        QCOMPARE(id->recorded, partial.size());
+    }
+
+    void unknownEventsAreRejected() {
+        ScheduleConfig c;
+        c.kind = ScheduleKind::GPipe;
+        const Schedule sch = generateSchedule(c);
+        std::vector<SlotEvent> slots = toSlotEvents(simulate(sch, OpCosts{}));
+        std::string error;
+        QVERIFY(!identifySchedule({}, error));
+        QCOMPARE(QString::fromStdString(error), QStringLiteral("no slot events"));
+
+        // Two forwards of one stage swapped in time: no kind runs them so.
+        std::vector<SlotEvent> swapped = slots;
+        std::vector<std::size_t> forwards;
+        for (std::size_t i = 0; i < swapped.size(); ++i)
+            if (swapped[i].stage == 1 && swapped[i].op == Op::F) forwards.push_back(i);
+        QVERIFY(forwards.size() >= 2);
+        std::swap(swapped[forwards[0]].startUs, swapped[forwards[1]].startUs);
+        std::swap(swapped[forwards[0]].endUs, swapped[forwards[1]].endUs);
+        QVERIFY(!identifySchedule(swapped, error));
+        QVERIFY2(QString::fromStdString(error).startsWith("the events match no schedule kind with 4 stages, 4 "
+                                                          "microbatches and 1 batches"),
+                 error.c_str());
+
+        // A wrong version.
+        std::vector<SlotEvent> wrong = slots;
+        wrong.back().version += 1;
+        QVERIFY(!identifySchedule(wrong, error));
+
+        // Out-of-range indices.
+        std::vector<SlotEvent> huge = slots;
+        huge[0].stage = 1000;
+        QVERIFY(!identifySchedule(huge, error));
+        QVERIFY2(QString::fromStdString(error).contains("1001 stages"), error.c_str());
+        std::vector<SlotEvent> bad = slots;
+        bad[0].microbatch = -1;  // only an update has no microbatch
+        QVERIFY(!identifySchedule(bad, error));
     }
 
     void noSlotsGivesDefaults() {
