@@ -187,6 +187,12 @@ const std::vector<FlagSpec>& flagSpecs() {
              return std::string();
          },
          "write figures, CSV and trace into DIR", nullptr},
+        {"--open", "FILE", true,
+         [](State& s, const std::string& v) {
+             s.o.openFile = v;
+             return std::string();
+         },
+         "show a run saved as CSV or Chrome trace (with --headless: export its timeline)", nullptr},
     };
     return specs;
 }

@@ -27,6 +27,7 @@ struct RunOptions {
     // pipedream-viz only
     bool headless = false;
     std::string exportDir;
+    std::string openFile;  // a run saved as CSV or Chrome trace, shown instead of a new run
 
     int microbatchSize() const { return batchSize / schedule.microbatches; }
 };
@@ -41,7 +42,8 @@ struct ParsedOptions {
     std::string error;  // set on bad input: one line, without the "error: " prefix
 };
 
-// Parses argv[1..]. `vizFlags` accepts --headless / --export DIR as well.
+// Parses argv[1..]. `vizFlags` accepts --headless / --export DIR / --open FILE
+// as well.
 // Unknown flags, missing or malformed values and invalid combinations all
 // come back as `error`; nothing throws.
 ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlags);

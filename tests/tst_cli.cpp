@@ -1,5 +1,7 @@
 // The executables' command lines: bad input exits 2 with one "error:" line;
 // --dry-run prints the schedule and the analytic figures.
+#include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -63,6 +65,12 @@ private Q_SLOTS:
             row("no-stash on gpipe", {"--schedule", "gpipe", "--no-stash"}, "pipedream");
         }
         QTest::addRow("viz headless without export") << kViz << QStringList{"--headless"} << "--export";
+        const QString missing = QDir::temp().filePath("pd-no-such-run.csv");
+        QTest::addRow("viz headless open missing file")
+            << kViz << QStringList{"--headless", "--open", missing, "--export", QDir::temp().filePath("pd-unused")}
+            << "Cannot open pd-no-such-run.csv: ";
+        QTest::addRow("viz window open missing file") << kViz << QStringList{"--open", missing}
+                                                      << "Cannot open pd-no-such-run.csv: ";
     }
     void badInputExitsTwo() {
         QFETCH(QString, exe);
@@ -277,6 +285,45 @@ private Q_SLOTS:
         QVERIFY2(differs.out.contains("batch 0: loss"), qPrintable(differs.out));
     }
 #endif
+
+    // A run saved by pipedream-train opens headless: its timeline is exported
+    // and its schedule named; a file of no schedule's order exits 2.
+    void vizOpensSavedRunHeadless() {
+        QTemporaryDir dir;
+        const QString csv = dir.filePath("run.csv");
+        const Result saved = run(kTrain, {"--dry-run", "--schedule", "interleaved", "--microbatches", "8",
+                                          "--csv", csv});
+        QVERIFY2(saved.exitCode == 0, qPrintable(saved.err));
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        const QString out = dir.filePath("out");
+        const Result r = run(kViz, {"--headless", "--open", csv, "--export", out}, env);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("Interleaved 1F1B, 4 stages, 8 microbatches, 5 batches"), qPrintable(r.out));
+        QVERIFY2(r.err.isEmpty(), qPrintable(r.err));
+        for (const char* f : {"timeline.png", "timeline.svg", "timeline.pdf"})
+            QVERIFY2(QFileInfo(QDir(out).filePath(f)).size() > 1000, f);
+
+        QFile file(csv);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QStringList rows = QString::fromUtf8(file.readAll()).trimmed().split('\n');
+        file.close();
+        rows.swapItemsAt(1, 2);  // same times: the order is what the file says
+        QStringList a = rows[1].split(','), b = rows[2].split(',');
+        for (int i : {6, 7}) std::swap(a[i], b[i]);
+        rows[1] = a.join(',');
+        rows[2] = b.join(',');
+        const QString bad = dir.filePath("bad.csv");
+        QFile w(bad);
+        QVERIFY(w.open(QIODevice::WriteOnly));
+        w.write(rows.join('\n').toUtf8() + '\n');
+        w.close();
+        const Result refused = run(kViz, {"--headless", "--open", bad, "--export", dir.filePath("out2")}, env);
+        QCOMPARE(refused.exitCode, 2);
+        QVERIFY2(refused.err.startsWith("error: Cannot open bad.csv: the events match no schedule kind"),
+                 qPrintable(refused.err));
+        QVERIFY(!QFileInfo::exists(dir.filePath("out2")));
+    }
 
 #ifdef PD_HAVE_ENGINE
     // Training would take its time: an output folder that cannot be written

@@ -21,6 +21,7 @@
 #include "mainwindow.h"
 #include "report.h"
 #include "timelineplot.h"
+#include "trace.h"
 #include "versionpanel.h"
 
 using namespace pd;
@@ -185,6 +186,73 @@ private Q_SLOTS:
         QVERIFY(!w.controller()->running());
         QVERIFY(w.result().slots.empty());
         QCOMPARE(w.timeline()->measured()->data().size(), std::size_t(0));
+    }
+
+    // A run saved as CSV or Chrome trace opens in another window: its
+    // schedule is recognised and set in the controls, its slots are shown as
+    // measured, and nothing restarts. Bad files leave the window as it was.
+    void opensSavedRuns() {
+        QTemporaryDir dir;
+        RunOptions o = small();
+        o.schedule.kind = ScheduleKind::PipeDream;
+        o.schedule.batches = 2;
+        MainWindow source(o, nullptr, false);
+        simulated(source, 0.5);
+        source.restartRun();
+        QTRY_VERIFY_WITH_TIMEOUT(!source.controller()->running(), 15000);
+        const std::size_t n = source.result().slots.size();
+        QVERIFY(n > 0);
+        QString error;
+        const QString csv = dir.filePath("run.csv"), trace = dir.filePath("trace.json");
+        QVERIFY2(source.exportCsv(csv, &error), qPrintable(error));
+        QVERIFY2(source.exportTrace(trace, &error), qPrintable(error));
+
+        for (const QString& path : {csv, trace}) {
+            MainWindow w(small(), nullptr, false);
+            simulated(w, 0.5);
+            w.setRestartDelay(10);
+            w.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            QVERIFY2(w.openRun(path, &error), qPrintable(error));
+            QCOMPARE(w.openedFile(), path);
+            QCOMPARE(w.scheduleCombo()->currentData().toString(), QStringLiteral("pipedream"));
+            QCOMPARE(w.result().options.schedule.batches, 2);
+            QVERIFY(w.result().measured);
+            QCOMPARE(w.result().slots.size(), n);
+            QCOMPARE(w.timeline()->measured()->data().size(), n);
+            QCOMPARE(w.versionPanel()->current(0), source.versionPanel()->current(0));
+            if (path == trace) QCOMPARE(w.result().stageNames, source.result().stageNames);
+            QTest::qWait(100);  // a restart would have begun by now
+            QVERIFY(!w.controller()->running());
+            QCOMPARE(w.result().slots.size(), n);
+
+            // Not a run, not readable, or no schedule's order: one message, nothing changes.
+            const QString garbage = dir.filePath("garbage.csv");
+            QFile g(garbage);
+            QVERIFY(g.open(QIODevice::WriteOnly));
+            g.write("batch,stage,microbatch,op,chunk,version,start_us,end_us\n0,0,0,F,0,0,x,1\n");
+            g.close();
+            QVERIFY(!w.openRun(garbage, &error));
+            QVERIFY2(error.startsWith("Cannot open garbage.csv: "), qPrintable(error));
+            QVERIFY(!w.openRun(dir.filePath("missing.csv"), &error));
+            QVERIFY2(error.startsWith("Cannot open missing.csv: "), qPrintable(error));
+            std::vector<SlotEvent> shuffled = source.result().slots;
+            std::swap(shuffled[0].version, shuffled[1].version);
+            shuffled[0].version += 5;
+            const QString wrong = dir.filePath("wrong.csv");
+            QFile f(wrong);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(QByteArray::fromStdString(toCsv(shuffled)));
+            f.close();
+            QVERIFY(!w.openRun(wrong, &error));
+            QVERIFY2(error.contains("match no schedule kind"), qPrintable(error));
+            QCOMPARE(w.openedFile(), path);
+            QCOMPARE(w.result().slots.size(), n);
+
+            // Touching a control leaves the file behind.
+            w.stagesSlider()->setValue(2);
+            QVERIFY(w.openedFile().isEmpty());
+        }
     }
 
     void restartMidRunLeavesNoStaleBoxes() {

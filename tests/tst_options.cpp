@@ -38,6 +38,7 @@ QString field(const RunOptions& o, const QString& name) {
     if (name == "trace") return QString::fromStdString(o.tracePath);
     if (name == "headless") return o.headless ? "1" : "0";
     if (name == "export") return QString::fromStdString(o.exportDir);
+    if (name == "open") return QString::fromStdString(o.openFile);
     return "?" + name;
 }
 
@@ -45,7 +46,7 @@ bool sameOptions(const RunOptions& a, const RunOptions& b) {
     for (const char* f :
          {"schedule", "stages", "microbatches", "batches", "batch-size", "layers", "hidden",
           "chunks",   "lr",     "seed",         "device",  "data",       "stash",  "vertical-sync",
-          "dry-run",  "json",   "csv",          "trace",   "headless",   "export"})
+          "dry-run",  "json",   "csv",          "trace",   "headless",   "export", "open"})
         if (field(a, f) != field(b, f)) return false;
     return a.classes == b.classes;
 }
@@ -177,6 +178,11 @@ void TestOptions::goodFlag_data() {
                                       << "figs";
     QTest::newRow("viz --export alone") << QStringList{"--export", "figs"} << true << "headless"
                                         << "0";
+    QTest::newRow("viz --open FILE") << QStringList{"--open", "run.csv"} << true << "open"
+                                     << "run.csv";
+    QTest::newRow("viz --open with --headless --export")
+        << QStringList{"--headless", "--open=t.json", "--export", "figs"} << true << "open"
+        << "t.json";
 }
 
 void TestOptions::goodFlag() {
@@ -208,6 +214,7 @@ void TestOptions::badFlag_data() {
     row("empty token", {""}, "unexpected argument '' (see --help)");
     row("viz flag in train", {"--headless"}, "unknown option '--headless' (see --help)");
     row("export in train", {"--export", "d"}, "unknown option '--export' (see --help)");
+    row("open in train", {"--open", "run.csv"}, "unknown option '--open' (see --help)");
     row("missing value at end", {"--stages"}, "option '--stages' needs a value (--stages N)");
     row("missing value before flag", {"--csv", "--json"},
         "option '--csv' needs a value (--csv FILE)");
@@ -437,6 +444,7 @@ void TestOptions::usageListsEveryOptionWithDefaults() {
     for (const QString& f : flags) QVERIFY2(text.contains(f), qPrintable(f));
     QCOMPARE(text.contains("--headless"), viz);
     QCOMPARE(text.contains("--export"), viz);
+    QCOMPARE(text.contains("--open FILE"), viz);
     for (const char* kind : {"naive", "gpipe", "1f1b", "pipedream", "2bw", "interleaved", "zb-h1"})
         QVERIFY2(text.contains(kind), kind);
     // Defaults shown are the real ones.
@@ -481,6 +489,7 @@ void TestOptions::randomArgumentsNeverThrow() {
                                            "--json",
                                            "--headless",
                                            "--export",
+                                           "--open",
                                            "0",
                                            "1",
                                            "2",

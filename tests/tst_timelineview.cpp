@@ -212,7 +212,7 @@ private Q_SLOTS:
         d.reset(2);
         d.append(box(0, 0, 10, Op::F, 0, 0));
         d.append(box(1, 10, 20, Op::F, 0, 0));
-        const MeasuredFigures f = measure(d);
+        const BoxFigures f = measure(d);
         QCOMPARE(f.makespan, 20.0);
         QCOMPARE(f.utilization[0], 0.5);
         QCOMPARE(f.bubbleFraction, 0.5);

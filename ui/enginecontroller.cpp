@@ -1,5 +1,7 @@
 #include "enginecontroller.h"
 
+#include <QFileInfo>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -31,6 +33,46 @@ bool prepareRun(const RunOptions& options, RunResult& result, QString* error) {
         if (error) *error = QString::fromUtf8(e.what());
         return false;
     }
+    return true;
+}
+
+bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
+                 IdentifiedSchedule* identified, QString* error) {
+    auto fail = [&](const QString& why) {
+        if (error) *error = QObject::tr("Cannot open %1: %2").arg(QFileInfo(path).fileName(), why);
+        return false;
+    };
+    std::string text, problem;
+    if (!readFile(path.toStdString(), text, problem)) return fail(QString::fromStdString(problem));
+    RunRecord record;
+    const auto first = text.find_first_not_of(" \t\r\n");
+    const bool json = first != std::string::npos && (text[first] == '{' || text[first] == '[');
+    if (json ? !parseChromeTrace(text, record, problem) : !parseCsv(text, record.slots, problem))
+        return fail(QString::fromStdString(problem));
+    const auto id = identifySchedule(record.slots, problem);
+    if (!id) return fail(QString::fromStdString(problem));
+
+    RunOptions o = base;
+    o.schedule = id->config;
+    o.layers = std::max(o.layers, o.schedule.parts());
+    const int M = o.schedule.microbatches;
+    o.batchSize = M * std::max(1, o.batchSize / M);
+    RunResult next;
+    QString invalid;
+    if (!prepareRun(o, next, &invalid)) return fail(invalid);
+    const int S = o.schedule.stages;
+    if (static_cast<int>(record.stageNames.size()) == S) {
+        next.stageNames = toQStringList(record.stageNames);
+    } else {
+        next.stageNames.clear();
+        for (int s = 0; s < S; ++s) next.stageNames << QStringLiteral("GPU%1").arg(s);
+    }
+    next.measured = true;
+    next.source = path;
+    next.slots = std::move(record.slots);
+    next.memory = std::move(record.memory);
+    result = std::move(next);
+    if (identified) *identified = *id;
     return true;
 }
 

@@ -1,9 +1,9 @@
 #include "figures.h"
 
-#include <QThread>
-
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFileInfo>
+#include <QThread>
 #include <algorithm>
 #include <map>
 
@@ -49,7 +49,7 @@ double idealScale(const RunResult& run) {
 
 double measuredUtilization(const RunResult& run) {
     if (!run.measured || run.slots.empty()) return kNaN;
-    const MeasuredFigures f = measure(measuredData(run));
+    const BoxFigures f = measure(measuredData(run));
     return f.makespan > 0.0 ? 1.0 - f.bubbleFraction : kNaN;
 }
 
@@ -70,7 +70,8 @@ void loadTimeline(TimelineView* view, const RunResult& run) {
 QString sharingNote(const RunResult& run) {
     const int cores = QThread::idealThreadCount();
     const int stages = run.options.schedule.stages;
-    if (!run.measured || run.options.device != "cpu" || cores >= stages) return {};
+    if (!run.measured || !run.source.isEmpty() || run.options.device != "cpu" || cores >= stages)
+        return {};
     return QObject::tr(" (%1 stage workers sharing %2 CPU cores)").arg(stages).arg(cores);
 }
 
@@ -256,6 +257,32 @@ RunOptions withKind(RunOptions o, ScheduleKind kind) {
 }
 
 }  // namespace
+
+int headlessExportOpened(const QString& file, const RunOptions& options, const QString& dir,
+                         QTextStream& out, QTextStream& err) {
+    RunResult run;
+    IdentifiedSchedule id;
+    QString problem;
+    if (!loadRunFile(file, options, run, &id, &problem)) {
+        err << "error: " << problem << '\n';
+        return 2;
+    }
+    if (!QDir().mkpath(dir)) {
+        err << "error: cannot create the export folder " << dir << '\n';
+        return 1;
+    }
+    out << "opened " << file << ": " << displayName(id.config.kind) << ", " << id.config.stages
+        << " stages, " << id.config.microbatches << " microbatches, " << id.config.batches << " batches"
+        << (id.complete ? QString() : QStringLiteral(" (cut short: %1 of %2 actions)").arg(id.recorded).arg(id.expected))
+        << '\n';
+    Exporter ex{dir, out, err};
+    TimelineView view;
+    loadTimeline(&view, run);
+    view.setTitle(QFileInfo(file).fileName() + QStringLiteral(": ") + runTitle(run));
+    for (const char* name : {"timeline.png", "timeline.svg", "timeline.pdf"})
+        ex.plot(&view, QString::fromLatin1(name), QSize(1600, 600));
+    return ex.failures == 0 ? 0 : 1;
+}
 
 int headlessExport(const RunOptions& options, const QString& dir, QTextStream& out,
                    QTextStream& err) {

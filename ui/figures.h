@@ -58,6 +58,10 @@ double measuredUtilization(const RunResult& run);
 
 // Writes every file of `pipedream-viz --headless --export DIR`. Returns 0
 // on success, 1 on a failure at run time (message on `err`).
+// --headless --open FILE --export DIR: the timeline (PNG, SVG, PDF) of a run
+// saved as CSV or Chrome trace. Exit status 2 when the file cannot be opened.
+int headlessExportOpened(const QString& file, const RunOptions& options, const QString& dir,
+                         QTextStream& out, QTextStream& err);
 int headlessExport(const RunOptions& options, const QString& dir, QTextStream& out,
                    QTextStream& err);
 

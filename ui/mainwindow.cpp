@@ -10,6 +10,7 @@
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -39,6 +40,7 @@
 #include "figures.h"
 #include "palette.h"
 #include "timelineplot.h"
+#include "measured.h"
 #include "trace.h"
 #include "versionpanel.h"
 
@@ -253,6 +255,12 @@ RunOptions MainWindow::currentOptions() const {
 }
 
 void MainWindow::setOptions(const RunOptions& o) {
+    showInControls(o);
+    result_.options = o;
+    controlsChanged();
+}
+
+void MainWindow::showInControls(const RunOptions& o) {
     updatingControls_ = true;
     const int k = schedule_->findData(QString::fromLatin1(toString(o.schedule.kind)));
     schedule_->setCurrentIndex(std::max(0, k));
@@ -268,9 +276,7 @@ void MainWindow::setOptions(const RunOptions& o) {
     device_->setCurrentText(QString::fromStdString(o.device));
     vsync_->setChecked(o.schedule.verticalSync);
     stash_->setChecked(o.schedule.stash);
-    result_.options = o;
     updatingControls_ = false;
-    controlsChanged();
 }
 
 QString MainWindow::inlineError() const {
@@ -314,6 +320,7 @@ void MainWindow::controlsChanged() {
     controller_->cancel();
     running_ = false;
     finished_ = false;
+    openedFrom_.clear();
     result_ = std::move(next);
     showIdeal();
     explain_->setHtml(explainHtml(result_.ideal));
@@ -423,13 +430,16 @@ void MainWindow::buildDocks() {
 
 void MainWindow::buildActions() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QMenu* exportMenu = file->addMenu(tr("&Export"));
+    QMenu* exportMenu = new QMenu(tr("&Export"), file);
     exportMenu->addAction(tr("Timeline image (PNG, SVG, PDF)..."), QKeySequence(tr("Ctrl+E")), this,
                           [this] { exportDialog(0); });
     exportMenu->addAction(tr("Current chart image..."), this, [this] { exportDialog(1); });
     exportMenu->addAction(tr("All charts image..."), this, [this] { exportDialog(2); });
     exportMenu->addAction(tr("Run as CSV..."), this, [this] { exportDialog(3); });
     exportMenu->addAction(tr("Run as Chrome trace..."), this, [this] { exportDialog(4); });
+    file->addAction(tr("&Open run (CSV or Chrome trace)..."), QKeySequence::Open, this,
+                    &MainWindow::openDialog);
+    file->addMenu(exportMenu);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -544,6 +554,7 @@ void MainWindow::restartRun() {
     timeline_->measured()->setReveal(std::numeric_limits<double>::infinity());
     controller_->setSimulatedPace(40.0 / speed());
     QString problem;
+    openedFrom_.clear();
     if (!controller_->start(result_.options, &problem)) {
         onFailed(problem);
         return;
@@ -648,7 +659,7 @@ void MainWindow::onSlots(const QVector<SlotEvent>& events) {
     }
     // Once real forwards are measured, the ideal timeline is drawn in their
     // scale: one simulator unit = the mean measured forward of a stage.
-    if (!controller_->simulated()) {
+    if (!controller_->simulated() || !openedFrom_.isEmpty()) {
         for (const SlotEvent& e : events)
             if (e.op == Op::F) {
                 forwardMsSum_ += static_cast<double>(e.endUs - e.startUs) / 1000.0;
@@ -721,10 +732,11 @@ void MainWindow::updateCharts() {
     QStringList stages;
     for (const QString& n : result_.stageNames) stages << shortName(n);
     const bool haveMeasured = !result_.slots.empty();
-    const QString measuredName =
-        controller_->simulated() ? tr("replayed (simulated)") : tr("measured");
+    const QString measuredName = !openedFrom_.isEmpty()  ? tr("measured (opened file)")
+                                 : controller_->simulated() ? tr("replayed (simulated)")
+                                                            : tr("measured");
 
-    MeasuredFigures m;
+    BoxFigures m;
     if (haveMeasured) m = measure(timeline_->measured()->data());
     std::vector<double> analytic, measured;
     for (int s = 0; s < S; ++s) {
@@ -769,7 +781,7 @@ void MainWindow::updateCharts() {
                           {{tr("activations in flight (peak bytes)"), opColor(Op::F), act},
                            {tr("stashed weight versions (peak bytes)"), opColor(Op::U), stash}});
     memoryChart_->setTitle(
-        controller_->simulated()
+        controller_->simulated() && openedFrom_.isEmpty()
             ? tr("Memory per stage (estimated from the model shape; simulated run)")
             : tr("Memory per stage"));
 }
@@ -790,6 +802,11 @@ void MainWindow::updateStatus() {
                              ? tr("simulated: no training engine in this build")
                              : controller_->preferSimulated() ? tr("simulated schedule (engine not used)")
                                                               : tr("LibTorch engine"));
+    if (!openedFrom_.isEmpty()) {
+        statusBatch_->setText(tr("opened %1").arg(QFileInfo(openedFrom_).fileName()));
+        statusRate_->clear();
+        statusMode_->setText(tr("measured run from a file"));
+    }
     const std::size_t total = result_.ideal.timeline.actions.size();
     progress_->setValue(
         total ? static_cast<int>(1000.0 * static_cast<double>(result_.slots.size()) / total) : 0);
@@ -914,6 +931,81 @@ bool MainWindow::exportTrace(const QString& path, QString* error) {
     record.slots = result_.slots.empty() ? toSlotEvents(result_.ideal.timeline) : result_.slots;
     record.memory = result_.memory;
     return writeFileSafely(path, QByteArray::fromStdString(toChromeTrace(record)), error);
+}
+
+bool MainWindow::openRun(const QString& path, QString* error) {
+    RunResult opened;
+    IdentifiedSchedule id;
+    if (!loadRunFile(path, result_.options, opened, &id, error)) return false;
+    const RunOptions o = opened.options;
+    const int M = o.schedule.microbatches;
+
+    restartTimer_.stop();
+    stopComparison();
+    controller_->cancel();
+    running_ = false;
+    finished_ = id.complete;
+    showInControls(o);
+    syncEnabledControls();
+    valid_ = true;
+    error_->setVisible(false);
+    runAct_->setEnabled(true);
+    runButton_->setEnabled(true);
+    const int S = o.schedule.stages;
+    std::vector<SlotEvent> slots = std::move(opened.slots);
+    std::vector<MemoryEvent> memory = std::move(opened.memory);
+    result_ = std::move(opened);
+    showIdeal();  // clears the measured events
+    explain_->setHtml(explainHtml(result_.ideal));
+    openedFrom_ = path;
+    result_.measured = true;
+    result_.memory = std::move(memory);
+    forwardMsSum_ = 0.0;
+    forwardCount_ = 0;
+    lossChart_->setNote(
+        tr("No loss: %1 records the schedule's slots only").arg(QFileInfo(path).fileName()));
+    // The newest version each stage reached: that of its last update.
+    std::vector<int> newest(static_cast<std::size_t>(S), 0);
+    for (const SlotEvent& e : slots)
+        if (e.op == Op::U) {
+            int& v = newest[static_cast<std::size_t>(e.stage)];
+            v = std::max(v, e.version);
+        }
+    for (int s = 0; s < S; ++s) {
+        VersionEvent v;
+        v.stage = s;
+        v.version = newest[static_cast<std::size_t>(s)];
+        versions_->apply(v);
+    }
+    timeline_->measured()->data().reset(S);
+    if (mode_ && mode_->currentIndex() == 0) timeline_->setMode(TimelineView::Mode::Measured);
+    timeline_->xAxis->setLabel(tr("time (ms, measured)"));
+    timeline_->setTitle(
+        tr("%1: %2, %3 stages, %4 microbatches, %5 batches%6")
+            .arg(QFileInfo(path).fileName(), QString::fromUtf8(displayName(o.schedule.kind)))
+            .arg(S)
+            .arg(M)
+            .arg(o.schedule.batches)
+            .arg(id.complete ? QString()
+                             : tr(" (cut short: %1 of %2 actions)").arg(id.recorded).arg(id.expected)));
+    onSlots(QVector<SlotEvent>(slots.begin(), slots.end()));
+    timeline_->setPlayhead(kNaN);
+    timeline_->fit();
+    updateCharts();
+    updateRunAction();
+    updateStatus();
+    return true;
+}
+
+void MainWindow::openDialog() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open run"), QString(),
+                                                      tr("Runs (*.csv *.json);;All files (*)"));
+    if (path.isEmpty()) return;
+    QString error;
+    if (openRun(path, &error))
+        statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
+    else
+        QMessageBox::warning(this, tr("Open failed"), error);
 }
 
 void MainWindow::exportDialog(int what) {

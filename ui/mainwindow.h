@@ -61,6 +61,14 @@ public:
     bool exportCsv(const QString& path, QString* error);
     bool exportTrace(const QString& path, QString* error);
 
+    // Opens a run saved as CSV or Chrome trace (ours, from either executable):
+    // recognises its schedule, shows its measured timeline next to the
+    // analytic one and sets the controls to its configuration without
+    // starting a run. False with one message when the file cannot be read,
+    // is not such a run, or matches no schedule; the window is unchanged then.
+    bool openRun(const QString& path, QString* error);
+    QString openedFile() const { return openedFrom_; }
+
     // Widgets, for tests.
     TimelineView* timeline() const { return timeline_; }
     EngineController* controller() const { return controller_; }
@@ -102,6 +110,8 @@ private:
     void buildActions();
     void connectController();
     void controlsChanged();
+    void showInControls(const RunOptions& options);  // no restart
+    void openDialog();
     void syncEnabledControls();
     void showIdeal();
     void updateCharts();
@@ -132,6 +142,7 @@ private:
     QTimer replayTimer_;
     double replayAt_ = 0.0;
     bool updatingControls_ = false;
+    QString openedFrom_;  // file shown now, when the run on screen was opened from one
 
     EngineController* controller_ = nullptr;
     TimelineView* timeline_ = nullptr;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "events.h"
+#include "measured.h"
 #include "options.h"
 #include "report.h"
 
@@ -26,11 +27,21 @@ struct RunResult {
     std::vector<VersionEvent> versions;
     RunSummary summary;
     QString error;
+    QString source;  // the file it was opened from; empty for a run made here
 };
 
 // Fills options, stageNames and the ideal schedule. False (with a message)
 // when the options are invalid.
 bool prepareRun(const RunOptions& options, RunResult& result, QString* error);
+
+// A run saved as CSV or Chrome trace (by either executable): reads and parses
+// it, recognises its schedule (identifySchedule) and fills `result` as a
+// measured run of that schedule: slots, memory (trace), stage names (trace;
+// "GPUs" for a CSV, which does not say how the layers were split). The model
+// settings of `base` are kept where they fit the schedule. False with one
+// message ("Cannot open FILE: why") otherwise.
+bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
+                 IdentifiedSchedule* identified, QString* error);
 
 QStringList toQStringList(const std::vector<std::string>& v);
 

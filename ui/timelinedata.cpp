@@ -159,8 +159,8 @@ std::vector<TimelineBox> idealBoxes(const Timeline& timeline, double msPerUnit) 
     return out;
 }
 
-MeasuredFigures measure(const TimelineData& data) {
-    MeasuredFigures f;
+BoxFigures measure(const TimelineData& data) {
+    BoxFigures f;
     const int S = data.lanes();
     f.busy.assign(static_cast<std::size_t>(S), 0.0);
     f.utilization.assign(static_cast<std::size_t>(S), 0.0);

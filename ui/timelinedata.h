@@ -95,12 +95,12 @@ void layoutLane(const std::vector<TimelineBox>& boxes, std::size_t firstVisible,
 std::vector<TimelineBox> idealBoxes(const Timeline& timeline, double msPerUnit);
 
 // Busy time per stage and makespan of measured boxes (for utilization).
-struct MeasuredFigures {
+struct BoxFigures {
     double makespan = 0.0;  // first start to last end, ms
     std::vector<double> busy;
     std::vector<double> utilization;
     double bubbleFraction = 0.0;  // idle / (S x makespan)
 };
-MeasuredFigures measure(const TimelineData& data);
+BoxFigures measure(const TimelineData& data);
 
 }  // namespace pd
