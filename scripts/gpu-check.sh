@@ -9,6 +9,8 @@
 # measured (CUDA event) times. Ends with a default-size run on the GPU and its
 # measured figures. Exit 0 when every check passed.
 # PD_GPU_CHECK_DEVICE=cpu runs the same checks on the CPU (to test this script).
+# The CSV and trace files in OUT_DIR open in the GUI elsewhere:
+#   pipedream-viz --open OUT_DIR/1f1b-cuda.trace.json
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${1:-build/gpu-check}

@@ -7,6 +7,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QFileInfo>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -222,6 +223,11 @@ private Q_SLOTS:
             QCOMPARE(w.timeline()->measured()->data().size(), n);
             QCOMPARE(w.versionPanel()->current(0), source.versionPanel()->current(0));
             if (path == trace) QCOMPARE(w.result().stageNames, source.result().stageNames);
+            if (const QByteArray shots = qgetenv("PD_SCREENSHOT_DIR"); !shots.isEmpty()) {
+                QTest::qWait(200);
+                const QString name = QFileInfo(path).baseName() + QStringLiteral("_opened.png");
+                w.grab().save(QDir(QString::fromUtf8(shots)).filePath(name));
+            }
             QTest::qWait(100);  // a restart would have begun by now
             QVERIFY(!w.controller()->running());
             QCOMPARE(w.result().slots.size(), n);
