@@ -8,6 +8,8 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFileInfo>
+#include <QMimeData>
+#include <QUrl>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -259,6 +261,35 @@ private Q_SLOTS:
             w.stagesSlider()->setValue(2);
             QVERIFY(w.openedFile().isEmpty());
         }
+    }
+
+    // Dropping a saved run on the window opens it; other files are refused.
+    void dropOpensSavedRun() {
+        QTemporaryDir dir;
+        RunOptions o = small();
+        o.schedule.kind = ScheduleKind::GPipe;
+        MainWindow source(o, nullptr, false);
+        const QString csv = dir.filePath("dropped.csv");
+        QString error;
+        QVERIFY2(source.exportCsv(csv, &error), qPrintable(error));  // the ideal schedule
+
+        MainWindow w(small(), nullptr, false);
+        simulated(w, 0.5);
+        auto drag = [&w](const QString& path) {
+            QMimeData mime;
+            mime.setUrls({QUrl::fromLocalFile(path)});
+            QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QCoreApplication::sendEvent(&w, &enter);
+            if (!enter.isAccepted()) return false;
+            QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QCoreApplication::sendEvent(&w, &drop);
+            return drop.isAccepted();
+        };
+        QVERIFY(!drag(dir.filePath("notes.txt")));
+        QVERIFY(drag(csv));
+        QTRY_COMPARE(w.openedFile(), csv);
+        QCOMPARE(w.scheduleCombo()->currentData().toString(), QStringLiteral("gpipe"));
+        QCOMPARE(w.result().slots.size(), source.result().ideal.timeline.actions.size());
     }
 
     void restartMidRunLeavesNoStaleBoxes() {

@@ -8,6 +8,8 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -18,6 +20,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -29,6 +32,7 @@
 #include <QTextBrowser>
 #include <QThread>
 #include <QToolBar>
+#include <QUrl>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -78,6 +82,7 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     initResources();
     setWindowTitle(tr("PipeDream Studio"));
     setWindowIcon(QIcon(QStringLiteral(":/pipedream-viz.svg")));
+    setAcceptDrops(true);
     controller_ = new EngineController(this);
     timeline_ = new TimelineView(this);
     timeline_->setMinimumSize(480, 220);
@@ -997,15 +1002,48 @@ bool MainWindow::openRun(const QString& path, QString* error) {
     return true;
 }
 
+namespace {
+
+// The one local .csv or .json file a drag carries, or empty.
+QString droppedRun(const QMimeData* mime) {
+    if (!mime || !mime->hasUrls() || mime->urls().size() != 1) return {};
+    const QUrl url = mime->urls().constFirst();
+    if (!url.isLocalFile()) return {};
+    const QString path = url.toLocalFile();
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    return suffix == QLatin1String("csv") || suffix == QLatin1String("json") ? path : QString();
+}
+
+}  // namespace
+
 void MainWindow::openDialog() {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open run"), QString(),
+    QSettings s = settings();
+    const QString folder = s.value(QStringLiteral("open/folder")).toString();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open run"), folder,
                                                       tr("Runs (*.csv *.json);;All files (*)"));
     if (path.isEmpty()) return;
+    s.setValue(QStringLiteral("open/folder"), QFileInfo(path).absolutePath());
+    openWithMessage(path);
+}
+
+void MainWindow::openWithMessage(const QString& path) {
     QString error;
     if (openRun(path, &error))
         statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
     else
         QMessageBox::warning(this, tr("Open failed"), error);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (!droppedRun(event->mimeData()).isEmpty()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QString path = droppedRun(event->mimeData());
+    if (path.isEmpty()) return;
+    event->acceptProposedAction();
+    // After the drop returns: the message box must not block the drag source.
+    QTimer::singleShot(0, this, [this, path] { openWithMessage(path); });
 }
 
 void MainWindow::exportDialog(int what) {

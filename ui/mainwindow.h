@@ -103,6 +103,9 @@ public Q_SLOTS:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    // A saved run (.csv or .json) dropped on the window opens like File > Open run.
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     void buildControls();
@@ -112,6 +115,7 @@ private:
     void controlsChanged();
     void showInControls(const RunOptions& options);  // no restart
     void openDialog();
+    void openWithMessage(const QString& path);  // openRun; a failure in a message box
     void syncEnabledControls();
     void showIdeal();
     void updateCharts();
