@@ -286,6 +286,26 @@ private Q_SLOTS:
             return drop.isAccepted();
         };
         QVERIFY(!drag(dir.filePath("notes.txt")));
+
+        // Larger than the controls' ranges (at most 8 stages, 32 microbatches
+        // by default): they grow to show the opened run as it is.
+        ScheduleConfig big;
+        big.kind = ScheduleKind::Interleaved;
+        big.stages = 12;
+        big.chunks = 2;
+        big.microbatches = 48;
+        const QString bigCsv = dir.filePath("big.csv");
+        QFile bigFile(bigCsv);
+        QVERIFY(bigFile.open(QIODevice::WriteOnly));
+        bigFile.write(QByteArray::fromStdString(toCsv(toSlotEvents(simulate(generateSchedule(big))))));
+        bigFile.close();
+        QVERIFY2(w.openRun(bigCsv, &error), qPrintable(error));
+        QCOMPARE(w.stagesSpin()->value(), 12);
+        QCOMPARE(w.microbatchesSpin()->value(), 48);
+        QCOMPARE(w.chunksSpin()->value(), 2);
+        QCOMPARE(w.currentOptions().schedule.stages, 12);
+        QCOMPARE(w.currentOptions().schedule.microbatches, 48);
+        QVERIFY(w.inlineError().isEmpty());
         QVERIFY(drag(csv));
         QTRY_COMPARE(w.openedFile(), csv);
         QCOMPARE(w.scheduleCombo()->currentData().toString(), QStringLiteral("gpipe"));

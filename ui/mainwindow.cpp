@@ -301,10 +301,14 @@ void MainWindow::syncEnabledControls() {
     stash_->setEnabled(pipedream);
     // Neither the stages nor the microbatches may exceed what the model and
     // the batch can be split into: the widgets say so by their range.
-    stagesSpin_->setMaximum(std::min(8, layers_->value()));
+    // Runs opened from files may be larger than the ranges offered here; the
+    // ranges then grow to hold them.
+    stagesSpin_->setMaximum(std::min(std::max(8, openedRange_.stages), layers_->value()));
     stagesSlider_->setMaximum(stagesSpin_->maximum());
-    microSpin_->setMaximum(std::min(32, batchSize_->value()));
+    microSpin_->setMaximum(std::min(std::max(32, openedRange_.microbatches), batchSize_->value()));
     microSlider_->setMaximum(microSpin_->maximum());
+    batches_->setMaximum(std::max(50, openedRange_.batches));
+    chunks_->setMaximum(std::max(8, openedRange_.chunks));
 }
 
 void MainWindow::controlsChanged() {
@@ -950,6 +954,16 @@ bool MainWindow::openRun(const QString& path, QString* error) {
     controller_->cancel();
     running_ = false;
     finished_ = id.complete;
+    openedRange_.stages = std::max(openedRange_.stages, o.schedule.stages);
+    openedRange_.microbatches = std::max(openedRange_.microbatches, o.schedule.microbatches);
+    openedRange_.batches = std::max(openedRange_.batches, o.schedule.batches);
+    openedRange_.chunks = std::max(openedRange_.chunks, o.schedule.chunks);
+    // Ranges first (they depend on layers and batch size), then the values.
+    updatingControls_ = true;
+    layers_->setValue(o.layers);
+    batchSize_->setValue(o.batchSize);
+    updatingControls_ = false;
+    syncEnabledControls();
     showInControls(o);
     syncEnabledControls();
     valid_ = true;

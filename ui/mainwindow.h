@@ -147,6 +147,9 @@ private:
     double replayAt_ = 0.0;
     bool updatingControls_ = false;
     QString openedFrom_;  // file shown now, when the run on screen was opened from one
+    struct {
+        int stages = 0, microbatches = 0, batches = 0, chunks = 0;
+    } openedRange_;  // the largest opened run: control ranges grow to hold it
 
     EngineController* controller_ = nullptr;
     TimelineView* timeline_ = nullptr;
