@@ -257,7 +257,11 @@ private Q_SLOTS:
             QCOMPARE(w.openedFile(), path);
             QCOMPARE(w.result().slots.size(), n);
 
-            // Touching a control leaves the file behind.
+            // Reset, or touching a control, leaves the file behind.
+            w.reset();
+            QVERIFY(w.openedFile().isEmpty());
+            QVERIFY(w.result().slots.empty());
+            QVERIFY(w.openRun(path, &error));
             w.stagesSlider()->setValue(2);
             QVERIFY(w.openedFile().isEmpty());
         }

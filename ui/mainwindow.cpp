@@ -620,6 +620,7 @@ void MainWindow::reset() {
     controller_->cancel();
     running_ = false;
     finished_ = false;
+    openedFrom_.clear();  // the opened run's events are gone with the rest
     showIdeal();
     updateRunAction();
 }
