@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QSet>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -323,6 +324,42 @@ private Q_SLOTS:
         QVERIFY2(refused.err.startsWith("error: Cannot open bad.csv: the events match no schedule kind"),
                  qPrintable(refused.err));
         QVERIFY(!QFileInfo::exists(dir.filePath("out2")));
+    }
+
+    // Debian's LibTorch loads Qt 5 (through OpenCV's highgui) into
+    // pipedream-viz. A function the executable exports under a name Qt 5 also
+    // exports (an out-of-line Qt 6 inline) is what Qt 5 then calls: a crash
+    // before main(). The build hides inline functions; this checks the result.
+    void vizExportsNoFunctionQt5Binds() {
+        QProcess ldd;
+        ldd.start("ldd", {kViz});
+        if (!ldd.waitForFinished(30000) || ldd.exitCode() != 0) QSKIP("ldd not available");
+        QStringList qt5;
+        for (const QString& line : QString::fromUtf8(ldd.readAllStandardOutput()).split('\n')) {
+            const QStringList f = line.simplified().split(' ');
+            if (f.size() >= 3 && f[0].startsWith("libQt5") && f[1] == "=>") qt5 << f[2];
+        }
+        if (qt5.isEmpty()) QSKIP("Qt 5 is not loaded into pipedream-viz here");
+        auto functions = [](const QString& file) {
+            QProcess nm;
+            nm.start("nm", {"-D", "--defined-only", file});
+            nm.waitForFinished(30000);
+            QSet<QString> names;
+            for (const QString& line : QString::fromUtf8(nm.readAllStandardOutput()).split('\n')) {
+                const QStringList f = line.simplified().split(' ');
+                if (f.size() < 3 || (f[1] != "T" && f[1] != "W")) continue;  // functions only
+                const QString name = f[2].section('@', 0, 0);
+                if (name.startsWith("_ZNSt") || name.startsWith("_ZNKSt") || name.startsWith("_ZSt")) continue;
+                names.insert(name);  // std:: templates are the same libstdc++ code in both
+            }
+            return names;
+        };
+        const QSet<QString> ours = functions(kViz);
+        QStringList clashes;
+        for (const QString& lib : qt5)
+            for (const QString& name : functions(lib))
+                if (ours.contains(name)) clashes << name;
+        QVERIFY2(clashes.isEmpty(), qPrintable(clashes.join(' ')));
     }
 
 #ifdef PD_HAVE_ENGINE
