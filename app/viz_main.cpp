@@ -74,7 +74,9 @@ int main(int argc, char** argv) {
     QApplication::setOrganizationName(QStringLiteral("PipeDreamStudio"));
     QApplication::setApplicationName(QStringLiteral("pipedream-viz"));
     // Without run options on the command line, start where the last session ended.
-    const pd::RunOptions options = args.empty() || (args.size() == 2 && args[0] == "--open")
+    const bool onlyOpen = (args.size() == 2 && args[0] == "--open") ||
+                          (args.size() == 1 && args[0].rfind("--open=", 0) == 0);
+    const pd::RunOptions options = args.empty() || onlyOpen
                                        ? pd::MainWindow::restoredOptions(parsed.options)
                                        : parsed.options;
     const bool open = !parsed.options.openFile.empty();
