@@ -12,6 +12,7 @@ dependency holds in measured time (F of part p ends before F of part p+1
 starts, the backward of part p+1 ends before that of part p starts).
 Prints one line per failed check and exits 1 if there is any, else 0.
 """
+import argparse
 import csv
 import json
 import sys
@@ -21,15 +22,14 @@ HEADER = ["batch", "stage", "microbatch", "op", "chunk", "version", "start_us", 
 
 
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("--")]
-    slack = 1
-    if "--slack-us" in argv:
-        slack = int(argv[argv.index("--slack-us") + 1])
-        args.remove(str(slack))
-    if len(args) != 3:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
-        return 2
-    ref_path, run_path, csv_path = args
+    parser = argparse.ArgumentParser(description="Checks a pipedream-train run against a reference run.")
+    parser.add_argument("reference", help="--json summary of the reference run (say, on the CPU)")
+    parser.add_argument("run", help="--json summary of the run to check")
+    parser.add_argument("csv", help="--csv of the run to check")
+    parser.add_argument("--slack-us", type=int, default=1,
+                        help="tolerance of the time checks in microseconds (default 1: rounding)")
+    args = parser.parse_args(argv[1:])
+    ref_path, run_path, csv_path, slack = args.reference, args.run, args.csv, args.slack_us
     with open(ref_path) as f:
         ref = json.load(f)
     with open(run_path) as f:

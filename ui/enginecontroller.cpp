@@ -76,6 +76,11 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
     return true;
 }
 
+QString cutShortNote(const IdentifiedSchedule& id) {
+    if (id.complete) return {};
+    return QObject::tr(" (cut short: %1 of %2 actions)").arg(id.recorded).arg(id.expected);
+}
+
 // ---------------------------------------------------------------------------
 
 // TrainingRun and SimulatedRun have the same control surface; the adapter is

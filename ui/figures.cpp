@@ -273,12 +273,11 @@ int headlessExportOpened(const QString& file, const RunOptions& options, const Q
     }
     out << "opened " << file << ": " << displayName(id.config.kind) << ", " << id.config.stages
         << " stages, " << id.config.microbatches << " microbatches, " << id.config.batches << " batches"
-        << (id.complete ? QString() : QStringLiteral(" (cut short: %1 of %2 actions)").arg(id.recorded).arg(id.expected))
-        << '\n';
+        << cutShortNote(id) << '\n';
     Exporter ex{dir, out, err};
     TimelineView view;
     loadTimeline(&view, run);
-    view.setTitle(QFileInfo(file).fileName() + QStringLiteral(": ") + runTitle(run));
+    view.setTitle(QFileInfo(file).fileName() + QStringLiteral(": ") + runTitle(run) + cutShortNote(id));
     for (const char* name : {"timeline.png", "timeline.svg", "timeline.pdf"})
         ex.plot(&view, QString::fromLatin1(name), QSize(1600, 600));
     return ex.failures == 0 ? 0 : 1;

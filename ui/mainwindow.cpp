@@ -42,9 +42,9 @@
 #include "explain.h"
 #include "exporter.h"
 #include "figures.h"
+#include "measured.h"
 #include "palette.h"
 #include "timelineplot.h"
-#include "measured.h"
 #include "trace.h"
 #include "versionpanel.h"
 
@@ -1006,8 +1006,7 @@ bool MainWindow::openRun(const QString& path, QString* error) {
             .arg(S)
             .arg(M)
             .arg(o.schedule.batches)
-            .arg(id.complete ? QString()
-                             : tr(" (cut short: %1 of %2 actions)").arg(id.recorded).arg(id.expected)));
+            .arg(cutShortNote(id)));
     onSlots(QVector<SlotEvent>(slots.begin(), slots.end()));
     timeline_->setPlayhead(kNaN);
     timeline_->fit();

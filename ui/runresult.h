@@ -42,6 +42,8 @@ bool prepareRun(const RunOptions& options, RunResult& result, QString* error);
 // message ("Cannot open FILE: why") otherwise.
 bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
                  IdentifiedSchedule* identified, QString* error);
+// " (cut short: 40 of 64 actions)" for a run that did not finish, else empty.
+QString cutShortNote(const IdentifiedSchedule& identified);
 
 QStringList toQStringList(const std::vector<std::string>& v);
 
