@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "slotgrid.h"
 #include "trace.h"
 #include "validator.h"
 
@@ -51,22 +52,12 @@ std::string cellLabel(const Action& a, const ScheduleConfig& c) {
     return os.str();
 }
 
-// Smallest positive op duration: one grid row.
-double rowUnit(const Timeline& tl) {
-    double unit = 0.0;
-    for (const TimedAction& t : tl.actions) {
-        const double d = t.end - t.start;
-        if (d > 1e-12 && (unit == 0.0 || d < unit)) unit = d;
-    }
-    return unit > 0.0 ? unit : 1.0;
-}
-
 }  // namespace
 
 std::string formatGrid(const DryRun& run, int maxRows) {
     const ScheduleConfig& c = run.schedule.config;
     const Timeline& tl = run.timeline;
-    const double unit = rowUnit(tl);
+    const double unit = slotUnit(tl);
     const long long rows = std::llround(std::ceil(tl.makespan / unit - 1e-9));
     const long long shown = std::min<long long>(rows, std::max(maxRows, 1));
     const int S = c.stages;

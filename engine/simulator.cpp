@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "replay.h"
+#include "runfigures.h"
 
 namespace pd {
 
@@ -117,27 +118,22 @@ std::string fraction(long long num, long long den) {
 
 Analysis analyze(const Schedule& schedule, const Timeline& timeline) {
     const int S = static_cast<int>(schedule.stages.size());
-    Analysis out;
-    out.stages.resize(S);
+    std::vector<double> busy(static_cast<std::size_t>(S), 0.0);
     double first = timeline.actions.empty() ? 0.0 : timeline.actions.front().start;
     double last = 0.0;
     for (const TimedAction& t : timeline.actions) {
         first = std::min(first, t.start);
         last = std::max(last, t.end);
-        if (t.stage >= 0 && t.stage < S) out.stages[t.stage].busy += t.end - t.start;
+        if (t.stage >= 0 && t.stage < S) busy[static_cast<std::size_t>(t.stage)] += t.end - t.start;
     }
-    out.makespan = last - first;
-    double busy = 0.0;
+    Analysis out;
+    fillUtilization(out, busy, last - first);
     for (int s = 0; s < S; ++s) {
         const StageFigures walked = stageFigures(schedule, s);
-        StageFigures& f = out.stages[s];
+        StageFigures& f = out.stages[static_cast<std::size_t>(s)];
         f.peakActivations = walked.peakActivations;
         f.versionsHeld = walked.versionsHeld;
-        f.utilization = out.makespan > 0 ? f.busy / out.makespan : 0.0;
-        busy += f.busy;
     }
-    out.meanUtilization = (S > 0 && out.makespan > 0) ? busy / (S * out.makespan) : 0.0;
-    out.bubbleFraction = (S > 0 && out.makespan > 0) ? 1.0 - out.meanUtilization : 0.0;
     return out;
 }
 

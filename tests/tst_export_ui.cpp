@@ -11,6 +11,7 @@
 #include "charts.h"
 #include "exporter.h"
 #include "figures.h"
+#include "runmodel.h"
 #include "timelineplot.h"
 
 using namespace pd;
@@ -28,11 +29,17 @@ RunOptions small() {
     return o;
 }
 
+// The model outlives the views that draw it: one for the whole test.
+RunModel& sharedModel() {
+    static RunModel model;
+    return model;
+}
+
 void loadSmall(TimelineView& view) {
     RunResult run;
     QString error;
     QVERIFY2(prepareRun(small(), run, &error), qPrintable(error));
-    loadTimeline(&view, run);
+    loadTimeline(&view, sharedModel(), run);
 }
 
 QByteArray head(const QString& path, int n) {
