@@ -150,19 +150,19 @@ private Q_SLOTS:
     void slidersChangeTheSchedule() {
         MainWindow w(small(), nullptr, false);
         simulated(w);
-        const std::size_t four = w.model()->ideal().timeline.actions.size();
+        const std::size_t four = w.model()->idealBoxes().size();
         w.controls()->stagesSlider()->setValue(2);
         QCOMPARE(w.controls()->stagesSpin()->value(), 2);
         QCOMPARE(w.model()->options().schedule.stages, 2);
         QCOMPARE(w.model()->stageNames().size(), 2);
         QCOMPARE(w.timeline()->lanes().size(), 2);
         QCOMPARE(w.model()->idealBoxes().lanes(), 2);
-        QVERIFY(w.model()->ideal().timeline.actions.size() != four);
+        QVERIFY(w.model()->idealBoxes().size() != four);
         RunOptions expect = small();
         expect.schedule.stages = 2;
         expect.schedule.microbatches = 8;
         w.controls()->microbatchesSlider()->setValue(8);
-        QCOMPARE(w.model()->ideal().timeline.actions.size(),
+        QCOMPARE(w.model()->idealBoxes().size(),
                  makeDryRun(expect).timeline.actions.size());
         QCOMPARE(w.model()->idealBoxes().size(), makeDryRun(expect).timeline.actions.size());
         w.controls()->scheduleCombo()->setCurrentIndex(0);
@@ -369,7 +369,7 @@ private Q_SLOTS:
         QVERIFY(drag(csv));
         QTRY_COMPARE(w.openedFile(), csv);
         QCOMPARE(w.controls()->scheduleCombo()->currentData().toString(), QStringLiteral("gpipe"));
-        QCOMPARE(w.model()->measuredBoxes().size(), source.model()->ideal().timeline.actions.size());
+        QCOMPARE(w.model()->measuredBoxes().size(), source.model()->idealBoxes().size());
     }
 
     void restartMidRunLeavesNoStaleBoxes() {

@@ -3,6 +3,8 @@
 #include <QObject>
 #include <algorithm>
 
+#include "runmodel.h"
+
 namespace pd {
 
 namespace {
@@ -120,6 +122,29 @@ QString explainHtml(const DryRun& run) {
     html += QStringLiteral("</p>");
     html += QStringLiteral("<p><b>%1</b> %2</p>").arg(QObject::tr("Look at"), QObject::tr(t.look));
     return html;
+}
+
+// What runs at slot `cursor - 1` on each stage: the cursor's caption.
+QString cursorCaption(const RunModel& m) {
+    const int c = m.cursor();
+    if (c == 0)
+        return QObject::tr("<b>t0</b>, before the first slot. <b>Space</b> plays the run, "
+                           "<b>&rarr;</b> steps one slot, <b>Shift+&rarr;</b> one batch, "
+                           "<b>&larr;</b> steps back.");
+    const TimelineData& boxes = m.measuredBoxes().empty() ? m.idealBoxes() : m.measuredBoxes();
+    QStringList parts;
+    for (int s = 0; s < boxes.lanes(); ++s) {
+        const TimelineBox* b = boxes.boxAt(s, c - 0.5, TimeBase::Slots);
+        QString what = QObject::tr("idle (bubble)");
+        if (b && b->gate < c)
+            what = b->op == Op::U ? QObject::tr("U &rarr; v%1").arg(b->version)
+                                  : QStringLiteral("%1%2 (v%3)")
+                                        .arg(QLatin1Char(opChar(b->op)))
+                                        .arg(b->microbatch)
+                                        .arg(b->version);
+        parts << QObject::tr("stage %1: %2").arg(s).arg(what);
+    }
+    return QObject::tr("<b>t%1</b> of %2: %3").arg(c - 1).arg(m.slotCount()).arg(parts.join(QStringLiteral("; ")));
 }
 
 }  // namespace pd

@@ -4,14 +4,11 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
-#include <QDialog>
-#include <QDialogButtonBox>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFormLayout>
 #include <QIcon>
 #include <QLabel>
 #include <QMenuBar>
@@ -19,10 +16,8 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QSettings>
-#include <QSpinBox>
 #include <QStatusBar>
 #include <QTextBrowser>
-#include <QToolBar>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <cmath>
@@ -32,9 +27,10 @@
 #include "enginecontroller.h"
 #include "explain.h"
 #include "exporter.h"
-#include "palette.h"
 #include "runmodel.h"
+#include "settings.h"
 #include "timelineplot.h"
+#include "timelinetoolbar.h"
 #include "trace.h"
 #include "versionpanel.h"
 
@@ -48,10 +44,6 @@ namespace pd {
 
 namespace {
 
-QSettings settings() {
-    return QSettings(QStringLiteral("PipeDreamStudio"), QStringLiteral("pipedream-viz"));
-}
-
 // The one local .csv or .json file a drag carries, or empty.
 QString droppedRun(const QMimeData* mime) {
     if (!mime || !mime->hasUrls() || mime->urls().size() != 1) return {};
@@ -60,29 +52,6 @@ QString droppedRun(const QMimeData* mime) {
     const QString path = url.toLocalFile();
     const QString suffix = QFileInfo(path).suffix().toLower();
     return suffix == QLatin1String("csv") || suffix == QLatin1String("json") ? path : QString();
-}
-
-// What runs at slot `cursor - 1` on each stage: the cursor's caption.
-QString slotCaption(const RunModel& m) {
-    const int c = m.cursor();
-    if (c == 0)
-        return QObject::tr("<b>t0</b>, before the first slot. <b>Space</b> plays the run, "
-                           "<b>&rarr;</b> steps one slot, <b>Shift+&rarr;</b> one batch, "
-                           "<b>&larr;</b> steps back.");
-    const TimelineData& boxes = m.measuredBoxes().empty() ? m.idealBoxes() : m.measuredBoxes();
-    QStringList parts;
-    for (int s = 0; s < boxes.lanes(); ++s) {
-        const TimelineBox* b = boxes.boxAt(s, c - 0.5, TimeBase::Slots);
-        QString what = QObject::tr("idle (bubble)");
-        if (b && b->gate < c)
-            what = b->op == Op::U ? QObject::tr("U &rarr; v%1").arg(b->version)
-                                  : QStringLiteral("%1%2 (v%3)")
-                                        .arg(QLatin1Char(opChar(b->op)))
-                                        .arg(b->microbatch)
-                                        .arg(b->version);
-        parts << QObject::tr("stage %1: %2").arg(s).arg(what);
-    }
-    return QObject::tr("<b>t%1</b> of %2: %3").arg(c - 1).arg(m.slotCount()).arg(parts.join(QStringLiteral("; ")));
 }
 
 }  // namespace
@@ -123,7 +92,7 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
 
     resize(1400, 900);
     {
-        QSettings s = settings();
+        QSettings s = appSettings();
         restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
         restoreState(s.value(QStringLiteral("window/state")).toByteArray());
         timeBase_->setCurrentIndex(std::clamp(s.value(QStringLiteral("view/timeBase"), 0).toInt(), 0, 3));
@@ -246,59 +215,22 @@ void MainWindow::buildMenus() {
 }
 
 void MainWindow::buildToolbar() {
-    auto* bar = addToolBar(tr("Timeline"));
-    bar->setObjectName(QStringLiteral("timelineToolbar"));
-    for (QAction* a : {playAct_, backAct_, forwardAct_, batchForwardAct_, resetAct_, replayAct_})
-        bar->addAction(a);
-    bar->addSeparator();
-    bar->addWidget(new QLabel(tr(" Time: "), bar));
-    timeBase_ = new QComboBox(bar);
-    timeBase_->addItems({tr("Slots (schedule steps)"), tr("Measured (ms)"),
-                         tr("Ideal (ms, simulated)"), tr("Measured + ideal (ms)")});
-    timeBase_->setToolTip(tr("Slots: the schedule's time steps, as in the tutorial's tables. "
-                             "Measured: real time, paused time excluded. Ideal: the schedule "
-                             "simulated at the measured op costs."));
-    timeBase_->setFocusPolicy(Qt::ClickFocus);
-    bar->addWidget(timeBase_);
-    connect(timeBase_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) {
-        static const TimelineView::Mode modes[] = {TimelineView::Mode::Slots, TimelineView::Mode::Measured,
-                                                   TimelineView::Mode::Ideal, TimelineView::Mode::Both};
+    auto* bar = new TimelineToolbar(
+        {playAct_, backAct_, forwardAct_, batchForwardAct_, resetAct_, replayAct_}, this);
+    addToolBar(bar);
+    timeBase_ = bar->timeBaseCombo();
+    connect(bar, &TimelineToolbar::fitRequested, timeline_, &TimelineView::fit);
+    connect(bar, &TimelineToolbar::timeBaseChanged, this, [this](int i) {
+        static const TimelineView::Mode modes[] = {
+            TimelineView::Mode::Slots, TimelineView::Mode::Measured, TimelineView::Mode::Ideal,
+            TimelineView::Mode::Both};
         timeline_->setMode(modes[std::clamp(i, 0, 3)]);
         showCursor();
         timeline_->fit();
     });
-    bar->addWidget(new QLabel(tr(" Colour: "), bar));
-    colorMode_ = new QComboBox(bar);
-    colorMode_->addItems({tr("by op"), tr("by weight version")});
-    colorMode_->setFocusPolicy(Qt::ClickFocus);
-    bar->addWidget(colorMode_);
-    bar->addAction(tr("Fit"), timeline_, &TimelineView::fit);
-    bar->addSeparator();
-    auto chip = [bar](const QString& text, const QString& tip, const QColor& c) {
-        auto* l = new QLabel(QStringLiteral(" %1 ").arg(text), bar);
-        l->setToolTip(tip);
-        l->setStyleSheet(
-            QStringLiteral("QLabel { background: %1; color: %2; font-weight: bold; margin: 2px; }")
-                .arg(c.name(), textColorOn(c).name()));
-        return bar->addWidget(l);
-    };
-    for (Op op : {Op::F, Op::B, Op::I, Op::W, Op::U})
-        opLegend_.push_back(chip(QString(QLatin1Char(opChar(op))), opName(op), opColor(op)));
-    for (int v = 0; v < kVersionColors; ++v) {
-        QAction* a = chip(QStringLiteral("v%1").arg(v),
-                          tr("weight version %1 (colours repeat every %2 versions: v%3 looks like v%1)")
-                              .arg(v)
-                              .arg(kVersionColors)
-                              .arg(v + kVersionColors),
-                          versionColor(v));
-        a->setVisible(false);
-        versionLegend_.push_back(a);
-    }
-    connect(colorMode_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) {
+    connect(bar, &TimelineToolbar::colorModeChanged, this, [this](int i) {
         timeline_->setColorMode(i == 0 ? GanttPlottable::ColorMode::ByOp
                                        : GanttPlottable::ColorMode::ByVersion);
-        for (QAction* a : opLegend_) a->setVisible(i == 0);
-        for (QAction* a : versionLegend_) a->setVisible(i != 0);
         timeline_->replot(QCustomPlot::rpQueuedReplot);
     });
 }
@@ -352,7 +284,7 @@ void MainWindow::showCursor() {
                                       : std::numeric_limits<double>::quiet_NaN();
     timeline_->setCursor(model_->cursor(), x);
     versions_->showState(model_->stateAtCursor());
-    cursorNote_->setText(model_->hasRun() ? slotCaption(*model_) : QString());
+    cursorNote_->setText(model_->hasRun() ? cursorCaption(*model_) : QString());
     updateStatus();
     updateActions();
 }
@@ -361,11 +293,11 @@ void MainWindow::showCursor() {
 // Configuration
 
 RunOptions MainWindow::currentOptions() const {
-    return controls_->options(prepared_.options);
+    return controls_->options(options_);
 }
 
 void MainWindow::setOptions(const RunOptions& o) {
-    prepared_.options = o;
+    options_ = o;
     controls_->showOptions(o);
     controlsChanged();
 }
@@ -384,9 +316,9 @@ void MainWindow::controlsChanged() {
     }
     controls_->setError(QString());
     controller_->cancel();
-    prepared_ = std::move(next);
-    model_->reset(prepared_, RunModel::Source::Schedule);
-    explain_->setHtml(explainHtml(prepared_.ideal));
+    options_ = next.options;
+    explain_->setHtml(explainHtml(next.ideal));
+    model_->reset(std::move(next), RunModel::Source::Schedule);
     timeline_->setTitle(QString());
     restartTimer_.start();
 }
@@ -413,15 +345,17 @@ void MainWindow::restartRun() {
     restartTimer_.stop();
     if (!valid_) return;
     const bool play = model_->playing();
+    RunResult prepared;
     QString problem;
     // Paused at t0 unless the user was playing: the first start shows the
     // schedule before anything runs.
-    if (!controller_->start(prepared_.options, &problem, !play)) {
+    if (!prepareRun(options_, prepared, &problem) ||
+        !controller_->start(options_, &problem, !play)) {
         showInvalid(problem);
         return;
     }
-    model_->reset(prepared_, controller_->simulated() ? RunModel::Source::Simulated
-                                                      : RunModel::Source::Live);
+    model_->reset(std::move(prepared), controller_->simulated() ? RunModel::Source::Simulated
+                                                                : RunModel::Source::Live);
     if (play) model_->setPlaying(true);
     updateActions();
 }
@@ -559,9 +493,7 @@ bool MainWindow::openRun(const QString& path, QString* error) {
     controls_->showOptions(o);
     controls_->setError(QString());
     valid_ = true;
-    prepared_.options = o;
-    prepared_.stageNames = opened.stageNames;
-    prepared_.ideal = opened.ideal;
+    options_ = o;
     explain_->setHtml(explainHtml(opened.ideal));
     model_->load(std::move(opened), RunModel::Source::File, id.complete);
     timeline_->setTitle(tr("%1: %2, %3 stages, %4 microbatches, %5 batches%6")
@@ -580,7 +512,7 @@ QString MainWindow::openedFile() const {
 }
 
 void MainWindow::openDialog() {
-    QSettings s = settings();
+    QSettings s = appSettings();
     const QString folder = s.value(QStringLiteral("open/folder")).toString();
     const QString path = QFileDialog::getOpenFileName(this, tr("Open run"), folder,
                                                       tr("Runs (*.csv *.json);;All files (*)"));
@@ -644,24 +576,9 @@ void MainWindow::exportDialog(int what) {
     QString error;
     bool ok = false;
     if (image) {
-        QDialog dialog(this);
-        dialog.setWindowTitle(tr("Image size"));
-        auto* form = new QFormLayout(&dialog);
-        auto* w = new QSpinBox(&dialog);
-        auto* h = new QSpinBox(&dialog);
-        w->setRange(16, 20000);
-        h->setRange(16, 20000);
         QWidget* source = what == 0 ? static_cast<QWidget*>(timeline_) : charts_->currentWidget();
-        w->setValue(std::max(800, source->width()));
-        h->setValue(std::max(400, source->height()));
-        form->addRow(tr("Width (px; PDF: pt)"), w);
-        form->addRow(tr("Height"), h);
-        auto* box = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
-        form->addRow(box);
-        connect(box, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
-        connect(box, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-        if (dialog.exec() != QDialog::Accepted) return;
-        const QSize size(w->value(), h->value());
+        QSize size;
+        if (!askImageSize(this, source->size(), &size)) return;
         ok = what == 0   ? exportTimeline(path, size, &error)
              : what == 1 ? exportPlot(charts_->currentPlot(), path, size, &error)
                          : exportCharts(path, size, &error);
@@ -678,44 +595,16 @@ void MainWindow::exportDialog(int what) {
 // Settings
 
 void MainWindow::saveSettings() const {
-    QSettings s = settings();
-    const RunOptions o = currentOptions();
-    s.setValue(QStringLiteral("run/schedule"), QString::fromLatin1(toString(o.schedule.kind)));
-    s.setValue(QStringLiteral("run/stages"), o.schedule.stages);
-    s.setValue(QStringLiteral("run/microbatches"), o.schedule.microbatches);
-    s.setValue(QStringLiteral("run/batches"), o.schedule.batches);
-    s.setValue(QStringLiteral("run/chunks"), o.schedule.chunks);
-    s.setValue(QStringLiteral("run/verticalSync"), o.schedule.verticalSync);
-    s.setValue(QStringLiteral("run/stash"), o.schedule.stash);
-    s.setValue(QStringLiteral("run/batchSize"), o.batchSize);
-    s.setValue(QStringLiteral("run/layers"), o.layers);
-    s.setValue(QStringLiteral("run/hidden"), o.hidden);
-    s.setValue(QStringLiteral("run/lr"), o.lr);
-    s.setValue(QStringLiteral("run/device"), QString::fromStdString(o.device));
+    QSettings s = appSettings();
+    saveRunOptions(s, currentOptions());
     s.setValue(QStringLiteral("view/timeBase"), timeBase_->currentIndex());
     s.setValue(QStringLiteral("window/geometry"), saveGeometry());
     s.setValue(QStringLiteral("window/state"), saveState());
 }
 
 RunOptions MainWindow::restoredOptions(const RunOptions& fallback) {
-    QSettings s = settings();
-    if (!s.contains(QStringLiteral("run/schedule"))) return fallback;
-    RunOptions o = fallback;
-    if (auto k = parseScheduleKind(s.value(QStringLiteral("run/schedule")).toString().toStdString()))
-        o.schedule.kind = *k;
-    o.schedule.stages = s.value(QStringLiteral("run/stages"), o.schedule.stages).toInt();
-    o.schedule.microbatches = s.value(QStringLiteral("run/microbatches"), o.schedule.microbatches).toInt();
-    o.schedule.batches = s.value(QStringLiteral("run/batches"), o.schedule.batches).toInt();
-    o.schedule.chunks = s.value(QStringLiteral("run/chunks"), o.schedule.chunks).toInt();
-    o.schedule.verticalSync = s.value(QStringLiteral("run/verticalSync"), o.schedule.verticalSync).toBool();
-    o.schedule.stash = s.value(QStringLiteral("run/stash"), o.schedule.stash).toBool();
-    o.batchSize = s.value(QStringLiteral("run/batchSize"), o.batchSize).toInt();
-    o.layers = s.value(QStringLiteral("run/layers"), o.layers).toInt();
-    o.hidden = s.value(QStringLiteral("run/hidden"), o.hidden).toInt();
-    o.lr = s.value(QStringLiteral("run/lr"), o.lr).toDouble();
-    o.device = s.value(QStringLiteral("run/device"), QString::fromStdString(o.device)).toString().toStdString();
-    // A stale or hand-edited file must not keep the window from opening.
-    return checkRunOptions(o).empty() ? o : fallback;
+    QSettings s = appSettings();
+    return restoreRunOptions(s, fallback);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

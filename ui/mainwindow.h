@@ -108,8 +108,6 @@ private:
     QTextBrowser* explain_ = nullptr;
     QLabel* cursorNote_ = nullptr;
     QComboBox* timeBase_ = nullptr;
-    QComboBox* colorMode_ = nullptr;
-    QList<QAction*> opLegend_, versionLegend_;
     QAction* playAct_ = nullptr;
     QAction* forwardAct_ = nullptr;
     QAction* backAct_ = nullptr;
@@ -121,7 +119,7 @@ private:
     QLabel* mode_ = nullptr;
     QProgressBar* progress_ = nullptr;
 
-    RunResult prepared_;  // options, stage names and ideal schedule of the controls
+    RunOptions options_;  // of the run on screen; the controls' fields on top of it
     bool valid_ = false;
     QTimer restartTimer_;
 };

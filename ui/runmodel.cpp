@@ -10,18 +10,27 @@ RunModel::RunModel(QObject* parent) : QObject(parent) {
     setPace(pace_);
 }
 
-void RunModel::reset(const RunResult& prepared, Source source) {
-    run_.options = prepared.options;
-    run_.stageNames = prepared.stageNames;
-    run_.ideal = prepared.ideal;
-    run_.source = prepared.source;
+void RunModel::reset(RunResult prepared, Source source) {
+    prepared.slots.clear();
+    prepared.memory.clear();
+    prepared.batches.clear();
+    prepared.versions.clear();
+    run_ = std::move(prepared);
     run_.measured = false;
     source_ = source;
-    grid_ = run_.ideal.schedule.stages.empty() ? SlotGrid{}
-                                               : slotGrid(run_.ideal.schedule, run_.ideal.timeline);
-    const int S = static_cast<int>(grid_.start.size());
+    DryRun& ideal = run_.ideal;
+    grid_ = ideal.schedule.stages.empty() ? SlotGrid{} : slotGrid(ideal.schedule, ideal.timeline);
+    msPerUnit_ = 1.0;
+    fillIdeal(idealBoxes_, ideal.timeline, grid_, msPerUnit_);
+    // Kept once, as the ideal boxes: release the lists.
+    std::vector<std::vector<Action>>().swap(ideal.schedule.stages);
+    std::vector<TimedAction>().swap(ideal.timeline.actions);
+    std::vector<std::size_t>().swap(ideal.timeline.stageBegin);
+    for (auto* lists : {&grid_.start, &grid_.end, &grid_.gate})
+        std::vector<std::vector<int>>().swap(*lists);
+    const int S = idealBoxes_.lanes();
     std::vector<std::size_t> sizes;
-    for (const auto& lane : grid_.start) sizes.push_back(lane.size());
+    for (int s = 0; s < S; ++s) sizes.push_back(idealBoxes_.lane(s).size());
     measured_.reset(S, sizes);
     figures_ = RunFigures(S, run_.options.schedule.chunks);
     memory_.clear();
@@ -30,8 +39,6 @@ void RunModel::reset(const RunResult& prepared, Source source) {
     summary_ = {};
     error_.clear();
     finished_ = source == Source::Schedule;
-    msPerUnit_ = 1.0;
-    fillIdeal(idealBoxes_, run_.ideal.timeline, grid_, msPerUnit_);
     cursor_ = 0;
     requested_ = 0;
     updateFrontier();
@@ -43,7 +50,7 @@ void RunModel::reset(const RunResult& prepared, Source source) {
 void RunModel::load(RunResult&& run, Source source, bool complete) {
     std::vector<SlotEvent> slots = std::move(run.slots);
     std::vector<MemoryEvent> memory = std::move(run.memory);
-    reset(run, source);
+    reset(std::move(run), source);
     // Each stage's actions in execution order: the order they map onto the grid.
     std::stable_sort(slots.begin(), slots.end(), [](const SlotEvent& a, const SlotEvent& b) {
         return a.stage != b.stage ? a.stage < b.stage : a.startUs < b.startUs;
@@ -62,10 +69,11 @@ void RunModel::appendSlots(const std::vector<SlotEvent>& events) {
         const auto s = static_cast<std::size_t>(e.stage);
         TimelineBox b = toBox(e);
         const std::size_t k = arrived_[s]++;
-        if (k < grid_.start[s].size()) {
-            b.slot0 = grid_.start[s][k];
-            b.slot1 = grid_.end[s][k];
-            b.gate = grid_.gate[s][k];
+        const auto& ideal = idealBoxes_.lane(e.stage);
+        if (k < ideal.size()) {  // the k-th action of the stage: its place on the grid
+            b.slot0 = ideal[k].slot0;
+            b.slot1 = ideal[k].slot1;
+            b.gate = ideal[k].gate;
         } else {  // more than the schedule has: keep it after the end
             b.slot0 = b.slot1 = b.gate = grid_.slots;
         }
@@ -111,12 +119,20 @@ void RunModel::fail(const QString& message) {
 void RunModel::rescaleIdeal() {
     const double scale = figures_.msPerUnit();
     if (!(scale > 0.0) || std::abs(scale - msPerUnit_) <= 0.05 * msPerUnit_) return;
+    idealBoxes_.rescale(scale / msPerUnit_);
     msPerUnit_ = scale;
-    fillIdeal(idealBoxes_, run_.ideal.timeline, grid_, msPerUnit_);
+}
+
+int RunModel::nextGate(std::size_t stage) const {
+    const auto& lane = idealBoxes_.lane(static_cast<int>(stage));
+    const std::size_t k = arrived_[stage];
+    return k < lane.size() ? lane[k].gate : grid_.slots;
 }
 
 void RunModel::updateFrontier() {
-    frontier_ = finished_ && !summary_.cancelled ? grid_.slots : grid_.frontier(arrived_);
+    int f = grid_.slots;
+    for (std::size_t s = 0; s < arrived_.size(); ++s) f = std::min(f, nextGate(s));
+    frontier_ = finished_ && !summary_.cancelled ? grid_.slots : f;
     moveCursor(std::min(requested_, frontier_));
 }
 

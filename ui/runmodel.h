@@ -28,8 +28,10 @@ public:
     explicit RunModel(QObject* parent = nullptr);
 
     // A new run of `prepared` (options, stage names, ideal schedule), with
-    // no event yet; the cursor goes back to slot 0.
-    void reset(const RunResult& prepared, Source source);
+    // no event yet; the cursor goes back to slot 0. The schedule's action
+    // lists and ideal timeline are kept once, as the ideal boxes: ideal()
+    // holds the figures and the makespan, not the lists.
+    void reset(RunResult prepared, Source source);
     // A whole run at once (an opened file): reset plus its events.
     void load(RunResult&& run, Source source, bool complete);
 
@@ -42,10 +44,12 @@ public:
     const RunOptions& options() const { return run_.options; }
     const QStringList& stageNames() const { return run_.stageNames; }
     const DryRun& ideal() const { return run_.ideal; }
+    // The slot count, unit and batch boundaries (its per-action lists are in
+    // the ideal boxes: slot0, slot1, gate).
     const SlotGrid& grid() const { return grid_; }
     Source source() const { return source_; }
     QString sourceFile() const { return run_.source; }
-    bool hasRun() const { return !grid_.empty(); }
+    bool hasRun() const { return idealBoxes_.lanes() > 0; }
     bool measured() const { return source_ == Source::Live || source_ == Source::File; }
     bool finished() const { return finished_; }
     bool cancelled() const { return summary_.cancelled; }
@@ -100,6 +104,7 @@ private:
     void updateFrontier();
     void moveCursor(int slot);  // emits cursorMoved when it moves
     void rescaleIdeal();
+    int nextGate(std::size_t stage) const;  // of the first action not recorded yet
     void tick();
 
     RunResult run_;  // options, names, ideal; its event vectors stay empty

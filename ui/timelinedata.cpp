@@ -5,15 +5,17 @@
 
 namespace pd {
 
+static_assert(sizeof(TimelineBox) == 48, "a box is 48 bytes: one run keeps a million of them");
+
 TimelineBox toBox(const SlotEvent& e) {
     TimelineBox b;
     b.start = static_cast<double>(e.startUs) / 1000.0;
     b.end = static_cast<double>(std::max(e.endUs, e.startUs)) / 1000.0;
-    b.stage = e.stage;
+    b.stage = static_cast<std::int16_t>(e.stage);
     b.batch = e.batch;
-    b.microbatch = e.microbatch;
+    b.microbatch = static_cast<std::int16_t>(e.microbatch);
     b.op = e.op;
-    b.chunk = e.chunk;
+    b.chunk = static_cast<std::int8_t>(e.chunk);
     b.version = e.version;
     b.mismatch = e.mismatch;
     return b;
@@ -27,6 +29,15 @@ void TimelineData::reset(int lanes, const std::vector<std::size_t>& reserve) {
     count_ = 0;
     end_ = 0.0;
     endSlot_ = 0;
+}
+
+void TimelineData::rescale(double factor) {
+    for (auto& lane : lanes_)
+        for (TimelineBox& b : lane) {
+            b.start *= factor;
+            b.end *= factor;
+        }
+    end_ *= factor;
 }
 
 std::size_t TimelineData::revealedCount(int lane, int slot) const {
@@ -85,9 +96,14 @@ const TimelineBox* TimelineData::boxAt(int lane, double t, TimeBase base) const 
     return t <= it->x1(base) ? &*it : nullptr;
 }
 
-void layoutLane(const std::vector<TimelineBox>& boxes, std::size_t firstVisible, double t0,
-                double t1, TimeBase base, const Reveal& reveal, const PixelMap& map,
-                double minWidth, std::vector<PixelRun>& out) {
+namespace {
+
+// One loop per time base, so that the hot loop over a lane's boxes has no
+// branch on the base (a full view of a million boxes walks them all).
+template <typename X0, typename X1>
+void layoutWith(const std::vector<TimelineBox>& boxes, std::size_t firstVisible, double t0,
+                double t1, const Reveal& reveal, const PixelMap& map, double minWidth,
+                std::vector<PixelRun>& out, X0 x0Of, X1 x1Of) {
     out.clear();
     const double limit = std::min(t1, reveal.clip);
     std::array<double, 5> opTime{};
@@ -107,7 +123,7 @@ void layoutLane(const std::vector<TimelineBox>& boxes, std::size_t firstVisible,
     };
     for (std::size_t i = firstVisible; i < boxes.size(); ++i) {
         const TimelineBox& b = boxes[i];
-        const double start = b.x0(base), end = b.x1(base);
+        const double start = x0Of(b), end = x1Of(b);
         if (start > limit || b.gate >= reveal.slot) break;
         if (end < t0) continue;
         const double x0 = map.toPixel(start);
@@ -130,6 +146,22 @@ void layoutLane(const std::vector<TimelineBox>& boxes, std::size_t firstVisible,
     closeRun();
 }
 
+}  // namespace
+
+void layoutLane(const std::vector<TimelineBox>& boxes, std::size_t firstVisible, double t0,
+                double t1, TimeBase base, const Reveal& reveal, const PixelMap& map,
+                double minWidth, std::vector<PixelRun>& out) {
+    if (base == TimeBase::Slots)
+        layoutWith(
+            boxes, firstVisible, t0, t1, reveal, map, minWidth, out,
+            [](const TimelineBox& b) { return static_cast<double>(b.slot0); },
+            [](const TimelineBox& b) { return static_cast<double>(b.slot1); });
+    else
+        layoutWith(
+            boxes, firstVisible, t0, t1, reveal, map, minWidth, out,
+            [](const TimelineBox& b) { return b.start; }, [](const TimelineBox& b) { return b.end; });
+}
+
 void fillIdeal(TimelineData& data, const Timeline& timeline, const SlotGrid& grid,
                double msPerUnit) {
     const int S = static_cast<int>(grid.start.size());
@@ -146,11 +178,11 @@ void fillIdeal(TimelineData& data, const Timeline& timeline, const SlotGrid& gri
             b.slot0 = grid.start[static_cast<std::size_t>(s)][k];
             b.slot1 = grid.end[static_cast<std::size_t>(s)][k];
             b.gate = grid.gate[static_cast<std::size_t>(s)][k];
-            b.stage = t.stage;
+            b.stage = static_cast<std::int16_t>(t.stage);
             b.batch = t.action.batch;
-            b.microbatch = t.action.microbatch;
+            b.microbatch = static_cast<std::int16_t>(t.action.microbatch);
             b.op = t.action.op;
-            b.chunk = t.action.chunk;
+            b.chunk = static_cast<std::int8_t>(t.action.chunk);
             b.version = t.action.version;
             b.mismatch = t.action.mismatch;
             data.append(b);
