@@ -18,7 +18,7 @@ ScheduleConfig config(ScheduleKind kind, int S, int M, int B = 1, int V = 2) {
     c.stages = S;
     c.microbatches = M;
     c.batches = B;
-    c.chunks = kind == ScheduleKind::Interleaved ? V : 1;
+    c.chunks = chunksFor(kind, V);
     return c;
 }
 
@@ -52,7 +52,7 @@ private Q_SLOTS:
                 for (int M = 1; M <= 32; ++M)
                     for (int B : {1, 3})
                         for (int V : {2, 3}) {
-                            if (V == 3 && kind != ScheduleKind::Interleaved) continue;
+                            if (V == 3 && !isChunkedKind(kind)) continue;
                             if (B == 3 && M % 4 != 1) continue;
                             if (!isValid(config(kind, S, M, B, V))) continue;
                             QTest::addRow("%s S%d M%d B%d V%d", toString(kind), S, M, B, V)
@@ -68,14 +68,23 @@ private Q_SLOTS:
         const ScheduleConfig c = config(kind, S, M, B, V);
         const Analysis a = simulateAndAnalyze(c);
         const ClosedForm cf = closedForm(c);
-        QVERIFY(cf.bubble.has_value());
-        if (cf.exact)
+        // No closed form, the simulation is the figure: interleaved and
+        // looped-bfs with M < S; zb-h2 and zb-v with several batches (they
+        // overlap batches by amounts no simple formula gives).
+        const bool formless =
+            (isChunkedKind(kind) && kind != ScheduleKind::InterleavedZeroBubble && M < S) ||
+            ((kind == ScheduleKind::ZeroBubbleH2 || kind == ScheduleKind::ZeroBubbleV) && B > 1);
+        QCOMPARE(cf.bubble.has_value(), !formless);
+        if (formless)
+            ;
+        else if (cf.exact)
             QVERIFY2(qAbs(a.bubbleFraction - *cf.bubble) < 1e-9,
                      qPrintable(QString("simulated %1, closed form %2 (%3)")
                                     .arg(a.bubbleFraction)
                                     .arg(*cf.bubble)
                                     .arg(QString::fromStdString(cf.bubbleFormula))));
-        else  // zb-h1 with M < S: the I chain is longer than the fill; never better than the form
+        else  // zero bubble with few microbatches: the I chain is longer than the fill; never
+              // better
             QVERIFY(a.bubbleFraction >= *cf.bubble - 1e-9);
         for (int s = 0; s < S; ++s) {
             QCOMPARE(a.stages[s].peakActivations, cf.peakActivations[s]);

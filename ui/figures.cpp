@@ -100,9 +100,10 @@ double estimatedPeakMemoryBytes(const RunOptions& options, const Analysis& analy
     double peak = 0.0;
     for (int s = 0; s < static_cast<int>(analysis.stages.size()); ++s) {
         double layers = 0.0;
-        for (int p = s; p < c.parts(); p += c.stages)
-            layers += split[static_cast<std::size_t>(p)].last -
-                      split[static_cast<std::size_t>(p)].first + 1;
+        for (int chunk = 0; chunk < c.chunks; ++chunk) {
+            const auto p = static_cast<std::size_t>(partOf(c, s, chunk));
+            layers += split[p].last - split[p].first + 1;
+        }
         const StageFigures& f = analysis.stages[static_cast<std::size_t>(s)];
         const double act = f.peakActivations * (layers / std::max(1, c.chunks)) * mb * h * 4.0;
         const double stash = std::max(0, f.versionsHeld - 1) * layers * (h * h + h) * 4.0;
@@ -141,8 +142,7 @@ ComparisonRow compareOne(const RunOptions& options, ScheduleKind kind, bool real
     row.name = QString::fromUtf8(displayName(kind));
     RunOptions o = options;
     o.schedule.kind = kind;
-    o.schedule.chunks =
-        kind == ScheduleKind::Interleaved ? std::max(2, options.schedule.chunks) : 1;
+    o.schedule.chunks = chunksFor(kind, options.schedule.chunks);
     if (kind != ScheduleKind::PipeDream) {
         o.schedule.verticalSync = false;
         o.schedule.stash = true;
