@@ -106,7 +106,7 @@ int chunkOfPart(const ScheduleConfig& config, int part);
 int microbatchesPerRound(int stages, int microbatches);
 
 // Throws ConfigError with a user-facing message when the combination is not
-// valid (S < 1, M < 1, interleaved with M % S != 0, sizes out of range...).
+// valid (S < 1, M < 1, interleaved with M not in whole rounds, sizes out of range...).
 void checkConfig(const ScheduleConfig& config);
 
 // The action lists of config.kind; throws ConfigError on bad input.

@@ -196,8 +196,15 @@ std::vector<int> peakFormula(const ScheduleConfig& c) {
                 peak = std::min(M * V, (V - 1) * perRound + S);
                 break;
             }
-            default:
-                return {};  // zb-v, dualpipev: read off the order
+            // The V: warm-up plus the steady pairs hold 2S chunks once the V is
+            // full; DualPipeV's pairs run a forward before their backward: one more.
+            case ScheduleKind::ZeroBubbleV:
+                if (M < 2 * S - 1) return {};  // a partial V: read off the order
+                peak = 2 * S;
+                break;
+            case ScheduleKind::DualPipeV:
+                peak = 2 * S + 1;
+                break;
         }
         out[static_cast<std::size_t>(s)] = static_cast<int>(peak);
     }
@@ -231,7 +238,7 @@ ClosedForm closedForm(const ScheduleConfig& c) {
     for (long long s = 0; s < S && c.kind == ScheduleKind::PipeDream; ++s) {
         // S-s in steady state; a short stream (B*M < 2(S-s-1)) never gets
         // that far: after the warm-up (S-s-1 forwards on v0) versions only
-        // grow by one per backward. (Vertical sync: no closed form, below.)
+        // grow by one per backward. (Vertical sync: below.)
         cf.versionsHeld[s] =
             !c.stash || N == 1 || S - s == 1
                 ? 1
@@ -278,7 +285,11 @@ ClosedForm closedForm(const ScheduleConfig& c) {
         default:
             break;
     }
-    if (c.kind == ScheduleKind::PipeDream && c.verticalSync) cf.versionsHeld.clear();  // no closed form
+    // Vertical sync: every stage keeps the versions stage 0 chose for the
+    // forwards still to come as well as the stashed ones, which is stage
+    // 0's count, on every stage.
+    if (c.kind == ScheduleKind::PipeDream && c.verticalSync)
+        cf.versionsHeld.assign(S, cf.versionsHeld.front());
     return cf;
 }
 

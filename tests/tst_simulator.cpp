@@ -92,6 +92,39 @@ private Q_SLOTS:
         }
     }
 
+    // Vertical sync holds stage 0's version count on every stage (the issue
+    // measured [4, 4, 4, 4] at S = 4 where the old walk said [4, 4, 3, 2]).
+    void verticalSyncVersions_data() {
+        QTest::addColumn<int>("S");
+        QTest::addColumn<int>("M");
+        QTest::addColumn<int>("B");
+        for (int S = 1; S <= 8; ++S)
+            for (int M : {1, 2, 4, 5})
+                for (int B : {1, 2, 3, 6}) QTest::addRow("S%d M%d B%d", S, M, B) << S << M << B;
+    }
+    void verticalSyncVersions() {
+        QFETCH(int, S);
+        QFETCH(int, M);
+        QFETCH(int, B);
+        ScheduleConfig c = config(ScheduleKind::PipeDream, S, M, B);
+        c.verticalSync = true;
+        const Analysis a = simulateAndAnalyze(c);
+        const ClosedForm cf = closedForm(c);
+        QCOMPARE(int(cf.versionsHeld.size()), S);
+        for (int s = 0; s < S; ++s) QCOMPARE(a.stages[s].versionsHeld, cf.versionsHeld[s]);
+        if (S == 4 && M * B >= 6) QCOMPARE(cf.versionsHeld, (std::vector<int>{4, 4, 4, 4}));
+    }
+
+    // The paper's ZB-H1 holds, counted until W, min(M, S) microbatches on
+    // every stage: the issue's [4, 4, 4, 4] at S = 4, M = 8, and 1F1B's peak.
+    void zeroBubbleH1Memory() {
+        const Analysis zb = simulateAndAnalyze(config(ScheduleKind::ZeroBubbleH1, 4, 8));
+        const Analysis oneF = simulateAndAnalyze(config(ScheduleKind::OneFOneB, 4, 8));
+        for (int s = 0; s < 4; ++s) QCOMPARE(zb.stages[s].peakActivations, 4);
+        QCOMPARE(zb.stages[0].peakActivations, oneF.stages[0].peakActivations);
+        QCOMPARE(zb.makespan, 27.0);  // 3M + S-1
+    }
+
     // The tutorial's configuration, with its true figures.
     void tutorialFigures() {
         const Analysis naive = simulateAndAnalyze(config(ScheduleKind::Naive, 4, 4));
