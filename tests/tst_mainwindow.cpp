@@ -147,12 +147,16 @@ private Q_SLOTS:
         w.microbatchesSlider()->setValue(3);
         QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
         QVERIFY(w.runAction()->isEnabled());
-        // Interleaved needs M % S == 0; chunks only apply to it.
+        // Interleaved needs whole rounds of M / max(1, M/S) microbatches
+        // (PyTorch's rule); chunks only apply to it.
         QVERIFY(!w.chunksSpin()->isEnabled());
         w.scheduleCombo()->setCurrentIndex(
             w.scheduleCombo()->findData(QStringLiteral("interleaved")));
         QVERIFY(w.chunksSpin()->isEnabled());
-        QVERIFY(!w.inlineError().isEmpty());  // 3 microbatches on 4 stages
+        QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));  // 3 on 4 stages: one round
+        w.batchSizeSpin()->setValue(18);
+        w.microbatchesSlider()->setValue(9);
+        QVERIFY(!w.inlineError().isEmpty());  // 9 microbatches do not make 2 whole rounds
         QVERIFY(!w.stashCheck()->isEnabled());
         w.batchSizeSpin()->setValue(16);
         w.microbatchesSlider()->setValue(8);
