@@ -58,10 +58,12 @@ private Q_SLOTS:
             row("missing value", {"--stages"}, "--stages");
             row("unknown flag", {"--stagse", "4"}, "--stagse");
             row("unknown schedule", {"--schedule", "pipedream-flush"}, "pipedream-flush");
-            row("interleaved rounds", {"--schedule", "interleaved", "--stages", "4", "--microbatches", "9",
-                                       "--batch-size", "36"}, "rounds");
-            row("dualpipev M<2S", {"--schedule", "dualpipev", "--stages", "4", "--microbatches", "4"},
-                "2 x stages");
+            row("interleaved rounds",
+                {"--schedule", "interleaved", "--stages", "4", "--microbatches", "9",
+                 "--batch-size", "36"},
+                "rounds");
+            row("dualpipev M<2S",
+                {"--schedule", "dualpipev", "--stages", "4", "--microbatches", "4"}, "2 x stages");
             row("zb-v chunks 3", {"--schedule", "zb-v", "--chunks", "3"}, "exactly 2 chunks");
             row("batch not divisible", {"--microbatches", "5"}, "5");
             row("stages > layers", {"--stages", "8", "--layers", "4"}, "layers");

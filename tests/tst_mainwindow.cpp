@@ -153,7 +153,8 @@ private Q_SLOTS:
         w.scheduleCombo()->setCurrentIndex(
             w.scheduleCombo()->findData(QStringLiteral("interleaved")));
         QVERIFY(w.chunksSpin()->isEnabled());
-        QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));  // 3 on 4 stages: one round
+        QVERIFY2(w.inlineError().isEmpty(),
+                 qPrintable(w.inlineError()));  // 3 on 4 stages: one round
         w.batchSizeSpin()->setValue(18);
         w.microbatchesSlider()->setValue(9);
         QVERIFY(!w.inlineError().isEmpty());  // 9 microbatches do not make 2 whole rounds
