@@ -245,8 +245,9 @@ void appendDualPipeV(std::vector<Action>& out, int b, int S, int M, int s) {
 // waiting for their I (so the warm-up runs exactly the 2(S-s)-1 forwards
 // that fill the time until the first I comes back) and fewer than 2S-1
 // waiting for their W (the paper's ZB-H2 memory, (2p-1) M_B). W passes fill
-// every gap and collect at the tail: makespan 3M + S-1, the bound set by the
-// forward chain to the last stage, with up to 2S-1 microbatches held.
+// every gap and collect at the tail: makespan 3M + S-1 (M >= S), the bound
+// set by the forward chain to the last stage, with up to 2S-1 microbatches
+// held; from M = 2S-1 on no stage idles between its first and last op.
 std::vector<std::vector<Action>> zeroBubbleH2Batch(int b, int S, int M) {
     constexpr int kNever = std::numeric_limits<int>::max();
     std::vector<std::vector<int>> fEnd(S, std::vector<int>(M, kNever));

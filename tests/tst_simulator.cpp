@@ -125,6 +125,31 @@ private Q_SLOTS:
         QCOMPARE(zb.makespan, 27.0);  // 3M + S-1
     }
 
+    // ZB-H2 from M = 2S-1 on: no stage idles between its first and last op,
+    // and the makespan is the bound 3M + S-1.
+    void zeroBubbleH2Parallelogram_data() {
+        QTest::addColumn<int>("S");
+        QTest::addColumn<int>("M");
+        for (int S = 1; S <= 8; ++S)
+            for (int M : {2 * S - 1, 2 * S + 3, 4 * S}) QTest::addRow("S%d M%d", S, M) << S << M;
+    }
+    void zeroBubbleH2Parallelogram() {
+        QFETCH(int, S);
+        QFETCH(int, M);
+        const Schedule sch = generateSchedule(config(ScheduleKind::ZeroBubbleH2, S, M));
+        const Timeline tl = simulate(sch);
+        QCOMPARE(tl.makespan, 3.0 * M + S - 1);
+        for (int s = 0; s < S; ++s) {
+            const TimedAction& first = tl.actions[tl.stageBegin[s]];
+            const TimedAction& last = tl.actions[tl.stageBegin[s + 1] - 1];
+            double busy = 0.0;
+            for (std::size_t k = tl.stageBegin[s]; k < tl.stageBegin[s + 1]; ++k)
+                busy += tl.actions[k].end - tl.actions[k].start;
+            QCOMPARE(last.end - first.start, busy);
+            QCOMPARE(first.start, double(s));
+        }
+    }
+
     // The tutorial's configuration, with its true figures.
     void tutorialFigures() {
         const Analysis naive = simulateAndAnalyze(config(ScheduleKind::Naive, 4, 4));

@@ -87,8 +87,9 @@ Text textOf(ScheduleKind kind) {
             return {
                 "Zero Bubble H2: like H1 with I and W split, but stage s runs 2(S-s)-1 warm-up "
                 "forwards, exactly enough to fill the time until the first input gradient "
-                "comes back, and defers W passes to every gap and to the tail. The pipeline "
-                "becomes a parallelogram: no stage idles between its first and last op.",
+                "comes back, and defers W passes to every gap and to the tail. With M >= 2S-1 "
+                "the pipeline becomes a parallelogram: no stage idles between its first and "
+                "last op.",
                 "Up to 2S-1 microbatches waiting for their W on every stage: the paper's "
                 "(2p-1) M_B, about twice 1F1B's peak.",
                 "The long warm-up run of forwards on stage 0 and the W passes collected at the "
