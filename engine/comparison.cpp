@@ -16,9 +16,10 @@ double estimatedPeakMemoryBytes(const RunOptions& options, const Analysis& analy
     double peak = 0.0;
     for (int s = 0; s < static_cast<int>(analysis.stages.size()); ++s) {
         double layers = 0.0;
-        for (int p = s; p < c.parts(); p += c.stages)
-            layers += split[static_cast<std::size_t>(p)].last -
-                      split[static_cast<std::size_t>(p)].first + 1;
+        for (int chunk = 0; chunk < c.chunks; ++chunk) {
+            const auto p = static_cast<std::size_t>(partOf(c, s, chunk));
+            layers += split[p].last - split[p].first + 1;
+        }
         const StageFigures& f = analysis.stages[static_cast<std::size_t>(s)];
         const double act = f.peakActivations * (layers / std::max(1, c.chunks)) * mb * h * 4.0;
         const double stash = std::max(0, f.versionsHeld - 1) * layers * (h * h + h) * 4.0;
@@ -30,7 +31,7 @@ double estimatedPeakMemoryBytes(const RunOptions& options, const Analysis& analy
 RunOptions comparisonOptions(const RunOptions& base, ScheduleKind kind) {
     RunOptions o = base;
     o.schedule.kind = kind;
-    o.schedule.chunks = kind == ScheduleKind::Interleaved ? std::max(2, base.schedule.chunks) : 1;
+    o.schedule.chunks = chunksFor(kind, base.schedule.chunks);
     if (kind != ScheduleKind::PipeDream) {
         o.schedule.verticalSync = false;
         o.schedule.stash = true;

@@ -140,7 +140,7 @@ std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>&
     };
     std::vector<ScheduleConfig> candidates;
     for (ScheduleKind kind : allScheduleKinds()) {
-        if ((kind == ScheduleKind::Interleaved) != (V > 1)) continue;
+        if (chunksFor(kind, V) != V) continue;  // the chunk count names the family
         ScheduleConfig c;
         c.kind = kind;
         c.stages = S;

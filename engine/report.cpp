@@ -130,15 +130,21 @@ std::string formatFigures(const DryRun& run) {
        << "utilization" << std::setw(20) << "peak activations" << std::setw(18) << "versions held" << "\n";
     for (int s = 0; s < c.stages; ++s) {
         const StageFigures& f = a.stages[s];
-        std::string act = std::to_string(f.peakActivations) + " (formula " +
+        std::string act = std::to_string(f.peakActivations) +
+                          (cf.peakFromOrder ? " (of order " : " (formula ") +
                           std::to_string(cf.peakActivations[s]) + ")";
         std::string ver = std::to_string(f.versionsHeld);
         if (!cf.versionsHeld.empty()) ver += " (formula " + std::to_string(cf.versionsHeld[s]) + ")";
         os << std::left << std::setw(18) << names[s] << std::right << std::setw(10) << fixed(f.busy, 2)
            << std::setw(13) << percent(f.utilization) << std::setw(20) << act << std::setw(18) << ver << "\n";
     }
-    if (c.kind == ScheduleKind::Interleaved)
+    if (c.chunks > 1)
         os << "Peak activations are counted in microbatch-chunks (1/" << c.chunks << " of a microbatch each).\n";
+    if (usesSplitBackward(c.kind))
+        os << "A microbatch holds activations from its F until its weight gradient is made (B, or "
+              "W after I).\n";
+    if (!cf.bubble)
+        os << "No closed form for this bubble here: the simulated figure is the analytic one.\n";
     return os.str();
 }
 

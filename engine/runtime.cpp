@@ -278,8 +278,9 @@ struct TrainingRun::Impl {
     void finishWorker();
     void sendFinished();
     void joinWorkers();
-    int stageOfPart(int p) const { return p % S; }
-    int chunkOfPart(int p) const { return p / S; }
+    // Placement (round robin, or the V of zb-v and dualpipev): schedule.h.
+    int stageOfPart(int p) const { return pd::stageOfPart(options.schedule, p); }
+    int chunkOfPart(int p) const { return pd::chunkOfPart(options.schedule, p); }
 };
 
 void TrainingRun::Impl::setUp() {
@@ -346,7 +347,7 @@ void TrainingRun::Impl::setUp() {
         Version v0;
         std::int64_t bytes = 0;
         for (int c = 0; c < V; ++c) {
-            const int p = c * S + s;
+            const int p = partOf(options.schedule, s, c);
             ChunkState ch;
             ch.part = p;
             ch.head = model::hasHead(spec, p);

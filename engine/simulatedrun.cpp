@@ -94,7 +94,7 @@ void SimulatedRun::Impl::build(const RunOptions& options) {
     const auto split = splitLayers(options.layers, c.parts());
     std::vector<double> layersPerStage(static_cast<std::size_t>(S), 0.0);
     for (int p = 0; p < c.parts(); ++p)
-        layersPerStage[static_cast<std::size_t>(p % S)] +=
+        layersPerStage[static_cast<std::size_t>(stageOfPart(c, p))] +=
             split[static_cast<std::size_t>(p)].last - split[static_cast<std::size_t>(p)].first + 1;
     const double mbSize = std::max(1, options.microbatchSize());
     const double h = options.hidden;
@@ -168,15 +168,17 @@ void SimulatedRun::Impl::build(const RunOptions& options) {
                 st[key] = a.version;
                 pushMemory(s, t->end);
                 break;
+            // A microbatch holds its activations until its weight gradient
+            // is made: at B, or at W where the backward is split.
             case Op::B:
-            case Op::I: {
+            case Op::W: {
                 --inFlight[static_cast<std::size_t>(s)];
                 const bool changed = st.erase(key) > 0;
                 pushMemory(s, t->end);
                 if (changed && !isFlushKind(c.kind)) pushVersion(s, t->end);
                 break;
             }
-            case Op::W:
+            case Op::I:
                 break;
             case Op::U:
                 current[static_cast<std::size_t>(s)] = a.version;

@@ -19,7 +19,7 @@ namespace pd {
 struct StageSnapshot {
     int newest = 0;            // version the stage's last update produced (0 before any)
     std::vector<int> stashed;  // older versions read by forwards whose backward is still to run
-    int activations = 0;       // microbatch(-chunk)s forwarded, backward (B or I) not done
+    int activations = 0;       // microbatch(-chunk)s forwarded, weight gradient (B or W) not made
 };
 
 template <typename It>
@@ -33,12 +33,14 @@ StageSnapshot stageSnapshot(It first, It last) {
                 readBy[key] = it->version;
                 ++snap.activations;
                 break;
+            // Held until the weight gradient is made: at B, or at W where
+            // the backward is split (the engine's and the simulator's rule).
             case Op::B:
-            case Op::I:
+            case Op::W:
                 readBy.erase(key);
                 snap.activations = std::max(0, snap.activations - 1);
                 break;
-            case Op::W:
+            case Op::I:
                 break;
             case Op::U:
                 snap.newest = std::max(snap.newest, it->version);

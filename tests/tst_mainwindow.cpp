@@ -219,8 +219,22 @@ private Q_SLOTS:
         w.controls()->scheduleCombo()->setCurrentIndex(
             w.controls()->scheduleCombo()->findData(QStringLiteral("interleaved")));
         QVERIFY(w.controls()->chunksSpin()->isEnabled());
-        QVERIFY(!w.inlineError().isEmpty());  // 3 microbatches on 4 stages
+        // Interleaved needs whole rounds of M / max(1, M/S) microbatches
+        // (PyTorch's rule): 3 on 4 stages is one round.
+        QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
+        w.controls()->batchSizeSpin()->setValue(18);
+        w.controls()->microbatchesSlider()->setValue(9);
+        QVERIFY(!w.inlineError().isEmpty());  // 9 microbatches do not make 2 whole rounds
+        QVERIFY(!w.model()->hasRun());
         QVERIFY(!w.controls()->stashCheck()->isEnabled());
+        w.controls()->batchSizeSpin()->setValue(16);
+        w.controls()->microbatchesSlider()->setValue(8);
+        QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
+        // The V kinds have their two chunks whatever the spin box says.
+        w.controls()->scheduleCombo()->setCurrentIndex(
+            w.controls()->scheduleCombo()->findData(QStringLiteral("zb-v")));
+        QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
+        QCOMPARE(w.model()->options().schedule.chunks, 2);
     }
 
     void shortcutsDriveTheRun() {

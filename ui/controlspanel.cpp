@@ -78,7 +78,8 @@ void ControlsPanel::buildForm() {
     hidden_->setSingleStep(64);
     form->addRow(tr("Hidden width"), hidden_);
     chunks_ = spin(1, 8, this);
-    chunks_->setToolTip(tr("Model chunks per stage (interleaved schedule only)"));
+    chunks_->setToolTip(tr("Model chunks per stage (interleaved, looped BFS and interleaved "
+                           "zero bubble; ZB-V and DualPipeV always have 2)"));
     form->addRow(tr("Chunks (V)"), chunks_);
     lr_ = new QDoubleSpinBox(this);
     lr_->setDecimals(4);
@@ -157,7 +158,7 @@ RunOptions ControlsPanel::options(const RunOptions& base) const {
     o.schedule.stages = stagesSpin_->value();
     o.schedule.microbatches = microSpin_->value();
     o.schedule.batches = batches_->value();
-    o.schedule.chunks = o.schedule.kind == ScheduleKind::Interleaved ? chunks_->value() : 1;
+    o.schedule.chunks = chunksFor(o.schedule.kind, chunks_->value());
     const bool pipedream = o.schedule.kind == ScheduleKind::PipeDream;
     o.schedule.verticalSync = pipedream && vsync_->isChecked();
     o.schedule.stash = !pipedream || stash_->isChecked();
@@ -183,8 +184,7 @@ void ControlsPanel::showOptions(const RunOptions& o) {
     microSpin_->setValue(o.schedule.microbatches);
     batches_->setValue(o.schedule.batches);
     hidden_->setValue(o.hidden);
-    chunks_->setValue(
-        std::max(o.schedule.kind == ScheduleKind::Interleaved ? 2 : 1, o.schedule.chunks));
+    chunks_->setValue(std::max(isChunkedKind(o.schedule.kind) ? 2 : 1, o.schedule.chunks));
     lr_->setValue(o.lr);
     device_->setCurrentText(QString::fromStdString(o.device));
     vsync_->setChecked(o.schedule.verticalSync);
@@ -206,10 +206,10 @@ void ControlsPanel::growRanges(const ScheduleConfig& c) {
 
 void ControlsPanel::syncEnabled() {
     const auto kind = parseScheduleKind(schedule_->currentData().toString().toStdString());
-    const bool interleaved = kind == ScheduleKind::Interleaved;
+    const bool chunked = kind && isChunkedKind(*kind);
     const bool pipedream = kind == ScheduleKind::PipeDream;
-    chunks_->setEnabled(interleaved);
-    if (interleaved && chunks_->value() < 2) {
+    chunks_->setEnabled(chunked);
+    if (chunked && chunks_->value() < 2) {
         const QSignalBlocker block(chunks_);
         chunks_->setValue(2);
     }
