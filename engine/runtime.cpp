@@ -909,7 +909,7 @@ void TrainingRun::stepSlot() {
     Impl& d = *impl_;
     std::lock_guard<std::mutex> lock(d.controlMutex);
     if (!d.pausedFlag) return;
-    d.frontier = std::min(d.grid.slots, std::max(d.frontier, d.pausedFrontier()) + 1);
+    d.frontier = d.grid.afterStepSlot(d.frontier, d.pausedFrontier());
     d.controlCv.notify_all();
 }
 
@@ -917,7 +917,7 @@ void TrainingRun::stepBatch() {
     Impl& d = *impl_;
     std::lock_guard<std::mutex> lock(d.controlMutex);
     if (!d.pausedFlag) return;
-    d.frontier = d.grid.nextBatchEnd(std::max(d.frontier, d.pausedFrontier()));
+    d.frontier = d.grid.afterStepBatch(d.frontier, d.pausedFrontier());
     d.controlCv.notify_all();
 }
 
