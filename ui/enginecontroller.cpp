@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 
+#include "asyncrun.h"
 #include "comparison.h"
 #include "runtime.h"  // torch-free (pimpl); only used when PD_HAVE_ENGINE
 #include "simulatedrun.h"
@@ -162,16 +163,11 @@ bool EngineController::start(const RunOptions& options, QString* error, bool pau
     const bool wasPaused = paused_;
     beginGeneration();
     simulated_ = preferSimulated_ || !engineAvailable();
-    try {
-        run_ = runFactory(simulated_)(options, *sink_);
-        if (paused) run_->pause();  // before start: it waits at slot 0
-        run_->start();
-    } catch (const std::exception& e) {
-        run_.reset();
-        timer_.stop();
-        if (error) *error = QString::fromUtf8(e.what());
-        return false;
-    }
+    // Made on a thread of its own (the model is built there, never on the
+    // GUI thread); a failure to make it arrives as failed().
+    run_ = std::make_unique<AsyncRun>(runFactory(simulated_), options, sink_);
+    if (paused) run_->pause();  // before start: it waits at slot 0
+    run_->start();
     running_ = true;
     paused_ = paused;
     if (wasPaused != paused) Q_EMIT pausedChanged(paused);
