@@ -23,9 +23,9 @@
 #include "data.h"
 #include "model.h"
 #include "runtime_internal.h"
-#include "runclock.h"
 #include "simulator.h"
 #include "slotgrid.h"
+#include "stageclock.h"
 
 #if defined(PD_TORCH_CUDA) && __has_include(<c10/cuda/CUDAStream.h>)
 #define PD_CUDA 1
@@ -62,15 +62,15 @@ class Mailbox {
 public:
     void setCapacity(std::size_t capacity) { capacity_ = capacity; }
 
-    void put(const Key& key, Tensor t, const std::atomic<bool>& stop) {
+    void put(const Key& key, Tensor t, const MessageStamp& stamp, const std::atomic<bool>& stop) {
         std::unique_lock<std::mutex> lock(mutex_);
         notFull_.wait(lock, [&] { return stop.load() || items_.size() < capacity_; });
         if (stop) throw RunStopped{};
-        items_.emplace(key, std::move(t));
+        items_.emplace(key, Message{std::move(t), stamp});
         notEmpty_.notify_all();
     }
 
-    Tensor take(const Key& key, const std::atomic<bool>& stop) {
+    Tensor take(const Key& key, const std::atomic<bool>& stop, MessageStamp* stamp) {
         std::unique_lock<std::mutex> lock(mutex_);
         auto it = items_.end();
         notEmpty_.wait(lock, [&] {
@@ -79,7 +79,8 @@ public:
             return it != items_.end();
         });
         if (stop) throw RunStopped{};
-        Tensor t = std::move(it->second);
+        Tensor t = std::move(it->second.tensor);
+        *stamp = it->second.stamp;
         items_.erase(it);
         notFull_.notify_all();
         return t;
@@ -94,7 +95,11 @@ public:
 private:
     std::mutex mutex_;
     std::condition_variable notEmpty_, notFull_;
-    std::map<Key, Tensor> items_;
+    struct Message {
+        Tensor tensor;
+        MessageStamp stamp;  // when its sender made it, for the receiver's clock
+    };
+    std::map<Key, Message> items_;
     std::size_t capacity_ = 1;
 };
 
@@ -145,6 +150,7 @@ struct StageState {
     std::vector<std::size_t> batchEnd;   // per batch: index of its last action
     std::vector<int> batchMinVersion;    // per batch: lowest version its forwards read
     Mailbox activations, gradients;
+    StageClock clock;  // training time: real time less the waits a pause caused
     std::int64_t activationBytes = 0;
     int inFlightCount = 0;
     MemoryEvent lastMemory;
@@ -229,7 +235,7 @@ struct TrainingRun::Impl {
     SlotGrid grid;
     int frontier = 0;
     std::vector<std::size_t> nextAction;
-    RunClock clock;  // stands still while paused and idle
+    std::atomic<std::int64_t> lastEndUs{0};  // latest slot end, training time
     std::atomic<bool> stop{false};
     std::atomic<bool> userCancelled{false};
     std::atomic<bool> failed{false};
@@ -253,7 +259,7 @@ struct TrainingRun::Impl {
     std::int64_t us(Clock::time_point t) const {
         return std::chrono::duration_cast<std::chrono::microseconds>(t - t0).count();
     }
-    std::int64_t nowUs() const { return clock.nowUs(); }
+    std::int64_t realUs() const { return us(Clock::now()); }
     int pausedFrontier() const;  // controlMutex held
 
     void setUp();
@@ -261,8 +267,8 @@ struct TrainingRun::Impl {
     void worker(int s);
     void prefault(const StageState& st);
     void recycle(StageState& st, Version&& dropped);
-    bool gate(int s, std::size_t i);
-    Tensor receive(StageState& st, const Action& a);
+    bool gate(int s, std::size_t i, std::int64_t* heldUs);
+    Tensor receive(StageState& st, const Action& a, MessageStamp* stamp);
     Outgoing execute(StageState& st, const Action& a, const Tensor& in);
     Outgoing forward(StageState& st, const Action& a, const Tensor& in);
     Outgoing backward(StageState& st, const Action& a, const Tensor& in);
@@ -393,26 +399,30 @@ const Version& TrainingRun::Impl::version(StageState& st, int v) const {
     return it->second;
 }
 
-bool TrainingRun::Impl::gate(int s, std::size_t i) {
+// Passes once the action may run: at once unless paused, where only the
+// slots below the frontier may. `heldUs`: how long a pause held it here.
+bool TrainingRun::Impl::gate(int s, std::size_t i, std::int64_t* heldUs) {
     std::unique_lock<std::mutex> lock(controlMutex);
-    const auto index = static_cast<long long>(i);
-    controlCv.wait(lock, [&] {
-        return stop.load() || !pausedFlag || grid.gate[s][i] < frontier;
-    });
+    auto open = [&] { return stop.load() || !pausedFlag || grid.gate[s][i] < frontier; };
+    *heldUs = 0;
+    if (!open()) {
+        const std::int64_t from = realUs();
+        controlCv.wait(lock, open);
+        *heldUs = realUs() - from;
+    }
     if (stop) return false;
     nextAction[s] = i + 1;
-    (void)index;
     return true;
 }
 
 // Waits for the message the action needs (before its slot starts).
-Tensor TrainingRun::Impl::receive(StageState& st, const Action& a) {
+Tensor TrainingRun::Impl::receive(StageState& st, const Action& a, MessageStamp* stamp) {
     const ChunkState& ch = st.chunks[a.chunk];
     Tensor t;
     if (a.op == Op::F && ch.part > 0)
-        t = st.activations.take({a.batch, a.microbatch, ch.part}, stop).to(st.device);
+        t = st.activations.take({a.batch, a.microbatch, ch.part}, stop, stamp).to(st.device);
     else if ((a.op == Op::B || a.op == Op::I) && !ch.head)
-        t = st.gradients.take({a.batch, a.microbatch, ch.part}, stop).to(st.device);
+        t = st.gradients.take({a.batch, a.microbatch, ch.part}, stop, stamp).to(st.device);
 #ifdef PD_CUDA
     // Made on the sender's stream, used and freed on ours.
     if (t.defined() && st.stream)
@@ -584,7 +594,7 @@ void TrainingRun::Impl::reportVersions(StageState& st) {
     e.version = st.newest;
     for (int v : held)
         if (v != st.newest) e.stashed.push_back(v);
-    e.timeUs = nowUs();
+    e.timeUs = st.clock.training(realUs());
     sink.onVersion(e);
 }
 
@@ -601,7 +611,7 @@ void TrainingRun::Impl::reportMemory(StageState& st) {
         l.versionsHeld == e.versionsHeld && l.activationBytes == e.activationBytes &&
         l.stashBytes == e.stashBytes)
         return;
-    e.timeUs = nowUs();
+    e.timeUs = st.clock.training(realUs());
     st.lastMemory = e;
     st.memorySent = true;
     sink.onMemory(e);
@@ -640,7 +650,7 @@ void TrainingRun::Impl::afterAction(StageState& st, std::size_t i, const Action&
     if (++stagesDone[b] < S) return;
     BatchEvent e = pending[b];
     e.loss = lossSum[b] / M;
-    e.timeUs = nowUs();
+    e.timeUs = st.clock.training(realUs());
     sink.onBatch(e);
     batchesDone.fetch_add(1);
     (void)a;
@@ -721,7 +731,6 @@ void TrainingRun::Impl::worker(int s) {
             std::unique_lock<std::mutex> lock(controlMutex);
             if (--warming == 0) {
                 t0 = Clock::now();
-                clock.startAt(t0);
 #ifdef PD_CUDA
                 startDeviceClocks();
 #endif
@@ -735,11 +744,15 @@ void TrainingRun::Impl::worker(int s) {
         reportMemory(st);
         const auto& actions = schedule.stages[s];
         for (std::size_t i = 0; i < actions.size(); ++i) {
-            if (!gate(s, i)) break;
+            std::int64_t held = 0;
+            if (!gate(s, i, &held)) break;
+            st.clock.heldAtGate(held);
             const Action& a = actions[i];
-            const Tensor in = receive(st, a);
-            clock.beginAction();
-            std::int64_t begin = nowUs();
+            const std::int64_t waitFrom = realUs();
+            MessageStamp stamp;
+            const Tensor in = receive(st, a, &stamp);
+            if (in.defined()) st.clock.received(waitFrom, realUs(), stamp);
+            std::int64_t begin = realUs();
 #ifdef PD_CUDA
             if (st.stream) st.slotBegin.record(*st.stream);
 #endif
@@ -752,16 +765,17 @@ void TrainingRun::Impl::worker(int s) {
                 st.slotEnd.record(*st.stream);
                 st.slotEnd.synchronize();
                 const DeviceTimeBase& base = *timeBases.at(st.device.index());
-                // The clock runs while this action executes: the time
-                // paused so far is what shifts device times too.
-                const std::int64_t paused = clock.stoppedUs();
-                begin = base.at(st.slotBegin) - paused;
-                end = base.at(st.slotEnd) - paused;
+                begin = base.at(st.slotBegin);
+                end = base.at(st.slotEnd);
             } else
 #endif
-                end = nowUs();
-            clock.endAction();
-            if (out.box) out.box->put(out.key, std::move(out.tensor), stop);
+                end = realUs();
+            if (out.box) out.box->put(out.key, std::move(out.tensor), st.clock.stamp(end), stop);
+            begin = st.clock.training(begin);
+            end = st.clock.training(end);
+            for (std::int64_t last = lastEndUs.load(); end > last &&
+                                                       !lastEndUs.compare_exchange_weak(last, end);) {
+            }
             const SlotEvent e = slotEvent(s, a, begin, end);
             sink.onSlot(e);
             afterAction(st, i, a);
@@ -821,7 +835,7 @@ void TrainingRun::Impl::sendFinished() {
     summary.cancelled = userCancelled && !failed;
     summary.failed = failed;
     summary.batchesDone = batchesDone;
-    summary.timeUs = started ? nowUs() : 0;
+    summary.timeUs = started ? lastEndUs.load() : 0;
     try {
         sink.onFinished(summary);
     } catch (...) {
@@ -895,13 +909,11 @@ void TrainingRun::pause() {
     if (d.pausedFlag) return;
     d.pausedFlag = true;
     d.frontier = d.pausedFrontier();
-    d.clock.setPaused(true);
 }
 
 void TrainingRun::resume() {
     std::lock_guard<std::mutex> lock(impl_->controlMutex);
     impl_->pausedFlag = false;
-    impl_->clock.setPaused(false);
     impl_->controlCv.notify_all();
 }
 

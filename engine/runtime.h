@@ -26,8 +26,8 @@ public:
     const Schedule& schedule() const;
     std::vector<LayerRange> layerSplit() const;  // per model part
 
-    // Run (run.h). Slot times come from a clock that stands still while the
-    // run is paused and no action executes (runclock.h).
+    // Run (run.h). Slot times are training time: each stage's clock leaves
+    // out what a pause cost it (stageclock.h).
     void start() override;
     void pause() override;
     void resume() override;

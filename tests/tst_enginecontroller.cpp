@@ -351,6 +351,24 @@ private Q_SLOTS:
         c.resume();
         QTRY_COMPARE_WITH_TIMEOUT(r.finishedCount, 1, 60000);
         QCOMPARE(r.slots.size(), actionCount(o));
+        // In training time a stepped run still keeps every dependency: a
+        // forward starts after the previous stage's, a backward after the
+        // next stage's, and a stage's slots never overlap.
+        std::map<std::tuple<int, int, int, Op>, SlotEvent> byAction;
+        std::map<int, std::vector<SlotEvent>> byStage;
+        for (const SlotEvent& e : r.slots) {
+            byAction[{e.batch, e.microbatch, e.stage, e.op}] = e;
+            byStage[e.stage].push_back(e);
+        }
+        for (const SlotEvent& e : r.slots) {
+            if (e.op == Op::F && e.stage > 0)
+                QVERIFY(e.startUs >= byAction.at({e.batch, e.microbatch, e.stage - 1, Op::F}).endUs);
+            if (e.op == Op::B && e.stage < 3)
+                QVERIFY(e.startUs >= byAction.at({e.batch, e.microbatch, e.stage + 1, Op::B}).endUs);
+        }
+        for (auto& [stage, events] : byStage)
+            for (std::size_t k = 1; k < events.size(); ++k)
+                QVERIFY(events[k].startUs >= events[k - 1].endUs);
     }
 
     // Paused time is not training time: a run that waits paused at t0, is

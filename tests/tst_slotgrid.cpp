@@ -1,10 +1,9 @@
-// The schedule's slot grid (the steps a run is walked by), the run clock
-// that stands still while a run is paused, and the state of a stage after a
-// prefix of its actions.
+// The schedule's slot grid (the steps a run is walked by), the stage clock
+// that leaves paused time out, and the state of a stage after a prefix of
+// its actions.
 #include <QtTest>
-#include <thread>
 
-#include "runclock.h"
+#include "stageclock.h"
 #include "slotgrid.h"
 #include "stagestate.h"
 
@@ -98,30 +97,38 @@ private Q_SLOTS:
         QCOMPARE(g.previousBatchEnd(g.batchEnd[0]), 0);
     }
 
-    // Paused and idle, the clock stands still; an executing action or a
-    // resume makes it run; the paused time is counted.
-    void clockStandsStillWhilePausedAndIdle() {
-        using namespace std::chrono_literals;
-        RunClock clock;
-        clock.startAt(RunClock::Clock::now());
-        std::this_thread::sleep_for(20ms);
-        QVERIFY(clock.nowUs() >= 20000);
-        clock.setPaused(true);
-        const std::int64_t atPause = clock.nowUs();
-        std::this_thread::sleep_for(60ms);
-        QCOMPARE(clock.nowUs(), atPause);
-        QVERIFY(clock.stoppedUs() >= 60000);
-        clock.beginAction();  // a stepped action runs while paused
-        std::this_thread::sleep_for(20ms);
-        clock.endAction();
-        const std::int64_t afterStep = clock.nowUs();
-        QVERIFY(afterStep - atPause >= 20000);
-        QVERIFY2(afterStep - atPause < 55000, "only the action's time was added");
-        std::this_thread::sleep_for(40ms);
-        QCOMPARE(clock.nowUs(), afterStep);
-        clock.setPaused(false);
-        std::this_thread::sleep_for(20ms);
-        QVERIFY(clock.nowUs() >= afterStep + 20000);
+    // A stage's training time leaves out what a pause cost it: its own
+    // time at the gate, and the part of a wait for a message its sender spent
+    // held; real waits for a slow sender stay.
+    void stageClockLeavesOutPauses() {
+        StageClock free;
+        free.received(100, 400, {380, 0});  // waited 300 us for a sender that worked
+        QCOMPARE(free.lagUs(), 0);
+        QCOMPARE(free.training(500), 500);
+
+        StageClock sender, receiver;
+        sender.heldAtGate(10000);  // both held 10 ms by a pause
+        receiver.heldAtGate(10000);
+        // The sender works 3 ms (real 10000..13000); the receiver waits for it.
+        const MessageStamp m = sender.stamp(13000);
+        receiver.received(10000, 13010, m);
+        QCOMPARE(receiver.training(13010), 3010);  // the 3 ms of work, not the pause
+        QCOMPARE(sender.training(13000), 3000);
+
+        // Held at its gate while its input waited in the mailbox: it starts,
+        // in training time, when it was ready again, after the input arrived.
+        StageClock late;
+        late.heldAtGate(50000);
+        late.received(60000, 60001, {2000, 0});
+        QCOMPARE(late.training(60001), 10000);  // the 1 us hand-over is no wait
+
+        // Not held, but waiting for a sender that was: only the sender's
+        // work counts.
+        StageClock eager;
+        StageClock held;
+        held.heldAtGate(20000);
+        eager.received(0, 23000, held.stamp(23000));
+        QCOMPARE(eager.training(23000), 3000);
     }
 
     // PipeDream at stage 0: F0 and F1 read v0, B0 then the update to v1;

@@ -8,7 +8,9 @@
 //   stash     pipedream: measured stash bytes per stage vs (S-s) x stage
 //             parameter bytes.
 //   loss      the loss per batch of a default run (20 batches).
-// Usage: bench_engine [all|speedup|overhead|stash|loss] [loss: schedule batches lr]
+//   stepped   the default run free and stepped slot by slot with pauses:
+//             makespan, utilization and samples/s side by side.
+// Usage: bench_engine [all|speedup|overhead|stash|stepped|loss] [loss: schedule batches lr]
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 
 #include "data.h"
 #include "model.h"
+#include "options.h"
 #include "runtime.h"
 
 using namespace pd;
@@ -294,6 +297,63 @@ void benchLoss(const std::string& kind, int batches, double lr) {
     std::printf("loss     %.2f s\n", seconds(t, Clock::now()));
 }
 
+// The tutorial's default run, free and stepped slot by slot with a pause of
+// 30 ms after every slot: measured time excludes the pauses, so the figures
+// agree up to noise (and to the overlap a step boundary removes).
+struct StepFigures {
+    double makespanMs = 0.0, utilization = 0.0, samplesPerSecond = 0.0;
+    std::size_t slots = 0;
+};
+
+struct FigureSink : CollectingSink {
+    std::int64_t first = -1, last = 0;
+    void onSlot(const SlotEvent& e) override {
+        CollectingSink::onSlot(e);
+        std::lock_guard<std::mutex> l(mutex);
+        first = first < 0 ? e.startUs : std::min(first, e.startUs);
+        last = std::max(last, e.endUs);
+    }
+};
+
+StepFigures runDefault(bool stepped, double* wallSeconds) {
+    RunOptions o = defaultRunOptions();
+    FigureSink sink;
+    TrainingRun run(o, sink);
+    if (stepped) run.pause();
+    const auto t = Clock::now();
+    run.start();
+    while (stepped && !run.finished()) {
+        run.stepSlot();
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+    run.wait();
+    *wallSeconds = seconds(t, Clock::now());
+    StepFigures f;
+    f.slots = sink.slots;
+    f.makespanMs = (sink.last - sink.first) / 1000.0;
+    double busy = 0.0;
+    for (int s = 0; s < o.schedule.stages; ++s) busy += sink.busyUs[s] / 1000.0;
+    f.utilization = busy / (o.schedule.stages * f.makespanMs);
+    f.samplesPerSecond = o.schedule.batches * o.batchSize / (f.makespanMs / 1000.0);
+    return f;
+}
+
+void benchStepped() {
+    std::printf("stepped  defaults (1f1b, S=4 M=4, 5 batches, 48 x 512): free vs stepped one slot at a time with 30 ms pauses\n");
+    for (int i = 0; i < 2; ++i) {
+        double wallFree = 0.0, wallStepped = 0.0;
+        const StepFigures free = runDefault(false, &wallFree);
+        const StepFigures stepped = runDefault(true, &wallStepped);
+        std::printf("stepped  free:    %zu slots, makespan %.1f ms, utilization %.1f %%, %.0f samples/s (wall %.2f s)\n",
+                    free.slots, free.makespanMs, 100.0 * free.utilization, free.samplesPerSecond, wallFree);
+        std::printf("stepped  stepped: %zu slots, makespan %.1f ms, utilization %.1f %%, %.0f samples/s (wall %.2f s, pauses excluded)\n",
+                    stepped.slots, stepped.makespanMs, 100.0 * stepped.utilization,
+                    stepped.samplesPerSecond, wallStepped);
+        std::printf("stepped  ratio stepped/free: makespan %.2f, utilization %.2f\n",
+                    stepped.makespanMs / free.makespanMs, stepped.utilization / free.utilization);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -302,6 +362,7 @@ int main(int argc, char** argv) {
     if (what == "all" || what == "speedup") benchSpeedup();
     if (what == "all" || what == "overhead") benchOverhead();
     if (what == "all" || what == "stash") benchStash();
+    if (what == "all" || what == "stepped") benchStepped();
     if (what == "loss" || what == "all") {
         const std::string kind = argc > 2 ? argv[2] : "1f1b";
         if (!parseScheduleKind(kind)) {
