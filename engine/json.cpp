@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <string_view>
+#include <unordered_map>
 
 namespace pd::json {
 
@@ -189,6 +191,7 @@ private:
             ++pos_;
             return true;
         }
+        Value::Object members;
         for (;;) {
             skipSpace();
             if (peek() != '"') return error("expected a string key");
@@ -200,7 +203,7 @@ private:
             skipSpace();
             Value v;
             if (!parseValue(v, depth + 1)) return false;
-            out.set(std::move(key), std::move(v));
+            members.emplace_back(std::move(key), std::move(v));
             skipSpace();
             if (peek() == ',') {
                 ++pos_;
@@ -208,6 +211,7 @@ private:
             }
             if (peek() == '}') {
                 ++pos_;
+                out = Value::objectOf(std::move(members));
                 return true;
             }
             return error("expected ',' or '}'");
@@ -388,6 +392,30 @@ private:
 };
 
 }  // namespace
+
+Value Value::objectOf(Object members) {
+    // Index of each key's first occurrence; the vector no longer grows, so
+    // views into its keys stay valid.
+    std::unordered_map<std::string_view, std::size_t> first;
+    first.reserve(members.size());
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        auto [it, inserted] = first.try_emplace(members[i].first, kept);
+        if (inserted) {
+            if (kept != i) {
+                members[kept] = std::move(members[i]);
+                // The moved key may live in a new buffer: point the map at it.
+                first.erase(it);
+                first.emplace(members[kept].first, kept);
+            }
+            ++kept;
+        } else {
+            members[it->second].second = std::move(members[i].second);
+        }
+    }
+    members.resize(kept);
+    return Value(std::move(members));
+}
 
 Value::Type Value::type() const {
     switch (v_.index()) {
