@@ -3,11 +3,13 @@
 // Exit status: 0 success, 2 bad input ("error: ..." on stderr), 1 failure.
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "options.h"
 #include "report.h"
+#include "resources.h"
 #include "trace.h"
 
 #ifdef PD_HAVE_ENGINE
@@ -22,6 +24,10 @@ int fail(int status, const std::string& message) {
 }
 
 int dryRun(const pd::RunOptions& options) {
+    for (const std::string* path : {&options.csvPath, &options.tracePath}) {
+        std::string error;
+        if (!pd::checkWritable(*path, error)) return fail(1, error);
+    }
     const pd::DryRun run = pd::makeDryRun(options);
     if (!options.csvPath.empty() || !options.tracePath.empty()) {
         pd::RunRecord record;
@@ -37,7 +43,7 @@ int dryRun(const pd::RunOptions& options) {
     }
     if (options.json) {
         std::printf("%s\n", pd::toJson(run).dump(2).c_str());
-    } else {
+    } else if (!pd::isStdoutPath(options.csvPath) && !pd::isStdoutPath(options.tracePath)) {
         std::printf("%s\n%s", pd::formatGrid(run).c_str(), pd::formatFigures(run).c_str());
         if (!options.csvPath.empty()) std::printf("Ideal timeline written to %s\n", options.csvPath.c_str());
         if (!options.tracePath.empty()) std::printf("Chrome trace written to %s\n", options.tracePath.c_str());
@@ -55,6 +61,9 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (!parsed.error.empty()) return fail(2, parsed.error);
+    // Before anything is built: a run that cannot fit is bad input.
+    const std::string tooBig = pd::checkRunMemory(parsed.options);
+    if (!tooBig.empty()) return fail(2, tooBig);
     try {
         if (parsed.options.dryRun) return dryRun(parsed.options);
 #ifdef PD_HAVE_ENGINE
@@ -64,6 +73,9 @@ int main(int argc, char** argv) {
 #endif
     } catch (const pd::ConfigError& e) {
         return fail(2, e.what());
+    } catch (const std::bad_alloc&) {
+        return fail(1, "out of memory (the estimate before the run was " +
+                           pd::estimateRunMemory(parsed.options).describe() + ")");
     } catch (const std::exception& e) {
         return fail(1, e.what());
     }

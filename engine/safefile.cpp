@@ -212,6 +212,24 @@ bool writeFileAtomic(const std::string& path, const std::string& content, std::s
     return replaceAtomically(followLinks(path), content, error);
 }
 
+bool checkWritable(const std::string& path, std::string& error) {
+    error.clear();
+    if (path.empty() || isStdoutPath(path)) return true;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            error = errnoText("write", path, EISDIR);
+            return false;
+        }
+        if (!S_ISREG(st.st_mode)) return true;  // written through, like a pipe
+    }
+    const std::string dir = folderOf(followLinks(path));
+    if (::access(dir.c_str(), W_OK | X_OK) == 0) return true;
+    error = "cannot write '" + printable(path) + "': folder '" + printable(dir) + "' " +
+            (::access(dir.c_str(), F_OK) == 0 ? "is not writable" : "does not exist");
+    return false;
+}
+
 bool readFile(const std::string& path, std::string& content, std::string& error,
               std::uint64_t maxBytes) {
     content.clear();

@@ -27,6 +27,11 @@ constexpr std::uint64_t kMaxRunFileBytes = std::uint64_t{256} << 20;
 // Each write, the sync and the rename are checked; the error names the cause.
 bool writeFileAtomic(const std::string& path, const std::string& content, std::string& error);
 
+// Whether writeFileAtomic(path) can succeed as far as can be told before
+// the data exists: not a folder, and the folder of a regular or new file
+// exists and is writable. Lets a long run fail before it starts.
+bool checkWritable(const std::string& path, std::string& error);
+
 // True for the paths writeFileAtomic sends to standard output.
 bool isStdoutPath(const std::string& path);
 

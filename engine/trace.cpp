@@ -330,7 +330,14 @@ std::string toChromeTrace(const RunRecord& record) {
     for (const MemoryEvent& m : record.memory) {
         for (const json::Value& counter : memoryCounters(m)) emit(counter);
     }
-    out += "\n],\"displayTimeUnit\":\"ms\"}\n";
+    out += "\n],\"displayTimeUnit\":\"ms\"";
+    if (!record.status.empty()) {
+        json::Value other = json::Value::object();
+        other.set("run_status", record.status);
+        if (!record.statusMessage.empty()) other.set("run_error", record.statusMessage);
+        out += ",\"otherData\":" + other.dump();
+    }
+    out += "}\n";
     return out;
 }
 
@@ -354,6 +361,9 @@ bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& e
             return false;
         }
     }
+    const json::Value& other = root["otherData"];
+    parsed.status = other["run_status"].toString();
+    parsed.statusMessage = other["run_error"].toString();
     record = std::move(parsed);
     return true;
 }

@@ -17,6 +17,11 @@ struct RunRecord {
     std::vector<std::string> stageNames;  // track names, e.g. "GPU0 (L1-12)"
     std::vector<SlotEvent> slots;
     std::vector<MemoryEvent> memory;
+    // How the run ended ("completed", "cancelled", "failed"; empty: not
+    // said, as for an ideal timeline) and why it failed. Kept in the trace's
+    // "otherData"; the CSV has no place for it.
+    std::string status;
+    std::string statusMessage;
 };
 
 // Exact header of the CSV format; a mismatch column follows it.

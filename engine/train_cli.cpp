@@ -1,6 +1,7 @@
 #include "train_cli.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -23,9 +25,41 @@
 namespace pd {
 namespace {
 
-std::atomic<bool> gInterrupted{false};
+std::atomic<int> gInterrupted{0};  // the signal that asked to stop, 0 while none
 
-extern "C" void onInterrupt(int) { gInterrupted.store(true); }
+extern "C" void onInterrupt(int signal) { gInterrupted.store(signal); }
+
+// SIGINT, SIGTERM (kill, systemd, a batch scheduler) and SIGHUP (the terminal
+// went away) all cancel the run cleanly, so that its partial files are
+// written; the previous handlers come back afterwards.
+class InterruptGuard {
+public:
+    InterruptGuard() {
+        gInterrupted.store(0);
+        struct sigaction action {};
+        action.sa_handler = onInterrupt;
+        sigemptyset(&action.sa_mask);
+        for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &action, &previous_[i]);
+    }
+    ~InterruptGuard() {
+        for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &previous_[i], nullptr);
+    }
+    InterruptGuard(const InterruptGuard&) = delete;
+    InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+private:
+    static constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
+    std::array<struct sigaction, 3> previous_{};
+};
+
+const char* signalName(int signal) {
+    switch (signal) {
+        case SIGINT: return "SIGINT";
+        case SIGTERM: return "SIGTERM";
+        case SIGHUP: return "SIGHUP";
+        default: return "a signal";
+    }
+}
 
 // Collects the run's events from the worker threads; the main thread reads.
 class CollectingSink : public EventSink {
@@ -64,9 +98,16 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         return {slots_, memory_, batches_, summary_, finished_, error_};
     }
-    std::size_t slotCount() {
+    // Appends the slot and batch events that arrived since the last call:
+    // the log's cost stays proportional to the events, and the workers wait
+    // on the lock only for the copy of what is new.
+    void takeNew(std::vector<SlotEvent>& slots, std::vector<BatchEvent>& batches) {
         std::lock_guard<std::mutex> lock(mutex_);
-        return slots_.size();
+        slots.insert(slots.end(), slots_.begin() + static_cast<std::ptrdiff_t>(slotsTaken_), slots_.end());
+        batches.insert(batches.end(), batches_.begin() + static_cast<std::ptrdiff_t>(batchesTaken_),
+                       batches_.end());
+        slotsTaken_ = slots_.size();
+        batchesTaken_ = batches_.size();
     }
 
 private:
@@ -77,6 +118,7 @@ private:
     RunSummary summary_;
     bool finished_ = false;
     std::string error_;
+    std::size_t slotsTaken_ = 0, batchesTaken_ = 0;
 };
 
 std::string formatBytes(std::int64_t bytes) {
@@ -113,18 +155,25 @@ public:
         newest_.assign(schedule.stages.size(), 0);
     }
 
-    // Prints every batch that is complete and not yet printed, in order.
-    void printReady(const CollectingSink::Snapshot& snap, bool all) {
-        std::vector<int> seen(expected_.size(), 0);
-        for (const SlotEvent& e : snap.slots)
-            if (e.batch >= 0 && e.batch < static_cast<int>(seen.size())) ++seen[static_cast<std::size_t>(e.batch)];
+    // Files the new events under their batch, then prints every batch that
+    // is complete and not yet printed, in order. Each event is handled once,
+    // and a printed batch's events are dropped.
+    void printReady(CollectingSink& sink, bool all) {
+        std::vector<SlotEvent> slots;
+        std::vector<BatchEvent> batches;
+        sink.takeNew(slots, batches);
+        for (const SlotEvent& e : slots)
+            if (e.batch >= next_ && e.batch < static_cast<int>(expected_.size())) slots_[e.batch].push_back(e);
+        for (const BatchEvent& b : batches) batchEvents_[b.batch] = b;
         while (next_ < static_cast<int>(expected_.size())) {
-            const BatchEvent* be = nullptr;
-            for (const BatchEvent& b : snap.batches)
-                if (b.batch == next_) be = &b;
-            const bool complete = be && seen[static_cast<std::size_t>(next_)] >= expected_[static_cast<std::size_t>(next_)];
-            if (!complete && !(all && be)) return;
-            printBatch(snap.slots, *be);
+            const auto be = batchEvents_.find(next_);
+            const bool have = be != batchEvents_.end();
+            std::vector<SlotEvent>& mine = slots_[next_];
+            const bool complete = have && static_cast<int>(mine.size()) >= expected_[static_cast<std::size_t>(next_)];
+            if (!complete && !(all && have)) return;
+            printBatch(mine, be->second);
+            slots_.erase(next_);
+            batchEvents_.erase(be);
             ++next_;
         }
     }
@@ -136,8 +185,7 @@ private:
         std::printf("\nBATCH %d/%d\n", be.batch + 1, c.batches);
         // Per microbatch: the forward path through the stages, then the backward.
         std::vector<const SlotEvent*> mine;
-        for (const SlotEvent& e : slots)
-            if (e.batch == be.batch) mine.push_back(&e);
+        for (const SlotEvent& e : slots) mine.push_back(&e);
         std::stable_sort(mine.begin(), mine.end(), [](const SlotEvent* a, const SlotEvent* b) {
             return a->startUs < b->startUs;
         });
@@ -149,10 +197,12 @@ private:
             return s;
         };
         bool anyMismatch = false;
+        std::vector<std::vector<const SlotEvent*>> byMicrobatch(static_cast<std::size_t>(M));
+        for (const SlotEvent* e : mine)
+            if (e->microbatch >= 0 && e->microbatch < M) byMicrobatch[static_cast<std::size_t>(e->microbatch)].push_back(e);
         for (int m = 0; m < M; ++m) {
             std::string fwd, bwd;
-            for (const SlotEvent* e : mine) {
-                if (e->microbatch != m) continue;
+            for (const SlotEvent* e : byMicrobatch[static_cast<std::size_t>(m)]) {
                 if (e->op == Op::F) fwd += (fwd.empty() ? "" : " -> ") + cell(*e);
                 if (e->op == Op::B || e->op == Op::I) bwd += (bwd.empty() ? "" : " <- ") + cell(*e);
                 anyMismatch = anyMismatch || e->mismatch;
@@ -198,6 +248,8 @@ private:
     std::vector<int> expected_;
     std::vector<int> newest_;
     int next_ = 0;
+    std::map<int, std::vector<SlotEvent>> slots_;  // batches not yet printed
+    std::map<int, BatchEvent> batchEvents_;
 };
 
 void printHeader(const RunOptions& o, const TrainingRun& run, const std::vector<std::string>& names) {
@@ -347,24 +399,69 @@ json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& nam
 
 }  // namespace
 
-// Fails before training, not after it, when an output file's folder cannot
-// be written (the write itself stays atomic and is checked again).
-static bool outputWritable(const std::string& path, std::string& error) {
-    if (path.empty()) return true;
-    const std::size_t slash = path.find_last_of('/');
-    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-    if (::access(dir.c_str(), W_OK | X_OK) == 0) return true;
-    error = "cannot write '" + path + "': folder '" + dir + "' " +
-            (::access(dir.c_str(), F_OK) == 0 ? "is not writable" : "does not exist");
-    return false;
+namespace {
+
+// The run's outcome, in the files and the summary: a failed or cancelled run
+// still writes what it recorded, marked as such.
+struct Outcome {
+    std::string status;  // "completed", "cancelled" or "failed"
+    std::string error;   // why it failed
+};
+
+Outcome outcomeOf(const CollectingSink::Snapshot& snap) {
+    if (!snap.error.empty()) return {"failed", snap.error};
+    if (snap.summary.cancelled) return {"cancelled", {}};
+    return {"completed", {}};
 }
+
+// Writes --csv and --trace; false (message printed) when one fails.
+bool writeOutputs(const RunOptions& options, const std::vector<std::string>& names,
+                  const CollectingSink::Snapshot& snap, const Outcome& outcome) {
+    RunRecord record;
+    record.stageNames = names;
+    record.slots = snap.slots;
+    record.memory = snap.memory;
+    record.status = outcome.status;
+    record.statusMessage = outcome.error;
+    std::string error;
+    if (!options.csvPath.empty() && !writeFileAtomic(options.csvPath, toCsv(record.slots), error)) {
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+        return false;
+    }
+    if (!options.tracePath.empty() && !writeFileAtomic(options.tracePath, toChromeTrace(record), error)) {
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+        return false;
+    }
+    return true;
+}
+
+// Waits for the run, printing the log as batches complete, and cancels it
+// on SIGINT, SIGTERM or SIGHUP.
+void superviseRun(TrainingRun& run, CollectingSink& sink, BatchLog* log) {
+    InterruptGuard guard;
+    run.start();
+    bool cancelRequested = false;
+    while (!run.wait(std::chrono::milliseconds(50))) {
+        const int signal = gInterrupted.load();
+        if (signal && !cancelRequested) {
+            cancelRequested = true;
+            std::fprintf(stderr, "interrupted by %s: cancelling the run\n", signalName(signal));
+            run.cancel();
+        }
+        if (log) log->printReady(sink, false);
+    }
+    if (log) log->printReady(sink, true);
+}
+
+}  // namespace
 
 int runTrainingCli(const RunOptions& options) {
     const std::string invalid = checkRunOptions(options);
     if (!invalid.empty()) throw ConfigError(invalid);
+    // Before training, not after it: the output files can be written.
     for (const std::string* path : {&options.csvPath, &options.tracePath}) {
         std::string error;
-        if (!outputWritable(*path, error)) {
+        if (!checkWritable(*path, error)) {
             std::fprintf(stderr, "error: %s\n", error.c_str());
             return 1;
         }
@@ -374,62 +471,42 @@ int runTrainingCli(const RunOptions& options) {
     TrainingRun run(options, sink);  // throws ConfigError on bad options
     const Schedule& schedule = run.schedule();
     const std::vector<std::string> names = stageNames(options.schedule, options.layers);
-    const bool log = !options.json;
+    // Output piped to stdout takes stdout for itself: no log, no table.
+    const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
+    const bool log = !options.json && !quiet;
     if (log) printHeader(options, run, names);
     BatchLog batchLog(schedule, names, options.batchSize);
-
-    gInterrupted.store(false);
-    auto previous = std::signal(SIGINT, onInterrupt);
-    run.start();
-    bool cancelRequested = false;
-    while (!run.wait(std::chrono::milliseconds(50))) {
-        if (gInterrupted.load() && !cancelRequested) {
-            cancelRequested = true;
-            std::fprintf(stderr, "interrupted: cancelling the run\n");
-            run.cancel();
-        }
-        if (log) batchLog.printReady(sink.snapshot(), false);
-    }
-    std::signal(SIGINT, previous == SIG_ERR ? SIG_DFL : previous);
+    superviseRun(run, sink, log ? &batchLog : nullptr);
 
     const CollectingSink::Snapshot snap = sink.snapshot();
-    if (log) batchLog.printReady(snap, true);
-    if (!snap.error.empty()) {
-        std::fprintf(stderr, "error: %s\n", snap.error.c_str());
-        return 1;
-    }
-
+    const Outcome outcome = outcomeOf(snap);
     const MeasuredFigures measured = measureRun(schedule, snap.slots, snap.memory);
     const ClosedForm cf = closedForm(options.schedule);
-
-    std::string error;
-    if (!options.csvPath.empty() || !options.tracePath.empty()) {
-        RunRecord record;
-        record.stageNames = names;
-        record.slots = snap.slots;
-        record.memory = snap.memory;
-        if (!options.csvPath.empty() && !writeFileAtomic(options.csvPath, toCsv(record.slots), error)) {
-            std::fprintf(stderr, "error: %s\n", error.c_str());
-            return 1;
-        }
-        if (!options.tracePath.empty() && !writeFileAtomic(options.tracePath, toChromeTrace(record), error)) {
-            std::fprintf(stderr, "error: %s\n", error.c_str());
-            return 1;
-        }
-    }
+    const bool written = writeOutputs(options, names, snap, outcome);
     if (options.json) {
-        std::printf("%s\n", summaryJson(options, names, snap, measured, cf).dump(2).c_str());
-    } else {
+        json::Value summary = summaryJson(options, names, snap, measured, cf);
+        summary.set("status", outcome.status);
+        if (!outcome.error.empty()) summary.set("error", outcome.error);
+        std::printf("%s\n", summary.dump(2).c_str());
+    } else if (!quiet) {
         printResults(options, schedule, names, snap, measured, cf);
-        if (!options.csvPath.empty()) std::printf("Measured timeline written to %s\n", options.csvPath.c_str());
-        if (!options.tracePath.empty()) std::printf("Chrome trace written to %s\n", options.tracePath.c_str());
+        const char* what = outcome.status == "completed" ? "" : " (partial: the run did not complete)";
+        if (written && !options.csvPath.empty())
+            std::printf("Measured timeline written to %s%s\n", options.csvPath.c_str(), what);
+        if (written && !options.tracePath.empty())
+            std::printf("Chrome trace written to %s%s\n", options.tracePath.c_str(), what);
     }
-    if (snap.summary.cancelled) {
+    std::fflush(stdout);
+    if (outcome.status == "failed") {
+        std::fprintf(stderr, "error: %s\n", outcome.error.c_str());
+        return 1;
+    }
+    if (outcome.status == "cancelled") {
         std::fprintf(stderr, "error: the run was cancelled after %d of %d batches\n", snap.summary.batchesDone,
                      options.schedule.batches);
         return 1;
     }
-    return 0;
+    return written ? 0 : 1;
 }
 
 }  // namespace pd

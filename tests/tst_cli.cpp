@@ -1,6 +1,7 @@
 // The executables' command lines: bad input exits 2 with one "error:" line;
 // --dry-run prints the schedule and the analytic figures.
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -10,6 +11,9 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <signal.h>
+#include <sys/resource.h>
 
 namespace {
 
@@ -34,6 +38,39 @@ Result run(const QString& exe, const QStringList& args, const QProcessEnvironmen
 
 const QString kTrain = QStringLiteral(PD_TRAIN_EXE);
 const QString kViz = QStringLiteral(PD_VIZ_EXE);
+
+QJsonObject readJson(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+int csvRows(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return -1;
+    return static_cast<int>(QString::fromUtf8(f.readAll()).trimmed().split('\n').size()) - 1;
+}
+
+// Starts a small but long training run, waits until its first batch is
+// logged, sends `signal` and returns its result.
+Result interruptedRun(const QStringList& args, int signal) {
+    QProcess p;
+    p.start(kTrain, args);
+    QString out;
+    QElapsedTimer t;
+    t.start();
+    while (!out.contains("BATCH 1/") && t.elapsed() < 60000 && p.waitForReadyRead(60000))
+        out += QString::fromUtf8(p.readAllStandardOutput());
+    ::kill(static_cast<pid_t>(p.processId()), signal);
+    if (!p.waitForFinished(60000)) {
+        p.kill();
+        p.waitForFinished();
+        return {};
+    }
+    out += QString::fromUtf8(p.readAllStandardOutput());
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, out,
+            QString::fromUtf8(p.readAllStandardError())};
+}
 
 }  // namespace
 
@@ -64,7 +101,11 @@ private Q_SLOTS:
             row("negative lr", {"--lr", "-1"}, "learning rate");
             row("chunks on 1f1b", {"--chunks", "3"}, "chunks");
             row("no-stash on gpipe", {"--schedule", "gpipe", "--no-stash"}, "pipedream");
+            row("lr out of range", {"--lr", "1e308"}, "at most 10000");
+            row("csv and trace one file", {"--csv", "same.out", "--trace", "same.out"}, "the same file");
         }
+        QTest::addRow("viz open with csv") << kViz << QStringList{"--open", "r.csv", "--csv", "x.csv"}
+                                           << "cannot be combined with --open";
         QTest::addRow("viz headless without export") << kViz << QStringList{"--headless"} << "--export";
         const QString missing = QDir::temp().filePath("pd-no-such-run.csv");
         QTest::addRow("viz headless open missing file")
@@ -161,6 +202,38 @@ private Q_SLOTS:
         QVERIFY2(r.err.startsWith("error: "), qPrintable(r.err));
         QVERIFY(!QFileInfo::exists(csv));
         QCOMPARE(QDir(dir.path()).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).size(), 0);
+    }
+
+    // issue 12, item 6: the schedule alone of this configuration (in the
+    // documented limits) does not fit in a 3 GiB address space: refused
+    // before anything is built, with what it needs and what there is.
+    void tooLargeForMemoryExitsTwo() {
+        QProcess p;
+        p.setChildProcessModifier([] {
+            rlimit limit{std::uint64_t{3} << 30, std::uint64_t{3} << 30};
+            ::setrlimit(RLIMIT_AS, &limit);
+        });
+        p.start(kTrain, {"--dry-run", "--stages", "64", "--microbatches", "4096", "--batch-size", "4096",
+                         "--layers", "64", "--batches", "190"});
+        QVERIFY(p.waitForFinished(60000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitCode(), 2);
+        QVERIFY2(err.startsWith("error: this dry run needs about ") && err.contains("of memory is available"),
+                 qPrintable(err));
+        QCOMPARE(err.trimmed().count('\n'), 0);
+        const Result weights = run(kTrain, {"--hidden", "65536", "--layers", "4096"});
+        QCOMPARE(weights.exitCode, 2);
+        QVERIFY2(weights.err.startsWith("error: this run needs about ") && weights.err.contains("TiB"),
+                 qPrintable(weights.err));
+    }
+
+    // issue 12, item 1: "--csv -" pipes the CSV; the report stays off stdout.
+    void dryRunCsvToStdout() {
+        const Result r = run(kTrain, {"--dry-run", "--schedule", "gpipe", "--stages", "2", "--microbatches", "2",
+                                       "--batches", "1", "--csv", "-"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.startsWith("batch,stage,microbatch,op,chunk,version,start_us,end_us"), qPrintable(r.out));
+        QCOMPARE(r.out.trimmed().split('\n').size(), 1 + 2 * 5);
     }
 
     void vizWithoutDisplayPointsAtHeadless() {
@@ -373,6 +446,60 @@ private Q_SLOTS:
         QVERIFY2(r.err.startsWith("error: cannot write"), qPrintable(r.err));
         QVERIFY2(!r.out.contains("BATCH"), qPrintable(r.out));
         QVERIFY(!QFileInfo::exists(csv));
+    }
+#endif
+
+#ifdef PD_HAVE_ENGINE
+    // issue 12, item 11: a --csv that is a folder is reported before training.
+    void csvFolderIsReportedFirst() {
+        QTemporaryDir dir;
+        const Result r = run(kTrain, {"--csv", dir.path(), "--batches", "2", "--layers", "4", "--hidden", "16"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.startsWith("error: cannot write '" + dir.path() + "': Is a directory"), qPrintable(r.err));
+        QVERIFY2(!r.out.contains("BATCH"), qPrintable(r.out));
+    }
+
+    // issue 12, item 10: SIGTERM and SIGHUP cancel like SIGINT; the partial
+    // run is written and marked.
+    void terminationSignalsCancelCleanly_data() {
+        QTest::addColumn<int>("signal");
+        QTest::newRow("SIGTERM") << int(SIGTERM);
+        QTest::newRow("SIGHUP") << int(SIGHUP);
+        QTest::newRow("SIGINT") << int(SIGINT);
+    }
+    void terminationSignalsCancelCleanly() {
+        QFETCH(int, signal);
+        QTemporaryDir dir;
+        const QString csv = dir.filePath("run.csv"), trace = dir.filePath("run.json");
+        const Result r = interruptedRun({"--batches", "100000", "--layers", "4", "--hidden", "16", "--csv", csv,
+                                         "--trace", trace},
+                                        signal);
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("interrupted by SIG"), qPrintable(r.err));
+        QVERIFY2(r.err.contains("error: the run was cancelled after"), qPrintable(r.err));
+        QVERIFY(csvRows(csv) > 0);
+        const QJsonObject o = readJson(trace);
+        QCOMPARE(o["otherData"].toObject()["run_status"].toString(), QString("cancelled"));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 2);  // no temporaries
+    }
+
+    // issue 12, item 9: a run that fails (NaN loss) writes what it recorded,
+    // marked failed, and its --json summary.
+    void failedRunWritesItsOutput() {
+        QTemporaryDir dir;
+        const QString csv = dir.filePath("n.csv"), trace = dir.filePath("n.json");
+        const Result r = run(kTrain, {"--lr", "100", "--csv", csv, "--trace", trace, "--json"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.startsWith("error: "), qPrintable(r.err));
+        const QJsonObject summary = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(summary["status"].toString(), QString("failed"));
+        QVERIFY2(!summary["error"].toString().isEmpty(), qPrintable(r.out));
+        QVERIFY(r.err.contains(summary["error"].toString()));
+        QVERIFY(csvRows(csv) > 0);
+        QCOMPARE(csvRows(csv), summary["slots"].toInt());
+        const QJsonObject other = readJson(trace)["otherData"].toObject();
+        QCOMPARE(other["run_status"].toString(), QString("failed"));
+        QCOMPARE(other["run_error"].toString(), summary["error"].toString());
     }
 #endif
 
