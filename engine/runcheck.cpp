@@ -45,8 +45,8 @@ std::string overlapProblem(std::vector<const SlotEvent*>& lane) {
 std::string proportionProblem(const std::vector<SlotEvent>& slots) {
     std::int64_t batches = 0, microbatches = 0, firstStageForwards = 0;
     for (const SlotEvent& e : slots) {
-        batches = std::max<std::int64_t>(batches, e.batch + 1);
-        microbatches = std::max<std::int64_t>(microbatches, e.microbatch + 1);
+        batches = std::max(batches, std::int64_t{e.batch} + 1);
+        microbatches = std::max(microbatches, std::int64_t{e.microbatch} + 1);
         if (e.stage == 0 && e.chunk == 0 && e.op == Op::F) ++firstStageForwards;
     }
     const std::int64_t needed = std::max((batches - 1) * microbatches + 1, microbatches);

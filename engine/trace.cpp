@@ -49,11 +49,18 @@ std::vector<std::string_view> lines(std::string_view text) {
     return out;
 }
 
-// The fields every slot must satisfy, whatever file it came from.
+std::string outOfRange(const char* what, int limit) {
+    return std::string(what) + " must be >= 0 and < " + std::to_string(limit);
+}
+
+// The fields every slot must satisfy, whatever file it came from. Indices
+// stay below the program's limits, so that "index + 1" (a count) cannot
+// overflow anywhere (a stage of 2^31-1 crashed identifySchedule).
 std::string checkSlot(const SlotEvent& e) {
-    if (e.batch < 0) return "batch must be >= 0";
-    if (e.stage < 0) return "stage must be >= 0";
-    if (e.chunk < 0) return "chunk must be >= 0";
+    if (e.batch < 0 || e.batch >= kMaxBatches) return outOfRange("batch", kMaxBatches);
+    if (e.stage < 0 || e.stage >= kMaxStages) return outOfRange("stage", kMaxStages);
+    if (e.chunk < 0 || e.chunk >= kMaxChunks) return outOfRange("chunk", kMaxChunks);
+    if (e.microbatch >= kMaxMicrobatches) return outOfRange("microbatch", kMaxMicrobatches);
     if (e.version < 0) return "version must be >= 0";
     if (e.op == Op::U ? e.microbatch != -1 : e.microbatch < 0)
         return e.op == Op::U ? "microbatch must be -1 for U" : "microbatch must be >= 0";

@@ -288,6 +288,16 @@ void TestTrace::csvMalformed_data() {
                                  << "line 2:";
     QTest::newRow("negative stage") << h + "0,-1,0,F,0,0,0,100,0\n"
                                     << "line 2:";
+    // Found by fuzz_loaders: a stage of 2^31-1 overflowed "stage + 1" in
+    // identifySchedule and crashed it.
+    QTest::newRow("stage int max") << h + "0,2147483647,0,F,0,0,0,100,0\n"
+                                   << "line 2: stage must be >= 0 and < 64";
+    QTest::newRow("batch int max") << h + "2147483647,0,0,F,0,0,0,100,0\n"
+                                   << "line 2: batch must be >= 0 and < 100000";
+    QTest::newRow("microbatch int max") << h + "0,0,2147483647,F,0,0,0,100,0\n"
+                                        << "line 2: microbatch must be >= 0 and < 4096";
+    QTest::newRow("chunk 16") << h + "0,0,0,F,16,0,0,100,0\n"
+                              << "line 2: chunk must be >= 0 and < 16";
     QTest::newRow("U with microbatch") << h + "0,0,3,U,0,1,0,100,0\n"
                                        << "line 2:";
     QTest::newRow("F with microbatch -1") << h + "0,0,-1,F,0,0,0,100,0\n"
