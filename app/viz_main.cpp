@@ -15,6 +15,7 @@
 #include "figures.h"
 #include "mainwindow.h"
 #include "options.h"
+#include "safefile.h"
 
 namespace {
 
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
     if (open) {
         QString error;
         if (!window.openRun(QString::fromStdString(parsed.options.openFile), &error)) {
-            std::fprintf(stderr, "error: %s\n", error.toUtf8().constData());
+            std::fprintf(stderr, "error: %s\n", pd::printable(error.toStdString(), 4096).c_str());
             return 2;
         }
     }

@@ -13,6 +13,7 @@
 #include <QtTest>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 
 namespace {
@@ -397,6 +398,33 @@ private Q_SLOTS:
         QVERIFY2(refused.err.startsWith("error: Cannot open bad.csv: the events match no schedule kind"),
                  qPrintable(refused.err));
         QVERIFY(!QFileInfo::exists(dir.filePath("out2")));
+    }
+
+    // issue 12, items 2, 5 and 11: files that froze, blocked or garbled the
+    // terminal are refused at once with one escaped line.
+    void vizRefusesHostileFilesInOneLine() {
+        QTemporaryDir dir;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        const QString tiny = dir.filePath("tiny.csv");
+        QFile t(tiny);
+        QVERIFY(t.open(QIODevice::WriteOnly));
+        t.write("batch,stage,microbatch,op,chunk,version,start_us,end_us\n189,63,4095,F,0,0,0,1\n");
+        t.close();
+        const QString garbled = dir.filePath("a\rb\x1b[31m.csv");
+        QFile g(garbled);
+        QVERIFY(g.open(QIODevice::WriteOnly));
+        g.write("batch,stage,microbatch,op,chunk,version,start_us,end_us\n0\r\x1b[2J,0,0,F,0,0,0,1\n");
+        g.close();
+        const QString fifo = dir.filePath("fifo.csv");
+        QCOMPARE(::mkfifo(fifo.toLocal8Bit().constData(), 0600), 0);
+        for (const QString& file : {tiny, garbled, fifo, QString("/dev/zero")}) {
+            const Result r = run(kViz, {"--headless", "--open", file, "--export", dir.filePath("out")}, env);
+            QCOMPARE(r.exitCode, 2);
+            QVERIFY2(r.err.startsWith("error: Cannot open "), qPrintable(r.err));
+            QCOMPARE(r.err.count('\n'), 1);
+            QVERIFY2(!r.err.contains('\r') && !r.err.contains(QChar(0x1b)), qPrintable(r.err));
+        }
     }
 
     // Debian's LibTorch loads Qt 5 (through OpenCV's highgui) into

@@ -264,7 +264,8 @@ int headlessExportOpened(const QString& file, const RunOptions& options, const Q
     IdentifiedSchedule id;
     QString problem;
     if (!loadRunFile(file, options, run, &id, &problem)) {
-        err << "error: " << problem << '\n';
+        // The file's name and content may hold control bytes: one line, escaped.
+        err << "error: " << QString::fromStdString(printable(problem.toStdString(), 4096)) << '\n';
         return 2;
     }
     if (!QDir().mkpath(dir)) {
