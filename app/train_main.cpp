@@ -13,6 +13,9 @@
 #include "trace.h"
 
 #ifdef PD_HAVE_ENGINE
+#include <dlfcn.h>
+#include <unistd.h>
+
 #include "train_cli.h"
 #endif
 
@@ -51,6 +54,27 @@ int dryRun(const pd::RunOptions& options) {
     return 0;
 }
 
+#ifdef PD_HAVE_ENGINE
+// The folder of this executable, where the engine module lies beside it.
+std::string executableFolder() {
+    std::string path(4096, '\0');
+    const ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size());
+    if (n <= 0) return ".";
+    path.resize(static_cast<std::size_t>(n));
+    return path.substr(0, path.rfind('/'));
+}
+
+// Loads LibTorch only now, through the engine module, and trains.
+int train(const pd::RunOptions& options) {
+    const std::string module = executableFolder() + "/" + PD_TRAIN_MODULE;
+    void* handle = ::dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) return fail(1, std::string("cannot load the training engine: ") + ::dlerror());
+    auto entry = reinterpret_cast<PdRunTrainingCli>(::dlsym(handle, "pd_run_training_cli"));
+    if (!entry) return fail(1, std::string("the training engine ") + module + " has no entry point");
+    return entry(&options);  // never unloaded: LibTorch's threads outlive the call
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,7 +91,7 @@ int main(int argc, char** argv) {
     try {
         if (parsed.options.dryRun) return dryRun(parsed.options);
 #ifdef PD_HAVE_ENGINE
-        return pd::runTrainingCli(parsed.options);
+        return train(parsed.options);
 #else
         return fail(1, "this build has no training engine; use --dry-run");
 #endif

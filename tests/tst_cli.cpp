@@ -531,6 +531,19 @@ private Q_SLOTS:
     }
 #endif
 
+    // issue 12, start-up: --help and --dry-run never train, so pipedream-train
+    // does not link LibTorch; it loads the engine module only to train.
+    void trainStartsWithoutLibTorch() {
+        QProcess ldd;
+        ldd.start("ldd", {kTrain});
+        if (!ldd.waitForFinished(30000) || ldd.exitCode() != 0) QSKIP("ldd not available");
+        const QString libs = QString::fromUtf8(ldd.readAllStandardOutput());
+        QVERIFY2(!libs.contains("libtorch") && !libs.contains("libc10"), qPrintable(libs));
+#ifdef PD_HAVE_ENGINE
+        QVERIFY(QFileInfo::exists(QFileInfo(kTrain).dir().filePath("pipedream-train-engine.so")));
+#endif
+    }
+
     void helpExitsZero() {
         for (const QString& exe : {kTrain, kViz}) {
             const Result r = run(exe, {"--help"});
