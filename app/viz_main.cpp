@@ -9,12 +9,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "figures.h"
 #include "mainwindow.h"
 #include "options.h"
+#include "resources.h"
 #include "safefile.h"
 
 namespace {
@@ -37,6 +39,28 @@ void ensureRuntimeDir() {
         qputenv("XDG_RUNTIME_DIR", dir);
 }
 
+// --headless --export DIR [--open FILE]: no window, the offscreen platform
+// whatever the session has.
+int headless(const pd::RunOptions& options, char** argv) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    int qtArgc = 1;
+    QApplication app(qtArgc, argv);
+    QTextStream out(stdout), err(stderr);
+    const QString dir = QString::fromStdString(options.exportDir);
+    if (!options.openFile.empty())
+        return pd::headlessExportOpened(QString::fromStdString(options.openFile), options, dir, out, err);
+    return pd::headlessExport(options, dir, out, err);
+}
+
+// Remembered settings that cannot fit (a model too large for this machine,
+// say) would be built as the window opens: start from the defaults instead.
+pd::RunOptions fitting(const pd::RunOptions& restored, const pd::RunOptions& fallback) {
+    const std::string tooBig = pd::checkRunMemory(restored);
+    if (tooBig.empty()) return restored;
+    std::fprintf(stderr, "note: the remembered settings are not used: %s\n", tooBig.c_str());
+    return fallback;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,20 +74,23 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "error: %s\n", parsed.error.c_str());
         return 2;
     }
+    // Before anything is built: a run that cannot fit is bad input.
+    const std::string tooBig = parsed.options.openFile.empty() ? pd::checkRunMemory(parsed.options) : "";
+    if (!tooBig.empty()) {
+        std::fprintf(stderr, "error: %s\n", tooBig.c_str());
+        return 2;
+    }
     ensureRuntimeDir();
     if (parsed.options.headless) {
-        // No window: render with the offscreen platform whatever the session has.
-        qputenv("QT_QPA_PLATFORM", "offscreen");
-        int qtArgc = 1;
-        QApplication app(qtArgc, argv);
-        QTextStream out(stdout), err(stderr);
-        const QString dir = QString::fromStdString(parsed.options.exportDir);
-        if (!parsed.options.openFile.empty())
-            return pd::headlessExportOpened(QString::fromStdString(parsed.options.openFile),
-                                            parsed.options, dir, out, err);
-        return pd::headlessExport(parsed.options, dir, out, err);
+        try {
+            return headless(parsed.options, argv);
+        } catch (const std::bad_alloc&) {
+            std::fprintf(stderr, "error: out of memory\n");
+            return 1;
+        }
     }
     if (!hasDisplay()) {
+
         std::fprintf(stderr,
                      "error: no display found (DISPLAY is not set). Run under a desktop session "
                      "or xvfb-run, or use --headless --export DIR to write the figures without "
@@ -78,7 +105,7 @@ int main(int argc, char** argv) {
     const bool onlyOpen = (args.size() == 2 && args[0] == "--open") ||
                           (args.size() == 1 && args[0].rfind("--open=", 0) == 0);
     const pd::RunOptions options = args.empty() || onlyOpen
-                                       ? pd::MainWindow::restoredOptions(parsed.options)
+                                       ? fitting(pd::MainWindow::restoredOptions(parsed.options), parsed.options)
                                        : parsed.options;
     const bool open = !parsed.options.openFile.empty();
     pd::MainWindow window(options, nullptr, /*autoStart=*/!open);

@@ -105,6 +105,9 @@ private Q_SLOTS:
             row("lr out of range", {"--lr", "1e308"}, "at most 10000");
             row("csv and trace one file", {"--csv", "same.out", "--trace", "same.out"}, "the same file");
         }
+        QTest::addRow("viz model too large for memory")
+            << kViz << QStringList{"--headless", "--export", "unused", "--hidden", "65536", "--layers", "4096"}
+            << "of memory is available";
         QTest::addRow("viz open with csv") << kViz << QStringList{"--open", "r.csv", "--csv", "x.csv"}
                                            << "cannot be combined with --open";
         QTest::addRow("viz headless without export") << kViz << QStringList{"--headless"} << "--export";
