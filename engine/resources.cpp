@@ -110,7 +110,8 @@ std::string MemoryEstimate::describe() const {
     if (parameters) s += "weights and gradients " + formatBytes(parameters) + ", ";
     if (versions) s += "stashed weight versions " + formatBytes(versions) + ", ";
     if (activations) s += "activations " + formatBytes(activations) + ", ";
-    return s + "schedule and events of " + std::to_string(actions) + " actions " + formatBytes(events) + ")";
+    return s + "schedule and events of " + std::to_string(actions) + " actions " +
+           formatBytes(events) + ")";
 }
 
 MemoryEstimate estimateRunMemory(const RunOptions& o) {
@@ -125,7 +126,8 @@ MemoryEstimate estimateRunMemory(const RunOptions& o) {
     e.versions = mul(weights, extraVersions(o.schedule));
     // Per sample and layer, the layer's input and pre-activation (H floats each).
     const std::uint64_t perSample = mul(mul(u(o.layers), u(o.hidden)), 2 * kFloat);
-    const std::uint64_t microbatch = u(o.schedule.microbatches ? o.batchSize / o.schedule.microbatches : 0);
+    const std::uint64_t microbatch =
+        u(o.schedule.microbatches ? o.batchSize / o.schedule.microbatches : 0);
     // Each in-flight microbatch holds the activations of its own part only;
     // all stages together hold at most inFlight microbatches of the whole model.
     e.activations = mul(mul(perSample, microbatch), inFlight(o.schedule));
@@ -142,13 +144,14 @@ std::optional<std::uint64_t> availableMemoryBytes() {
     };
     const long long kb = readMeminfo("MemAvailable:");
     if (kb >= 0) consider(kb * 1024);
-    rlimit as {};
+    rlimit as{};
     if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
         const long long mapped = mappedBytes();
         consider(std::max(0LL, static_cast<long long>(as.rlim_cur) - std::max(mapped, 0LL)));
     }
     const long long limit = readNumber("/sys/fs/cgroup/memory.max");
-    if (limit >= 0) consider(std::max(0LL, limit - std::max(readNumber("/sys/fs/cgroup/memory.current"), 0LL)));
+    if (limit >= 0)
+        consider(std::max(0LL, limit - std::max(readNumber("/sys/fs/cgroup/memory.current"), 0LL)));
     return best;
 }
 

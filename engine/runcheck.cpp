@@ -12,19 +12,21 @@ namespace pd {
 namespace {
 
 std::string name(const SlotEvent& e) {
-    std::string s = "stage " + std::to_string(e.stage) + ": " + opChar(e.op) + " b" +
-                    std::to_string(e.batch);
+    std::string s =
+        "stage " + std::to_string(e.stage) + ": " + opChar(e.op) + " b" + std::to_string(e.batch);
     if (e.microbatch >= 0) s += " mb" + std::to_string(e.microbatch);
     if (e.chunk > 0) s += " c" + std::to_string(e.chunk);
     return s;
 }
 
 std::string timeRangeProblem(const SlotEvent& e) {
-    if (e.startUs < 0) return name(e) + " starts at a negative time (" + std::to_string(e.startUs) + " us)";
+    if (e.startUs < 0)
+        return name(e) + " starts at a negative time (" + std::to_string(e.startUs) + " us)";
     if (e.endUs < e.startUs) return name(e) + " ends before it starts";
     if (e.endUs > kMaxRecordedUs)
-        return name(e) + " ends at " + std::to_string(e.endUs) + " us, beyond the latest time a run can record (" +
-               std::to_string(kMaxRecordedUs) + " us)";
+        return name(e) + " ends at " + std::to_string(e.endUs) +
+               " us, beyond the latest time a run can record (" + std::to_string(kMaxRecordedUs) +
+               " us)";
     return {};
 }
 
@@ -36,8 +38,9 @@ std::string overlapProblem(std::vector<const SlotEvent*>& lane) {
     });
     for (std::size_t i = 1; i < lane.size(); ++i)
         if (lane[i]->startUs < lane[i - 1]->endUs)
-            return name(*lane[i]) + " starts at " + std::to_string(lane[i]->startUs) + " us, before " +
-                   name(*lane[i - 1]) + " ends at " + std::to_string(lane[i - 1]->endUs) +
+            return name(*lane[i]) + " starts at " + std::to_string(lane[i]->startUs) +
+                   " us, before " + name(*lane[i - 1]) + " ends at " +
+                   std::to_string(lane[i - 1]->endUs) +
                    " us: one stage cannot run two actions at once";
     return {};
 }
@@ -51,9 +54,10 @@ std::string proportionProblem(const std::vector<SlotEvent>& slots) {
     }
     const std::int64_t needed = std::max((batches - 1) * microbatches + 1, microbatches);
     if (firstStageForwards >= needed) return {};
-    return "the events name " + std::to_string(batches) + " batches of " + std::to_string(microbatches) +
-           " microbatches, which needs at least " + std::to_string(needed) +
-           " forwards on stage 0, but the file has " + std::to_string(firstStageForwards);
+    return "the events name " + std::to_string(batches) + " batches of " +
+           std::to_string(microbatches) + " microbatches, which needs at least " +
+           std::to_string(needed) + " forwards on stage 0, but the file has " +
+           std::to_string(firstStageForwards);
 }
 
 Action actionOf(const SlotEvent& e) {
@@ -68,9 +72,12 @@ Action actionOf(const SlotEvent& e) {
 
 const char* dependencyOf(Op op) {
     switch (op) {
-        case Op::F: return "the forward of the previous model part";
-        case Op::W: return "its input-side backward";
-        default: return "its forward, or the backward of the next model part";
+        case Op::F:
+            return "the forward of the previous model part";
+        case Op::W:
+            return "its input-side backward";
+        default:
+            return "its forward, or the backward of the next model part";
     }
 }
 
@@ -114,8 +121,9 @@ bool checkRecordedDependencies(const ScheduleConfig& config, const std::vector<S
     std::vector<const SlotEvent*> order;
     order.reserve(slots.size());
     for (const SlotEvent& e : slots) order.push_back(&e);
-    std::stable_sort(order.begin(), order.end(),
-                     [](const SlotEvent* a, const SlotEvent* b) { return a->startUs < b->startUs; });
+    std::stable_sort(order.begin(), order.end(), [](const SlotEvent* a, const SlotEvent* b) {
+        return a->startUs < b->startUs;
+    });
     for (const SlotEvent* p : order) {
         const SlotEvent& e = *p;
         if (e.op == Op::U) continue;
@@ -125,8 +133,8 @@ bool checkRecordedDependencies(const ScheduleConfig& config, const std::vector<S
             return false;
         }
         if (static_cast<double>(e.startUs) < ready) {
-            error = name(e) + " starts at " + std::to_string(e.startUs) + " us, before " + dependencyOf(e.op) +
-                    " ends at " + std::to_string(std::llround(ready)) + " us";
+            error = name(e) + " starts at " + std::to_string(e.startUs) + " us, before " +
+                    dependencyOf(e.op) + " ends at " + std::to_string(std::llround(ready)) + " us";
             return false;
         }
     }

@@ -84,8 +84,8 @@ int openTemp(const std::string& path, std::string& tempPath) {
     const auto slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
     for (int attempt = 0; attempt < 100; ++attempt) {
-        tempPath = dir + tempPrefix(path) + std::to_string(::getpid()) + "_" +
-                   std::to_string(counter++);
+        tempPath =
+            dir + tempPrefix(path) + std::to_string(::getpid()) + "_" + std::to_string(counter++);
         const int fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0 || errno != EEXIST) return fd;
     }
@@ -254,9 +254,9 @@ bool readFile(const std::string& path, std::string& content, std::string& error,
         return false;
     }
     if (static_cast<std::uint64_t>(st.st_size) > maxBytes) {
-        error = "cannot read '" + printable(path) + "': " +
-                sizeText(static_cast<std::uint64_t>(st.st_size)) + " is more than the limit of " +
-                sizeText(maxBytes);
+        error = "cannot read '" + printable(path) +
+                "': " + sizeText(static_cast<std::uint64_t>(st.st_size)) +
+                " is more than the limit of " + sizeText(maxBytes);
         ::close(fd);
         return false;
     }

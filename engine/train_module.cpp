@@ -9,7 +9,8 @@
 #include "resources.h"
 #include "train_cli.h"
 
-extern "C" __attribute__((visibility("default"))) int pd_run_training_cli(const pd::RunOptions* options) {
+extern "C" __attribute__((visibility("default"))) int pd_run_training_cli(
+    const pd::RunOptions* options) {
     try {
         return pd::runTrainingCli(*options);
     } catch (const pd::ConfigError& e) {

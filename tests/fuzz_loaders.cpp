@@ -49,7 +49,8 @@ int gCurrentCase = -1;
 extern "C" void onAlarm(int) {
     // Only async-signal-safe calls: the case number is in the message.
     char msg[96];
-    const int n = std::snprintf(msg, sizeof msg, "fuzz_loaders: HANG in case %d (alarm)\n", gCurrentCase);
+    const int n =
+        std::snprintf(msg, sizeof msg, "fuzz_loaders: HANG in case %d (alarm)\n", gCurrentCase);
     if (n > 0) ::write(STDERR_FILENO, msg, static_cast<std::size_t>(n));
     ::_exit(3);
 }
@@ -91,10 +92,26 @@ std::vector<std::string> seedFiles() {
     return out;
 }
 
-const char* const kExtremes[] = {"-1",          "0",   "2147483647", "-2147483648",        "9223372036854775807",
-                                 "-9223372036854775808", "99999999999999999999", "1e9", "4095", "63",
-                                 "189",         "",    "\x1b[2J",   "\r",                  "0.5",
-                                 "null",        "[]",  "{}",        "\"F\"",               "100000"};
+const char* const kExtremes[] = {"-1",
+                                 "0",
+                                 "2147483647",
+                                 "-2147483648",
+                                 "9223372036854775807",
+                                 "-9223372036854775808",
+                                 "99999999999999999999",
+                                 "1e9",
+                                 "4095",
+                                 "63",
+                                 "189",
+                                 "",
+                                 "\x1b[2J",
+                                 "\r",
+                                 "0.5",
+                                 "null",
+                                 "[]",
+                                 "{}",
+                                 "\"F\"",
+                                 "100000"};
 
 class Mutator {
 public:
@@ -116,25 +133,45 @@ private:
 
     std::string once(std::string t) {
         switch (pick(10)) {
-            case 0: t[pick(t.size())] = static_cast<char>(pick(256)); return t;  // byte
-            case 1: t.insert(pick(t.size()), 1, "\"{}[],:\n\r0-9e."[pick(15)]); return t;
-            case 2: { const std::size_t a = pick(t.size()); return t.erase(a, pick(64)); }
-            case 3: { const std::size_t a = pick(t.size()); return t.insert(a, t.substr(a, pick(200))); }
-            case 4: return t.substr(0, pick(t.size()));  // truncated
-            case 5: return replaceNumber(t);
-            case 6: return swapLines(t);
-            case 7: return shiftTime(t);
-            case 8: return std::string(pick(2000) + 1, "[{"[pick(2)]) + t;  // deep nesting
-            default: return t.front() == '{' ? bareArray(t) : replaceNumber(replaceNumber(t));
+            case 0:
+                t[pick(t.size())] = static_cast<char>(pick(256));
+                return t;  // byte
+            case 1:
+                t.insert(pick(t.size()), 1, "\"{}[],:\n\r0-9e."[pick(15)]);
+                return t;
+            case 2: {
+                const std::size_t a = pick(t.size());
+                return t.erase(a, pick(64));
+            }
+            case 3: {
+                const std::size_t a = pick(t.size());
+                return t.insert(a, t.substr(a, pick(200)));
+            }
+            case 4:
+                return t.substr(0, pick(t.size()));  // truncated
+            case 5:
+                return replaceNumber(t);
+            case 6:
+                return swapLines(t);
+            case 7:
+                return shiftTime(t);
+            case 8:
+                return std::string(pick(2000) + 1, "[{"[pick(2)]) + t;  // deep nesting
+            default:
+                return t.front() == '{' ? bareArray(t) : replaceNumber(replaceNumber(t));
         }
     }
 
     std::string semanticOnce(std::string t) {
         switch (pick(4)) {
-            case 0: return replaceNumber(t);
-            case 1: return swapLines(t);
-            case 2: return t.front() == '{' ? shiftTime(t) : shiftCsvTime(t);
-            default: return t.front() == '{' ? bareArray(t) : replaceNumber(t);
+            case 0:
+                return replaceNumber(t);
+            case 1:
+                return swapLines(t);
+            case 2:
+                return t.front() == '{' ? shiftTime(t) : shiftCsvTime(t);
+            default:
+                return t.front() == '{' ? bareArray(t) : replaceNumber(t);
         }
     }
 
@@ -143,7 +180,8 @@ private:
         std::size_t line = t.find('\n', pick(t.size()));
         if (line == std::string::npos || line + 1 >= t.size()) return replaceNumber(t);
         const std::size_t rowEnd = t.find('\n', line + 1);
-        std::string row = t.substr(line + 1, rowEnd == std::string::npos ? std::string::npos : rowEnd - line - 1);
+        std::string row =
+            t.substr(line + 1, rowEnd == std::string::npos ? std::string::npos : rowEnd - line - 1);
         std::vector<std::string> f;
         std::size_t start = 0;
         for (std::size_t c; (c = row.find(',', start)) != std::string::npos; start = c + 1)
@@ -155,7 +193,8 @@ private:
         f[field] = std::to_string(std::atoll(f[field].c_str()) + shifts[pick(6)]);
         std::string joined;
         for (std::size_t i = 0; i < f.size(); ++i) joined += (i ? "," : "") + f[i];
-        return t.substr(0, line + 1) + joined + (rowEnd == std::string::npos ? "" : t.substr(rowEnd));
+        return t.substr(0, line + 1) + joined +
+               (rowEnd == std::string::npos ? "" : t.substr(rowEnd));
     }
 
     // A number (a CSV field or a JSON value) becomes an extreme one.
@@ -176,8 +215,10 @@ private:
         lines.push_back(t.substr(start));
         if (lines.size() < 3) return t;
         const std::size_t a = 1 + pick(lines.size() - 1), b = 1 + pick(lines.size() - 1);
-        if (pick(2)) std::swap(lines[a], lines[b]);
-        else lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(a));  // a deleted event
+        if (pick(2))
+            std::swap(lines[a], lines[b]);
+        else
+            lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(a));  // a deleted event
         std::string out;
         for (const auto& l : lines) out += l;
         return out;
@@ -197,7 +238,8 @@ private:
     // Chrome's JSON array format: the events without the enclosing object.
     static std::string bareArray(const std::string& t) {
         const std::size_t a = t.find('['), b = t.rfind(']');
-        return a == std::string::npos || b == std::string::npos || b < a ? t : t.substr(a, b - a + 1);
+        return a == std::string::npos || b == std::string::npos || b < a ? t
+                                                                         : t.substr(a, b - a + 1);
     }
 
     std::mt19937_64 rng_;
@@ -207,7 +249,8 @@ enum class Verdict { RejectedParse, RejectedIdentify, Accepted, Crash };
 
 // The figures an accepted run shows must be possible ones.
 bool figuresArePossible(const Analysis& a) {
-    if (!(a.makespan >= 0.0) || !(a.bubbleFraction >= -1e-9 && a.bubbleFraction <= 1.0 + 1e-9)) return false;
+    if (!(a.makespan >= 0.0) || !(a.bubbleFraction >= -1e-9 && a.bubbleFraction <= 1.0 + 1e-9))
+        return false;
     for (const StageFigures& s : a.stages)
         if (!(s.utilization >= -1e-9 && s.utilization <= 1.0 + 1e-9)) return false;
     return true;
@@ -247,11 +290,16 @@ Settings parseArgs(int argc, char** argv) {
     Settings s;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i], value = argv[i + 1];
-        if (flag == "--cases") s.cases = std::atoi(value.c_str());
-        else if (flag == "--seed") s.seed = std::strtoul(value.c_str(), nullptr, 10);
-        else if (flag == "--case-seconds") s.caseSeconds = std::atof(value.c_str());
-        else if (flag == "--memory-mib") s.memoryMiB = std::atol(value.c_str());
-        else if (flag == "--save") s.saveDir = value;
+        if (flag == "--cases")
+            s.cases = std::atoi(value.c_str());
+        else if (flag == "--seed")
+            s.seed = std::strtoul(value.c_str(), nullptr, 10);
+        else if (flag == "--case-seconds")
+            s.caseSeconds = std::atof(value.c_str());
+        else if (flag == "--memory-mib")
+            s.memoryMiB = std::atol(value.c_str());
+        else if (flag == "--save")
+            s.saveDir = value;
     }
     return s;
 }
@@ -265,7 +313,8 @@ void limitMemory(long mib) {
     std::printf("memory limit: not set (AddressSanitizer build)\n");
 #else
     rlimit limit{static_cast<rlim_t>(mib) << 20, static_cast<rlim_t>(mib) << 20};
-    if (::setrlimit(RLIMIT_AS, &limit) == 0) std::printf("memory limit: %ld MiB of address space\n", mib);
+    if (::setrlimit(RLIMIT_AS, &limit) == 0)
+        std::printf("memory limit: %ld MiB of address space\n", mib);
 #endif
 }
 
@@ -291,7 +340,8 @@ int main(int argc, char** argv) {
         const auto t0 = std::chrono::steady_clock::now();
         std::string why;
         const Verdict v = guarded(text, why);
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         ::alarm(0);
         slowest = std::max(slowest, seconds);
         ++n.cases;
@@ -301,9 +351,15 @@ int main(int argc, char** argv) {
             save(settings, i, text);
         }
         switch (v) {
-            case Verdict::RejectedParse: ++n.rejectedParse; break;
-            case Verdict::RejectedIdentify: ++n.rejectedIdentify; break;
-            case Verdict::Accepted: ++n.accepted; break;
+            case Verdict::RejectedParse:
+                ++n.rejectedParse;
+                break;
+            case Verdict::RejectedIdentify:
+                ++n.rejectedIdentify;
+                break;
+            case Verdict::Accepted:
+                ++n.accepted;
+                break;
             case Verdict::Crash:
                 ++n.crashes;
                 std::printf("CRASH case %d: %s\n", i, why.c_str());
@@ -311,11 +367,13 @@ int main(int argc, char** argv) {
                 break;
         }
     }
-    std::printf("fuzz_loaders: seed %lu, %zu seed files (CSV and trace of every kind)\n", settings.seed,
-                seeds.size());
-    std::printf("cases %d, rejections %d (parse %d, run checks or schedule %d), acceptances %d, crashes %d, "
-                "hangs %d; slowest case %.3f s\n",
-                n.cases, n.rejectedParse + n.rejectedIdentify, n.rejectedParse, n.rejectedIdentify, n.accepted,
-                n.crashes, n.hangs, slowest);
+    std::printf("fuzz_loaders: seed %lu, %zu seed files (CSV and trace of every kind)\n",
+                settings.seed, seeds.size());
+    std::printf(
+        "cases %d, rejections %d (parse %d, run checks or schedule %d), acceptances %d, crashes "
+        "%d, "
+        "hangs %d; slowest case %.3f s\n",
+        n.cases, n.rejectedParse + n.rejectedIdentify, n.rejectedParse, n.rejectedIdentify,
+        n.accepted, n.crashes, n.hangs, slowest);
     return n.crashes == 0 && n.hangs == 0 ? 0 : 1;
 }

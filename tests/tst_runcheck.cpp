@@ -68,8 +68,9 @@ private Q_SLOTS:
     void tinyFileNamingAHugeRunIsRefused() {
         QFETCH(int, op);
         const QString error = refused({makeSlot(189, 63, 4095, static_cast<Op>(op))});
-        QVERIFY2(error.contains("190 batches of 4096 microbatches, which needs at least 774145 forwards on "
-                                "stage 0, but the file has 0"),
+        QVERIFY2(error.contains(
+                     "190 batches of 4096 microbatches, which needs at least 774145 forwards on "
+                     "stage 0, but the file has 0"),
                  qPrintable(error));
     }
 
@@ -123,7 +124,8 @@ private Q_SLOTS:
         auto slots = runOf(ScheduleKind::OneFOneB, 4, 4, 1);
         const std::size_t b = firstOn(slots, 3, Op::B);
         slots[b].startUs -= 400;  // into the F before it on stage 3
-        QVERIFY2(refused(slots).contains("one stage cannot run two actions at once"), qPrintable(refused(slots)));
+        QVERIFY2(refused(slots).contains("one stage cannot run two actions at once"),
+                 qPrintable(refused(slots)));
     }
 
     void negativeTimesAreRefused() {
@@ -132,24 +134,30 @@ private Q_SLOTS:
             e.startUs -= 5000;
             e.endUs -= 5000;
         }
-        QVERIFY2(refused(slots).contains("starts at a negative time (-5000 us)"), qPrintable(refused(slots)));
+        QVERIFY2(refused(slots).contains("starts at a negative time (-5000 us)"),
+                 qPrintable(refused(slots)));
     }
 
     void timesBeyondTheRangeAreRefused() {
         auto slots = runOf(ScheduleKind::GPipe, 2, 4, 1);
-        auto last = std::max_element(slots.begin(), slots.end(),
-                                     [](const SlotEvent& a, const SlotEvent& b) { return a.endUs < b.endUs; });
+        auto last = std::max_element(
+            slots.begin(), slots.end(),
+            [](const SlotEvent& a, const SlotEvent& b) { return a.endUs < b.endUs; });
         last->endUs = std::numeric_limits<std::int64_t>::max();
-        QVERIFY2(refused(slots).contains("beyond the latest time a run can record"), qPrintable(refused(slots)));
+        QVERIFY2(refused(slots).contains("beyond the latest time a run can record"),
+                 qPrintable(refused(slots)));
     }
 
     void aDeletedStageIsRefused() {
         auto slots = runOf(ScheduleKind::OneFOneB, 4, 4, 2);
-        slots.erase(std::remove_if(slots.begin(), slots.end(), [](const SlotEvent& e) { return e.stage == 1; }),
+        slots.erase(std::remove_if(slots.begin(), slots.end(),
+                                   [](const SlotEvent& e) { return e.stage == 1; }),
                     slots.end());
         const QString error = refused(slots);
-        QVERIFY2(error.contains("stage 2: F b0 mb0: the forward of the previous model part is not in the file"),
-                 qPrintable(error));
+        QVERIFY2(
+            error.contains(
+                "stage 2: F b0 mb0: the forward of the previous model part is not in the file"),
+            qPrintable(error));
     }
 
     void aBrokenDependencyIsRefused() {

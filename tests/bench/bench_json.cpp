@@ -17,7 +17,8 @@ using Clock = std::chrono::steady_clock;
 
 std::string flatObject(int keys) {
     std::string s = "{";
-    for (int i = 0; i < keys; ++i) s += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+    for (int i = 0; i < keys; ++i)
+        s += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
     return s + "}";
 }
 
@@ -50,7 +51,8 @@ void series(const char* name, int n, bool trace, std::string (*make)(int)) {
     for (int keys : {n / 4, n / 2, n}) {
         const std::string text = make(keys);
         const double s = parseSeconds(text, trace);
-        std::printf("%-28s %8d keys %9.2f MB %9.3f s", name, keys, static_cast<double>(text.size()) / 1e6, s);
+        std::printf("%-28s %8d keys %9.2f MB %9.3f s", name, keys,
+                    static_cast<double>(text.size()) / 1e6, s);
         if (previous > 0) std::printf("   x%.2f for x2 keys", s / previous);
         std::printf("\n");
         previous = s;
