@@ -70,7 +70,8 @@ int train(const pd::RunOptions& options) {
     void* handle = ::dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) return fail(1, std::string("cannot load the training engine: ") + ::dlerror());
     auto entry = reinterpret_cast<PdRunTrainingCli>(::dlsym(handle, "pd_run_training_cli"));
-    if (!entry) return fail(1, std::string("the training engine ") + module + " has no entry point");
+    if (!entry)
+        return fail(1, std::string("the training engine ") + module + " has no entry point");
     return entry(&options);  // never unloaded: LibTorch's threads outlive the call
 }
 #endif

@@ -1,11 +1,11 @@
 // pipedream-viz: the Qt application, or with --headless --export DIR the
 // figures, timeline, CSV and trace of a run written without a window.
-#include <QApplication>
-#include <QDir>
-#include <QTextStream>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <QApplication>
+#include <QDir>
+#include <QTextStream>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -48,7 +48,8 @@ int headless(const pd::RunOptions& options, char** argv) {
     QTextStream out(stdout), err(stderr);
     const QString dir = QString::fromStdString(options.exportDir);
     if (!options.openFile.empty())
-        return pd::headlessExportOpened(QString::fromStdString(options.openFile), options, dir, out, err);
+        return pd::headlessExportOpened(QString::fromStdString(options.openFile), options, dir, out,
+                                        err);
     return pd::headlessExport(options, dir, out, err);
 }
 
@@ -75,7 +76,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     // Before anything is built: a run that cannot fit is bad input.
-    const std::string tooBig = parsed.options.openFile.empty() ? pd::checkRunMemory(parsed.options) : "";
+    const std::string tooBig =
+        parsed.options.openFile.empty() ? pd::checkRunMemory(parsed.options) : "";
     if (!tooBig.empty()) {
         std::fprintf(stderr, "error: %s\n", tooBig.c_str());
         return 2;
@@ -90,7 +92,6 @@ int main(int argc, char** argv) {
         }
     }
     if (!hasDisplay()) {
-
         std::fprintf(stderr,
                      "error: no display found (DISPLAY is not set). Run under a desktop session "
                      "or xvfb-run, or use --headless --export DIR to write the figures without "
@@ -104,9 +105,10 @@ int main(int argc, char** argv) {
     // Without run options on the command line, start where the last session ended.
     const bool onlyOpen = (args.size() == 2 && args[0] == "--open") ||
                           (args.size() == 1 && args[0].rfind("--open=", 0) == 0);
-    const pd::RunOptions options = args.empty() || onlyOpen
-                                       ? fitting(pd::MainWindow::restoredOptions(parsed.options), parsed.options)
-                                       : parsed.options;
+    const pd::RunOptions options =
+        args.empty() || onlyOpen
+            ? fitting(pd::MainWindow::restoredOptions(parsed.options), parsed.options)
+            : parsed.options;
     const bool open = !parsed.options.openFile.empty();
     pd::MainWindow window(options, nullptr, /*autoStart=*/!open);
     if (open) {

@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -7,8 +9,6 @@
 #include <limits>
 #include <set>
 #include <sstream>
-
-#include <sys/stat.h>
 
 #include "safefile.h"
 
@@ -132,7 +132,8 @@ const std::vector<FlagSpec>& flagSpecs() {
          "width of each hidden layer", [](const RunOptions& o) { return str(o.hidden); }},
         {"--chunks", "V", false, setChunks, "model chunks per stage, interleaved only",
          [](const RunOptions&) { return std::string("2"); }},
-        {"--lr", "X", false, setLr, "learning rate, above 0 and at most 10000", [](const RunOptions& o) { return str(o.lr); }},
+        {"--lr", "X", false, setLr, "learning rate, above 0 and at most 10000",
+         [](const RunOptions& o) { return str(o.lr); }},
         {"--seed", "N", false, setSeed, "random seed for weights and data",
          [](const RunOptions& o) { return std::to_string(o.seed); }},
         {"--device", "DEV", false,
@@ -249,7 +250,8 @@ std::string parseOne(const std::vector<std::string>& args, std::size_t& i, bool 
 bool sameOutput(const std::string& a, const std::string& b) {
     if (a.empty() || b.empty()) return false;
     if (a == b || (isStdoutPath(a) && isStdoutPath(b))) return true;
-    struct stat sa {}, sb {};
+    struct stat sa {
+    }, sb{};
     return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && S_ISREG(sa.st_mode) &&
            sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
@@ -259,8 +261,8 @@ std::string checkOutputCombinations(const RunOptions& o) {
         return "--csv and --trace name the same file " + quoted(o.csvPath) + "; give each its own";
     for (const std::string* path : {&o.csvPath, &o.tracePath})
         if (o.json && isStdoutPath(*path))
-            return "--json and " + std::string(path == &o.csvPath ? "--csv " : "--trace ") + quoted(*path) +
-                   " would both write to standard output";
+            return "--json and " + std::string(path == &o.csvPath ? "--csv " : "--trace ") +
+                   quoted(*path) + " would both write to standard output";
     return {};
 }
 
@@ -271,7 +273,8 @@ std::string checkOpenCombinations(const std::set<std::string>& seen) {
         const std::string name = f.name;
         if (f.vizOnly || !seen.count(name)) continue;
         return "option " + quoted(name) +
-               " cannot be combined with --open (the run is read from the file; nothing is trained or "
+               " cannot be combined with --open (the run is read from the file; nothing is trained "
+               "or "
                "written)";
     }
     return {};

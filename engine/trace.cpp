@@ -356,8 +356,9 @@ bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& e
     // Chrome's two formats: an object with "traceEvents", or a bare array.
     const json::Value* events = root.isArray() ? &root : root.find("traceEvents");
     if (!events || !events->isArray()) {
-        error = "not a Chrome trace: neither an array of events nor an object with a "
-                "\"traceEvents\" array";
+        error =
+            "not a Chrome trace: neither an array of events nor an object with a "
+            "\"traceEvents\" array";
         return false;
     }
     RunRecord parsed;

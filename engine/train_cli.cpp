@@ -1,5 +1,8 @@
 #include "train_cli.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -13,9 +16,6 @@
 #include <thread>
 #include <vector>
 
-#include <signal.h>
-#include <unistd.h>
-
 #include "json.h"
 #include "measured.h"
 #include "report.h"
@@ -27,7 +27,9 @@ namespace {
 
 std::atomic<int> gInterrupted{0};  // the signal that asked to stop, 0 while none
 
-extern "C" void onInterrupt(int signal) { gInterrupted.store(signal); }
+extern "C" void onInterrupt(int signal) {
+    gInterrupted.store(signal);
+}
 
 // SIGINT, SIGTERM (kill, systemd, a batch scheduler) and SIGHUP (the terminal
 // went away) all cancel the run cleanly, so that its partial files are
@@ -39,10 +41,12 @@ public:
         struct sigaction action {};
         action.sa_handler = onInterrupt;
         sigemptyset(&action.sa_mask);
-        for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &action, &previous_[i]);
+        for (std::size_t i = 0; i < kSignals.size(); ++i)
+            ::sigaction(kSignals[i], &action, &previous_[i]);
     }
     ~InterruptGuard() {
-        for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &previous_[i], nullptr);
+        for (std::size_t i = 0; i < kSignals.size(); ++i)
+            ::sigaction(kSignals[i], &previous_[i], nullptr);
     }
     InterruptGuard(const InterruptGuard&) = delete;
     InterruptGuard& operator=(const InterruptGuard&) = delete;
@@ -54,10 +58,14 @@ private:
 
 const char* signalName(int signal) {
     switch (signal) {
-        case SIGINT: return "SIGINT";
-        case SIGTERM: return "SIGTERM";
-        case SIGHUP: return "SIGHUP";
-        default: return "a signal";
+        case SIGINT:
+            return "SIGINT";
+        case SIGTERM:
+            return "SIGTERM";
+        case SIGHUP:
+            return "SIGHUP";
+        default:
+            return "a signal";
     }
 }
 
@@ -103,7 +111,8 @@ public:
     // on the lock only for the copy of what is new.
     void takeNew(std::vector<SlotEvent>& slots, std::vector<BatchEvent>& batches) {
         std::lock_guard<std::mutex> lock(mutex_);
-        slots.insert(slots.end(), slots_.begin() + static_cast<std::ptrdiff_t>(slotsTaken_), slots_.end());
+        slots.insert(slots.end(), slots_.begin() + static_cast<std::ptrdiff_t>(slotsTaken_),
+                     slots_.end());
         batches.insert(batches.end(), batches_.begin() + static_cast<std::ptrdiff_t>(batchesTaken_),
                        batches_.end());
         slotsTaken_ = slots_.size();
@@ -163,13 +172,15 @@ public:
         std::vector<BatchEvent> batches;
         sink.takeNew(slots, batches);
         for (const SlotEvent& e : slots)
-            if (e.batch >= next_ && e.batch < static_cast<int>(expected_.size())) slots_[e.batch].push_back(e);
+            if (e.batch >= next_ && e.batch < static_cast<int>(expected_.size()))
+                slots_[e.batch].push_back(e);
         for (const BatchEvent& b : batches) batchEvents_[b.batch] = b;
         while (next_ < static_cast<int>(expected_.size())) {
             const auto be = batchEvents_.find(next_);
             const bool have = be != batchEvents_.end();
             std::vector<SlotEvent>& mine = slots_[next_];
-            const bool complete = have && static_cast<int>(mine.size()) >= expected_[static_cast<std::size_t>(next_)];
+            const bool complete =
+                have && static_cast<int>(mine.size()) >= expected_[static_cast<std::size_t>(next_)];
             if (!complete && !(all && have)) return;
             printBatch(mine, be->second);
             slots_.erase(next_);
@@ -199,7 +210,8 @@ private:
         bool anyMismatch = false;
         std::vector<std::vector<const SlotEvent*>> byMicrobatch(static_cast<std::size_t>(M));
         for (const SlotEvent* e : mine)
-            if (e->microbatch >= 0 && e->microbatch < M) byMicrobatch[static_cast<std::size_t>(e->microbatch)].push_back(e);
+            if (e->microbatch >= 0 && e->microbatch < M)
+                byMicrobatch[static_cast<std::size_t>(e->microbatch)].push_back(e);
         for (int m = 0; m < M; ++m) {
             std::string fwd, bwd;
             for (const SlotEvent* e : byMicrobatch[static_cast<std::size_t>(m)]) {
@@ -428,7 +440,8 @@ bool writeOutputs(const RunOptions& options, const std::vector<std::string>& nam
         std::fprintf(stderr, "error: %s\n", error.c_str());
         return false;
     }
-    if (!options.tracePath.empty() && !writeFileAtomic(options.tracePath, toChromeTrace(record), error)) {
+    if (!options.tracePath.empty() &&
+        !writeFileAtomic(options.tracePath, toChromeTrace(record), error)) {
         std::fprintf(stderr, "error: %s\n", error.c_str());
         return false;
     }
@@ -490,7 +503,8 @@ int runTrainingCli(const RunOptions& options) {
         std::printf("%s\n", summary.dump(2).c_str());
     } else if (!quiet) {
         printResults(options, schedule, names, snap, measured, cf);
-        const char* what = outcome.status == "completed" ? "" : " (partial: the run did not complete)";
+        const char* what =
+            outcome.status == "completed" ? "" : " (partial: the run did not complete)";
         if (written && !options.csvPath.empty())
             std::printf("Measured timeline written to %s%s\n", options.csvPath.c_str(), what);
         if (written && !options.tracePath.empty())

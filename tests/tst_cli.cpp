@@ -1,5 +1,9 @@
 // The executables' command lines: bad input exits 2 with one "error:" line;
 // --dry-run prints the schedule and the analytic figures.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -11,10 +15,6 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
-
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/resource.h>
 
 namespace {
 
@@ -103,13 +103,16 @@ private Q_SLOTS:
             row("chunks on 1f1b", {"--chunks", "3"}, "chunks");
             row("no-stash on gpipe", {"--schedule", "gpipe", "--no-stash"}, "pipedream");
             row("lr out of range", {"--lr", "1e308"}, "at most 10000");
-            row("csv and trace one file", {"--csv", "same.out", "--trace", "same.out"}, "the same file");
+            row("csv and trace one file", {"--csv", "same.out", "--trace", "same.out"},
+                "the same file");
         }
         QTest::addRow("viz model too large for memory")
-            << kViz << QStringList{"--headless", "--export", "unused", "--hidden", "65536", "--layers", "4096"}
+            << kViz << QStringList{"--headless", "--export", "unused", "--hidden",
+                                   "65536",      "--layers", "4096"}
             << "of memory is available";
-        QTest::addRow("viz open with csv") << kViz << QStringList{"--open", "r.csv", "--csv", "x.csv"}
-                                           << "cannot be combined with --open";
+        QTest::addRow("viz open with csv")
+            << kViz << QStringList{"--open", "r.csv", "--csv", "x.csv"}
+            << "cannot be combined with --open";
         QTest::addRow("viz headless without export") << kViz << QStringList{"--headless"} << "--export";
         const QString missing = QDir::temp().filePath("pd-no-such-run.csv");
         QTest::addRow("viz headless open missing file")
@@ -217,26 +220,29 @@ private Q_SLOTS:
             rlimit limit{std::uint64_t{3} << 30, std::uint64_t{3} << 30};
             ::setrlimit(RLIMIT_AS, &limit);
         });
-        p.start(kTrain, {"--dry-run", "--stages", "64", "--microbatches", "4096", "--batch-size", "4096",
-                         "--layers", "64", "--batches", "190"});
+        p.start(kTrain, {"--dry-run", "--stages", "64", "--microbatches", "4096", "--batch-size",
+                         "4096", "--layers", "64", "--batches", "190"});
         QVERIFY(p.waitForFinished(60000));
         const QString err = QString::fromUtf8(p.readAllStandardError());
         QCOMPARE(p.exitCode(), 2);
-        QVERIFY2(err.startsWith("error: this dry run needs about ") && err.contains("of memory is available"),
+        QVERIFY2(err.startsWith("error: this dry run needs about ") &&
+                     err.contains("of memory is available"),
                  qPrintable(err));
         QCOMPARE(err.trimmed().count('\n'), 0);
         const Result weights = run(kTrain, {"--hidden", "65536", "--layers", "4096"});
         QCOMPARE(weights.exitCode, 2);
-        QVERIFY2(weights.err.startsWith("error: this run needs about ") && weights.err.contains("TiB"),
-                 qPrintable(weights.err));
+        QVERIFY2(
+            weights.err.startsWith("error: this run needs about ") && weights.err.contains("TiB"),
+            qPrintable(weights.err));
     }
 
     // issue 12, item 1: "--csv -" pipes the CSV; the report stays off stdout.
     void dryRunCsvToStdout() {
-        const Result r = run(kTrain, {"--dry-run", "--schedule", "gpipe", "--stages", "2", "--microbatches", "2",
-                                       "--batches", "1", "--csv", "-"});
+        const Result r = run(kTrain, {"--dry-run", "--schedule", "gpipe", "--stages", "2",
+                                      "--microbatches", "2", "--batches", "1", "--csv", "-"});
         QCOMPARE(r.exitCode, 0);
-        QVERIFY2(r.out.startsWith("batch,stage,microbatch,op,chunk,version,start_us,end_us"), qPrintable(r.out));
+        QVERIFY2(r.out.startsWith("batch,stage,microbatch,op,chunk,version,start_us,end_us"),
+                 qPrintable(r.out));
         QCOMPARE(r.out.trimmed().split('\n').size(), 1 + 2 * 5);
     }
 
@@ -417,12 +423,14 @@ private Q_SLOTS:
         const QString garbled = dir.filePath("a\rb\x1b[31m.csv");
         QFile g(garbled);
         QVERIFY(g.open(QIODevice::WriteOnly));
-        g.write("batch,stage,microbatch,op,chunk,version,start_us,end_us\n0\r\x1b[2J,0,0,F,0,0,0,1\n");
+        g.write(
+            "batch,stage,microbatch,op,chunk,version,start_us,end_us\n0\r\x1b[2J,0,0,F,0,0,0,1\n");
         g.close();
         const QString fifo = dir.filePath("fifo.csv");
         QCOMPARE(::mkfifo(fifo.toLocal8Bit().constData(), 0600), 0);
         for (const QString& file : {tiny, garbled, fifo, QString("/dev/zero")}) {
-            const Result r = run(kViz, {"--headless", "--open", file, "--export", dir.filePath("out")}, env);
+            const Result r =
+                run(kViz, {"--headless", "--open", file, "--export", dir.filePath("out")}, env);
             QCOMPARE(r.exitCode, 2);
             QVERIFY2(r.err.startsWith("error: Cannot open "), qPrintable(r.err));
             QCOMPARE(r.err.count('\n'), 1);
@@ -484,9 +492,11 @@ private Q_SLOTS:
     // issue 12, item 11: a --csv that is a folder is reported before training.
     void csvFolderIsReportedFirst() {
         QTemporaryDir dir;
-        const Result r = run(kTrain, {"--csv", dir.path(), "--batches", "2", "--layers", "4", "--hidden", "16"});
+        const Result r =
+            run(kTrain, {"--csv", dir.path(), "--batches", "2", "--layers", "4", "--hidden", "16"});
         QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.startsWith("error: cannot write '" + dir.path() + "': Is a directory"), qPrintable(r.err));
+        QVERIFY2(r.err.startsWith("error: cannot write '" + dir.path() + "': Is a directory"),
+                 qPrintable(r.err));
         QVERIFY2(!r.out.contains("BATCH"), qPrintable(r.out));
     }
 
@@ -502,8 +512,8 @@ private Q_SLOTS:
         QFETCH(int, signal);
         QTemporaryDir dir;
         const QString csv = dir.filePath("run.csv"), trace = dir.filePath("run.json");
-        const Result r = interruptedRun({"--batches", "100000", "--layers", "4", "--hidden", "16", "--csv", csv,
-                                         "--trace", trace},
+        const Result r = interruptedRun({"--batches", "100000", "--layers", "4", "--hidden", "16",
+                                         "--csv", csv, "--trace", trace},
                                         signal);
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("interrupted by SIG"), qPrintable(r.err));
@@ -511,7 +521,8 @@ private Q_SLOTS:
         QVERIFY(csvRows(csv) > 0);
         const QJsonObject o = readJson(trace);
         QCOMPARE(o["otherData"].toObject()["run_status"].toString(), QString("cancelled"));
-        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 2);  // no temporaries
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(),
+                 2);  // no temporaries
     }
 
     // issue 12, item 9: a run that fails (NaN loss) writes what it recorded,

@@ -2,6 +2,7 @@
 // files (written here, tiny) load with normalised pixels and their labels,
 // train through the runtime, and bad files give one clear error.
 #include <sys/stat.h>
+
 #include <QtTest>
 #include <fstream>
 

@@ -1,5 +1,7 @@
 // Export: every format gives a valid file of the asked size, the headless
 // export writes every figure, and a failed write leaves no partial file.
+#include <sys/resource.h>
+
 #include <QDir>
 #include <QFile>
 #include <QImageReader>
@@ -7,9 +9,6 @@
 #include <QSvgRenderer>
 #include <QTemporaryDir>
 #include <QtTest>
-
-#include <sys/resource.h>
-
 #include <csignal>
 #include <cstring>
 
@@ -169,7 +168,8 @@ private Q_SLOTS:
         QString error;
         const bool text = name.endsWith(".csv");
         const QByteArray big(1 << 20, 'x');
-        QVERIFY(text ? writeFileSafely(path, big, &error) : exportPlot(&view, path, QSize(1600, 1200), &error));
+        QVERIFY(text ? writeFileSafely(path, big, &error)
+                     : exportPlot(&view, path, QSize(1600, 1200), &error));
         const QByteArray before = head(path, 1 << 24);
         QVERIFY(before.size() > 4096);
         bool ok = true;

@@ -226,9 +226,10 @@ void TestJson::objectsKeepInsertionOrder() {
 // (heap buffers) and short ones (inline buffers) both move.
 void TestJson::repeatedKeysInParsedObjects() {
     const std::string longKey(40, 'k');
-    std::string text = "{\"a\":1,\"" + longKey + "\":2,\"b\":3,\"a\":4,\"c\":5,\"" + longKey +
-                       "\":6,\"a\":7";
-    for (int i = 0; i < 50; ++i) text += ",\"x" + std::to_string(i % 20) + "\":" + std::to_string(i);
+    std::string text =
+        "{\"a\":1,\"" + longKey + "\":2,\"b\":3,\"a\":4,\"c\":5,\"" + longKey + "\":6,\"a\":7";
+    for (int i = 0; i < 50; ++i)
+        text += ",\"x" + std::to_string(i % 20) + "\":" + std::to_string(i);
     text += "}";
     const Value v = parsed(QString::fromStdString(text));
     Value expected;

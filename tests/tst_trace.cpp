@@ -6,13 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
-#include <cstring>
-#include <thread>
-
 #include <QtTest>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <random>
+#include <thread>
 
 #include "schedule.h"
 #include "simulator.h"
@@ -720,7 +719,7 @@ void TestTrace::writeFailureKeepsOldFileAndNamesCause() {
     QTemporaryDir dir;
     const QString path = dir.path() + "/run.csv";
     put(path, "old");
-    rlimit saved {};
+    rlimit saved{};
     QCOMPARE(::getrlimit(RLIMIT_FSIZE, &saved), 0);
     auto previous = std::signal(SIGXFSZ, SIG_IGN);
     rlimit small = saved;
@@ -748,8 +747,9 @@ void TestTrace::readRefusesFifoDeviceAndHugeFiles() {
     const QString big = dir.path() + "/big.csv";
     put(big, QByteArray(5000, 'x'));
     QVERIFY(!readFile(big.toStdString(), content, error, 4999));
-    QVERIFY2(QString::fromStdString(error).contains("5000 bytes is more than the limit of 4999 bytes"),
-             error.c_str());
+    QVERIFY2(
+        QString::fromStdString(error).contains("5000 bytes is more than the limit of 4999 bytes"),
+        error.c_str());
     QVERIFY(content.empty());
     QVERIFY2(readFile(big.toStdString(), content, error, 5000), error.c_str());
     QCOMPARE(content.size(), std::size_t(5000));
@@ -759,7 +759,8 @@ void TestTrace::readRefusesFifoDeviceAndHugeFiles() {
 void TestTrace::messagesEscapeControlBytes() {
     QCOMPARE(QString::fromStdString(printable("a\rb\x1b[2Jc\td\n")),
              QString("a\\rb\\x1b[2Jc\\td\\n"));
-    QCOMPARE(QString::fromStdString(printable(std::string(300, 'y'), 10)), QString("yyyyyyyyyy..."));
+    QCOMPARE(QString::fromStdString(printable(std::string(300, 'y'), 10)),
+             QString("yyyyyyyyyy..."));
     std::vector<SlotEvent> slots;
     std::string error;
     const std::string csv = std::string(kCsvHeader) + "\n0\r\x1b[31m,0,0,F,0,0,0,1\n";

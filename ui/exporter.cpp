@@ -44,8 +44,8 @@ void paintStacked(QPaintDevice* device, const QList<QCustomPlot*>& plots, const 
 }
 
 // Encodes the stacked plots in `format` into `device`.
-bool render(ImageFormat format, const QList<QCustomPlot*>& plots, const QSize& size, const QSize& total,
-            QIODevice& device) {
+bool render(ImageFormat format, const QList<QCustomPlot*>& plots, const QSize& size,
+            const QSize& total, QIODevice& device) {
     switch (format) {
         case ImageFormat::Png: {
             QImage image(total, QImage::Format_ARGB32_Premultiplied);
@@ -110,7 +110,8 @@ bool exportPlot(QCustomPlot* plot, const QString& path, const QSize& size, QStri
 
 bool writeFileSafely(const QString& path, const QByteArray& content, QString* error) {
     std::string why;
-    if (writeFileAtomic(QFile::encodeName(path).toStdString(), content.toStdString(), why)) return true;
+    if (writeFileAtomic(QFile::encodeName(path).toStdString(), content.toStdString(), why))
+        return true;
     return fail(error, QString::fromStdString(why));
 }
 
