@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <new>
 #include <string_view>
 #include <unordered_map>
 
@@ -103,7 +104,7 @@ void appendUtf8(std::string& out, std::uint32_t cp) {
 
 class Parser {
 public:
-    explicit Parser(std::string_view text) : text_(text) {}
+    Parser(std::string_view text, std::size_t maxValues) : text_(text), valuesLeft_(maxValues) {}
 
     bool run(Value& out, std::string& error) {
         skipSpace();
@@ -156,6 +157,7 @@ private:
 
     bool parseValue(Value& out, int depth) {
         if (depth > kMaxDepth) return error("nesting too deep");
+        if (valuesLeft_-- == 0) return error("too many values for the size of the text");
         if (atEnd()) return error("unexpected end of input, expected a value");
         switch (peek()) {
             case '{':
@@ -387,6 +389,7 @@ private:
     }
 
     std::string_view text_;
+    std::size_t valuesLeft_;
     std::size_t pos_ = 0;
     std::string message_;
 };
@@ -572,11 +575,16 @@ bool Value::operator==(const Value& o) const {
     return v_ == o.v_;
 }
 
-bool parse(std::string_view text, Value& out, std::string& error) {
+bool parse(std::string_view text, Value& out, std::string& error, std::size_t maxValues) {
     out = Value();
     error.clear();
     Value v;
-    if (!Parser(text).run(v, error)) return false;
+    try {
+        if (!Parser(text, maxValues).run(v, error)) return false;
+    } catch (const std::bad_alloc&) {
+        error = "not enough memory to parse " + std::to_string(text.size()) + " bytes of JSON";
+        return false;
+    }
     out = std::move(v);
     return true;
 }

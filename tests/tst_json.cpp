@@ -69,6 +69,7 @@ private Q_SLOTS:
     void integersStayExact();
     void objectsKeepInsertionOrder();
     void repeatedKeysInParsedObjects();
+    void valueLimit();
     void prettyPrint();
     void randomTreesRoundTrip();
     void agreesWithQtJson();
@@ -246,6 +247,15 @@ void TestJson::repeatedKeysInParsedObjects() {
     QCOMPARE(v["a"].toInt(), std::int64_t(7));
     QCOMPARE(v[longKey].toInt(), std::int64_t(6));
     QCOMPARE(v["x3"].toInt(), std::int64_t(43));
+}
+
+void TestJson::valueLimit() {
+    Value v;
+    std::string error;
+    QVERIFY2(parse("[0,[1,2]]", v, error, 5), error.c_str());  // the array, 0, [], 1, 2
+    QVERIFY(!parse("[0,[1,2]]", v, error, 4));
+    QVERIFY2(QString::fromStdString(error).contains("too many values"), error.c_str());
+    QVERIFY(v.isNull());
 }
 
 void TestJson::prettyPrint() {
