@@ -1,5 +1,7 @@
 #include "measured.h"
 
+#include "runfigures.h"
+
 #include <algorithm>
 #include <array>
 #include <new>
@@ -44,56 +46,30 @@ Timeline timelineFromSlots(const std::vector<SlotEvent>& slots, int stages) {
 }
 
 OpCosts meanOpCosts(const std::vector<SlotEvent>& slots, int chunks) {
-    std::array<double, 5> sum{};
-    std::array<long long, 5> count{};
-    for (const SlotEvent& e : slots) {
-        const auto k = static_cast<std::size_t>(e.op);
-        sum[k] += static_cast<double>(e.endUs - e.startUs);
-        ++count[k];
+    RunFigures f(1, chunks);
+    for (SlotEvent e : slots) {
+        e.stage = 0;  // one lane is enough for op means
+        f.addSlot(e);
     }
-    auto mean = [&](Op op) -> double {
-        const auto k = static_cast<std::size_t>(op);
-        return count[k] ? sum[k] / static_cast<double>(count[k]) : -1.0;
-    };
-    const OpCosts unit;
-    const double v = std::max(chunks, 1);
-    OpCosts c;
-    const double f = mean(Op::F);
-    if (f < 0) return unit;
-    c.f = f * v;
-    const double scale = c.f / unit.f;
-    auto pick = [&](Op op, double fallback) {
-        const double m = mean(op);
-        return m < 0 ? fallback * scale : (op == Op::U ? m : m * v);
-    };
-    c.b = pick(Op::B, unit.b);
-    c.i = pick(Op::I, unit.i);
-    c.w = pick(Op::W, unit.w);
-    c.u = pick(Op::U, unit.u);
-    return c;
+    return f.costs();
 }
 
 MeasuredFigures measureRun(const Schedule& schedule, const std::vector<SlotEvent>& slots,
                            const std::vector<MemoryEvent>& memory) {
     const int S = static_cast<int>(schedule.stages.size());
+    RunFigures f(S, schedule.config.chunks);
+    for (const SlotEvent& e : slots) f.addSlot(e);
+    for (const MemoryEvent& e : memory) f.addMemory(e);
     MeasuredFigures m;
-    m.costs = meanOpCosts(slots, schedule.config.chunks);
+    m.costs = f.costs();
     m.measured = analyze(schedule, timelineFromSlots(slots, S));
     m.ideal = analyze(schedule, simulate(schedule, m.costs));
-    m.peakBytes.assign(S, 0);
-    m.peakActivationBytes.assign(S, 0);
-    m.peakStashBytes.assign(S, 0);
-    m.peakActivations.assign(S, 0);
-    m.peakVersions.assign(S, 0);
-    for (const MemoryEvent& e : memory) {
-        if (e.stage < 0 || e.stage >= S) continue;
-        const auto s = static_cast<std::size_t>(e.stage);
-        m.peakBytes[s] = std::max(m.peakBytes[s], e.activationBytes + e.stashBytes);
-        m.peakActivationBytes[s] = std::max(m.peakActivationBytes[s], e.activationBytes);
-        m.peakStashBytes[s] = std::max(m.peakStashBytes[s], e.stashBytes);
-        m.peakActivations[s] = std::max(m.peakActivations[s], e.activationsInFlight);
-        m.peakVersions[s] = std::max(m.peakVersions[s], e.versionsHeld);
-    }
+    const RunFigures::Peaks& p = f.peaks();
+    m.peakBytes = p.bytes;
+    m.peakActivationBytes = p.activationBytes;
+    m.peakStashBytes = p.stashBytes;
+    m.peakActivations = p.activations;
+    m.peakVersions = p.versions;
     return m;
 }
 
@@ -181,7 +157,7 @@ std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>&
     };
     std::vector<ScheduleConfig> candidates;
     for (ScheduleKind kind : allScheduleKinds()) {
-        if ((kind == ScheduleKind::Interleaved) != (V > 1)) continue;
+        if (chunksFor(kind, V) != V) continue;  // the chunk count names the family
         ScheduleConfig c;
         c.kind = kind;
         c.stages = S;

@@ -60,7 +60,8 @@ std::string setSchedule(State& s, const std::string& v) {
     auto kind = parseScheduleKind(v);
     if (!kind)
         return "unknown schedule " + quoted(v) +
-               " (naive, gpipe, 1f1b, pipedream, 2bw, interleaved, zb-h1)";
+               " (naive, gpipe, 1f1b, pipedream, 2bw, interleaved, zb-h1, zb-h2, zb-v, looped-bfs, "
+               "interleaved-zb, dualpipev)";
     s.o.schedule.kind = *kind;
     return {};
 }
@@ -104,7 +105,8 @@ std::string str(double v) {
 const std::vector<FlagSpec>& flagSpecs() {
     static const std::vector<FlagSpec> specs = {
         {"--schedule", "KIND", false, setSchedule,
-         "naive | gpipe | 1f1b | pipedream | 2bw | interleaved | zb-h1",
+         "naive | gpipe | 1f1b | pipedream | 2bw | interleaved | zb-h1 | zb-h2 | zb-v | "
+         "looped-bfs | interleaved-zb | dualpipev",
          [](const RunOptions& o) { return std::string(toString(o.schedule.kind)); }},
         {"--stages", "N", false,
          [](State& s, const std::string& v) { return setInt("--stages", v, s.o.schedule.stages); },
@@ -130,7 +132,8 @@ const std::vector<FlagSpec>& flagSpecs() {
         {"--hidden", "H", false,
          [](State& s, const std::string& v) { return setInt("--hidden", v, s.o.hidden); },
          "width of each hidden layer", [](const RunOptions& o) { return str(o.hidden); }},
-        {"--chunks", "V", false, setChunks, "model chunks per stage, interleaved only",
+        {"--chunks", "V", false, setChunks,
+         "model chunks per stage (interleaved, looped-bfs, interleaved-zb)",
          [](const RunOptions&) { return std::string("2"); }},
         {"--lr", "X", false, setLr, "learning rate, above 0 and at most 10000",
          [](const RunOptions& o) { return str(o.lr); }},
@@ -283,9 +286,12 @@ std::string checkOpenCombinations(const std::set<std::string>& seen) {
 // Rules about which flags go together; value ranges are checkRunOptions'.
 std::string checkFlagCombinations(State& s, bool vizFlags) {
     ScheduleConfig& c = s.o.schedule;
-    const bool interleaved = c.kind == ScheduleKind::Interleaved;
-    if (!s.chunksGiven) c.chunks = interleaved ? 2 : 1;
-    if (!interleaved && c.chunks != 1) return "--chunks applies only to --schedule interleaved";
+    if (!s.chunksGiven) c.chunks = chunksFor(c.kind, 2);
+    if (s.chunksGiven && !isChunkedKind(c.kind) && c.chunks != chunksFor(c.kind, c.chunks))
+        return isVShapeKind(c.kind) ? "--schedule " + std::string(toString(c.kind)) +
+                                          " has exactly 2 chunks per stage"
+                                    : "--chunks applies only to --schedule interleaved, looped-bfs "
+                                      "and interleaved-zb";
     const bool pipedream = c.kind == ScheduleKind::PipeDream;
     if (!c.stash && !pipedream) return "--no-stash applies only to --schedule pipedream";
     if (c.verticalSync && !pipedream) return "--vertical-sync applies only to --schedule pipedream";

@@ -49,7 +49,7 @@ struct ParsedOptions {
 ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlags);
 
 // Every cross-field rule (S <= layers, M divides the batch, interleaved
-// needs M % S == 0, ...). Empty when valid.
+// needs whole rounds of microbatches, ...). Empty when valid.
 std::string checkRunOptions(const RunOptions& options);
 
 std::string usage(const std::string& program, bool vizFlags);

@@ -1,6 +1,6 @@
 // Internal to pd_schedule: the cross-stage dependency table shared by the
 // simulator and the validator. For microbatch g of the stream (batch * M + m)
-// and model part p (chunk * S + stage) it records when F and the input-side
+// and model part p (partOf(config, stage, chunk)) it records when F and the input-side
 // backward (B or I) finished.
 #pragma once
 
@@ -19,12 +19,14 @@ public:
     static constexpr double kNotDone = std::numeric_limits<double>::quiet_NaN();
 
     explicit DependencyTable(const ScheduleConfig& c)
-        : S_(c.stages), M_(c.microbatches), P_(c.parts()),
+        : config_(c),
+          M_(c.microbatches),
+          P_(c.parts()),
           N_(static_cast<std::size_t>(c.batches) * c.microbatches),
           fEnd_(static_cast<std::size_t>(P_) * N_, kNotDone),
           bEnd_(static_cast<std::size_t>(P_) * N_, kNotDone) {}
 
-    int part(int stage, const Action& a) const { return a.chunk * S_ + stage; }
+    int part(int stage, const Action& a) const { return partOf(config_, stage, a.chunk); }
     std::size_t stream(const Action& a) const {
         return static_cast<std::size_t>(a.batch) * M_ + static_cast<std::size_t>(a.microbatch);
     }
@@ -62,7 +64,8 @@ public:
 private:
     std::size_t index(int p, std::size_t g) const { return static_cast<std::size_t>(p) * N_ + g; }
 
-    int S_, M_, P_;
+    ScheduleConfig config_;
+    int M_, P_;
     std::size_t N_;
     std::vector<double> fEnd_, bEnd_;
 };
@@ -70,7 +73,8 @@ private:
 // Replays every stage as far as its dependencies allow. `advance(s)` runs
 // stage s's ready actions and returns how many it ran. Only the neighbours of
 // a stage that advanced can have become ready (F feeds the next part, B and I
-// the previous one; parts wrap around the stages for interleaved), so a
+// the previous one; parts wrap around the stages for interleaved and turn
+// on the last stage for the V kinds), so a
 // worklist visits O(actions) stages instead of S per round. Returns the
 // number of actions run; fewer than all means a deadlock.
 template <typename Advance>

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "slotgrid.h"
 #include "trace.h"
 #include "validator.h"
 
@@ -51,22 +52,12 @@ std::string cellLabel(const Action& a, const ScheduleConfig& c) {
     return os.str();
 }
 
-// Smallest positive op duration: one grid row.
-double rowUnit(const Timeline& tl) {
-    double unit = 0.0;
-    for (const TimedAction& t : tl.actions) {
-        const double d = t.end - t.start;
-        if (d > 1e-12 && (unit == 0.0 || d < unit)) unit = d;
-    }
-    return unit > 0.0 ? unit : 1.0;
-}
-
 }  // namespace
 
 std::string formatGrid(const DryRun& run, int maxRows) {
     const ScheduleConfig& c = run.schedule.config;
     const Timeline& tl = run.timeline;
-    const double unit = rowUnit(tl);
+    const double unit = slotUnit(tl);
     const long long rows = std::llround(std::ceil(tl.makespan / unit - 1e-9));
     const long long shown = std::min<long long>(rows, std::max(maxRows, 1));
     const int S = c.stages;
@@ -139,15 +130,21 @@ std::string formatFigures(const DryRun& run) {
        << "utilization" << std::setw(20) << "peak activations" << std::setw(18) << "versions held" << "\n";
     for (int s = 0; s < c.stages; ++s) {
         const StageFigures& f = a.stages[s];
-        std::string act = std::to_string(f.peakActivations) + " (formula " +
+        std::string act = std::to_string(f.peakActivations) +
+                          (cf.peakFromOrder ? " (of order " : " (formula ") +
                           std::to_string(cf.peakActivations[s]) + ")";
         std::string ver = std::to_string(f.versionsHeld);
         if (!cf.versionsHeld.empty()) ver += " (formula " + std::to_string(cf.versionsHeld[s]) + ")";
         os << std::left << std::setw(18) << names[s] << std::right << std::setw(10) << fixed(f.busy, 2)
            << std::setw(13) << percent(f.utilization) << std::setw(20) << act << std::setw(18) << ver << "\n";
     }
-    if (c.kind == ScheduleKind::Interleaved)
+    if (c.chunks > 1)
         os << "Peak activations are counted in microbatch-chunks (1/" << c.chunks << " of a microbatch each).\n";
+    if (usesSplitBackward(c.kind))
+        os << "A microbatch holds activations from its F until its weight gradient is made (B, or "
+              "W after I).\n";
+    if (!cf.bubble)
+        os << "No closed form for this bubble here: the simulated figure is the analytic one.\n";
     return os.str();
 }
 

@@ -23,7 +23,9 @@
 #include "data.h"
 #include "model.h"
 #include "runtime_internal.h"
+#include "runclock.h"
 #include "simulator.h"
+#include "slotgrid.h"
 
 #if defined(PD_TORCH_CUDA) && __has_include(<c10/cuda/CUDAStream.h>)
 #define PD_CUDA 1
@@ -221,8 +223,13 @@ struct TrainingRun::Impl {
     mutable std::mutex controlMutex;
     std::condition_variable controlCv;
     bool pausedFlag = false;
-    std::vector<int> credits;
-    std::vector<long long> allowUntil;
+    // While paused, actions whose slot (slotgrid.h) is below the frontier
+    // may still run: stepping raises it. nextAction: per stage, the first
+    // action not yet past its gate.
+    SlotGrid grid;
+    int frontier = 0;
+    std::vector<std::size_t> nextAction;
+    RunClock clock;  // stands still while paused and idle
     std::atomic<bool> stop{false};
     std::atomic<bool> userCancelled{false};
     std::atomic<bool> failed{false};
@@ -246,6 +253,8 @@ struct TrainingRun::Impl {
     std::int64_t us(Clock::time_point t) const {
         return std::chrono::duration_cast<std::chrono::microseconds>(t - t0).count();
     }
+    std::int64_t nowUs() const { return clock.nowUs(); }
+    int pausedFrontier() const;  // controlMutex held
 
     void setUp();
     void precompute(StageState& st);
@@ -269,8 +278,9 @@ struct TrainingRun::Impl {
     void finishWorker();
     void sendFinished();
     void joinWorkers();
-    int stageOfPart(int p) const { return p % S; }
-    int chunkOfPart(int p) const { return p / S; }
+    // Placement (round robin, or the V of zb-v and dualpipev): schedule.h.
+    int stageOfPart(int p) const { return pd::stageOfPart(options.schedule, p); }
+    int chunkOfPart(int p) const { return pd::chunkOfPart(options.schedule, p); }
 };
 
 void TrainingRun::Impl::setUp() {
@@ -318,8 +328,8 @@ void TrainingRun::Impl::setUp() {
     std::vector<PartParams> parts = model::initParameters(spec, options.seed);
 
     const std::size_t capacity = static_cast<std::size_t>(M) * V + 2 * S + 2;
-    credits.assign(S, 0);
-    allowUntil.assign(S, -1);
+    grid = slotGrid(schedule);
+    nextAction.assign(S, 0);
     stagesDone.assign(options.schedule.batches, 0);
     lossSum.assign(options.schedule.batches, 0.0);
     pending.assign(options.schedule.batches, BatchEvent{});
@@ -337,7 +347,7 @@ void TrainingRun::Impl::setUp() {
         Version v0;
         std::int64_t bytes = 0;
         for (int c = 0; c < V; ++c) {
-            const int p = c * S + s;
+            const int p = partOf(options.schedule, s, c);
             ChunkState ch;
             ch.part = p;
             ch.head = model::hasHead(spec, p);
@@ -387,10 +397,11 @@ bool TrainingRun::Impl::gate(int s, std::size_t i) {
     std::unique_lock<std::mutex> lock(controlMutex);
     const auto index = static_cast<long long>(i);
     controlCv.wait(lock, [&] {
-        return stop.load() || !pausedFlag || credits[s] > 0 || index <= allowUntil[s];
+        return stop.load() || !pausedFlag || grid.gate[s][i] < frontier;
     });
     if (stop) return false;
-    if (pausedFlag && index > allowUntil[s]) --credits[s];
+    nextAction[s] = i + 1;
+    (void)index;
     return true;
 }
 
@@ -573,7 +584,7 @@ void TrainingRun::Impl::reportVersions(StageState& st) {
     e.version = st.newest;
     for (int v : held)
         if (v != st.newest) e.stashed.push_back(v);
-    e.timeUs = us(Clock::now());
+    e.timeUs = nowUs();
     sink.onVersion(e);
 }
 
@@ -590,7 +601,7 @@ void TrainingRun::Impl::reportMemory(StageState& st) {
         l.versionsHeld == e.versionsHeld && l.activationBytes == e.activationBytes &&
         l.stashBytes == e.stashBytes)
         return;
-    e.timeUs = us(Clock::now());
+    e.timeUs = nowUs();
     st.lastMemory = e;
     st.memorySent = true;
     sink.onMemory(e);
@@ -629,7 +640,7 @@ void TrainingRun::Impl::afterAction(StageState& st, std::size_t i, const Action&
     if (++stagesDone[b] < S) return;
     BatchEvent e = pending[b];
     e.loss = lossSum[b] / M;
-    e.timeUs = us(Clock::now());
+    e.timeUs = nowUs();
     sink.onBatch(e);
     batchesDone.fetch_add(1);
     (void)a;
@@ -714,6 +725,7 @@ void TrainingRun::Impl::worker(int s) {
             std::unique_lock<std::mutex> lock(controlMutex);
             if (--warming == 0) {
                 t0 = Clock::now();
+                clock.startAt(t0);
 #ifdef PD_CUDA
                 startDeviceClocks();
 #endif
@@ -730,7 +742,8 @@ void TrainingRun::Impl::worker(int s) {
             if (!gate(s, i)) break;
             const Action& a = actions[i];
             const Tensor in = receive(st, a);
-            std::int64_t begin = us(Clock::now());
+            clock.beginAction();
+            std::int64_t begin = nowUs();
 #ifdef PD_CUDA
             if (st.stream) st.slotBegin.record(*st.stream);
 #endif
@@ -743,11 +756,15 @@ void TrainingRun::Impl::worker(int s) {
                 st.slotEnd.record(*st.stream);
                 st.slotEnd.synchronize();
                 const DeviceTimeBase& base = *timeBases.at(st.device.index());
-                begin = base.at(st.slotBegin);
-                end = base.at(st.slotEnd);
+                // The clock runs while this action executes: the time
+                // paused so far is what shifts device times too.
+                const std::int64_t paused = clock.stoppedUs();
+                begin = base.at(st.slotBegin) - paused;
+                end = base.at(st.slotEnd) - paused;
             } else
 #endif
-                end = us(Clock::now());
+                end = nowUs();
+            clock.endAction();
             if (out.box) out.box->put(out.key, std::move(out.tensor), stop);
             const SlotEvent e = slotEvent(s, a, begin, end);
             sink.onSlot(e);
@@ -808,7 +825,7 @@ void TrainingRun::Impl::sendFinished() {
     summary.cancelled = userCancelled && !failed;
     summary.failed = failed;
     summary.batchesDone = batchesDone;
-    summary.timeUs = started ? us(Clock::now()) : 0;
+    summary.timeUs = started ? nowUs() : 0;
     try {
         sink.onFinished(summary);
     } catch (...) {
@@ -870,35 +887,41 @@ void TrainingRun::start() {
     for (int s = 0; s < d.S; ++s) d.stages[s]->thread = std::thread([&d, s] { d.worker(s); });
 }
 
+// The slot the paused run stands at: no stage has started an action at or
+// beyond it, and every action before it has passed its gate.
+int TrainingRun::Impl::pausedFrontier() const {
+    return grid.frontier(nextAction);
+}
+
 void TrainingRun::pause() {
-    std::lock_guard<std::mutex> lock(impl_->controlMutex);
-    impl_->pausedFlag = true;
-    std::fill(impl_->credits.begin(), impl_->credits.end(), 0);
-    std::fill(impl_->allowUntil.begin(), impl_->allowUntil.end(), -1);
+    Impl& d = *impl_;
+    std::lock_guard<std::mutex> lock(d.controlMutex);
+    if (d.pausedFlag) return;
+    d.pausedFlag = true;
+    d.frontier = d.pausedFrontier();
+    d.clock.setPaused(true);
 }
 
 void TrainingRun::resume() {
     std::lock_guard<std::mutex> lock(impl_->controlMutex);
     impl_->pausedFlag = false;
+    impl_->clock.setPaused(false);
     impl_->controlCv.notify_all();
 }
 
 void TrainingRun::stepSlot() {
-    std::lock_guard<std::mutex> lock(impl_->controlMutex);
-    if (!impl_->pausedFlag) return;
-    for (int& c : impl_->credits) ++c;
-    impl_->controlCv.notify_all();
+    Impl& d = *impl_;
+    std::lock_guard<std::mutex> lock(d.controlMutex);
+    if (!d.pausedFlag) return;
+    d.frontier = std::min(d.grid.slots, std::max(d.frontier, d.pausedFrontier()) + 1);
+    d.controlCv.notify_all();
 }
 
 void TrainingRun::stepBatch() {
     Impl& d = *impl_;
     std::lock_guard<std::mutex> lock(d.controlMutex);
     if (!d.pausedFlag) return;
-    const int target = d.batchesDone.load();
-    if (target >= d.options.schedule.batches) return;
-    for (int s = 0; s < d.S; ++s)
-        d.allowUntil[s] =
-            std::max(d.allowUntil[s], static_cast<long long>(d.stages[s]->batchEnd[target]));
+    d.frontier = d.grid.nextBatchEnd(std::max(d.frontier, d.pausedFrontier()));
     d.controlCv.notify_all();
 }
 

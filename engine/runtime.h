@@ -11,32 +11,32 @@
 
 #include "events.h"
 #include "options.h"
+#include "run.h"
 
 namespace pd {
 
-class TrainingRun {
+class TrainingRun : public Run {
 public:
     // Throws ConfigError when the options are invalid. Nothing runs yet.
     TrainingRun(const RunOptions& options, EventSink& sink);
-    ~TrainingRun();  // cancels and joins every worker
+    ~TrainingRun() override;  // cancels and joins every worker
     TrainingRun(const TrainingRun&) = delete;
     TrainingRun& operator=(const TrainingRun&) = delete;
 
     const Schedule& schedule() const;
     std::vector<LayerRange> layerSplit() const;  // per model part
 
-    void start();  // starts the workers and returns at once
-    // Control; thread-safe; takes effect at the next action boundary.
-    void pause();
-    void resume();
-    void stepSlot();   // while paused: every stage may run one more action
-    void stepBatch();  // while paused: run until the current batch finishes
-    void cancel();     // returns after the workers stopped
-    bool paused() const;
-
-    // Blocks until the run finished (or the timeout passed); true if finished.
-    bool wait(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
-    bool finished() const;
+    // Run (run.h). Slot times come from a clock that stands still while the
+    // run is paused and no action executes (runclock.h).
+    void start() override;
+    void pause() override;
+    void resume() override;
+    void stepSlot() override;
+    void stepBatch() override;
+    void cancel() override;
+    bool paused() const override;
+    bool wait(std::chrono::milliseconds timeout = std::chrono::milliseconds::max()) override;
+    bool finished() const override;
 
     // --- additions (tests, benchmarks, the CLI) ---
     // Describes the data set ("synthetic Gaussian clusters (...)", "MNIST from ...").

@@ -13,7 +13,20 @@
 
 namespace pd {
 
-enum class ScheduleKind { Naive, GPipe, OneFOneB, PipeDream, TwoBW, Interleaved, ZeroBubbleH1 };
+enum class ScheduleKind {
+    Naive,
+    GPipe,
+    OneFOneB,
+    PipeDream,
+    TwoBW,
+    Interleaved,
+    ZeroBubbleH1,
+    ZeroBubbleH2,
+    ZeroBubbleV,
+    LoopedBFS,
+    InterleavedZeroBubble,
+    DualPipeV,
+};
 
 // F forward, B full backward, I input-gradient, W weight-gradient, U update.
 enum class Op : std::uint8_t { F, B, I, W, U };
@@ -24,6 +37,15 @@ std::optional<ScheduleKind> parseScheduleKind(std::string_view name);
 const std::vector<ScheduleKind>& allScheduleKinds();
 // Flush kinds apply one update per batch after every microbatch has finished.
 bool isFlushKind(ScheduleKind kind);
+// Kinds whose stages hold V >= 2 round-robin chunks (--chunks V).
+bool isChunkedKind(ScheduleKind kind);
+// Kinds with exactly two chunks per stage in a V: stage s holds parts s and 2S-1-s.
+bool isVShapeKind(ScheduleKind kind);
+// Kinds that split some or all backwards into I (input gradient) and W.
+bool usesSplitBackward(ScheduleKind kind);
+// Chunks per stage that `kind` runs with when `requested` were asked for:
+// the request (at least 2) for chunked kinds, 2 for V kinds, else 1.
+int chunksFor(ScheduleKind kind, int requested);
 char opChar(Op op);
 std::optional<Op> parseOp(char c);
 
@@ -44,7 +66,7 @@ struct ScheduleConfig {
     int stages = 4;
     int microbatches = 4;
     int batches = 1;
-    int chunks = 1;             // V model chunks per stage; > 1 only for interleaved
+    int chunks = 1;             // V model chunks per stage (chunksFor() says which)
     bool verticalSync = false;  // pipedream: version chosen once at stage 0
     bool stash = true;          // pipedream: false = no-stash ablation
 
@@ -72,8 +94,19 @@ struct Schedule {
     std::size_t actionCount() const;
 };
 
+// Placement of model parts on stages: round robin (part c*S + s on stage s,
+// chunk c) except for the V kinds (chunk 0 = part s, chunk 1 = part 2S-1-s,
+// so the last part, with the loss, sits on stage 0).
+int partOf(const ScheduleConfig& config, int stage, int chunk);
+int stageOfPart(const ScheduleConfig& config, int part);
+int chunkOfPart(const ScheduleConfig& config, int part);
+
+// Interleaved kinds (PyTorch): microbatches go in rounds of
+// M / max(1, M / S) microbatches; M must divide evenly into those rounds.
+int microbatchesPerRound(int stages, int microbatches);
+
 // Throws ConfigError with a user-facing message when the combination is not
-// valid (S < 1, M < 1, interleaved with M % S != 0, sizes out of range...).
+// valid (S < 1, M < 1, interleaved with M not in whole rounds, sizes out of range...).
 void checkConfig(const ScheduleConfig& config);
 
 // The action lists of config.kind; throws ConfigError on bad input.

@@ -42,7 +42,7 @@ Timeline simulate(const Schedule& schedule, const OpCosts& costs = {});
 struct StageFigures {
     double busy = 0.0;
     double utilization = 0.0;  // busy / makespan
-    int peakActivations = 0;   // microbatch(-chunk)s forwarded whose B (or I) is not done
+    int peakActivations = 0;   // microbatch(-chunk)s forwarded whose B (or W) is not done
     int versionsHeld = 0;      // peak distinct weight versions the stage must keep
 };
 
@@ -65,6 +65,7 @@ struct ClosedForm {
     bool exact = false;
     std::string bubbleFormula;     // e.g. "(S-1)/(M+S-1) = 3/11"
     std::vector<int> peakActivations;  // per stage, per the formula table
+    bool peakFromOrder = false;        // no formula: peakActivations walked off the order
     std::vector<int> versionsHeld;     // per stage, per the formula table
 };
 ClosedForm closedForm(const ScheduleConfig& config);

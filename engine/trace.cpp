@@ -417,7 +417,9 @@ std::vector<std::string> stageNames(const ScheduleConfig& config, int layers) {
     for (int s = 0; s < stages; ++s) {
         std::string name = "GPU" + std::to_string(s);
         std::string ranges;
-        for (int p = s; p < static_cast<int>(parts.size()); p += stages) {
+        for (int c = 0; !parts.empty() && c < config.chunks; ++c) {
+            const int p = partOf(config, s, c);
+            if (p < 0 || p >= static_cast<int>(parts.size())) continue;
             if (!ranges.empty()) ranges += ", ";
             const LayerRange& r = parts[p];
             ranges += "L" + std::to_string(r.first);

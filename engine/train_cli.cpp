@@ -325,10 +325,11 @@ void printResults(const RunOptions& o, const Schedule& schedule, const std::vect
     std::printf("\n");
     // Only the ops this schedule runs: the others' costs are estimates.
     std::printf("Mean op times: F %s ms", fixed(m.costs.f / 1000.0, 3).c_str());
-    if (c.kind == ScheduleKind::ZeroBubbleH1)
-        std::printf(", I %s ms, W %s ms", fixed(m.costs.i / 1000.0, 3).c_str(), fixed(m.costs.w / 1000.0, 3).c_str());
-    else
+    if (c.kind == ScheduleKind::DualPipeV || !usesSplitBackward(c.kind))
         std::printf(", B %s ms", fixed(m.costs.b / 1000.0, 3).c_str());
+    if (usesSplitBackward(c.kind))
+        std::printf(", I %s ms, W %s ms", fixed(m.costs.i / 1000.0, 3).c_str(),
+                    fixed(m.costs.w / 1000.0, 3).c_str());
     std::printf(", U %s ms (per whole stage)\n", fixed(m.costs.u / 1000.0, 3).c_str());
     const double seconds = m.measured.makespan / 1e6;
     const double samples = static_cast<double>(snap.batches.size()) * o.batchSize;
@@ -374,11 +375,11 @@ json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& nam
     root.set("bubble_fraction", bubble);
     json::Value costs = json::Value::object();
     costs.set("f_us", m.costs.f);
-    if (c.kind == ScheduleKind::ZeroBubbleH1) {
+    if (c.kind == ScheduleKind::DualPipeV || !usesSplitBackward(c.kind))
+        costs.set("b_us", m.costs.b);
+    if (usesSplitBackward(c.kind)) {
         costs.set("i_us", m.costs.i);
         costs.set("w_us", m.costs.w);
-    } else {
-        costs.set("b_us", m.costs.b);
     }
     costs.set("u_us", m.costs.u);
     root.set("mean_op_us", costs);

@@ -36,8 +36,6 @@ private:
     bool withChunk_;
 };
 
-bool usesSplitBackward(ScheduleKind k) { return k == ScheduleKind::ZeroBubbleH1; }
-
 // Indices in range and ops that the kind uses.
 void checkShape(const Schedule& sch, Report& r) {
     const ScheduleConfig& c = sch.config;
@@ -57,7 +55,8 @@ void checkShape(const Schedule& sch, Report& r) {
             else if (a.op == Op::U && a.microbatch != -1) bad = "an update has microbatch -1";
             else if (a.op != Op::U && (a.microbatch < 0 || a.microbatch >= c.microbatches))
                 bad = "microbatch out of range";
-            else if (split && a.op == Op::B) bad = "zb-h1 splits B into I and W";
+            else if (split && a.op == Op::B && c.kind != ScheduleKind::DualPipeV)
+                bad = std::string(toString(c.kind)) + " splits B into I and W";
             else if (!split && (a.op == Op::I || a.op == Op::W))
                 bad = std::string(toString(c.kind)) + " uses B, not I/W";
             else if (a.mismatch && !(c.kind == ScheduleKind::PipeDream && !c.stash))
@@ -75,7 +74,8 @@ void checkCountsAndOrder(const Schedule& sch, Report& r) {
     const std::size_t N = static_cast<std::size_t>(c.batches) * c.microbatches;
     for (int s = 0; s < c.stages; ++s) {
         const std::size_t cells = N * c.chunks;
-        std::vector<int> nF(cells, 0), nB(cells, 0), nW(cells, 0);
+        // nI: the backward was an I, so a W must follow (dualpipev mixes B and I/W).
+        std::vector<int> nF(cells, 0), nB(cells, 0), nI(cells, 0), nW(cells, 0);
         std::vector<int> completeInBatch(c.batches, 0), updatesInBatch(c.batches, 0);
         int backwards = 0, updates = 0;
         auto cell = [&](const Action& a) {
@@ -101,13 +101,18 @@ void checkCountsAndOrder(const Schedule& sch, Report& r) {
             } else if (a.op == Op::B || a.op == Op::I) {
                 if (++nB[i] > 1) r.add(Kind::Repeated, s, a, "backward appears twice on this stage");
                 else if (nF[i] == 0) r.add(Kind::Dependency, s, a, "runs before its F on this stage");
-                if (!split) {
+                if (a.op == Op::I) ++nI[i];
+                if (a.op == Op::B) {
                     ++completeInBatch[a.batch];
                     ++backwards;
                 }
             } else if (a.op == Op::W) {
                 if (++nW[i] > 1) r.add(Kind::Repeated, s, a, "W appears twice on this stage");
-                else if (nB[i] == 0) r.add(Kind::Dependency, s, a, "runs before its I on this stage");
+                else if (nI[i] == 0)
+                    r.add(Kind::Dependency, s, a,
+                          nB[i] == 0
+                              ? "runs before its I on this stage"
+                              : "follows a full backward, which already made the weight gradient");
                 ++completeInBatch[a.batch];
                 ++backwards;
             }
@@ -125,7 +130,7 @@ void checkCountsAndOrder(const Schedule& sch, Report& r) {
             };
             if (nF[i] == 0) missing(Op::F, "microbatch has no forward on this stage");
             if (nB[i] == 0) missing(split ? Op::I : Op::B, "microbatch has no backward on this stage");
-            if (split && nW[i] == 0) missing(Op::W, "microbatch has no W on this stage");
+            if (nI[i] > 0 && nW[i] == 0) missing(Op::W, "microbatch has no W on this stage");
         }
         const bool perBackward = c.kind == ScheduleKind::PipeDream;
         for (int b = 0; b < c.batches; ++b) {
@@ -223,12 +228,12 @@ void checkDeadlock(const Schedule& sch, Report& r) {
     for (int s = 0; s < c.stages; ++s) {
         if (pos[s] >= sch.stages[s].size()) continue;
         const Action& a = sch.stages[s][pos[s]];
-        const int p = a.chunk * c.stages + s;
+        const int p = partOf(c, s, a.chunk);
         std::string waits;
         if (a.op == Op::F) {
-            waits = "its F on stage " + std::to_string((p - 1) % c.stages);
+            waits = "its F on stage " + std::to_string(stageOfPart(c, p - 1));
         } else {
-            waits = "the backward from stage " + std::to_string((p + 1) % c.stages);
+            waits = "the backward from stage " + std::to_string(stageOfPart(c, p + 1));
         }
         r.add(Kind::Deadlock, s, a, "waits forever for " + waits);
     }

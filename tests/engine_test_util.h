@@ -74,7 +74,7 @@ inline RunOptions smallOptions(ScheduleKind kind, int stages = 2, int microbatch
     o.schedule.stages = stages;
     o.schedule.microbatches = microbatches;
     o.schedule.batches = 3;
-    o.schedule.chunks = kind == ScheduleKind::Interleaved ? 2 : 1;
+    o.schedule.chunks = chunksFor(kind, 2);
     o.layers = 4 * o.schedule.chunks;
     o.hidden = 24;
     o.batchSize = 4 * microbatches;

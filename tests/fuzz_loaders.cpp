@@ -55,40 +55,54 @@ extern "C" void onAlarm(int) {
     ::_exit(3);
 }
 
-// The real files the program writes: one run per kind and shape, as CSV
-// and as Chrome trace (with stage names and memory counters).
-std::vector<std::string> seedFiles() {
+// A real run of `c` as the program writes it: CSV, and Chrome trace with
+// stage names and memory counters. Empty when the kind does not take `c`.
+std::vector<std::string> filesOf(const ScheduleConfig& c) {
+    Schedule schedule;
+    try {
+        checkConfig(c);
+        schedule = generateSchedule(c);
+    } catch (const ConfigError&) {
+        return {};
+    }
+    RunRecord record;
+    record.stageNames = stageNames(c, 8 * c.stages);
+    record.slots = toSlotEvents(simulate(schedule, OpCosts{}), 1000.0);
+    for (int s = 0; s < c.stages; ++s) {
+        MemoryEvent m;
+        m.stage = s;
+        m.timeUs = 100 * s;
+        m.activationsInFlight = s + 1;
+        m.versionsHeld = 1;
+        m.activationBytes = 4096;
+        record.memory.push_back(m);
+    }
+    return {toCsv(record.slots), toChromeTrace(record)};
+}
+
+// Runs of every kind on 2 and 4 stages, with the first microbatch count the
+// kind takes. `missing` names the kinds that got none (a failure: every
+// kind must be fuzzed).
+std::vector<std::string> seedFiles(std::string& missing) {
     std::vector<std::string> out;
-    for (ScheduleKind kind : allScheduleKinds())
-        for (int stages : {2, 4}) {
-            ScheduleConfig c;
-            c.kind = kind;
-            c.stages = stages;
-            c.microbatches = 4;
-            c.batches = 2;
-            c.chunks = kind == ScheduleKind::Interleaved ? 2 : 1;
-            Schedule schedule;
-            try {
-                checkConfig(c);
-                schedule = generateSchedule(c);
-            } catch (const ConfigError&) {
-                continue;  // a kind with other constraints (chunks): its own sizes below
+    for (ScheduleKind kind : allScheduleKinds()) {
+        bool any = false;
+        for (int stages : {2, 4})
+            for (int microbatches : {4, 8, 2 * stages - 1}) {
+                ScheduleConfig c;
+                c.kind = kind;
+                c.stages = stages;
+                c.microbatches = microbatches;
+                c.batches = 2;
+                c.chunks = chunksFor(kind, 2);
+                const std::vector<std::string> files = filesOf(c);
+                if (files.empty()) continue;
+                out.insert(out.end(), files.begin(), files.end());
+                any = true;
+                break;
             }
-            RunRecord record;
-            record.stageNames = stageNames(c, 8 * stages);
-            record.slots = toSlotEvents(simulate(schedule, OpCosts{}), 1000.0);
-            for (int s = 0; s < stages; ++s) {
-                MemoryEvent m;
-                m.stage = s;
-                m.timeUs = 100 * s;
-                m.activationsInFlight = s + 1;
-                m.versionsHeld = 1;
-                m.activationBytes = 4096;
-                record.memory.push_back(m);
-            }
-            out.push_back(toCsv(record.slots));
-            out.push_back(toChromeTrace(record));
-        }
+        if (!any) missing += std::string(missing.empty() ? "" : ", ") + toString(kind);
+    }
     return out;
 }
 
@@ -329,7 +343,12 @@ int main(int argc, char** argv) {
     const Settings settings = parseArgs(argc, argv);
     limitMemory(settings.memoryMiB);
     std::signal(SIGALRM, onAlarm);
-    const std::vector<std::string> seeds = seedFiles();
+    std::string missing;
+    const std::vector<std::string> seeds = seedFiles(missing);
+    if (!missing.empty()) {
+        std::printf("fuzz_loaders: no seed run for %s\n", missing.c_str());
+        return 1;
+    }
     Mutator mutator(settings.seed);
     Counts n;
     double slowest = 0.0;
@@ -367,8 +386,8 @@ int main(int argc, char** argv) {
                 break;
         }
     }
-    std::printf("fuzz_loaders: seed %lu, %zu seed files (CSV and trace of every kind)\n",
-                settings.seed, seeds.size());
+    std::printf("fuzz_loaders: seed %lu, %zu seed files (CSV and trace of each of the %zu kinds)\n",
+                settings.seed, seeds.size(), allScheduleKinds().size());
     std::printf(
         "cases %d, rejections %d (parse %d, run checks or schedule %d), acceptances %d, crashes "
         "%d, "

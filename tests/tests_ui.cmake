@@ -2,6 +2,7 @@
 # tests/CMakeLists.txt when present. Offscreen platform unless XVFB.
 if(TARGET pd_ui)
   pd_add_test(tst_timelineview LIBS pd_ui TIMEOUT 60)
+  pd_add_test(tst_runmodel LIBS pd_ui TIMEOUT 60)
   pd_add_test(tst_enginecontroller LIBS pd_ui TIMEOUT 120)
   pd_add_test(tst_export_ui LIBS pd_ui TIMEOUT 120)
   # A real window under Xvfb (falls back to offscreen where xvfb-run is missing).

@@ -16,6 +16,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "schedule.h"
+
 namespace {
 
 struct Result {
@@ -94,8 +96,13 @@ private Q_SLOTS:
             row("missing value", {"--stages"}, "--stages");
             row("unknown flag", {"--stagse", "4"}, "--stagse");
             row("unknown schedule", {"--schedule", "pipedream-flush"}, "pipedream-flush");
-            row("interleaved M%S", {"--schedule", "interleaved", "--stages", "4", "--microbatches", "6",
-                                    "--batch-size", "36"}, "divisible");
+            row("interleaved rounds",
+                {"--schedule", "interleaved", "--stages", "4", "--microbatches", "9",
+                 "--batch-size", "36"},
+                "rounds");
+            row("dualpipev M<2S",
+                {"--schedule", "dualpipev", "--stages", "4", "--microbatches", "4"}, "2 x stages");
+            row("zb-v chunks 3", {"--schedule", "zb-v", "--chunks", "3"}, "exactly 2 chunks");
             row("batch not divisible", {"--microbatches", "5"}, "5");
             row("stages > layers", {"--stages", "8", "--layers", "4"}, "layers");
             row("absurd microbatches", {"--microbatches", "100000", "--batch-size", "100000"}, "microbatches");
@@ -154,6 +161,24 @@ private Q_SLOTS:
         QCOMPARE(row(3).value(4).trimmed(), QString("F b0:mb0 v0"));
         QCOMPARE(row(4).value(4).trimmed(), QString("B b0:mb0 v0"));
         QCOMPARE(row(0).value(2).trimmed(), QString("idle"));
+    }
+
+    // Every kind's dry run prints its grid and its figures.
+    void dryRunEveryKind_data() {
+        QTest::addColumn<QString>("schedule");
+        for (pd::ScheduleKind k : pd::allScheduleKinds())
+            QTest::newRow(pd::toString(k)) << QString(pd::toString(k));
+    }
+    void dryRunEveryKind() {
+        QFETCH(QString, schedule);
+        const Result r = run(
+            kTrain, {"--dry-run", "--schedule", schedule, "--stages", "4", "--microbatches", "8"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("Schedule: " + schedule + " - "), qPrintable(r.out.left(400)));
+        QVERIFY(r.out.startsWith("Time "));
+        QVERIFY(r.out.contains(QRegularExpression("\\nt0 +\\| F b0:mb0")));
+        QVERIFY(r.out.contains("Bubble fraction (idle / (S x makespan)): simulated"));
+        QVERIFY(r.out.contains(QRegularExpression("\\nGPU3 [^\\n]*%")));
     }
 
     void dryRunDefaultIsTutorialConfig() {
@@ -261,12 +286,18 @@ private Q_SLOTS:
     // measured figures; --json and --csv carry the same run.
     void trainingRunPrintsLogAndResults_data() {
         QTest::addColumn<QString>("schedule");
-        for (const char* k : {"gpipe", "1f1b", "pipedream", "2bw", "zb-h1"}) QTest::newRow(k) << k;
+        for (const char* k : {"gpipe", "1f1b", "pipedream", "2bw", "zb-h1", "zb-v", "dualpipev"})
+            QTest::newRow(k) << k;
     }
     void trainingRunPrintsLogAndResults() {
         QFETCH(QString, schedule);
-        const QStringList small{"--schedule", schedule, "--stages", "2", "--microbatches", "2", "--batches", "3",
-                                "--layers", "4", "--hidden", "16", "--batch-size", "8"};
+        const auto kind = pd::parseScheduleKind(schedule.toStdString());
+        QVERIFY(kind);
+        const bool vShape = pd::isVShapeKind(*kind);  // two chunks: L1, L4 and L2, L3
+        const QStringList small{
+            "--schedule",   schedule, "--stages", "2", "--microbatches", vShape ? "4" : "2",
+            "--batches",    "3",      "--layers", "4", "--hidden",       "16",
+            "--batch-size", "8"};
         const Result r = run(kTrain, small);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY2(r.out.contains("BATCH 3/3"), qPrintable(r.out));
@@ -274,7 +305,7 @@ private Q_SLOTS:
         QVERIFY(r.out.contains("| Batch | Loss"));
         QVERIFY(r.out.contains("Bubble fraction"));
         QVERIFY(r.out.contains("samples/s"));
-        QVERIFY(r.out.contains("GPU1 (L3-4)"));
+        QVERIFY2(r.out.contains(vShape ? "GPU1 (L2, L3)" : "GPU1 (L3-4)"), qPrintable(r.out));
 
         QTemporaryDir dir;
         const QString csv = dir.filePath("run.csv");
@@ -290,9 +321,9 @@ private Q_SLOTS:
         QVERIFY(bubble >= 0.0 && bubble < 1.0);
         // Mean op times only for the ops this schedule ran.
         const QJsonObject costs = o["mean_op_us"].toObject();
-        const bool split = schedule == "zb-h1";
+        const bool split = pd::usesSplitBackward(*kind);
         QVERIFY(costs["f_us"].toDouble() > 0);
-        QCOMPARE(costs.contains("b_us"), !split);
+        QCOMPARE(costs.contains("b_us"), !split || *kind == pd::ScheduleKind::DualPipeV);
         QCOMPARE(costs.contains("i_us"), split);
         QCOMPARE(costs.contains("w_us"), split);
         QVERIFY(costs[split ? "w_us" : "b_us"].toDouble() > 0);

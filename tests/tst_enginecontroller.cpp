@@ -2,13 +2,17 @@
 // thread; pause / step / cancel work; a restart with new settings mid-run
 // leaves no stale events. Runs the simulated schedule (always available)
 // and, where the binary has the LibTorch engine, a small real run.
+#include <QElapsedTimer>
 #include <QSignalSpy>
+#include <map>
 #include <QThread>
 #include <QtTest>
 
 #include "enginecontroller.h"
+#include "comparison.h"
 #include "report.h"
 #include "simulatedrun.h"
+#include "slotgrid.h"
 
 using namespace pd;
 
@@ -31,6 +35,27 @@ std::size_t actionCount(const RunOptions& o) {
     return makeDryRun(o).timeline.actions.size();
 }
 
+// Actions of the schedule that belong to the first `slots` slots.
+std::size_t actionsBefore(const RunOptions& o, int slots) {
+    const DryRun d = makeDryRun(o);
+    const SlotGrid g = slotGrid(d.schedule, d.timeline);
+    std::size_t n = 0;
+    for (const auto& lane : g.gate)
+        for (int gate : lane) n += gate < slots ? 1 : 0;
+    return n;
+}
+
+// Each stage's events in its execution order (start times ascend).
+bool inStageOrder(const std::vector<SlotEvent>& slots) {
+    std::map<int, std::int64_t> last;
+    for (const SlotEvent& e : slots) {
+        auto it = last.find(e.stage);
+        if (it != last.end() && e.startUs < it->second) return false;
+        last[e.stage] = e.startUs;
+    }
+    return true;
+}
+
 // Collects what the controller emits and checks where it is emitted.
 struct Recorder : QObject {
     std::vector<SlotEvent> slots;
@@ -48,22 +73,22 @@ struct Recorder : QObject {
             if (QThread::currentThread() != qApp->thread()) offThread = true;
             if (finishedCount > 0) afterFinish = true;
         };
-        connect(&c, &EngineController::slotsArrived, this, [=](const QVector<SlotEvent>& v) {
+        connect(&c, &EngineController::slotsArrived, this, [=](const std::vector<SlotEvent>& v) {
             check();
             ++drains;
             slots.insert(slots.end(), v.begin(), v.end());
         });
-        connect(&c, &EngineController::batchesArrived, this, [=](const QVector<BatchEvent>& v) {
+        connect(&c, &EngineController::batchesArrived, this, [=](const std::vector<BatchEvent>& v) {
             check();
             batches.insert(batches.end(), v.begin(), v.end());
         });
-        connect(&c, &EngineController::versionsArrived, this, [=](const QVector<VersionEvent>& v) {
+        connect(&c, &EngineController::versionsArrived, this, [=](const std::vector<VersionEvent>& v) {
             check();
             versions.insert(versions.end(), v.begin(), v.end());
         });
-        connect(&c, &EngineController::memoryArrived, this, [=](const QVector<MemoryEvent>& v) {
+        connect(&c, &EngineController::memoryArrived, this, [=](const std::vector<MemoryEvent>& v) {
             check();
-            memory += v.size();
+            memory += static_cast<int>(v.size());
         });
         connect(&c, &EngineController::finished, this, [=](const RunSummary& s) {
             check();
@@ -88,7 +113,6 @@ private Q_SLOTS:
     void simulatedRunInOrderOnGuiThread() {
         EngineController c;
         c.setPreferSimulated(true);
-        c.setSimulatedPace(2.0);  // 2 ms per forward: the run takes a fraction of a second
         Recorder r(c);
         const RunOptions o = small();
         QString error;
@@ -100,10 +124,8 @@ private Q_SLOTS:
         QVERIFY(!r.summary.cancelled);
         QCOMPARE(r.slots.size(), actionCount(o));
         QCOMPARE(static_cast<int>(r.batches.size()), o.schedule.batches);
-        QVERIFY2(r.drains > 1 && r.drains < r.slots.size(),
-                 "events must arrive batched, not one by one");
-        for (std::size_t i = 1; i < r.slots.size(); ++i)
-            QVERIFY(r.slots[i - 1].endUs <= r.slots[i].endUs);
+        QVERIFY2(r.drains < r.slots.size(), "events must arrive batched, not one by one");
+        QVERIFY(inStageOrder(r.slots));
         for (std::size_t i = 0; i < r.batches.size(); ++i)
             QCOMPARE(r.batches[i].batch, static_cast<int>(i));
         QVERIFY(r.memory > 0);
@@ -122,7 +144,6 @@ private Q_SLOTS:
     void pipedreamStashesVersions() {
         EngineController c;
         c.setPreferSimulated(true);
-        c.setSimulatedPace(0.0);  // as fast as possible
         Recorder r(c);
         QVERIFY(c.start(small(ScheduleKind::PipeDream)));
         QTRY_COMPARE_WITH_TIMEOUT(r.finishedCount, 1, 10000);
@@ -132,39 +153,45 @@ private Q_SLOTS:
         QVERIFY2(mostStashed >= 1, "stage 0 of PipeDream keeps stashed versions");
     }
 
-    void pauseStepCancel() {
+    // Started paused, a run waits at slot 0; each step runs exactly the
+    // actions of the next slot of the schedule's grid, a batch step up to the
+    // batch's end; resume runs the rest.
+    void pausedStartStepsBySlots() {
         EngineController c;
         c.setPreferSimulated(true);
-        c.setSimulatedPace(20.0);
         Recorder r(c);
-        QVERIFY(c.start(small(ScheduleKind::GPipe, 4, 4, 4)));
-        QTRY_VERIFY_WITH_TIMEOUT(r.slots.size() >= 2, 5000);
-        c.pause();
+        const RunOptions o = small(ScheduleKind::GPipe, 4, 4, 3);
+        QVERIFY(c.start(o, nullptr, /*paused=*/true));
         QVERIFY(c.paused());
-        QTest::qWait(60);
+        QTest::qWait(150);
         c.drain();
-        const std::size_t atPause = r.slots.size();
-        QTest::qWait(200);
-        c.drain();
-        QCOMPARE(r.slots.size(), atPause);  // nothing moves while paused
-
-        c.stepSlot();
-        QTRY_VERIFY_WITH_TIMEOUT(r.slots.size() > atPause, 2000);
-        QTest::qWait(100);
-        c.drain();
-        const std::size_t afterStep = r.slots.size();
-        QVERIFY2(afterStep - atPause <= 4, "one step finishes at most one action per stage");
-
-        const std::size_t batchesBefore = r.batches.size();
+        QCOMPARE(r.slots.size(), std::size_t(0));
+        for (int k = 1; k <= 5; ++k) {
+            c.stepSlot();
+            QTRY_COMPARE_WITH_TIMEOUT(r.slots.size(), actionsBefore(o, k), 5000);
+            QTest::qWait(50);
+            c.drain();
+            QCOMPARE(r.slots.size(), actionsBefore(o, k));  // and no more
+        }
+        QCOMPARE(r.batches.size(), std::size_t(0));
         c.stepBatch();
-        QTRY_VERIFY_WITH_TIMEOUT(r.batches.size() == batchesBefore + 1, 5000);
-        QTest::qWait(100);
-        c.drain();
-        QCOMPARE(r.batches.size(), batchesBefore + 1);  // and stops there
-
+        QTRY_COMPARE_WITH_TIMEOUT(r.batches.size(), std::size_t(1), 5000);
+        const DryRun d = makeDryRun(o);
+        const SlotGrid g = slotGrid(d.schedule, d.timeline);
+        QTRY_COMPARE_WITH_TIMEOUT(r.slots.size(), actionsBefore(o, g.batchEnd[0]), 5000);
         c.resume();
-        QVERIFY(!c.paused());
-        QTRY_VERIFY_WITH_TIMEOUT(r.slots.size() > afterStep + 2, 3000);
+        QTRY_COMPARE_WITH_TIMEOUT(r.finishedCount, 1, 5000);
+        QCOMPARE(r.slots.size(), actionCount(o));
+        QVERIFY(inStageOrder(r.slots));
+    }
+
+    void cancelWhilePaused() {
+        EngineController c;
+        c.setPreferSimulated(true);
+        Recorder r(c);
+        QVERIFY(c.start(small(ScheduleKind::GPipe, 4, 4, 4), nullptr, true));
+        c.stepSlot();
+        QTRY_VERIFY_WITH_TIMEOUT(!r.slots.empty(), 5000);
         c.cancel();
         QCOMPARE(r.finishedCount, 1);
         QVERIFY(r.summary.cancelled);
@@ -177,17 +204,18 @@ private Q_SLOTS:
     void restartLeavesNoStaleEvents() {
         EngineController c;
         c.setPreferSimulated(true);
-        c.setSimulatedPace(10.0);
         Recorder r(c);
         QSignalSpy started(&c, &EngineController::started);
-        QVERIFY(c.start(small(ScheduleKind::OneFOneB, 4, 4, 4)));
+        QVERIFY(c.start(small(ScheduleKind::OneFOneB, 4, 4, 4), nullptr, true));
+        c.stepSlot();
+        c.stepSlot();
+        c.stepSlot();
         QTRY_VERIFY_WITH_TIMEOUT(r.slots.size() >= 3, 5000);
         // Restart with two stages: from here on only stage 0 and 1 may appear.
         const RunOptions two = small(ScheduleKind::GPipe, 2, 2, 2);
         r.clear();
         QVERIFY(c.start(two));
         QCOMPARE(started.count(), 2);
-        c.setSimulatedPace(0.5);
         QTRY_COMPARE_WITH_TIMEOUT(r.finishedCount, 1, 10000);
         for (const SlotEvent& e : r.slots) QVERIFY2(e.stage < 2, "stale event of the first run");
         QCOMPARE(r.slots.size(), actionCount(two));
@@ -227,7 +255,7 @@ private Q_SLOTS:
             void onSlot(const SlotEvent&) override { ++slots; }
             void onFinished(const RunSummary&) override { ++finished; }
         } sink;
-        SimulatedRun run(small(), sink, 0.0);
+        SimulatedRun run(small(), sink);
         run.start();
         QVERIFY(run.wait(std::chrono::milliseconds(5000)));
         QCOMPARE(sink.finished.load(), 1);
@@ -273,7 +301,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(r.slots.size() > atPause, 10000);
         QTest::qWait(300);
         c.drain();
-        QVERIFY2(r.slots.size() - atPause <= 4, "one step: at most one action per stage");
+        // One slot: at most one action per stage (and the update that ends it).
+        QVERIFY2(r.slots.size() - atPause <= 8, "one step: at most one slot's actions");
         const std::size_t batches = r.batches.size();
         c.stepBatch();
         QTRY_VERIFY_WITH_TIMEOUT(r.batches.size() == batches + 1, 30000);
@@ -298,6 +327,96 @@ private Q_SLOTS:
         const std::size_t atCancel = r.slots.size();
         QTest::qWait(200);
         QCOMPARE(r.slots.size(), atCancel);
+    }
+
+    // A real run started paused steps exactly one slot of the grid at a time,
+    // like the simulation.
+    void realEngineStepsBySlots() {
+        if (!EngineController::engineAvailable()) QSKIP("built without the LibTorch engine");
+        EngineController c;
+        Recorder r(c);
+        const RunOptions o = small(ScheduleKind::OneFOneB, 4, 4, 2);
+        QString error;
+        QVERIFY2(c.start(o, &error, /*paused=*/true), qPrintable(error));
+        QTest::qWait(300);
+        c.drain();
+        QCOMPARE(r.slots.size(), std::size_t(0));
+        for (int k = 1; k <= 6; ++k) {
+            c.stepSlot();
+            QTRY_COMPARE_WITH_TIMEOUT(r.slots.size(), actionsBefore(o, k), 20000);
+        }
+        c.resume();
+        QTRY_COMPARE_WITH_TIMEOUT(r.finishedCount, 1, 60000);
+        QCOMPARE(r.slots.size(), actionCount(o));
+    }
+
+    // Paused time is not training time: a run that waits paused at t0, is
+    // stepped, then paused again for more than a second records neither
+    // wait: it starts near zero and has no gap of that size.
+    void realEnginePausedTimeExcluded() {
+        if (!EngineController::engineAvailable()) QSKIP("built without the LibTorch engine");
+        EngineController c;
+        Recorder r(c);
+        const RunOptions o = small(ScheduleKind::GPipe, 2, 2, 4);
+        QString error;
+        QVERIFY2(c.start(o, &error, /*paused=*/true), qPrintable(error));
+        QTest::qWait(800);
+        for (int k = 1; k <= 5; ++k) {
+            c.stepSlot();
+            QTRY_COMPARE_WITH_TIMEOUT(r.slots.size(), actionsBefore(o, k), 20000);
+        }
+        QTest::qWait(1200);
+        c.resume();
+        QTRY_COMPARE_WITH_TIMEOUT(r.finishedCount, 1, 60000);
+        QCOMPARE(r.slots.size(), actionCount(o));
+        std::vector<SlotEvent> byStart = r.slots;
+        std::sort(byStart.begin(), byStart.end(),
+                  [](const SlotEvent& a, const SlotEvent& b) { return a.startUs < b.startUs; });
+        QVERIFY2(byStart.front().startUs < 400000,
+                 qPrintable(QStringLiteral("first slot at %1 us: the wait at t0 was recorded")
+                                .arg(byStart.front().startUs)));
+        // The longest time in which no stage was busy.
+        std::int64_t reach = byStart.front().endUs, gap = 0;
+        for (const SlotEvent& e : byStart) {
+            gap = std::max(gap, e.startUs - reach);
+            reach = std::max(reach, e.endUs);
+        }
+        QVERIFY2(gap < 600000,
+                 qPrintable(QStringLiteral("a %1 us gap: paused time was recorded").arg(gap)));
+    }
+
+    // A comparison is a job: its rows arrive tagged with it, and cancelling
+    // returns at once; a newer comparison drops the older one's rows.
+    void comparisonIsACancellableJob() {
+        EngineController c;
+        std::vector<ComparisonRow> rows;
+        quint64 lastJob = 0;
+        connect(&c, &EngineController::comparisonRow, this,
+                [&](quint64 job, const ComparisonRow& row) {
+                    lastJob = job;
+                    rows.push_back(row);
+                });
+        QSignalSpy done(&c, &EngineController::comparisonFinished);
+        RunOptions o = small(ScheduleKind::OneFOneB, 4, 4, 2);
+        c.compare(o, false);
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 10000);
+        QCOMPARE(rows.size(), allScheduleKinds().size());
+        QCOMPARE(lastJob, c.comparisonJob());
+        if (!EngineController::engineAvailable()) return;
+        rows.clear();
+        o.layers = 48;
+        o.hidden = 512;
+        o.schedule.batches = 20;
+        c.compare(o, true);
+        QTest::qWait(300);
+        QElapsedTimer t;
+        t.start();
+        c.cancelComparison();
+        QVERIFY2(t.elapsed() < 1000, qPrintable(QString::number(t.elapsed())));
+        QVERIFY(!c.comparing());
+        const std::size_t afterCancel = rows.size();
+        QTest::qWait(300);
+        QCOMPARE(rows.size(), afterCancel);  // a cancelled job's rows never arrive
     }
 };
 

@@ -15,6 +15,7 @@
 #include "charts.h"
 #include "exporter.h"
 #include "figures.h"
+#include "runmodel.h"
 #include "timelineplot.h"
 
 using namespace pd;
@@ -32,11 +33,17 @@ RunOptions small() {
     return o;
 }
 
+// The model outlives the views that draw it: one for the whole test.
+RunModel& sharedModel() {
+    static RunModel model;
+    return model;
+}
+
 void loadSmall(TimelineView& view) {
     RunResult run;
     QString error;
     QVERIFY2(prepareRun(small(), run, &error), qPrintable(error));
-    loadTimeline(&view, run);
+    loadTimeline(&view, sharedModel(), run);
 }
 
 // A full disk, simulated for this process with a file size limit: writes

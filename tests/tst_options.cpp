@@ -288,9 +288,12 @@ void TestOptions::badFlag_data() {
     row("data mnist without dir", {"--data", "mnist:"}, "--data mnist: needs a folder (mnist:DIR)");
     row("data mnist no colon", {"--data", "mnist"},
         "unknown data source 'mnist' (synthetic or mnist:DIR)");
-    row("chunks on 1f1b", {"--chunks", "2"}, "--chunks applies only to --schedule interleaved");
+    row("chunks on 1f1b", {"--chunks", "2"},
+        "--chunks applies only to --schedule interleaved, looped-bfs and interleaved-zb");
     row("chunks on gpipe", {"--schedule", "gpipe", "--chunks=3"},
-        "--chunks applies only to --schedule interleaved");
+        "--chunks applies only to --schedule interleaved, looped-bfs and interleaved-zb");
+    row("chunks 3 on zb-v", {"--schedule", "zb-v", "--chunks", "3"},
+        "--schedule zb-v has exactly 2 chunks per stage");
     row("chunks 1 on interleaved", {"--schedule", "interleaved", "--chunks", "1"},
         "interleaved needs 2 to...");
     row("no-stash on 1f1b", {"--no-stash"}, "--no-stash applies only to --schedule pipedream");
@@ -329,14 +332,15 @@ void TestOptions::interleavedDefaultChunks_data() {
     QTest::addColumn<QString>("schedule");
     QTest::addColumn<int>("chunks");
     for (ScheduleKind kind : allScheduleKinds())
-        QTest::newRow(toString(kind))
-            << QString(toString(kind)) << (kind == ScheduleKind::Interleaved ? 2 : 1);
+        QTest::newRow(toString(kind)) << QString(toString(kind)) << chunksFor(kind, 2);
 }
 
 void TestOptions::interleavedDefaultChunks() {
     QFETCH(QString, schedule);
     QFETCH(int, chunks);
-    const ParsedOptions p = parseRunOptions({"--schedule", schedule.toStdString()}, false);
+    // 8 microbatches: dualpipev needs 2 x stages.
+    const ParsedOptions p =
+        parseRunOptions({"--schedule", schedule.toStdString(), "--microbatches", "8"}, false);
     QCOMPARE(QString::fromStdString(p.error), QString());
     QCOMPARE(p.options.schedule.chunks, chunks);
     QCOMPARE(p.options.schedule.parts(), p.options.schedule.stages * chunks);
@@ -362,9 +366,13 @@ void TestOptions::crossField_data() {
         << QStringList{"--microbatches", "64"} << "batch size 32 is too small for 64 microbatches";
     QTest::newRow("one sample per microbatch")
         << QStringList{"--microbatches", "32", "--batch-size", "32"} << "";
-    QTest::newRow("interleaved M % S")
+    // PyTorch's rule: rounds of M / max(1, M/S) microbatches (M = 2 is fine at S = 4).
+    QTest::newRow("interleaved M = 2")
         << QStringList{"--schedule", "interleaved", "--microbatches", "2", "--batch-size", "4"}
-        << "interleaved needs microbatches divisible by stages...";
+        << "";
+    QTest::newRow("interleaved rounds")
+        << QStringList{"--schedule", "interleaved", "--microbatches", "9", "--batch-size", "36"}
+        << "interleaved needs microbatches divisible by its number of rounds...";
     QTest::newRow("layers 0") << QStringList{"--layers", "0"}
                               << "layers must be between 1 and 4096, got 0";
     QTest::newRow("layers 4097") << QStringList{"--layers", "4097"}
@@ -470,8 +478,8 @@ void TestOptions::usageListsEveryOptionWithDefaults() {
     QCOMPARE(text.contains("--headless"), viz);
     QCOMPARE(text.contains("--export"), viz);
     QCOMPARE(text.contains("--open FILE"), viz);
-    for (const char* kind : {"naive", "gpipe", "1f1b", "pipedream", "2bw", "interleaved", "zb-h1"})
-        QVERIFY2(text.contains(kind), kind);
+    for (ScheduleKind kind : allScheduleKinds())
+        QVERIFY2(text.contains(toString(kind)), toString(kind));
     // Defaults shown are the real ones.
     const RunOptions d = defaultRunOptions();
     auto shows = [&](const QString& v) { return text.contains("[default: " + v + "]"); };

@@ -19,7 +19,7 @@ std::vector<SlotEvent> runOf(ScheduleKind kind, int S, int M, int B) {
     c.stages = S;
     c.microbatches = M;
     c.batches = B;
-    c.chunks = kind == ScheduleKind::Interleaved ? 2 : 1;
+    c.chunks = chunksFor(kind, 2);
     return toSlotEvents(simulate(generateSchedule(c), OpCosts{}));
 }
 
@@ -104,7 +104,7 @@ private Q_SLOTS:
             c.stages = 4;
             c.microbatches = 8;
             c.batches = 3;
-            c.chunks = kind == ScheduleKind::Interleaved ? 2 : 1;
+            c.chunks = chunksFor(kind, 2);
             QVERIFY2(generateSchedule(c).actionCount() <= actionBound(c), toString(kind));
         }
     }

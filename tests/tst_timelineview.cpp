@@ -14,11 +14,14 @@ using namespace pd;
 namespace {
 
 TimelineBox box(int stage, double start, double end, Op op, int mb, int version,
-                bool mismatch = false) {
+                bool mismatch = false, int slot0 = 0, int slot1 = 0) {
     TimelineBox b;
     b.stage = stage;
     b.start = start;
     b.end = end;
+    b.slot0 = slot0;
+    b.slot1 = slot1;
+    b.gate = slot1 > slot0 ? slot0 : std::max(0, slot0 - 1);
     b.op = op;
     b.microbatch = mb;
     b.version = version;
@@ -27,14 +30,15 @@ TimelineBox box(int stage, double start, double end, Op op, int mb, int version,
 }
 
 // Two lanes: lane 0 F mb0 [0,10], idle [10,20], B mb0 [20,40];
-// lane 1 F mb1 [10,20] and a narrow U at [40,40.01].
+// lane 1 F mb1 [10,20] and a narrow U at [40,40.01]. On the slot grid:
+// F mb0 slot 0, F mb1 slot 1, B mb0 slots 2-3, U at 4 (belongs to slot 3).
 void loadKnown(TimelineView& view) {
     view.setLanes({QStringLiteral("GPU0 (L1-4)"), QStringLiteral("GPU1 (L5-8)")});
-    auto& d = view.measured()->data();
-    d.append(box(0, 0, 10, Op::F, 0, 0));
-    d.append(box(0, 20, 40, Op::B, 0, 0));
-    d.append(box(1, 10, 20, Op::F, 1, 0));
-    d.append(box(1, 40, 40.01, Op::U, -1, 1));
+    auto& d = view.measured()->ownData();
+    d.append(box(0, 0, 10, Op::F, 0, 0, false, 0, 1));
+    d.append(box(0, 20, 40, Op::B, 0, 0, false, 2, 4));
+    d.append(box(1, 10, 20, Op::F, 1, 0, false, 1, 2));
+    d.append(box(1, 40, 40.01, Op::U, -1, 1, false, 4, 4));
     view.setMode(TimelineView::Mode::Measured);
 }
 
@@ -109,7 +113,8 @@ private Q_SLOTS:
     void mismatchStandsOut() {
         TimelineView view;
         view.setLanes({QStringLiteral("GPU0")});
-        view.measured()->data().append(box(0, 0, 10, Op::B, 0, 1, true));
+        view.setMode(TimelineView::Mode::Measured);
+        view.measured()->ownData().append(box(0, 0, 10, Op::B, 0, 1, true));
         const QImage img = render(view, 600, 200);
         // The hatch and outline put dark pixels inside the box.
         int dark = 0;
@@ -157,13 +162,37 @@ private Q_SLOTS:
         QVERIFY(view.tooltipAt(idle).isEmpty());
     }
 
-    void revealHidesFutureBoxes() {
+    // The cursor at slot 2: the actions of slots 0 and 1 are shown, the
+    // backward of slots 2-3 is not (it has not run yet at the cursor).
+    void cursorHidesActionsNotRunYet() {
         TimelineView view;
         loadKnown(view);
-        view.measured()->setReveal(15.0);
+        view.setCursor(2, 20.0);
         const QImage img = render(view);
         QCOMPARE(pixelAt(view, img, 23.0, -0.3).name(), timelineBackground().name());  // not yet
         QCOMPARE(pixelAt(view, img, 2.0, -0.3).name(), boxColor(Op::F, 0).name());
+        QCOMPARE(pixelAt(view, img, 12.0, 0.7).name(), boxColor(Op::F, 1).name());
+        QVERIFY(view.tooltipAt(QPoint(qRound(view.xAxis->coordToPixel(25)),
+                                      qRound(view.yAxis->coordToPixel(0))))
+                    .isEmpty());
+    }
+
+    // On the Slots time base the same boxes stand at their slots, and a box
+    // running past the cursor is cut at it.
+    void slotsTimeBasePlacesBoxesByStep() {
+        TimelineView view;
+        loadKnown(view);
+        view.setMode(TimelineView::Mode::Slots);
+        view.setCursor(3, 3.0);  // B of slots 2-3 started, cut at 3
+        const QImage img = render(view);
+        QCOMPARE(view.xAxis->label().contains(QStringLiteral("slot")), true);
+        QCOMPARE(pixelAt(view, img, 0.5, -0.3).name(), boxColor(Op::F, 0).name());
+        QCOMPARE(pixelAt(view, img, 1.5, 0.7).name(), boxColor(Op::F, 1).name());
+        QCOMPARE(pixelAt(view, img, 2.5, -0.3).name(), boxColor(Op::B, 0).name());
+        QVERIFY(pixelAt(view, img, 3.5, -0.3).name() != boxColor(Op::B, 0).name());
+        view.setCursor(4, 4.0);
+        const QImage all = render(view);
+        QCOMPARE(pixelAt(view, all, 3.5, -0.3).name(), boxColor(Op::B, 0).name());
     }
 
     void layoutMergesNarrowBoxes_data() {
@@ -179,8 +208,8 @@ private Q_SLOTS:
         for (int i = 0; i < 100; ++i)
             boxes.push_back(box(0, i * 2.0, i * 2.0 + 1.5, i % 2 ? Op::B : Op::F, i, 0));
         std::vector<PixelRun> out;
-        layoutLane(boxes, 0, 0.0, 1000.0, std::numeric_limits<double>::infinity(),
-                   PixelMap{0.0, scale}, 2.0, out);
+        layoutLane(boxes, 0, 0.0, 1000.0, TimeBase::Measured, Reveal{}, PixelMap{0.0, scale}, 2.0,
+                   out);
         QCOMPARE(static_cast<int>(out.size()), runs);
         std::size_t covered = 0;
         for (const PixelRun& r : out) covered += r.count;
@@ -192,7 +221,8 @@ private Q_SLOTS:
     void manyBoxesPaintPerPixelNotPerBox() {
         TimelineView view;
         view.setLanes({"a", "b", "c", "d"});
-        auto& d = view.measured()->data();
+        view.setMode(TimelineView::Mode::Measured);
+        auto& d = view.measured()->ownData();
         const int perLane = 50000;
         for (int lane = 0; lane < 4; ++lane)
             for (int i = 0; i < perLane; ++i)
@@ -207,15 +237,15 @@ private Q_SLOTS:
         }
     }
 
-    void measureUtilization() {
-        TimelineData d;
-        d.reset(2);
-        d.append(box(0, 0, 10, Op::F, 0, 0));
-        d.append(box(1, 10, 20, Op::F, 0, 0));
-        const BoxFigures f = measure(d);
-        QCOMPARE(f.makespan, 20.0);
-        QCOMPARE(f.utilization[0], 0.5);
-        QCOMPARE(f.bubbleFraction, 0.5);
+    void revealedCountIsThePrefixBeforeTheCursor() {
+        TimelineView view;
+        loadKnown(view);
+        const TimelineData& d = view.measured()->data();
+        QCOMPARE(d.revealedCount(0, 0), std::size_t(0));
+        QCOMPARE(d.revealedCount(0, 1), std::size_t(1));
+        QCOMPARE(d.revealedCount(0, 3), std::size_t(2));
+        QCOMPARE(d.revealedCount(1, 3), std::size_t(1));
+        QCOMPARE(d.revealedCount(1, 4), std::size_t(2));  // the update belongs to slot 3
     }
 };
 

@@ -46,7 +46,7 @@ ScheduleConfig config(ScheduleKind kind, int S, int M, int B) {
     c.stages = S;
     c.microbatches = M;
     c.batches = B;
-    c.chunks = kind == ScheduleKind::Interleaved ? 2 : 1;
+    c.chunks = chunksFor(kind, 2);
     return c;
 }
 

@@ -20,7 +20,7 @@ ScheduleConfig config(ScheduleKind kind, int S = 4, int M = 8, int B = 2) {
     c.stages = S;
     c.microbatches = M;
     c.batches = B;
-    c.chunks = kind == ScheduleKind::Interleaved ? 2 : 1;
+    c.chunks = chunksFor(kind, 2);
     return c;
 }
 
@@ -93,7 +93,17 @@ private Q_SLOTS:
         QFETCH(ScheduleKind, kind);
         Schedule sch = generateSchedule(config(kind));
         auto& list = sch.stages[0];
-        const auto bwd = std::find_if(list.begin(), list.end(), [](const Action& a) { return isBackward(a.op); });
+        // The first backward that waits for another stage and is not already
+        // right after its forward (zb-v and dualpipev compute the loss on
+        // stage 0: those backwards wait for nothing but their F).
+        const ScheduleConfig& c = sch.config;
+        auto bwd = list.begin();
+        for (; bwd != list.end(); ++bwd)
+            if (isBackward(bwd->op) && partOf(c, 0, bwd->chunk) != c.parts() - 1 &&
+                indexOf(list, Op::F, bwd->batch, bwd->microbatch, bwd->chunk) + 1 !=
+                    static_cast<std::size_t>(bwd - list.begin()))
+                break;
+        QVERIFY(bwd != list.end());
         const Action moved = *bwd;
         list.erase(bwd);
         const std::size_t f = indexOf(list, Op::F, moved.batch, moved.microbatch, moved.chunk);
@@ -101,7 +111,7 @@ private Q_SLOTS:
         list.insert(list.begin() + static_cast<long>(f + 1), moved);
         const auto v = validate(sch);
         QVERIFY2(has(v, Violation::Kind::Deadlock, 0,
-                     QString::fromStdString(describe(moved, kind == ScheduleKind::Interleaved))),
+                     QString::fromStdString(describe(moved, chunksFor(kind, 2) > 1))),
                  qPrintable(dump(v)));
         QVERIFY_THROWS_EXCEPTION(std::logic_error, simulate(sch));
     }
@@ -131,6 +141,82 @@ private Q_SLOTS:
         QVERIFY2(has(v, Violation::Kind::Dependency, 3, "runs before its F"), qPrintable(dump(v)));
     }
 
+    // Every zero-bubble kind: a W moved before its own I is caught.
+    void weightBeforeInput_data() {
+        QTest::addColumn<ScheduleKind>("kind");
+        for (ScheduleKind kind : allScheduleKinds())
+            if (usesSplitBackward(kind)) QTest::newRow(toString(kind)) << kind;
+    }
+    void weightBeforeInput() {
+        QFETCH(ScheduleKind, kind);
+        Schedule sch = generateSchedule(config(kind));
+        auto& list = sch.stages[1];
+        const auto w =
+            std::find_if(list.begin(), list.end(), [](const Action& a) { return a.op == Op::W; });
+        QVERIFY(w != list.end());
+        const Action moved = *w;
+        const std::size_t i = indexOf(list, Op::I, moved.batch, moved.microbatch, moved.chunk);
+        QVERIFY(i < list.size());
+        list.erase(w);
+        list.insert(list.begin() + static_cast<long>(i), moved);
+        const auto v = validate(sch);
+        QVERIFY2(has(v, Violation::Kind::Dependency, 1, "runs before its I"), qPrintable(dump(v)));
+    }
+
+    // V placement: chunk 1 of stage s is model part 2S-1-s. A forward of
+    // chunk 1 handed to the stage that round robin would pick (part p on
+    // stage p % S) is caught, in the order and on a timeline.
+    void vPlacementWrongStage_data() {
+        QTest::addColumn<ScheduleKind>("kind");
+        QTest::newRow("zb-v") << ScheduleKind::ZeroBubbleV;
+        QTest::newRow("dualpipev") << ScheduleKind::DualPipeV;
+    }
+    void vPlacementWrongStage() {
+        QFETCH(ScheduleKind, kind);
+        const ScheduleConfig c = config(kind);
+        const int part = partOf(c, 1, 1);
+        QCOMPARE(part, 2 * c.stages - 2);
+        const int wrong = part % c.stages;
+        QVERIFY(wrong != 1);
+        Schedule sch = generateSchedule(c);
+        auto& from = sch.stages[1];
+        const auto f = std::find_if(from.begin(), from.end(),
+                                    [](const Action& a) { return a.op == Op::F && a.chunk == 1; });
+        const Action moved = *f;
+        from.erase(f);
+        sch.stages[wrong].insert(sch.stages[wrong].begin(), moved);
+        auto v = validate(sch);
+        QVERIFY2(has(v, Violation::Kind::Repeated, wrong, "forward appears twice"),
+                 qPrintable(dump(v)));
+        QVERIFY2(has(v, Violation::Kind::Missing, 1, "no forward"), qPrintable(dump(v)));
+
+        const Schedule good = generateSchedule(c);
+        Timeline tl = simulate(good);
+        QVERIFY(validateTimeline(good, tl).empty());
+        for (std::size_t k = tl.stageBegin[1]; k < tl.stageBegin[2]; ++k)
+            if (tl.actions[k].action.op == Op::F && tl.actions[k].action.chunk == 1) {
+                tl.actions[k].stage = wrong;
+                break;
+            }
+        v = validateTimeline(good, tl);
+        QVERIFY2(has(v, Violation::Kind::Missing, 1, "not on the timeline"), qPrintable(dump(v)));
+        QVERIFY2(has(v, Violation::Kind::Repeated, wrong), qPrintable(dump(v)));
+
+        // The same lists read with round-robin placement break dependencies.
+        ScheduleConfig roundRobin = c;
+        roundRobin.kind = ScheduleKind::InterleavedZeroBubble;
+        Schedule misplaced = good;
+        misplaced.config = roundRobin;
+        QVERIFY(!validate(misplaced).empty() || [&] {
+            try {
+                (void)simulate(misplaced);
+                return false;
+            } catch (const std::logic_error&) {
+                return true;
+            }
+        }());
+    }
+
     void updateTooEarly_data() { addKinds(); }
     void updateTooEarly() {
         QFETCH(ScheduleKind, kind);
@@ -154,7 +240,8 @@ private Q_SLOTS:
         auto it = std::find_if(list.rbegin(), list.rend(), [](const Action& a) { return isBackward(a.op); });
         it->version += (it->version > 0 ? -1 : 1);
         const auto v = validate(sch);
-        QVERIFY2(has(v, Violation::Kind::Version, 0, QString::fromStdString(describe(*it, kind == ScheduleKind::Interleaved))),
+        QVERIFY2(has(v, Violation::Kind::Version, 0,
+                     QString::fromStdString(describe(*it, chunksFor(kind, 2) > 1))),
                  qPrintable(dump(v)));
     }
 

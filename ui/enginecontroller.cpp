@@ -1,12 +1,14 @@
 #include "enginecontroller.h"
 
 #include <QFileInfo>
+#include <QPointer>
 
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 
+#include "comparison.h"
 #include "runtime.h"  // torch-free (pimpl); only used when PD_HAVE_ENGINE
 #include "simulatedrun.h"
 #include "trace.h"
@@ -83,37 +85,6 @@ QString cutShortNote(const IdentifiedSchedule& id) {
 
 // ---------------------------------------------------------------------------
 
-// TrainingRun and SimulatedRun have the same control surface; the adapter is
-// instantiated for TrainingRun only when the engine is linked.
-class EngineController::Backend {
-public:
-    virtual ~Backend() = default;
-    virtual void start() = 0;
-    virtual void pause() = 0;
-    virtual void resume() = 0;
-    virtual void stepSlot() = 0;
-    virtual void stepBatch() = 0;
-    virtual void cancel() = 0;
-};
-
-namespace {
-template <typename Run>
-class BackendOf : public EngineController::Backend {
-public:
-    BackendOf(std::unique_ptr<Run> run) : run_(std::move(run)) {}
-    void start() override { run_->start(); }
-    void pause() override { run_->pause(); }
-    void resume() override { run_->resume(); }
-    void stepSlot() override { run_->stepSlot(); }
-    void stepBatch() override { run_->stepBatch(); }
-    void cancel() override { run_->cancel(); }
-    Run& run() { return *run_; }
-
-private:
-    std::unique_ptr<Run> run_;
-};
-}  // namespace
-
 struct EngineController::Queue {
     std::mutex mutex;
     quint64 generation = 0;
@@ -179,6 +150,7 @@ EngineController::EngineController(QObject* parent)
 }
 
 EngineController::~EngineController() {
+    cancelComparison();
     stopRun();
 }
 
@@ -197,10 +169,20 @@ void EngineController::registerMetaTypes() {
     qRegisterMetaType<pd::VersionEvent>();
     qRegisterMetaType<pd::RunSummary>();
     qRegisterMetaType<pd::RunOptions>();
-    qRegisterMetaType<QVector<pd::SlotEvent>>();
-    qRegisterMetaType<QVector<pd::MemoryEvent>>();
-    qRegisterMetaType<QVector<pd::BatchEvent>>();
-    qRegisterMetaType<QVector<pd::VersionEvent>>();
+    qRegisterMetaType<pd::ComparisonRow>();
+}
+
+RunFactory EngineController::runFactory(bool simulated) {
+#ifdef PD_HAVE_ENGINE
+    if (!simulated)
+        return [](const RunOptions& o, EventSink& sink) -> std::unique_ptr<Run> {
+            return std::make_unique<TrainingRun>(o, sink);
+        };
+#endif
+    (void)simulated;
+    return [](const RunOptions& o, EventSink& sink) -> std::unique_ptr<Run> {
+        return std::make_unique<SimulatedRun>(o, sink);
+    };
 }
 
 quint64 EngineController::generation() const {
@@ -226,7 +208,6 @@ void EngineController::beginGeneration() {
     }
     sink_ = std::make_shared<QueueSink>(queue_, gen);
     paused_ = false;
-    simulated_ = false;
     timer_.start();
     Q_EMIT started(gen);
 }
@@ -236,7 +217,6 @@ void EngineController::stopRun() {
         run_->cancel();  // joins the workers: nothing of this run is pushed after it
         run_.reset();
     }
-    sim_ = nullptr;
     {
         std::lock_guard<std::mutex> lock(queue_->mutex);
         ++queue_->generation;  // whatever is still queued is stale now
@@ -245,7 +225,7 @@ void EngineController::stopRun() {
     running_ = false;
 }
 
-bool EngineController::start(const RunOptions& options, QString* error) {
+bool EngineController::start(const RunOptions& options, QString* error, bool paused) {
     const std::string problem = checkRunOptions(options);
     if (!problem.empty()) {
         if (error) *error = QString::fromStdString(problem);
@@ -253,38 +233,54 @@ bool EngineController::start(const RunOptions& options, QString* error) {
     }
     const bool wasPaused = paused_;
     beginGeneration();
+    simulated_ = preferSimulated_ || !engineAvailable();
     try {
-#ifdef PD_HAVE_ENGINE
-        if (!preferSimulated_) {
-            simulated_ = false;
-            run_ = std::make_unique<BackendOf<TrainingRun>>(
-                std::make_unique<TrainingRun>(options, *sink_));
-            run_->start();
-        }
-#endif
-        if (!run_) {
-            simulated_ = true;
-            auto backend = std::make_unique<BackendOf<SimulatedRun>>(
-                std::make_unique<SimulatedRun>(options, *sink_, simPace_));
-            sim_ = &backend->run();
-            run_ = std::move(backend);
-            run_->start();
-        }
+        run_ = runFactory(simulated_)(options, *sink_);
+        if (paused) run_->pause();  // before start: it waits at slot 0
+        run_->start();
     } catch (const std::exception& e) {
         run_.reset();
-        sim_ = nullptr;
         timer_.stop();
         if (error) *error = QString::fromUtf8(e.what());
         return false;
     }
     running_ = true;
-    if (wasPaused) Q_EMIT pausedChanged(false);
+    paused_ = paused;
+    if (wasPaused != paused) Q_EMIT pausedChanged(paused);
     return true;
 }
 
-void EngineController::setSimulatedPace(double wallMsPerUnit) {
-    simPace_ = std::max(0.0, wallMsPerUnit);
-    if (sim_) sim_->setPace(simPace_);
+void EngineController::compare(const RunOptions& options, bool real) {
+    cancelComparison();
+    const quint64 job = ++comparisonJob_;
+    QPointer<EngineController> self(this);
+    // Rows cross to the GUI thread tagged with their job; a stale job's
+    // rows are dropped there.
+    auto onRow = [self, job](const ComparisonRow& row) {
+        QMetaObject::invokeMethod(
+            self, [self, job, row] {
+                if (self && self->comparisonJob_ == job) Q_EMIT self->comparisonRow(job, row);
+            },
+            Qt::QueuedConnection);
+    };
+    auto onDone = [self, job](bool cancelled) {
+        if (cancelled) return;
+        QMetaObject::invokeMethod(
+            self, [self, job] {
+                if (self && self->comparisonJob_ == job) Q_EMIT self->comparisonFinished(job);
+            },
+            Qt::QueuedConnection);
+    };
+    const RunFactory factory = real && engineAvailable() ? runFactory(false) : RunFactory();
+    comparison_ = std::make_unique<ComparisonJob>(options, allScheduleKinds(), factory,
+                                                  std::move(onRow), std::move(onDone));
+    comparison_->start();
+}
+
+void EngineController::cancelComparison() {
+    ++comparisonJob_;  // rows already queued are stale now
+    if (comparison_) comparison_->cancel();
+    comparison_.reset();
 }
 
 void EngineController::pause() {
@@ -340,14 +336,10 @@ void EngineController::drain() {
         taken.finished.swap(queue_->finished);
     }
     // Fixed order within a drain: slots, memory, versions, batches, errors, end.
-    if (!taken.slots.empty())
-        Q_EMIT slotsArrived(QVector<SlotEvent>(taken.slots.begin(), taken.slots.end()));
-    if (!taken.memory.empty())
-        Q_EMIT memoryArrived(QVector<MemoryEvent>(taken.memory.begin(), taken.memory.end()));
-    if (!taken.versions.empty())
-        Q_EMIT versionsArrived(QVector<VersionEvent>(taken.versions.begin(), taken.versions.end()));
-    if (!taken.batches.empty())
-        Q_EMIT batchesArrived(QVector<BatchEvent>(taken.batches.begin(), taken.batches.end()));
+    if (!taken.slots.empty()) Q_EMIT slotsArrived(taken.slots);
+    if (!taken.memory.empty()) Q_EMIT memoryArrived(taken.memory);
+    if (!taken.versions.empty()) Q_EMIT versionsArrived(taken.versions);
+    if (!taken.batches.empty()) Q_EMIT batchesArrived(taken.batches);
     for (const std::string& m : taken.errors) Q_EMIT failed(QString::fromStdString(m));
     if (taken.finished) {
         running_ = false;
@@ -387,13 +379,16 @@ private:
 
 bool runToCompletion(const RunOptions& options, RunResult& result, QString* error, int timeoutMs) {
     if (!prepareRun(options, result, error)) return false;
-#ifdef PD_HAVE_ENGINE
+    if (!EngineController::engineAvailable()) {
+        if (error) *error = QObject::tr("this build has no training engine (LibTorch)");
+        return false;
+    }
     CollectingSink sink(result);
     try {
-        TrainingRun run(options, sink);
-        run.start();
-        if (!run.wait(std::chrono::milliseconds(timeoutMs))) {
-            run.cancel();
+        std::unique_ptr<Run> run = EngineController::runFactory(false)(options, sink);
+        run->start();
+        if (!run->wait(std::chrono::milliseconds(timeoutMs))) {
+            run->cancel();
             if (error)
                 *error = QObject::tr("the run did not finish within %1 s").arg(timeoutMs / 1000);
             return false;
@@ -408,11 +403,6 @@ bool runToCompletion(const RunOptions& options, RunResult& result, QString* erro
     }
     result.measured = true;
     return true;
-#else
-    (void)timeoutMs;
-    if (error) *error = QObject::tr("this build has no training engine (LibTorch)");
-    return false;
-#endif
 }
 
 }  // namespace pd

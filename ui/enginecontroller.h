@@ -12,36 +12,34 @@
 #include <QVector>
 #include <memory>
 
+#include "run.h"
 #include "runresult.h"
 
 namespace pd {
 
-class SimulatedRun;
+class ComparisonJob;
+struct ComparisonRow;
 
 class EngineController : public QObject {
     Q_OBJECT
 public:
-    class Backend;  // the run being controlled (defined in the .cpp)
-
     explicit EngineController(QObject* parent = nullptr);
     ~EngineController() override;
 
     // True when pd_engine (LibTorch training) was built into this binary.
     static bool engineAvailable();
     static void registerMetaTypes();
+    // What start() runs: the real engine when it is built in and
+    // `simulated` is false, else the ideal schedule played as events.
+    static RunFactory runFactory(bool simulated);
 
-    // Cancels any current run and starts a new one: the real engine when it
-    // is built in (and not setPreferSimulated), else the simulated schedule
-    // replayed as events (SimulatedRun). False (with a message) when the
-    // options are invalid.
-    bool start(const RunOptions& options, QString* error = nullptr);
-    // True while the current (or last) run is the simulated replay.
+    // Cancels any current run and starts a new one (paused at slot 0 when
+    // `paused`). False (with a message) when the options are invalid.
+    bool start(const RunOptions& options, QString* error = nullptr, bool paused = false);
+    // True while the current (or last) run is the simulated one.
     bool simulated() const { return simulated_; }
     void setPreferSimulated(bool on) { preferSimulated_ = on; }
     bool preferSimulated() const { return preferSimulated_; }
-    // Pace of the simulated replay: wall ms per simulator unit (one forward).
-    void setSimulatedPace(double wallMsPerUnit);
-    double simulatedPace() const { return simPace_; }
     void pause();
     void resume();
     void stepSlot();
@@ -50,6 +48,14 @@ public:
     bool running() const { return running_; }
     bool paused() const { return paused_; }
     quint64 generation() const;
+
+    // A comparison of every kind on `options` (real runs when `real` and the
+    // engine is built in): a job of its own beside the run. The latest job
+    // wins: starting one cancels the previous, whose rows never arrive.
+    void compare(const RunOptions& options, bool real);
+    void cancelComparison();  // returns at once (within one slot of a real run)
+    bool comparing() const { return comparison_ != nullptr; }
+    quint64 comparisonJob() const { return comparisonJob_; }
 
     void setDrainInterval(int ms) { timer_.setInterval(ms); }
     int drainInterval() const { return timer_.interval(); }
@@ -67,13 +73,15 @@ public:
 
 Q_SIGNALS:
     void started(quint64 generation);
-    void slotsArrived(const QVector<pd::SlotEvent>& events);
-    void memoryArrived(const QVector<pd::MemoryEvent>& events);
-    void versionsArrived(const QVector<pd::VersionEvent>& events);
-    void batchesArrived(const QVector<pd::BatchEvent>& events);
+    void slotsArrived(const std::vector<pd::SlotEvent>& events);
+    void memoryArrived(const std::vector<pd::MemoryEvent>& events);
+    void versionsArrived(const std::vector<pd::VersionEvent>& events);
+    void batchesArrived(const std::vector<pd::BatchEvent>& events);
     void failed(const QString& message);
     void finished(const pd::RunSummary& summary);
     void pausedChanged(bool paused);
+    void comparisonRow(quint64 job, const pd::ComparisonRow& row);
+    void comparisonFinished(quint64 job);
 
 private:
     struct Queue;
@@ -82,19 +90,19 @@ private:
 
     std::shared_ptr<Queue> queue_;
     std::shared_ptr<QueueSink> sink_;
-    std::unique_ptr<Backend> run_;  // TrainingRun or SimulatedRun behind one interface
-    SimulatedRun* sim_ = nullptr;   // run_'s SimulatedRun, when it is one (pace control)
+    std::unique_ptr<Run> run_;
+    std::unique_ptr<ComparisonJob> comparison_;
+    quint64 comparisonJob_ = 0;
     QTimer timer_;
     bool running_ = false;
     bool paused_ = false;
     bool simulated_ = false;
     bool preferSimulated_ = false;
-    double simPace_ = 40.0;
 };
 
-// Runs the options to completion on the calling thread's behalf (the engine
-// uses its own workers) and collects every event. Without the engine, or on
-// failure, returns false with a message; `result` keeps the ideal schedule.
+// Runs the options to completion with the real engine (runFactory(false))
+// and collects every event. Without the engine, or on failure, returns
+// false with a message; `result` keeps the ideal schedule.
 bool runToCompletion(const RunOptions& options, RunResult& result, QString* error,
                      int timeoutMs = 600000);
 

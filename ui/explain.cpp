@@ -3,6 +3,8 @@
 #include <QObject>
 #include <algorithm>
 
+#include "runmodel.h"
+
 namespace pd {
 
 namespace {
@@ -64,19 +66,74 @@ Text textOf(ScheduleKind kind) {
                 "one stashed chip."};
         case ScheduleKind::Interleaved:
             return {
-                "Interleaved 1F1B: each stage holds V model chunks (virtual stages), so a "
-                "microbatch visits every stage V times. The fill and drain are V times "
-                "shorter; the price is more communication. Needs M to be a multiple of S.",
-                "Stage 0 holds about S + (S-1)/V microbatch-chunks of activations.",
-                "Shorter boxes (one chunk each), labelled with their chunk in the tooltip; the "
-                "idle corners are smaller than 1F1B's for the same S and M."};
+                "Interleaved 1F1B (PyTorch ScheduleInterleaved1F1B, current Megatron-LM): each "
+                "stage holds V model chunks (virtual stages), chunk c of stage s being model part "
+                "c*S+s, so a microbatch visits every stage V times. Microbatches go in rounds "
+                "of M / max(1, M/S); warm-up, then one forward and one backward, depth first. "
+                "The fill and drain are V times shorter; the price is more communication.",
+                "Stage s warms up with (V-1) rounds plus 2(S-1-s) forwards, so it holds that "
+                "many microbatch-chunks plus one (stage 0 about S + (S-1)/V microbatches).",
+                "Shorter boxes (one chunk each), labelled with their chunk; the idle corners are "
+                "smaller than 1F1B's for the same S and M."};
         case ScheduleKind::ZeroBubbleH1:
             return {
                 "Zero Bubble H1: the backward is split into I (gradient for the input, needed by "
                 "the previous stage) and W (gradient for the weights, needed only by the "
-                "update). W can wait, so it fills the bubbles; flush at the end of the batch.",
-                "Same activations as 1F1B: min(M, S-s) at stage s.",
+                "update). W can wait: stage s delays each W by s steps (the paper's ZB-H1, "
+                "PyTorch's zero-bubble order), which fills most of 1F1B's bubble; flush at the "
+                "end of the batch.",
+                "A microbatch holds memory from F until its W. Every stage holds at most "
+                "min(M, S) microbatches: stage 0 as much as in 1F1B, later stages more.",
                 "Green W boxes slotted into what would be idle time in 1F1B."};
+        case ScheduleKind::ZeroBubbleH2:
+            return {
+                "Zero Bubble H2: like H1 with I and W split, but stage s runs 2(S-s)-1 warm-up "
+                "forwards, exactly enough to fill the time until the first input gradient "
+                "comes back, and defers W passes to every gap and to the tail. With M >= 2S-1 "
+                "the pipeline becomes a parallelogram: no stage idles between its first and "
+                "last op.",
+                "Up to 2S-1 microbatches waiting for their W on every stage: the paper's "
+                "(2p-1) M_B, about twice 1F1B's peak.",
+                "The long warm-up run of forwards on stage 0 and the W passes collected at the "
+                "end of each stage; compare the memory chart with zb-h1."};
+        case ScheduleKind::ZeroBubbleV:
+            return {
+                "ZB-V (PyTorch ScheduleZBVZeroBubble, the zero-bubble paper's ZB-V): two chunks "
+                "per stage placed in a V. Stage s holds model parts s and 2S-1-s, so a "
+                "microbatch goes down the stages and back up, and the loss is computed on stage "
+                "0. Backward split into I and W; W passes fill the bubbles.",
+                "About 2S microbatch-chunks per stage (S whole microbatches, as 1F1B's stage "
+                "0), counted from F until W.",
+                "Chunk 1 boxes running up the stages in reverse order; the last stage turns "
+                "each microbatch around without sending it anywhere."};
+        case ScheduleKind::LoopedBFS:
+            return {
+                "Looped BFS (PyTorch ScheduleLoopedBFS, breadth-first pipeline parallelism): "
+                "V chunks per stage as in interleaved, but a stage runs every microbatch "
+                "through its first chunk, then through the next, and so on; backwards go "
+                "chunk by chunk in reverse. Fill-drain like GPipe, V times shorter.",
+                "Every stage holds all M x V microbatch-chunks before its first backward, "
+                "like GPipe.",
+                "A forward triangle per chunk, then backward triangles; compare the memory "
+                "chart with interleaved."};
+        case ScheduleKind::InterleavedZeroBubble:
+            return {
+                "Interleaved Zero Bubble (PyTorch ScheduleInterleavedZeroBubble, the paper's "
+                "ZB1P): interleaved chunks with the backward split into I and W. Stage s "
+                "warms up with (V-1) rounds plus S-1-s forwards and delays each W by s steps.",
+                "(V-1) rounds plus S microbatch-chunks per stage, counted from F until W.",
+                "Short chunk boxes and green W boxes filling the corners that interleaved "
+                "leaves idle."};
+        case ScheduleKind::DualPipeV:
+            return {
+                "DualPipeV (PyTorch ScheduleDualPipeV, the V-shaped DualPipe of DeepSeek-V3): "
+                "parts placed in a V as in ZB-V. In the steady phase a forward of one chunk and "
+                "a full backward of the other are issued as one overlapped pair; on one CPU "
+                "core per stage the pair runs back to back, so the timeline shows the F box "
+                "directly followed by its B box. The tail splits backwards into I and W.",
+                "About 2S+1 microbatch-chunks per stage, counted from F until the weight "
+                "gradient is made.",
+                "F and B boxes in pairs in the middle of the batch; I and W only at the ends."};
     }
     return {"", "", ""};
 }
@@ -120,6 +177,29 @@ QString explainHtml(const DryRun& run) {
     html += QStringLiteral("</p>");
     html += QStringLiteral("<p><b>%1</b> %2</p>").arg(QObject::tr("Look at"), QObject::tr(t.look));
     return html;
+}
+
+// What runs at slot `cursor - 1` on each stage: the cursor's caption.
+QString cursorCaption(const RunModel& m) {
+    const int c = m.cursor();
+    if (c == 0)
+        return QObject::tr("<b>t0</b>, before the first slot. <b>Space</b> plays the run, "
+                           "<b>&rarr;</b> steps one slot, <b>Shift+&rarr;</b> one batch, "
+                           "<b>&larr;</b> steps back.");
+    const TimelineData& boxes = m.measuredBoxes().empty() ? m.idealBoxes() : m.measuredBoxes();
+    QStringList parts;
+    for (int s = 0; s < boxes.lanes(); ++s) {
+        const TimelineBox* b = boxes.boxAt(s, c - 0.5, TimeBase::Slots);
+        QString what = QObject::tr("idle (bubble)");
+        if (b && b->gate < c)
+            what = b->op == Op::U ? QObject::tr("U &rarr; v%1").arg(b->version)
+                                  : QStringLiteral("%1%2 (v%3)")
+                                        .arg(QLatin1Char(opChar(b->op)))
+                                        .arg(b->microbatch)
+                                        .arg(b->version);
+        parts << QObject::tr("stage %1: %2").arg(s).arg(what);
+    }
+    return QObject::tr("<b>t%1</b> of %2: %3").arg(c - 1).arg(m.slotCount()).arg(parts.join(QStringLiteral("; ")));
 }
 
 }  // namespace pd

@@ -11,4 +11,9 @@ namespace pd {
 
 QString explainHtml(const DryRun& run);
 
+class RunModel;
+// What each stage runs in the slot just before the model's cursor (or, at
+// t0, how to walk the run): the caption above the explanation.
+QString cursorCaption(const RunModel& model);
+
 }  // namespace pd

@@ -11,6 +11,8 @@
 #include "enginecontroller.h"
 #include "exporter.h"
 #include "palette.h"
+#include "runfigures.h"
+#include "runmodel.h"
 #include "trace.h"
 
 namespace pd {
@@ -19,13 +21,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-TimelineData measuredData(const RunResult& run) {
-    TimelineData d;
-    d.reset(static_cast<int>(run.stageNames.size()));
-    d.append(run.slots.begin(), run.slots.end());
-    return d;
-}
-
 QString pct(double v) {
     return std::isfinite(v) ? QString::number(v * 100.0, 'f', 1) + QLatin1Char('%')
                             : QStringLiteral("n/a");
@@ -33,34 +28,25 @@ QString pct(double v) {
 
 }  // namespace
 
-double idealScale(const RunResult& run) {
-    if (!run.measured || run.slots.empty()) return 1.0;
-    double sum = 0.0;
-    int n = 0;
-    for (const SlotEvent& e : run.slots)
-        if (e.op == Op::F) {
-            sum += static_cast<double>(e.endUs - e.startUs) / 1000.0;
-            ++n;
-        }
-    if (n == 0 || !(sum > 0.0)) return 1.0;
-    // The simulator's forward of a whole stage costs 1 unit; a chunk 1/V of it.
-    return sum / n * std::max(1, run.options.schedule.chunks);
-}
-
 double measuredUtilization(const RunResult& run) {
     if (!run.measured || run.slots.empty()) return kNaN;
-    const BoxFigures f = measure(measuredData(run));
-    return f.makespan > 0.0 ? 1.0 - f.bubbleFraction : kNaN;
+    RunFigures f(static_cast<int>(run.stageNames.size()), run.options.schedule.chunks);
+    for (const SlotEvent& e : run.slots) f.addSlot(e);
+    const Analysis a = f.utilization();
+    return a.makespan > 0.0 ? a.meanUtilization : kNaN;
 }
 
-void loadTimeline(TimelineView* view, const RunResult& run) {
-    view->setLanes(run.stageNames);
-    if (run.measured) view->measured()->data().append(run.slots.begin(), run.slots.end());
-    const auto ideal = idealBoxes(run.ideal.timeline, idealScale(run));
-    view->ideal()->data().append(ideal.begin(), ideal.end());
+void loadTimeline(TimelineView* view, RunModel& model, const RunResult& run) {
+    RunResult copy = run;
+    if (run.measured)
+        model.load(std::move(copy), run.source.isEmpty() ? RunModel::Source::Live : RunModel::Source::File,
+                   true);
+    else
+        model.reset(copy, RunModel::Source::Schedule);
+    view->setSources(&model.measuredBoxes(), &model.idealBoxes());
+    view->setLanes(model.stageNames());
     view->setMode(run.measured ? TimelineView::Mode::Measured : TimelineView::Mode::Ideal);
-    view->xAxis->setLabel(run.measured ? QObject::tr("time (ms, measured)")
-                                       : QObject::tr("time (simulated units: one forward = 1)"));
+    view->setCursor(0, std::numeric_limits<double>::quiet_NaN());  // everything shown
     view->fit();
 }
 
@@ -90,81 +76,6 @@ QString runTitle(const RunResult& run) {
     else
         t += QObject::tr(": ideal utilization %1 (simulated)").arg(pct(analytic));
     return t;
-}
-
-double estimatedPeakMemoryBytes(const RunOptions& options, const Analysis& analysis) {
-    const ScheduleConfig& c = options.schedule;
-    const auto split = splitLayers(options.layers, c.parts());
-    const double h = options.hidden;
-    const double mb = std::max(1, options.microbatchSize());
-    double peak = 0.0;
-    for (int s = 0; s < static_cast<int>(analysis.stages.size()); ++s) {
-        double layers = 0.0;
-        for (int p = s; p < c.parts(); p += c.stages)
-            layers += split[static_cast<std::size_t>(p)].last -
-                      split[static_cast<std::size_t>(p)].first + 1;
-        const StageFigures& f = analysis.stages[static_cast<std::size_t>(s)];
-        const double act = f.peakActivations * (layers / std::max(1, c.chunks)) * mb * h * 4.0;
-        const double stash = std::max(0, f.versionsHeld - 1) * layers * (h * h + h) * 4.0;
-        peak = std::max(peak, act + stash);
-    }
-    return peak;
-}
-
-void fillComparisonRow(ComparisonRow& row, const RunResult& run) {
-    row.valid = true;
-    row.analyticBubble = run.ideal.analysis.bubbleFraction;
-    row.analyticUtilization = 1.0 - row.analyticBubble;
-    row.peakActivations =
-        run.ideal.analysis.stages.empty() ? 0 : run.ideal.analysis.stages[0].peakActivations;
-    row.versionsHeld = 0;
-    for (const StageFigures& s : run.ideal.analysis.stages)
-        row.versionsHeld = std::max(row.versionsHeld, s.versionsHeld);
-    row.peakMemoryBytes = estimatedPeakMemoryBytes(run.options, run.ideal.analysis);
-    if (run.measured) {
-        row.measuredUtilization = measuredUtilization(run);
-        row.measuredBubble = 1.0 - row.measuredUtilization;
-        if (!run.batches.empty()) row.finalLoss = run.batches.back().loss;
-        if (!run.memory.empty()) {
-            double peak = 0.0;
-            for (const MemoryEvent& m : run.memory)
-                peak = std::max(peak, static_cast<double>(m.activationBytes + m.stashBytes));
-            row.peakMemoryBytes = peak;
-            row.memoryMeasured = true;
-        }
-    }
-}
-
-ComparisonRow compareOne(const RunOptions& options, ScheduleKind kind, bool realRun) {
-    ComparisonRow row;
-    row.kind = kind;
-    row.name = QString::fromUtf8(displayName(kind));
-    RunOptions o = options;
-    o.schedule.kind = kind;
-    o.schedule.chunks =
-        kind == ScheduleKind::Interleaved ? std::max(2, options.schedule.chunks) : 1;
-    if (kind != ScheduleKind::PipeDream) {
-        o.schedule.verticalSync = false;
-        o.schedule.stash = true;
-    }
-    RunResult run;
-    QString error;
-    const bool ok = realRun && EngineController::engineAvailable() ? runToCompletion(o, run, &error)
-                                                                   : prepareRun(o, run, &error);
-    if (!ok && run.ideal.schedule.stages.empty()) {
-        row.problem = error;
-        return row;
-    }
-    fillComparisonRow(row, run);
-    if (!ok) row.problem = error;
-    return row;
-}
-
-std::vector<ComparisonRow> compareSchedules(const RunOptions& options,
-                                            const std::vector<ScheduleKind>& kinds, bool realRuns) {
-    std::vector<ComparisonRow> rows;
-    for (ScheduleKind k : kinds) rows.push_back(compareOne(options, k, realRuns));
-    return rows;
 }
 
 // ---------------------------------------------------------------------------
@@ -276,8 +187,9 @@ int headlessExportOpened(const QString& file, const RunOptions& options, const Q
         << " stages, " << id.config.microbatches << " microbatches, " << id.config.batches << " batches"
         << cutShortNote(id) << '\n';
     Exporter ex{dir, out, err};
+    RunModel model;
     TimelineView view;
-    loadTimeline(&view, run);
+    loadTimeline(&view, model, run);
     view.setTitle(QFileInfo(file).fileName() + QStringLiteral(": ") + runTitle(run) + cutShortNote(id));
     for (const char* name : {"timeline.png", "timeline.svg", "timeline.pdf"})
         ex.plot(&view, QString::fromLatin1(name), QSize(1600, 600));
@@ -300,13 +212,13 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
     RunResult run;
     if (!obtain(options, run, out, err)) return 1;
     {
+        RunModel model;
         TimelineView view;
-        loadTimeline(&view, run);
+        loadTimeline(&view, model, run);
         view.setTitle(runTitle(run));
         for (const char* name : {"timeline.png", "timeline.svg", "timeline.pdf"})
             ex.plot(&view, QString::fromLatin1(name), QSize(1600, 600));
-        const std::vector<SlotEvent> slots =
-            run.measured ? run.slots : toSlotEvents(run.ideal.timeline, idealScale(run) * 1000.0);
+        const std::vector<SlotEvent> slots = model.slotEvents();
         ex.text(QStringLiteral("run.csv"), toCsv(slots));
         RunRecord record;
         for (const QString& n : run.stageNames) record.stageNames.push_back(n.toStdString());
@@ -333,9 +245,10 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
     }
     const QSize wide(1600, 520);
     {
+        RunModel model;
         TimelineView view;
         const RunResult& r = runs[ScheduleKind::Naive];
-        loadTimeline(&view, r);
+        loadTimeline(&view, model, r);
         showWindow(&view, batchWindow(&view, shownBatch, shownBatch));
         view.setTitle(QObject::tr("Naive pipeline: one microbatch at a time, the other stages idle "
                                   "\u2014 utilization %1 %2 (1/S = %3)")
@@ -348,8 +261,9 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
     {
         const RunResult& r = runs[ScheduleKind::GPipe];
         const int S = r.options.schedule.stages, M = r.options.schedule.microbatches;
+        RunModel model;
         TimelineView view;
-        loadTimeline(&view, r);
+        loadTimeline(&view, model, r);
         view.measured()->setOpMask(1u << static_cast<unsigned>(Op::F));
         view.ideal()->setOpMask(1u << static_cast<unsigned>(Op::F));
         // The forward phase of the shown batch: up to its last forward.
@@ -383,11 +297,12 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
         ex.plot(&view, QStringLiteral("microbatch_backward.png"), wide);
     }
     {
+        RunModel syncModel, stashModel;
         TimelineView sync, stash;
         const RunResult& a = runs[ScheduleKind::GPipe];
         const RunResult& b = runs[ScheduleKind::PipeDream];
-        loadTimeline(&sync, a);
-        loadTimeline(&stash, b);
+        loadTimeline(&sync, syncModel, a);
+        loadTimeline(&stash, stashModel, b);
         for (TimelineView* v : {&sync, &stash}) {
             v->setColorMode(GanttPlottable::ColorMode::ByVersion);
             showWindow(v, batchWindow(v, 0, std::min(1, base.schedule.batches - 1)));

@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "comparison.h"
 #include "runresult.h"
 #include "timelineplot.h"
 
@@ -16,44 +17,15 @@ namespace pd {
 
 class GroupedBarChart;
 
-// Milliseconds per simulator unit that make the ideal timeline comparable
-// with the measured one (the mean measured forward on a stage = tF).
-double idealScale(const RunResult& run);
+class RunModel;
 
-// Lanes, measured boxes (when the run has them) and ideal boxes.
-void loadTimeline(TimelineView* view, const RunResult& run);
+// Loads `run` into `model` (a measured run when it has events, else the
+// ideal schedule) and shows it whole on `view`, on the measured axis when
+// measured, else the ideal one. The model must outlive the view's use.
+void loadTimeline(TimelineView* view, RunModel& model, const RunResult& run);
 QString runTitle(const RunResult& run);
 
-struct ComparisonRow {
-    ScheduleKind kind = ScheduleKind::Naive;
-    QString name;
-    bool valid = false;
-    QString problem;  // why the kind does not fit the configuration
-    double analyticUtilization = std::numeric_limits<double>::quiet_NaN();
-    double analyticBubble = std::numeric_limits<double>::quiet_NaN();
-    double measuredUtilization = std::numeric_limits<double>::quiet_NaN();
-    double measuredBubble = std::numeric_limits<double>::quiet_NaN();
-    int peakActivations = 0;  // stage 0, microbatch(-chunk)s in flight
-    int versionsHeld = 0;     // most versions any stage keeps
-    double finalLoss = std::numeric_limits<double>::quiet_NaN();
-    // Activations in flight plus stashed weight versions, the most of any
-    // stage, in bytes: measured when the run reported memory, else estimated
-    // from the analytic peaks and the model shape.
-    double peakMemoryBytes = std::numeric_limits<double>::quiet_NaN();
-    bool memoryMeasured = false;
-};
-
-// Estimate of ComparisonRow::peakMemoryBytes from the analysis (fp32, one
-// hidden-wide activation per layer and sample, hidden x hidden + bias weights).
-double estimatedPeakMemoryBytes(const RunOptions& options, const Analysis& analysis);
-// Simulates (and, with `realRuns` and the engine, runs) each kind on the
-// options' configuration.
-ComparisonRow compareOne(const RunOptions& options, ScheduleKind kind, bool realRun);
-void fillComparisonRow(ComparisonRow& row, const RunResult& run);
-std::vector<ComparisonRow> compareSchedules(const RunOptions& options,
-                                            const std::vector<ScheduleKind>& kinds, bool realRuns);
-
-// Mean utilization and bubble of the run's measured boxes (NaN when none).
+// Mean utilization of the run's measured slots (NaN when none).
 double measuredUtilization(const RunResult& run);
 
 // Writes every file of `pipedream-viz --headless --export DIR`. Returns 0

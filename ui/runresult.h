@@ -9,6 +9,7 @@
 #include <QVector>
 #include <vector>
 
+#include "comparison.h"
 #include "events.h"
 #include "measured.h"
 #include "options.h"
@@ -55,3 +56,4 @@ Q_DECLARE_METATYPE(pd::BatchEvent)
 Q_DECLARE_METATYPE(pd::VersionEvent)
 Q_DECLARE_METATYPE(pd::RunSummary)
 Q_DECLARE_METATYPE(pd::RunOptions)
+Q_DECLARE_METATYPE(pd::ComparisonRow)

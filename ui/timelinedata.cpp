@@ -5,39 +5,46 @@
 
 namespace pd {
 
+static_assert(sizeof(TimelineBox) == 48, "a box is 48 bytes: one run keeps a million of them");
+
 TimelineBox toBox(const SlotEvent& e) {
     TimelineBox b;
     b.start = static_cast<double>(e.startUs) / 1000.0;
     b.end = static_cast<double>(std::max(e.endUs, e.startUs)) / 1000.0;
-    b.stage = e.stage;
+    b.stage = static_cast<std::int16_t>(e.stage);
     b.batch = e.batch;
-    b.microbatch = e.microbatch;
+    b.microbatch = static_cast<std::int16_t>(e.microbatch);
     b.op = e.op;
-    b.chunk = e.chunk;
+    b.chunk = static_cast<std::int8_t>(e.chunk);
     b.version = e.version;
     b.mismatch = e.mismatch;
     return b;
 }
 
-SlotEvent toSlotEvent(const TimelineBox& b) {
-    SlotEvent e;
-    e.batch = b.batch;
-    e.stage = b.stage;
-    e.microbatch = b.microbatch;
-    e.op = b.op;
-    e.chunk = b.chunk;
-    e.version = b.version;
-    e.startUs = static_cast<std::int64_t>(b.start * 1000.0 + 0.5);
-    e.endUs = static_cast<std::int64_t>(b.end * 1000.0 + 0.5);
-    e.mismatch = b.mismatch;
-    return e;
-}
-
-void TimelineData::reset(int lanes) {
+void TimelineData::reset(int lanes, const std::vector<std::size_t>& reserve) {
     lanes_.assign(static_cast<std::size_t>(std::max(lanes, 0)), {});
+    for (std::size_t i = 0; i < lanes_.size() && i < reserve.size(); ++i)
+        lanes_[i].reserve(reserve[i]);
     unsorted_.assign(lanes_.size(), 0);
     count_ = 0;
     end_ = 0.0;
+    endSlot_ = 0;
+}
+
+void TimelineData::rescale(double factor) {
+    for (auto& lane : lanes_)
+        for (TimelineBox& b : lane) {
+            b.start *= factor;
+            b.end *= factor;
+        }
+    end_ *= factor;
+}
+
+std::size_t TimelineData::revealedCount(int lane, int slot) const {
+    const auto& boxes = this->lane(lane);
+    auto it = std::partition_point(boxes.begin(), boxes.end(),
+                                   [slot](const TimelineBox& b) { return b.gate < slot; });
+    return static_cast<std::size_t>(it - boxes.begin());
 }
 
 void TimelineData::append(const SlotEvent& e) {
@@ -56,6 +63,7 @@ void TimelineData::append(const TimelineBox& b) {
     lane.push_back(b);
     ++count_;
     end_ = std::max(end_, b.end);
+    endSlot_ = std::max(endSlot_, static_cast<int>(b.slot1));
 }
 
 const std::vector<TimelineBox>& TimelineData::lane(int lane) const {
@@ -71,36 +79,33 @@ const std::vector<TimelineBox>& TimelineData::lane(int lane) const {
     return boxes;
 }
 
-std::vector<SlotEvent> TimelineData::toSlotEvents() const {
-    std::vector<SlotEvent> out;
-    out.reserve(count_);
-    for (int s = 0; s < lanes(); ++s)
-        for (const TimelineBox& b : lane(s)) out.push_back(toSlotEvent(b));
-    return out;
-}
-
-std::size_t TimelineData::firstEndingAfter(int lane, double t) const {
+std::size_t TimelineData::firstEndingAfter(int lane, double t, TimeBase base) const {
     const auto& boxes = this->lane(lane);
     auto it = std::upper_bound(boxes.begin(), boxes.end(), t,
-                               [](double v, const TimelineBox& b) { return v < b.end; });
+                               [base](double v, const TimelineBox& b) { return v < b.x1(base); });
     return static_cast<std::size_t>(it - boxes.begin());
 }
 
-const TimelineBox* TimelineData::boxAt(int lane, double t) const {
+const TimelineBox* TimelineData::boxAt(int lane, double t, TimeBase base) const {
     const auto& boxes = this->lane(lane);
     // Last box starting at or before t.
     auto it = std::upper_bound(boxes.begin(), boxes.end(), t,
-                               [](double v, const TimelineBox& b) { return v < b.start; });
+                               [base](double v, const TimelineBox& b) { return v < b.x0(base); });
     if (it == boxes.begin()) return nullptr;
     --it;
-    return t <= it->end ? &*it : nullptr;
+    return t <= it->x1(base) ? &*it : nullptr;
 }
 
-void layoutLane(const std::vector<TimelineBox>& boxes, std::size_t firstVisible, double t0,
-                double t1, double reveal, const PixelMap& map, double minWidth,
-                std::vector<PixelRun>& out) {
+namespace {
+
+// One loop per time base, so that the hot loop over a lane's boxes has no
+// branch on the base (a full view of a million boxes walks them all).
+template <typename X0, typename X1>
+void layoutWith(const std::vector<TimelineBox>& boxes, std::size_t firstVisible, double t0,
+                double t1, const Reveal& reveal, const PixelMap& map, double minWidth,
+                std::vector<PixelRun>& out, X0 x0Of, X1 x1Of) {
     out.clear();
-    const double limit = std::min(t1, reveal);
+    const double limit = std::min(t1, reveal.clip);
     std::array<double, 5> opTime{};
     bool open = false;  // `out.back()` is a run of narrow boxes still growing
     auto closeRun = [&]() {
@@ -118,72 +123,71 @@ void layoutLane(const std::vector<TimelineBox>& boxes, std::size_t firstVisible,
     };
     for (std::size_t i = firstVisible; i < boxes.size(); ++i) {
         const TimelineBox& b = boxes[i];
-        if (b.start > limit || b.start >= reveal) break;
-        if (b.end < t0) continue;
-        const double x0 = map.toPixel(b.start);
-        const double x1 = map.toPixel(std::min(b.end, reveal));
+        const double start = x0Of(b), end = x1Of(b);
+        if (start > limit || b.gate >= reveal.slot) break;
+        if (end < t0) continue;
+        const double x0 = map.toPixel(start);
+        const double x1 = map.toPixel(std::min(end, reveal.clip));
         const bool narrow = x1 - x0 < minWidth;
         if (narrow && open && x0 <= out.back().x1 + 1.0) {
             PixelRun& run = out.back();
             run.x1 = std::max(run.x1, x1);
             ++run.count;
-            opTime[static_cast<std::size_t>(b.op)] += b.duration();
+            opTime[static_cast<std::size_t>(b.op)] += end - start;
             continue;
         }
         closeRun();
         out.push_back(PixelRun{x0, x1, i, 1, i});
         if (narrow) {
             open = true;
-            opTime[static_cast<std::size_t>(b.op)] += b.duration();
+            opTime[static_cast<std::size_t>(b.op)] += end - start;
         }
     }
     closeRun();
 }
 
-std::vector<TimelineBox> idealBoxes(const Timeline& timeline, double msPerUnit) {
-    std::vector<TimelineBox> out;
-    out.reserve(timeline.actions.size());
-    for (const TimedAction& t : timeline.actions) {
-        TimelineBox b;
-        b.start = t.start * msPerUnit;
-        b.end = t.end * msPerUnit;
-        b.stage = t.stage;
-        b.batch = t.action.batch;
-        b.microbatch = t.action.microbatch;
-        b.op = t.action.op;
-        b.chunk = t.action.chunk;
-        b.version = t.action.version;
-        b.mismatch = t.action.mismatch;
-        out.push_back(b);
-    }
-    return out;
+}  // namespace
+
+void layoutLane(const std::vector<TimelineBox>& boxes, std::size_t firstVisible, double t0,
+                double t1, TimeBase base, const Reveal& reveal, const PixelMap& map,
+                double minWidth, std::vector<PixelRun>& out) {
+    if (base == TimeBase::Slots)
+        layoutWith(
+            boxes, firstVisible, t0, t1, reveal, map, minWidth, out,
+            [](const TimelineBox& b) { return static_cast<double>(b.slot0); },
+            [](const TimelineBox& b) { return static_cast<double>(b.slot1); });
+    else
+        layoutWith(
+            boxes, firstVisible, t0, t1, reveal, map, minWidth, out,
+            [](const TimelineBox& b) { return b.start; }, [](const TimelineBox& b) { return b.end; });
 }
 
-BoxFigures measure(const TimelineData& data) {
-    BoxFigures f;
-    const int S = data.lanes();
-    f.busy.assign(static_cast<std::size_t>(S), 0.0);
-    f.utilization.assign(static_cast<std::size_t>(S), 0.0);
-    if (data.empty() || S == 0) return f;
-    double first = std::numeric_limits<double>::infinity();
-    double last = 0.0;
+void fillIdeal(TimelineData& data, const Timeline& timeline, const SlotGrid& grid,
+               double msPerUnit) {
+    const int S = static_cast<int>(grid.start.size());
+    std::vector<std::size_t> sizes;
+    for (int s = 0; s < S; ++s) sizes.push_back(grid.start[static_cast<std::size_t>(s)].size());
+    data.reset(S, sizes);
     for (int s = 0; s < S; ++s) {
-        for (const TimelineBox& b : data.lane(s)) {
-            f.busy[static_cast<std::size_t>(s)] += b.duration();
-            first = std::min(first, b.start);
-            last = std::max(last, b.end);
+        const std::size_t begin = timeline.stageBegin[static_cast<std::size_t>(s)];
+        for (std::size_t k = 0; k < sizes[static_cast<std::size_t>(s)]; ++k) {
+            const TimedAction& t = timeline.actions[begin + k];
+            TimelineBox b;
+            b.start = t.start * msPerUnit;
+            b.end = t.end * msPerUnit;
+            b.slot0 = grid.start[static_cast<std::size_t>(s)][k];
+            b.slot1 = grid.end[static_cast<std::size_t>(s)][k];
+            b.gate = grid.gate[static_cast<std::size_t>(s)][k];
+            b.stage = static_cast<std::int16_t>(t.stage);
+            b.batch = t.action.batch;
+            b.microbatch = static_cast<std::int16_t>(t.action.microbatch);
+            b.op = t.action.op;
+            b.chunk = static_cast<std::int8_t>(t.action.chunk);
+            b.version = t.action.version;
+            b.mismatch = t.action.mismatch;
+            data.append(b);
         }
     }
-    f.makespan = std::max(0.0, last - first);
-    if (f.makespan <= 0.0) return f;
-    double idle = 0.0;
-    for (int s = 0; s < S; ++s) {
-        const double busy = f.busy[static_cast<std::size_t>(s)];
-        f.utilization[static_cast<std::size_t>(s)] = busy / f.makespan;
-        idle += f.makespan - busy;
-    }
-    f.bubbleFraction = idle / (S * f.makespan);
-    return f;
 }
 
 }  // namespace pd

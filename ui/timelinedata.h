@@ -11,31 +11,53 @@
 
 #include "events.h"
 #include "simulator.h"
+#include "slotgrid.h"
+#include <limits>
 
 namespace pd {
 
-// One action on the timeline; times in milliseconds from run start.
+// The three time axes a run can be read on: the schedule's slots (its time
+// steps, slotgrid.h), measured milliseconds (paused time excluded), and the
+// ideal schedule in milliseconds (scaled by the measured op costs).
+enum class TimeBase { Slots, Measured, Ideal };
+
+// One action on the timeline: times in milliseconds from run start (measured
+// or ideal, by the store it is in) and its place on the slot grid.
 struct TimelineBox {
     double start = 0.0;
     double end = 0.0;
-    int stage = 0;
-    int batch = 0;
-    int microbatch = 0;  // -1 for U
+    std::int32_t slot0 = 0;  // first slot it occupies
+    std::int32_t slot1 = 0;  // slot after it (== slot0 for a zero-cost update)
+    std::int32_t gate = 0;   // slot it belongs to: shown once the cursor passed it
+    std::int32_t batch = 0;
+    std::int32_t version = 0;
+    std::int16_t stage = 0;       // at most kMaxStages
+    std::int16_t microbatch = 0;  // -1 for U; at most kMaxMicrobatches
+    std::int8_t chunk = 0;        // at most kMaxChunks
     Op op = Op::F;
-    int chunk = 0;
-    int version = 0;
     bool mismatch = false;
+    // 48 bytes: a million boxes of a run are one store, read by every view.
 
     double duration() const { return end - start; }
+    // Start and end on `base` (Ideal boxes hold ideal ms in start/end).
+    double x0(TimeBase base) const { return base == TimeBase::Slots ? slot0 : start; }
+    double x1(TimeBase base) const { return base == TimeBase::Slots ? slot1 : end; }
 };
 
 TimelineBox toBox(const SlotEvent& e);  // microseconds -> milliseconds
-SlotEvent toSlotEvent(const TimelineBox& b);
 
 class TimelineData {
 public:
-    void reset(int lanes);
+    // Clears; `reserve` boxes per lane are allocated up front (the
+    // schedule's action counts) so that appending never reallocates.
+    void reset(int lanes, const std::vector<std::size_t>& reserve = {});
     int lanes() const { return static_cast<int>(lanes_.size()); }
+    // Multiplies every start and end (the ideal boxes when the measured op
+    // costs change the scale).
+    void rescale(double factor);
+    // Boxes in `lane` with gate < slot: a prefix, since a lane holds its
+    // stage's actions in execution order.
+    std::size_t revealedCount(int lane, int slot) const;
 
     void append(const SlotEvent& e);
     void append(const TimelineBox& b);
@@ -48,20 +70,22 @@ public:
     const std::vector<TimelineBox>& lane(int lane) const;
     std::size_t size() const { return count_; }
     bool empty() const { return count_ == 0; }
-    double endTime() const { return end_; }       // latest box end, 0 when empty
-    std::vector<SlotEvent> toSlotEvents() const;  // every box, lane by lane
+    double endTime() const { return end_; }  // latest box end (ms), 0 when empty
+    int endSlot() const { return endSlot_; }  // latest slot1
+    double endOn(TimeBase base) const { return base == TimeBase::Slots ? endSlot_ : end_; }
 
     // Index of the first box in `lane` that ends after t (boxes of a lane
     // never overlap, so ends ascend with starts).
-    std::size_t firstEndingAfter(int lane, double t) const;
+    std::size_t firstEndingAfter(int lane, double t, TimeBase base = TimeBase::Measured) const;
     // The box under time t in `lane`, or nullptr for idle time.
-    const TimelineBox* boxAt(int lane, double t) const;
+    const TimelineBox* boxAt(int lane, double t, TimeBase base = TimeBase::Measured) const;
 
 private:
     mutable std::vector<std::vector<TimelineBox>> lanes_;
     mutable std::vector<char> unsorted_;
     std::size_t count_ = 0;
     double end_ = 0.0;
+    int endSlot_ = 0;
 };
 
 // Linear time -> pixel mapping, px = offset + scale * t.
@@ -83,24 +107,23 @@ struct PixelRun {
     std::size_t dominant = 0;  // index of the box whose op covers most of the run
 };
 
-// Lays out the boxes of `boxes` (sorted, non-overlapping) that intersect
-// [t0, t1] and start before `reveal`; boxes narrower than `minWidth` pixels
-// are merged with their neighbours while the gap between them is under one
-// pixel. A box cut by `reveal` ends there.
-void layoutLane(const std::vector<TimelineBox>& boxes, std::size_t firstVisible, double t0,
-                double t1, double reveal, const PixelMap& map, double minWidth,
-                std::vector<PixelRun>& out);
-
-// Ideal timeline in milliseconds: one simulator cost unit lasts `msPerUnit`.
-std::vector<TimelineBox> idealBoxes(const Timeline& timeline, double msPerUnit);
-
-// Busy time per stage and makespan of measured boxes (for utilization).
-struct BoxFigures {
-    double makespan = 0.0;  // first start to last end, ms
-    std::vector<double> busy;
-    std::vector<double> utilization;
-    double bubbleFraction = 0.0;  // idle / (S x makespan)
+// What of a lane is shown: boxes with gate < revealSlot, cut at `clip` (a
+// time on the base; boxes starting after it are left out).
+struct Reveal {
+    int slot = std::numeric_limits<int>::max();
+    double clip = std::numeric_limits<double>::infinity();
 };
-BoxFigures measure(const TimelineData& data);
+
+// Lays out the boxes of `boxes` (sorted, non-overlapping) that intersect
+// [t0, t1] on `base` and are revealed; boxes narrower than `minWidth` pixels
+// are merged with their neighbours while the gap between them is under one
+// pixel.
+void layoutLane(const std::vector<TimelineBox>& boxes, std::size_t firstVisible, double t0,
+                double t1, TimeBase base, const Reveal& reveal, const PixelMap& map,
+                double minWidth, std::vector<PixelRun>& out);
+
+// The ideal timeline as boxes: ms = units x `msPerUnit`, slots from `grid`.
+void fillIdeal(TimelineData& data, const Timeline& timeline, const SlotGrid& grid,
+               double msPerUnit);
 
 }  // namespace pd

@@ -53,6 +53,7 @@ QColor GanttPlottable::keyColor(int key) const {
     };
     if (ghost) c = blend(c, 0.8);
     if (faded_) c = blend(c, 0.55);
+    if (ghost_) c = blend(c, 0.78);
     return c;
 }
 
@@ -76,16 +77,17 @@ const TimelineBox* GanttPlottable::boxAt(const QPointF& pixel) const {
     const double t = mKeyAxis->pixelToCoord(pixel.x());
     const double v = mValueAxis->pixelToCoord(pixel.y());
     const int lane = static_cast<int>(std::lround(v));
-    if (lane < 0 || lane >= data_.lanes()) return nullptr;
+    if (lane < 0 || lane >= data().lanes()) return nullptr;
     const auto span = laneSpan(lane);
     if (v < span.first || v > span.second) return nullptr;
-    const TimelineBox* box = data_.boxAt(lane, t);
-    if (box && box->start >= reveal_) return nullptr;
+    const TimelineData& data = this->data();
+    const TimelineBox* box = data.boxAt(lane, t, base_);
     if (!box) {  // a box narrower than a pixel is still found within half a pixel
         const double slack = std::abs(mKeyAxis->pixelToCoord(pixel.x() + 1.5) - t);
-        box = data_.boxAt(lane, t - slack);
-        if (!box) box = data_.boxAt(lane, t + slack);
+        box = data.boxAt(lane, t - slack, base_);
+        if (!box) box = data.boxAt(lane, t + slack, base_);
     }
+    if (box && (box->gate >= reveal_.slot || box->x0(base_) > reveal_.clip)) return nullptr;
     return box;
 }
 
@@ -94,19 +96,20 @@ double GanttPlottable::selectTest(const QPointF&, bool, QVariant*) const {
 }
 
 QCPRange GanttPlottable::getKeyRange(bool& foundRange, QCP::SignDomain) const {
-    foundRange = !data_.empty();
-    return QCPRange(0.0, std::max(data_.endTime(), 1e-9));
+    foundRange = !data().empty();
+    return QCPRange(0.0, std::max(data().endOn(base_), 1e-9));
 }
 
 QCPRange GanttPlottable::getValueRange(bool& foundRange, QCP::SignDomain, const QCPRange&) const {
-    foundRange = data_.lanes() > 0;
-    return QCPRange(-0.5, std::max(data_.lanes(), 1) - 0.5);
+    foundRange = data().lanes() > 0;
+    return QCPRange(-0.5, std::max(data().lanes(), 1) - 0.5);
 }
 
 void GanttPlottable::draw(QCPPainter* painter) {
     stats_ = {};
     QCPAxis* keyAxis = mKeyAxis.data();
     QCPAxis* valueAxis = mValueAxis.data();
+    const TimelineData& data_ = data();
     if (!keyAxis || !valueAxis || data_.empty()) return;
 
     const double px0 = keyAxis->coordToPixel(0.0);
@@ -126,7 +129,7 @@ void GanttPlottable::draw(QCPPainter* painter) {
 
     const QFontMetrics metrics(mParentPlot->font());
     // Lane backgrounds up to what is shown so far: gaps between boxes are idle time.
-    const double bgEnd = std::min(data_.endTime(), reveal_);
+    const double bgEnd = std::min(data_.endOn(base_), reveal_.clip);
     std::vector<QRectF> idle;
     for (int lane = 0; lane < data_.lanes(); ++lane) {
         const auto span = laneSpan(lane);
@@ -139,8 +142,9 @@ void GanttPlottable::draw(QCPPainter* painter) {
         const double x1 = std::min(map.toPixel(bgEnd), static_cast<double>(clip.right()) + 1.0);
         if (x1 > x0) idle.emplace_back(x0, top, x1 - x0, height);
         const auto& boxes = data_.lane(lane);
-        const std::size_t first = data_.firstEndingAfter(lane, range.lower);
-        layoutLane(boxes, first, range.lower, range.upper, reveal_, map, kMergeWidthPx, runs_);
+        const std::size_t first = data_.firstEndingAfter(lane, range.lower, base_);
+        layoutLane(boxes, first, range.lower, range.upper, base_, reveal_, map, kMergeWidthPx,
+                   runs_);
         for (const PixelRun& run : runs_) {
             const TimelineBox& box = boxes[run.dominant];
             double x0 = std::max(run.x0, static_cast<double>(clip.left()) - 2.0);
@@ -186,7 +190,7 @@ void GanttPlottable::draw(QCPPainter* painter) {
         painter->setPen(Qt::NoPen);
     }
     for (const Badge& b : badges) {
-        const TimelineBox& box = data_.lane(static_cast<int>(b.lane))[b.index];
+        const TimelineBox& box = data().lane(static_cast<int>(b.lane))[b.index];
         QString text = badgeText(box);
         if (metrics.horizontalAdvance(text) + 6 > b.rect.width()) text = shortBadgeText(box);
         if (metrics.horizontalAdvance(text) + 4 > b.rect.width()) continue;
@@ -216,9 +220,12 @@ TimelineView::TimelineView(QWidget* parent) : QCustomPlot(parent) {
     setBackground(timelineBackground());
     setNoAntialiasingOnDrag(true);
     setPlottingHint(QCP::phCacheLabels, true);
+    ghost_ = new GanttPlottable(xAxis, yAxis);
+    ghost_->setName(tr("Schedule (not run yet)"));
+    ghost_->setGhost(true);
+    ghost_->setBadges(false);
     ideal_ = new GanttPlottable(xAxis, yAxis);
     ideal_->setName(tr("Ideal (simulated)"));
-    ideal_->setFaded(true);
     measured_ = new GanttPlottable(xAxis, yAxis);
     measured_->setName(tr("Measured"));
 
@@ -243,7 +250,7 @@ TimelineView::TimelineView(QWidget* parent) : QCustomPlot(parent) {
     playheadLine_->setSelectable(false);
     playheadLine_->setVisible(false);
 
-    setMode(Mode::Measured);
+    setMode(Mode::Slots);
     setMouseTracking(true);
     setFocusPolicy(Qt::StrongFocus);
     setLanes({});
@@ -254,25 +261,80 @@ void TimelineView::setLanes(const QStringList& names) {
     auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(yAxis->ticker());
     ticker->clear();
     for (int i = 0; i < names.size(); ++i) ticker->addTick(i, names[i]);
-    measured_->data().reset(static_cast<int>(names.size()));
-    ideal_->data().reset(static_cast<int>(names.size()));
+    measured_->ownData().reset(static_cast<int>(names.size()));
+    ideal_->ownData().reset(static_cast<int>(names.size()));
     yAxis->setRange(-0.6, std::max<int>(static_cast<int>(names.size()), 1) - 0.4);
+}
+
+void TimelineView::setSources(const TimelineData* measured, const TimelineData* ideal) {
+    measured_->setSource(measured);
+    ideal_->setSource(ideal);
+    ghost_->setSource(ideal);
+}
+
+TimeBase TimelineView::timeBase() const {
+    switch (mode_) {
+        case Mode::Slots: return TimeBase::Slots;
+        case Mode::Ideal: return TimeBase::Ideal;
+        default: return TimeBase::Measured;
+    }
 }
 
 void TimelineView::setMode(Mode mode) {
     mode_ = mode;
-    measured_->setVisible(mode != Mode::Ideal);
-    ideal_->setVisible(mode != Mode::Measured);
+    const TimeBase base = timeBase();
     const bool both = mode == Mode::Both;
+    // Slots: what ran, at its step, over the whole schedule faded. Ideal: the
+    // simulated schedule the same way. Measured: real times only, or with
+    // the ideal in the lower half of each lane (Both).
+    measured_->setVisible(mode != Mode::Ideal);
+    ideal_->setVisible(mode == Mode::Ideal || both);
+    ghost_->setVisible(mode == Mode::Slots || mode == Mode::Ideal);
     measured_->setBand(both ? GanttPlottable::Band::Upper : GanttPlottable::Band::Full);
     ideal_->setBand(both ? GanttPlottable::Band::Lower : GanttPlottable::Band::Full);
     ideal_->setFaded(both);
+    measured_->setTimeBase(base == TimeBase::Slots ? TimeBase::Slots : TimeBase::Measured);
+    // Ideal boxes hold ideal ms in start/end: on the Measured axis of Both
+    // they are compared with measured ms.
+    ideal_->setTimeBase(base == TimeBase::Slots ? TimeBase::Slots : TimeBase::Ideal);
+    ghost_->setTimeBase(base);
+    xAxis->setLabel(mode == Mode::Slots      ? tr("time step (slot; one slot = one forward)")
+                    : mode == Mode::Measured ? tr("time (ms, measured; paused time excluded)")
+                    : mode == Mode::Ideal    ? tr("time (ms, ideal schedule at the measured op costs)")
+                                             : tr("time (ms): measured above, ideal below"));
+    applyReveal();
     refresh();
+}
+
+void TimelineView::setCursor(int slot, double x) {
+    cursorSlot_ = std::isfinite(x) ? slot : std::numeric_limits<int>::max();
+    playhead_ = x;
+    applyReveal();
+    const bool show = std::isfinite(x);
+    playheadLine_->setVisible(show);
+    if (show) {
+        playheadLine_->point1->setCoords(x, 0.0);
+        playheadLine_->point2->setCoords(x, 1.0);
+    }
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TimelineView::applyReveal() {
+    Reveal r;
+    r.slot = cursorSlot_;
+    // Nothing is drawn past the cursor: on the schedule's own axes a running
+    // action grows up to it; measured boxes shown all end before it anyway.
+    if (std::isfinite(playhead_)) r.clip = playhead_;
+    measured_->setReveal(r);
+    // In Both the ideal lies on measured time, where the cursor is not its own.
+    if (mode_ == Mode::Both) r.clip = std::numeric_limits<double>::infinity();
+    ideal_->setReveal(r);
 }
 
 void TimelineView::setColorMode(GanttPlottable::ColorMode mode) {
     measured_->setColorMode(mode);
     ideal_->setColorMode(mode);
+    ghost_->setColorMode(mode);
 }
 
 void TimelineView::setTitle(const QString& title) {
@@ -293,21 +355,15 @@ void TimelineView::setTitle(const QString& title) {
     title_->setText(title);
 }
 
-void TimelineView::setPlayhead(double ms) {
-    playhead_ = ms;
-    const bool show = std::isfinite(ms);
-    playheadLine_->setVisible(show);
-    if (show) {
-        playheadLine_->point1->setCoords(ms, 0.0);
-        playheadLine_->point2->setCoords(ms, 1.0);
-    }
-    layer(QStringLiteral("playhead"))->replot();
-}
-
 double TimelineView::dataEnd() const {
-    // Both, visible or not: while a run streams in, the axis already spans
-    // the whole ideal run, so boxes appear in place instead of rescaling.
-    return std::max(measured_->data().endTime(), ideal_->data().endTime());
+    // On the schedule's axes the whole schedule is known from the start, so
+    // boxes appear in place instead of rescaling; measured time is fitted to
+    // what was measured (the ideal overlaid in Both too).
+    const TimeBase base = timeBase();
+    double end = measured_->data().endOn(measured_->timeBase());
+    if (base != TimeBase::Measured || mode_ == Mode::Both)
+        end = std::max(end, ideal_->data().endOn(ideal_->timeBase()));
+    return end;
 }
 
 void TimelineView::fit() {
@@ -322,14 +378,12 @@ void TimelineView::zoomBy(double factor) {
     follow_ = false;
     xAxis->scaleRange(1.0 / factor, xAxis->range().center());
     replot(QCustomPlot::rpQueuedReplot);
-    Q_EMIT userNavigated();
 }
 
 void TimelineView::panBy(double fraction) {
     follow_ = false;
     xAxis->moveRange(xAxis->range().size() * fraction);
     replot(QCustomPlot::rpQueuedReplot);
-    Q_EMIT userNavigated();
 }
 
 void TimelineView::refresh() {
@@ -343,7 +397,9 @@ void TimelineView::refresh() {
 const TimelineBox* TimelineView::boxAt(const QPoint& pos) const {
     if (measured_->visible())
         if (const TimelineBox* b = measured_->boxAt(pos)) return b;
-    if (ideal_->visible()) return ideal_->boxAt(pos);
+    if (ideal_->visible())
+        if (const TimelineBox* b = ideal_->boxAt(pos)) return b;
+    if (ghost_->visible()) return ghost_->boxAt(pos);
     return nullptr;
 }
 
@@ -351,6 +407,7 @@ QString TimelineView::tooltipAt(const QPoint& pos) const {
     const TimelineBox* b = boxAt(pos);
     if (!b) return {};
     const bool fromIdeal = !(measured_->visible() && measured_->boxAt(pos));
+    const bool slots = timeBase() == TimeBase::Slots;
     QString text = QStringLiteral("<b>%1</b> %2<br>")
                        .arg(opName(b->op), fromIdeal ? tr("(ideal)") : QString());
     text += tr("batch %1, stage %2").arg(b->batch).arg(b->stage);
@@ -361,9 +418,11 @@ QString TimelineView::tooltipAt(const QPoint& pos) const {
     if (b->chunk > 0) text += tr("chunk %1, ").arg(b->chunk);
     text += b->op == Op::U ? tr("produces weight version v%1").arg(b->version)
                            : tr("weight version v%1").arg(b->version);
-    text +=
-        QStringLiteral("<br>") +
-        tr("start %1 ms, duration %2 ms").arg(b->start, 0, 'f', 3).arg(b->duration(), 0, 'f', 3);
+    text += QStringLiteral("<br>") + tr("slot t%1").arg(b->slot0);
+    if (!slots || !fromIdeal)
+        text += QStringLiteral(", ") + tr("start %1 ms, duration %2 ms")
+                                           .arg(b->start, 0, 'f', 3)
+                                           .arg(b->duration(), 0, 'f', 3);
     if (b->mismatch)
         text += QStringLiteral("<br><b>") +
                 tr("version mismatch: backward ran on newer weights than its forward") +
@@ -384,13 +443,11 @@ void TimelineView::mouseMoveEvent(QMouseEvent* event) {
 void TimelineView::mousePressEvent(QMouseEvent* event) {
     follow_ = false;
     QCustomPlot::mousePressEvent(event);
-    Q_EMIT userNavigated();
 }
 
 void TimelineView::wheelEvent(QWheelEvent* event) {
     follow_ = false;
     QCustomPlot::wheelEvent(event);
-    Q_EMIT userNavigated();
 }
 
 void TimelineView::keyPressEvent(QKeyEvent* event) {

@@ -22,20 +22,27 @@ public:
 
     GanttPlottable(QCPAxis* keyAxis, QCPAxis* valueAxis);
 
-    TimelineData& data() { return data_; }
-    const TimelineData& data() const { return data_; }
+    // The boxes drawn: a store owned elsewhere (the run model), or this
+    // plottable's own when none was set.
+    void setSource(const TimelineData* data) { source_ = data; }
+    TimelineData& ownData() { return own_; }  // filled by the caller when no source is set
+    const TimelineData& data() const { return source_ ? *source_ : own_; }
+    void setTimeBase(TimeBase base) { base_ = base; }
+    TimeBase timeBase() const { return base_; }
 
     void setColorMode(ColorMode mode) { colorMode_ = mode; }
     ColorMode colorMode() const { return colorMode_; }
     void setBand(Band band) { band_ = band; }
     Band band() const { return band_; }
-    // Boxes starting at or after `reveal` ms are not drawn yet (animation).
-    void setReveal(double ms) { reveal_ = ms; }
-    double reveal() const { return reveal_; }
+    // Boxes not yet reached by the cursor are not drawn (reveal.slot), and
+    // those running past it are cut there (reveal.clip, on the time base).
+    void setReveal(const Reveal& reveal) { reveal_ = reveal; }
+    const Reveal& reveal() const { return reveal_; }
     // Ops outside the mask are drawn faded (bit i = Op i); all by default.
     void setOpMask(unsigned mask) { opMask_ = mask; }
     void setBadges(bool on) { badges_ = on; }
     void setFaded(bool on) { faded_ = on; }  // the ideal timeline under the measured one
+    void setGhost(bool on) { ghost_ = on; }  // the schedule not run yet: pale, no outline
     static constexpr double kLaneHeight = 0.8;
     static constexpr double kMergeWidthPx = 2.0;
 
@@ -69,13 +76,16 @@ private:
     int colorKey(const TimelineBox& box) const;
     QColor keyColor(int key) const;
 
-    TimelineData data_;
+    TimelineData own_;
+    const TimelineData* source_ = nullptr;
+    TimeBase base_ = TimeBase::Measured;
     ColorMode colorMode_ = ColorMode::ByOp;
     Band band_ = Band::Full;
-    double reveal_ = std::numeric_limits<double>::infinity();
+    Reveal reveal_;
     unsigned opMask_ = 0x1F;
     bool badges_ = true;
     bool faded_ = false;
+    bool ghost_ = false;
     DrawStats stats_;
     // Reused between draws so a replot does not allocate.
     static constexpr int kKeys = 64;
@@ -87,7 +97,8 @@ private:
 class TimelineView : public QCustomPlot {
     Q_OBJECT
 public:
-    enum class Mode { Measured, Ideal, Both };
+    // What is drawn: a time base, and in Measured also the ideal overlaid.
+    enum class Mode { Slots, Measured, Ideal, Both };
 
     explicit TimelineView(QWidget* parent = nullptr);
 
@@ -95,13 +106,19 @@ public:
     QStringList lanes() const { return laneNames_; }
     GanttPlottable* measured() const { return measured_; }
     GanttPlottable* ideal() const { return ideal_; }
+    GanttPlottable* ghost() const { return ghost_; }  // the whole schedule, faded
+    // Draws these stores (owned by the caller, e.g. the run model).
+    void setSources(const TimelineData* measured, const TimelineData* ideal);
     void setMode(Mode mode);
     Mode mode() const { return mode_; }
+    TimeBase timeBase() const;
+    // The cursor: slots before `slot` are shown, the playhead stands at `x`
+    // on the current time base (NaN: no playhead, everything shown).
+    void setCursor(int slot, double x);
     void setColorMode(GanttPlottable::ColorMode mode);
     void setTitle(const QString& title);  // empty: no title row
 
-    // The playhead (ms); NaN hides it. Repaints only its own layer.
-    void setPlayhead(double ms);
+    // Where the cursor stands on the current time base (NaN: none).
     double playhead() const { return playhead_; }
 
     // Shows the whole run; `follow` keeps fitting as data grows until the
@@ -118,8 +135,6 @@ public:
     const TimelineBox* boxAt(const QPoint& pos) const;
     double dataEnd() const;
 
-Q_SIGNALS:
-    void userNavigated();
 
 protected:
     void mouseMoveEvent(QMouseEvent* event) override;
@@ -130,10 +145,13 @@ protected:
 private:
     GanttPlottable* measured_ = nullptr;
     GanttPlottable* ideal_ = nullptr;
+    GanttPlottable* ghost_ = nullptr;
     QCPItemStraightLine* playheadLine_ = nullptr;
     QCPTextElement* title_ = nullptr;
     QStringList laneNames_;
-    Mode mode_ = Mode::Measured;
+    Mode mode_ = Mode::Slots;
+    void applyReveal();
+    int cursorSlot_ = std::numeric_limits<int>::max();
     double playhead_ = std::numeric_limits<double>::quiet_NaN();
     bool follow_ = true;
 };

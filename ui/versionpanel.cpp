@@ -72,6 +72,11 @@ void VersionPanel::renderRow(Row& row) {
     for (int v : row.stashed)
         h->addWidget(chip(QStringLiteral("v%1").arg(v), versionColor(v), false, row.chips));
     h->addStretch(1);
+    auto* held = new QLabel(tr("%n activation(s)", "", row.activations), row.chips);
+    held->setToolTip(tr("Microbatches forwarded here whose backward has not run yet: their "
+                        "activations are held"));
+    held->setStyleSheet(QStringLiteral("color: gray;"));
+    h->addWidget(held);
 }
 
 void VersionPanel::apply(const VersionEvent& e) {
@@ -81,6 +86,19 @@ void VersionPanel::apply(const VersionEvent& e) {
     r.current = e.version;
     r.stashed = e.stashed;
     renderRow(r);
+}
+
+void VersionPanel::showState(const std::vector<StageSnapshot>& stages) {
+    for (std::size_t s = 0; s < stages.size() && s < rows_.size(); ++s) {
+        Row& r = rows_[s];
+        const StageSnapshot& st = stages[s];
+        if (r.current == st.newest && r.stashed == st.stashed && r.activations == st.activations)
+            continue;
+        r.current = st.newest;
+        r.stashed = st.stashed;
+        r.activations = st.activations;
+        renderRow(r);
+    }
 }
 
 int VersionPanel::current(int stage) const {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "events.h"
+#include "stagestate.h"
 
 class QGridLayout;
 class QLabel;
@@ -20,6 +21,8 @@ public:
 
     void setStages(const QStringList& names);  // also resets every stage to v0
     void apply(const VersionEvent& event);
+    // Every stage at once: the state at the run model's cursor.
+    void showState(const std::vector<StageSnapshot>& stages);
     int current(int stage) const;
     std::vector<int> stashed(int stage) const;
     // "v3 v3 v2 v2" style summary for the status bar.
@@ -31,6 +34,7 @@ private:
         QWidget* chips = nullptr;
         int current = 0;
         std::vector<int> stashed;
+        int activations = 0;
     };
     void renderRow(Row& row);
 

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
         c.kind = kind;
         c.stages = S;
         c.microbatches = M;
-        c.chunks = kind == pd::ScheduleKind::Interleaved ? 2 : 1;
+        c.chunks = pd::chunksFor(kind, 2);
         std::vector<double> gen, val, sim, total;
         std::size_t actions = 0;
         double bubble = 0.0;

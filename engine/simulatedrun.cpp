@@ -13,6 +13,7 @@
 
 #include "report.h"
 #include "schedule.h"
+#include "slotgrid.h"
 
 namespace pd {
 
@@ -24,6 +25,7 @@ struct Emission {
     double t = 0.0;  // simulator units
     Kind kind = Kind::Slot;
     std::size_t index = 0;
+    int gate = -1;  // slot of the action that caused it (slotgrid.h); -1: before any
 };
 
 std::int64_t toUs(double units) {
@@ -40,31 +42,26 @@ struct SimulatedRun::Impl {
     std::vector<BatchEvent> batches;
     std::vector<Emission> order;
     double makespan = 0.0;
+    SlotGrid grid;
+    std::vector<std::size_t> emittedPerStage;  // slot events emitted, per stage
 
     mutable std::mutex mutex;
     std::condition_variable cv;
     bool pausedFlag = false;
     bool cancelFlag = false;
     bool done = false;
-    double pace = 40.0;          // wall ms per unit
-    double virtualAnchor = 0.0;  // units at wallAnchor (running) / now (paused)
-    std::chrono::steady_clock::time_point wallAnchor;
-    double allowedUntil = -1.0;  // while paused: may advance up to this time
-    std::size_t next = 0;        // next emission
+    int frontier = 0;     // while paused: emissions whose slot is below it may go
+    std::size_t next = 0;  // next emission
     std::thread worker;
 
-    Impl(EventSink& s) : sink(s) {}
+    explicit Impl(EventSink& s) : sink(s) {}
 
     void build(const RunOptions& options);
     void loop();
-    double virtualNow() const {  // mutex held
-        if (pausedFlag) return virtualAnchor;
-        if (!(pace > 0.0)) return std::numeric_limits<double>::infinity();
-        const double ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wallAnchor)
-                .count();
-        return virtualAnchor + ms / pace;
+    bool mayEmit(const Emission& e) const {  // mutex held
+        return !pausedFlag || e.gate < frontier;
     }
+    int pausedFrontier() const { return grid.frontier(emittedPerStage); }
     void emit(const Emission& e) {
         switch (e.kind) {
             case Kind::Slot:
@@ -88,13 +85,16 @@ void SimulatedRun::Impl::build(const RunOptions& options) {
     const ScheduleConfig& c = run.options.schedule;
     const int S = c.stages;
     makespan = run.timeline.makespan;
+    grid = slotGrid(run.schedule, run.timeline);
+    emittedPerStage.assign(static_cast<std::size_t>(S), 0);
+    int gate = -1;  // of the action being swept
 
     // Memory estimates from the model shape: fp32, one hidden-wide
     // activation per layer and sample; weights hidden x hidden + bias.
     const auto split = splitLayers(options.layers, c.parts());
     std::vector<double> layersPerStage(static_cast<std::size_t>(S), 0.0);
     for (int p = 0; p < c.parts(); ++p)
-        layersPerStage[static_cast<std::size_t>(p % S)] +=
+        layersPerStage[static_cast<std::size_t>(stageOfPart(c, p))] +=
             split[static_cast<std::size_t>(p)].last - split[static_cast<std::size_t>(p)].first + 1;
     const double mbSize = std::max(1, options.microbatchSize());
     const double h = options.hidden;
@@ -132,7 +132,7 @@ void SimulatedRun::Impl::build(const RunOptions& options) {
         v.stashed = stashedOf(s);
         v.timeUs = toUs(t);
         versions.push_back(v);
-        order.push_back({t, Kind::Version, versions.size() - 1});
+        order.push_back({t, Kind::Version, versions.size() - 1, gate});
     };
     auto pushMemory = [&](int s, double t) {
         MemoryEvent m;
@@ -147,7 +147,7 @@ void SimulatedRun::Impl::build(const RunOptions& options) {
         m.stashBytes = static_cast<std::int64_t>(
             held.size() * layersPerStage[static_cast<std::size_t>(s)] * (h * h + h) * 4.0);
         memory.push_back(m);
-        order.push_back({t, Kind::Memory, memory.size() - 1});
+        order.push_back({t, Kind::Memory, memory.size() - 1, gate});
     };
 
     for (int s = 0; s < S; ++s) pushVersion(s, 0.0);
@@ -155,8 +155,11 @@ void SimulatedRun::Impl::build(const RunOptions& options) {
     for (const TimedAction* t : byEnd) {
         const Action& a = t->action;
         const int s = t->stage;
+        const auto k = static_cast<std::size_t>(t - run.timeline.actions.data()) -
+                       run.timeline.stageBegin[static_cast<std::size_t>(s)];
+        gate = grid.gate[static_cast<std::size_t>(s)][k];
         slots.push_back(slotEvent(s, a, toUs(t->start), toUs(t->end)));
-        order.push_back({t->end, Kind::Slot, slots.size() - 1});
+        order.push_back({t->end, Kind::Slot, slots.size() - 1, gate});
         const auto key = std::make_tuple(a.batch, a.microbatch, a.chunk);
         auto& st = stash[static_cast<std::size_t>(s)];
         switch (a.op) {
@@ -165,15 +168,17 @@ void SimulatedRun::Impl::build(const RunOptions& options) {
                 st[key] = a.version;
                 pushMemory(s, t->end);
                 break;
+            // A microbatch holds its activations until its weight gradient
+            // is made: at B, or at W where the backward is split.
             case Op::B:
-            case Op::I: {
+            case Op::W: {
                 --inFlight[static_cast<std::size_t>(s)];
                 const bool changed = st.erase(key) > 0;
                 pushMemory(s, t->end);
                 if (changed && !isFlushKind(c.kind)) pushVersion(s, t->end);
                 break;
             }
-            case Op::W:
+            case Op::I:
                 break;
             case Op::U:
                 current[static_cast<std::size_t>(s)] = a.version;
@@ -194,31 +199,26 @@ void SimulatedRun::Impl::build(const RunOptions& options) {
             b.versionAfter = current;
             b.timeUs = toUs(t->end);
             batches.push_back(b);
-            order.push_back({t->end, Kind::Batch, batches.size() - 1});
+            order.push_back({t->end, Kind::Batch, batches.size() - 1, gate});
         }
     }
-    std::stable_sort(order.begin(), order.end(),
-                     [](const Emission& a, const Emission& b) { return a.t < b.t; });
+    // By slot first, so that a paused run emits exactly the slots it was
+    // stepped through; by time within a slot.
+    std::stable_sort(order.begin(), order.end(), [](const Emission& a, const Emission& b) {
+        return a.gate != b.gate ? a.gate < b.gate : a.t < b.t;
+    });
 }
 
 void SimulatedRun::Impl::loop() {
     std::unique_lock<std::mutex> lock(mutex);
-    while (next < order.size()) {
-        if (cancelFlag) break;
+    while (next < order.size() && !cancelFlag) {
         const Emission e = order[next];
-        if (pausedFlag) {
-            if (e.t <= allowedUntil) {
-                virtualAnchor = std::max(virtualAnchor, e.t);
-            } else {
-                cv.wait(lock);
-                continue;
-            }
-        } else if (virtualNow() < e.t) {
-            const double waitMs = (e.t - virtualNow()) * pace;
-            cv.wait_for(lock, std::chrono::duration<double, std::milli>(std::min(waitMs, 50.0)));
-            continue;  // re-check: paused, cancelled or pace changed meanwhile
+        if (!mayEmit(e)) {
+            cv.wait(lock);
+            continue;
         }
         ++next;
+        if (e.kind == Kind::Slot) ++emittedPerStage[static_cast<std::size_t>(slots[e.index].stage)];
         lock.unlock();
         emit(e);  // outside the lock: the sink takes its own
         lock.lock();
@@ -237,9 +237,8 @@ void SimulatedRun::Impl::loop() {
     cv.notify_all();
 }
 
-SimulatedRun::SimulatedRun(const RunOptions& options, EventSink& sink, double wallMsPerUnit)
+SimulatedRun::SimulatedRun(const RunOptions& options, EventSink& sink)
     : impl_(std::make_unique<Impl>(sink)) {
-    impl_->pace = std::max(0.0, wallMsPerUnit);
     impl_->build(options);
 }
 
@@ -250,24 +249,19 @@ SimulatedRun::~SimulatedRun() {
 void SimulatedRun::start() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     if (impl_->worker.joinable() || impl_->done) return;
-    impl_->wallAnchor = std::chrono::steady_clock::now();
     impl_->worker = std::thread([this] { impl_->loop(); });
 }
 
 void SimulatedRun::pause() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     if (impl_->pausedFlag) return;
-    impl_->virtualAnchor = impl_->virtualNow();
-    impl_->allowedUntil = impl_->virtualAnchor;
     impl_->pausedFlag = true;
-    impl_->cv.notify_all();
+    impl_->frontier = impl_->pausedFrontier();
 }
 
 void SimulatedRun::resume() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
-    if (!impl_->pausedFlag) return;
     impl_->pausedFlag = false;
-    impl_->wallAnchor = std::chrono::steady_clock::now();
     impl_->cv.notify_all();
 }
 
@@ -275,11 +269,7 @@ void SimulatedRun::stepSlot() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     Impl& d = *impl_;
     if (!d.pausedFlag) return;
-    for (std::size_t i = d.next; i < d.order.size(); ++i)
-        if (d.order[i].kind == Kind::Slot && d.order[i].t > d.allowedUntil) {
-            d.allowedUntil = d.order[i].t;
-            break;
-        }
+    d.frontier = std::min(d.grid.slots, std::max(d.frontier, d.pausedFrontier()) + 1);
     d.cv.notify_all();
 }
 
@@ -287,11 +277,7 @@ void SimulatedRun::stepBatch() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     Impl& d = *impl_;
     if (!d.pausedFlag) return;
-    for (std::size_t i = d.next; i < d.order.size(); ++i)
-        if (d.order[i].kind == Kind::Batch) {
-            d.allowedUntil = std::max(d.allowedUntil, d.order[i].t);
-            break;
-        }
+    d.frontier = d.grid.nextBatchEnd(std::max(d.frontier, d.pausedFrontier()));
     d.cv.notify_all();
 }
 
@@ -309,14 +295,6 @@ bool SimulatedRun::paused() const {
     return impl_->pausedFlag;
 }
 
-void SimulatedRun::setPace(double wallMsPerUnit) {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    impl_->virtualAnchor = impl_->virtualNow();
-    impl_->wallAnchor = std::chrono::steady_clock::now();
-    impl_->pace = std::max(0.0, wallMsPerUnit);
-    impl_->cv.notify_all();
-}
-
 bool SimulatedRun::wait(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(impl_->mutex);
     if (!impl_->worker.joinable() && !impl_->done) return false;
@@ -331,10 +309,6 @@ bool SimulatedRun::wait(std::chrono::milliseconds timeout) {
 bool SimulatedRun::finished() const {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     return impl_->done;
-}
-
-std::size_t SimulatedRun::eventCount() const {
-    return impl_->order.size();
 }
 
 }  // namespace pd
