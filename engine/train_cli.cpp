@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "batchlog.h"
 #include "json.h"
 #include "measured.h"
 #include "report.h"
@@ -69,67 +70,6 @@ const char* signalName(int signal) {
     }
 }
 
-// Collects the run's events from the worker threads; the main thread reads.
-class CollectingSink : public EventSink {
-public:
-    void onSlot(const SlotEvent& e) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        slots_.push_back(e);
-    }
-    void onMemory(const MemoryEvent& e) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        memory_.push_back(e);
-    }
-    void onBatch(const BatchEvent& e) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        batches_.push_back(e);
-    }
-    void onFinished(const RunSummary& s) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        summary_ = s;
-        finished_ = true;
-    }
-    void onError(const std::string& message) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (error_.empty()) error_ = message;
-    }
-
-    struct Snapshot {
-        std::vector<SlotEvent> slots;
-        std::vector<MemoryEvent> memory;
-        std::vector<BatchEvent> batches;
-        RunSummary summary;
-        bool finished = false;
-        std::string error;
-    };
-    Snapshot snapshot() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return {slots_, memory_, batches_, summary_, finished_, error_};
-    }
-    // Appends the slot and batch events that arrived since the last call:
-    // the log's cost stays proportional to the events, and the workers wait
-    // on the lock only for the copy of what is new.
-    void takeNew(std::vector<SlotEvent>& slots, std::vector<BatchEvent>& batches) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        slots.insert(slots.end(), slots_.begin() + static_cast<std::ptrdiff_t>(slotsTaken_),
-                     slots_.end());
-        batches.insert(batches.end(), batches_.begin() + static_cast<std::ptrdiff_t>(batchesTaken_),
-                       batches_.end());
-        slotsTaken_ = slots_.size();
-        batchesTaken_ = batches_.size();
-    }
-
-private:
-    std::mutex mutex_;
-    std::vector<SlotEvent> slots_;
-    std::vector<MemoryEvent> memory_;
-    std::vector<BatchEvent> batches_;
-    RunSummary summary_;
-    bool finished_ = false;
-    std::string error_;
-    std::size_t slotsTaken_ = 0, batchesTaken_ = 0;
-};
-
 std::string formatBytes(std::int64_t bytes) {
     const double b = static_cast<double>(bytes);
     if (b >= 1024.0 * 1024.0 * 1024.0) return fixed(b / (1024.0 * 1024.0 * 1024.0), 2) + " GiB";
@@ -137,132 +77,6 @@ std::string formatBytes(std::int64_t bytes) {
     if (b >= 1024.0) return fixed(b / 1024.0, 1) + " KiB";
     return std::to_string(bytes) + " B";
 }
-
-// "v3" when every stage has the same version, else "v3/v2/v2/v1" (per stage).
-std::string versionsText(const std::vector<int>& versions) {
-    if (versions.empty()) return "-";
-    const bool same = std::all_of(versions.begin(), versions.end(),
-                                  [&](int v) { return v == versions.front(); });
-    if (same) return "v" + std::to_string(versions.front());
-    std::string out;
-    for (std::size_t i = 0; i < versions.size(); ++i) {
-        out += (i ? "/v" : "v") + std::to_string(versions[i]);
-    }
-    return out;
-}
-
-// Prints the tutorial-style log of each batch once all of its actions and its
-// batch event have arrived (events of different batches interleave for the
-// asynchronous kinds).
-class BatchLog {
-public:
-    BatchLog(const Schedule& schedule, const std::vector<std::string>& names, int batchSize)
-        : schedule_(schedule), names_(names), batchSize_(batchSize) {
-        expected_.assign(static_cast<std::size_t>(schedule.config.batches), 0);
-        for (const auto& lane : schedule.stages)
-            for (const Action& a : lane) ++expected_[static_cast<std::size_t>(a.batch)];
-        newest_.assign(schedule.stages.size(), 0);
-    }
-
-    // Files the new events under their batch, then prints every batch that
-    // is complete and not yet printed, in order. Each event is handled once,
-    // and a printed batch's events are dropped.
-    void printReady(CollectingSink& sink, bool all) {
-        std::vector<SlotEvent> slots;
-        std::vector<BatchEvent> batches;
-        sink.takeNew(slots, batches);
-        for (const SlotEvent& e : slots)
-            if (e.batch >= next_ && e.batch < static_cast<int>(expected_.size()))
-                slots_[e.batch].push_back(e);
-        for (const BatchEvent& b : batches) batchEvents_[b.batch] = b;
-        while (next_ < static_cast<int>(expected_.size())) {
-            const auto be = batchEvents_.find(next_);
-            const bool have = be != batchEvents_.end();
-            std::vector<SlotEvent>& mine = slots_[next_];
-            const bool complete =
-                have && static_cast<int>(mine.size()) >= expected_[static_cast<std::size_t>(next_)];
-            if (!complete && !(all && have)) return;
-            printBatch(mine, be->second);
-            slots_.erase(next_);
-            batchEvents_.erase(be);
-            ++next_;
-        }
-    }
-
-private:
-    void printBatch(const std::vector<SlotEvent>& slots, const BatchEvent& be) {
-        const ScheduleConfig& c = schedule_.config;
-        const int S = c.stages, M = c.microbatches;
-        std::printf("\nBATCH %d/%d\n", be.batch + 1, c.batches);
-        // Per microbatch: the forward path through the stages, then the backward.
-        std::vector<const SlotEvent*> mine;
-        for (const SlotEvent& e : slots) mine.push_back(&e);
-        std::stable_sort(mine.begin(), mine.end(), [](const SlotEvent* a, const SlotEvent* b) {
-            return a->startUs < b->startUs;
-        });
-        auto cell = [&](const SlotEvent& e) {
-            std::string s = "GPU" + std::to_string(e.stage);
-            if (c.chunks > 1) s += ".c" + std::to_string(e.chunk);
-            s += " v" + std::to_string(e.version);
-            if (e.mismatch) s += "!";
-            return s;
-        };
-        bool anyMismatch = false;
-        std::vector<std::vector<const SlotEvent*>> byMicrobatch(static_cast<std::size_t>(M));
-        for (const SlotEvent* e : mine)
-            if (e->microbatch >= 0 && e->microbatch < M)
-                byMicrobatch[static_cast<std::size_t>(e->microbatch)].push_back(e);
-        for (int m = 0; m < M; ++m) {
-            std::string fwd, bwd;
-            for (const SlotEvent* e : byMicrobatch[static_cast<std::size_t>(m)]) {
-                if (e->op == Op::F) fwd += (fwd.empty() ? "" : " -> ") + cell(*e);
-                if (e->op == Op::B || e->op == Op::I) bwd += (bwd.empty() ? "" : " <- ") + cell(*e);
-                anyMismatch = anyMismatch || e->mismatch;
-            }
-            std::printf("  MB%-3d forward  %s\n", m, fwd.c_str());
-            std::printf("        backward %s\n", bwd.c_str());
-        }
-        if (anyMismatch)
-            std::printf("  (!: backward ran on newer weights than its forward: no-stash ablation)\n");
-        std::printf("  WEIGHT UPDATE PHASE\n");
-        for (int s = 0; s < S; ++s) {
-            int updates = 0, last = newest_[static_cast<std::size_t>(s)];
-            for (const SlotEvent* e : mine)
-                if (e->op == Op::U && e->stage == s) {
-                    ++updates;
-                    last = std::max(last, e->version);
-                }
-            const int before = newest_[static_cast<std::size_t>(s)];
-            if (updates == 0) {
-                std::printf("    %s: no update in this batch (still v%d)\n", names_[static_cast<std::size_t>(s)].c_str(), before);
-            } else if (updates == 1) {
-                std::printf("    %s: updated weights v%d -> v%d\n", names_[static_cast<std::size_t>(s)].c_str(), before, last);
-            } else {
-                std::printf("    %s: updated weights v%d -> v%d (%d updates, one per microbatch)\n",
-                            names_[static_cast<std::size_t>(s)].c_str(), before, last, updates);
-            }
-            newest_[static_cast<std::size_t>(s)] = last;
-        }
-        std::printf("  Average loss across %d microbatches (%d samples): %.4f\n", M, batchSize_, be.loss);
-        const std::vector<int>& after = be.versionAfter;
-        const bool same = !after.empty() && std::all_of(after.begin(), after.end(),
-                                                        [&](int v) { return v == after.front(); });
-        if (same)
-            std::printf("  Batch complete: all stages now at version %d\n", after.front());
-        else
-            std::printf("  Batch complete: stages at %s (GPU0/.../GPU%d)\n", versionsText(after).c_str(), S - 1);
-        std::fflush(stdout);
-    }
-
-    const Schedule& schedule_;
-    std::vector<std::string> names_;
-    int batchSize_;
-    std::vector<int> expected_;
-    std::vector<int> newest_;
-    int next_ = 0;
-    std::map<int, std::vector<SlotEvent>> slots_;  // batches not yet printed
-    std::map<int, BatchEvent> batchEvents_;
-};
 
 void printHeader(const RunOptions& o, const TrainingRun& run, const std::vector<std::string>& names) {
     const Schedule& schedule = run.schedule();
