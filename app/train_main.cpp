@@ -48,8 +48,10 @@ int dryRun(const pd::RunOptions& options) {
         std::printf("%s\n", pd::toJson(run).dump(2).c_str());
     } else if (!pd::isStdoutPath(options.csvPath) && !pd::isStdoutPath(options.tracePath)) {
         std::printf("%s\n%s", pd::formatGrid(run).c_str(), pd::formatFigures(run).c_str());
-        if (!options.csvPath.empty()) std::printf("Ideal timeline written to %s\n", options.csvPath.c_str());
-        if (!options.tracePath.empty()) std::printf("Chrome trace written to %s\n", options.tracePath.c_str());
+        if (!options.csvPath.empty())
+            std::printf("Ideal timeline written to %s\n", options.csvPath.c_str());
+        if (!options.tracePath.empty())
+            std::printf("Chrome trace written to %s\n", options.tracePath.c_str());
     }
     return 0;
 }

@@ -913,7 +913,7 @@ void TrainingRun::stepSlot() {
     Impl& d = *impl_;
     std::lock_guard<std::mutex> lock(d.controlMutex);
     if (!d.pausedFlag) return;
-    d.frontier = std::min(d.grid.slots, std::max(d.frontier, d.pausedFrontier()) + 1);
+    d.frontier = d.grid.afterStepSlot(d.frontier, d.pausedFrontier());
     d.controlCv.notify_all();
 }
 
@@ -921,7 +921,7 @@ void TrainingRun::stepBatch() {
     Impl& d = *impl_;
     std::lock_guard<std::mutex> lock(d.controlMutex);
     if (!d.pausedFlag) return;
-    d.frontier = d.grid.nextBatchEnd(std::max(d.frontier, d.pausedFrontier()));
+    d.frontier = d.grid.afterStepBatch(d.frontier, d.pausedFrontier());
     d.controlCv.notify_all();
 }
 

@@ -269,7 +269,7 @@ void SimulatedRun::stepSlot() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     Impl& d = *impl_;
     if (!d.pausedFlag) return;
-    d.frontier = std::min(d.grid.slots, std::max(d.frontier, d.pausedFrontier()) + 1);
+    d.frontier = d.grid.afterStepSlot(d.frontier, d.pausedFrontier());
     d.cv.notify_all();
 }
 
@@ -277,7 +277,7 @@ void SimulatedRun::stepBatch() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     Impl& d = *impl_;
     if (!d.pausedFlag) return;
-    d.frontier = d.grid.nextBatchEnd(std::max(d.frontier, d.pausedFrontier()));
+    d.frontier = d.grid.afterStepBatch(d.frontier, d.pausedFrontier());
     d.cv.notify_all();
 }
 

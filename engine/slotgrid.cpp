@@ -78,4 +78,12 @@ int SlotGrid::previousBatchEnd(int slot) const {
     return best;
 }
 
+int SlotGrid::afterStepSlot(int frontier, int reached) const {
+    return std::min(slots, std::max(frontier, reached) + 1);
+}
+
+int SlotGrid::afterStepBatch(int frontier, int reached) const {
+    return nextBatchEnd(std::max(frontier, reached));
+}
+
 }  // namespace pd

@@ -35,6 +35,11 @@ struct SlotGrid {
     int nextBatchEnd(int slot) const;
     // The last batch boundary before `slot` (0 if none).
     int previousBatchEnd(int slot) const;
+    // A paused run's frontier after a step: `frontier` is where it was
+    // allowed to go, `reached` where its stages stand (frontier()). One
+    // more slot, or up to the next batch boundary.
+    int afterStepSlot(int frontier, int reached) const;
+    int afterStepBatch(int frontier, int reached) const;
 };
 
 // Grid of `timeline` (simulated from `schedule` under the default costs).

@@ -78,64 +78,76 @@ std::string formatBytes(std::int64_t bytes) {
     return std::to_string(bytes) + " B";
 }
 
-void printHeader(const RunOptions& o, const TrainingRun& run, const std::vector<std::string>& names) {
+void printHeader(const RunOptions& o, const TrainingRun& run,
+                 const std::vector<std::string>& names) {
     const Schedule& schedule = run.schedule();
     const ScheduleConfig& c = o.schedule;
     std::printf("PipeDream Studio - pipedream-train\n");
     std::printf("Schedule: %s - %s\n", toString(c.kind), displayName(c.kind));
-    std::printf("Pipeline: %d stages x %d microbatches%s, %d batches of %d samples (%d per microbatch)\n",
-                c.stages, c.microbatches,
-                c.chunks > 1 ? (", " + std::to_string(c.chunks) + " chunks per stage").c_str() : "",
-                c.batches, o.batchSize, o.microbatchSize());
+    std::printf(
+        "Pipeline: %d stages x %d microbatches%s, %d batches of %d samples (%d per microbatch)\n",
+        c.stages, c.microbatches,
+        c.chunks > 1 ? (", " + std::to_string(c.chunks) + " chunks per stage").c_str() : "",
+        c.batches, o.batchSize, o.microbatchSize());
     if (c.kind == ScheduleKind::PipeDream) {
-        std::printf("Weight versions: %s%s\n", c.stash ? "stashed per microbatch" : "NOT stashed (ablation)",
+        std::printf("Weight versions: %s%s\n",
+                    c.stash ? "stashed per microbatch" : "NOT stashed (ablation)",
                     c.verticalSync ? ", vertical sync" : "");
     }
-    std::printf("Model: MLP of %d Linear(%d)+ReLU layers and a %d-class head; split:", o.layers, o.hidden,
-                o.classes);
+    std::printf("Model: MLP of %d Linear(%d)+ReLU layers and a %d-class head; split:", o.layers,
+                o.hidden, o.classes);
     for (const std::string& n : names) std::printf(" %s", n.c_str());
-    std::printf("\nData: %s\nDevice %s, %d thread(s) per stage worker; optimizer plain SGD, lr %g, seed %llu\n",
-                run.dataDescription().c_str(), o.device.c_str(), run.threadsPerWorker(), o.lr,
-                static_cast<unsigned long long>(o.seed));
+    std::printf(
+        "\nData: %s\nDevice %s, %d thread(s) per stage worker; optimizer plain SGD, lr %g, seed "
+        "%llu\n",
+        run.dataDescription().c_str(), o.device.c_str(), run.threadsPerWorker(), o.lr,
+        static_cast<unsigned long long>(o.seed));
     std::printf("Actions: %zu\n", schedule.actionCount());
     const unsigned cores = std::thread::hardware_concurrency();
     if (o.device == "cpu" && cores > 0 && static_cast<unsigned>(c.stages) > cores)
-        std::printf("Note: %d stage workers share %u CPU cores, so measured stage times include waiting for a core.\n",
-                    c.stages, cores);
+        std::printf(
+            "Note: %d stage workers share %u CPU cores, so measured stage times include waiting "
+            "for a core.\n",
+            c.stages, cores);
 }
 
-void printResults(const RunOptions& o, const Schedule& schedule, const std::vector<std::string>& names,
-                  const CollectingSink::Snapshot& snap, const MeasuredFigures& m, const ClosedForm& cf) {
+void printResults(const RunOptions& o, const Schedule& schedule,
+                  const std::vector<std::string>& names, const CollectingSink::Snapshot& snap,
+                  const MeasuredFigures& m, const ClosedForm& cf) {
     const ScheduleConfig& c = o.schedule;
     std::printf("\nTraining results (%zu batches)\n", snap.batches.size());
     std::printf("| Batch | Loss   | Weight version used | Weight version after |\n");
     std::printf("|-------|--------|---------------------|----------------------|\n");
     std::vector<BatchEvent> batches = snap.batches;
-    std::sort(batches.begin(), batches.end(), [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
+    std::sort(batches.begin(), batches.end(),
+              [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
     for (const BatchEvent& b : batches) {
-        std::printf("| %-5d | %.4f | %-19s | %-20s |\n", b.batch + 1, b.loss, versionsText(b.versionUsed).c_str(),
-                    versionsText(b.versionAfter).c_str());
+        std::printf("| %-5d | %.4f | %-19s | %-20s |\n", b.batch + 1, b.loss,
+                    versionsText(b.versionUsed).c_str(), versionsText(b.versionAfter).c_str());
     }
     if (c.kind == ScheduleKind::PipeDream || c.kind == ScheduleKind::TwoBW)
         std::printf("(versions per stage GPU0/.../GPU%d where they differ)\n", c.stages - 1);
 
     std::printf("\nMeasured on this machine (%s):\n",
                 o.device == "cpu" ? "steady clock" : "CUDA events on each stage's stream");
-    std::printf("%-22s %10s %12s %18s %26s\n", "Stage", "busy ms", "utilization", "peak activations",
-                "peak memory (act + stash)");
+    std::printf("%-22s %10s %12s %18s %26s\n", "Stage", "busy ms", "utilization",
+                "peak activations", "peak memory (act + stash)");
     for (int s = 0; s < c.stages; ++s) {
         const auto i = static_cast<std::size_t>(s);
         const std::string act = std::to_string(m.peakActivations[i]) + " (formula " +
                                 std::to_string(cf.peakActivations[i]) + ")";
-        const std::string mem = formatBytes(m.peakActivationBytes[i]) + " + " + formatBytes(m.peakStashBytes[i]);
-        std::printf("%-22s %10s %12s %18s %26s\n", names[i].c_str(), fixed(m.measured.stages[i].busy / 1000.0, 2).c_str(),
+        const std::string mem =
+            formatBytes(m.peakActivationBytes[i]) + " + " + formatBytes(m.peakStashBytes[i]);
+        std::printf("%-22s %10s %12s %18s %26s\n", names[i].c_str(),
+                    fixed(m.measured.stages[i].busy / 1000.0, 2).c_str(),
                     percent(m.measured.stages[i].utilization).c_str(), act.c_str(), mem.c_str());
     }
-    std::printf("Bubble fraction (idle / (S x makespan)): measured %s, ideal with the measured op times %s",
-                fixed(m.measured.bubbleFraction, 4).c_str(), fixed(m.ideal.bubbleFraction, 4).c_str());
+    std::printf(
+        "Bubble fraction (idle / (S x makespan)): measured %s, ideal with the measured op times %s",
+        fixed(m.measured.bubbleFraction, 4).c_str(), fixed(m.ideal.bubbleFraction, 4).c_str());
     if (cf.bubble)
-        std::printf(", closed form %s = %s%s", cf.bubbleFormula.c_str(), fixed(*cf.bubble, 4).c_str(),
-                    cf.exact ? "" : " (approximate)");
+        std::printf(", closed form %s = %s%s", cf.bubbleFormula.c_str(),
+                    fixed(*cf.bubble, 4).c_str(), cf.exact ? "" : " (approximate)");
     std::printf("\n");
     // Only the ops this schedule runs: the others' costs are estimates.
     std::printf("Mean op times: F %s ms", fixed(m.costs.f / 1000.0, 3).c_str());
@@ -147,13 +159,16 @@ void printResults(const RunOptions& o, const Schedule& schedule, const std::vect
     std::printf(", U %s ms (per whole stage)\n", fixed(m.costs.u / 1000.0, 3).c_str());
     const double seconds = m.measured.makespan / 1e6;
     const double samples = static_cast<double>(snap.batches.size()) * o.batchSize;
-    std::printf("Throughput: %.0f samples in %.3f s of training = %.1f samples/s (wall time with start-up %.3f s)\n",
-                samples, seconds, seconds > 0 ? samples / seconds : 0.0,
-                static_cast<double>(snap.summary.timeUs) / 1e6);
+    std::printf(
+        "Throughput: %.0f samples in %.3f s of training = %.1f samples/s (wall time with start-up "
+        "%.3f s)\n",
+        samples, seconds, seconds > 0 ? samples / seconds : 0.0,
+        static_cast<double>(snap.summary.timeUs) / 1e6);
 }
 
-json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& names, const CollectingSink::Snapshot& snap,
-                        const MeasuredFigures& m, const ClosedForm& cf) {
+json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& names,
+                        const CollectingSink::Snapshot& snap, const MeasuredFigures& m,
+                        const ClosedForm& cf) {
     const ScheduleConfig& c = o.schedule;
     json::Value root = configJson(o);
     root.set("hidden", o.hidden);
@@ -164,7 +179,8 @@ json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& nam
     root.set("cancelled", snap.summary.cancelled);
     json::Value batches = json::Value::array();
     std::vector<BatchEvent> sorted = snap.batches;
-    std::sort(sorted.begin(), sorted.end(), [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
+    std::sort(sorted.begin(), sorted.end(),
+              [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
     for (const BatchEvent& b : sorted) {
         json::Value row = json::Value::object();
         row.set("batch", b.batch);
@@ -331,8 +347,8 @@ int runTrainingCli(const RunOptions& options) {
         return 1;
     }
     if (outcome.status == "cancelled") {
-        std::fprintf(stderr, "error: the run was cancelled after %d of %d batches\n", snap.summary.batchesDone,
-                     options.schedule.batches);
+        std::fprintf(stderr, "error: the run was cancelled after %d of %d batches\n",
+                     snap.summary.batchesDone, options.schedule.batches);
         return 1;
     }
     return written ? 0 : 1;

@@ -9,6 +9,7 @@ packages=(
   qt6-base-dev qt6-svg-dev libqcustomplot-dev
   libtorch-dev libopenblas0-pthread
   xvfb xauth fonts-dejavu-core
+  clang-format
 )
 
 missing=()

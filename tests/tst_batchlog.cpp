@@ -48,7 +48,8 @@ QString readAll(std::FILE* f) {
     std::rewind(f);
     QByteArray bytes;
     char buf[4096];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes.append(buf, static_cast<int>(n));
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;)
+        bytes.append(buf, static_cast<int>(n));
     return QString::fromUtf8(bytes);
 }
 
@@ -102,7 +103,8 @@ private Q_SLOTS:
         sink.onBatch(batchEvent(0));
         log.printReady(sink, false);
         QString text = readAll(out);
-        QVERIFY(text.contains("BATCH 1/3") && text.contains("BATCH 2/3") && !text.contains("BATCH 3/3"));
+        QVERIFY(text.contains("BATCH 1/3") && text.contains("BATCH 2/3") &&
+                !text.contains("BATCH 3/3"));
         sink.onBatch(batchEvent(2));
         log.printReady(sink, false);
         text = readAll(out);

@@ -26,7 +26,8 @@ struct Result {
     QString err;
 };
 
-Result run(const QString& exe, const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
+Result run(const QString& exe, const QStringList& args,
+           const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
     QProcess p;
     p.setProcessEnvironment(env);
     p.start(exe, args);
@@ -36,7 +37,8 @@ Result run(const QString& exe, const QStringList& args, const QProcessEnvironmen
         return {};
     }
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2,
-            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+            QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
 }
 
 const QString kTrain = QStringLiteral(PD_TRAIN_EXE);
@@ -105,7 +107,8 @@ private Q_SLOTS:
             row("zb-v chunks 3", {"--schedule", "zb-v", "--chunks", "3"}, "exactly 2 chunks");
             row("batch not divisible", {"--microbatches", "5"}, "5");
             row("stages > layers", {"--stages", "8", "--layers", "4"}, "layers");
-            row("absurd microbatches", {"--microbatches", "100000", "--batch-size", "100000"}, "microbatches");
+            row("absurd microbatches", {"--microbatches", "100000", "--batch-size", "100000"},
+                "microbatches");
             row("negative lr", {"--lr", "-1"}, "learning rate");
             row("chunks on 1f1b", {"--chunks", "3"}, "chunks");
             row("no-stash on gpipe", {"--schedule", "gpipe", "--no-stash"}, "pipedream");
@@ -120,13 +123,16 @@ private Q_SLOTS:
         QTest::addRow("viz open with csv")
             << kViz << QStringList{"--open", "r.csv", "--csv", "x.csv"}
             << "cannot be combined with --open";
-        QTest::addRow("viz headless without export") << kViz << QStringList{"--headless"} << "--export";
+        QTest::addRow("viz headless without export")
+            << kViz << QStringList{"--headless"} << "--export";
         const QString missing = QDir::temp().filePath("pd-no-such-run.csv");
         QTest::addRow("viz headless open missing file")
-            << kViz << QStringList{"--headless", "--open", missing, "--export", QDir::temp().filePath("pd-unused")}
+            << kViz
+            << QStringList{"--headless", "--open", missing, "--export",
+                           QDir::temp().filePath("pd-unused")}
             << "Cannot open pd-no-such-run.csv: ";
-        QTest::addRow("viz window open missing file") << kViz << QStringList{"--open", missing}
-                                                      << "Cannot open pd-no-such-run.csv: ";
+        QTest::addRow("viz window open missing file")
+            << kViz << QStringList{"--open", missing} << "Cannot open pd-no-such-run.csv: ";
     }
     void badInputExitsTwo() {
         QFETCH(QString, exe);
@@ -145,7 +151,8 @@ private Q_SLOTS:
     }
 
     void dryRunShowsBubble() {
-        const Result r = run(kTrain, {"--dry-run", "--schedule", "1f1b", "--stages", "4", "--microbatches", "8"});
+        const Result r = run(
+            kTrain, {"--dry-run", "--schedule", "1f1b", "--stages", "4", "--microbatches", "8"});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains("(S-1)/(M+S-1) = 3/11 = 0.2727"), qPrintable(r.out));
         QVERIFY(r.out.contains("simulated 0.2727"));
@@ -184,14 +191,15 @@ private Q_SLOTS:
     void dryRunDefaultIsTutorialConfig() {
         const Result r = run(kTrain, {"--dry-run"});
         QCOMPARE(r.exitCode, 0);
-        QVERIFY2(r.out.contains("Stages 4, microbatches 4, batches 5"), qPrintable(r.out.left(2000)));
+        QVERIFY2(r.out.contains("Stages 4, microbatches 4, batches 5"),
+                 qPrintable(r.out.left(2000)));
         QVERIFY(r.out.contains("48 layers, batch size 32 (8 per microbatch)"));
         QVERIFY(r.out.contains("3/7 = 0.4286"));
     }
 
     void dryRunJson() {
-        const Result r = run(kTrain, {"--dry-run", "--json", "--schedule", "pipedream", "--stages", "4",
-                                       "--microbatches", "4", "--batches", "3"});
+        const Result r = run(kTrain, {"--dry-run", "--json", "--schedule", "pipedream", "--stages",
+                                      "4", "--microbatches", "4", "--batches", "3"});
         QCOMPARE(r.exitCode, 0);
         QJsonParseError error;
         const QJsonDocument doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
@@ -213,8 +221,9 @@ private Q_SLOTS:
     void dryRunWritesCsvAndTrace() {
         QTemporaryDir dir;
         const QString csv = dir.filePath("ideal.csv"), trace = dir.filePath("trace.json");
-        const Result r = run(kTrain, {"--dry-run", "--schedule", "gpipe", "--stages", "2", "--microbatches", "2",
-                                       "--batches", "1", "--csv", csv, "--trace", trace});
+        const Result r =
+            run(kTrain, {"--dry-run", "--schedule", "gpipe", "--stages", "2", "--microbatches", "2",
+                         "--batches", "1", "--csv", csv, "--trace", trace});
         QCOMPARE(r.exitCode, 0);
         QFile f(csv);
         QVERIFY(f.open(QIODevice::ReadOnly));
@@ -316,7 +325,8 @@ private Q_SLOTS:
         QCOMPARE(o["batch_results"].toArray().size(), 3);
         QCOMPARE(o["stage_figures"].toArray().size(), 2);
         const double loss = o["batch_results"].toArray()[0].toObject()["loss"].toDouble();
-        QVERIFY2(loss > 1.5 && loss < 3.5, qPrintable(QString::number(loss)));  // about ln(10) at first
+        QVERIFY2(loss > 1.5 && loss < 3.5,
+                 qPrintable(QString::number(loss)));  // about ln(10) at first
         const double bubble = o["bubble_fraction"].toObject()["measured"].toDouble();
         QVERIFY(bubble >= 0.0 && bubble < 1.0);
         // Mean op times only for the ops this schedule ran.
@@ -348,9 +358,12 @@ private Q_SLOTS:
         const QString python = QStandardPaths::findExecutable("python3");
         if (python.isEmpty()) QSKIP("no python3");
         QTemporaryDir dir;
-        QStringList args{"--schedule", schedule, "--stages", "2", "--microbatches", "4", "--batches", "2",
-                         "--layers", "4", "--hidden", "16", "--batch-size", "8", "--json"};
-        if (schedule == "interleaved") args << "--chunks" << "2";
+        QStringList args{"--schedule",   schedule, "--stages", "2", "--microbatches", "4",
+                         "--batches",    "2",      "--layers", "4", "--hidden",       "16",
+                         "--batch-size", "8",      "--json"};
+        if (schedule == "interleaved")
+            args << "--chunks"
+                 << "2";
         const QString csv = dir.filePath("run.csv"), json = dir.filePath("run.json");
         const Result r = run(kTrain, args + QStringList{"--csv", csv});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
@@ -372,7 +385,8 @@ private Q_SLOTS:
         bool moved = false;
         for (QString& row : rows) {
             QStringList c = row.split(',');
-            if (c.size() >= 8 && c[0] == "0" && c[1] == "1" && c[2] == "0" && c[3] == "F" && c[4] == "0") {
+            if (c.size() >= 8 && c[0] == "0" && c[1] == "1" && c[2] == "0" && c[3] == "F" &&
+                c[4] == "0") {
                 c[6] = "0";
                 row = c.join(',');
                 moved = true;
@@ -406,15 +420,16 @@ private Q_SLOTS:
     void vizOpensSavedRunHeadless() {
         QTemporaryDir dir;
         const QString csv = dir.filePath("run.csv");
-        const Result saved = run(kTrain, {"--dry-run", "--schedule", "interleaved", "--microbatches", "8",
-                                          "--csv", csv});
+        const Result saved = run(kTrain, {"--dry-run", "--schedule", "interleaved",
+                                          "--microbatches", "8", "--csv", csv});
         QVERIFY2(saved.exitCode == 0, qPrintable(saved.err));
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("QT_QPA_PLATFORM", "offscreen");
         const QString out = dir.filePath("out");
         const Result r = run(kViz, {"--headless", "--open", csv, "--export", out}, env);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QVERIFY2(r.out.contains("Interleaved 1F1B, 4 stages, 8 microbatches, 5 batches"), qPrintable(r.out));
+        QVERIFY2(r.out.contains("Interleaved 1F1B, 4 stages, 8 microbatches, 5 batches"),
+                 qPrintable(r.out));
         QVERIFY2(r.err.isEmpty(), qPrintable(r.err));
         for (const char* f : {"timeline.png", "timeline.svg", "timeline.pdf"})
             QVERIFY2(QFileInfo(QDir(out).filePath(f)).size() > 1000, f);
@@ -433,10 +448,12 @@ private Q_SLOTS:
         QVERIFY(w.open(QIODevice::WriteOnly));
         w.write(rows.join('\n').toUtf8() + '\n');
         w.close();
-        const Result refused = run(kViz, {"--headless", "--open", bad, "--export", dir.filePath("out2")}, env);
+        const Result refused =
+            run(kViz, {"--headless", "--open", bad, "--export", dir.filePath("out2")}, env);
         QCOMPARE(refused.exitCode, 2);
-        QVERIFY2(refused.err.startsWith("error: Cannot open bad.csv: the events match no schedule kind"),
-                 qPrintable(refused.err));
+        QVERIFY2(
+            refused.err.startsWith("error: Cannot open bad.csv: the events match no schedule kind"),
+            qPrintable(refused.err));
         QVERIFY(!QFileInfo::exists(dir.filePath("out2")));
     }
 
@@ -492,7 +509,9 @@ private Q_SLOTS:
                 const QStringList f = line.simplified().split(' ');
                 if (f.size() < 3 || (f[1] != "T" && f[1] != "W")) continue;  // functions only
                 const QString name = f[2].section('@', 0, 0);
-                if (name.startsWith("_ZNSt") || name.startsWith("_ZNKSt") || name.startsWith("_ZSt")) continue;
+                if (name.startsWith("_ZNSt") || name.startsWith("_ZNKSt") ||
+                    name.startsWith("_ZSt"))
+                    continue;
                 names.insert(name);  // std:: templates are the same libstdc++ code in both
             }
             return names;
@@ -511,7 +530,8 @@ private Q_SLOTS:
     void trainingChecksOutputsFirst() {
         QTemporaryDir dir;
         const QString csv = dir.filePath("missing/run.csv");
-        const Result r = run(kTrain, {"--csv", csv, "--batches", "2", "--layers", "4", "--hidden", "16"});
+        const Result r =
+            run(kTrain, {"--csv", csv, "--batches", "2", "--layers", "4", "--hidden", "16"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.startsWith("error: cannot write"), qPrintable(r.err));
         QVERIFY2(!r.out.contains("BATCH"), qPrintable(r.out));

@@ -5,10 +5,13 @@
 #include <QElapsedTimer>
 #include <QSignalSpy>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <QThread>
 #include <QtTest>
 
 #include "enginecontroller.h"
+#include "asyncrun.h"
 #include "comparison.h"
 #include "report.h"
 #include "simulatedrun.h"
@@ -417,6 +420,86 @@ private Q_SLOTS:
         const std::size_t afterCancel = rows.size();
         QTest::qWait(300);
         QCOMPARE(rows.size(), afterCancel);  // a cancelled job's rows never arrive
+    }
+
+    // The run is made off the calling thread: controls given before it
+    // exists apply in order, a failure to make it is reported, and a cancel
+    // while it is being made returns at once and drops it unstarted.
+    void asyncRunIsMadeOffTheCallingThread() {
+        struct Count : EventSink {
+            std::mutex m;
+            std::size_t slots = 0;
+            std::vector<std::string> errors;
+            std::vector<RunSummary> finished;
+            void onSlot(const SlotEvent&) override {
+                std::lock_guard<std::mutex> l(m);
+                ++slots;
+            }
+            void onError(const std::string& e) override {
+                std::lock_guard<std::mutex> l(m);
+                errors.push_back(e);
+            }
+            void onFinished(const RunSummary& s) override {
+                std::lock_guard<std::mutex> l(m);
+                finished.push_back(s);
+            }
+            std::size_t slotCount() {
+                std::lock_guard<std::mutex> l(m);
+                return slots;
+            }
+        };
+        const RunOptions o = small(ScheduleKind::GPipe, 4, 4, 2);
+        const std::thread::id caller = std::this_thread::get_id();
+        std::atomic<bool> madeElsewhere{false};
+        auto slowFactory = [&](const RunOptions& opts, EventSink& sink) -> std::unique_ptr<Run> {
+            madeElsewhere = std::this_thread::get_id() != caller;
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            return std::make_unique<SimulatedRun>(opts, sink);
+        };
+        {
+            auto sink = std::make_shared<Count>();
+            AsyncRun run(slowFactory, o, sink);
+            run.pause();
+            run.stepSlot();
+            run.stepSlot();
+            QElapsedTimer t;
+            t.start();
+            run.start();
+            QVERIFY(t.elapsed() < 100);
+            QTRY_COMPARE_WITH_TIMEOUT(sink->slotCount(), actionsBefore(o, 2), 5000);
+            QVERIFY(madeElsewhere.load());
+            QTest::qWait(100);
+            QCOMPARE(sink->slotCount(), actionsBefore(o, 2));  // paused after its two steps
+            run.resume();
+            QVERIFY(run.wait(std::chrono::milliseconds(5000)));
+            QCOMPARE(sink->slotCount(), actionCount(o));
+        }
+        {
+            auto sink = std::make_shared<Count>();
+            auto run = std::make_unique<AsyncRun>(slowFactory, o, sink);
+            run->start();
+            QElapsedTimer t;
+            t.start();
+            run->cancel();
+            run.reset();
+            QVERIFY2(t.elapsed() < 100, "cancel waits for nothing while the run is being made");
+            QTest::qWait(500);
+            QCOMPARE(sink->slotCount(), std::size_t(0));  // dropped unstarted
+            QVERIFY(sink->finished.empty());
+        }
+        {
+            auto sink = std::make_shared<Count>();
+            AsyncRun run([](const RunOptions&, EventSink&) -> std::unique_ptr<Run> {
+                throw ConfigError("cannot read the data");
+            }, o, sink);
+            run.start();
+            QVERIFY(run.wait(std::chrono::milliseconds(5000)));
+            QVERIFY(run.finished());
+            std::lock_guard<std::mutex> l(sink->m);
+            QCOMPARE(sink->errors, std::vector<std::string>{"cannot read the data"});
+            QCOMPARE(sink->finished.size(), std::size_t(1));
+            QVERIFY(sink->finished[0].failed);
+        }
     }
 };
 

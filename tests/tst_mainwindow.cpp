@@ -93,7 +93,7 @@ private Q_SLOTS:
         QCOMPARE(w->model()->measuredBoxes().size(), std::size_t(0));  // nothing ran
         QVERIFY(w->timeline()->ghost()->visible());  // but the schedule is shown
         QVERIFY(w->explainView()->toPlainText().contains(QStringLiteral("(S-1)/(M+S-1)")));
-        QVERIFY(w->statusLabel()->text().contains(QStringLiteral("slot 0 of")));
+        QVERIFY(w->statusLabel()->text().contains(QStringLiteral("cursor at t0 of")));
         QVERIFY(playToEnd(*w));
         const std::size_t expected = makeDryRun(small()).timeline.actions.size();
         QCOMPARE(w->model()->measuredBoxes().size(), expected);

@@ -1,6 +1,5 @@
 #include "enginecontroller.h"
 
-#include <QFileInfo>
 #include <QPointer>
 
 #include <atomic>
@@ -8,82 +7,12 @@
 #include <mutex>
 #include <optional>
 
+#include "asyncrun.h"
 #include "comparison.h"
 #include "runtime.h"  // torch-free (pimpl); only used when PD_HAVE_ENGINE
 #include "simulatedrun.h"
-#include "trace.h"
 
 namespace pd {
-
-QStringList toQStringList(const std::vector<std::string>& v) {
-    QStringList out;
-    for (const std::string& s : v) out << QString::fromStdString(s);
-    return out;
-}
-
-bool prepareRun(const RunOptions& options, RunResult& result, QString* error) {
-    const std::string problem = checkRunOptions(options);
-    if (!problem.empty()) {
-        if (error) *error = QString::fromStdString(problem);
-        return false;
-    }
-    try {
-        result.options = options;
-        result.ideal = makeDryRun(options);
-        result.stageNames = toQStringList(stageNames(options.schedule, options.layers));
-    } catch (const std::exception& e) {
-        if (error) *error = QString::fromUtf8(e.what());
-        return false;
-    }
-    return true;
-}
-
-bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
-                 IdentifiedSchedule* identified, QString* error) {
-    auto fail = [&](const QString& why) {
-        if (error) *error = QObject::tr("Cannot open %1: %2").arg(QFileInfo(path).fileName(), why);
-        return false;
-    };
-    std::string text, problem;
-    if (!readFile(path.toStdString(), text, problem)) return fail(QString::fromStdString(problem));
-    RunRecord record;
-    const auto first = text.find_first_not_of(" \t\r\n");
-    const bool json = first != std::string::npos && (text[first] == '{' || text[first] == '[');
-    if (json ? !parseChromeTrace(text, record, problem) : !parseCsv(text, record.slots, problem))
-        return fail(QString::fromStdString(problem));
-    const auto id = identifySchedule(record.slots, problem);
-    if (!id) return fail(QString::fromStdString(problem));
-
-    RunOptions o = base;
-    o.schedule = id->config;
-    o.layers = std::max(o.layers, o.schedule.parts());
-    const int M = o.schedule.microbatches;
-    o.batchSize = M * std::max(1, o.batchSize / M);
-    RunResult next;
-    QString invalid;
-    if (!prepareRun(o, next, &invalid)) return fail(invalid);
-    const int S = o.schedule.stages;
-    if (static_cast<int>(record.stageNames.size()) == S) {
-        next.stageNames = toQStringList(record.stageNames);
-    } else {
-        next.stageNames.clear();
-        for (int s = 0; s < S; ++s) next.stageNames << QStringLiteral("GPU%1").arg(s);
-    }
-    next.measured = true;
-    next.source = path;
-    next.slots = std::move(record.slots);
-    next.memory = std::move(record.memory);
-    result = std::move(next);
-    if (identified) *identified = *id;
-    return true;
-}
-
-QString cutShortNote(const IdentifiedSchedule& id) {
-    if (id.complete) return {};
-    return QObject::tr(" (cut short: %1 of %2 actions)").arg(id.recorded).arg(id.expected);
-}
-
-// ---------------------------------------------------------------------------
 
 struct EngineController::Queue {
     std::mutex mutex;
@@ -234,16 +163,11 @@ bool EngineController::start(const RunOptions& options, QString* error, bool pau
     const bool wasPaused = paused_;
     beginGeneration();
     simulated_ = preferSimulated_ || !engineAvailable();
-    try {
-        run_ = runFactory(simulated_)(options, *sink_);
-        if (paused) run_->pause();  // before start: it waits at slot 0
-        run_->start();
-    } catch (const std::exception& e) {
-        run_.reset();
-        timer_.stop();
-        if (error) *error = QString::fromUtf8(e.what());
-        return false;
-    }
+    // Made on a thread of its own (the model is built there, never on the
+    // GUI thread); a failure to make it arrives as failed().
+    run_ = std::make_unique<AsyncRun>(runFactory(simulated_), options, sink_);
+    if (paused) run_->pause();  // before start: it waits at slot 0
+    run_->start();
     running_ = true;
     paused_ = paused;
     if (wasPaused != paused) Q_EMIT pausedChanged(paused);

@@ -34,7 +34,8 @@ public:
     static RunFactory runFactory(bool simulated);
 
     // Cancels any current run and starts a new one (paused at slot 0 when
-    // `paused`). False (with a message) when the options are invalid.
+    // `paused`), made on a thread of its own. False (with a message) when
+    // the options are invalid; a failure to build the run arrives as failed().
     bool start(const RunOptions& options, QString* error = nullptr, bool paused = false);
     // True while the current (or last) run is the simulated one.
     bool simulated() const { return simulated_; }

@@ -199,7 +199,9 @@ QString cursorCaption(const RunModel& m) {
                                         .arg(b->version);
         parts << QObject::tr("stage %1: %2").arg(s).arg(what);
     }
-    return QObject::tr("<b>t%1</b> of %2: %3").arg(c - 1).arg(m.slotCount()).arg(parts.join(QStringLiteral("; ")));
+    return QObject::tr("Slot <b>t%1</b>, the last one before the cursor: %2")
+        .arg(c - 1)
+        .arg(parts.join(QStringLiteral("; ")));
 }
 
 }  // namespace pd

@@ -440,7 +440,7 @@ void MainWindow::updateStatus() {
         return;
     }
     const RunOptions& o = model_->options();
-    QString text = tr("slot %1 of %2  \u00B7  batch %3/%4 done at the cursor")
+    QString text = tr("cursor at t%1 of %2 slots  \u00B7  batch %3/%4 done")
                        .arg(model_->cursor())
                        .arg(model_->slotCount())
                        .arg(model_->batchesAtCursor())

@@ -41,6 +41,8 @@ void RunModel::reset(RunResult prepared, Source source) {
     finished_ = source == Source::Schedule;
     cursor_ = 0;
     requested_ = 0;
+    walkers_.clear();
+    walked_ = nullptr;
     updateFrontier();
     Q_EMIT modelReset();
     Q_EMIT figuresChanged();
@@ -172,11 +174,18 @@ double RunModel::cursorX(TimeBase base) const {
 std::vector<StageSnapshot> RunModel::stateAtCursor() const {
     // The ideal boxes when nothing was recorded: the schedule shows its state too.
     const TimelineData& data = measured_.empty() ? idealBoxes_ : measured_;
+    if (walked_ != &data || walkers_.size() != static_cast<std::size_t>(data.lanes())) {
+        walkers_.assign(static_cast<std::size_t>(data.lanes()), StageWalker{});
+        walked_ = &data;
+    }
     std::vector<StageSnapshot> out;
     for (int s = 0; s < data.lanes(); ++s) {
         const auto& lane = data.lane(s);
         const std::size_t n = data.revealedCount(s, cursor_);
-        out.push_back(stageSnapshot(lane.begin(), lane.begin() + static_cast<std::ptrdiff_t>(n)));
+        StageWalker& w = walkers_[static_cast<std::size_t>(s)];
+        if (w.count() > n) w = StageWalker{};
+        for (std::size_t k = w.count(); k < n; ++k) w.add(lane[k]);
+        out.push_back(w.snapshot());
     }
     return out;
 }

@@ -116,6 +116,10 @@ private:
     std::vector<MemoryEvent> memory_;
     std::vector<BatchEvent> batches_;
     std::vector<std::size_t> arrived_;  // slot events per stage
+    // State at the cursor, folded in as the cursor moves forward (a step
+    // back starts that stage over): walking a long run stays cheap.
+    mutable std::vector<StageWalker> walkers_;
+    mutable const TimelineData* walked_ = nullptr;
     RunSummary summary_;
     QString error_;
     bool finished_ = false;

@@ -1,0 +1,150 @@
+// The schedule's slot grid (the steps a run is walked by), the run clock
+// that stands still while a run is paused, and the state of a stage after a
+// prefix of its actions.
+#include <QtTest>
+#include <thread>
+
+#include "runclock.h"
+#include "slotgrid.h"
+#include "stagestate.h"
+
+using namespace pd;
+
+namespace {
+
+Schedule schedule(ScheduleKind kind, int S, int M, int B = 1) {
+    ScheduleConfig c;
+    c.kind = kind;
+    c.stages = S;
+    c.microbatches = M;
+    c.batches = B;
+    c.chunks = chunksFor(kind, 2);
+    return generateSchedule(c);
+}
+
+struct Step {
+    Op op;
+    int microbatch;
+    int version;
+    int batch = 0;
+    int chunk = 0;
+};
+
+}  // namespace
+
+class TestSlotGrid : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void makespanInSlots_data() {
+        QTest::addColumn<int>("kind");
+        QTest::addColumn<int>("S");
+        QTest::addColumn<int>("M");
+        QTest::addColumn<int>("slots");
+        // tF = 1 slot, tB = 2: fill-drain kinds take 3 (M + S - 1) slots.
+        QTest::addRow("gpipe 4x4") << int(ScheduleKind::GPipe) << 4 << 4 << 21;
+        QTest::addRow("1f1b 4x4") << int(ScheduleKind::OneFOneB) << 4 << 4 << 21;
+        QTest::addRow("1f1b 2x8") << int(ScheduleKind::OneFOneB) << 2 << 8 << 27;
+        QTest::addRow("naive 4x2") << int(ScheduleKind::Naive) << 4 << 2 << 24;
+        // zb-h1: 3M + S - 1 (I and W take one slot each).
+        QTest::addRow("zb-h1 4x8") << int(ScheduleKind::ZeroBubbleH1) << 4 << 8 << 27;
+    }
+    void makespanInSlots() {
+        QFETCH(int, kind);
+        QFETCH(int, S);
+        QFETCH(int, M);
+        QFETCH(int, slots);
+        const SlotGrid g = slotGrid(schedule(static_cast<ScheduleKind>(kind), S, M));
+        QCOMPARE(g.slots, slots);
+        QCOMPARE(g.batchEnd.size(), std::size_t(1));
+        QCOMPARE(g.batchEnd[0], slots);
+        for (const auto& lane : g.gate)
+            for (std::size_t k = 1; k < lane.size(); ++k) QVERIFY(lane[k - 1] <= lane[k]);
+    }
+
+    // GPipe: forward m reaches stage s at slot s + m; the update that ends
+    // the batch belongs to the slot of the backward before it.
+    void gatesOfGpipe() {
+        const Schedule sch = schedule(ScheduleKind::GPipe, 3, 2);
+        const SlotGrid g = slotGrid(sch);
+        for (int s = 0; s < 3; ++s) {
+            const auto& actions = sch.stages[static_cast<std::size_t>(s)];
+            for (std::size_t k = 0; k < actions.size(); ++k) {
+                const Action& a = actions[k];
+                if (a.op == Op::F) QCOMPARE(g.gate[s][k], s + a.microbatch);
+                if (a.op == Op::U) {
+                    QCOMPARE(g.start[s][k], g.end[s][k]);
+                    QCOMPARE(g.gate[s][k], g.gate[s][k - 1] + 1);  // B takes 2 slots
+                }
+            }
+        }
+        QCOMPARE(g.frontier({0, 0, 0}), 0);
+        QCOMPARE(g.frontier({1, 0, 0}), 1);  // stage 1's F0 is next, at slot 1
+        QCOMPARE(g.frontier({2, 1, 0}), 2);
+        QCOMPARE(g.frontier({sch.stages[0].size(), sch.stages[1].size(), sch.stages[2].size()}),
+                 g.slots);
+        QCOMPARE(g.afterStepSlot(0, 0), 1);
+        QCOMPARE(g.afterStepSlot(3, 2), 4);  // a second step before the first ran
+        QCOMPARE(g.afterStepSlot(g.slots, g.slots), g.slots);
+        QCOMPARE(g.afterStepBatch(0, 0), g.slots);
+    }
+
+    void batchBoundaries() {
+        const SlotGrid g = slotGrid(schedule(ScheduleKind::OneFOneB, 2, 2, 3));
+        QCOMPARE(g.batchEnd.size(), std::size_t(3));
+        QVERIFY(g.batchEnd[0] < g.batchEnd[1] && g.batchEnd[1] < g.batchEnd[2]);
+        QCOMPARE(g.nextBatchEnd(0), g.batchEnd[0]);
+        QCOMPARE(g.nextBatchEnd(g.batchEnd[0]), g.batchEnd[1]);
+        QCOMPARE(g.previousBatchEnd(g.batchEnd[1]), g.batchEnd[0]);
+        QCOMPARE(g.previousBatchEnd(g.batchEnd[0]), 0);
+    }
+
+    // Paused and idle, the clock stands still; an executing action or a
+    // resume makes it run; the paused time is counted.
+    void clockStandsStillWhilePausedAndIdle() {
+        using namespace std::chrono_literals;
+        RunClock clock;
+        clock.startAt(RunClock::Clock::now());
+        std::this_thread::sleep_for(20ms);
+        QVERIFY(clock.nowUs() >= 20000);
+        clock.setPaused(true);
+        const std::int64_t atPause = clock.nowUs();
+        std::this_thread::sleep_for(60ms);
+        QCOMPARE(clock.nowUs(), atPause);
+        QVERIFY(clock.stoppedUs() >= 60000);
+        clock.beginAction();  // a stepped action runs while paused
+        std::this_thread::sleep_for(20ms);
+        clock.endAction();
+        const std::int64_t afterStep = clock.nowUs();
+        QVERIFY(afterStep - atPause >= 20000);
+        QVERIFY2(afterStep - atPause < 55000, "only the action's time was added");
+        std::this_thread::sleep_for(40ms);
+        QCOMPARE(clock.nowUs(), afterStep);
+        clock.setPaused(false);
+        std::this_thread::sleep_for(20ms);
+        QVERIFY(clock.nowUs() >= afterStep + 20000);
+    }
+
+    // PipeDream at stage 0: F0 and F1 read v0, B0 then the update to v1;
+    // F1's backward is still to come, so v0 stays stashed.
+    void snapshotOfAStagePrefix() {
+        const std::vector<Step> steps = {{Op::F, 0, 0},  {Op::F, 1, 0}, {Op::B, 0, 0},
+                                         {Op::U, -1, 1}, {Op::F, 2, 1}, {Op::B, 1, 0}};
+        auto at = [&](std::size_t n) { return stageSnapshot(steps.begin(), steps.begin() + n); };
+        QCOMPARE(at(0).activations, 0);
+        QCOMPARE(at(2).activations, 2);
+        QCOMPARE(at(2).newest, 0);
+        QVERIFY(at(2).stashed.empty());
+        QCOMPARE(at(4).newest, 1);
+        QCOMPARE(at(4).stashed, std::vector<int>{0});
+        QCOMPARE(at(4).activations, 1);
+        QCOMPARE(at(6).stashed, std::vector<int>{});  // F2 read v1, the newest
+        QCOMPARE(at(6).activations, 1);
+        // Split backward: held until W, not I.
+        const std::vector<Step> split = {{Op::F, 0, 0}, {Op::I, 0, 0}, {Op::W, 0, 0}};
+        QCOMPARE(stageSnapshot(split.begin(), split.begin() + 2).activations, 1);
+        QCOMPARE(stageSnapshot(split.begin(), split.end()).activations, 0);
+    }
+};
+
+QTEST_MAIN(TestSlotGrid)
+#include "tst_slotgrid.moc"
