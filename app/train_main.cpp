@@ -3,14 +3,19 @@
 // Exit status: 0 success, 2 bad input ("error: ..." on stderr), 1 failure.
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "options.h"
 #include "report.h"
+#include "resources.h"
 #include "trace.h"
 
 #ifdef PD_HAVE_ENGINE
+#include <dlfcn.h>
+#include <unistd.h>
+
 #include "train_cli.h"
 #endif
 
@@ -22,6 +27,10 @@ int fail(int status, const std::string& message) {
 }
 
 int dryRun(const pd::RunOptions& options) {
+    for (const std::string* path : {&options.csvPath, &options.tracePath}) {
+        std::string error;
+        if (!pd::checkWritable(*path, error)) return fail(1, error);
+    }
     const pd::DryRun run = pd::makeDryRun(options);
     if (!options.csvPath.empty() || !options.tracePath.empty()) {
         pd::RunRecord record;
@@ -37,13 +46,37 @@ int dryRun(const pd::RunOptions& options) {
     }
     if (options.json) {
         std::printf("%s\n", pd::toJson(run).dump(2).c_str());
-    } else {
+    } else if (!pd::isStdoutPath(options.csvPath) && !pd::isStdoutPath(options.tracePath)) {
         std::printf("%s\n%s", pd::formatGrid(run).c_str(), pd::formatFigures(run).c_str());
-        if (!options.csvPath.empty()) std::printf("Ideal timeline written to %s\n", options.csvPath.c_str());
-        if (!options.tracePath.empty()) std::printf("Chrome trace written to %s\n", options.tracePath.c_str());
+        if (!options.csvPath.empty())
+            std::printf("Ideal timeline written to %s\n", options.csvPath.c_str());
+        if (!options.tracePath.empty())
+            std::printf("Chrome trace written to %s\n", options.tracePath.c_str());
     }
     return 0;
 }
+
+#ifdef PD_HAVE_ENGINE
+// The folder of this executable, where the engine module lies beside it.
+std::string executableFolder() {
+    std::string path(4096, '\0');
+    const ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size());
+    if (n <= 0) return ".";
+    path.resize(static_cast<std::size_t>(n));
+    return path.substr(0, path.rfind('/'));
+}
+
+// Loads LibTorch only now, through the engine module, and trains.
+int train(const pd::RunOptions& options) {
+    const std::string module = executableFolder() + "/" + PD_TRAIN_MODULE;
+    void* handle = ::dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) return fail(1, std::string("cannot load the training engine: ") + ::dlerror());
+    auto entry = reinterpret_cast<PdRunTrainingCli>(::dlsym(handle, "pd_run_training_cli"));
+    if (!entry)
+        return fail(1, std::string("the training engine ") + module + " has no entry point");
+    return entry(&options);  // never unloaded: LibTorch's threads outlive the call
+}
+#endif
 
 }  // namespace
 
@@ -55,15 +88,21 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (!parsed.error.empty()) return fail(2, parsed.error);
+    // Before anything is built: a run that cannot fit is bad input.
+    const std::string tooBig = pd::checkRunMemory(parsed.options);
+    if (!tooBig.empty()) return fail(2, tooBig);
     try {
         if (parsed.options.dryRun) return dryRun(parsed.options);
 #ifdef PD_HAVE_ENGINE
-        return pd::runTrainingCli(parsed.options);
+        return train(parsed.options);
 #else
         return fail(1, "this build has no training engine; use --dry-run");
 #endif
     } catch (const pd::ConfigError& e) {
         return fail(2, e.what());
+    } catch (const std::bad_alloc&) {
+        return fail(1, "out of memory (the estimate before the run was " +
+                           pd::estimateRunMemory(parsed.options).describe() + ")");
     } catch (const std::exception& e) {
         return fail(1, e.what());
     }

@@ -1,20 +1,23 @@
 // pipedream-viz: the Qt application, or with --headless --export DIR the
 // figures, timeline, CSV and trace of a run written without a window.
-#include <QApplication>
-#include <QDir>
-#include <QTextStream>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <QApplication>
+#include <QDir>
+#include <QTextStream>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "figures.h"
 #include "mainwindow.h"
 #include "options.h"
+#include "resources.h"
+#include "safefile.h"
 
 namespace {
 
@@ -36,6 +39,29 @@ void ensureRuntimeDir() {
         qputenv("XDG_RUNTIME_DIR", dir);
 }
 
+// --headless --export DIR [--open FILE]: no window, the offscreen platform
+// whatever the session has.
+int headless(const pd::RunOptions& options, char** argv) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    int qtArgc = 1;
+    QApplication app(qtArgc, argv);
+    QTextStream out(stdout), err(stderr);
+    const QString dir = QString::fromStdString(options.exportDir);
+    if (!options.openFile.empty())
+        return pd::headlessExportOpened(QString::fromStdString(options.openFile), options, dir, out,
+                                        err);
+    return pd::headlessExport(options, dir, out, err);
+}
+
+// Remembered settings that cannot fit (a model too large for this machine,
+// say) would be built as the window opens: start from the defaults instead.
+pd::RunOptions fitting(const pd::RunOptions& restored, const pd::RunOptions& fallback) {
+    const std::string tooBig = pd::checkRunMemory(restored);
+    if (tooBig.empty()) return restored;
+    std::fprintf(stderr, "note: the remembered settings are not used: %s\n", tooBig.c_str());
+    return fallback;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -49,18 +75,21 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "error: %s\n", parsed.error.c_str());
         return 2;
     }
+    // Before anything is built: a run that cannot fit is bad input.
+    const std::string tooBig =
+        parsed.options.openFile.empty() ? pd::checkRunMemory(parsed.options) : "";
+    if (!tooBig.empty()) {
+        std::fprintf(stderr, "error: %s\n", tooBig.c_str());
+        return 2;
+    }
     ensureRuntimeDir();
     if (parsed.options.headless) {
-        // No window: render with the offscreen platform whatever the session has.
-        qputenv("QT_QPA_PLATFORM", "offscreen");
-        int qtArgc = 1;
-        QApplication app(qtArgc, argv);
-        QTextStream out(stdout), err(stderr);
-        const QString dir = QString::fromStdString(parsed.options.exportDir);
-        if (!parsed.options.openFile.empty())
-            return pd::headlessExportOpened(QString::fromStdString(parsed.options.openFile),
-                                            parsed.options, dir, out, err);
-        return pd::headlessExport(parsed.options, dir, out, err);
+        try {
+            return headless(parsed.options, argv);
+        } catch (const std::bad_alloc&) {
+            std::fprintf(stderr, "error: out of memory\n");
+            return 1;
+        }
     }
     if (!hasDisplay()) {
         std::fprintf(stderr,
@@ -76,15 +105,16 @@ int main(int argc, char** argv) {
     // Without run options on the command line, start where the last session ended.
     const bool onlyOpen = (args.size() == 2 && args[0] == "--open") ||
                           (args.size() == 1 && args[0].rfind("--open=", 0) == 0);
-    const pd::RunOptions options = args.empty() || onlyOpen
-                                       ? pd::MainWindow::restoredOptions(parsed.options)
-                                       : parsed.options;
+    const pd::RunOptions options =
+        args.empty() || onlyOpen
+            ? fitting(pd::MainWindow::restoredOptions(parsed.options), parsed.options)
+            : parsed.options;
     const bool open = !parsed.options.openFile.empty();
     pd::MainWindow window(options, nullptr, /*autoStart=*/!open);
     if (open) {
         QString error;
         if (!window.openRun(QString::fromStdString(parsed.options.openFile), &error)) {
-            std::fprintf(stderr, "error: %s\n", error.toUtf8().constData());
+            std::fprintf(stderr, "error: %s\n", pd::printable(error.toStdString(), 4096).c_str());
             return 2;
         }
     }

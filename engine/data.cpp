@@ -1,9 +1,13 @@
 #include "data.h"
 
+#include <sys/stat.h>
+
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "safefile.h"
 
 namespace pd::data {
 
@@ -58,19 +62,24 @@ std::uint32_t be32(const std::string& bytes, std::size_t pos) {
            std::uint32_t{p[3]};
 }
 
+// The full MNIST training images are 47 MB; a file far beyond is not one.
+constexpr std::uint64_t kMaxIdxBytes = std::uint64_t{1} << 30;
+
+// Through readFile: a FIFO or a device named like an IDX file is refused
+// instead of blocking or reading forever.
 std::string readAll(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot open " + path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    std::string content, error;
+    if (!readFile(path, content, error, kMaxIdxBytes)) throw std::runtime_error(error);
+    return content;
 }
 
-// The first of DIR/train-*-ubyte or DIR/t10k-*-ubyte that exists.
+// The first of DIR/train-*-ubyte or DIR/t10k-*-ubyte that exists. Checked
+// with stat, not by opening: opening a FIFO blocks until a writer comes.
 std::string idxPath(const std::string& dir, const char* what) {
     for (const char* prefix : {"train", "t10k"}) {
         const std::string path = dir + "/" + prefix + "-" + what + "-ubyte";
-        if (std::ifstream(path, std::ios::binary)) return path;
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == 0) return path;
     }
     throw std::runtime_error("no MNIST " + std::string(what) + " file in '" + dir +
                              "' (expected train-" + what + "-ubyte)");

@@ -15,6 +15,15 @@ if(TORCH_CUDA_LIBRARIES)
 endif()
 set_target_properties(pd_engine PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
+# pipedream-train's training mode as a module it loads with dlopen when it
+# trains, next to the executable, so that --help and --dry-run start without
+# LibTorch (engine/train_module.cpp).
+add_library(pd_train_module MODULE train_module.cpp)
+target_link_libraries(pd_train_module PRIVATE pd_engine pd_warnings)
+set_target_properties(pd_train_module PROPERTIES
+  PREFIX "" OUTPUT_NAME "pipedream-train-engine"
+  LIBRARY_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/app")
+
 # The CUDA path compiled (not linked, never run) against this LibTorch's own
 # CUDA headers when LibTorch is CPU-only but a CUDA toolkit is installed, so
 # that code cannot rot unseen on machines without a GPU. Debian's LibTorch

@@ -3,6 +3,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <new>
+#include <string_view>
+#include <unordered_map>
 
 namespace pd::json {
 
@@ -101,7 +104,7 @@ void appendUtf8(std::string& out, std::uint32_t cp) {
 
 class Parser {
 public:
-    explicit Parser(std::string_view text) : text_(text) {}
+    Parser(std::string_view text, std::size_t maxValues) : text_(text), valuesLeft_(maxValues) {}
 
     bool run(Value& out, std::string& error) {
         skipSpace();
@@ -154,6 +157,7 @@ private:
 
     bool parseValue(Value& out, int depth) {
         if (depth > kMaxDepth) return error("nesting too deep");
+        if (valuesLeft_-- == 0) return error("too many values for the size of the text");
         if (atEnd()) return error("unexpected end of input, expected a value");
         switch (peek()) {
             case '{':
@@ -189,6 +193,7 @@ private:
             ++pos_;
             return true;
         }
+        Value::Object members;
         for (;;) {
             skipSpace();
             if (peek() != '"') return error("expected a string key");
@@ -200,7 +205,7 @@ private:
             skipSpace();
             Value v;
             if (!parseValue(v, depth + 1)) return false;
-            out.set(std::move(key), std::move(v));
+            members.emplace_back(std::move(key), std::move(v));
             skipSpace();
             if (peek() == ',') {
                 ++pos_;
@@ -208,6 +213,7 @@ private:
             }
             if (peek() == '}') {
                 ++pos_;
+                out = Value::objectOf(std::move(members));
                 return true;
             }
             return error("expected ',' or '}'");
@@ -383,11 +389,36 @@ private:
     }
 
     std::string_view text_;
+    std::size_t valuesLeft_;
     std::size_t pos_ = 0;
     std::string message_;
 };
 
 }  // namespace
+
+Value Value::objectOf(Object members) {
+    // Index of each key's first occurrence; the vector no longer grows, so
+    // views into its keys stay valid.
+    std::unordered_map<std::string_view, std::size_t> first;
+    first.reserve(members.size());
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        auto [it, inserted] = first.try_emplace(members[i].first, kept);
+        if (inserted) {
+            if (kept != i) {
+                members[kept] = std::move(members[i]);
+                // The moved key may live in a new buffer: point the map at it.
+                first.erase(it);
+                first.emplace(members[kept].first, kept);
+            }
+            ++kept;
+        } else {
+            members[it->second].second = std::move(members[i].second);
+        }
+    }
+    members.resize(kept);
+    return Value(std::move(members));
+}
 
 Value::Type Value::type() const {
     switch (v_.index()) {
@@ -544,11 +575,16 @@ bool Value::operator==(const Value& o) const {
     return v_ == o.v_;
 }
 
-bool parse(std::string_view text, Value& out, std::string& error) {
+bool parse(std::string_view text, Value& out, std::string& error, std::size_t maxValues) {
     out = Value();
     error.clear();
     Value v;
-    if (!Parser(text).run(v, error)) return false;
+    try {
+        if (!Parser(text, maxValues).run(v, error)) return false;
+    } catch (const std::bad_alloc&) {
+        error = "not enough memory to parse " + std::to_string(text.size()) + " bytes of JSON";
+        return false;
+    }
     out = std::move(v);
     return true;
 }

@@ -37,6 +37,10 @@ public:
 
     static Value array() { return Value(Array{}); }
     static Value object() { return Value(Object{}); }
+    // An object of `members` in their order; a repeated key keeps its first
+    // position and its last value, as repeated set() calls would, but in
+    // linear time (the parser builds every object this way).
+    static Value objectOf(Object members);
 
     Type type() const;
     bool isNull() const { return v_.index() == kNull; }
@@ -93,8 +97,12 @@ private:
 
 // Parses a whole JSON text (RFC 8259; surrounding whitespace allowed). On
 // failure returns false, leaves `out` null and sets `error` to a message
-// with line, column and byte offset.
-bool parse(std::string_view text, Value& out, std::string& error);
+// with line, column and byte offset. At most `maxValues` values: a Value
+// takes 40 bytes or more, so "[0,0,0,...]" would take 20 times its text;
+// callers reading files bound it by the text's size. Running out of memory
+// is an error too, not an exception.
+bool parse(std::string_view text, Value& out, std::string& error,
+           std::size_t maxValues = static_cast<std::size_t>(-1));
 Value parse(std::string_view text, std::string& error);
 
 // `s` as a JSON string literal, quotes included.

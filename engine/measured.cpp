@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <new>
+
+#include "runcheck.h"
 
 namespace pd {
 
@@ -115,6 +118,11 @@ std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>&
                 " chunks: not a run this program makes";
         return std::nullopt;
     }
+    // Times, overlaps and the run's size against the events, before any
+    // schedule is generated: a tiny file must not name a huge run.
+    if (!checkRecordedSlots(slots, error)) return std::nullopt;
+    std::uint64_t budget = identifyBudget(slots.size());
+    bool outOfBudget = false;
     std::vector<std::vector<SlotEvent>> byStage(static_cast<std::size_t>(S));
     for (const SlotEvent& e : slots) byStage[static_cast<std::size_t>(e.stage)].push_back(e);
     for (auto& list : byStage)
@@ -123,11 +131,20 @@ std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>&
         });
 
     auto attempt = [&](ScheduleConfig config) -> std::optional<IdentifiedSchedule> {
+        const std::uint64_t cost = actionBound(config);
+        if (cost > budget) {
+            outOfBudget = true;
+            return std::nullopt;
+        }
+        budget -= cost;
         Schedule schedule;
         try {
             checkConfig(config);
             schedule = generateSchedule(config);
         } catch (const ConfigError&) {
+            return std::nullopt;
+        } catch (const std::bad_alloc&) {
+            outOfBudget = true;
             return std::nullopt;
         }
         if (!matchesPrefix(byStage, schedule)) return std::nullopt;
@@ -158,20 +175,29 @@ std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>&
                 candidates.push_back(c);
             }
     }
+    // The first match is the run's schedule; its events must then also keep
+    // the schedule's dependencies in time.
+    auto accept = [&](std::optional<IdentifiedSchedule> id) -> std::optional<IdentifiedSchedule> {
+        if (id && !checkRecordedDependencies(id->config, slots, error)) return std::nullopt;
+        return id;
+    };
     for (const ScheduleConfig& c : candidates)
-        if (auto id = attempt(c)) return id;
+        if (auto id = attempt(c)) return accept(id);
     // A cancelled asynchronous run: its last batches were still in flight, so
     // the run had more batches than the events name.
     for (ScheduleConfig c : candidates) {
         if (isFlushKind(c.kind)) continue;
         for (int b = B + 1; b <= std::min(B + S + 1, kMaxBatches); ++b) {
             c.batches = b;
-            if (auto id = attempt(c)) return id;
+            if (auto id = attempt(c)) return accept(id);
         }
     }
     error = "the events match no schedule kind with " + std::to_string(S) + " stages, " + std::to_string(M) +
             " microbatches and " + std::to_string(B) + " batches" +
-            (V > 1 ? " (" + std::to_string(V) + " chunks)" : std::string());
+            (V > 1 ? " (" + std::to_string(V) + " chunks)" : std::string()) +
+            (outOfBudget ? "; larger candidates were not tried: the run they describe is out of proportion "
+                           "to the events in the file"
+                         : "");
     return std::nullopt;
 }
 

@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -7,6 +9,8 @@
 #include <limits>
 #include <set>
 #include <sstream>
+
+#include "safefile.h"
 
 namespace pd {
 
@@ -16,9 +20,13 @@ constexpr int kMaxLayers = 4096;
 constexpr int kMaxHidden = 65536;
 constexpr int kMaxBatchSize = 1000000;
 constexpr int kMaxCudaIndex = 1023;
+// Far above any rate plain SGD trains with, far below what overflows the
+// update (1e308 passed the parser and failed mid-run).
+constexpr double kMaxLr = 1e4;
 
+// Arguments are echoed in errors: control bytes escaped, so one line stays one.
 std::string quoted(const std::string& s) {
-    return "'" + s + "'";
+    return "'" + printable(s) + "'";
 }
 
 // Whole token, no trailing junk, no overflow ("4x", "1e3", "99999999999" fail).
@@ -127,7 +135,8 @@ const std::vector<FlagSpec>& flagSpecs() {
         {"--chunks", "V", false, setChunks,
          "model chunks per stage (interleaved, looped-bfs, interleaved-zb)",
          [](const RunOptions&) { return std::string("2"); }},
-        {"--lr", "X", false, setLr, "learning rate", [](const RunOptions& o) { return str(o.lr); }},
+        {"--lr", "X", false, setLr, "learning rate, above 0 and at most 10000",
+         [](const RunOptions& o) { return str(o.lr); }},
         {"--seed", "N", false, setSeed, "random seed for weights and data",
          [](const RunOptions& o) { return std::to_string(o.seed); }},
         {"--device", "DEV", false,
@@ -239,6 +248,41 @@ std::string parseOne(const std::vector<std::string>& args, std::size_t& i, bool 
     return spec->set(state, value);
 }
 
+// The same file, also through another name (a link, "./"), written twice
+// would lose the first write.
+bool sameOutput(const std::string& a, const std::string& b) {
+    if (a.empty() || b.empty()) return false;
+    if (a == b || (isStdoutPath(a) && isStdoutPath(b))) return true;
+    struct stat sa {
+    }, sb{};
+    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && S_ISREG(sa.st_mode) &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+std::string checkOutputCombinations(const RunOptions& o) {
+    if (sameOutput(o.csvPath, o.tracePath))
+        return "--csv and --trace name the same file " + quoted(o.csvPath) + "; give each its own";
+    for (const std::string* path : {&o.csvPath, &o.tracePath})
+        if (o.json && isStdoutPath(*path))
+            return "--json and " + std::string(path == &o.csvPath ? "--csv " : "--trace ") +
+                   quoted(*path) + " would both write to standard output";
+    return {};
+}
+
+// pipedream-viz --open shows a saved run: the file decides the schedule and
+// nothing is trained or written, so these flags would be silently ignored.
+std::string checkOpenCombinations(const std::set<std::string>& seen) {
+    for (const FlagSpec& f : flagSpecs()) {
+        const std::string name = f.name;
+        if (f.vizOnly || !seen.count(name)) continue;
+        return "option " + quoted(name) +
+               " cannot be combined with --open (the run is read from the file; nothing is trained "
+               "or "
+               "written)";
+    }
+    return {};
+}
+
 // Rules about which flags go together; value ranges are checkRunOptions'.
 std::string checkFlagCombinations(State& s, bool vizFlags) {
     ScheduleConfig& c = s.o.schedule;
@@ -254,7 +298,7 @@ std::string checkFlagCombinations(State& s, bool vizFlags) {
     if (c.verticalSync && !c.stash)
         return "--vertical-sync and --no-stash cannot be combined (vertical sync needs stashing)";
     if (vizFlags && s.o.headless && s.o.exportDir.empty()) return "--headless needs --export DIR";
-    return {};
+    return checkOutputCombinations(s.o);
 }
 
 std::string checkDevice(const std::string& device) {
@@ -366,6 +410,8 @@ ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlag
     for (std::size_t i = 0; i < args.size() && result.error.empty(); ++i)
         result.error = parseOne(args, i, vizFlags, state, seen);
     if (result.error.empty()) result.error = checkFlagCombinations(state, vizFlags);
+    if (result.error.empty() && vizFlags && !state.o.openFile.empty())
+        result.error = checkOpenCombinations(seen);
     if (result.error.empty()) result.error = checkRunOptions(state.o);
     result.options = state.o;
     return result;
@@ -377,8 +423,9 @@ std::string checkRunOptions(const RunOptions& options) {
     } catch (const ConfigError& e) {
         return e.what();
     }
-    if (!(std::isfinite(options.lr) && options.lr > 0.0))
-        return "learning rate must be a positive finite number, got " + str(options.lr);
+    if (!(std::isfinite(options.lr) && options.lr > 0.0 && options.lr <= kMaxLr))
+        return "learning rate must be greater than 0 and at most " + str(kMaxLr) + ", got " +
+               str(options.lr);
     std::string e = checkSizes(options);
     if (e.empty()) e = checkDevice(options.device);
     if (e.empty()) e = checkData(options.data);

@@ -18,7 +18,7 @@ struct RunOptions {
     int classes = 10;
     double lr = 0.02;
     std::uint64_t seed = 0;
-    std::string device = "cpu";  // cpu | cuda | cuda:K
+    std::string device = "cpu";      // cpu | cuda | cuda:K
     std::string data = "synthetic";  // synthetic | mnist:DIR
     bool dryRun = false;
     bool json = false;

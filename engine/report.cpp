@@ -18,7 +18,9 @@ std::string fixed(double value, int decimals) {
     return os.str();
 }
 
-std::string percent(double fraction, int decimals) { return fixed(100.0 * fraction, decimals) + "%"; }
+std::string percent(double fraction, int decimals) {
+    return fixed(100.0 * fraction, decimals) + "%";
+}
 
 DryRun makeDryRun(const RunOptions& options, const OpCosts& costs) {
     const std::string problem = checkRunOptions(options);
@@ -87,7 +89,8 @@ std::string formatGrid(const DryRun& run, int maxRows) {
     std::ostringstream os;
     auto line = [&](const std::string& first, auto cellOf) {
         os << std::left << std::setw(static_cast<int>(timeWidth)) << first;
-        for (int s = 0; s < S; ++s) os << " | " << std::setw(static_cast<int>(width[s])) << cellOf(s);
+        for (int s = 0; s < S; ++s)
+            os << " | " << std::setw(static_cast<int>(width[s])) << cellOf(s);
         os << '\n';
     };
     line("Time", [&](int s) { return names[s]; });
@@ -97,7 +100,8 @@ std::string formatGrid(const DryRun& run, int maxRows) {
     if (shown < rows)
         os << "... " << rows - shown << " more rows (write them all with --csv FILE)\n";
     os << "One row = " << fixed(unit, unit < 1 ? 3 : 0)
-       << " time unit(s) (tF = " << fixed(run.costs.f, 2) << "). \"F mb3 v2\": forward of microbatch 3"
+       << " time unit(s) (tF = " << fixed(run.costs.f, 2)
+       << "). \"F mb3 v2\": forward of microbatch 3"
        << " reading weight version 2; \">v3\": the stage then updates to version 3";
     if (c.kind == ScheduleKind::PipeDream && !c.stash) os << "; \"!\": version mismatch";
     os << ".\n";
@@ -118,28 +122,34 @@ std::string formatFigures(const DryRun& run) {
     os << "; " << run.options.layers << " layers, batch size " << run.options.batchSize << " ("
        << run.options.microbatchSize() << " per microbatch)\n";
     os << "Costs per microbatch and stage (units): tF " << fixed(run.costs.f, 2) << ", tB "
-       << fixed(run.costs.b, 2) << ", tI " << fixed(run.costs.i, 2) << ", tW " << fixed(run.costs.w, 2)
-       << ", tU " << fixed(run.costs.u, 2) << "\n";
-    os << "Actions: " << run.schedule.actionCount() << ", makespan " << fixed(a.makespan, 2) << " units\n";
+       << fixed(run.costs.b, 2) << ", tI " << fixed(run.costs.i, 2) << ", tW "
+       << fixed(run.costs.w, 2) << ", tU " << fixed(run.costs.u, 2) << "\n";
+    os << "Actions: " << run.schedule.actionCount() << ", makespan " << fixed(a.makespan, 2)
+       << " units\n";
     os << "Bubble fraction (idle / (S x makespan)): simulated " << fixed(a.bubbleFraction, 4);
     if (cf.bubble)
         os << ", closed form " << cf.bubbleFormula << " = " << fixed(*cf.bubble, 4)
            << (cf.exact ? " (exact)" : " (approximate)");
     os << "\nMean utilization: " << percent(a.meanUtilization) << "\n\n";
-    os << std::left << std::setw(18) << "Stage" << std::right << std::setw(10) << "busy" << std::setw(13)
-       << "utilization" << std::setw(20) << "peak activations" << std::setw(18) << "versions held" << "\n";
+    os << std::left << std::setw(18) << "Stage" << std::right << std::setw(10) << "busy"
+       << std::setw(13) << "utilization" << std::setw(20) << "peak activations" << std::setw(18)
+       << "versions held"
+       << "\n";
     for (int s = 0; s < c.stages; ++s) {
         const StageFigures& f = a.stages[s];
         std::string act = std::to_string(f.peakActivations) +
                           (cf.peakFromOrder ? " (of order " : " (formula ") +
                           std::to_string(cf.peakActivations[s]) + ")";
         std::string ver = std::to_string(f.versionsHeld);
-        if (!cf.versionsHeld.empty()) ver += " (formula " + std::to_string(cf.versionsHeld[s]) + ")";
-        os << std::left << std::setw(18) << names[s] << std::right << std::setw(10) << fixed(f.busy, 2)
-           << std::setw(13) << percent(f.utilization) << std::setw(20) << act << std::setw(18) << ver << "\n";
+        if (!cf.versionsHeld.empty())
+            ver += " (formula " + std::to_string(cf.versionsHeld[s]) + ")";
+        os << std::left << std::setw(18) << names[s] << std::right << std::setw(10)
+           << fixed(f.busy, 2) << std::setw(13) << percent(f.utilization) << std::setw(20) << act
+           << std::setw(18) << ver << "\n";
     }
     if (c.chunks > 1)
-        os << "Peak activations are counted in microbatch-chunks (1/" << c.chunks << " of a microbatch each).\n";
+        os << "Peak activations are counted in microbatch-chunks (1/" << c.chunks
+           << " of a microbatch each).\n";
     if (usesSplitBackward(c.kind))
         os << "A microbatch holds activations from its F until its weight gradient is made (B, or "
               "W after I).\n";

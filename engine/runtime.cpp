@@ -662,9 +662,13 @@ void TrainingRun::Impl::afterAction(StageState& st, std::size_t i, const Action&
 // Otherwise the first batches' slots measure page faults, not training (the
 // first updates took 60-80 ms where later ones take about 1 ms).
 void TrainingRun::Impl::prefault(const StageState& st) {
-    // Weight versions the stage holds at most, plus the one being built.
+    // Beyond the current version, which is already allocated: the other
+    // versions the stage holds at most, the one being built (or the spare
+    // it reuses) and the gradient sum. One more made every stage keep an
+    // unused version's worth mapped (the default run's RSS was 1 x the
+    // model's parameters higher).
     const std::vector<int> held = closedForm(options.schedule).versionsHeld;
-    const int versions = (st.index < static_cast<int>(held.size()) ? held[st.index] : 1) + 2;
+    const int versions = (st.index < static_cast<int>(held.size()) ? held[st.index] : 1) + 1;
     std::int64_t bytes = 0;
     for (const auto& [v, b] : st.versionBytes) bytes += versions * b;
     const std::int64_t layersHere = static_cast<std::int64_t>(options.layers) / S + 2;

@@ -1,13 +1,7 @@
 #include "trace.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -16,8 +10,6 @@
 #include "json.h"
 
 namespace pd {
-
-void (*gBeforeAtomicRename)(const std::string&) = nullptr;
 
 const char* const kCsvHeader = "batch,stage,microbatch,op,chunk,version,start_us,end_us";
 
@@ -57,11 +49,18 @@ std::vector<std::string_view> lines(std::string_view text) {
     return out;
 }
 
-// The fields every slot must satisfy, whatever file it came from.
+std::string outOfRange(const char* what, int limit) {
+    return std::string(what) + " must be >= 0 and < " + std::to_string(limit);
+}
+
+// The fields every slot must satisfy, whatever file it came from. Indices
+// stay below the program's limits, so that "index + 1" (a count) cannot
+// overflow anywhere (a stage of 2^31-1 crashed identifySchedule).
 std::string checkSlot(const SlotEvent& e) {
-    if (e.batch < 0) return "batch must be >= 0";
-    if (e.stage < 0) return "stage must be >= 0";
-    if (e.chunk < 0) return "chunk must be >= 0";
+    if (e.batch < 0 || e.batch >= kMaxBatches) return outOfRange("batch", kMaxBatches);
+    if (e.stage < 0 || e.stage >= kMaxStages) return outOfRange("stage", kMaxStages);
+    if (e.chunk < 0 || e.chunk >= kMaxChunks) return outOfRange("chunk", kMaxChunks);
+    if (e.microbatch >= kMaxMicrobatches) return outOfRange("microbatch", kMaxMicrobatches);
     if (e.version < 0) return "version must be >= 0";
     if (e.op == Op::U ? e.microbatch != -1 : e.microbatch < 0)
         return e.op == Op::U ? "microbatch must be -1 for U" : "microbatch must be >= 0";
@@ -77,16 +76,16 @@ std::string parseCsvRow(std::string_view line, std::size_t columns, SlotEvent& e
     int* ints[] = {&e.batch, &e.stage, &e.microbatch, nullptr, &e.chunk, &e.version};
     for (int i = 0; i < 6; ++i) {
         if (ints[i] && !parseInteger(f[i], *ints[i]))
-            return std::string("bad ") + names[i] + " '" + std::string(f[i]) + "'";
+            return std::string("bad ") + names[i] + " '" + printable(f[i]) + "'";
     }
     auto op = f[3].size() == 1 ? parseOp(f[3][0]) : std::nullopt;
-    if (!op) return "bad op '" + std::string(f[3]) + "' (F, B, I, W or U)";
+    if (!op) return "bad op '" + printable(f[3]) + "' (F, B, I, W or U)";
     e.op = *op;
-    if (!parseInteger(f[6], e.startUs)) return "bad start_us '" + std::string(f[6]) + "'";
-    if (!parseInteger(f[7], e.endUs)) return "bad end_us '" + std::string(f[7]) + "'";
+    if (!parseInteger(f[6], e.startUs)) return "bad start_us '" + printable(f[6]) + "'";
+    if (!parseInteger(f[7], e.endUs)) return "bad end_us '" + printable(f[7]) + "'";
     e.mismatch = false;
     if (columns == 9) {
-        if (f[8] != "0" && f[8] != "1") return "bad mismatch '" + std::string(f[8]) + "' (0 or 1)";
+        if (f[8] != "0" && f[8] != "1") return "bad mismatch '" + printable(f[8]) + "' (0 or 1)";
         e.mismatch = f[8] == "1";
     }
     return checkSlot(e);
@@ -188,7 +187,7 @@ bool readSlot(const json::Value& ev, SlotEvent& s, std::string& error) {
     const std::string& op = a["op"].toString();
     auto parsed = op.size() == 1 ? parseOp(op[0]) : std::nullopt;
     if (!parsed) {
-        error = "bad op '" + op + "'";
+        error = "bad op '" + printable(op) + "'";
         return false;
     }
     s.op = *parsed;
@@ -272,51 +271,6 @@ bool readEvent(const json::Value& ev, RunRecord& record, std::string& error) {
     return true;  // other phases (instant events, flows) carry nothing we keep
 }
 
-std::string errnoText(const char* verb, const std::string& path) {
-    return std::string("cannot ") + verb + " '" + path + "': " + std::strerror(errno);
-}
-
-std::string folderOf(const std::string& path) {
-    const auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-// O_EXCL on a unique name in the target's folder, so the rename stays on
-// one file system and two writers never share a temporary.
-int openTemp(const std::string& path, std::string& tempPath) {
-    static std::atomic<unsigned> counter{0};
-    for (int attempt = 0; attempt < 100; ++attempt) {
-        const auto slash = path.rfind('/');
-        const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-        const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-        tempPath = dir + "." + base + ".tmp" + std::to_string(::getpid()) + "_" +
-                   std::to_string(counter++);
-        const int fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 || errno != EEXIST) return fd;
-    }
-    return -1;
-}
-
-bool writeAll(int fd, const std::string& content) {
-    std::size_t done = 0;
-    while (done < content.size()) {
-        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-// Makes the rename itself durable; failure here loses nothing, so ignored.
-void syncFolder(const std::string& path) {
-    const int fd = ::open(folderOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
-}
-
 }  // namespace
 
 std::string toCsv(const std::vector<SlotEvent>& slots) {
@@ -331,9 +285,9 @@ std::string toCsv(const std::vector<SlotEvent>& slots) {
     return out;
 }
 
-bool parseCsv(const std::string& text, std::vector<SlotEvent>& slots, std::string& error) {
-    slots.clear();
-    error.clear();
+namespace {
+
+bool parseCsvRows(const std::string& text, std::vector<SlotEvent>& slots, std::string& error) {
     const auto rows = lines(text);
     const std::string header = kCsvHeader;
     if (rows.empty() || (rows[0] != header && rows[0] != header + "," + kMismatchColumn)) {
@@ -355,6 +309,20 @@ bool parseCsv(const std::string& text, std::vector<SlotEvent>& slots, std::strin
     }
     slots = std::move(parsed);
     return true;
+}
+
+}  // namespace
+
+bool parseCsv(const std::string& text, std::vector<SlotEvent>& slots, std::string& error) {
+    slots.clear();
+    error.clear();
+    try {
+        return parseCsvRows(text, slots, error);
+    } catch (const std::bad_alloc&) {
+        slots.clear();
+        error = "not enough memory to read " + std::to_string(text.size()) + " bytes of CSV";
+        return false;
+    }
 }
 
 std::string toChromeTrace(const RunRecord& record) {
@@ -383,18 +351,32 @@ std::string toChromeTrace(const RunRecord& record) {
     for (const MemoryEvent& m : record.memory) {
         for (const json::Value& counter : memoryCounters(m)) emit(counter);
     }
-    out += "\n],\"displayTimeUnit\":\"ms\"}\n";
+    out += "\n],\"displayTimeUnit\":\"ms\"";
+    if (!record.status.empty()) {
+        json::Value other = json::Value::object();
+        other.set("run_status", record.status);
+        if (!record.statusMessage.empty()) other.set("run_error", record.statusMessage);
+        out += ",\"otherData\":" + other.dump();
+    }
+    out += "}\n";
     return out;
 }
 
 bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& error) {
     record = RunRecord();
     error.clear();
+    // A real trace spends about 10 bytes of text per JSON value (our events:
+    // 19 values in about 190 bytes); a file of bare numbers spends 2 and would
+    // take 20 times its size in memory. Fewer than 4 bytes per value is not a
+    // trace.
     json::Value root;
-    if (!json::parse(text, root, error)) return false;
-    const json::Value* events = root.find("traceEvents");
+    if (!json::parse(text, root, error, text.size() / 4 + 64)) return false;
+    // Chrome's two formats: an object with "traceEvents", or a bare array.
+    const json::Value* events = root.isArray() ? &root : root.find("traceEvents");
     if (!events || !events->isArray()) {
-        error = "not a Chrome trace: no \"traceEvents\" array";
+        error =
+            "not a Chrome trace: neither an array of events nor an object with a "
+            "\"traceEvents\" array";
         return false;
     }
     RunRecord parsed;
@@ -405,6 +387,9 @@ bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& e
             return false;
         }
     }
+    const json::Value& other = root["otherData"];
+    parsed.status = other["run_status"].toString();
+    parsed.statusMessage = other["run_error"].toString();
     record = std::move(parsed);
     return true;
 }
@@ -417,63 +402,6 @@ std::vector<SlotEvent> toSlotEvents(const Timeline& timeline, double usPerUnit) 
                                 std::llround(t.end * usPerUnit)));
     }
     return out;
-}
-
-bool writeFileAtomic(const std::string& path, const std::string& content, std::string& error) {
-    error.clear();
-    if (path.empty()) {
-        error = "cannot write '': empty file name";
-        return false;
-    }
-    std::string temp;
-    const int fd = openTemp(path, temp);
-    if (fd < 0) {
-        error = errnoText("write", path);
-        return false;
-    }
-    bool ok = writeAll(fd, content) && ::fsync(fd) == 0;
-    if (!ok) error = errnoText("write", path);
-    if (::close(fd) != 0 && ok) {
-        ok = false;
-        error = errnoText("write", path);
-    }
-    if (ok && gBeforeAtomicRename) gBeforeAtomicRename(temp);
-    if (ok && ::rename(temp.c_str(), path.c_str()) != 0) {
-        ok = false;
-        error = errnoText("write", path);
-    }
-    if (!ok) {
-        ::unlink(temp.c_str());
-        return false;
-    }
-    syncFolder(path);
-    return true;
-}
-
-bool readFile(const std::string& path, std::string& content, std::string& error) {
-    content.clear();
-    error.clear();
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        error = errnoText("read", path);
-        return false;
-    }
-    std::string data;
-    char buf[1 << 16];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            error = errnoText("read", path);
-            ::close(fd);
-            return false;
-        }
-        if (n == 0) break;
-        data.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    content = std::move(data);
-    return true;
 }
 
 std::vector<std::string> stageNames(const ScheduleConfig& config, int layers) {

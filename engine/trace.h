@@ -1,12 +1,14 @@
 // Run records to and from the stable file formats of
 // shared/docs/architecture.md: CSV (one row per action) and Chrome trace
-// JSON (Perfetto / chrome://tracing). Writes are atomic.
+// JSON (Perfetto / chrome://tracing). Files are read and written through
+// safefile.h.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "events.h"
+#include "safefile.h"  // writeFileAtomic, readFile: the files these formats go to
 #include "simulator.h"
 
 namespace pd {
@@ -15,6 +17,11 @@ struct RunRecord {
     std::vector<std::string> stageNames;  // track names, e.g. "GPU0 (L1-12)"
     std::vector<SlotEvent> slots;
     std::vector<MemoryEvent> memory;
+    // How the run ended ("completed", "cancelled", "failed"; empty: not
+    // said, as for an ideal timeline) and why it failed. Kept in the trace's
+    // "otherData"; the CSV has no place for it.
+    std::string status;
+    std::string statusMessage;
 };
 
 // Exact header of the CSV format; a mismatch column follows it.
@@ -32,16 +39,6 @@ bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& e
 // Ideal timeline as slot events; `usPerUnit` scales the simulator's cost
 // units (default: one unit = 1000 us).
 std::vector<SlotEvent> toSlotEvents(const Timeline& timeline, double usPerUnit = 1000.0);
-
-// Writes through a temporary file in the same folder and renames it over
-// `path`, so a failed write never leaves a partial file.
-bool writeFileAtomic(const std::string& path, const std::string& content, std::string& error);
-bool readFile(const std::string& path, std::string& content, std::string& error);
-
-// Test seam: when set, writeFileAtomic calls it with the temporary file's
-// path after the data is synced and before the rename. Not thread-safe; only
-// tests set it.
-extern void (*gBeforeAtomicRename)(const std::string& tempPath);
 
 // "GPU0 (L1-12)" labels from the real split (interleaved: "GPU0 (L1-6, L25-30)").
 std::vector<std::string> stageNames(const ScheduleConfig& config, int layers);

@@ -1,6 +1,10 @@
 #include "train_cli.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -12,8 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include <unistd.h>
-
+#include "batchlog.h"
 #include "json.h"
 #include "measured.h"
 #include "report.h"
@@ -23,61 +26,49 @@
 namespace pd {
 namespace {
 
-std::atomic<bool> gInterrupted{false};
+std::atomic<int> gInterrupted{0};  // the signal that asked to stop, 0 while none
 
-extern "C" void onInterrupt(int) { gInterrupted.store(true); }
+extern "C" void onInterrupt(int signal) {
+    gInterrupted.store(signal);
+}
 
-// Collects the run's events from the worker threads; the main thread reads.
-class CollectingSink : public EventSink {
+// SIGINT, SIGTERM (kill, systemd, a batch scheduler) and SIGHUP (the terminal
+// went away) all cancel the run cleanly, so that its partial files are
+// written; the previous handlers come back afterwards.
+class InterruptGuard {
 public:
-    void onSlot(const SlotEvent& e) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        slots_.push_back(e);
+    InterruptGuard() {
+        gInterrupted.store(0);
+        struct sigaction action {};
+        action.sa_handler = onInterrupt;
+        sigemptyset(&action.sa_mask);
+        for (std::size_t i = 0; i < kSignals.size(); ++i)
+            ::sigaction(kSignals[i], &action, &previous_[i]);
     }
-    void onMemory(const MemoryEvent& e) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        memory_.push_back(e);
+    ~InterruptGuard() {
+        for (std::size_t i = 0; i < kSignals.size(); ++i)
+            ::sigaction(kSignals[i], &previous_[i], nullptr);
     }
-    void onBatch(const BatchEvent& e) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        batches_.push_back(e);
-    }
-    void onFinished(const RunSummary& s) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        summary_ = s;
-        finished_ = true;
-    }
-    void onError(const std::string& message) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (error_.empty()) error_ = message;
-    }
-
-    struct Snapshot {
-        std::vector<SlotEvent> slots;
-        std::vector<MemoryEvent> memory;
-        std::vector<BatchEvent> batches;
-        RunSummary summary;
-        bool finished = false;
-        std::string error;
-    };
-    Snapshot snapshot() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return {slots_, memory_, batches_, summary_, finished_, error_};
-    }
-    std::size_t slotCount() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return slots_.size();
-    }
+    InterruptGuard(const InterruptGuard&) = delete;
+    InterruptGuard& operator=(const InterruptGuard&) = delete;
 
 private:
-    std::mutex mutex_;
-    std::vector<SlotEvent> slots_;
-    std::vector<MemoryEvent> memory_;
-    std::vector<BatchEvent> batches_;
-    RunSummary summary_;
-    bool finished_ = false;
-    std::string error_;
+    static constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
+    std::array<struct sigaction, 3> previous_{};
 };
+
+const char* signalName(int signal) {
+    switch (signal) {
+        case SIGINT:
+            return "SIGINT";
+        case SIGTERM:
+            return "SIGTERM";
+        case SIGHUP:
+            return "SIGHUP";
+        default:
+            return "a signal";
+    }
+}
 
 std::string formatBytes(std::int64_t bytes) {
     const double b = static_cast<double>(bytes);
@@ -87,177 +78,76 @@ std::string formatBytes(std::int64_t bytes) {
     return std::to_string(bytes) + " B";
 }
 
-// "v3" when every stage has the same version, else "v3/v2/v2/v1" (per stage).
-std::string versionsText(const std::vector<int>& versions) {
-    if (versions.empty()) return "-";
-    const bool same = std::all_of(versions.begin(), versions.end(),
-                                  [&](int v) { return v == versions.front(); });
-    if (same) return "v" + std::to_string(versions.front());
-    std::string out;
-    for (std::size_t i = 0; i < versions.size(); ++i) {
-        out += (i ? "/v" : "v") + std::to_string(versions[i]);
-    }
-    return out;
-}
-
-// Prints the tutorial-style log of each batch once all of its actions and its
-// batch event have arrived (events of different batches interleave for the
-// asynchronous kinds).
-class BatchLog {
-public:
-    BatchLog(const Schedule& schedule, const std::vector<std::string>& names, int batchSize)
-        : schedule_(schedule), names_(names), batchSize_(batchSize) {
-        expected_.assign(static_cast<std::size_t>(schedule.config.batches), 0);
-        for (const auto& lane : schedule.stages)
-            for (const Action& a : lane) ++expected_[static_cast<std::size_t>(a.batch)];
-        newest_.assign(schedule.stages.size(), 0);
-    }
-
-    // Prints every batch that is complete and not yet printed, in order.
-    void printReady(const CollectingSink::Snapshot& snap, bool all) {
-        std::vector<int> seen(expected_.size(), 0);
-        for (const SlotEvent& e : snap.slots)
-            if (e.batch >= 0 && e.batch < static_cast<int>(seen.size())) ++seen[static_cast<std::size_t>(e.batch)];
-        while (next_ < static_cast<int>(expected_.size())) {
-            const BatchEvent* be = nullptr;
-            for (const BatchEvent& b : snap.batches)
-                if (b.batch == next_) be = &b;
-            const bool complete = be && seen[static_cast<std::size_t>(next_)] >= expected_[static_cast<std::size_t>(next_)];
-            if (!complete && !(all && be)) return;
-            printBatch(snap.slots, *be);
-            ++next_;
-        }
-    }
-
-private:
-    void printBatch(const std::vector<SlotEvent>& slots, const BatchEvent& be) {
-        const ScheduleConfig& c = schedule_.config;
-        const int S = c.stages, M = c.microbatches;
-        std::printf("\nBATCH %d/%d\n", be.batch + 1, c.batches);
-        // Per microbatch: the forward path through the stages, then the backward.
-        std::vector<const SlotEvent*> mine;
-        for (const SlotEvent& e : slots)
-            if (e.batch == be.batch) mine.push_back(&e);
-        std::stable_sort(mine.begin(), mine.end(), [](const SlotEvent* a, const SlotEvent* b) {
-            return a->startUs < b->startUs;
-        });
-        auto cell = [&](const SlotEvent& e) {
-            std::string s = "GPU" + std::to_string(e.stage);
-            if (c.chunks > 1) s += ".c" + std::to_string(e.chunk);
-            s += " v" + std::to_string(e.version);
-            if (e.mismatch) s += "!";
-            return s;
-        };
-        bool anyMismatch = false;
-        for (int m = 0; m < M; ++m) {
-            std::string fwd, bwd;
-            for (const SlotEvent* e : mine) {
-                if (e->microbatch != m) continue;
-                if (e->op == Op::F) fwd += (fwd.empty() ? "" : " -> ") + cell(*e);
-                if (e->op == Op::B || e->op == Op::I) bwd += (bwd.empty() ? "" : " <- ") + cell(*e);
-                anyMismatch = anyMismatch || e->mismatch;
-            }
-            std::printf("  MB%-3d forward  %s\n", m, fwd.c_str());
-            std::printf("        backward %s\n", bwd.c_str());
-        }
-        if (anyMismatch)
-            std::printf("  (!: backward ran on newer weights than its forward: no-stash ablation)\n");
-        std::printf("  WEIGHT UPDATE PHASE\n");
-        for (int s = 0; s < S; ++s) {
-            int updates = 0, last = newest_[static_cast<std::size_t>(s)];
-            for (const SlotEvent* e : mine)
-                if (e->op == Op::U && e->stage == s) {
-                    ++updates;
-                    last = std::max(last, e->version);
-                }
-            const int before = newest_[static_cast<std::size_t>(s)];
-            if (updates == 0) {
-                std::printf("    %s: no update in this batch (still v%d)\n", names_[static_cast<std::size_t>(s)].c_str(), before);
-            } else if (updates == 1) {
-                std::printf("    %s: updated weights v%d -> v%d\n", names_[static_cast<std::size_t>(s)].c_str(), before, last);
-            } else {
-                std::printf("    %s: updated weights v%d -> v%d (%d updates, one per microbatch)\n",
-                            names_[static_cast<std::size_t>(s)].c_str(), before, last, updates);
-            }
-            newest_[static_cast<std::size_t>(s)] = last;
-        }
-        std::printf("  Average loss across %d microbatches (%d samples): %.4f\n", M, batchSize_, be.loss);
-        const std::vector<int>& after = be.versionAfter;
-        const bool same = !after.empty() && std::all_of(after.begin(), after.end(),
-                                                        [&](int v) { return v == after.front(); });
-        if (same)
-            std::printf("  Batch complete: all stages now at version %d\n", after.front());
-        else
-            std::printf("  Batch complete: stages at %s (GPU0/.../GPU%d)\n", versionsText(after).c_str(), S - 1);
-        std::fflush(stdout);
-    }
-
-    const Schedule& schedule_;
-    std::vector<std::string> names_;
-    int batchSize_;
-    std::vector<int> expected_;
-    std::vector<int> newest_;
-    int next_ = 0;
-};
-
-void printHeader(const RunOptions& o, const TrainingRun& run, const std::vector<std::string>& names) {
+void printHeader(const RunOptions& o, const TrainingRun& run,
+                 const std::vector<std::string>& names) {
     const Schedule& schedule = run.schedule();
     const ScheduleConfig& c = o.schedule;
     std::printf("PipeDream Studio - pipedream-train\n");
     std::printf("Schedule: %s - %s\n", toString(c.kind), displayName(c.kind));
-    std::printf("Pipeline: %d stages x %d microbatches%s, %d batches of %d samples (%d per microbatch)\n",
-                c.stages, c.microbatches,
-                c.chunks > 1 ? (", " + std::to_string(c.chunks) + " chunks per stage").c_str() : "",
-                c.batches, o.batchSize, o.microbatchSize());
+    std::printf(
+        "Pipeline: %d stages x %d microbatches%s, %d batches of %d samples (%d per microbatch)\n",
+        c.stages, c.microbatches,
+        c.chunks > 1 ? (", " + std::to_string(c.chunks) + " chunks per stage").c_str() : "",
+        c.batches, o.batchSize, o.microbatchSize());
     if (c.kind == ScheduleKind::PipeDream) {
-        std::printf("Weight versions: %s%s\n", c.stash ? "stashed per microbatch" : "NOT stashed (ablation)",
+        std::printf("Weight versions: %s%s\n",
+                    c.stash ? "stashed per microbatch" : "NOT stashed (ablation)",
                     c.verticalSync ? ", vertical sync" : "");
     }
-    std::printf("Model: MLP of %d Linear(%d)+ReLU layers and a %d-class head; split:", o.layers, o.hidden,
-                o.classes);
+    std::printf("Model: MLP of %d Linear(%d)+ReLU layers and a %d-class head; split:", o.layers,
+                o.hidden, o.classes);
     for (const std::string& n : names) std::printf(" %s", n.c_str());
-    std::printf("\nData: %s\nDevice %s, %d thread(s) per stage worker; optimizer plain SGD, lr %g, seed %llu\n",
-                run.dataDescription().c_str(), o.device.c_str(), run.threadsPerWorker(), o.lr,
-                static_cast<unsigned long long>(o.seed));
+    std::printf(
+        "\nData: %s\nDevice %s, %d thread(s) per stage worker; optimizer plain SGD, lr %g, seed "
+        "%llu\n",
+        run.dataDescription().c_str(), o.device.c_str(), run.threadsPerWorker(), o.lr,
+        static_cast<unsigned long long>(o.seed));
     std::printf("Actions: %zu\n", schedule.actionCount());
     const unsigned cores = std::thread::hardware_concurrency();
     if (o.device == "cpu" && cores > 0 && static_cast<unsigned>(c.stages) > cores)
-        std::printf("Note: %d stage workers share %u CPU cores, so measured stage times include waiting for a core.\n",
-                    c.stages, cores);
+        std::printf(
+            "Note: %d stage workers share %u CPU cores, so measured stage times include waiting "
+            "for a core.\n",
+            c.stages, cores);
 }
 
-void printResults(const RunOptions& o, const Schedule& schedule, const std::vector<std::string>& names,
-                  const CollectingSink::Snapshot& snap, const MeasuredFigures& m, const ClosedForm& cf) {
+void printResults(const RunOptions& o, const Schedule& schedule,
+                  const std::vector<std::string>& names, const CollectingSink::Snapshot& snap,
+                  const MeasuredFigures& m, const ClosedForm& cf) {
     const ScheduleConfig& c = o.schedule;
     std::printf("\nTraining results (%zu batches)\n", snap.batches.size());
     std::printf("| Batch | Loss   | Weight version used | Weight version after |\n");
     std::printf("|-------|--------|---------------------|----------------------|\n");
     std::vector<BatchEvent> batches = snap.batches;
-    std::sort(batches.begin(), batches.end(), [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
+    std::sort(batches.begin(), batches.end(),
+              [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
     for (const BatchEvent& b : batches) {
-        std::printf("| %-5d | %.4f | %-19s | %-20s |\n", b.batch + 1, b.loss, versionsText(b.versionUsed).c_str(),
-                    versionsText(b.versionAfter).c_str());
+        std::printf("| %-5d | %.4f | %-19s | %-20s |\n", b.batch + 1, b.loss,
+                    versionsText(b.versionUsed).c_str(), versionsText(b.versionAfter).c_str());
     }
     if (c.kind == ScheduleKind::PipeDream || c.kind == ScheduleKind::TwoBW)
         std::printf("(versions per stage GPU0/.../GPU%d where they differ)\n", c.stages - 1);
 
     std::printf("\nMeasured on this machine (%s):\n",
                 o.device == "cpu" ? "steady clock" : "CUDA events on each stage's stream");
-    std::printf("%-22s %10s %12s %18s %26s\n", "Stage", "busy ms", "utilization", "peak activations",
-                "peak memory (act + stash)");
+    std::printf("%-22s %10s %12s %18s %26s\n", "Stage", "busy ms", "utilization",
+                "peak activations", "peak memory (act + stash)");
     for (int s = 0; s < c.stages; ++s) {
         const auto i = static_cast<std::size_t>(s);
         const std::string act = std::to_string(m.peakActivations[i]) + " (formula " +
                                 std::to_string(cf.peakActivations[i]) + ")";
-        const std::string mem = formatBytes(m.peakActivationBytes[i]) + " + " + formatBytes(m.peakStashBytes[i]);
-        std::printf("%-22s %10s %12s %18s %26s\n", names[i].c_str(), fixed(m.measured.stages[i].busy / 1000.0, 2).c_str(),
+        const std::string mem =
+            formatBytes(m.peakActivationBytes[i]) + " + " + formatBytes(m.peakStashBytes[i]);
+        std::printf("%-22s %10s %12s %18s %26s\n", names[i].c_str(),
+                    fixed(m.measured.stages[i].busy / 1000.0, 2).c_str(),
                     percent(m.measured.stages[i].utilization).c_str(), act.c_str(), mem.c_str());
     }
-    std::printf("Bubble fraction (idle / (S x makespan)): measured %s, ideal with the measured op times %s",
-                fixed(m.measured.bubbleFraction, 4).c_str(), fixed(m.ideal.bubbleFraction, 4).c_str());
+    std::printf(
+        "Bubble fraction (idle / (S x makespan)): measured %s, ideal with the measured op times %s",
+        fixed(m.measured.bubbleFraction, 4).c_str(), fixed(m.ideal.bubbleFraction, 4).c_str());
     if (cf.bubble)
-        std::printf(", closed form %s = %s%s", cf.bubbleFormula.c_str(), fixed(*cf.bubble, 4).c_str(),
-                    cf.exact ? "" : " (approximate)");
+        std::printf(", closed form %s = %s%s", cf.bubbleFormula.c_str(),
+                    fixed(*cf.bubble, 4).c_str(), cf.exact ? "" : " (approximate)");
     std::printf("\n");
     // Only the ops this schedule runs: the others' costs are estimates.
     std::printf("Mean op times: F %s ms", fixed(m.costs.f / 1000.0, 3).c_str());
@@ -269,13 +159,16 @@ void printResults(const RunOptions& o, const Schedule& schedule, const std::vect
     std::printf(", U %s ms (per whole stage)\n", fixed(m.costs.u / 1000.0, 3).c_str());
     const double seconds = m.measured.makespan / 1e6;
     const double samples = static_cast<double>(snap.batches.size()) * o.batchSize;
-    std::printf("Throughput: %.0f samples in %.3f s of training = %.1f samples/s (wall time with start-up %.3f s)\n",
-                samples, seconds, seconds > 0 ? samples / seconds : 0.0,
-                static_cast<double>(snap.summary.timeUs) / 1e6);
+    std::printf(
+        "Throughput: %.0f samples in %.3f s of training = %.1f samples/s (wall time with start-up "
+        "%.3f s)\n",
+        samples, seconds, seconds > 0 ? samples / seconds : 0.0,
+        static_cast<double>(snap.summary.timeUs) / 1e6);
 }
 
-json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& names, const CollectingSink::Snapshot& snap,
-                        const MeasuredFigures& m, const ClosedForm& cf) {
+json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& names,
+                        const CollectingSink::Snapshot& snap, const MeasuredFigures& m,
+                        const ClosedForm& cf) {
     const ScheduleConfig& c = o.schedule;
     json::Value root = configJson(o);
     root.set("hidden", o.hidden);
@@ -286,7 +179,8 @@ json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& nam
     root.set("cancelled", snap.summary.cancelled);
     json::Value batches = json::Value::array();
     std::vector<BatchEvent> sorted = snap.batches;
-    std::sort(sorted.begin(), sorted.end(), [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
+    std::sort(sorted.begin(), sorted.end(),
+              [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
     for (const BatchEvent& b : sorted) {
         json::Value row = json::Value::object();
         row.set("batch", b.batch);
@@ -348,24 +242,70 @@ json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& nam
 
 }  // namespace
 
-// Fails before training, not after it, when an output file's folder cannot
-// be written (the write itself stays atomic and is checked again).
-static bool outputWritable(const std::string& path, std::string& error) {
-    if (path.empty()) return true;
-    const std::size_t slash = path.find_last_of('/');
-    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-    if (::access(dir.c_str(), W_OK | X_OK) == 0) return true;
-    error = "cannot write '" + path + "': folder '" + dir + "' " +
-            (::access(dir.c_str(), F_OK) == 0 ? "is not writable" : "does not exist");
-    return false;
+namespace {
+
+// The run's outcome, in the files and the summary: a failed or cancelled run
+// still writes what it recorded, marked as such.
+struct Outcome {
+    std::string status;  // "completed", "cancelled" or "failed"
+    std::string error;   // why it failed
+};
+
+Outcome outcomeOf(const CollectingSink::Snapshot& snap) {
+    if (!snap.error.empty()) return {"failed", snap.error};
+    if (snap.summary.cancelled) return {"cancelled", {}};
+    return {"completed", {}};
 }
+
+// Writes --csv and --trace; false (message printed) when one fails.
+bool writeOutputs(const RunOptions& options, const std::vector<std::string>& names,
+                  const CollectingSink::Snapshot& snap, const Outcome& outcome) {
+    RunRecord record;
+    record.stageNames = names;
+    record.slots = snap.slots;
+    record.memory = snap.memory;
+    record.status = outcome.status;
+    record.statusMessage = outcome.error;
+    std::string error;
+    if (!options.csvPath.empty() && !writeFileAtomic(options.csvPath, toCsv(record.slots), error)) {
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+        return false;
+    }
+    if (!options.tracePath.empty() &&
+        !writeFileAtomic(options.tracePath, toChromeTrace(record), error)) {
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+        return false;
+    }
+    return true;
+}
+
+// Waits for the run, printing the log as batches complete, and cancels it
+// on SIGINT, SIGTERM or SIGHUP.
+void superviseRun(TrainingRun& run, CollectingSink& sink, BatchLog* log) {
+    InterruptGuard guard;
+    run.start();
+    bool cancelRequested = false;
+    while (!run.wait(std::chrono::milliseconds(50))) {
+        const int signal = gInterrupted.load();
+        if (signal && !cancelRequested) {
+            cancelRequested = true;
+            std::fprintf(stderr, "interrupted by %s: cancelling the run\n", signalName(signal));
+            run.cancel();
+        }
+        if (log) log->printReady(sink, false);
+    }
+    if (log) log->printReady(sink, true);
+}
+
+}  // namespace
 
 int runTrainingCli(const RunOptions& options) {
     const std::string invalid = checkRunOptions(options);
     if (!invalid.empty()) throw ConfigError(invalid);
+    // Before training, not after it: the output files can be written.
     for (const std::string* path : {&options.csvPath, &options.tracePath}) {
         std::string error;
-        if (!outputWritable(*path, error)) {
+        if (!checkWritable(*path, error)) {
             std::fprintf(stderr, "error: %s\n", error.c_str());
             return 1;
         }
@@ -375,62 +315,43 @@ int runTrainingCli(const RunOptions& options) {
     TrainingRun run(options, sink);  // throws ConfigError on bad options
     const Schedule& schedule = run.schedule();
     const std::vector<std::string> names = stageNames(options.schedule, options.layers);
-    const bool log = !options.json;
+    // Output piped to stdout takes stdout for itself: no log, no table.
+    const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
+    const bool log = !options.json && !quiet;
     if (log) printHeader(options, run, names);
     BatchLog batchLog(schedule, names, options.batchSize);
-
-    gInterrupted.store(false);
-    auto previous = std::signal(SIGINT, onInterrupt);
-    run.start();
-    bool cancelRequested = false;
-    while (!run.wait(std::chrono::milliseconds(50))) {
-        if (gInterrupted.load() && !cancelRequested) {
-            cancelRequested = true;
-            std::fprintf(stderr, "interrupted: cancelling the run\n");
-            run.cancel();
-        }
-        if (log) batchLog.printReady(sink.snapshot(), false);
-    }
-    std::signal(SIGINT, previous == SIG_ERR ? SIG_DFL : previous);
+    superviseRun(run, sink, log ? &batchLog : nullptr);
 
     const CollectingSink::Snapshot snap = sink.snapshot();
-    if (log) batchLog.printReady(snap, true);
-    if (!snap.error.empty()) {
-        std::fprintf(stderr, "error: %s\n", snap.error.c_str());
-        return 1;
-    }
-
+    const Outcome outcome = outcomeOf(snap);
     const MeasuredFigures measured = measureRun(schedule, snap.slots, snap.memory);
     const ClosedForm cf = closedForm(options.schedule);
-
-    std::string error;
-    if (!options.csvPath.empty() || !options.tracePath.empty()) {
-        RunRecord record;
-        record.stageNames = names;
-        record.slots = snap.slots;
-        record.memory = snap.memory;
-        if (!options.csvPath.empty() && !writeFileAtomic(options.csvPath, toCsv(record.slots), error)) {
-            std::fprintf(stderr, "error: %s\n", error.c_str());
-            return 1;
-        }
-        if (!options.tracePath.empty() && !writeFileAtomic(options.tracePath, toChromeTrace(record), error)) {
-            std::fprintf(stderr, "error: %s\n", error.c_str());
-            return 1;
-        }
-    }
+    const bool written = writeOutputs(options, names, snap, outcome);
     if (options.json) {
-        std::printf("%s\n", summaryJson(options, names, snap, measured, cf).dump(2).c_str());
-    } else {
+        json::Value summary = summaryJson(options, names, snap, measured, cf);
+        summary.set("status", outcome.status);
+        if (!outcome.error.empty()) summary.set("error", outcome.error);
+        std::printf("%s\n", summary.dump(2).c_str());
+    } else if (!quiet) {
         printResults(options, schedule, names, snap, measured, cf);
-        if (!options.csvPath.empty()) std::printf("Measured timeline written to %s\n", options.csvPath.c_str());
-        if (!options.tracePath.empty()) std::printf("Chrome trace written to %s\n", options.tracePath.c_str());
+        const char* what =
+            outcome.status == "completed" ? "" : " (partial: the run did not complete)";
+        if (written && !options.csvPath.empty())
+            std::printf("Measured timeline written to %s%s\n", options.csvPath.c_str(), what);
+        if (written && !options.tracePath.empty())
+            std::printf("Chrome trace written to %s%s\n", options.tracePath.c_str(), what);
     }
-    if (snap.summary.cancelled) {
-        std::fprintf(stderr, "error: the run was cancelled after %d of %d batches\n", snap.summary.batchesDone,
-                     options.schedule.batches);
+    std::fflush(stdout);
+    if (outcome.status == "failed") {
+        std::fprintf(stderr, "error: %s\n", outcome.error.c_str());
         return 1;
     }
-    return 0;
+    if (outcome.status == "cancelled") {
+        std::fprintf(stderr, "error: the run was cancelled after %d of %d batches\n",
+                     snap.summary.batchesDone, options.schedule.batches);
+        return 1;
+    }
+    return written ? 0 : 1;
 }
 
 }  // namespace pd

@@ -12,3 +12,8 @@ namespace pd {
 int runTrainingCli(const RunOptions& options);
 
 }  // namespace pd
+
+// The same from the module pipedream-train loads (engine/train_module.cpp):
+// prints its own errors and returns the exit status, 2 for bad input.
+extern "C" int pd_run_training_cli(const pd::RunOptions* options);
+using PdRunTrainingCli = int (*)(const pd::RunOptions*);

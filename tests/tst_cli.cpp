@@ -1,6 +1,11 @@
 // The executables' command lines: bad input exits 2 with one "error:" line;
 // --dry-run prints the schedule and the analytic figures.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -21,7 +26,8 @@ struct Result {
     QString err;
 };
 
-Result run(const QString& exe, const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
+Result run(const QString& exe, const QStringList& args,
+           const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
     QProcess p;
     p.setProcessEnvironment(env);
     p.start(exe, args);
@@ -31,11 +37,45 @@ Result run(const QString& exe, const QStringList& args, const QProcessEnvironmen
         return {};
     }
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2,
-            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+            QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
 }
 
 const QString kTrain = QStringLiteral(PD_TRAIN_EXE);
 const QString kViz = QStringLiteral(PD_VIZ_EXE);
+
+QJsonObject readJson(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+int csvRows(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return -1;
+    return static_cast<int>(QString::fromUtf8(f.readAll()).trimmed().split('\n').size()) - 1;
+}
+
+// Starts a small but long training run, waits until its first batch is
+// logged, sends `signal` and returns its result.
+Result interruptedRun(const QStringList& args, int signal) {
+    QProcess p;
+    p.start(kTrain, args);
+    QString out;
+    QElapsedTimer t;
+    t.start();
+    while (!out.contains("BATCH 1/") && t.elapsed() < 60000 && p.waitForReadyRead(60000))
+        out += QString::fromUtf8(p.readAllStandardOutput());
+    ::kill(static_cast<pid_t>(p.processId()), signal);
+    if (!p.waitForFinished(60000)) {
+        p.kill();
+        p.waitForFinished();
+        return {};
+    }
+    out += QString::fromUtf8(p.readAllStandardOutput());
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, out,
+            QString::fromUtf8(p.readAllStandardError())};
+}
 
 }  // namespace
 
@@ -67,18 +107,32 @@ private Q_SLOTS:
             row("zb-v chunks 3", {"--schedule", "zb-v", "--chunks", "3"}, "exactly 2 chunks");
             row("batch not divisible", {"--microbatches", "5"}, "5");
             row("stages > layers", {"--stages", "8", "--layers", "4"}, "layers");
-            row("absurd microbatches", {"--microbatches", "100000", "--batch-size", "100000"}, "microbatches");
+            row("absurd microbatches", {"--microbatches", "100000", "--batch-size", "100000"},
+                "microbatches");
             row("negative lr", {"--lr", "-1"}, "learning rate");
             row("chunks on 1f1b", {"--chunks", "3"}, "chunks");
             row("no-stash on gpipe", {"--schedule", "gpipe", "--no-stash"}, "pipedream");
+            row("lr out of range", {"--lr", "1e308"}, "at most 10000");
+            row("csv and trace one file", {"--csv", "same.out", "--trace", "same.out"},
+                "the same file");
         }
-        QTest::addRow("viz headless without export") << kViz << QStringList{"--headless"} << "--export";
+        QTest::addRow("viz model too large for memory")
+            << kViz << QStringList{"--headless", "--export", "unused", "--hidden",
+                                   "65536",      "--layers", "4096"}
+            << "of memory is available";
+        QTest::addRow("viz open with csv")
+            << kViz << QStringList{"--open", "r.csv", "--csv", "x.csv"}
+            << "cannot be combined with --open";
+        QTest::addRow("viz headless without export")
+            << kViz << QStringList{"--headless"} << "--export";
         const QString missing = QDir::temp().filePath("pd-no-such-run.csv");
         QTest::addRow("viz headless open missing file")
-            << kViz << QStringList{"--headless", "--open", missing, "--export", QDir::temp().filePath("pd-unused")}
+            << kViz
+            << QStringList{"--headless", "--open", missing, "--export",
+                           QDir::temp().filePath("pd-unused")}
             << "Cannot open pd-no-such-run.csv: ";
-        QTest::addRow("viz window open missing file") << kViz << QStringList{"--open", missing}
-                                                      << "Cannot open pd-no-such-run.csv: ";
+        QTest::addRow("viz window open missing file")
+            << kViz << QStringList{"--open", missing} << "Cannot open pd-no-such-run.csv: ";
     }
     void badInputExitsTwo() {
         QFETCH(QString, exe);
@@ -97,7 +151,8 @@ private Q_SLOTS:
     }
 
     void dryRunShowsBubble() {
-        const Result r = run(kTrain, {"--dry-run", "--schedule", "1f1b", "--stages", "4", "--microbatches", "8"});
+        const Result r = run(
+            kTrain, {"--dry-run", "--schedule", "1f1b", "--stages", "4", "--microbatches", "8"});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains("(S-1)/(M+S-1) = 3/11 = 0.2727"), qPrintable(r.out));
         QVERIFY(r.out.contains("simulated 0.2727"));
@@ -136,14 +191,15 @@ private Q_SLOTS:
     void dryRunDefaultIsTutorialConfig() {
         const Result r = run(kTrain, {"--dry-run"});
         QCOMPARE(r.exitCode, 0);
-        QVERIFY2(r.out.contains("Stages 4, microbatches 4, batches 5"), qPrintable(r.out.left(2000)));
+        QVERIFY2(r.out.contains("Stages 4, microbatches 4, batches 5"),
+                 qPrintable(r.out.left(2000)));
         QVERIFY(r.out.contains("48 layers, batch size 32 (8 per microbatch)"));
         QVERIFY(r.out.contains("3/7 = 0.4286"));
     }
 
     void dryRunJson() {
-        const Result r = run(kTrain, {"--dry-run", "--json", "--schedule", "pipedream", "--stages", "4",
-                                       "--microbatches", "4", "--batches", "3"});
+        const Result r = run(kTrain, {"--dry-run", "--json", "--schedule", "pipedream", "--stages",
+                                      "4", "--microbatches", "4", "--batches", "3"});
         QCOMPARE(r.exitCode, 0);
         QJsonParseError error;
         const QJsonDocument doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
@@ -165,8 +221,9 @@ private Q_SLOTS:
     void dryRunWritesCsvAndTrace() {
         QTemporaryDir dir;
         const QString csv = dir.filePath("ideal.csv"), trace = dir.filePath("trace.json");
-        const Result r = run(kTrain, {"--dry-run", "--schedule", "gpipe", "--stages", "2", "--microbatches", "2",
-                                       "--batches", "1", "--csv", csv, "--trace", trace});
+        const Result r =
+            run(kTrain, {"--dry-run", "--schedule", "gpipe", "--stages", "2", "--microbatches", "2",
+                         "--batches", "1", "--csv", csv, "--trace", trace});
         QCOMPARE(r.exitCode, 0);
         QFile f(csv);
         QVERIFY(f.open(QIODevice::ReadOnly));
@@ -186,6 +243,41 @@ private Q_SLOTS:
         QVERIFY2(r.err.startsWith("error: "), qPrintable(r.err));
         QVERIFY(!QFileInfo::exists(csv));
         QCOMPARE(QDir(dir.path()).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).size(), 0);
+    }
+
+    // issue 12, item 6: the schedule alone of this configuration (in the
+    // documented limits) does not fit in a 3 GiB address space: refused
+    // before anything is built, with what it needs and what there is.
+    void tooLargeForMemoryExitsTwo() {
+        QProcess p;
+        p.setChildProcessModifier([] {
+            rlimit limit{std::uint64_t{3} << 30, std::uint64_t{3} << 30};
+            ::setrlimit(RLIMIT_AS, &limit);
+        });
+        p.start(kTrain, {"--dry-run", "--stages", "64", "--microbatches", "4096", "--batch-size",
+                         "4096", "--layers", "64", "--batches", "190"});
+        QVERIFY(p.waitForFinished(60000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitCode(), 2);
+        QVERIFY2(err.startsWith("error: this dry run needs about ") &&
+                     err.contains("of memory is available"),
+                 qPrintable(err));
+        QCOMPARE(err.trimmed().count('\n'), 0);
+        const Result weights = run(kTrain, {"--hidden", "65536", "--layers", "4096"});
+        QCOMPARE(weights.exitCode, 2);
+        QVERIFY2(
+            weights.err.startsWith("error: this run needs about ") && weights.err.contains("TiB"),
+            qPrintable(weights.err));
+    }
+
+    // issue 12, item 1: "--csv -" pipes the CSV; the report stays off stdout.
+    void dryRunCsvToStdout() {
+        const Result r = run(kTrain, {"--dry-run", "--schedule", "gpipe", "--stages", "2",
+                                      "--microbatches", "2", "--batches", "1", "--csv", "-"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.startsWith("batch,stage,microbatch,op,chunk,version,start_us,end_us"),
+                 qPrintable(r.out));
+        QCOMPARE(r.out.trimmed().split('\n').size(), 1 + 2 * 5);
     }
 
     void vizWithoutDisplayPointsAtHeadless() {
@@ -233,7 +325,8 @@ private Q_SLOTS:
         QCOMPARE(o["batch_results"].toArray().size(), 3);
         QCOMPARE(o["stage_figures"].toArray().size(), 2);
         const double loss = o["batch_results"].toArray()[0].toObject()["loss"].toDouble();
-        QVERIFY2(loss > 1.5 && loss < 3.5, qPrintable(QString::number(loss)));  // about ln(10) at first
+        QVERIFY2(loss > 1.5 && loss < 3.5,
+                 qPrintable(QString::number(loss)));  // about ln(10) at first
         const double bubble = o["bubble_fraction"].toObject()["measured"].toDouble();
         QVERIFY(bubble >= 0.0 && bubble < 1.0);
         // Mean op times only for the ops this schedule ran.
@@ -265,9 +358,12 @@ private Q_SLOTS:
         const QString python = QStandardPaths::findExecutable("python3");
         if (python.isEmpty()) QSKIP("no python3");
         QTemporaryDir dir;
-        QStringList args{"--schedule", schedule, "--stages", "2", "--microbatches", "4", "--batches", "2",
-                         "--layers", "4", "--hidden", "16", "--batch-size", "8", "--json"};
-        if (schedule == "interleaved") args << "--chunks" << "2";
+        QStringList args{"--schedule",   schedule, "--stages", "2", "--microbatches", "4",
+                         "--batches",    "2",      "--layers", "4", "--hidden",       "16",
+                         "--batch-size", "8",      "--json"};
+        if (schedule == "interleaved")
+            args << "--chunks"
+                 << "2";
         const QString csv = dir.filePath("run.csv"), json = dir.filePath("run.json");
         const Result r = run(kTrain, args + QStringList{"--csv", csv});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
@@ -289,7 +385,8 @@ private Q_SLOTS:
         bool moved = false;
         for (QString& row : rows) {
             QStringList c = row.split(',');
-            if (c.size() >= 8 && c[0] == "0" && c[1] == "1" && c[2] == "0" && c[3] == "F" && c[4] == "0") {
+            if (c.size() >= 8 && c[0] == "0" && c[1] == "1" && c[2] == "0" && c[3] == "F" &&
+                c[4] == "0") {
                 c[6] = "0";
                 row = c.join(',');
                 moved = true;
@@ -323,15 +420,16 @@ private Q_SLOTS:
     void vizOpensSavedRunHeadless() {
         QTemporaryDir dir;
         const QString csv = dir.filePath("run.csv");
-        const Result saved = run(kTrain, {"--dry-run", "--schedule", "interleaved", "--microbatches", "8",
-                                          "--csv", csv});
+        const Result saved = run(kTrain, {"--dry-run", "--schedule", "interleaved",
+                                          "--microbatches", "8", "--csv", csv});
         QVERIFY2(saved.exitCode == 0, qPrintable(saved.err));
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("QT_QPA_PLATFORM", "offscreen");
         const QString out = dir.filePath("out");
         const Result r = run(kViz, {"--headless", "--open", csv, "--export", out}, env);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QVERIFY2(r.out.contains("Interleaved 1F1B, 4 stages, 8 microbatches, 5 batches"), qPrintable(r.out));
+        QVERIFY2(r.out.contains("Interleaved 1F1B, 4 stages, 8 microbatches, 5 batches"),
+                 qPrintable(r.out));
         QVERIFY2(r.err.isEmpty(), qPrintable(r.err));
         for (const char* f : {"timeline.png", "timeline.svg", "timeline.pdf"})
             QVERIFY2(QFileInfo(QDir(out).filePath(f)).size() > 1000, f);
@@ -350,11 +448,42 @@ private Q_SLOTS:
         QVERIFY(w.open(QIODevice::WriteOnly));
         w.write(rows.join('\n').toUtf8() + '\n');
         w.close();
-        const Result refused = run(kViz, {"--headless", "--open", bad, "--export", dir.filePath("out2")}, env);
+        const Result refused =
+            run(kViz, {"--headless", "--open", bad, "--export", dir.filePath("out2")}, env);
         QCOMPARE(refused.exitCode, 2);
-        QVERIFY2(refused.err.startsWith("error: Cannot open bad.csv: the events match no schedule kind"),
-                 qPrintable(refused.err));
+        QVERIFY2(
+            refused.err.startsWith("error: Cannot open bad.csv: the events match no schedule kind"),
+            qPrintable(refused.err));
         QVERIFY(!QFileInfo::exists(dir.filePath("out2")));
+    }
+
+    // issue 12, items 2, 5 and 11: files that froze, blocked or garbled the
+    // terminal are refused at once with one escaped line.
+    void vizRefusesHostileFilesInOneLine() {
+        QTemporaryDir dir;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        const QString tiny = dir.filePath("tiny.csv");
+        QFile t(tiny);
+        QVERIFY(t.open(QIODevice::WriteOnly));
+        t.write("batch,stage,microbatch,op,chunk,version,start_us,end_us\n189,63,4095,F,0,0,0,1\n");
+        t.close();
+        const QString garbled = dir.filePath("a\rb\x1b[31m.csv");
+        QFile g(garbled);
+        QVERIFY(g.open(QIODevice::WriteOnly));
+        g.write(
+            "batch,stage,microbatch,op,chunk,version,start_us,end_us\n0\r\x1b[2J,0,0,F,0,0,0,1\n");
+        g.close();
+        const QString fifo = dir.filePath("fifo.csv");
+        QCOMPARE(::mkfifo(fifo.toLocal8Bit().constData(), 0600), 0);
+        for (const QString& file : {tiny, garbled, fifo, QString("/dev/zero")}) {
+            const Result r =
+                run(kViz, {"--headless", "--open", file, "--export", dir.filePath("out")}, env);
+            QCOMPARE(r.exitCode, 2);
+            QVERIFY2(r.err.startsWith("error: Cannot open "), qPrintable(r.err));
+            QCOMPARE(r.err.count('\n'), 1);
+            QVERIFY2(!r.err.contains('\r') && !r.err.contains(QChar(0x1b)), qPrintable(r.err));
+        }
     }
 
     // Debian's LibTorch loads Qt 5 (through OpenCV's highgui) into
@@ -380,7 +509,9 @@ private Q_SLOTS:
                 const QStringList f = line.simplified().split(' ');
                 if (f.size() < 3 || (f[1] != "T" && f[1] != "W")) continue;  // functions only
                 const QString name = f[2].section('@', 0, 0);
-                if (name.startsWith("_ZNSt") || name.startsWith("_ZNKSt") || name.startsWith("_ZSt")) continue;
+                if (name.startsWith("_ZNSt") || name.startsWith("_ZNKSt") ||
+                    name.startsWith("_ZSt"))
+                    continue;
                 names.insert(name);  // std:: templates are the same libstdc++ code in both
             }
             return names;
@@ -399,13 +530,84 @@ private Q_SLOTS:
     void trainingChecksOutputsFirst() {
         QTemporaryDir dir;
         const QString csv = dir.filePath("missing/run.csv");
-        const Result r = run(kTrain, {"--csv", csv, "--batches", "2", "--layers", "4", "--hidden", "16"});
+        const Result r =
+            run(kTrain, {"--csv", csv, "--batches", "2", "--layers", "4", "--hidden", "16"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.startsWith("error: cannot write"), qPrintable(r.err));
         QVERIFY2(!r.out.contains("BATCH"), qPrintable(r.out));
         QVERIFY(!QFileInfo::exists(csv));
     }
 #endif
+
+#ifdef PD_HAVE_ENGINE
+    // issue 12, item 11: a --csv that is a folder is reported before training.
+    void csvFolderIsReportedFirst() {
+        QTemporaryDir dir;
+        const Result r =
+            run(kTrain, {"--csv", dir.path(), "--batches", "2", "--layers", "4", "--hidden", "16"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.startsWith("error: cannot write '" + dir.path() + "': Is a directory"),
+                 qPrintable(r.err));
+        QVERIFY2(!r.out.contains("BATCH"), qPrintable(r.out));
+    }
+
+    // issue 12, item 10: SIGTERM and SIGHUP cancel like SIGINT; the partial
+    // run is written and marked.
+    void terminationSignalsCancelCleanly_data() {
+        QTest::addColumn<int>("signal");
+        QTest::newRow("SIGTERM") << int(SIGTERM);
+        QTest::newRow("SIGHUP") << int(SIGHUP);
+        QTest::newRow("SIGINT") << int(SIGINT);
+    }
+    void terminationSignalsCancelCleanly() {
+        QFETCH(int, signal);
+        QTemporaryDir dir;
+        const QString csv = dir.filePath("run.csv"), trace = dir.filePath("run.json");
+        const Result r = interruptedRun({"--batches", "100000", "--layers", "4", "--hidden", "16",
+                                         "--csv", csv, "--trace", trace},
+                                        signal);
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("interrupted by SIG"), qPrintable(r.err));
+        QVERIFY2(r.err.contains("error: the run was cancelled after"), qPrintable(r.err));
+        QVERIFY(csvRows(csv) > 0);
+        const QJsonObject o = readJson(trace);
+        QCOMPARE(o["otherData"].toObject()["run_status"].toString(), QString("cancelled"));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(),
+                 2);  // no temporaries
+    }
+
+    // issue 12, item 9: a run that fails (NaN loss) writes what it recorded,
+    // marked failed, and its --json summary.
+    void failedRunWritesItsOutput() {
+        QTemporaryDir dir;
+        const QString csv = dir.filePath("n.csv"), trace = dir.filePath("n.json");
+        const Result r = run(kTrain, {"--lr", "100", "--csv", csv, "--trace", trace, "--json"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.startsWith("error: "), qPrintable(r.err));
+        const QJsonObject summary = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(summary["status"].toString(), QString("failed"));
+        QVERIFY2(!summary["error"].toString().isEmpty(), qPrintable(r.out));
+        QVERIFY(r.err.contains(summary["error"].toString()));
+        QVERIFY(csvRows(csv) > 0);
+        QCOMPARE(csvRows(csv), summary["slots"].toInt());
+        const QJsonObject other = readJson(trace)["otherData"].toObject();
+        QCOMPARE(other["run_status"].toString(), QString("failed"));
+        QCOMPARE(other["run_error"].toString(), summary["error"].toString());
+    }
+#endif
+
+    // issue 12, start-up: --help and --dry-run never train, so pipedream-train
+    // does not link LibTorch; it loads the engine module only to train.
+    void trainStartsWithoutLibTorch() {
+        QProcess ldd;
+        ldd.start("ldd", {kTrain});
+        if (!ldd.waitForFinished(30000) || ldd.exitCode() != 0) QSKIP("ldd not available");
+        const QString libs = QString::fromUtf8(ldd.readAllStandardOutput());
+        QVERIFY2(!libs.contains("libtorch") && !libs.contains("libc10"), qPrintable(libs));
+#ifdef PD_HAVE_ENGINE
+        QVERIFY(QFileInfo::exists(QFileInfo(kTrain).dir().filePath("pipedream-train-engine.so")));
+#endif
+    }
 
     void helpExitsZero() {
         for (const QString& exe : {kTrain, kViz}) {

@@ -1,6 +1,8 @@
 // Training data: the synthetic set is deterministic per seed; MNIST IDX
 // files (written here, tiny) load with normalised pixels and their labels,
 // train through the runtime, and bad files give one clear error.
+#include <sys/stat.h>
+
 #include <QtTest>
 #include <fstream>
 
@@ -121,6 +123,19 @@ void TestData::mnistBadFiles() {
         QFAIL("no error for a bad magic number");
     } catch (const ConfigError& e) {
         QVERIFY2(QString(e.what()).contains("magic"), e.what());
+    }
+    // issue 12, item 5: a FIFO named like the images file blocked forever.
+    QTemporaryDir fifo;
+    writeMnist(fifo.path(), 10, 4);
+    const QString images = fifo.path() + "/train-images-idx3-ubyte";
+    QVERIFY(QFile::remove(images));
+    QCOMPARE(::mkfifo(images.toLocal8Bit().constData(), 0600), 0);
+    o.data = "mnist:" + fifo.path().toStdString();
+    try {
+        TrainingRun run(o, sink);
+        QFAIL("no error for a FIFO");
+    } catch (const ConfigError& e) {
+        QVERIFY2(QString(e.what()).contains("a FIFO, not a regular file"), e.what());
     }
     QTemporaryDir fewLabels;
     writeMnist(fewLabels.path(), 10, 4, 0x803, 7);

@@ -1,5 +1,7 @@
 // Export: every format gives a valid file of the asked size, the headless
 // export writes every figure, and a failed write leaves no partial file.
+#include <sys/resource.h>
+
 #include <QDir>
 #include <QFile>
 #include <QImageReader>
@@ -7,6 +9,8 @@
 #include <QSvgRenderer>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <csignal>
+#include <cstring>
 
 #include "charts.h"
 #include "exporter.h"
@@ -41,6 +45,27 @@ void loadSmall(TimelineView& view) {
     QVERIFY2(prepareRun(small(), run, &error), qPrintable(error));
     loadTimeline(&view, sharedModel(), run);
 }
+
+// A full disk, simulated for this process with a file size limit: writes
+// beyond `bytes` fail with EFBIG ("File too large") instead of ENOSPC.
+class FileSizeLimit {
+public:
+    explicit FileSizeLimit(rlim_t bytes) {
+        ::getrlimit(RLIMIT_FSIZE, &saved_);
+        previous_ = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit small = saved_;
+        small.rlim_cur = bytes;
+        ::setrlimit(RLIMIT_FSIZE, &small);
+    }
+    ~FileSizeLimit() {
+        ::setrlimit(RLIMIT_FSIZE, &saved_);
+        std::signal(SIGXFSZ, previous_);
+    }
+
+private:
+    rlimit saved_{};
+    void (*previous_)(int) = nullptr;
+};
 
 QByteArray head(const QString& path, int n) {
     QFile f(path);
@@ -133,6 +158,37 @@ private Q_SLOTS:
         QVERIFY(!error.isEmpty());
         QVERIFY(
             QDir(dir.path()).entryList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot).isEmpty());
+    }
+
+    // issue 12, item 3: on a full disk an export fails, keeps the previous
+    // file and names the cause; for every format and for text.
+    void fullDiskKeepsThePreviousFile_data() {
+        QTest::addColumn<QString>("name");
+        for (const char* n : {"t.svg", "t.png", "t.pdf", "t.csv"}) QTest::newRow(n) << n;
+    }
+    void fullDiskKeepsThePreviousFile() {
+        QFETCH(QString, name);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(name);
+        TimelineView view;
+        loadSmall(view);
+        QString error;
+        const bool text = name.endsWith(".csv");
+        const QByteArray big(1 << 20, 'x');
+        QVERIFY(text ? writeFileSafely(path, big, &error)
+                     : exportPlot(&view, path, QSize(1600, 1200), &error));
+        const QByteArray before = head(path, 1 << 24);
+        QVERIFY(before.size() > 4096);
+        bool ok = true;
+        {
+            FileSizeLimit limit(2048);
+            ok = text ? writeFileSafely(path, big + "more", &error)
+                      : exportPlot(&view, path, QSize(1600, 1300), &error);
+        }
+        QVERIFY2(!ok, "reported as written");
+        QVERIFY2(error.contains(QString::fromLocal8Bit(std::strerror(EFBIG))), qPrintable(error));
+        QCOMPARE(head(path, 1 << 24), before);
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), QStringList{name});
     }
 
     void failedWriteLeavesNoPartialFile() {

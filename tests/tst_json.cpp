@@ -68,6 +68,8 @@ private Q_SLOTS:
     void numbersRoundTrip();
     void integersStayExact();
     void objectsKeepInsertionOrder();
+    void repeatedKeysInParsedObjects();
+    void valueLimit();
     void prettyPrint();
     void randomTreesRoundTrip();
     void agreesWithQtJson();
@@ -218,6 +220,42 @@ void TestJson::objectsKeepInsertionOrder() {
     const Value back = parsed(R"({"b":1,"a":2,"c":{"y":1,"x":2}})");
     QCOMPARE(QString::fromStdString(back.dump()), QString(R"({"b":1,"a":2,"c":{"y":1,"x":2}})"));
     QCOMPARE(back.members().front().first, std::string("b"));
+}
+
+// The parser builds objects in one pass (objectOf); repeated keys must still
+// behave like repeated set() calls: first position, last value. Long keys
+// (heap buffers) and short ones (inline buffers) both move.
+void TestJson::repeatedKeysInParsedObjects() {
+    const std::string longKey(40, 'k');
+    std::string text =
+        "{\"a\":1,\"" + longKey + "\":2,\"b\":3,\"a\":4,\"c\":5,\"" + longKey + "\":6,\"a\":7";
+    for (int i = 0; i < 50; ++i)
+        text += ",\"x" + std::to_string(i % 20) + "\":" + std::to_string(i);
+    text += "}";
+    const Value v = parsed(QString::fromStdString(text));
+    Value expected;
+    expected.set("a", 1);
+    expected.set(longKey, 2);
+    expected.set("b", 3);
+    expected.set("a", 4);
+    expected.set("c", 5);
+    expected.set(longKey, 6);
+    expected.set("a", 7);
+    for (int i = 0; i < 50; ++i) expected.set("x" + std::to_string(i % 20), i);
+    QCOMPARE(QString::fromStdString(v.dump()), QString::fromStdString(expected.dump()));
+    QCOMPARE(v.size(), std::size_t(4 + 20));
+    QCOMPARE(v["a"].toInt(), std::int64_t(7));
+    QCOMPARE(v[longKey].toInt(), std::int64_t(6));
+    QCOMPARE(v["x3"].toInt(), std::int64_t(43));
+}
+
+void TestJson::valueLimit() {
+    Value v;
+    std::string error;
+    QVERIFY2(parse("[0,[1,2]]", v, error, 5), error.c_str());  // the array, 0, [], 1, 2
+    QVERIFY(!parse("[0,[1,2]]", v, error, 4));
+    QVERIFY2(QString::fromStdString(error).contains("too many values"), error.c_str());
+    QVERIFY(v.isNull());
 }
 
 void TestJson::prettyPrint() {

@@ -248,8 +248,33 @@ void TestOptions::badFlag_data() {
     row("lr inf", {"--lr", "inf"}, "--lr expects a finite number, got 'inf'");
     row("lr nan", {"--lr", "nan"}, "--lr expects a finite number, got 'nan'");
     row("lr overflow", {"--lr", "1e999"}, "--lr expects a finite number, got '1e999'");
-    row("lr zero", {"--lr", "0"}, "learning rate must be a positive finite number, got 0");
-    row("lr negative", {"--lr=-0.5"}, "learning rate must be a positive finite number, got -0.5");
+    row("lr zero", {"--lr", "0"}, "learning rate must be greater than 0 and at most 10000, got 0");
+    row("lr negative", {"--lr=-0.5"},
+        "learning rate must be greater than 0 and at most 10000, got -0.5");
+    // issue 12: 1e308 is finite, passed, and overflowed the first update.
+    row("lr huge", {"--lr", "1e308"},
+        "learning rate must be greater than 0 and at most 10000, got 1e+308");
+    row("csv and trace one file", {"--csv", "run.out", "--trace", "run.out"},
+        "--csv and --trace name the same file 'run.out'; give each its own");
+    row("csv and trace both stdout", {"--csv", "-", "--trace", "/dev/stdout"},
+        "--csv and --trace name the same file '-'; give each its own");
+    row("json and csv on stdout", {"--json", "--csv", "-"},
+        "--json and --csv '-' would both write to standard output");
+    row("control bytes escaped", {"--schedule", "a\r\x1b[2Jb"},
+        "unknown schedule 'a\\r\\x1b[2Jb'...");
+    for (const char* flag : {"--csv", "--trace"})
+        QTest::newRow(qPrintable(QString("open with ") + flag))
+            << QStringList{"--open", "r.csv", flag, "x"} << true
+            << QString(
+                   "option '%1' cannot be combined with --open (the run is read from the file; "
+                   "nothing is "
+                   "trained or written)")
+                   .arg(flag);
+    for (const QStringList& extra : {QStringList{"--json"}, QStringList{"--dry-run"},
+                                     QStringList{"--stages", "2"}, QStringList{"--lr", "0.1"}})
+        QTest::newRow(qPrintable("open with " + extra[0]))
+            << (QStringList{"--headless", "--export", "d", "--open", "r.csv"} + extra) << true
+            << QString("option '%1' cannot be combined with --open...").arg(extra[0]);
     row("seed negative", {"--seed", "-1"}, "--seed expects a non-negative integer, got '-1'");
     row("seed overflow", {"--seed", "18446744073709551616"},
         "--seed expects a non-negative integer, got '18446744073709551616'");

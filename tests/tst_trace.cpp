@@ -1,11 +1,17 @@
 // Trace formats: the CSV and Chrome trace of architecture.md round-trip,
 // malformed input is rejected with its line, writes are atomic.
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <QtTest>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <random>
+#include <thread>
 
 #include "schedule.h"
 #include "simulator.h"
@@ -142,6 +148,14 @@ private Q_SLOTS:
     void failedRenameLeavesNoTemp();
     void unwritableFolderKeepsOldFile();
     void readFileErrorsAndBytes();
+    void chromeArrayFormat();
+    void writeThroughFifo();
+    void writeFollowsSymlink();
+    void writeToStdout();
+    void writeRemovesStaleTemps();
+    void writeFailureKeepsOldFileAndNamesCause();
+    void readRefusesFifoDeviceAndHugeFiles();
+    void messagesEscapeControlBytes();
     void stageNamesKnown_data();
     void stageNamesKnown();
     void stageNamesCoverEveryLayerOnce_data();
@@ -273,6 +287,16 @@ void TestTrace::csvMalformed_data() {
                                  << "line 2:";
     QTest::newRow("negative stage") << h + "0,-1,0,F,0,0,0,100,0\n"
                                     << "line 2:";
+    // Found by fuzz_loaders: a stage of 2^31-1 overflowed "stage + 1" in
+    // identifySchedule and crashed it.
+    QTest::newRow("stage int max") << h + "0,2147483647,0,F,0,0,0,100,0\n"
+                                   << "line 2: stage must be >= 0 and < 64";
+    QTest::newRow("batch int max") << h + "2147483647,0,0,F,0,0,0,100,0\n"
+                                   << "line 2: batch must be >= 0 and < 100000";
+    QTest::newRow("microbatch int max") << h + "0,0,2147483647,F,0,0,0,100,0\n"
+                                        << "line 2: microbatch must be >= 0 and < 4096";
+    QTest::newRow("chunk 16") << h + "0,0,0,F,16,0,0,100,0\n"
+                              << "line 2: chunk must be >= 0 and < 16";
     QTest::newRow("U with microbatch") << h + "0,0,3,U,0,1,0,100,0\n"
                                        << "line 2:";
     QTest::newRow("F with microbatch -1") << h + "0,0,-1,F,0,0,0,100,0\n"
@@ -413,8 +437,8 @@ void TestTrace::chromeMalformed_data() {
                                << "JSON error at line 1";
     QTest::newRow("second line") << "{\n\"traceEvents\": [,]}"
                                  << "JSON error at line 2";
-    QTest::newRow("not an object") << "[]"
-                                   << "not a Chrome trace";
+    QTest::newRow("not an object or array") << "\"[]\""
+                                            << "not a Chrome trace";
     QTest::newRow("no events") << R"({"displayTimeUnit":"ms"})"
                                << "not a Chrome trace";
     QTest::newRow("events not array") << R"({"traceEvents":{}})"
@@ -438,6 +462,9 @@ void TestTrace::chromeMalformed_data() {
     QTest::newRow("memory without bytes")
         << R"({"traceEvents":[{"ph":"C","name":"memory stage 0","ts":1,"args":{}}]})"
         << "trace event 0:";
+    // 256 MiB of "0," would be 134 million values, 5 GiB as a tree.
+    QTest::newRow("bare numbers") << "[" + QString("0,").repeated(10000) + "0]"
+                                  << "JSON error at line 1";
     QTest::newRow("thread name tid huge")
         << R"({"traceEvents":[{"ph":"M","name":"thread_name","tid":100000000,"args":{"name":"x"}}]})"
         << "trace event 0:";
@@ -588,6 +615,162 @@ void TestTrace::readFileErrorsAndBytes() {
     put(dir.path() + "/bin", bytes);
     QVERIFY2(readFile((dir.path() + "/bin").toStdString(), content, error), error.c_str());
     QCOMPARE(QByteArray::fromStdString(content), bytes);
+}
+
+void TestTrace::chromeArrayFormat() {
+    // Chrome's JSON array format: the events alone, no enclosing object.
+    const ScheduleConfig c = config(ScheduleKind::OneFOneB, 3, 4, 2);
+    RunRecord record;
+    record.stageNames = stageNames(c, 6);
+    record.slots = scheduleSlots(c);
+    const std::string object = toChromeTrace(record);
+    const std::string array =
+        object.substr(object.find('['), object.rfind(']') - object.find('[') + 1);
+    RunRecord back;
+    std::string error;
+    QVERIFY2(parseChromeTrace(array, back, error), error.c_str());
+    QVERIFY(back.slots == record.slots);
+    QVERIFY(back.stageNames == record.stageNames);
+    // Without the closing bracket, as Chrome allows, it is still malformed JSON here.
+    QVERIFY(!parseChromeTrace(array.substr(0, array.size() - 1), back, error));
+}
+
+void TestTrace::writeThroughFifo() {
+    QTemporaryDir dir;
+    const std::string fifo = (dir.path() + "/pipe").toStdString();
+    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+    std::string received;
+    std::thread reader([&] {
+        const int fd = ::open(fifo.c_str(), O_RDONLY);
+        char buf[4096];
+        for (ssize_t n; fd >= 0 && (n = ::read(fd, buf, sizeof buf)) > 0;)
+            received.append(buf, static_cast<std::size_t>(n));
+        if (fd >= 0) ::close(fd);
+    });
+    std::string error;
+    const bool ok = writeFileAtomic(fifo, "through the pipe", error);
+    reader.join();
+    QVERIFY2(ok, error.c_str());
+    QCOMPARE(QString::fromStdString(received), QString("through the pipe"));
+    struct stat st {};
+    QCOMPARE(::lstat(fifo.c_str(), &st), 0);
+    QVERIFY(S_ISFIFO(st.st_mode));  // not replaced by a regular file
+    QCOMPARE(filesIn(dir.path()), QStringList{"pipe"});
+}
+
+void TestTrace::writeFollowsSymlink() {
+    QTemporaryDir dir;
+    const QString target = dir.path() + "/target.csv", link = dir.path() + "/link.csv";
+    put(target, "old");
+    QVERIFY(QFile::link("target.csv", link));  // relative, like ln -s
+    std::string error;
+    QVERIFY2(writeFileAtomic(link.toStdString(), "new", error), error.c_str());
+    QVERIFY(QFileInfo(link).isSymLink());
+    QCOMPARE(slurp(target), QString("new"));
+    // A dangling link names the file to create.
+    const QString dangling = dir.path() + "/dangling.csv";
+    QVERIFY(QFile::link(dir.path() + "/created.csv", dangling));
+    QVERIFY2(writeFileAtomic(dangling.toStdString(), "made", error), error.c_str());
+    QVERIFY(QFileInfo(dangling).isSymLink());
+    QCOMPARE(slurp(dir.path() + "/created.csv"), QString("made"));
+}
+
+void TestTrace::writeToStdout() {
+    QTemporaryDir dir;
+    const QString captured = dir.path() + "/stdout";
+    std::fflush(stdout);
+    const int saved = ::dup(STDOUT_FILENO);
+    const int fd = ::open(captured.toLocal8Bit().constData(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    QVERIFY(saved >= 0 && fd >= 0);
+    ::dup2(fd, STDOUT_FILENO);
+    ::close(fd);
+    std::string e1, e2;
+    const bool dash = writeFileAtomic("-", "dash,", e1);
+    const bool devStdout = writeFileAtomic("/dev/stdout", "dev", e2);
+    ::dup2(saved, STDOUT_FILENO);
+    ::close(saved);
+    QVERIFY2(dash, e1.c_str());
+    QVERIFY2(devStdout, e2.c_str());
+    QCOMPARE(slurp(captured), QString("dash,dev"));
+    QVERIFY(isStdoutPath("-") && isStdoutPath("/dev/stdout") && !isStdoutPath("out.csv"));
+}
+
+void TestTrace::writeRemovesStaleTemps() {
+    QTemporaryDir dir;
+    const QString path = dir.path() + "/run.csv";
+    // A writer killed mid-write: its pid is gone (a reaped child's).
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    QVERIFY(child > 0);
+    ::waitpid(child, nullptr, 0);
+    const QString stale = dir.path() + QStringLiteral("/.run.csv.tmp%1_0").arg(child);
+    const QString live = dir.path() + QStringLiteral("/.run.csv.tmp%1_7").arg(::getppid());
+    const QString other = dir.path() + QStringLiteral("/.other.csv.tmp%1_0").arg(child);
+    for (const QString& p : {stale, live, other}) put(p, "partial");
+    std::string error;
+    QVERIFY2(writeFileAtomic(path.toStdString(), "whole", error), error.c_str());
+    QVERIFY(!QFileInfo::exists(stale));
+    QVERIFY(QFileInfo::exists(live));   // its writer may still be writing
+    QVERIFY(QFileInfo::exists(other));  // another file's
+    QCOMPARE(slurp(path), QString("whole"));
+}
+
+// A full disk, simulated with a file size limit (EFBIG instead of ENOSPC,
+// the same path through the code): the old file stays, no temporary is left
+// and the error names the cause.
+void TestTrace::writeFailureKeepsOldFileAndNamesCause() {
+    QTemporaryDir dir;
+    const QString path = dir.path() + "/run.csv";
+    put(path, "old");
+    rlimit saved{};
+    QCOMPARE(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+    auto previous = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit small = saved;
+    small.rlim_cur = 4096;
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &small), 0);
+    std::string error;
+    const bool ok = writeFileAtomic(path.toStdString(), std::string(1 << 20, 'x'), error);
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, previous);
+    QVERIFY(!ok);
+    QVERIFY2(QString::fromStdString(error).endsWith(std::strerror(EFBIG)), error.c_str());
+    QCOMPARE(slurp(path), QString("old"));
+    QCOMPARE(filesIn(dir.path()), QStringList{"run.csv"});
+}
+
+void TestTrace::readRefusesFifoDeviceAndHugeFiles() {
+    QTemporaryDir dir;
+    const std::string fifo = (dir.path() + "/pipe").toStdString();
+    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+    std::string content, error;
+    QVERIFY(!readFile(fifo, content, error));  // returns at once: no writer is waited for
+    QVERIFY2(QString::fromStdString(error).contains("a FIFO, not a regular file"), error.c_str());
+    QVERIFY(!readFile("/dev/zero", content, error));
+    QVERIFY2(QString::fromStdString(error).contains("a character device"), error.c_str());
+    const QString big = dir.path() + "/big.csv";
+    put(big, QByteArray(5000, 'x'));
+    QVERIFY(!readFile(big.toStdString(), content, error, 4999));
+    QVERIFY2(
+        QString::fromStdString(error).contains("5000 bytes is more than the limit of 4999 bytes"),
+        error.c_str());
+    QVERIFY(content.empty());
+    QVERIFY2(readFile(big.toStdString(), content, error, 5000), error.c_str());
+    QCOMPARE(content.size(), std::size_t(5000));
+    QVERIFY(kMaxRunFileBytes >= (std::uint64_t{100} << 20));  // a million-event trace fits
+}
+
+void TestTrace::messagesEscapeControlBytes() {
+    QCOMPARE(QString::fromStdString(printable("a\rb\x1b[2Jc\td\n")),
+             QString("a\\rb\\x1b[2Jc\\td\\n"));
+    QCOMPARE(QString::fromStdString(printable(std::string(300, 'y'), 10)),
+             QString("yyyyyyyyyy..."));
+    std::vector<SlotEvent> slots;
+    std::string error;
+    const std::string csv = std::string(kCsvHeader) + "\n0\r\x1b[31m,0,0,F,0,0,0,1\n";
+    QVERIFY(!parseCsv(csv, slots, error));
+    QVERIFY2(error.find('\r') == std::string::npos && error.find('\x1b') == std::string::npos,
+             error.c_str());
+    QVERIFY2(QString::fromStdString(error).contains("\\r\\x1b[31m"), error.c_str());
 }
 
 void TestTrace::stageNamesKnown_data() {

@@ -1,13 +1,15 @@
 #include "exporter.h"
 
+#include <QBuffer>
+#include <QFile>
 #include <QFileInfo>
 #include <QImage>
 #include <QPageSize>
 #include <QPdfWriter>
-#include <QSaveFile>
 #include <QSvgGenerator>
 
 #include "qcp.h"
+#include "safefile.h"
 
 namespace pd {
 
@@ -41,6 +43,40 @@ void paintStacked(QPaintDevice* device, const QList<QCustomPlot*>& plots, const 
     painter.end();
 }
 
+// Encodes the stacked plots in `format` into `device`.
+bool render(ImageFormat format, const QList<QCustomPlot*>& plots, const QSize& size,
+            const QSize& total, QIODevice& device) {
+    switch (format) {
+        case ImageFormat::Png: {
+            QImage image(total, QImage::Format_ARGB32_Premultiplied);
+            image.fill(Qt::white);
+            paintStacked(&image, plots, size);
+            return image.save(&device, "PNG");
+        }
+        case ImageFormat::Svg: {
+            QSvgGenerator svg;
+            svg.setOutputDevice(&device);
+            svg.setSize(total);
+            svg.setViewBox(QRect(QPoint(0, 0), total));
+            svg.setTitle(QStringLiteral("PipeDream Studio"));
+            paintStacked(&svg, plots, size);
+            return true;
+        }
+        case ImageFormat::Pdf: {
+            QPdfWriter pdf(&device);
+            pdf.setResolution(72);  // one pixel of the plot = one point
+            pdf.setPageSize(QPageSize(QSizeF(total), QPageSize::Point));
+            pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+            pdf.setCreator(QStringLiteral("PipeDream Studio"));
+            paintStacked(&pdf, plots, size);
+            return true;
+        }
+        case ImageFormat::Unknown:
+            break;
+    }
+    return false;
+}
+
 }  // namespace
 
 bool exportStacked(const QList<QCustomPlot*>& plots, const QString& path, const QSize& size,
@@ -56,44 +92,16 @@ bool exportStacked(const QList<QCustomPlot*>& plots, const QString& path, const 
                     QObject::tr("%1: unknown image format (use .png, .svg or .pdf)").arg(path));
     const QSize total(size.width(), size.height() * static_cast<int>(plots.size()));
 
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(error, QObject::tr("cannot write %1: %2").arg(path, file.errorString()));
-    switch (format) {
-        case ImageFormat::Png: {
-            QImage image(total, QImage::Format_ARGB32_Premultiplied);
-            image.fill(Qt::white);
-            paintStacked(&image, plots, size);
-            if (!image.save(&file, "PNG")) {
-                file.cancelWriting();
-                return fail(error, QObject::tr("cannot encode PNG %1").arg(path));
-            }
-            break;
-        }
-        case ImageFormat::Svg: {
-            QSvgGenerator svg;
-            svg.setOutputDevice(&file);
-            svg.setSize(total);
-            svg.setViewBox(QRect(QPoint(0, 0), total));
-            svg.setTitle(QStringLiteral("PipeDream Studio"));
-            paintStacked(&svg, plots, size);
-            break;
-        }
-        case ImageFormat::Pdf: {
-            QPdfWriter pdf(&file);
-            pdf.setResolution(72);  // one pixel of the plot = one point
-            pdf.setPageSize(QPageSize(QSizeF(total), QPageSize::Point));
-            pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
-            pdf.setCreator(QStringLiteral("PipeDream Studio"));
-            paintStacked(&pdf, plots, size);
-            break;
-        }
-        case ImageFormat::Unknown:
-            break;
-    }
-    if (file.error() != QFileDevice::NoError || !file.commit())
-        return fail(error, QObject::tr("cannot write %1: %2").arg(path, file.errorString()));
-    return true;
+    // Rendered into memory first, then written by writeFileAtomic: QSaveFile
+    // committed a truncated SVG or PDF on a full disk (the generators do not
+    // report their write errors) and named no cause for PNG.
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    if (!render(format, plots, size, total, buffer))
+        return fail(error, QObject::tr("cannot encode %1").arg(path));
+    buffer.close();
+    return writeFileSafely(path, bytes, error);
 }
 
 bool exportPlot(QCustomPlot* plot, const QString& path, const QSize& size, QString* error) {
@@ -101,16 +109,10 @@ bool exportPlot(QCustomPlot* plot, const QString& path, const QSize& size, QStri
 }
 
 bool writeFileSafely(const QString& path, const QByteArray& content, QString* error) {
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(error, QObject::tr("cannot write %1: %2").arg(path, file.errorString()));
-    if (file.write(content) != content.size()) {
-        file.cancelWriting();
-        return fail(error, QObject::tr("cannot write %1: %2").arg(path, file.errorString()));
-    }
-    if (!file.commit())
-        return fail(error, QObject::tr("cannot write %1: %2").arg(path, file.errorString()));
-    return true;
+    std::string why;
+    if (writeFileAtomic(QFile::encodeName(path).toStdString(), content.toStdString(), why))
+        return true;
+    return fail(error, QString::fromStdString(why));
 }
 
 }  // namespace pd

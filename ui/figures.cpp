@@ -39,8 +39,8 @@ double measuredUtilization(const RunResult& run) {
 void loadTimeline(TimelineView* view, RunModel& model, const RunResult& run) {
     RunResult copy = run;
     if (run.measured)
-        model.load(std::move(copy), run.source.isEmpty() ? RunModel::Source::Live : RunModel::Source::File,
-                   true);
+        model.load(std::move(copy),
+                   run.source.isEmpty() ? RunModel::Source::Live : RunModel::Source::File, true);
     else
         model.reset(copy, RunModel::Source::Schedule);
     view->setSources(&model.measuredBoxes(), &model.idealBoxes());
@@ -175,7 +175,8 @@ int headlessExportOpened(const QString& file, const RunOptions& options, const Q
     IdentifiedSchedule id;
     QString problem;
     if (!loadRunFile(file, options, run, &id, &problem)) {
-        err << "error: " << problem << '\n';
+        // The file's name and content may hold control bytes: one line, escaped.
+        err << "error: " << QString::fromStdString(printable(problem.toStdString(), 4096)) << '\n';
         return 2;
     }
     if (!QDir().mkpath(dir)) {
@@ -183,13 +184,14 @@ int headlessExportOpened(const QString& file, const RunOptions& options, const Q
         return 1;
     }
     out << "opened " << file << ": " << displayName(id.config.kind) << ", " << id.config.stages
-        << " stages, " << id.config.microbatches << " microbatches, " << id.config.batches << " batches"
-        << cutShortNote(id) << '\n';
+        << " stages, " << id.config.microbatches << " microbatches, " << id.config.batches
+        << " batches" << cutShortNote(id) << '\n';
     Exporter ex{dir, out, err};
     RunModel model;
     TimelineView view;
     loadTimeline(&view, model, run);
-    view.setTitle(QFileInfo(file).fileName() + QStringLiteral(": ") + runTitle(run) + cutShortNote(id));
+    view.setTitle(QFileInfo(file).fileName() + QStringLiteral(": ") + runTitle(run) +
+                  cutShortNote(id));
     for (const char* name : {"timeline.png", "timeline.svg", "timeline.pdf"})
         ex.plot(&view, QString::fromLatin1(name), QSize(1600, 600));
     return ex.failures == 0 ? 0 : 1;
@@ -336,10 +338,11 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
         series.push_back({QObject::tr("tutorial's claim"), tutorialColor(), tutorial});
         chart.setData(names, series);
         const ScheduleConfig& c = base.schedule;
-        QString title = QObject::tr("Mean stage utilization, %1 stages x %2 microbatches x %3 batches")
-                            .arg(c.stages)
-                            .arg(c.microbatches)
-                            .arg(c.batches);
+        QString title =
+            QObject::tr("Mean stage utilization, %1 stages x %2 microbatches x %3 batches")
+                .arg(c.stages)
+                .arg(c.microbatches)
+                .arg(c.batches);
         if (real) title += sharingNote(runs[ScheduleKind::Naive]);
         chart.setTitle(title);
         chart.setValueLabel(QObject::tr("utilization (busy / makespan)"));
