@@ -114,8 +114,10 @@ int main(int argc, char** argv) {
     if (open) {
         QString error;
         if (!window.openRun(QString::fromStdString(parsed.options.openFile), &error)) {
+            // Started from a launcher there is no terminal to read stderr:
+            // the window opens and says it (the message goes to stderr too).
             std::fprintf(stderr, "error: %s\n", pd::printable(error.toStdString(), 4096).c_str());
-            return 2;
+            window.showOpenError(error);
         }
     }
     window.show();

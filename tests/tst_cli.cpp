@@ -131,8 +131,6 @@ private Q_SLOTS:
             << QStringList{"--headless", "--open", missing, "--export",
                            QDir::temp().filePath("pd-unused")}
             << "Cannot open pd-no-such-run.csv: ";
-        QTest::addRow("viz window open missing file")
-            << kViz << QStringList{"--open", missing} << "Cannot open pd-no-such-run.csv: ";
     }
     void badInputExitsTwo() {
         QFETCH(QString, exe);
@@ -148,6 +146,31 @@ private Q_SLOTS:
         QCOMPARE(r.err.trimmed().count('\n'), 0);  // one line
         QVERIFY2(r.err.contains(mentions), qPrintable(r.err));
         QVERIFY(r.out.isEmpty());
+    }
+
+    // Started from a launcher, `pipedream-viz --open BAD` has no terminal to
+    // print to: the window opens and says why (stderr says it too).
+    void vizWindowShowsAnOpenError() {
+        const QString missing = QDir::temp().filePath("pd-no-such-run.csv");
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        QTemporaryDir config;
+        env.insert("XDG_CONFIG_HOME", config.path());
+        QProcess p;
+        p.setProcessEnvironment(env);
+        p.start(kViz, {"--open", missing});
+        QVERIFY(p.waitForStarted());
+        QString err;
+        QElapsedTimer t;
+        t.start();
+        while (!err.contains("Cannot open pd-no-such-run.csv: ") && t.elapsed() < 20000) {
+            p.waitForReadyRead(200);
+            err += QString::fromUtf8(p.readAllStandardError());
+        }
+        QVERIFY2(err.contains("error: Cannot open pd-no-such-run.csv: "), qPrintable(err));
+        QVERIFY2(!p.waitForFinished(1500), "the window stays open with the message");
+        p.kill();
+        p.waitForFinished();
     }
 
     void dryRunShowsBubble() {

@@ -21,6 +21,7 @@
 #include <QTemporaryDir>
 #include <QTextBrowser>
 #include <QToolBar>
+#include <QSettings>
 #include <QtTest>
 
 #include "chartspanel.h"
@@ -492,6 +493,40 @@ private Q_SLOTS:
         const RunOptions restored = MainWindow::restoredOptions(small());
         QCOMPARE(restored.schedule.stages, 3);
         QCOMPARE(restored.layers, 8);
+    }
+
+    // A real run that cannot fit in memory is refused inline before anything
+    // is built (the simulated schedule has no model to fit).
+    void runTooLargeForMemoryRefused() {
+        if (!EngineController::engineAvailable()) QSKIP("built without the LibTorch engine");
+        RunOptions o = small();
+        o.layers = 512;
+        o.hidden = 8192;  // 512 x 8192 x 8192 floats: about 137 GB of weights
+        MainWindow w(o, nullptr, false);
+        QVERIFY2(w.inlineError().contains(QStringLiteral("memory")), qPrintable(w.inlineError()));
+        QVERIFY(!w.model()->hasRun());
+        QVERIFY(!w.playAction()->isEnabled());
+        w.controller()->setPreferSimulated(true);
+        w.controls()->stagesSlider()->setValue(2);  // re-checked: simulated, nothing to fit
+        QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
+    }
+
+    // Settings that cannot be saved are said once, at start (last: it moves
+    // the settings path for the rest of this process).
+    void unwritableSettingsAreSaid() {
+        QTemporaryDir dir;
+        const QString blocker = dir.filePath(QStringLiteral("a-file"));
+        QFile f(blocker);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.close();
+        // A folder below a file cannot be made, not even by root.
+        for (QSettings::Format format : {QSettings::NativeFormat, QSettings::IniFormat})
+            QSettings::setPath(format, QSettings::UserScope, blocker + QStringLiteral("/config"));
+        MainWindow w(small(), nullptr, false);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY2(w.statusLabel()->toolTip().contains(QStringLiteral("will not be remembered")),
+                 qPrintable(w.statusLabel()->toolTip()));
     }
 };
 

@@ -21,12 +21,14 @@
 #include <QUrl>
 #include <QVBoxLayout>
 #include <cmath>
+#include <cstdio>
 
 #include "chartspanel.h"
 #include "controlspanel.h"
 #include "enginecontroller.h"
 #include "explain.h"
 #include "exporter.h"
+#include "resources.h"
 #include "runmodel.h"
 #include "settings.h"
 #include "timelineplot.h"
@@ -93,6 +95,11 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     resize(1400, 900);
     {
         QSettings s = appSettings();
+        if (const QString why = settingsProblem(s); !why.isEmpty()) {
+            statusBar()->showMessage(why, 15000);
+            status_->setToolTip(why);
+            std::fprintf(stderr, "note: %s\n", why.toLocal8Bit().constData());
+        }
         restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
         restoreState(s.value(QStringLiteral("window/state")).toByteArray());
         timeBase_->setCurrentIndex(std::clamp(s.value(QStringLiteral("view/timeBase"), 0).toInt(), 0, 3));
@@ -310,6 +317,12 @@ void MainWindow::controlsChanged() {
     RunResult next;
     QString problem;
     valid_ = prepareRun(currentOptions(), next, &problem);
+    // A real run that cannot fit is refused before anything is built.
+    if (valid_ && EngineController::engineAvailable() && !controller_->preferSimulated()) {
+        const std::string memory = checkRunMemory(next.options);
+        valid_ = memory.empty();
+        problem = QString::fromStdString(memory);
+    }
     if (!valid_) {
         showInvalid(problem);
         return;
@@ -521,6 +534,14 @@ void MainWindow::openDialog() {
     openWithMessage(path);
 }
 
+void MainWindow::showOpenError(const QString& error) {
+    // After the event loop starts: the window is shown behind the message.
+    QTimer::singleShot(0, this, [this, error] {
+        QMessageBox::warning(this, tr("Open failed"), error);
+    });
+    statusBar()->showMessage(error, 15000);
+}
+
 void MainWindow::openWithMessage(const QString& path) {
     QString error;
     if (openRun(path, &error))
@@ -559,6 +580,12 @@ bool MainWindow::exportTrace(const QString& path, QString* error) {
     for (const QString& n : model_->stageNames()) record.stageNames.push_back(n.toStdString());
     record.slots = model_->slotEvents();
     record.memory = model_->memory();
+    if (model_->measured()) {
+        record.status = !model_->error().isEmpty() ? "failed"
+                        : model_->finished() && !model_->cancelled() ? "completed"
+                                                                      : "cancelled";
+        record.statusMessage = model_->error().toStdString();
+    }
     return writeFileSafely(path, QByteArray::fromStdString(toChromeTrace(record)), error);
 }
 

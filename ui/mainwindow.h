@@ -52,6 +52,9 @@ public:
     // with one message when it cannot; the window is unchanged then.
     bool openRun(const QString& path, QString* error);
     QString openedFile() const;
+    // Says that a file could not be opened (a message over the window, once
+    // it is shown): for `pipedream-viz --open FILE` started from a launcher.
+    void showOpenError(const QString& error);
 
     RunModel* model() const { return model_; }
     EngineController* controller() const { return controller_; }

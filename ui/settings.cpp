@@ -4,12 +4,20 @@
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QSpinBox>
+#include <QObject>
 #include <QString>
 
 namespace pd {
 
 QSettings appSettings() {
     return QSettings(QStringLiteral("PipeDreamStudio"), QStringLiteral("pipedream-viz"));
+}
+
+QString settingsProblem(QSettings& s) {
+    s.sync();
+    if (s.status() == QSettings::NoError && s.isWritable()) return {};
+    return QObject::tr("Settings will not be remembered: %1 cannot be written")
+        .arg(s.fileName());
 }
 
 void saveRunOptions(QSettings& s, const RunOptions& o) {

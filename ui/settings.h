@@ -12,6 +12,9 @@ class QWidget;
 namespace pd {
 
 QSettings appSettings();
+// Why the settings cannot be saved (their file or folder not writable), or
+// empty: said once at start, since nothing would be remembered.
+QString settingsProblem(QSettings& settings);
 void saveRunOptions(QSettings& settings, const RunOptions& options);
 // The saved configuration, or `fallback` when none was saved or it is not
 // valid any more (a stale or hand-edited file must not keep the window from
