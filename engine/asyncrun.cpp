@@ -18,20 +18,28 @@ struct AsyncRun::State {
 
     mutable std::mutex mutex;
     std::condition_variable made;
-    std::unique_ptr<Run> run;        // once made
-    std::vector<Control> pending;    // calls made before it existed
+    std::unique_ptr<Run> run;      // once made
+    std::vector<Control> pending;  // calls made before it existed
     bool paused = false;
     bool cancelled = false;
-    bool failed = false;             // making it failed
+    bool failed = false;  // making it failed
     bool started = false;
 
     void make();
     void apply(Control c) {  // mutex held, run exists
         switch (c) {
-            case Control::Pause: run->pause(); break;
-            case Control::Resume: run->resume(); break;
-            case Control::StepSlot: run->stepSlot(); break;
-            case Control::StepBatch: run->stepBatch(); break;
+            case Control::Pause:
+                run->pause();
+                break;
+            case Control::Resume:
+                run->resume();
+                break;
+            case Control::StepSlot:
+                run->stepSlot();
+                break;
+            case Control::StepBatch:
+                run->stepBatch();
+                break;
         }
     }
     void control(Control c) {

@@ -47,9 +47,15 @@ namespace {
 class RowSink : public EventSink {
 public:
     RowSink(int stages, int chunks) : figures_(stages, chunks) {}
-    void onSlot(const SlotEvent& e) override { locked([&] { figures_.addSlot(e); }); }
-    void onMemory(const MemoryEvent& e) override { locked([&] { figures_.addMemory(e); }); }
-    void onBatch(const BatchEvent& e) override { locked([&] { loss_ = e.loss; }); }
+    void onSlot(const SlotEvent& e) override {
+        locked([&] { figures_.addSlot(e); });
+    }
+    void onMemory(const MemoryEvent& e) override {
+        locked([&] { figures_.addMemory(e); });
+    }
+    void onBatch(const BatchEvent& e) override {
+        locked([&] { loss_ = e.loss; });
+    }
     void onError(const std::string& m) override {
         locked([&] {
             if (error_.empty()) error_ = m;
@@ -65,7 +71,8 @@ public:
         row.finalLoss = loss_;
         if (figures_.hasMemory()) {
             const auto& bytes = figures_.peaks().bytes;
-            row.peakMemoryBytes = static_cast<double>(*std::max_element(bytes.begin(), bytes.end()));
+            row.peakMemoryBytes =
+                static_cast<double>(*std::max_element(bytes.begin(), bytes.end()));
             row.memoryMeasured = true;
         }
     }
@@ -199,7 +206,8 @@ void ComparisonJob::cancel() {
 bool ComparisonJob::wait(std::chrono::milliseconds timeout) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (!done_) {
-        if (timeout != std::chrono::milliseconds::max() && std::chrono::steady_clock::now() >= until)
+        if (timeout != std::chrono::milliseconds::max() &&
+            std::chrono::steady_clock::now() >= until)
             return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

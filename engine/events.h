@@ -25,7 +25,8 @@ struct SlotEvent {
 };
 
 // The slot event of `action` executed on `stage` from startUs to endUs.
-inline SlotEvent slotEvent(int stage, const Action& action, std::int64_t startUs, std::int64_t endUs) {
+inline SlotEvent slotEvent(int stage, const Action& action, std::int64_t startUs,
+                           std::int64_t endUs) {
     SlotEvent e;
     e.batch = action.batch;
     e.stage = stage;
@@ -50,7 +51,7 @@ struct MemoryEvent {
 
 struct BatchEvent {
     int batch = 0;
-    double loss = 0.0;  // mean over the batch's microbatches
+    double loss = 0.0;              // mean over the batch's microbatches
     std::vector<int> versionUsed;   // per stage: version the batch's forwards read (lowest)
     std::vector<int> versionAfter;  // per stage: newest version when the batch finished
     std::int64_t timeUs = 0;
@@ -58,8 +59,8 @@ struct BatchEvent {
 
 struct VersionEvent {
     int stage = 0;
-    int version = 0;            // newest version now at the stage
-    std::vector<int> stashed;   // older versions still held for in-flight microbatches
+    int version = 0;           // newest version now at the stage
+    std::vector<int> stashed;  // older versions still held for in-flight microbatches
     std::int64_t timeUs = 0;
 };
 

@@ -1,12 +1,11 @@
 #include "measured.h"
 
-#include "runfigures.h"
-
 #include <algorithm>
 #include <array>
 #include <new>
 
 #include "runcheck.h"
+#include "runfigures.h"
 
 namespace pd {
 
@@ -31,8 +30,9 @@ Timeline timelineFromSlots(const std::vector<SlotEvent>& slots, int stages) {
     double first = 0.0, last = 0.0;
     bool any = false;
     for (auto& lane : byStage) {
-        std::stable_sort(lane.begin(), lane.end(),
-                         [](const TimedAction& a, const TimedAction& b) { return a.start < b.start; });
+        std::stable_sort(lane.begin(), lane.end(), [](const TimedAction& a, const TimedAction& b) {
+            return a.start < b.start;
+        });
         for (const TimedAction& a : lane) {
             first = any ? std::min(first, a.start) : a.start;
             last = any ? std::max(last, a.end) : a.end;
@@ -76,8 +76,8 @@ MeasuredFigures measureRun(const Schedule& schedule, const std::vector<SlotEvent
 namespace {
 
 bool sameAction(const SlotEvent& e, const Action& a) {
-    return e.batch == a.batch && e.microbatch == a.microbatch && e.op == a.op && e.chunk == a.chunk &&
-           e.version == a.version;
+    return e.batch == a.batch && e.microbatch == a.microbatch && e.op == a.op &&
+           e.chunk == a.chunk && e.version == a.version;
 }
 
 // Every stage's recorded order is a prefix of its list in `schedule`.
@@ -94,7 +94,8 @@ bool matchesPrefix(const std::vector<std::vector<SlotEvent>>& byStage, const Sch
 
 }  // namespace
 
-std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>& slots, std::string& error) {
+std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>& slots,
+                                                   std::string& error) {
     if (slots.empty()) {
         error = "no slot events";
         return std::nullopt;
@@ -113,8 +114,8 @@ std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>&
         B = std::max(B, e.batch + 1);
     }
     if (S > kMaxStages || V > kMaxChunks || M > kMaxMicrobatches || B > kMaxBatches || M < 1) {
-        error = "the events name " + std::to_string(S) + " stages, " + std::to_string(M) + " microbatches, " +
-                std::to_string(B) + " batches and " + std::to_string(V) +
+        error = "the events name " + std::to_string(S) + " stages, " + std::to_string(M) +
+                " microbatches, " + std::to_string(B) + " batches and " + std::to_string(V) +
                 " chunks: not a run this program makes";
         return std::nullopt;
     }
@@ -192,12 +193,13 @@ std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>&
             if (auto id = attempt(c)) return accept(id);
         }
     }
-    error = "the events match no schedule kind with " + std::to_string(S) + " stages, " + std::to_string(M) +
-            " microbatches and " + std::to_string(B) + " batches" +
+    error = "the events match no schedule kind with " + std::to_string(S) + " stages, " +
+            std::to_string(M) + " microbatches and " + std::to_string(B) + " batches" +
             (V > 1 ? " (" + std::to_string(V) + " chunks)" : std::string()) +
-            (outOfBudget ? "; larger candidates were not tried: the run they describe is out of proportion "
-                           "to the events in the file"
-                         : "");
+            (outOfBudget
+                 ? "; larger candidates were not tried: the run they describe is out of proportion "
+                   "to the events in the file"
+                 : "");
     return std::nullopt;
 }
 

@@ -24,14 +24,14 @@ Timeline timelineFromSlots(const std::vector<SlotEvent>& slots, int stages);
 OpCosts meanOpCosts(const std::vector<SlotEvent>& slots, int chunks);
 
 struct MeasuredFigures {
-    OpCosts costs;          // measured means (us per whole-stage op)
-    Analysis measured;      // from the real timestamps
-    Analysis ideal;         // simulated with `costs` (no overhead, no noise)
-    std::vector<std::int64_t> peakBytes;        // per stage: activations + stashed weights
+    OpCosts costs;                        // measured means (us per whole-stage op)
+    Analysis measured;                    // from the real timestamps
+    Analysis ideal;                       // simulated with `costs` (no overhead, no noise)
+    std::vector<std::int64_t> peakBytes;  // per stage: activations + stashed weights
     std::vector<std::int64_t> peakActivationBytes;
     std::vector<std::int64_t> peakStashBytes;
-    std::vector<int> peakActivations;           // per stage, from memory events
-    std::vector<int> peakVersions;              // per stage, from memory events
+    std::vector<int> peakActivations;  // per stage, from memory events
+    std::vector<int> peakVersions;     // per stage, from memory events
 };
 
 // Which schedule recorded these events (a CSV or trace opened from disk):
@@ -47,7 +47,8 @@ struct IdentifiedSchedule {
     std::size_t expected = 0;  // actions of the whole schedule
     bool complete = false;
 };
-std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>& slots, std::string& error);
+std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>& slots,
+                                                   std::string& error);
 
 MeasuredFigures measureRun(const Schedule& schedule, const std::vector<SlotEvent>& slots,
                            const std::vector<MemoryEvent>& memory);

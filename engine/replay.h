@@ -38,7 +38,8 @@ public:
         const int p = part(stage, a);
         const std::size_t g = stream(a);
         switch (a.op) {
-            case Op::F: return p > 0 ? f(p - 1, g) : 0.0;
+            case Op::F:
+                return p > 0 ? f(p - 1, g) : 0.0;
             case Op::B:
             case Op::I: {
                 const double own = f(p, g);
@@ -46,8 +47,10 @@ public:
                 const double next = b(p + 1, g);
                 return (std::isnan(own) || std::isnan(next)) ? kNotDone : std::max(own, next);
             }
-            case Op::W: return b(p, g);
-            default: return 0.0;
+            case Op::W:
+                return b(p, g);
+            default:
+                return 0.0;
         }
     }
 

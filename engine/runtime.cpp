@@ -29,11 +29,11 @@
 
 #if defined(PD_TORCH_CUDA) && __has_include(<c10/cuda/CUDAStream.h>)
 #define PD_CUDA 1
+#include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <torch/cuda.h>
-#include <ATen/cuda/CUDAEvent.h>
 #endif
 
 namespace pd {
@@ -259,7 +259,9 @@ struct TrainingRun::Impl {
     std::int64_t us(Clock::time_point t) const {
         return std::chrono::duration_cast<std::chrono::microseconds>(t - t0).count();
     }
-    std::int64_t realUs() const { return us(Clock::now()); }
+    std::int64_t realUs() const {
+        return us(Clock::now());
+    }
     int pausedFrontier() const;  // controlMutex held
 
     void setUp();
@@ -285,8 +287,12 @@ struct TrainingRun::Impl {
     void sendFinished();
     void joinWorkers();
     // Placement (round robin, or the V of zb-v and dualpipev): schedule.h.
-    int stageOfPart(int p) const { return pd::stageOfPart(options.schedule, p); }
-    int chunkOfPart(int p) const { return pd::chunkOfPart(options.schedule, p); }
+    int stageOfPart(int p) const {
+        return pd::stageOfPart(options.schedule, p);
+    }
+    int chunkOfPart(int p) const {
+        return pd::chunkOfPart(options.schedule, p);
+    }
 };
 
 void TrainingRun::Impl::setUp() {
@@ -777,8 +783,8 @@ void TrainingRun::Impl::worker(int s) {
             if (out.box) out.box->put(out.key, std::move(out.tensor), st.clock.stamp(end), stop);
             begin = st.clock.training(begin);
             end = st.clock.training(end);
-            for (std::int64_t last = lastEndUs.load(); end > last &&
-                                                       !lastEndUs.compare_exchange_weak(last, end);) {
+            for (std::int64_t last = lastEndUs.load();
+                 end > last && !lastEndUs.compare_exchange_weak(last, end);) {
             }
             const SlotEvent e = slotEvent(s, a, begin, end);
             sink.onSlot(e);

@@ -46,7 +46,9 @@ Action make(int batch, int microbatch, Op op, int version, int chunk = 0) {
     return a;
 }
 
-Action update(int batch, int producedVersion) { return make(batch, -1, Op::U, producedVersion); }
+Action update(int batch, int producedVersion) {
+    return make(batch, -1, Op::U, producedVersion);
+}
 
 // --- flush kinds: one batch at a time, every action reads v_b ---------------
 
@@ -364,9 +366,15 @@ Schedule flushSchedule(const ScheduleConfig& c) {
         for (int s = 0; s < S; ++s) {
             auto& out = sch.stages[s];
             switch (c.kind) {
-                case ScheduleKind::Naive: appendNaive(out, b, M); break;
-                case ScheduleKind::GPipe: appendGPipe(out, b, M); break;
-                case ScheduleKind::OneFOneB: appendOneFOneB(out, b, M, S - s - 1); break;
+                case ScheduleKind::Naive:
+                    appendNaive(out, b, M);
+                    break;
+                case ScheduleKind::GPipe:
+                    appendGPipe(out, b, M);
+                    break;
+                case ScheduleKind::OneFOneB:
+                    appendOneFOneB(out, b, M, S - s - 1);
+                    break;
                 case ScheduleKind::Interleaved:
                 case ScheduleKind::InterleavedZeroBubble:
                 case ScheduleKind::ZeroBubbleH1:
@@ -384,7 +392,8 @@ Schedule flushSchedule(const ScheduleConfig& c) {
                 case ScheduleKind::ZeroBubbleH2:
                     out.insert(out.end(), zb[s].begin(), zb[s].end());
                     break;
-                default: break;
+                default:
+                    break;
             }
             out.push_back(update(b, b + 1));
         }
@@ -392,7 +401,9 @@ Schedule flushSchedule(const ScheduleConfig& c) {
     return sch;
 }
 
-std::string str(int v) { return std::to_string(v); }
+std::string str(int v) {
+    return std::to_string(v);
+}
 
 // Chunk counts and the microbatch counts the chunked references accept.
 void checkChunks(const ScheduleConfig& c) {
@@ -420,8 +431,12 @@ void checkChunks(const ScheduleConfig& c) {
 
 }  // namespace
 
-const char* toString(ScheduleKind kind) { return info(kind).name; }
-const char* displayName(ScheduleKind kind) { return info(kind).display; }
+const char* toString(ScheduleKind kind) {
+    return info(kind).name;
+}
+const char* displayName(ScheduleKind kind) {
+    return info(kind).display;
+}
 
 std::optional<ScheduleKind> parseScheduleKind(std::string_view name) {
     for (const KindInfo& k : kKinds)
@@ -488,12 +503,18 @@ char opChar(Op op) {
 
 std::optional<Op> parseOp(char c) {
     switch (c) {
-        case 'F': return Op::F;
-        case 'B': return Op::B;
-        case 'I': return Op::I;
-        case 'W': return Op::W;
-        case 'U': return Op::U;
-        default: return std::nullopt;
+        case 'F':
+            return Op::F;
+        case 'B':
+            return Op::B;
+        case 'I':
+            return Op::I;
+        case 'W':
+            return Op::W;
+        case 'U':
+            return Op::U;
+        default:
+            return std::nullopt;
     }
 }
 
@@ -517,7 +538,8 @@ void checkConfig(const ScheduleConfig& c) {
         throw ConfigError("batches must be at most " + str(kMaxBatches) + ", got " +
                           str(c.batches));
     if (static_cast<long long>(c.batches) * c.microbatches * c.stages > 50'000'000LL)
-        throw ConfigError("batches x microbatches x stages is too large (at most 50,000,000 actions)");
+        throw ConfigError(
+            "batches x microbatches x stages is too large (at most 50,000,000 actions)");
     checkChunks(c);
     if (c.kind != ScheduleKind::PipeDream && (c.verticalSync || !c.stash))
         throw ConfigError("vertical sync and the no-stash ablation apply only to pipedream");
@@ -532,9 +554,12 @@ void checkConfig(const ScheduleConfig& c) {
 Schedule generateSchedule(const ScheduleConfig& config) {
     checkConfig(config);
     switch (config.kind) {
-        case ScheduleKind::PipeDream: return pipeDream(config);
-        case ScheduleKind::TwoBW: return twoBW(config);
-        default: return flushSchedule(config);
+        case ScheduleKind::PipeDream:
+            return pipeDream(config);
+        case ScheduleKind::TwoBW:
+            return twoBW(config);
+        default:
+            return flushSchedule(config);
     }
 }
 

@@ -31,7 +31,7 @@ enum class ScheduleKind {
 // F forward, B full backward, I input-gradient, W weight-gradient, U update.
 enum class Op : std::uint8_t { F, B, I, W, U };
 
-const char* toString(ScheduleKind kind);  // "naive", "gpipe", "1f1b", ...
+const char* toString(ScheduleKind kind);     // "naive", "gpipe", "1f1b", ...
 const char* displayName(ScheduleKind kind);  // "GPipe", "1F1B (PipeDream-Flush)", ...
 std::optional<ScheduleKind> parseScheduleKind(std::string_view name);
 const std::vector<ScheduleKind>& allScheduleKinds();
@@ -82,8 +82,8 @@ struct Action {
     bool mismatch = false;  // backward ran on weights other than its forward's
 
     bool operator==(const Action& o) const {
-        return batch == o.batch && microbatch == o.microbatch && op == o.op &&
-               chunk == o.chunk && version == o.version && mismatch == o.mismatch;
+        return batch == o.batch && microbatch == o.microbatch && op == o.op && chunk == o.chunk &&
+               version == o.version && mismatch == o.mismatch;
     }
 };
 

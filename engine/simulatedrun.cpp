@@ -50,7 +50,7 @@ struct SimulatedRun::Impl {
     bool pausedFlag = false;
     bool cancelFlag = false;
     bool done = false;
-    int frontier = 0;     // while paused: emissions whose slot is below it may go
+    int frontier = 0;      // while paused: emissions whose slot is below it may go
     std::size_t next = 0;  // next emission
     std::thread worker;
 

@@ -13,11 +13,16 @@ namespace pd {
 
 double OpCosts::of(Op op) const {
     switch (op) {
-        case Op::F: return f;
-        case Op::B: return b;
-        case Op::I: return i;
-        case Op::W: return w;
-        case Op::U: return u;
+        case Op::F:
+            return f;
+        case Op::B:
+            return b;
+        case Op::I:
+            return i;
+        case Op::W:
+            return w;
+        case Op::U:
+            return u;
     }
     return 0.0;
 }
@@ -31,8 +36,7 @@ Timeline simulate(const Schedule& schedule, const OpCosts& costs) {
 
     Timeline tl;
     tl.stageBegin.resize(S + 1, 0);
-    for (int s = 0; s < S; ++s)
-        tl.stageBegin[s + 1] = tl.stageBegin[s] + schedule.stages[s].size();
+    for (int s = 0; s < S; ++s) tl.stageBegin[s + 1] = tl.stageBegin[s] + schedule.stages[s].size();
     tl.actions.resize(tl.stageBegin[S]);
 
     std::vector<std::size_t> pos(S, 0);
@@ -242,9 +246,15 @@ ClosedForm closedForm(const ScheduleConfig& c) {
     }
     if (c.kind == ScheduleKind::TwoBW) cf.versionsHeld.assign(S, c.batches > 1 ? 2 : 1);
     switch (c.kind) {
-        case ScheduleKind::Naive: set(S - 1, S, "(S-1)/S", true); break;
-        case ScheduleKind::GPipe: set(S - 1, M + S - 1, "(S-1)/(M+S-1)", true); break;
-        case ScheduleKind::OneFOneB: set(S - 1, M + S - 1, "(S-1)/(M+S-1)", true); break;
+        case ScheduleKind::Naive:
+            set(S - 1, S, "(S-1)/S", true);
+            break;
+        case ScheduleKind::GPipe:
+            set(S - 1, M + S - 1, "(S-1)/(M+S-1)", true);
+            break;
+        case ScheduleKind::OneFOneB:
+            set(S - 1, M + S - 1, "(S-1)/(M+S-1)", true);
+            break;
         case ScheduleKind::PipeDream:
         case ScheduleKind::TwoBW:
             set(S - 1, N + S - 1, "one fill and one drain per run: (S-1)/(B*M+S-1)", true);

@@ -63,7 +63,7 @@ struct ClosedForm {
     // default costs (naive, gpipe and 1f1b for any tF, tB; interleaved;
     // pipedream and 2bw per run; zb-h1 when M >= S). Otherwise approximate.
     bool exact = false;
-    std::string bubbleFormula;     // e.g. "(S-1)/(M+S-1) = 3/11"
+    std::string bubbleFormula;         // e.g. "(S-1)/(M+S-1) = 3/11"
     std::vector<int> peakActivations;  // per stage, per the formula table
     bool peakFromOrder = false;        // no formula: peakActivations walked off the order
     std::vector<int> versionsHeld;     // per stage, per the formula table

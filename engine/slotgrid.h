@@ -15,8 +15,8 @@
 namespace pd {
 
 struct SlotGrid {
-    double unit = 1.0;   // simulator units per slot
-    int slots = 0;       // slots of the whole schedule (its makespan)
+    double unit = 1.0;  // simulator units per slot
+    int slots = 0;      // slots of the whole schedule (its makespan)
     // Per stage, per action in execution order:
     std::vector<std::vector<int>> start;  // first slot the action occupies
     std::vector<std::vector<int>> end;    // slot after its last (== start for a zero-cost update)

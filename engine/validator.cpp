@@ -20,7 +20,8 @@ public:
 
     void add(Kind kind, int stage, const Action& a, const std::string& what) {
         std::ostringstream os;
-        os << toString(kind) << ": stage " << stage << ": " << describe(a, withChunk_) << ": " << what;
+        os << toString(kind) << ": stage " << stage << ": " << describe(a, withChunk_) << ": "
+           << what;
         out.push_back({kind, stage, a, os.str()});
     }
     bool has(std::initializer_list<Kind> kinds) const {
@@ -50,9 +51,12 @@ void checkShape(const Schedule& sch, Report& r) {
     for (int s = 0; s < c.stages; ++s) {
         for (const Action& a : sch.stages[s]) {
             std::string bad;
-            if (a.batch < 0 || a.batch >= c.batches) bad = "batch out of range";
-            else if (a.chunk < 0 || a.chunk >= c.chunks) bad = "chunk out of range";
-            else if (a.op == Op::U && a.microbatch != -1) bad = "an update has microbatch -1";
+            if (a.batch < 0 || a.batch >= c.batches)
+                bad = "batch out of range";
+            else if (a.chunk < 0 || a.chunk >= c.chunks)
+                bad = "chunk out of range";
+            else if (a.op == Op::U && a.microbatch != -1)
+                bad = "an update has microbatch -1";
             else if (a.op != Op::U && (a.microbatch < 0 || a.microbatch >= c.microbatches))
                 bad = "microbatch out of range";
             else if (split && a.op == Op::B && c.kind != ScheduleKind::DualPipeV)
@@ -79,7 +83,8 @@ void checkCountsAndOrder(const Schedule& sch, Report& r) {
         std::vector<int> completeInBatch(c.batches, 0), updatesInBatch(c.batches, 0);
         int backwards = 0, updates = 0;
         auto cell = [&](const Action& a) {
-            return (static_cast<std::size_t>(a.batch) * c.microbatches + a.microbatch) * c.chunks + a.chunk;
+            return (static_cast<std::size_t>(a.batch) * c.microbatches + a.microbatch) * c.chunks +
+                   a.chunk;
         };
         for (const Action& a : sch.stages[s]) {
             if (a.op == Op::U) {
@@ -89,8 +94,9 @@ void checkCountsAndOrder(const Schedule& sch, Report& r) {
                 const bool perBackward = c.kind == ScheduleKind::PipeDream;
                 if (perBackward ? updates > backwards : completeInBatch[a.batch] < need)
                     r.add(Kind::Dependency, s, a,
-                          perBackward ? "update without a backward before it on this stage"
-                                      : "update runs before every backward of its batch on this stage");
+                          perBackward
+                              ? "update without a backward before it on this stage"
+                              : "update runs before every backward of its batch on this stage");
                 if (!perBackward && updatesInBatch[a.batch] > 1)
                     r.add(Kind::Repeated, s, a, "batch is updated twice on this stage");
                 continue;
@@ -99,15 +105,18 @@ void checkCountsAndOrder(const Schedule& sch, Report& r) {
             if (a.op == Op::F) {
                 if (++nF[i] > 1) r.add(Kind::Repeated, s, a, "forward appears twice on this stage");
             } else if (a.op == Op::B || a.op == Op::I) {
-                if (++nB[i] > 1) r.add(Kind::Repeated, s, a, "backward appears twice on this stage");
-                else if (nF[i] == 0) r.add(Kind::Dependency, s, a, "runs before its F on this stage");
+                if (++nB[i] > 1)
+                    r.add(Kind::Repeated, s, a, "backward appears twice on this stage");
+                else if (nF[i] == 0)
+                    r.add(Kind::Dependency, s, a, "runs before its F on this stage");
                 if (a.op == Op::I) ++nI[i];
                 if (a.op == Op::B) {
                     ++completeInBatch[a.batch];
                     ++backwards;
                 }
             } else if (a.op == Op::W) {
-                if (++nW[i] > 1) r.add(Kind::Repeated, s, a, "W appears twice on this stage");
+                if (++nW[i] > 1)
+                    r.add(Kind::Repeated, s, a, "W appears twice on this stage");
                 else if (nI[i] == 0)
                     r.add(Kind::Dependency, s, a,
                           nB[i] == 0
@@ -129,7 +138,8 @@ void checkCountsAndOrder(const Schedule& sch, Report& r) {
                 r.add(Kind::Missing, s, a, what);
             };
             if (nF[i] == 0) missing(Op::F, "microbatch has no forward on this stage");
-            if (nB[i] == 0) missing(split ? Op::I : Op::B, "microbatch has no backward on this stage");
+            if (nB[i] == 0)
+                missing(split ? Op::I : Op::B, "microbatch has no backward on this stage");
             if (nI[i] > 0 && nW[i] == 0) missing(Op::W, "microbatch has no W on this stage");
         }
         const bool perBackward = c.kind == ScheduleKind::PipeDream;
@@ -159,16 +169,17 @@ void checkVersions(const Schedule& sch, Report& r) {
             auto expect = [&](int want, const std::string& why) {
                 if (a.version != want)
                     r.add(Kind::Version, s, a,
-                          "reads v" + std::to_string(a.version) + ", expected v" + std::to_string(want) +
-                              " (" + why + ")");
+                          "reads v" + std::to_string(a.version) + ", expected v" +
+                              std::to_string(want) + " (" + why + ")");
             };
             if (a.op == Op::U) {
                 expect(newest + 1, "an update makes the next version");
                 newest = a.version;
                 continue;
             }
-            const std::size_t key = (static_cast<std::size_t>(a.batch) * c.microbatches + a.microbatch) *
-                                        c.chunks + a.chunk;
+            const std::size_t key =
+                (static_cast<std::size_t>(a.batch) * c.microbatches + a.microbatch) * c.chunks +
+                a.chunk;
             const bool fwd = a.op == Op::F;
             if (fwd) forwardVersion[key] = a.version;
             const int fv = forwardVersion.count(key) ? forwardVersion[key] : a.version;
@@ -177,12 +188,15 @@ void checkVersions(const Schedule& sch, Report& r) {
                     if (!c.stash) {
                         expect(newest, "without stashing every op reads the newest weights");
                         if (!fwd && a.mismatch != (a.version != fv))
-                            r.add(Kind::Version, s, a, "mismatch flag does not match the versions read");
+                            r.add(Kind::Version, s, a,
+                                  "mismatch flag does not match the versions read");
                     } else if (fwd && c.verticalSync) {
                         if (s == 0) stage0[key] = a.version;
-                        expect(s == 0 ? newest : stage0[key], "vertical sync: stage 0 chooses the version");
+                        expect(s == 0 ? newest : stage0[key],
+                               "vertical sync: stage 0 chooses the version");
                         if (a.version > newest)
-                            r.add(Kind::Version, s, a, "reads a version the stage does not have yet");
+                            r.add(Kind::Version, s, a,
+                                  "reads a version the stage does not have yet");
                     } else if (fwd) {
                         expect(newest, "a forward reads the newest version");
                     } else {
@@ -243,13 +257,20 @@ void checkDeadlock(const Schedule& sch, Report& r) {
 
 const char* toString(Violation::Kind kind) {
     switch (kind) {
-        case Kind::Dependency: return "dependency broken";
-        case Kind::Overlap: return "overlap";
-        case Kind::Deadlock: return "deadlock";
-        case Kind::Missing: return "missing";
-        case Kind::Repeated: return "repeated";
-        case Kind::Version: return "version rule broken";
-        case Kind::Malformed: return "malformed";
+        case Kind::Dependency:
+            return "dependency broken";
+        case Kind::Overlap:
+            return "overlap";
+        case Kind::Deadlock:
+            return "deadlock";
+        case Kind::Missing:
+            return "missing";
+        case Kind::Repeated:
+            return "repeated";
+        case Kind::Version:
+            return "version rule broken";
+        case Kind::Malformed:
+            return "malformed";
     }
     return "?";
 }
@@ -291,7 +312,8 @@ std::vector<Violation> validateTimeline(const Schedule& schedule, const Timeline
         for (const TimedAction* t : perStage[s]) {
             auto it = count.find(key(t->action));
             if (it == count.end() || it->second == 0)
-                r.add(Kind::Repeated, s, t->action, "on the timeline but not (or not again) in the schedule");
+                r.add(Kind::Repeated, s, t->action,
+                      "on the timeline but not (or not again) in the schedule");
             else
                 --it->second;
         }
@@ -326,8 +348,9 @@ std::vector<Violation> validateTimeline(const Schedule& schedule, const Timeline
         }
         // Overlap in time order.
         auto list = perStage[s];
-        std::stable_sort(list.begin(), list.end(),
-                         [](const TimedAction* x, const TimedAction* y) { return x->start < y->start; });
+        std::stable_sort(list.begin(), list.end(), [](const TimedAction* x, const TimedAction* y) {
+            return x->start < y->start;
+        });
         for (std::size_t k = 1; k < list.size(); ++k) {
             const TimedAction& t = *list[k];
             if (t.start < list[k - 1]->end - slack)

@@ -4,15 +4,15 @@
 // and, where the binary has the LibTorch engine, a small real run.
 #include <QElapsedTimer>
 #include <QSignalSpy>
+#include <QThread>
+#include <QtTest>
 #include <map>
 #include <mutex>
 #include <thread>
-#include <QThread>
-#include <QtTest>
 
-#include "enginecontroller.h"
 #include "asyncrun.h"
 #include "comparison.h"
+#include "enginecontroller.h"
 #include "report.h"
 #include "simulatedrun.h"
 #include "slotgrid.h"
@@ -85,10 +85,11 @@ struct Recorder : QObject {
             check();
             batches.insert(batches.end(), v.begin(), v.end());
         });
-        connect(&c, &EngineController::versionsArrived, this, [=](const std::vector<VersionEvent>& v) {
-            check();
-            versions.insert(versions.end(), v.begin(), v.end());
-        });
+        connect(&c, &EngineController::versionsArrived, this,
+                [=](const std::vector<VersionEvent>& v) {
+                    check();
+                    versions.insert(versions.end(), v.begin(), v.end());
+                });
         connect(&c, &EngineController::memoryArrived, this, [=](const std::vector<MemoryEvent>& v) {
             check();
             memory += static_cast<int>(v.size());
@@ -362,9 +363,11 @@ private Q_SLOTS:
         }
         for (const SlotEvent& e : r.slots) {
             if (e.op == Op::F && e.stage > 0)
-                QVERIFY(e.startUs >= byAction.at({e.batch, e.microbatch, e.stage - 1, Op::F}).endUs);
+                QVERIFY(e.startUs >=
+                        byAction.at({e.batch, e.microbatch, e.stage - 1, Op::F}).endUs);
             if (e.op == Op::B && e.stage < 3)
-                QVERIFY(e.startUs >= byAction.at({e.batch, e.microbatch, e.stage + 1, Op::B}).endUs);
+                QVERIFY(e.startUs >=
+                        byAction.at({e.batch, e.microbatch, e.stage + 1, Op::B}).endUs);
         }
         for (auto& [stage, events] : byStage)
             for (std::size_t k = 1; k < events.size(); ++k)
@@ -507,9 +510,11 @@ private Q_SLOTS:
         }
         {
             auto sink = std::make_shared<Count>();
-            AsyncRun run([](const RunOptions&, EventSink&) -> std::unique_ptr<Run> {
-                throw ConfigError("cannot read the data");
-            }, o, sink);
+            AsyncRun run(
+                [](const RunOptions&, EventSink&) -> std::unique_ptr<Run> {
+                    throw ConfigError("cannot read the data");
+                },
+                o, sink);
             run.start();
             QVERIFY(run.wait(std::chrono::milliseconds(5000)));
             QVERIFY(run.finished());

@@ -107,8 +107,8 @@ private Q_SLOTS:
         c.stages = 2;
         const Schedule sch = generateSchedule(c);
         std::vector<MemoryEvent> mem = {
-            {0, 0, 1, 1, 100, 0}, {0, 5, 3, 2, 300, 50}, {0, 9, 0, 1, 0, 0}, {1, 2, 1, 1, 70, 0},
-            {5, 2, 9, 9, 999, 999},  // unknown stage: ignored
+            {0, 0, 1, 1, 100, 0}, {0, 5, 3, 2, 300, 50},  {0, 9, 0, 1, 0, 0},
+            {1, 2, 1, 1, 70, 0},  {5, 2, 9, 9, 999, 999},  // unknown stage: ignored
         };
         const MeasuredFigures m = measureRun(sch, toSlotEvents(simulate(sch)), mem);
         QCOMPARE(m.peakActivations, (std::vector<int>{3, 1}));
@@ -131,9 +131,11 @@ private Q_SLOTS:
             for (int s : {2, 4})
                 for (int m : {4, 8}) {
                     if (!validConfig(k, s, m)) continue;
-                    QTest::addRow("%s S%d M%d", toString(k), s, m) << static_cast<int>(k) << s << m << false << true;
+                    QTest::addRow("%s S%d M%d", toString(k), s, m)
+                        << static_cast<int>(k) << s << m << false << true;
                     if (k == ScheduleKind::PipeDream) {
-                        QTest::addRow("pipedream vsync S%d M%d", s, m) << static_cast<int>(k) << s << m << true << true;
+                        QTest::addRow("pipedream vsync S%d M%d", s, m)
+                            << static_cast<int>(k) << s << m << true << true;
                         QTest::addRow("pipedream no-stash S%d M%d", s, m)
                             << static_cast<int>(k) << s << m << false << false;
                     }
@@ -204,8 +206,9 @@ private Q_SLOTS:
         std::swap(swapped[forwards[0]].startUs, swapped[forwards[1]].startUs);
         std::swap(swapped[forwards[0]].endUs, swapped[forwards[1]].endUs);
         QVERIFY(!identifySchedule(swapped, error));
-        QVERIFY2(QString::fromStdString(error).startsWith("the events match no schedule kind with 4 stages, 4 "
-                                                          "microbatches and 1 batches"),
+        QVERIFY2(QString::fromStdString(error).startsWith(
+                     "the events match no schedule kind with 4 stages, 4 "
+                     "microbatches and 1 batches"),
                  error.c_str());
 
         // A wrong version.

@@ -77,7 +77,8 @@ std::vector<std::vector<Cell>> cells(const RunModel& m) {
 using State = std::vector<std::tuple<int, std::vector<int>, int>>;
 State state(const RunModel& m) {
     State out;
-    for (const StageSnapshot& s : m.stateAtCursor()) out.emplace_back(s.newest, s.stashed, s.activations);
+    for (const StageSnapshot& s : m.stateAtCursor())
+        out.emplace_back(s.newest, s.stashed, s.activations);
     return out;
 }
 
@@ -102,8 +103,9 @@ private Q_SLOTS:
         RunModel live;
         live.reset(prepared(o), RunModel::Source::Live);
         for (std::size_t i = 0; i < c.slots.size(); i += 3)
-            live.appendSlots({c.slots.begin() + static_cast<std::ptrdiff_t>(i),
-                              c.slots.begin() + static_cast<std::ptrdiff_t>(std::min(i + 3, c.slots.size()))});
+            live.appendSlots(
+                {c.slots.begin() + static_cast<std::ptrdiff_t>(i),
+                 c.slots.begin() + static_cast<std::ptrdiff_t>(std::min(i + 3, c.slots.size()))});
         live.finish({});
 
         RunModel all;
@@ -151,7 +153,8 @@ private Q_SLOTS:
         }
         bool stashedSomewhere = false;
         for (const State& s : forward)
-            for (const auto& stage : s) stashedSomewhere = stashedSomewhere || !std::get<1>(stage).empty();
+            for (const auto& stage : s)
+                stashedSomewhere = stashedSomewhere || !std::get<1>(stage).empty();
         QVERIFY2(stashedSomewhere, "PipeDream stashes versions at some slot");
         for (int slot = m.slotCount(); slot >= 0; --slot) {
             m.setCursor(slot);
@@ -227,7 +230,8 @@ private Q_SLOTS:
         const RunOptions o = options(ScheduleKind::OneFOneB, 2);
         const Collect c = simulateAll(o);
         RunResult file = prepared(o);
-        file.slots.assign(c.slots.begin(), c.slots.begin() + static_cast<std::ptrdiff_t>(c.slots.size() / 2));
+        file.slots.assign(c.slots.begin(),
+                          c.slots.begin() + static_cast<std::ptrdiff_t>(c.slots.size() / 2));
         file.measured = true;
         RunModel m;
         m.load(std::move(file), RunModel::Source::File, false);

@@ -177,14 +177,17 @@ private Q_SLOTS:
         for (int S : {2, 5, 8})
             for (int M : {1, 3, 16}) {
                 const ScheduleConfig c = config(kind, S, M, 2);
-                QVERIFY(qAbs(simulateAndAnalyze(c, costs).bubbleFraction - *closedForm(c).bubble) < 1e-9);
+                QVERIFY(qAbs(simulateAndAnalyze(c, costs).bubbleFraction - *closedForm(c).bubble) <
+                        1e-9);
             }
     }
 
     void interleavedBeatsOneFOneB() {
         const double oneF = simulateAndAnalyze(config(ScheduleKind::OneFOneB, 4, 8)).bubbleFraction;
-        const double inter = simulateAndAnalyze(config(ScheduleKind::Interleaved, 4, 8, 1, 2)).bubbleFraction;
-        const double zb = simulateAndAnalyze(config(ScheduleKind::ZeroBubbleH1, 4, 8)).bubbleFraction;
+        const double inter =
+            simulateAndAnalyze(config(ScheduleKind::Interleaved, 4, 8, 1, 2)).bubbleFraction;
+        const double zb =
+            simulateAndAnalyze(config(ScheduleKind::ZeroBubbleH1, 4, 8)).bubbleFraction;
         QVERIFY(inter < oneF);
         QVERIFY(zb < oneF);
     }

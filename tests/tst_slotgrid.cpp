@@ -3,8 +3,8 @@
 // its actions.
 #include <QtTest>
 
-#include "stageclock.h"
 #include "slotgrid.h"
+#include "stageclock.h"
 #include "stagestate.h"
 
 using namespace pd;

@@ -1,7 +1,6 @@
 // The validator catches hand-broken schedules of each kind of fault and
 // names the offending action.
 #include <QtTest>
-
 #include <algorithm>
 
 #include "schedule.h"
@@ -24,16 +23,20 @@ ScheduleConfig config(ScheduleKind kind, int S = 4, int M = 8, int B = 2) {
     return c;
 }
 
-bool isBackward(Op op) { return op == Op::B || op == Op::I; }
+bool isBackward(Op op) {
+    return op == Op::B || op == Op::I;
+}
 
 std::size_t indexOf(const std::vector<Action>& list, Op op, int batch, int mb, int chunk = 0) {
     for (std::size_t k = 0; k < list.size(); ++k)
-        if (list[k].op == op && list[k].batch == batch && list[k].microbatch == mb && list[k].chunk == chunk)
+        if (list[k].op == op && list[k].batch == batch && list[k].microbatch == mb &&
+            list[k].chunk == chunk)
             return k;
     return list.size();
 }
 
-bool has(const std::vector<Violation>& v, Violation::Kind kind, int stage, const QString& text = {}) {
+bool has(const std::vector<Violation>& v, Violation::Kind kind, int stage,
+         const QString& text = {}) {
     return std::any_of(v.begin(), v.end(), [&](const Violation& x) {
         return x.kind == kind && x.stage == stage &&
                (text.isEmpty() || QString::fromStdString(x.message).contains(text));
@@ -73,11 +76,13 @@ private Q_SLOTS:
         QFETCH(ScheduleKind, kind);
         Schedule sch = generateSchedule(config(kind));
         auto& list = sch.stages[1];
-        const auto it = std::find_if(list.begin(), list.end(), [](const Action& a) { return isBackward(a.op); });
+        const auto it = std::find_if(list.begin(), list.end(),
+                                     [](const Action& a) { return isBackward(a.op); });
         const Action copy = *it;
         list.push_back(copy);
         const auto v = validate(sch);
-        QVERIFY2(has(v, Violation::Kind::Repeated, 1, QString::fromStdString(describe(copy, false)).left(9)),
+        QVERIFY2(has(v, Violation::Kind::Repeated, 1,
+                     QString::fromStdString(describe(copy, false)).left(9)),
                  qPrintable(dump(v)));
     }
 
@@ -120,10 +125,11 @@ private Q_SLOTS:
     // its order: each waits for the other.
     void naiveDeadlock() {
         Schedule sch = generateSchedule(config(ScheduleKind::Naive, 2, 2, 1));
-        auto& list = sch.stages[1];  // F0 B0 F1 B1 U
+        auto& list = sch.stages[1];                                     // F0 B0 F1 B1 U
         std::rotate(list.begin(), list.begin() + 2, list.begin() + 4);  // F1 B1 F0 B0 U
         const auto v = validate(sch);
-        QVERIFY2(has(v, Violation::Kind::Deadlock, 0, "B b0 mb0") && has(v, Violation::Kind::Deadlock, 1, "F b0 mb1"),
+        QVERIFY2(has(v, Violation::Kind::Deadlock, 0, "B b0 mb0") &&
+                     has(v, Violation::Kind::Deadlock, 1, "F b0 mb1"),
                  qPrintable(dump(v)));
     }
 
@@ -222,7 +228,8 @@ private Q_SLOTS:
         QFETCH(ScheduleKind, kind);
         Schedule sch = generateSchedule(config(kind));
         auto& list = sch.stages[1];
-        const auto u = std::find_if(list.begin(), list.end(), [](const Action& a) { return a.op == Op::U; });
+        const auto u =
+            std::find_if(list.begin(), list.end(), [](const Action& a) { return a.op == Op::U; });
         const Action update = *u;
         list.erase(u);
         list.insert(list.begin(), update);
@@ -237,7 +244,8 @@ private Q_SLOTS:
         Schedule sch = generateSchedule(config(kind));
         auto& list = sch.stages[0];
         // The last backward of stage 0 claims a version one too old / new.
-        auto it = std::find_if(list.rbegin(), list.rend(), [](const Action& a) { return isBackward(a.op); });
+        auto it = std::find_if(list.rbegin(), list.rend(),
+                               [](const Action& a) { return isBackward(a.op); });
         it->version += (it->version > 0 ? -1 : 1);
         const auto v = validate(sch);
         QVERIFY2(has(v, Violation::Kind::Version, 0,
@@ -272,14 +280,16 @@ private Q_SLOTS:
         list.erase(list.begin() + static_cast<long>(f));
         list.insert(list.begin() + static_cast<long>(u), next);
         const auto v = validate(sch);
-        QVERIFY2(has(v, Violation::Kind::Version, 1, "before the update of the previous batch"), qPrintable(dump(v)));
+        QVERIFY2(has(v, Violation::Kind::Version, 1, "before the update of the previous batch"),
+                 qPrintable(dump(v)));
     }
 
     void malformed() {
         Schedule sch = generateSchedule(config(ScheduleKind::GPipe));
         sch.stages[0][0].microbatch = 99;
         auto v = validate(sch);
-        QVERIFY2(has(v, Violation::Kind::Malformed, 0, "microbatch out of range"), qPrintable(dump(v)));
+        QVERIFY2(has(v, Violation::Kind::Malformed, 0, "microbatch out of range"),
+                 qPrintable(dump(v)));
         sch = generateSchedule(config(ScheduleKind::GPipe));
         sch.stages[2][3].op = Op::I;
         v = validate(sch);
@@ -313,7 +323,8 @@ private Q_SLOTS:
         t.start = 0.0;
         t.end = d;
         const auto v = validateTimeline(sch, tl);
-        QVERIFY2(has(v, Violation::Kind::Dependency, 1, "before its dependency ends"), qPrintable(dump(v)));
+        QVERIFY2(has(v, Violation::Kind::Dependency, 1, "before its dependency ends"),
+                 qPrintable(dump(v)));
     }
 
     void timelineMissingAction() {

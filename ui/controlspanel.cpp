@@ -78,8 +78,9 @@ void ControlsPanel::buildForm() {
     hidden_->setSingleStep(64);
     form->addRow(tr("Hidden width"), hidden_);
     chunks_ = spin(1, 8, this);
-    chunks_->setToolTip(tr("Model chunks per stage (interleaved, looped BFS and interleaved "
-                           "zero bubble; ZB-V and DualPipeV always have 2)"));
+    chunks_->setToolTip(
+        tr("Model chunks per stage (interleaved, looped BFS and interleaved "
+           "zero bubble; ZB-V and DualPipeV always have 2)"));
     form->addRow(tr("Chunks (V)"), chunks_);
     lr_ = new QDoubleSpinBox(this);
     lr_->setDecimals(4);
@@ -117,7 +118,8 @@ void ControlsPanel::buildButtons() {
     auto* reset = new QPushButton(tr("Reset"), buttons);
     auto* replay = new QPushButton(tr("Replay"), buttons);
     back_->setToolTip(tr("Step back one slot (Left)"));
-    forward_->setToolTip(tr("Step forward one slot (Right): runs it when the run has not got there yet"));
+    forward_->setToolTip(
+        tr("Step forward one slot (Right): runs it when the run has not got there yet"));
     batch_->setToolTip(tr("Step to the end of the batch (Shift+Right)"));
     reset->setToolTip(tr("A new run of this configuration, paused at slot 0 (Ctrl+R)"));
     replay->setToolTip(tr("Play the run again from slot 0 (Ctrl+P)"));
@@ -133,8 +135,9 @@ void ControlsPanel::buildButtons() {
     for (double s : {1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0, 1000.0})
         pace_->addItem(tr("%1 slots/s").arg(s), s);
     pace_->setCurrentIndex(2);
-    pace_->setToolTip(tr("How fast Play moves the cursor over the run's slots. The engine "
-                         "itself always trains at full speed; its measured times are real."));
+    pace_->setToolTip(
+        tr("How fast Play moves the cursor over the run's slots. The engine "
+           "itself always trains at full speed; its measured times are real."));
     grid->addWidget(pace_, 3, 1);
     static_cast<QFormLayout*>(layout())->addRow(buttons);
     connect(play_, &QPushButton::clicked, this, &ControlsPanel::playPauseClicked);

@@ -1,7 +1,6 @@
 #include "enginecontroller.h"
 
 #include <QPointer>
-
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -182,7 +181,8 @@ void EngineController::compare(const RunOptions& options, bool real) {
     // rows are dropped there.
     auto onRow = [self, job](const ComparisonRow& row) {
         QMetaObject::invokeMethod(
-            self, [self, job, row] {
+            self,
+            [self, job, row] {
                 if (self && self->comparisonJob_ == job) Q_EMIT self->comparisonRow(job, row);
             },
             Qt::QueuedConnection);
@@ -190,7 +190,8 @@ void EngineController::compare(const RunOptions& options, bool real) {
     auto onDone = [self, job](bool cancelled) {
         if (cancelled) return;
         QMetaObject::invokeMethod(
-            self, [self, job] {
+            self,
+            [self, job] {
                 if (self && self->comparisonJob_ == job) Q_EMIT self->comparisonFinished(job);
             },
             Qt::QueuedConnection);

@@ -183,9 +183,10 @@ QString explainHtml(const DryRun& run) {
 QString cursorCaption(const RunModel& m) {
     const int c = m.cursor();
     if (c == 0)
-        return QObject::tr("<b>t0</b>, before the first slot. <b>Space</b> plays the run, "
-                           "<b>&rarr;</b> steps one slot, <b>Shift+&rarr;</b> one batch, "
-                           "<b>&larr;</b> steps back.");
+        return QObject::tr(
+            "<b>t0</b>, before the first slot. <b>Space</b> plays the run, "
+            "<b>&rarr;</b> steps one slot, <b>Shift+&rarr;</b> one batch, "
+            "<b>&larr;</b> steps back.");
     const TimelineData& boxes = m.measuredBoxes().empty() ? m.idealBoxes() : m.measuredBoxes();
     QStringList parts;
     for (int s = 0; s < boxes.lanes(); ++s) {

@@ -3,8 +3,8 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QFormLayout>
-#include <QSpinBox>
 #include <QObject>
+#include <QSpinBox>
 #include <QString>
 
 namespace pd {
@@ -16,8 +16,7 @@ QSettings appSettings() {
 QString settingsProblem(QSettings& s) {
     s.sync();
     if (s.status() == QSettings::NoError && s.isWritable()) return {};
-    return QObject::tr("Settings will not be remembered: %1 cannot be written")
-        .arg(s.fileName());
+    return QObject::tr("Settings will not be remembered: %1 cannot be written").arg(s.fileName());
 }
 
 void saveRunOptions(QSettings& s, const RunOptions& o) {
@@ -38,7 +37,8 @@ void saveRunOptions(QSettings& s, const RunOptions& o) {
 RunOptions restoreRunOptions(QSettings& s, const RunOptions& fallback) {
     if (!s.contains(QStringLiteral("run/schedule"))) return fallback;
     RunOptions o = fallback;
-    if (auto k = parseScheduleKind(s.value(QStringLiteral("run/schedule")).toString().toStdString()))
+    if (auto k =
+            parseScheduleKind(s.value(QStringLiteral("run/schedule")).toString().toStdString()))
         o.schedule.kind = *k;
     auto integer = [&](const char* key, int fallbackValue) {
         return s.value(QString::fromLatin1(key), fallbackValue).toInt();
@@ -47,13 +47,16 @@ RunOptions restoreRunOptions(QSettings& s, const RunOptions& fallback) {
     o.schedule.microbatches = integer("run/microbatches", o.schedule.microbatches);
     o.schedule.batches = integer("run/batches", o.schedule.batches);
     o.schedule.chunks = integer("run/chunks", o.schedule.chunks);
-    o.schedule.verticalSync = s.value(QStringLiteral("run/verticalSync"), o.schedule.verticalSync).toBool();
+    o.schedule.verticalSync =
+        s.value(QStringLiteral("run/verticalSync"), o.schedule.verticalSync).toBool();
     o.schedule.stash = s.value(QStringLiteral("run/stash"), o.schedule.stash).toBool();
     o.batchSize = integer("run/batchSize", o.batchSize);
     o.layers = integer("run/layers", o.layers);
     o.hidden = integer("run/hidden", o.hidden);
     o.lr = s.value(QStringLiteral("run/lr"), o.lr).toDouble();
-    o.device = s.value(QStringLiteral("run/device"), QString::fromStdString(o.device)).toString().toStdString();
+    o.device = s.value(QStringLiteral("run/device"), QString::fromStdString(o.device))
+                   .toString()
+                   .toStdString();
     return checkRunOptions(o).empty() ? o : fallback;
 }
 

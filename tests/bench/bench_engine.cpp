@@ -339,16 +339,22 @@ StepFigures runDefault(bool stepped, double* wallSeconds) {
 }
 
 void benchStepped() {
-    std::printf("stepped  defaults (1f1b, S=4 M=4, 5 batches, 48 x 512): free vs stepped one slot at a time with 30 ms pauses\n");
+    std::printf(
+        "stepped  defaults (1f1b, S=4 M=4, 5 batches, 48 x 512): free vs stepped one slot at a "
+        "time with 30 ms pauses\n");
     for (int i = 0; i < 2; ++i) {
         double wallFree = 0.0, wallStepped = 0.0;
         const StepFigures free = runDefault(false, &wallFree);
         const StepFigures stepped = runDefault(true, &wallStepped);
-        std::printf("stepped  free:    %zu slots, makespan %.1f ms, utilization %.1f %%, %.0f samples/s (wall %.2f s)\n",
-                    free.slots, free.makespanMs, 100.0 * free.utilization, free.samplesPerSecond, wallFree);
-        std::printf("stepped  stepped: %zu slots, makespan %.1f ms, utilization %.1f %%, %.0f samples/s (wall %.2f s, pauses excluded)\n",
-                    stepped.slots, stepped.makespanMs, 100.0 * stepped.utilization,
-                    stepped.samplesPerSecond, wallStepped);
+        std::printf(
+            "stepped  free:    %zu slots, makespan %.1f ms, utilization %.1f %%, %.0f samples/s "
+            "(wall %.2f s)\n",
+            free.slots, free.makespanMs, 100.0 * free.utilization, free.samplesPerSecond, wallFree);
+        std::printf(
+            "stepped  stepped: %zu slots, makespan %.1f ms, utilization %.1f %%, %.0f samples/s "
+            "(wall %.2f s, pauses excluded)\n",
+            stepped.slots, stepped.makespanMs, 100.0 * stepped.utilization,
+            stepped.samplesPerSecond, wallStepped);
         std::printf("stepped  ratio stepped/free: makespan %.2f, utilization %.2f\n",
                     stepped.makespanMs / free.makespanMs, stepped.utilization / free.utilization);
     }

@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
                 const pd::Analysis a = pd::analyze(sch, pd::simulate(sch));
                 const auto t3 = Clock::now();
                 if (!violations.empty()) {
-                    std::printf("%-12s INVALID: %s\n", pd::toString(kind), violations.front().message.c_str());
+                    std::printf("%-12s INVALID: %s\n", pd::toString(kind),
+                                violations.front().message.c_str());
                     return 1;
                 }
                 actions = sch.actionCount();
@@ -70,8 +71,8 @@ int main(int argc, char** argv) {
         }
         const double t = median(total);
         allFast = allFast && t < 100.0;
-        std::printf("%-12s %9zu %9.2f %9.2f %9.2f %9.2f %9.4f  %s\n", pd::toString(kind), actions, median(gen),
-                    median(val), median(sim), t, bubble, t < 100.0 ? "ok" : "SLOW");
+        std::printf("%-12s %9zu %9.2f %9.2f %9.2f %9.2f %9.4f  %s\n", pd::toString(kind), actions,
+                    median(gen), median(val), median(sim), t, bubble, t < 100.0 ? "ok" : "SLOW");
     }
     std::printf("%s\n", allFast ? "all kinds under 100 ms" : "some kinds took 100 ms or more");
     return 0;

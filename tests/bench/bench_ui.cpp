@@ -83,10 +83,11 @@ void benchOpen() {
     malloc_trim(0);
     const long after = residentKiB();
     const double boxes = static_cast<double>(model.measuredBoxes().size());
-    std::printf("open: %.0f boxes in %lld ms; resident after load %.1f bytes per box "
-                "(target < 200); peak of the process %ld MiB\n",
-                boxes, static_cast<long long>(ms), (after - before) * 1024.0 / boxes,
-                residentKiB("VmHWM:") / 1024);
+    std::printf(
+        "open: %.0f boxes in %lld ms; resident after load %.1f bytes per box "
+        "(target < 200); peak of the process %ld MiB\n",
+        boxes, static_cast<long long>(ms), (after - before) * 1024.0 / boxes,
+        residentKiB("VmHWM:") / 1024);
 }
 
 void benchIngest(RunModel& model) {
@@ -123,9 +124,10 @@ void benchIngest(RunModel& model) {
     producer.join();
     std::sort(drains.begin(), drains.end());
     const double p99 = drains[static_cast<std::size_t>(0.99 * (drains.size() - 1))];
-    std::printf("ingest: %zu events in %zu drains; longest drain %.2f ms (target < 16), "
-                "99th percentile %.2f ms\n",
-                ordered.size(), drains.size(), drains.back(), p99);
+    std::printf(
+        "ingest: %zu events in %zu drains; longest drain %.2f ms (target < 16), "
+        "99th percentile %.2f ms\n",
+        ordered.size(), drains.size(), drains.back(), p99);
 }
 
 void benchPaint(const RunModel& model) {
