@@ -25,6 +25,7 @@
 #include <QUrl>
 #include <QtTest>
 
+#include "charts.h"
 #include "chartspanel.h"
 #include "controlspanel.h"
 #include "detailspanel.h"
@@ -302,6 +303,32 @@ private Q_SLOTS:
         QVERIFY(!colours.contains(opColor(Op::W).name()));  // 1F1B has no W: not in its legend
         QVERIFY(colours.contains(idleColor().name()));
         QVERIFY2(dark > 100, "no legend text");
+    }
+
+    // 64 stages: the version panel scrolls, the window keeps its size, the
+    // explanation keeps its width; the charts name the run.
+    void manyStagesKeepTheLayout() {
+        MainWindow w(small(), nullptr, false);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTest::qWait(100);
+        const QSize before = w.size();
+        const int explainWidth = w.explainView()->width();
+        RunOptions o = small();
+        o.schedule.stages = 64;
+        o.schedule.microbatches = 64;
+        o.layers = 64;
+        o.batchSize = 128;
+        w.controls()->growRanges(o.schedule);  // as opening a 64-stage run does
+        w.setOptions(o);
+        QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
+        QTest::qWait(200);
+        QCOMPARE(w.size(), before);
+        QCOMPARE(w.explainView()->width(), explainWidth);
+        QCOMPARE(w.model()->stageNames().size(), 64);
+        QCOMPARE(w.versionPanel()->current(63), 0);
+        QVERIFY(w.charts()->lossChart()->title().contains(QStringLiteral("S=64, M=64")));
     }
 
     // An invalid combination clears the stale timeline, says why and

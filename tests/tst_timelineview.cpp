@@ -537,6 +537,32 @@ private Q_SLOTS:
         QVERIFY2(share[0] < 1.0 && share[1] > 99.0, qPrintable(view.rangeSummary()));
     }
 
+    // A title wider than the plot wraps at its separators instead of being
+    // clipped at both ends.
+    void longTitleWraps() {
+        TimelineView view;
+        loadKnown(view);
+        view.resize(600, 300);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        const QString title = QStringLiteral(
+            "run.csv: 1F1B (PipeDream-Flush) \u2014 4 stages, 8 microbatches, 5 batches: "
+            "utilization 57.1% measured, 57.1% ideal");
+        view.setTitle(title);
+        QCOMPARE(view.title(), title);
+        auto* element = view.plotLayout()->element(0, 0);
+        auto* text = qobject_cast<QCPTextElement*>(element);
+        QVERIFY(text);
+        const QStringList lines = text->text().split(QLatin1Char('\n'));
+        QVERIFY(lines.size() >= 2);
+        const QFontMetrics fm(text->font());
+        for (const QString& line : lines)
+            QVERIFY2(fm.horizontalAdvance(line) <= 560, qPrintable(line));
+        QCOMPARE(lines.join(QLatin1Char(' ')), title);
+        view.resize(3000, 300);
+        QTRY_COMPARE(text->text(), title);  // room enough: one line
+    }
+
     void revealedCountIsThePrefixBeforeTheCursor() {
         TimelineView view;
         loadKnown(view);

@@ -100,10 +100,13 @@ struct Exporter {
         err.flush();
     }
     void plot(QCustomPlot* p, const QString& name, QSize size) {
+        if (auto* view = qobject_cast<TimelineView*>(p)) view->wrapTitle(size.width());
         QString e;
         done(name, exportPlot(p, path(name), size, &e), e);
     }
     void stacked(const QList<QCustomPlot*>& plots, const QString& name, QSize size) {
+        for (QCustomPlot* p : plots)
+            if (auto* view = qobject_cast<TimelineView*>(p)) view->wrapTitle(size.width());
         QString e;
         done(name, exportStacked(plots, path(name), size, &e), e);
     }

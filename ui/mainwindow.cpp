@@ -17,6 +17,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTextBrowser>
@@ -138,7 +139,12 @@ void MainWindow::buildDocks() {
     versions_ = new VersionPanel(this);
     auto* versionDock = new QDockWidget(tr("Weight versions at the cursor"), this);
     versionDock->setObjectName(QStringLiteral("versions"));
-    versionDock->setWidget(versions_);
+    // Scrolls with many stages instead of growing the window (and replotting as it grows).
+    auto* versionScroll = new QScrollArea(versionDock);
+    versionScroll->setWidget(versions_);
+    versionScroll->setWidgetResizable(true);
+    versionScroll->setFrameShape(QFrame::NoFrame);
+    versionDock->setWidget(versionScroll);
     addDockWidget(Qt::RightDockWidgetArea, versionDock);
 
     details_ = new DetailsPanel(this);
@@ -160,6 +166,10 @@ void MainWindow::buildDocks() {
     cursorNote_->setMargin(4);
     explain_ = new QTextBrowser(explainBox);
     explain_->setOpenExternalLinks(false);
+    // The text wraps to the dock; it never sets the dock's width (which
+    // would resize the timeline whenever the schedule changes).
+    cursorNote_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    explain_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Expanding);
     v->addWidget(cursorNote_);
     v->addWidget(explain_, 1);
     auto* explainDock = new QDockWidget(tr("Explain"), this);
@@ -629,8 +639,10 @@ bool MainWindow::exportTimeline(const QString& path, const QSize& size, QString*
     // The title on screen (an opened file's) is kept; else one for the image.
     const QString shown = timeline_->title();
     if (shown.isEmpty()) timeline_->setTitle(exportTitle());
+    timeline_->wrapTitle(size.width());
     const bool ok = exportPlot(timeline_, path, size, error);
     if (shown.isEmpty()) timeline_->setTitle(QString());
+    timeline_->wrapTitle(timeline_->width());
     return ok;
 }
 

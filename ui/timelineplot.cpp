@@ -1,6 +1,7 @@
 #include "timelineplot.h"
 
 #include <QApplication>
+#include <QRegularExpression>
 #include <QToolTip>
 #include <cmath>
 
@@ -566,7 +567,7 @@ void TimelineView::setPresentation(bool on) {
 }
 
 QString TimelineView::title() const {
-    return title_ ? title_->text() : QString();
+    return title_ ? titleText_ : QString();
 }
 
 // ---------------------------------------------------------------------------
@@ -704,7 +705,35 @@ void TimelineView::setTitle(const QString& title) {
                                     QFont(font().family(), font().pointSize() + 2, QFont::Bold));
         plotLayout()->addElement(0, 0, title_);
     }
-    title_->setText(title);
+    titleText_ = title;
+    wrapTitle(width());
+}
+
+// A title wider than the plot is broken into lines at its separators (a
+// QCPTextElement does not wrap, it clips at both ends).
+void TimelineView::wrapTitle(int width) {
+    if (!title_) return;
+    const QFontMetrics fm(title_->font());
+    const int room = std::max(width - 40, 200);
+    static const QRegularExpression breaks(QStringLiteral("(?<=[:,;\u2014]) "));
+    QStringList lines;
+    QString line;
+    for (const QString& word : titleText_.split(breaks)) {
+        const QString longer = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
+        if (!line.isEmpty() && fm.horizontalAdvance(longer) > room) {
+            lines << line;
+            line = word;
+        } else {
+            line = longer;
+        }
+    }
+    lines << line;
+    title_->setText(lines.join(QLatin1Char('\n')));
+}
+
+void TimelineView::resizeEvent(QResizeEvent* event) {
+    QCustomPlot::resizeEvent(event);
+    wrapTitle(width());
 }
 
 double TimelineView::dataEnd() const {

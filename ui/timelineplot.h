@@ -189,6 +189,8 @@ public:
     GanttPlottable::ColorMode colorMode() const { return measured_->colorMode(); }
     void setTitle(const QString& title);  // empty: no title row
     QString title() const;
+    // Breaks the title into lines that fit `width` pixels (an export's size).
+    void wrapTitle(int width);
     ColourLegend* legendRow() const { return legend_; }
 
     // --- selection: a box, its microbatch highlighted on every stage ---
@@ -239,6 +241,7 @@ protected:
     void mousePressEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
 
 private:
@@ -247,6 +250,7 @@ private:
     GanttPlottable* ghost_ = nullptr;
     QCPItemStraightLine* playheadLine_ = nullptr;
     QCPTextElement* title_ = nullptr;
+    QString titleText_;
     ColourLegend* legend_ = nullptr;
     QCPItemRect* rangeBand_ = nullptr;
     QCPItemText* rangeText_ = nullptr;
