@@ -238,6 +238,23 @@ private Q_SLOTS:
         QVERIFY(!view->selection().valid());
     }
 
+    // After a drop-down is used, the keys go to the timeline again: F fits.
+    void keysReachTheTimelineAfterADropDown() {
+        MainWindow w(small(), nullptr, false);
+        w.show();
+        w.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        QComboBox* colour = w.timelineToolbar()->colorCombo();
+        colour->setFocus();
+        colour->setCurrentIndex(1);
+        Q_EMIT colour->activated(1);  // what choosing an item with the mouse emits
+        QTRY_VERIFY(w.timeline()->hasFocus());
+        w.timeline()->zoomBy(3.0);
+        QVERIFY(!w.timeline()->follow());
+        QTest::keyClick(w.timeline(), Qt::Key_F);
+        QVERIFY(w.timeline()->follow());
+    }
+
     void searchBoxDimsTheRest() {
         MainWindow w(small(), nullptr, false);
         w.show();

@@ -563,6 +563,45 @@ private Q_SLOTS:
         QTRY_COMPARE(text->text(), title);  // room enough: one line
     }
 
+    // A dark system palette gets a dark timeline: background, idle time and
+    // axis text follow it, and the selection outline turns light.
+    void darkPaletteGivesADarkTimeline() {
+        const QPalette light = QGuiApplication::palette();
+        QPalette dark = light;
+        dark.setColor(QPalette::Window, QColor(0x20, 0x20, 0x20));
+        dark.setColor(QPalette::Base, QColor(0x18, 0x18, 0x18));
+        dark.setColor(QPalette::WindowText, QColor(0xE0, 0xE0, 0xE0));
+        QApplication::setPalette(dark);
+        TimelineView view;
+        loadKnown(view);
+        const QImage img = render(view);
+        QApplication::setPalette(light);
+        QCOMPARE(pixelAt(view, img, 15.0, 0.5).name(), QStringLiteral("#181818"));  // between lanes
+        QVERIFY(pixelAt(view, img, 15.0, 0.0).lightness() < 80);                    // idle, dark
+        QCOMPARE(pixelAt(view, img, 2.0, -0.3).name(),
+                 boxColor(Op::F, 0).name());  // ops keep colour
+        QCOMPARE(view.xAxis->tickLabelColor().name(), QStringLiteral("#e0e0e0"));
+        QVERIFY(idleColor().lightness() > 200);  // back to light with the palette
+    }
+
+    // Zooming keeps a point in place: the one asked for, else the mouse,
+    // else the playhead (not the middle of the view, often empty).
+    void zoomKeepsItsCentreInPlace() {
+        TimelineView view;
+        loadKnown(view);
+        render(view);
+        const double before = view.xAxis->coordToPixel(12.0);
+        view.zoomBy(2.0, 12.0);
+        QVERIFY(qAbs(view.xAxis->coordToPixel(12.0) - before) < 1e-6);
+        view.fit();
+        view.setCursor(1, 10.0);  // playhead at 10 ms; the mouse is not over the plot
+        view.replot(QCustomPlot::rpImmediateRefresh);
+        const double playhead = view.xAxis->coordToPixel(10.0);
+        QKeyEvent plus(QEvent::KeyPress, Qt::Key_Plus, Qt::NoModifier, QStringLiteral("+"));
+        QApplication::sendEvent(&view, &plus);
+        QVERIFY(qAbs(view.xAxis->coordToPixel(10.0) - playhead) < 1e-6);
+    }
+
     void revealedCountIsThePrefixBeforeTheCursor() {
         TimelineView view;
         loadKnown(view);

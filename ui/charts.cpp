@@ -1,6 +1,10 @@
 #include "charts.h"
 
+#include <QGuiApplication>
+#include <QPalette>
 #include <cmath>
+
+#include "theme.h"
 
 namespace pd {
 
@@ -35,6 +39,7 @@ GroupedBarChart::GroupedBarChart(QWidget* parent) : QCustomPlot(parent) {
     row->setColumnStretchFactor(1, 0.001);
     plotLayout()->setRowSpacing(0);
     legend->setMargins(QMargins(4, 0, 4, 2));
+    applyPlotTheme(this);
     setMinimumSize(240, 180);
 }
 
@@ -44,6 +49,7 @@ void GroupedBarChart::setTitle(const QString& title) {
         title_ = new QCPTextElement(this, title,
                                     QFont(font().family(), font().pointSize() + 1, QFont::Bold));
         plotLayout()->addElement(0, 0, title_);
+        title_->setTextColor(QGuiApplication::palette().color(QPalette::WindowText));
     }
     title_->setText(title);
 }
@@ -171,6 +177,7 @@ LossChart::LossChart(QWidget* parent) : QCustomPlot(parent) {
     ticker->setTickStep(1.0);
     ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
     xAxis->setTicker(ticker);
+    applyPlotTheme(this);
     setMinimumSize(240, 180);
 }
 
@@ -180,6 +187,7 @@ void LossChart::setTitle(const QString& title) {
         title_ = new QCPTextElement(this, title,
                                     QFont(font().family(), font().pointSize() + 1, QFont::Bold));
         plotLayout()->addElement(0, 0, title_);
+        title_->setTextColor(QGuiApplication::palette().color(QPalette::WindowText));
     }
     title_->setText(title);
 }

@@ -1,6 +1,8 @@
 #include "palette.h"
 
+#include <QGuiApplication>
 #include <QObject>
+#include <QPalette>
 #include <algorithm>
 #include <cmath>
 
@@ -74,17 +76,22 @@ QColor stalenessColor(int staleness, int maxStaleness) {
 QColor mismatchOutline() {
     return QColor(0x10, 0x10, 0x10);
 }
+// Dark desktops (the application palette's window colour) get dark plots.
+static bool dark() {
+    return QGuiApplication::palette().color(QPalette::Window).lightness() < 128;
+}
+
 QColor highlightColor() {
-    return QColor(0x10, 0x10, 0x10);
+    return dark() ? QColor(0xF4, 0xF4, 0xF4) : QColor(0x10, 0x10, 0x10);
 }
 QColor gradientFlowColor() {
-    return QColor(0xA0, 0x10, 0x40);
+    return dark() ? QColor(0xFF, 0x70, 0x90) : QColor(0xA0, 0x10, 0x40);
 }
 QColor timelineBackground() {
-    return Qt::white;
+    return dark() ? QGuiApplication::palette().color(QPalette::Base) : QColor(Qt::white);
 }
 QColor idleColor() {
-    return QColor(0xEC, 0xEC, 0xEC);
+    return dark() ? QColor(0x3A, 0x3A, 0x3A) : QColor(0xEC, 0xEC, 0xEC);
 }
 QColor idealOutline() {
     return QColor(0x40, 0x40, 0x40);

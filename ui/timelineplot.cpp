@@ -1,12 +1,15 @@
 #include "timelineplot.h"
 
 #include <QApplication>
+#include <QGuiApplication>
+#include <QPalette>
 #include <QRegularExpression>
 #include <QToolTip>
 #include <cmath>
 
 #include "colourlegend.h"
 #include "palette.h"
+#include "theme.h"
 #include "traceflow.h"
 
 namespace pd {
@@ -329,7 +332,6 @@ void GanttPlottable::drawLegendIcon(QCPPainter* painter, const QRectF& rect) con
 // ---------------------------------------------------------------------------
 
 TimelineView::TimelineView(QWidget* parent) : QCustomPlot(parent) {
-    setBackground(timelineBackground());
     setNoAntialiasingOnDrag(true);
     setPlottingHint(QCP::phCacheLabels, true);
     ghost_ = new GanttPlottable(xAxis, yAxis);
@@ -383,6 +385,7 @@ TimelineView::TimelineView(QWidget* parent) : QCustomPlot(parent) {
     plotLayout()->addElement(plotLayout()->rowCount(), 0, legend_);
     plotLayout()->setRowStretchFactor(plotLayout()->rowCount() - 1, 0.001);
 
+    applyPlotTheme(this);
     setMode(Mode::Slots);
     setMouseTracking(true);
     setFocusPolicy(Qt::StrongFocus);
@@ -704,6 +707,7 @@ void TimelineView::setTitle(const QString& title) {
         title_ = new QCPTextElement(this, title,
                                     QFont(font().family(), font().pointSize() + 2, QFont::Bold));
         plotLayout()->addElement(0, 0, title_);
+        title_->setTextColor(QGuiApplication::palette().color(QPalette::WindowText));
     }
     titleText_ = title;
     wrapTitle(width());
@@ -729,6 +733,16 @@ void TimelineView::wrapTitle(int width) {
     }
     lines << line;
     title_->setText(lines.join(QLatin1Char('\n')));
+}
+
+void TimelineView::changeEvent(QEvent* event) {
+    QCustomPlot::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange ||
+        event->type() == QEvent::ApplicationPaletteChange) {
+        applyPlotTheme(this);
+        updateLegend();
+        replot(QCustomPlot::rpQueuedReplot);
+    }
 }
 
 void TimelineView::resizeEvent(QResizeEvent* event) {
