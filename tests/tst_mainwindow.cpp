@@ -640,13 +640,21 @@ private Q_SLOTS:
         TimelineView* view = w.timeline();
         view->fit();
         view->replot(QCustomPlot::rpImmediateRefresh);
+        int at = 0;
         for (const TimelineBox& b : w.model()->measuredBoxes().lane(0))
             if (b.op == Op::F && b.batch == 1 && b.microbatch == 1) {
                 view->select({0, b.batch, b.microbatch, b.op, b.chunk, false});
+                at = b.slot0;
                 break;
             }
         QTest::qWait(200);
+        w.grab().save(dir.filePath("selected_full.png"));
+        view->setFollow(false);
+        view->xAxis->setRange(at - 3, at + 19);  // the batch, wide enough for the labels
+        view->replot();
+        QTest::qWait(200);
         w.grab().save(dir.filePath("selected.png"));
+        view->fit();
         view->measureRange(view->xAxis->range().lower + view->xAxis->range().size() * 0.3,
                            view->xAxis->range().lower + view->xAxis->range().size() * 0.5);
         QTest::qWait(100);
@@ -657,8 +665,11 @@ private Q_SLOTS:
         pd.schedule.stages = 6;
         pd.schedule.microbatches = 8;
         w.setOptions(pd);
-        w.timelineToolbar()->colorCombo()->setCurrentIndex(2);
         QTest::qWait(500);
+        QVERIFY(playToEnd(w, 120000));
+        w.timeline()->fit();
+        w.timelineToolbar()->colorCombo()->setCurrentIndex(2);
+        QTest::qWait(200);
         w.grab().save(dir.filePath("pipedream_staleness.png"));
         w.timelineToolbar()->colorCombo()->setCurrentIndex(1);
         QTest::qWait(200);

@@ -152,10 +152,16 @@ void MainWindow::buildDocks() {
     detailsDock->setObjectName(QStringLiteral("details"));
     detailsDock->setWidget(details_);
     addDockWidget(Qt::RightDockWidgetArea, detailsDock);
-    auto showDetails = [this] { details_->showSelection(*model_, timeline_->selection()); };
+    auto showDetails = [this, detailsDock] {
+        details_->showSelection(*model_, timeline_->selection());
+        if (timeline_->selection().valid()) detailsDock->raise();  // tabbed with Explain
+    };
     connect(timeline_, &TimelineView::selectionChanged, this, showDetails);
-    connect(timeline_, &TimelineView::rangeMeasured, details_, &DetailsPanel::showRange);
-    showDetails();
+    connect(timeline_, &TimelineView::rangeMeasured, this, [this, detailsDock](const QString& s) {
+        details_->showRange(s);
+        detailsDock->raise();
+    });
+    details_->showSelection(*model_, timeline_->selection());
 
     auto* explainBox = new QWidget(this);
     auto* v = new QVBoxLayout(explainBox);
@@ -176,6 +182,8 @@ void MainWindow::buildDocks() {
     explainDock->setObjectName(QStringLiteral("explain"));
     explainDock->setWidget(explainBox);
     addDockWidget(Qt::RightDockWidgetArea, explainDock);
+    tabifyDockWidget(explainDock, detailsDock);
+    explainDock->raise();
 
     charts_ = new ChartsPanel(this);
     connect(charts_, &ChartsPanel::compareRequested, this, &MainWindow::compareSchedules);
