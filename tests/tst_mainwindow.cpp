@@ -238,6 +238,29 @@ private Q_SLOTS:
         QVERIFY(!view->selection().valid());
     }
 
+    // PipeDream: a backward's details say when its stashed version was kept
+    // and freed; a forward on stage 1 waited for stage 0's activation.
+    void detailsSayStashAndWaits() {
+        RunOptions o = small();
+        o.schedule.kind = ScheduleKind::PipeDream;
+        MainWindow w(o, nullptr, false);
+        w.timeBaseCombo()->setCurrentIndex(2);
+        TimelineView* view = w.timeline();
+        view->select({0, 1, 0, Op::B, 0, true});
+        QString text = w.detailsPanel()->text();
+        QVERIFY2(text.contains(QStringLiteral("B0 v")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("kept for F0")), qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("freed after B0")));
+        // Staleness on stage 0 of S=4: three versions behind.
+        QVERIFY2(text.contains(QStringLiteral("staleness 3")), qPrintable(text));
+        view->select({1, 0, 0, Op::F, 0, true});
+        text = w.detailsPanel()->text();
+        QVERIFY2(text.contains(QStringLiteral("the activation of F0 from stage 0 (a bubble of")),
+                 qPrintable(text));
+        view->clearSelection();
+        QVERIFY(w.detailsPanel()->text().contains(QStringLiteral("Click a box")));
+    }
+
     // After a drop-down is used, the keys go to the timeline again: F fits.
     void keysReachTheTimelineAfterADropDown() {
         MainWindow w(small(), nullptr, false);

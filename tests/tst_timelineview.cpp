@@ -602,6 +602,22 @@ private Q_SLOTS:
         QVERIFY(qAbs(view.xAxis->coordToPixel(10.0) - playhead) < 1e-6);
     }
 
+    // Presentation mode: larger labels on the axes and on the boxes.
+    void presentationModeEnlargesText() {
+        TimelineView view;
+        loadKnown(view);
+        render(view);
+        const qreal normal = view.xAxis->tickLabelFont().pointSizeF();
+        const int badgeHeight = QFontMetrics(view.font()).height();
+        view.setPresentation(true);
+        QVERIFY(view.xAxis->tickLabelFont().pointSizeF() > normal * 1.4);
+        QVERIFY(QFontMetrics(view.font()).height() > badgeHeight * 1.3);
+        render(view, 1400, 500);
+        QVERIFY(view.measured()->lastBadges().contains(QStringLiteral("B0 v0")));
+        view.setPresentation(false);
+        QCOMPARE(view.xAxis->tickLabelFont().pointSizeF(), normal);
+    }
+
     void revealedCountIsThePrefixBeforeTheCursor() {
         TimelineView view;
         loadKnown(view);

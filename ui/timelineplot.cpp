@@ -553,19 +553,22 @@ void TimelineView::updateLegend() {
 }
 
 void TimelineView::setPresentation(bool on) {
+    if (on == presentation_) return;
     presentation_ = on;
-    QFont f = QWidget::font();
-    f.setPointSizeF(f.pointSizeF() * (on ? 1.6 : 1.0));
-    setFont(f);  // the badges' font
+    // Scaled from the fonts the view had before, so that off restores them.
+    const double k = on ? 1.6 : 1.0 / 1.6;
+    auto scaled = [k](QFont f) {
+        f.setPointSizeF(f.pointSizeF() * k);
+        return f;
+    };
+    setFont(scaled(font()));  // the badges' font
     for (QCPAxis* axis : {xAxis, yAxis}) {
-        axis->setTickLabelFont(f);
-        QFont label = f;
-        label.setBold(on);
-        axis->setLabelFont(label);
+        axis->setTickLabelFont(scaled(axis->tickLabelFont()));
+        axis->setLabelFont(scaled(axis->labelFont()));
     }
-    legend_->setFont(f);
-    if (title_)
-        title_->setFont(QFont(f.family(), static_cast<int>(f.pointSizeF()) + 2, QFont::Bold));
+    legend_->setFont(font());
+    if (title_) title_->setFont(scaled(title_->font()));
+    wrapTitle(width());
     replot(QCustomPlot::rpQueuedReplot);
 }
 
