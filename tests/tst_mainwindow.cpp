@@ -12,6 +12,8 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMimeData>
 #include <QSet>
 #include <QSlider>
@@ -30,6 +32,7 @@
 #include "controlspanel.h"
 #include "detailspanel.h"
 #include "enginecontroller.h"
+#include "helpdialog.h"
 #include "mainwindow.h"
 #include "palette.h"
 #include "report.h"
@@ -261,6 +264,27 @@ private Q_SLOTS:
         QVERIFY(w.detailsPanel()->text().contains(QStringLiteral("Click a box")));
     }
 
+    // The Help menu: how to read the timeline, and the shortcut list read
+    // from the menus (so it cannot go stale).
+    void helpListsTheShortcuts() {
+        MainWindow w(small(), nullptr, false);
+        QMenu* help = nullptr;
+        QList<QAction*> all;
+        for (QAction* a : w.menuBar()->actions()) {
+            if (!a->menu()) continue;
+            all += a->menu()->actions();
+            if (a->text().remove(QLatin1Char('&')) == QStringLiteral("Help")) help = a->menu();
+        }
+        QVERIFY(help);
+        QCOMPARE(help->actions().size(), 2);
+        const QString keys = shortcutsHtml(all);
+        for (const QString& k :
+             {QStringLiteral("Space"), QStringLiteral("Esc"), QStringLiteral("F11"),
+              QStringLiteral("Shift+Right"), QStringLiteral("Shift + drag")})
+            QVERIFY2(keys.contains(k), qPrintable(k));
+        QVERIFY(howToReadHtml().contains(QStringLiteral("staleness")));
+    }
+
     // After a drop-down is used, the keys go to the timeline again: F fits.
     void keysReachTheTimelineAfterADropDown() {
         MainWindow w(small(), nullptr, false);
@@ -361,9 +385,12 @@ private Q_SLOTS:
         o.layers = 64;
         o.batchSize = 128;
         w.controls()->growRanges(o.schedule);  // as opening a 64-stage run does
+        QSignalSpy replots(w.timeline(), &QCustomPlot::afterReplot);
         w.setOptions(o);
         QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
         QTest::qWait(200);
+        // Queued replots: a handful, not one per version panel row.
+        QVERIFY2(replots.count() < 10, qPrintable(QString::number(replots.count())));
         QCOMPARE(w.size(), before);
         QCOMPARE(w.explainView()->width(), explainWidth);
         QCOMPARE(w.model()->stageNames().size(), 64);
