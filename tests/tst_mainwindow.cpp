@@ -224,6 +224,9 @@ private Q_SLOTS:
                         qRound(view->yAxis->coordToPixel(1.0)));
         QTest::mouseClick(view, Qt::LeftButton, Qt::NoModifier, at);
         QVERIFY(view->selection().valid());
+        // At t0 the schedule not run yet is drawn pale: its arrows show all the same.
+        view->replot(QCustomPlot::rpImmediateRefresh);
+        QCOMPARE(view->ghost()->lastDrawStats().flows, std::size_t(2 * (4 - 1)));
         QCOMPARE(view->selection().stage, 1);
         QCOMPARE(view->selection().microbatch, 2);
         const QString text = w.detailsPanel()->text();

@@ -643,11 +643,11 @@ void TimelineView::updateHighlight() {
     const bool on = selection_.valid() && selection_.microbatch >= 0;
     const int batch = on ? selection_.batch : -1;
     const int mb = on ? selection_.microbatch : -1;
-    for (GanttPlottable* p : {measured_, ideal_})
+    // The ghost too: at t0 the schedule not run yet is what a reader clicks.
+    for (GanttPlottable* p : {measured_, ideal_, ghost_})
         p->setHighlight(
             batch, mb,
             on && p->visible() ? flowsOf(p, batch, mb) : std::vector<GanttPlottable::Flow>{});
-    // The ghost (schedule not run yet) stays as it is: only what ran is selected.
 }
 
 void TimelineView::setFilter(const BoxFilter& filter) {
