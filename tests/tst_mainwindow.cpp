@@ -707,6 +707,10 @@ private Q_SLOTS:
         view->replot();
         QTest::qWait(200);
         w.grab().save(dir.filePath("selected.png"));
+        w.timeBaseCombo()->setCurrentIndex(3);  // measured above, ideal below
+        QTest::qWait(200);
+        w.grab().save(dir.filePath("selected_both.png"));
+        w.timeBaseCombo()->setCurrentIndex(0);
         view->fit();
         view->measureRange(view->xAxis->range().lower + view->xAxis->range().size() * 0.3,
                            view->xAxis->range().lower + view->xAxis->range().size() * 0.5);
