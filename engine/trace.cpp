@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "json.h"
+#include "traceflow.h"
 
 namespace pd {
 
@@ -348,6 +349,7 @@ std::string toChromeTrace(const RunRecord& record) {
         emit(metadata("thread_sort_index", static_cast<int>(s), std::move(order)));
     }
     for (const SlotEvent& s : record.slots) emit(slotEvent(s));
+    for (const json::Value& flow : flowEvents(record.slots)) emit(flow);
     for (const MemoryEvent& m : record.memory) {
         for (const json::Value& counter : memoryCounters(m)) emit(counter);
     }

@@ -11,8 +11,11 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMimeData>
-#include <QUrl>
+#include <QSet>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -22,15 +25,21 @@
 #include <QTextBrowser>
 #include <QToolBar>
 #include <QSettings>
+#include <QUrl>
 #include <QtTest>
 
+#include "charts.h"
 #include "chartspanel.h"
 #include "controlspanel.h"
+#include "detailspanel.h"
 #include "enginecontroller.h"
+#include "helpdialog.h"
 #include "mainwindow.h"
+#include "palette.h"
 #include "report.h"
 #include "runmodel.h"
 #include "timelineplot.h"
+#include "timelinetoolbar.h"
 #include "trace.h"
 #include "versionpanel.h"
 
@@ -188,11 +197,210 @@ private Q_SLOTS:
         QCOMPARE(colour->itemText(1), QStringLiteral("by weight version"));
         colour->setCurrentIndex(1);
         QTRY_VERIFY(!visibleChips("F") && !visibleChips("U"));  // the toolbar lays out later
-        QVERIFY(visibleChips("v0") && visibleChips("v7"));
+        // The scale's ends: v0 and the run's last version (3 batches: v3), no wrap.
+        const int top = w.model()->idealBoxes().maxVersion();
+        QCOMPARE(top, small().schedule.batches);
+        QTRY_VERIFY(visibleChips("v0") && visibleChips(QStringLiteral("v%1").arg(top)));
+        colour->setCurrentIndex(2);  // staleness: 1F1B flushes, every action reads the newest
+        QTRY_VERIFY(visibleChips("0") && !visibleChips("v0") && !visibleChips("1"));
         colour->setCurrentIndex(0);
-        QTRY_VERIFY(visibleChips("F") && !visibleChips("v3"));
+        QTRY_VERIFY(visibleChips("F") && !visibleChips("v0"));
     }
 
+    // A click on a box selects it: the details panel names it and what the
+    // stage waited for; Escape (whatever has focus) clears.
+    void clickSelectsAndDetailsExplain() {
+        MainWindow w(small(), nullptr, false);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        TimelineView* view = w.timeline();
+        w.timeBaseCombo()->setCurrentIndex(2);  // ideal: the whole schedule is drawn
+        view->replot(QCustomPlot::rpImmediateRefresh);
+        const TimelineData& d = w.model()->idealBoxes();
+        const TimelineBox* f1 = nullptr;
+        for (const TimelineBox& b : d.lane(1))
+            if (b.op == Op::F && b.microbatch == 2 && b.batch == 0) f1 = &b;
+        QVERIFY(f1);
+        const QPoint at(qRound(view->xAxis->coordToPixel((f1->start + f1->end) / 2)),
+                        qRound(view->yAxis->coordToPixel(1.0)));
+        QTest::mouseClick(view, Qt::LeftButton, Qt::NoModifier, at);
+        QVERIFY(view->selection().valid());
+        // At t0 the schedule not run yet is drawn pale: its arrows show all the same.
+        view->replot(QCustomPlot::rpImmediateRefresh);
+        QCOMPARE(view->ghost()->lastDrawStats().flows, std::size_t(2 * (4 - 1)));
+        QCOMPARE(view->selection().stage, 1);
+        QCOMPARE(view->selection().microbatch, 2);
+        const QString text = w.detailsPanel()->text();
+        QVERIFY2(text.contains(QStringLiteral("F2 v0")), qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("Batch\t1 of 3")) ||
+                text.contains(QStringLiteral("1 of 3")));
+        QVERIFY2(text.contains(QStringLiteral("the activation of F2 from stage 0")),
+                 qPrintable(text));
+        QVERIFY(text.contains(w.model()->stageNames()[1]));
+        // Escape from the search box clears the selection too.
+        w.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        w.timelineToolbar()->searchBox()->setFocus();
+        QTest::keyClick(w.timelineToolbar()->searchBox(), Qt::Key_Escape);
+        QVERIFY(!view->selection().valid());
+    }
+
+    // PipeDream: a backward's details say when its stashed version was kept
+    // and freed; a forward on stage 1 waited for stage 0's activation.
+    void detailsSayStashAndWaits() {
+        RunOptions o = small();
+        o.schedule.kind = ScheduleKind::PipeDream;
+        MainWindow w(o, nullptr, false);
+        w.timeBaseCombo()->setCurrentIndex(2);
+        TimelineView* view = w.timeline();
+        view->select({0, 1, 0, Op::B, 0, true});
+        QString text = w.detailsPanel()->text();
+        QVERIFY2(text.contains(QStringLiteral("B0 v")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("kept for F0")), qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("freed after B0")));
+        // Staleness on stage 0 of S=4: three versions behind.
+        QVERIFY2(text.contains(QStringLiteral("staleness 3")), qPrintable(text));
+        view->select({1, 0, 0, Op::F, 0, true});
+        text = w.detailsPanel()->text();
+        QVERIFY2(text.contains(QStringLiteral("the activation of F0 from stage 0 (a bubble of")),
+                 qPrintable(text));
+        view->clearSelection();
+        QVERIFY(w.detailsPanel()->text().contains(QStringLiteral("Click a box")));
+    }
+
+    // The Help menu: how to read the timeline, and the shortcut list read
+    // from the menus (so it cannot go stale).
+    void helpListsTheShortcuts() {
+        MainWindow w(small(), nullptr, false);
+        QMenu* help = nullptr;
+        QList<QAction*> all;
+        for (QAction* a : w.menuBar()->actions()) {
+            if (!a->menu()) continue;
+            all += a->menu()->actions();
+            if (a->text().remove(QLatin1Char('&')) == QStringLiteral("Help")) help = a->menu();
+        }
+        QVERIFY(help);
+        QCOMPARE(help->actions().size(), 2);
+        const QString keys = shortcutsHtml(all);
+        for (const QString& k :
+             {QStringLiteral("Space"), QStringLiteral("Esc"), QStringLiteral("F11"),
+              QStringLiteral("Shift+Right"), QStringLiteral("Shift + drag")})
+            QVERIFY2(keys.contains(k), qPrintable(k));
+        QVERIFY(howToReadHtml().contains(QStringLiteral("staleness")));
+    }
+
+    // After a drop-down is used, the keys go to the timeline again: F fits.
+    void keysReachTheTimelineAfterADropDown() {
+        MainWindow w(small(), nullptr, false);
+        w.show();
+        w.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        QComboBox* colour = w.timelineToolbar()->colorCombo();
+        colour->setFocus();
+        colour->setCurrentIndex(1);
+        Q_EMIT colour->activated(1);  // what choosing an item with the mouse emits
+        QTRY_VERIFY(w.timeline()->hasFocus());
+        w.timeline()->zoomBy(3.0);
+        QVERIFY(!w.timeline()->follow());
+        QTest::keyClick(w.timeline(), Qt::Key_F);
+        QVERIFY(w.timeline()->follow());
+    }
+
+    void searchBoxDimsTheRest() {
+        MainWindow w(small(), nullptr, false);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.timeBaseCombo()->setCurrentIndex(2);
+        QTest::keyClicks(w.timelineToolbar()->searchBox(), QStringLiteral("mb3"));
+        const QImage img =
+            w.timeline()->toPixmap(w.timeline()->width(), w.timeline()->height()).toImage();
+        // At t0 the schedule is drawn pale (not run yet); the match stays
+        // darker than every other forward of the stage.
+        const TimelineData& d = w.model()->idealBoxes();
+        int match = -1, others = 0, lightestMatch = 0, darkestOther = 255;
+        for (const TimelineBox& b : d.lane(2)) {
+            if (b.op != Op::F || b.batch != 0) continue;
+            const QColor c =
+                img.pixelColor(qRound(w.timeline()->xAxis->coordToPixel((b.start + b.end) / 2)),
+                               qRound(w.timeline()->yAxis->coordToPixel(1.75)));
+            if (b.microbatch == 3) {
+                match = c.lightness();
+                lightestMatch = std::max(lightestMatch, c.lightness());
+            } else {
+                ++others;
+                darkestOther = std::min(darkestOther, c.lightness());
+            }
+        }
+        QVERIFY(match >= 0 && others == 3);
+        QVERIFY2(lightestMatch + 8 < darkestOther,
+                 qPrintable(QStringLiteral("%1 %2").arg(lightestMatch).arg(darkestOther)));
+    }
+
+    // Exported timelines say what they show: a title with the schedule and
+    // its size, the colour legend, the time base.
+    void exportedTimelineHasTitleAndLegend() {
+        QTemporaryDir dir;
+        MainWindow w(small(), nullptr, false);
+        w.timeBaseCombo()->setCurrentIndex(0);
+        QString error;
+        QVERIFY2(w.exportTimeline(dir.filePath("t.svg"), QSize(1000, 400), &error),
+                 qPrintable(error));
+        QFile svg(dir.filePath("t.svg"));
+        QVERIFY(svg.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(svg.readAll());
+        QVERIFY2(text.contains(QStringLiteral("S=4 stages, M=4 microbatches, 3 batches")),
+                 "no title");
+        QVERIFY(text.contains(QStringLiteral("1F1B")));
+        QVERIFY(text.contains(QStringLiteral("Colour by op")));
+        QVERIFY(text.contains(QStringLiteral("time step (slot")));
+        QVERIFY(w.timeline()->title().isEmpty());  // the screen keeps its own (none)
+        QVERIFY2(w.exportTimeline(dir.filePath("t.png"), QSize(1000, 400), &error),
+                 qPrintable(error));
+        const QImage img(dir.filePath("t.png"));
+        // The legend row is the image's bottom strip: its swatches and text.
+        QSet<QString> colours;
+        int dark = 0;
+        for (int y = img.height() - 24; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x) {
+                const QColor c = img.pixelColor(x, y);
+                colours.insert(c.name());
+                if (c.lightness() < 60) ++dark;
+            }
+        for (Op op : {Op::F, Op::B, Op::U})
+            QVERIFY2(colours.contains(opColor(op).name()), qPrintable(opName(op)));
+        QVERIFY(!colours.contains(opColor(Op::W).name()));  // 1F1B has no W: not in its legend
+        QVERIFY(colours.contains(idleColor().name()));
+        QVERIFY2(dark > 100, "no legend text");
+    }
+
+    // 64 stages: the version panel scrolls, the window keeps its size, the
+    // explanation keeps its width; the charts name the run.
+    void manyStagesKeepTheLayout() {
+        MainWindow w(small(), nullptr, false);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTest::qWait(100);
+        const QSize before = w.size();
+        const int explainWidth = w.explainView()->width();
+        RunOptions o = small();
+        o.schedule.stages = 64;
+        o.schedule.microbatches = 64;
+        o.layers = 64;
+        o.batchSize = 128;
+        w.controls()->growRanges(o.schedule);  // as opening a 64-stage run does
+        QSignalSpy replots(w.timeline(), &QCustomPlot::afterReplot);
+        w.setOptions(o);
+        QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
+        QTest::qWait(200);
+        // Queued replots: a handful, not one per version panel row.
+        QVERIFY2(replots.count() < 10, qPrintable(QString::number(replots.count())));
+        QCOMPARE(w.size(), before);
+        QCOMPARE(w.explainView()->width(), explainWidth);
+        QCOMPARE(w.model()->stageNames().size(), 64);
+        QCOMPARE(w.versionPanel()->current(63), 0);
+        QVERIFY(w.charts()->lossChart()->title().contains(QStringLiteral("S=64, M=64")));
+    }
 
     // An invalid combination clears the stale timeline, says why and
     // disables what cannot act; a valid one brings everything back.
@@ -482,6 +690,49 @@ private Q_SLOTS:
         QTest::qWait(200);
         w.grab().save(dir.filePath("measured_loss.png"));
         w.timeBaseCombo()->setCurrentIndex(0);
+        // A microbatch followed across the stages, on the schedule's slots.
+        TimelineView* view = w.timeline();
+        view->fit();
+        view->replot(QCustomPlot::rpImmediateRefresh);
+        int at = 0;
+        for (const TimelineBox& b : w.model()->measuredBoxes().lane(0))
+            if (b.op == Op::F && b.batch == 1 && b.microbatch == 1) {
+                view->select({0, b.batch, b.microbatch, b.op, b.chunk, false});
+                at = b.slot0;
+                break;
+            }
+        QTest::qWait(200);
+        w.grab().save(dir.filePath("selected_full.png"));
+        view->setFollow(false);
+        view->xAxis->setRange(at - 3, at + 19);  // the batch, wide enough for the labels
+        view->replot();
+        QTest::qWait(200);
+        w.grab().save(dir.filePath("selected.png"));
+        w.timeBaseCombo()->setCurrentIndex(3);  // measured above, ideal below
+        QTest::qWait(200);
+        w.grab().save(dir.filePath("selected_both.png"));
+        w.timeBaseCombo()->setCurrentIndex(0);
+        view->fit();
+        view->measureRange(view->xAxis->range().lower + view->xAxis->range().size() * 0.3,
+                           view->xAxis->range().lower + view->xAxis->range().size() * 0.5);
+        QTest::qWait(100);
+        w.grab().save(dir.filePath("range.png"));
+        view->measureRange(std::nan(""), std::nan(""));
+        RunOptions pd = defaultRunOptions();
+        pd.schedule.kind = ScheduleKind::PipeDream;
+        pd.schedule.stages = 6;
+        pd.schedule.microbatches = 8;
+        w.setOptions(pd);
+        QTest::qWait(500);
+        QVERIFY(playToEnd(w, 120000));
+        w.timeline()->fit();
+        w.timelineToolbar()->colorCombo()->setCurrentIndex(2);
+        QTest::qWait(200);
+        w.grab().save(dir.filePath("pipedream_staleness.png"));
+        w.timelineToolbar()->colorCombo()->setCurrentIndex(1);
+        QTest::qWait(200);
+        w.grab().save(dir.filePath("pipedream_versions.png"));
+        w.timelineToolbar()->colorCombo()->setCurrentIndex(0);
     }
 
     void settingsRemembered() {

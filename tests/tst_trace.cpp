@@ -10,6 +10,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstring>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -138,6 +139,8 @@ private Q_SLOTS:
     void chromeRoundTrip_data();
     void chromeRoundTrip();
     void chromeIsValidJsonWithExpectedFields();
+    void chromeFlowEventsPairUp_data();
+    void chromeFlowEventsPairUp();
     void chromeMalformed_data();
     void chromeMalformed();
     void toSlotEventsScalesAndRounds_data();
@@ -424,6 +427,87 @@ void TestTrace::chromeIsValidJsonWithExpectedFields() {
     QCOMPARE(threadNames, c.stages);
     QCOMPARE(sortIndexes, c.stages);
     QCOMPARE(memoryCounters, 1);
+}
+
+void TestTrace::chromeFlowEventsPairUp_data() {
+    QTest::addColumn<int>("kind");
+    for (ScheduleKind k : {ScheduleKind::GPipe, ScheduleKind::OneFOneB, ScheduleKind::PipeDream,
+                           ScheduleKind::Interleaved, ScheduleKind::ZeroBubbleH1,
+                           ScheduleKind::ZeroBubbleV, ScheduleKind::DualPipeV})
+        QTest::newRow(toString(k)) << int(k);
+}
+
+// Every activation a forward sends has its receive: a "s" event inside a
+// sender's slice and one "f" with the same id inside the receiving slice of
+// the same microbatch on another stage, later. As many pairs per
+// microbatch and direction as there are steps between model parts that
+// change stage.
+void TestTrace::chromeFlowEventsPairUp() {
+    QFETCH(int, kind);
+    const ScheduleConfig c = config(ScheduleKind(kind), 4, 8, 2);
+    RunRecord record;
+    record.stageNames = stageNames(c, 16);
+    record.slots = scheduleSlots(c);
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(toChromeTrace(record)));
+    QVERIFY(doc.isObject());
+    // The slice on track `tid` that encloses `ts` (strictly: a slice's end
+    // is its neighbour's start).
+    auto sliceAt = [&](int tid, qint64 ts) -> const SlotEvent* {
+        for (const SlotEvent& e : record.slots)
+            if (e.stage == tid && e.startUs <= ts && ts < e.endUs) return &e;
+        return nullptr;
+    };
+    struct End {
+        const SlotEvent* slice = nullptr;
+        qint64 ts = 0;
+        QString name;
+    };
+    std::map<qint64, End> sends, receives;
+    for (const QJsonValue& v : doc["traceEvents"].toArray()) {
+        const QJsonObject e = v.toObject();
+        const QString ph = e["ph"].toString();
+        if (ph != "s" && ph != "f") continue;
+        auto& side = ph == "s" ? sends : receives;
+        const qint64 id = e["id"].toInteger();
+        QVERIFY2(!side.count(id), "one send and one receive per id");
+        const End end{sliceAt(e["tid"].toInt(), e["ts"].toInteger()), e["ts"].toInteger(),
+                      e["name"].toString()};
+        QVERIFY2(end.slice, "a flow end outside every slice");
+        if (ph == "f") QCOMPARE(e["bp"].toString(), QString("e"));
+        side[id] = end;
+    }
+    QCOMPARE(sends.size(), receives.size());
+    int crossings = 0;
+    for (int p = 0; p + 1 < c.parts(); ++p)
+        if (stageOfPart(c, p) != stageOfPart(c, p + 1)) ++crossings;
+    const std::size_t perDirection = std::size_t(c.batches * c.microbatches * crossings);
+    std::size_t activations = 0, gradients = 0;
+    for (const auto& [id, send] : sends) {
+        QVERIFY2(receives.count(id), "a send without its receive");
+        const End& recv = receives.at(id);
+        QCOMPARE(recv.name, send.name);
+        QCOMPARE(recv.slice->batch, send.slice->batch);
+        QCOMPARE(recv.slice->microbatch, send.slice->microbatch);
+        QVERIFY(recv.slice->stage != send.slice->stage);
+        QVERIFY(recv.slice->startUs >= send.slice->endUs);
+        if (send.name == "activation") {
+            QCOMPARE(send.slice->op, Op::F);
+            QCOMPARE(recv.slice->op, Op::F);
+            ++activations;
+        } else {
+            QCOMPARE(send.name, QString("gradient"));
+            QVERIFY(send.slice->op == Op::B || send.slice->op == Op::I);
+            QVERIFY(recv.slice->op == Op::B || recv.slice->op == Op::I);
+            ++gradients;
+        }
+    }
+    QCOMPARE(activations, perDirection);
+    QCOMPARE(gradients, perDirection);
+    // The reader keeps the slices and passes over the flows.
+    RunRecord back;
+    std::string error;
+    QVERIFY2(parseChromeTrace(toChromeTrace(record), back, error), error.c_str());
+    QCOMPARE(back.slots.size(), record.slots.size());
 }
 
 void TestTrace::chromeMalformed_data() {

@@ -1,6 +1,10 @@
 #include "charts.h"
 
+#include <QGuiApplication>
+#include <QPalette>
 #include <cmath>
+
+#include "theme.h"
 
 namespace pd {
 
@@ -35,6 +39,7 @@ GroupedBarChart::GroupedBarChart(QWidget* parent) : QCustomPlot(parent) {
     row->setColumnStretchFactor(1, 0.001);
     plotLayout()->setRowSpacing(0);
     legend->setMargins(QMargins(4, 0, 4, 2));
+    applyPlotTheme(this);
     setMinimumSize(240, 180);
 }
 
@@ -44,8 +49,21 @@ void GroupedBarChart::setTitle(const QString& title) {
         title_ = new QCPTextElement(this, title,
                                     QFont(font().family(), font().pointSize() + 1, QFont::Bold));
         plotLayout()->addElement(0, 0, title_);
+        title_->setTextColor(QGuiApplication::palette().color(QPalette::WindowText));
     }
     title_->setText(title);
+}
+
+void GroupedBarChart::setNote(const QString& note) {
+    if (!note_) {
+        note_ = new QCPItemText(this);
+        note_->position->setType(QCPItemPosition::ptAxisRectRatio);
+        note_->position->setCoords(0.5, 0.5);
+        note_->setColor(Qt::gray);
+    }
+    note_->setText(note);
+    note_->setVisible(!note.isEmpty());
+    replot(QCustomPlot::rpQueuedReplot);
 }
 
 void GroupedBarChart::setValueLabel(const QString& label) {
@@ -72,6 +90,7 @@ void GroupedBarChart::setData(const QStringList& categories, const std::vector<B
     series_ = series;
     clearPlottables();
     clearItems();
+    note_ = nullptr;  // items are gone; a chart with data needs no note
     auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(xAxis->ticker());
     ticker->clear();
     for (int i = 0; i < categories.size(); ++i) ticker->addTick(i + 1, categories[i]);
@@ -158,7 +177,23 @@ LossChart::LossChart(QWidget* parent) : QCustomPlot(parent) {
     ticker->setTickStep(1.0);
     ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
     xAxis->setTicker(ticker);
+    applyPlotTheme(this);
     setMinimumSize(240, 180);
+}
+
+void LossChart::setTitle(const QString& title) {
+    if (!title_) {
+        plotLayout()->insertRow(0);
+        title_ = new QCPTextElement(this, title,
+                                    QFont(font().family(), font().pointSize() + 1, QFont::Bold));
+        plotLayout()->addElement(0, 0, title_);
+        title_->setTextColor(QGuiApplication::palette().color(QPalette::WindowText));
+    }
+    title_->setText(title);
+}
+
+QString LossChart::title() const {
+    return title_ ? title_->text() : QString();
 }
 
 void LossChart::clear() {

@@ -31,11 +31,14 @@ public:
     void setData(const QStringList& categories, const std::vector<BarSeries>& series);
     // Value labels on top of the bars (for exported figures).
     void setValueLabels(bool on) { valueLabels_ = on; }
+    // A line in the middle of the empty chart (what to do to fill it).
+    void setNote(const QString& note);
     QString formatValue(double v) const;
     const std::vector<BarSeries>& series() const { return series_; }
 
 private:
     QCPTextElement* title_ = nullptr;
+    QCPItemText* note_ = nullptr;
     std::vector<BarSeries> series_;
     Format format_ = Format::Percent;
     bool valueLabels_ = true;
@@ -45,6 +48,8 @@ class LossChart : public QCustomPlot {
     Q_OBJECT
 public:
     explicit LossChart(QWidget* parent = nullptr);
+    void setTitle(const QString& title);
+    QString title() const;
     void clear();
     void addPoint(int batch, double loss);  // queues a replot
     int points() const;
@@ -54,6 +59,7 @@ public:
 private:
     QCPGraph* graph_ = nullptr;
     QCPItemText* note_ = nullptr;
+    QCPTextElement* title_ = nullptr;
 };
 
 }  // namespace pd

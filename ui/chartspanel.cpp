@@ -63,7 +63,11 @@ QWidget* ChartsPanel::buildComparison() {
     compareTable_->setHorizontalHeaderLabels({tr("schedule"), tr("utilization"), tr("bubble"),
                                               tr("peak memory / stage"), tr("versions held"),
                                               tr("final loss")});
-    compareTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Columns share the width (text wraps) instead of scrolling sideways.
+    compareTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    compareTable_->setWordWrap(true);
+    compareTable_->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    compareTable_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     compareTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     left->addWidget(button);
     left->addWidget(compareReal_);
@@ -71,6 +75,9 @@ QWidget* ChartsPanel::buildComparison() {
     left->addWidget(compareTable_, 1);
     v->addLayout(left, 1);
     compareChart_ = new GroupedBarChart(compare);
+    // Twelve schedules x three bars: the numbers are in the table, not on the bars.
+    compareChart_->setValueLabels(false);
+    compareChart_->setNote(tr("Press \"Compare every schedule\" to rank the schedules here"));
     v->addWidget(compareChart_, 1);
     return compare;
 }
@@ -104,7 +111,14 @@ void ChartsPanel::showRun(const RunModel& model) {
     if (have) util.push_back({name, measuredColor(), real});
     util.push_back({tr("analytic (simulated schedule)"), analyticColor(), analytic});
     utilChart_->setData(stages, util);
-    utilChart_->setTitle(tr("Utilization per stage (busy / makespan)"));
+    // Each chart names the run, so an exported image says what it shows.
+    const ScheduleConfig& c = model.options().schedule;
+    const QString run = tr(" \u2014 %1, S=%2, M=%3, %4 batches")
+                            .arg(QString::fromUtf8(displayName(c.kind)))
+                            .arg(c.stages)
+                            .arg(c.microbatches)
+                            .arg(c.batches);
+    utilChart_->setTitle(tr("Utilization per stage (busy / makespan)") + run);
 
     std::vector<BarSeries> bubble;
     if (have) bubble.push_back({name, measuredColor(), {measured.bubbleFraction}});
@@ -115,7 +129,7 @@ void ChartsPanel::showRun(const RunModel& model) {
                           tutorialColor(),
                           {*closed.bubble}});
     bubbleChart_->setData({tr("bubble fraction (idle / (S x makespan))")}, bubble);
-    bubbleChart_->setTitle(tr("Bubble: measured vs analytic"));
+    bubbleChart_->setTitle(tr("Bubble: measured vs analytic") + run);
 
     const RunFigures::Peaks& p = model.figures().peaks();
     std::vector<double> act, stash;
@@ -127,9 +141,11 @@ void ChartsPanel::showRun(const RunModel& model) {
     memoryChart_->setData(stages,
                           {{tr("activations in flight (peak bytes)"), opColor(Op::F), act},
                            {tr("stashed weight versions (peak bytes)"), opColor(Op::U), stash}});
-    memoryChart_->setTitle(model.source() == RunModel::Source::Simulated
-                               ? tr("Memory per stage (estimated from the model shape; simulated run)")
-                               : tr("Memory per stage"));
+    memoryChart_->setTitle(
+        model.source() == RunModel::Source::Simulated
+            ? tr("Memory per stage (estimated from the model shape; simulated run)") + run
+            : tr("Memory per stage") + run);
+    lossChart_->setTitle(tr("Training loss per batch") + run);
 
     lossChart_->clear();
     for (const BatchEvent& b : model.batches()) lossChart_->addPoint(b.batch, b.loss);
@@ -142,6 +158,7 @@ void ChartsPanel::showRun(const RunModel& model) {
 
 void ChartsPanel::beginComparison(const QString& title, const QString& status) {
     rows_.clear();
+    compareChart_->setNote(QString());
     compareTable_->setRowCount(0);
     compareChart_->setTitle(title);
     compareStatus_->setText(status);

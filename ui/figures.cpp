@@ -100,10 +100,13 @@ struct Exporter {
         err.flush();
     }
     void plot(QCustomPlot* p, const QString& name, QSize size) {
+        if (auto* view = qobject_cast<TimelineView*>(p)) view->wrapTitle(size.width());
         QString e;
         done(name, exportPlot(p, path(name), size, &e), e);
     }
     void stacked(const QList<QCustomPlot*>& plots, const QString& name, QSize size) {
+        for (QCustomPlot* p : plots)
+            if (auto* view = qobject_cast<TimelineView*>(p)) view->wrapTitle(size.width());
         QString e;
         done(name, exportStacked(plots, path(name), size, &e), e);
     }
@@ -138,10 +141,36 @@ bool obtain(const RunOptions& o, RunResult& run, QTextStream& out, QTextStream& 
     return true;
 }
 
-// Time range covering batches [first, last] on every lane of the shown timeline.
+const GanttPlottable* shownStore(const TimelineView* view) {
+    return view->mode() == TimelineView::Mode::Ideal ? view->ideal() : view->measured();
+}
+
+// A window around [lo, hi] that cuts no box: edges inside a box move out to
+// its ends, and the 1% margin stops short of the neighbouring boxes.
+QCPRange uncutWindow(const TimelineView* view, double lo, double hi) {
+    const TimelineData& d = shownStore(view)->data();
+    for (bool moved = true; moved;) {  // a moved edge may land inside another box
+        moved = false;
+        for (int s = 0; s < d.lanes(); ++s)
+            for (const TimelineBox& b : d.lane(s)) {
+                if (b.start < lo && b.end > lo) lo = b.start, moved = true;
+                if (b.start < hi && b.end > hi) hi = b.end, moved = true;
+            }
+    }
+    const double pad = (hi - lo) * 0.01;
+    double left = lo - pad, right = hi + pad;
+    for (int s = 0; s < d.lanes(); ++s)
+        for (const TimelineBox& b : d.lane(s)) {
+            if (b.end <= lo && b.end > left) left = b.end;
+            if (b.start >= hi && b.start < right) right = b.start;
+        }
+    return QCPRange(left, right);
+}
+
+// Time range covering batches [first, last] on every lane of the shown
+// timeline, cutting no box.
 QCPRange batchWindow(const TimelineView* view, int first, int last) {
-    const GanttPlottable* p =
-        view->mode() == TimelineView::Mode::Ideal ? view->ideal() : view->measured();
+    const GanttPlottable* p = shownStore(view);
     double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
     for (int s = 0; s < p->data().lanes(); ++s)
         for (const TimelineBox& b : p->data().lane(s))
@@ -150,8 +179,7 @@ QCPRange batchWindow(const TimelineView* view, int first, int last) {
                 hi = std::max(hi, b.end);
             }
     if (!(hi > lo)) return view->xAxis->range();
-    const double pad = (hi - lo) * 0.01;
-    return QCPRange(lo - pad, hi + pad);
+    return uncutWindow(view, lo, hi);
 }
 
 void showWindow(TimelineView* view, const QCPRange& r) {
@@ -276,7 +304,7 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
                     lo = std::min(lo, b.start);
                     if (b.op == Op::F) hi = std::max(hi, b.end);
                 }
-        if (hi > lo) showWindow(&view, QCPRange(lo - (hi - lo) * 0.01, hi + (hi - lo) * 0.01));
+        if (hi > lo) showWindow(&view, uncutWindow(&view, lo, hi));
         view.setTitle(
             QObject::tr("GPipe forward pass: %1 microbatches flow through %2 stages and overlap "
                         "(fill-drain utilization M/(M+S-1) = %3, not the tutorial's 75%)")
@@ -304,9 +332,13 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
         const RunResult& b = runs[ScheduleKind::PipeDream];
         loadTimeline(&sync, syncModel, a);
         loadTimeline(&stash, stashModel, b);
+        // One x-scale for both panels, so their lengths compare.
+        const int last = std::min(1, base.schedule.batches - 1);
+        const QCPRange a0 = batchWindow(&sync, 0, last), b0 = batchWindow(&stash, 0, last);
+        const QCPRange shared(std::min(a0.lower, b0.lower), std::max(a0.upper, b0.upper));
         for (TimelineView* v : {&sync, &stash}) {
             v->setColorMode(GanttPlottable::ColorMode::ByVersion);
-            showWindow(v, batchWindow(v, 0, std::min(1, base.schedule.batches - 1)));
+            showWindow(v, shared);
         }
         sync.setTitle(
             QObject::tr("Synchronous (GPipe / PipeDream-Flush, what the tutorial calls weight "

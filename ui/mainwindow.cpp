@@ -11,10 +11,13 @@
 #include <QFileInfo>
 #include <QIcon>
 #include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTextBrowser>
@@ -23,12 +26,16 @@
 #include <cmath>
 #include <cstdio>
 
+#include "boxfilter.h"
 #include "chartspanel.h"
+#include "colourlegend.h"
 #include "controlspanel.h"
+#include "detailspanel.h"
 #include "enginecontroller.h"
 #include "explain.h"
 #include "exporter.h"
 #include "resources.h"
+#include "helpdialog.h"
 #include "runmodel.h"
 #include "settings.h"
 #include "timelineplot.h"
@@ -78,6 +85,7 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     buildDocks();
     buildMenus();
     buildToolbar();
+    buildHelpMenu();
     connectEngine();
     connectModel();
 
@@ -138,8 +146,29 @@ void MainWindow::buildDocks() {
     versions_ = new VersionPanel(this);
     auto* versionDock = new QDockWidget(tr("Weight versions at the cursor"), this);
     versionDock->setObjectName(QStringLiteral("versions"));
-    versionDock->setWidget(versions_);
+    // Scrolls with many stages instead of growing the window (and replotting as it grows).
+    auto* versionScroll = new QScrollArea(versionDock);
+    versionScroll->setWidget(versions_);
+    versionScroll->setWidgetResizable(true);
+    versionScroll->setFrameShape(QFrame::NoFrame);
+    versionDock->setWidget(versionScroll);
     addDockWidget(Qt::RightDockWidgetArea, versionDock);
+
+    details_ = new DetailsPanel(this);
+    auto* detailsDock = new QDockWidget(tr("Details of the selection"), this);
+    detailsDock->setObjectName(QStringLiteral("details"));
+    detailsDock->setWidget(details_);
+    addDockWidget(Qt::RightDockWidgetArea, detailsDock);
+    auto showDetails = [this, detailsDock] {
+        details_->showSelection(*model_, timeline_->selection());
+        if (timeline_->selection().valid()) detailsDock->raise();  // tabbed with Explain
+    };
+    connect(timeline_, &TimelineView::selectionChanged, this, showDetails);
+    connect(timeline_, &TimelineView::rangeMeasured, this, [this, detailsDock](const QString& s) {
+        details_->showRange(s);
+        detailsDock->raise();
+    });
+    details_->showSelection(*model_, timeline_->selection());
 
     auto* explainBox = new QWidget(this);
     auto* v = new QVBoxLayout(explainBox);
@@ -150,12 +179,18 @@ void MainWindow::buildDocks() {
     cursorNote_->setMargin(4);
     explain_ = new QTextBrowser(explainBox);
     explain_->setOpenExternalLinks(false);
+    // The text wraps to the dock; it never sets the dock's width (which
+    // would resize the timeline whenever the schedule changes).
+    cursorNote_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    explain_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Expanding);
     v->addWidget(cursorNote_);
     v->addWidget(explain_, 1);
     auto* explainDock = new QDockWidget(tr("Explain"), this);
     explainDock->setObjectName(QStringLiteral("explain"));
     explainDock->setWidget(explainBox);
     addDockWidget(Qt::RightDockWidgetArea, explainDock);
+    tabifyDockWidget(explainDock, detailsDock);
+    explainDock->raise();
 
     charts_ = new ChartsPanel(this);
     connect(charts_, &ChartsPanel::compareRequested, this, &MainWindow::compareSchedules);
@@ -217,14 +252,55 @@ void MainWindow::buildMenus() {
                     [this] { timeline_->zoomBy(1.5); });
     view->addAction(tr("Zoom out"), QKeySequence(Qt::CTRL | Qt::Key_Minus), timeline_,
                     [this] { timeline_->zoomBy(1.0 / 1.5); });
+    view->addAction(tr("Clear selection, range and search"), QKeySequence(Qt::Key_Escape), this,
+                    [this] {
+                        timeline_->clearSelection();
+                        timeline_->measureRange(std::nan(""), std::nan(""));
+                        details_->showRange(QString());
+                        if (toolbar_) toolbar_->searchBox()->clear();
+                    });
+    view->addAction(tr("Search the timeline"), QKeySequence::Find, this, [this] {
+        toolbar_->searchBox()->setFocus();
+        toolbar_->searchBox()->selectAll();
+    });
+    QAction* presentation = view->addAction(tr("Presentation mode (large text)"));
+    presentation->setShortcut(QKeySequence(Qt::Key_F11));
+    presentation->setCheckable(true);
+    connect(presentation, &QAction::toggled, timeline_, &TimelineView::setPresentation);
     view->addSeparator();
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
+}
+
+void MainWindow::buildHelpMenu() {
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("How to read the timeline"), QKeySequence::HelpContents, this, [this] {
+        showHelpPage(this, tr("How to read the timeline"), howToReadHtml());
+    });
+    help->addAction(tr("Keyboard shortcuts"), this, [this] {
+        QList<QAction*> all;
+        for (QAction* menu : menuBar()->actions())
+            if (menu->menu()) all += menu->menu()->actions();
+        showHelpPage(this, tr("Keyboard shortcuts"), shortcutsHtml(all));
+    });
 }
 
 void MainWindow::buildToolbar() {
     auto* bar = new TimelineToolbar(
         {playAct_, backAct_, forwardAct_, batchForwardAct_, resetAct_, replayAct_}, this);
+    toolbar_ = bar;
     addToolBar(bar);
+    // After a drop-down is used the keys go back to the timeline (F fits again).
+    for (QComboBox* combo : {bar->timeBaseCombo(), bar->colorCombo()})
+        connect(combo, qOverload<int>(&QComboBox::activated), timeline_,
+                [this] { timeline_->setFocus(); });
+    connect(bar, &TimelineToolbar::searchChanged, this, [this](const QString& text) {
+        QString problem;
+        timeline_->setFilter(parseBoxFilter(text, &problem));
+        if (!problem.isEmpty()) statusBar()->showMessage(problem, 4000);
+    });
+    connect(timeline_, &TimelineView::legendChanged, bar,
+            [this, bar] { bar->setLegend(timeline_->legendRow()->entries()); });
+    bar->setLegend(timeline_->legendRow()->entries());
     timeBase_ = bar->timeBaseCombo();
     connect(bar, &TimelineToolbar::fitRequested, timeline_, &TimelineView::fit);
     connect(bar, &TimelineToolbar::timeBaseChanged, this, [this](int i) {
@@ -236,9 +312,10 @@ void MainWindow::buildToolbar() {
         timeline_->fit();
     });
     connect(bar, &TimelineToolbar::colorModeChanged, this, [this](int i) {
-        timeline_->setColorMode(i == 0 ? GanttPlottable::ColorMode::ByOp
-                                       : GanttPlottable::ColorMode::ByVersion);
-        timeline_->replot(QCustomPlot::rpQueuedReplot);
+        static const GanttPlottable::ColorMode modes[] = {GanttPlottable::ColorMode::ByOp,
+                                                          GanttPlottable::ColorMode::ByVersion,
+                                                          GanttPlottable::ColorMode::ByStaleness};
+        timeline_->setColorMode(modes[std::clamp(i, 0, 2)]);
     });
 }
 
@@ -262,13 +339,21 @@ void MainWindow::connectEngine() {
 
 void MainWindow::connectModel() {
     connect(model_, &RunModel::modelReset, this, [this] {
+        timeline_->clearSelection();
         timeline_->setLanes(model_->stageNames());
         versions_->setStages(model_->stageNames());
+        versions_->setMaxVersion(model_->idealBoxes().maxVersion());
         timeline_->fit();
         charts_->showRun(*model_);
         showCursor();
     });
     connect(model_, &RunModel::appended, timeline_, &TimelineView::refresh);
+    connect(model_, &RunModel::appended, this, [this] {
+        versions_->setMaxVersion(
+            std::max(model_->idealBoxes().maxVersion(), model_->measuredBoxes().maxVersion()));
+        if (timeline_->selection().valid())
+            details_->showSelection(*model_, timeline_->selection());
+    });
     connect(model_, &RunModel::figuresChanged, this, [this] {
         charts_->showRun(*model_);
         updateStatus();
@@ -562,8 +647,32 @@ void MainWindow::dropEvent(QDropEvent* event) {
     QTimer::singleShot(0, this, [this, path] { openWithMessage(path); });
 }
 
+// What an exported image says it shows: the schedule and its size, the
+// source and the time base (the axis label and the legend say the rest).
+QString MainWindow::exportTitle() const {
+    const ScheduleConfig& c = model_->options().schedule;
+    const QString source = model_->source() == RunModel::Source::File
+                               ? QFileInfo(model_->sourceFile()).fileName()
+                           : model_->measured() ? tr("measured run")
+                                                : tr("simulated schedule");
+    return tr("%1 \u2014 S=%2 stages, M=%3 microbatches, %4 batches%5 \u2014 %6, %7")
+        .arg(QString::fromUtf8(displayName(c.kind)))
+        .arg(c.stages)
+        .arg(c.microbatches)
+        .arg(c.batches)
+        .arg(c.chunks > 1 ? tr(", %1 chunks").arg(c.chunks) : QString())
+        .arg(source, timeBase_->currentText());
+}
+
 bool MainWindow::exportTimeline(const QString& path, const QSize& size, QString* error) {
-    return exportPlot(timeline_, path, size, error);
+    // The title on screen (an opened file's) is kept; else one for the image.
+    const QString shown = timeline_->title();
+    if (shown.isEmpty()) timeline_->setTitle(exportTitle());
+    timeline_->wrapTitle(size.width());
+    const bool ok = exportPlot(timeline_, path, size, error);
+    if (shown.isEmpty()) timeline_->setTitle(QString());
+    timeline_->wrapTitle(timeline_->width());
+    return ok;
 }
 
 bool MainWindow::exportCharts(const QString& path, const QSize& size, QString* error) {

@@ -20,6 +20,8 @@ namespace pd {
 
 class ChartsPanel;
 class ControlsPanel;
+class DetailsPanel;
+class TimelineToolbar;
 class EngineController;
 class RunModel;
 class TimelineView;
@@ -61,6 +63,8 @@ public:
     TimelineView* timeline() const { return timeline_; }
     ControlsPanel* controls() const { return controls_; }
     VersionPanel* versionPanel() const { return versions_; }
+    DetailsPanel* detailsPanel() const { return details_; }
+    TimelineToolbar* timelineToolbar() const { return toolbar_; }
     ChartsPanel* charts() const { return charts_; }
     QTextBrowser* explainView() const { return explain_; }
     QLabel* statusLabel() const { return status_; }
@@ -89,6 +93,8 @@ private:
     void buildDocks();
     void buildMenus();
     void buildToolbar();
+    void buildHelpMenu();
+    QString exportTitle() const;
     void connectEngine();
     void connectModel();
     void controlsChanged();
@@ -107,6 +113,8 @@ private:
     TimelineView* timeline_ = nullptr;
     ControlsPanel* controls_ = nullptr;
     VersionPanel* versions_ = nullptr;
+    DetailsPanel* details_ = nullptr;
+    TimelineToolbar* toolbar_ = nullptr;
     ChartsPanel* charts_ = nullptr;
     QTextBrowser* explain_ = nullptr;
     QLabel* cursorNote_ = nullptr;

@@ -1,6 +1,10 @@
 #include "palette.h"
 
+#include <QGuiApplication>
 #include <QObject>
+#include <QPalette>
+#include <algorithm>
+#include <cmath>
 
 namespace pd {
 
@@ -31,24 +35,63 @@ QColor boxColor(Op op, int microbatch) {
                             static_cast<float>(base.blueF() + (1.0 - base.blueF()) * t));
 }
 
-QColor versionColor(int version) {
-    static const QColor kColors[] = {QColor(0x44, 0x77, 0xAA), QColor(0xEE, 0x66, 0x77),
-                                     QColor(0x22, 0x88, 0x33), QColor(0xCC, 0xBB, 0x44),
-                                     QColor(0x66, 0xCC, 0xEE), QColor(0xAA, 0x33, 0x77),
-                                     QColor(0x88, 0x88, 0x88), QColor(0x33, 0x22, 0x88)};
-    static_assert(sizeof(kColors) / sizeof(kColors[0]) == kVersionColors);
-    const int n = kVersionColors;
-    return kColors[((version % n) + n) % n];
+namespace {
+
+QColor blendStops(const QColor* stops, int n, double t) {
+    t = std::clamp(std::isfinite(t) ? t : 0.0, 0.0, 1.0) * (n - 1);
+    const int i = std::min(static_cast<int>(t), n - 2);
+    const double f = t - i;
+    const QColor& a = stops[i];
+    const QColor& b = stops[i + 1];
+    auto mix = [f](float x, float y) { return static_cast<float>(x + (y - x) * f); };
+    return QColor::fromRgbF(mix(a.redF(), b.redF()), mix(a.greenF(), b.greenF()),
+                            mix(a.blueF(), b.blueF()));
+}
+
+double fraction(int value, int max) {
+    return max > 0 ? static_cast<double>(value) / max : 0.0;
+}
+
+}  // namespace
+
+QColor sequentialColor(double t) {
+    static const QColor kViridis[] = {
+        QColor(0x44, 0x01, 0x54), QColor(0x47, 0x2C, 0x7A), QColor(0x3B, 0x51, 0x8B),
+        QColor(0x2C, 0x71, 0x8E), QColor(0x21, 0x90, 0x8D), QColor(0x27, 0xAD, 0x81),
+        QColor(0x5C, 0xC8, 0x63), QColor(0xAA, 0xDC, 0x32), QColor(0xFD, 0xE7, 0x25)};
+    return blendStops(kViridis, 9, t);
+}
+
+QColor versionColor(int version, int maxVersion) {
+    return sequentialColor(fraction(version, maxVersion));
+}
+
+QColor stalenessColor(int staleness, int maxStaleness) {
+    static const QColor kYlOrRd[] = {QColor(0xFF, 0xF3, 0xB0), QColor(0xFE, 0xB2, 0x4C),
+                                     QColor(0xF0, 0x3B, 0x20), QColor(0x80, 0x00, 0x26)};
+    // Scaled to at least 3 steps, so one stale version is not already the darkest.
+    return blendStops(kYlOrRd, 4, fraction(staleness, std::max(maxStaleness, 3)));
 }
 
 QColor mismatchOutline() {
     return QColor(0x10, 0x10, 0x10);
 }
+// Dark desktops (the application palette's window colour) get dark plots.
+static bool dark() {
+    return QGuiApplication::palette().color(QPalette::Window).lightness() < 128;
+}
+
+QColor highlightColor() {
+    return dark() ? QColor(0xF4, 0xF4, 0xF4) : QColor(0x10, 0x10, 0x10);
+}
+QColor gradientFlowColor() {
+    return dark() ? QColor(0xFF, 0x70, 0x90) : QColor(0xA0, 0x10, 0x40);
+}
 QColor timelineBackground() {
-    return Qt::white;
+    return dark() ? QGuiApplication::palette().color(QPalette::Base) : QColor(Qt::white);
 }
 QColor idleColor() {
-    return QColor(0xEC, 0xEC, 0xEC);
+    return dark() ? QColor(0x3A, 0x3A, 0x3A) : QColor(0xEC, 0xEC, 0xEC);
 }
 QColor idealOutline() {
     return QColor(0x40, 0x40, 0x40);

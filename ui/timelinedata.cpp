@@ -26,9 +26,38 @@ void TimelineData::reset(int lanes, const std::vector<std::size_t>& reserve) {
     for (std::size_t i = 0; i < lanes_.size() && i < reserve.size(); ++i)
         lanes_[i].reserve(reserve[i]);
     unsorted_.assign(lanes_.size(), 0);
+    newest_.assign(lanes_.size(), 0);
     count_ = 0;
     end_ = 0.0;
     endSlot_ = 0;
+    maxVersion_ = 0;
+    maxStaleness_ = 0;
+    maxChunk_ = 0;
+    ops_ = 0;
+}
+
+namespace {
+
+// How many versions behind the stage's newest the box read.
+std::int8_t stalenessOf(const TimelineBox& b, int newest) {
+    if (b.op == Op::U) return 0;
+    return static_cast<std::int8_t>(std::clamp(newest - b.version, 0, 127));
+}
+
+}  // namespace
+
+void TimelineData::restale(std::vector<TimelineBox>& lane) const {
+    int newest = 0;
+    for (TimelineBox& b : lane) {
+        b.staleness = stalenessOf(b, newest);
+        if (b.op == Op::U) newest = std::max(newest, b.version);
+        maxStaleness_ = std::max(maxStaleness_, static_cast<int>(b.staleness));
+    }
+}
+
+int TimelineData::maxStaleness() const {
+    for (int l = 0; l < lanes(); ++l) lane(l);  // sorts (and restales) lanes appended out of order
+    return maxStaleness_;
 }
 
 void TimelineData::rescale(double factor) {
@@ -56,11 +85,21 @@ void TimelineData::append(const TimelineBox& b) {
     if (b.stage >= lanes()) {  // tolerate events of a lane we were not told about
         lanes_.resize(static_cast<std::size_t>(b.stage) + 1);
         unsorted_.resize(lanes_.size(), 0);
+        newest_.resize(lanes_.size(), 0);
     }
-    auto& lane = lanes_[static_cast<std::size_t>(b.stage)];
-    if (!lane.empty() && b.start < lane.back().start)
-        unsorted_[static_cast<std::size_t>(b.stage)] = 1;
+    const auto s = static_cast<std::size_t>(b.stage);
+    auto& lane = lanes_[s];
+    if (!lane.empty() && b.start < lane.back().start) unsorted_[s] = 1;
     lane.push_back(b);
+    // In order, the newest version so far is the stage's; out of order the
+    // lane is restaled when it is sorted.
+    TimelineBox& added = lane.back();
+    added.staleness = stalenessOf(added, newest_[s]);
+    if (added.op == Op::U) newest_[s] = std::max(newest_[s], added.version);
+    maxStaleness_ = std::max(maxStaleness_, static_cast<int>(added.staleness));
+    maxVersion_ = std::max(maxVersion_, added.version);
+    maxChunk_ = std::max(maxChunk_, static_cast<int>(added.chunk));
+    ops_ |= 1u << static_cast<unsigned>(added.op);
     ++count_;
     end_ = std::max(end_, b.end);
     endSlot_ = std::max(endSlot_, static_cast<int>(b.slot1));
@@ -75,6 +114,7 @@ const std::vector<TimelineBox>& TimelineData::lane(int lane) const {
             boxes.begin(), boxes.end(),
             [](const TimelineBox& a, const TimelineBox& b) { return a.start < b.start; });
         unsorted_[static_cast<std::size_t>(lane)] = 0;
+        restale(boxes);
     }
     return boxes;
 }
@@ -96,6 +136,19 @@ const TimelineBox* TimelineData::boxAt(int lane, double t, TimeBase base) const 
     return t <= it->x1(base) ? &*it : nullptr;
 }
 
+double busyIn(const TimelineData& data, int lane, double t0, double t1, TimeBase base,
+              int revealSlot) {
+    const auto& boxes = data.lane(lane);
+    double busy = 0.0;
+    for (std::size_t i = data.firstEndingAfter(lane, t0, base); i < boxes.size(); ++i) {
+        const TimelineBox& b = boxes[i];
+        if (b.x0(base) >= t1) break;
+        if (b.gate >= revealSlot) continue;
+        busy += std::max(0.0, std::min(b.x1(base), t1) - std::max(b.x0(base), t0));
+    }
+    return busy;
+}
+
 namespace {
 
 // One loop per time base, so that the hot loop over a lane's boxes has no
@@ -113,6 +166,10 @@ void layoutWith(const std::vector<TimelineBox>& boxes, std::size_t firstVisible,
         PixelRun& run = out.back();
         // The op that covers the most time gives the merged run its colour.
         const auto best = std::max_element(opTime.begin(), opTime.end()) - opTime.begin();
+        double total = 0.0;
+        for (double t : opTime) total += t;
+        for (std::size_t op = 0; op < opTime.size(); ++op)
+            run.share[op] = total > 0.0 ? static_cast<float>(opTime[op] / total) : 0.0f;
         for (std::size_t i = run.first; i < run.first + run.count; ++i)
             if (static_cast<int>(boxes[i].op) == best) {
                 run.dominant = i;
@@ -137,7 +194,7 @@ void layoutWith(const std::vector<TimelineBox>& boxes, std::size_t firstVisible,
             continue;
         }
         closeRun();
-        out.push_back(PixelRun{x0, x1, i, 1, i});
+        out.push_back(PixelRun{x0, x1, i, 1, i, {}});
         if (narrow) {
             open = true;
             opTime[static_cast<std::size_t>(b.op)] += end - start;

@@ -36,6 +36,9 @@ struct TimelineBox {
     std::int8_t chunk = 0;        // at most kMaxChunks
     Op op = Op::F;
     bool mismatch = false;
+    // Newest version at the stage when it ran minus the version it read (0
+    // for U and for every flush kind); set by TimelineData, capped at 127.
+    std::int8_t staleness = 0;
     // 48 bytes: a million boxes of a run are one store, read by every view.
 
     double duration() const { return end - start; }
@@ -73,6 +76,14 @@ public:
     double endTime() const { return end_; }  // latest box end (ms), 0 when empty
     int endSlot() const { return endSlot_; }  // latest slot1
     double endOn(TimeBase base) const { return base == TimeBase::Slots ? endSlot_ : end_; }
+    // Highest weight version and staleness of any box: the ends of the
+    // sequential colour scales, which must not wrap.
+    int maxVersion() const { return maxVersion_; }
+    int maxStaleness() const;
+    int maxChunk() const { return maxChunk_; }
+    unsigned opsPresent() const {
+        return ops_;
+    }  // bit i = some box has Op i  // > 0: a chunked kind, labels say the chunk
 
     // Index of the first box in `lane` that ends after t (boxes of a lane
     // never overlap, so ends ascend with starts).
@@ -81,12 +92,44 @@ public:
     const TimelineBox* boxAt(int lane, double t, TimeBase base = TimeBase::Measured) const;
 
 private:
+    // Staleness of a lane's boxes in start order (after a sort).
+    void restale(std::vector<TimelineBox>& lane) const;
+
     mutable std::vector<std::vector<TimelineBox>> lanes_;
     mutable std::vector<char> unsorted_;
     std::size_t count_ = 0;
     double end_ = 0.0;
     int endSlot_ = 0;
+    int maxVersion_ = 0;
+    mutable int maxStaleness_ = 0;
+    int maxChunk_ = 0;
+    unsigned ops_ = 0;
+    std::vector<int> newest_;  // per lane: the version its last update produced
 };
+
+// Which boxes a search keeps (the rest are dimmed): -1 / all ops = any.
+struct BoxFilter {
+    int stage = -1;
+    int batch = -1;  // 0-based, as stored
+    int microbatch = -1;
+    int chunk = -1;
+    int version = -1;
+    unsigned ops = 0x1F;  // bit i = Op i
+
+    bool active() const {
+        return stage >= 0 || batch >= 0 || microbatch >= 0 || chunk >= 0 || version >= 0 ||
+               ops != 0x1F;
+    }
+    bool matches(const TimelineBox& b) const {
+        return (stage < 0 || b.stage == stage) && (batch < 0 || b.batch == batch) &&
+               (microbatch < 0 || b.microbatch == microbatch) && (chunk < 0 || b.chunk == chunk) &&
+               (version < 0 || b.version == version) && (ops & (1u << static_cast<unsigned>(b.op)));
+    }
+};
+
+// Busy time of `lane` inside [t0, t1] on `base`, boxes before `revealSlot` only.
+double busyIn(const TimelineData& data, int lane, double t0, double t1, TimeBase base,
+              int revealSlot = std::numeric_limits<int>::max());
 
 // Linear time -> pixel mapping, px = offset + scale * t.
 struct PixelMap {
@@ -105,6 +148,9 @@ struct PixelRun {
     std::size_t first = 0;     // index of the first box in the lane
     std::size_t count = 1;     // boxes merged into this run
     std::size_t dominant = 0;  // index of the box whose op covers most of the run
+    // Merged runs: share of the run's time per op (Op order), so the painter
+    // can split the column and no op vanishes in a full view.
+    std::array<float, 5> share{};
 };
 
 // What of a lane is shown: boxes with gate < revealSlot, cut at `clip` (a

@@ -1,9 +1,16 @@
 #include "timelineplot.h"
 
+#include <QApplication>
+#include <QGuiApplication>
+#include <QPalette>
+#include <QRegularExpression>
 #include <QToolTip>
 #include <cmath>
 
+#include "colourlegend.h"
 #include "palette.h"
+#include "theme.h"
+#include "traceflow.h"
 
 namespace pd {
 
@@ -26,32 +33,68 @@ std::pair<double, double> GanttPlottable::laneSpan(int lane) const {
     return {lane - half, lane + half};
 }
 
+void GanttPlottable::setScale(int maxVersion, int maxStaleness) {
+    maxVersion_ = std::max(maxVersion, 0);
+    maxStaleness_ = std::max(maxStaleness, 0);
+}
+
+void GanttPlottable::setHighlight(int batch, int microbatch, std::vector<Flow> flows) {
+    highlightBatch_ = batch;
+    highlightMb_ = microbatch;
+    flows_ = std::move(flows);
+}
+
+bool GanttPlottable::dimmed(const TimelineBox& box) const {
+    if (!(opMask_ & (1u << static_cast<unsigned>(box.op)))) return true;
+    if (filter_.active() && !filter_.matches(box)) return true;
+    return hasHighlight() && !highlighted(box);
+}
+
+// Up to kVersionBins versions each get their own colour; beyond, versions
+// share bins evenly, still in order (the badge says the number).
+int GanttPlottable::versionKey(int version) const {
+    const int v = std::clamp(version, 0, maxVersion_);
+    const int bin = maxVersion_ < kVersionBins ? v : v * (kVersionBins - 1) / maxVersion_;
+    return kOpKeys + bin;
+}
+
 int GanttPlottable::colorKey(const TimelineBox& box) const {
     int key = 0;
-    if (colorMode_ == ColorMode::ByVersion) {
-        key = 20 + ((box.version % 8) + 8) % 8;
-    } else {
-        const int shade = box.microbatch < 0 ? 0 : box.microbatch % kMicrobatchShades;
-        key = static_cast<int>(box.op) * kMicrobatchShades + shade;
+    switch (colorMode_) {
+        case ColorMode::ByVersion:
+            key = versionKey(box.version);
+            break;
+        case ColorMode::ByStaleness:
+            key = kOpKeys + kVersionBins + std::min<int>(box.staleness, kStaleBins - 1);
+            break;
+        case ColorMode::ByOp: {
+            const int shade = box.microbatch < 0 ? 0 : box.microbatch % kMicrobatchShades;
+            key = static_cast<int>(box.op) * kMicrobatchShades + shade;
+            break;
+        }
     }
-    if (!(opMask_ & (1u << static_cast<unsigned>(box.op)))) key += 32;  // faded
-    return key;
+    return dimmed(box) ? key + kDimmed : key;
 }
 
 QColor GanttPlottable::keyColor(int key) const {
-    const bool ghost = key >= 32;
-    const int k = key % 32;
+    const bool dim = key >= kDimmed;
+    const int k = key % kDimmed;
     QColor c;
-    if (k >= 20)
-        c = versionColor(k - 20);
-    else
+    if (k >= kOpKeys + kVersionBins) {
+        c = stalenessColor(k - kOpKeys - kVersionBins, std::min(maxStaleness_, kStaleBins - 1));
+    } else if (k >= kOpKeys) {
+        const int bin = k - kOpKeys;
+        const int top = std::min(maxVersion_, kVersionBins - 1);
+        c = versionColor(bin, top);
+    } else {
         c = boxColor(static_cast<Op>(k / kMicrobatchShades), k % kMicrobatchShades);
+    }
     auto blend = [](const QColor& a, double t) {  // toward white, stays opaque
         return QColor::fromRgbF(static_cast<float>(a.redF() + (1.0 - a.redF()) * t),
                                 static_cast<float>(a.greenF() + (1.0 - a.greenF()) * t),
                                 static_cast<float>(a.blueF() + (1.0 - a.blueF()) * t));
     };
-    if (ghost) c = blend(c, 0.8);
+    if (dim) c = blend(c, 0.8);
     if (faded_) c = blend(c, 0.55);
     if (ghost_) c = blend(c, 0.78);
     return c;
@@ -61,15 +104,16 @@ QColor GanttPlottable::fillColor(const TimelineBox& box) const {
     return keyColor(colorKey(box));
 }
 
-QString GanttPlottable::badgeText(const TimelineBox& box) {
-    if (box.op == Op::U) return QStringLiteral("U v%1").arg(box.version);
-    // Op and microbatch: when boxes are coloured by version, the text is
-    // what still tells a forward from a backward.
-    return QStringLiteral("%1%2 v%3").arg(QLatin1Char(opChar(box.op))).arg(box.microbatch).arg(box.version);
-}
-
-QString GanttPlottable::shortBadgeText(const TimelineBox& box) {
-    return QStringLiteral("v%1").arg(box.version);
+QString GanttPlottable::badgeText(const TimelineBox& box, Label level, bool chunked) {
+    const QChar op = QLatin1Char(opChar(box.op));
+    // An update's number is the version it produces: the arrow says so.
+    if (box.op == Op::U)
+        return level == Label::Op ? QString(op) : QStringLiteral("U\u2192v%1").arg(box.version);
+    if (level == Label::Op) return QString(op);
+    QString text = QStringLiteral("%1%2").arg(op).arg(box.microbatch);
+    if (chunked || box.chunk > 0) text += QStringLiteral(".%1").arg(box.chunk);
+    if (level == Label::Full) text += QStringLiteral(" v%1").arg(box.version);
+    return text;
 }
 
 const TimelineBox* GanttPlottable::boxAt(const QPointF& pixel) const {
@@ -107,6 +151,7 @@ QCPRange GanttPlottable::getValueRange(bool& foundRange, QCP::SignDomain, const 
 
 void GanttPlottable::draw(QCPPainter* painter) {
     stats_ = {};
+    badgeTexts_.clear();
     QCPAxis* keyAxis = mKeyAxis.data();
     QCPAxis* valueAxis = mValueAxis.data();
     const TimelineData& data_ = data();
@@ -120,12 +165,8 @@ void GanttPlottable::draw(QCPPainter* painter) {
 
     for (auto& g : groups_) g.clear();
     mismatches_.clear();
-    struct Badge {
-        QRectF rect;
-        std::size_t lane;
-        std::size_t index;
-    };
-    std::vector<Badge> badges;
+    outlined_.clear();
+    badgeList_.clear();
 
     const QFontMetrics metrics(mParentPlot->font());
     // Lane backgrounds up to what is shown so far: gaps between boxes are idle time.
@@ -154,12 +195,19 @@ void GanttPlottable::draw(QCPPainter* painter) {
             if (w >= 4.0) w -= 1.0;
             w = std::max(w, 1.0);
             const QRectF rect(x0, top, w, height);
-            groups_[static_cast<std::size_t>(colorKey(box))].push_back(rect);
-            if (run.count > 1) ++stats_.merged;
             ++stats_.rects;
+            if (run.count > 1) {
+                ++stats_.merged;
+                if (colorMode_ == ColorMode::ByOp) {
+                    splitByOp(run, rect, dimmed(box));
+                    continue;
+                }
+            }
+            groups_[static_cast<std::size_t>(colorKey(box))].push_back(rect);
+            if (hasHighlight() && highlighted(box)) outlined_.push_back(rect);
             if (run.count == 1 && box.mismatch) mismatches_.push_back(rect);
-            if (run.count == 1 && badges_ && w > 12.0 && height >= metrics.height())
-                badges.push_back({rect, static_cast<std::size_t>(lane), run.first});
+            if (run.count == 1 && badges_ && w > 7.0 && height >= metrics.height())
+                badgeList_.push_back({rect, lane, run.first});
         }
     }
 
@@ -189,23 +237,90 @@ void GanttPlottable::draw(QCPPainter* painter) {
                 if (r.width() >= 4.0) painter->drawRect(r.adjusted(0, 0, -1, -1));
         painter->setPen(Qt::NoPen);
     }
-    for (const Badge& b : badges) {
-        const TimelineBox& box = data().lane(static_cast<int>(b.lane))[b.index];
-        QString text = badgeText(box);
-        if (metrics.horizontalAdvance(text) + 6 > b.rect.width()) text = shortBadgeText(box);
-        if (metrics.horizontalAdvance(text) + 4 > b.rect.width()) continue;
+    if (!outlined_.empty()) {  // the selected microbatch, on every stage
+        painter->setBrush(Qt::NoBrush);
+        painter->setPen(QPen(highlightColor(), 2.0));
+        for (const QRectF& r : outlined_) painter->drawRect(r.adjusted(1, 1, -1, -1));
+        painter->setPen(Qt::NoPen);
+    }
+    drawBadges(painter, metrics);
+    drawFlows(painter);
+    painter->setPen(Qt::NoPen);
+}
+
+void GanttPlottable::splitByOp(const PixelRun& run, const QRectF& rect, bool dim) {
+    double y = rect.top();
+    for (std::size_t op = 0; op < run.share.size(); ++op) {
+        if (run.share[op] <= 0.0f) continue;
+        // At least one pixel row: an op with a small share still shows.
+        const double h = std::max(1.0, std::round(run.share[op] * rect.height()));
+        const double bottom = std::min(rect.bottom(), y + h);
+        if (bottom <= y) break;
+        const int key = static_cast<int>(op) * kMicrobatchShades + (dim ? kDimmed : 0);
+        groups_[static_cast<std::size_t>(key)].emplace_back(rect.left(), y, rect.width(),
+                                                            bottom - y);
+        y = bottom;
+    }
+}
+
+// The widest label that fits: "F3 v2", then "F3", then "F"; never the
+// version alone (the op and microbatch are what a reader looks for).
+void GanttPlottable::drawBadges(QCPPainter* painter, const QFontMetrics& metrics) {
+    const bool chunked = data().maxChunk() > 0;
+    badgeTexts_.clear();
+    for (const Badge& b : badgeList_) {
+        const TimelineBox& box = data().lane(b.lane)[b.index];
+        QString text;
+        for (Label level : {Label::Full, Label::Short, Label::Op}) {
+            text = badgeText(box, level, chunked);
+            if (metrics.horizontalAdvance(text) + 4 <= b.rect.width()) break;
+            text.clear();
+        }
+        if (text.isEmpty()) continue;
         painter->setPen(box.mismatch ? Qt::black : textColorOn(fillColor(box)));
         if (box.mismatch) {
-            const QRectF bg = QRectF(0, 0, metrics.horizontalAdvance(text) + 4, metrics.height())
-                                  .translated(b.rect.center() -
-                                              QPointF((metrics.horizontalAdvance(text) + 4) / 2.0,
-                                                      metrics.height() / 2.0));
+            const double tw = metrics.horizontalAdvance(text) + 4;
+            const QRectF bg =
+                QRectF(0, 0, tw, metrics.height())
+                    .translated(b.rect.center() - QPointF(tw / 2.0, metrics.height() / 2.0));
             painter->fillRect(bg, Qt::white);
         }
         painter->drawText(b.rect, Qt::AlignCenter, text);
+        badgeTexts_ << text;
         ++stats_.badges;
     }
-    painter->setPen(Qt::NoPen);
+}
+
+double GanttPlottable::laneCentre(int lane) const {
+    const auto span = laneSpan(lane);
+    return mValueAxis->coordToPixel((span.first + span.second) / 2.0);
+}
+
+// Arrows from the end of a sender to the start of its receiver: forward
+// activations in the highlight colour, gradients in a dark red, dashed.
+void GanttPlottable::drawFlows(QCPPainter* painter) {
+    if (flows_.empty()) return;
+    painter->setAntialiasing(true);
+    painter->setBrush(Qt::NoBrush);
+    for (const Flow& f : flows_) {
+        if (f.gate >= reveal_.slot || f.x1 > reveal_.clip) continue;
+        const QPointF a(mKeyAxis->coordToPixel(f.x0), laneCentre(f.lane0));
+        const QPointF b(mKeyAxis->coordToPixel(f.x1), laneCentre(f.lane1));
+        const QColor c = f.gradient ? gradientFlowColor() : highlightColor();
+        painter->setPen(QPen(c, 2.0, f.gradient ? Qt::DashLine : Qt::SolidLine, Qt::RoundCap));
+        painter->drawLine(a, b);
+        // The head: two short strokes back from the receiver.
+        const QPointF d = a - b;
+        const double len = std::hypot(d.x(), d.y());
+        if (len < 1.0) continue;
+        const QPointF u = d / len;
+        const QPointF n(-u.y(), u.x());
+        painter->setPen(QPen(c, 2.0, Qt::SolidLine, Qt::RoundCap));
+        painter->drawLine(b, b + u * 9.0 + n * 4.5);
+        painter->drawLine(b, b + u * 9.0 - n * 4.5);
+        ++stats_.flows;
+    }
+    painter->setAntialiasing(false);
 }
 
 void GanttPlottable::drawLegendIcon(QCPPainter* painter, const QRectF& rect) const {
@@ -217,7 +332,6 @@ void GanttPlottable::drawLegendIcon(QCPPainter* painter, const QRectF& rect) con
 // ---------------------------------------------------------------------------
 
 TimelineView::TimelineView(QWidget* parent) : QCustomPlot(parent) {
-    setBackground(timelineBackground());
     setNoAntialiasingOnDrag(true);
     setPlottingHint(QCP::phCacheLabels, true);
     ghost_ = new GanttPlottable(xAxis, yAxis);
@@ -249,7 +363,29 @@ TimelineView::TimelineView(QWidget* parent) : QCustomPlot(parent) {
     playheadLine_->setClipToAxisRect(true);
     playheadLine_->setSelectable(false);
     playheadLine_->setVisible(false);
+    // The measured range: one band and one caption, on the playhead's layer.
+    rangeBand_ = new QCPItemRect(this);
+    rangeBand_->setLayer(QStringLiteral("playhead"));
+    rangeBand_->setPen(QPen(QColor(0x30, 0x30, 0x90), 1.0, Qt::DashLine));
+    rangeBand_->setBrush(QColor(0x30, 0x30, 0x90, 40));
+    rangeBand_->setClipToAxisRect(true);
+    rangeBand_->setVisible(false);
+    rangeText_ = new QCPItemText(this);
+    rangeText_->setLayer(QStringLiteral("playhead"));
+    rangeText_->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    rangeText_->setTextAlignment(Qt::AlignLeft);
+    rangeText_->setBrush(QColor(255, 255, 255, 230));
+    rangeText_->setPen(QPen(QColor(0x30, 0x30, 0x90)));
+    rangeText_->setPadding(QMargins(4, 2, 4, 2));
+    rangeText_->setClipToAxisRect(true);
+    rangeText_->setVisible(false);
+    axisRect()->setRangeZoomFactor(0.6);  // fewer wheel notches from a run to a slot
 
+    legend_ = new ColourLegend(this);
+    plotLayout()->addElement(plotLayout()->rowCount(), 0, legend_);
+    plotLayout()->setRowStretchFactor(plotLayout()->rowCount() - 1, 0.001);
+
+    applyPlotTheme(this);
     setMode(Mode::Slots);
     setMouseTracking(true);
     setFocusPolicy(Qt::StrongFocus);
@@ -298,11 +434,9 @@ void TimelineView::setMode(Mode mode) {
     // they are compared with measured ms.
     ideal_->setTimeBase(base == TimeBase::Slots ? TimeBase::Slots : TimeBase::Ideal);
     ghost_->setTimeBase(base);
-    xAxis->setLabel(mode == Mode::Slots      ? tr("time step (slot; one slot = one forward)")
-                    : mode == Mode::Measured ? tr("time (ms, measured; paused time excluded)")
-                    : mode == Mode::Ideal    ? tr("time (ms, ideal schedule at the measured op costs)")
-                                             : tr("time (ms): measured above, ideal below"));
+    updateAxisLabel();
     applyReveal();
+    if (selection_.valid()) updateHighlight();
     refresh();
 }
 
@@ -335,6 +469,231 @@ void TimelineView::setColorMode(GanttPlottable::ColorMode mode) {
     measured_->setColorMode(mode);
     ideal_->setColorMode(mode);
     ghost_->setColorMode(mode);
+    updateLegend();
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+// The time base the axis shows, and where ideal times come from: the
+// measured op costs once there are any, else the schedule's units.
+void TimelineView::updateAxisLabel() {
+    const bool costs = !measured_->data().empty();
+    QString label;
+    switch (mode_) {
+        case Mode::Slots:
+            label = tr("time step (slot; one slot = one forward)");
+            break;
+        case Mode::Measured:
+            label = tr("time (ms, measured; paused time excluded)");
+            break;
+        case Mode::Ideal:
+            label = costs ? tr("time (ms, ideal schedule at the measured op costs)")
+                          : tr("time (ideal schedule; one unit = one forward)");
+            break;
+        case Mode::Both:
+            label = tr("time (ms): measured above, ideal below");
+            break;
+    }
+    xAxis->setLabel(label);
+}
+
+// Both stores share one scale: the whole schedule's versions, so colours
+// do not shift while a live run grows.
+void TimelineView::updateScale() {
+    const int maxVersion = std::max(measured_->data().maxVersion(), ideal_->data().maxVersion());
+    const int maxStale = std::max(measured_->data().maxStaleness(), ideal_->data().maxStaleness());
+    for (GanttPlottable* p : {measured_, ideal_, ghost_}) p->setScale(maxVersion, maxStale);
+    updateLegend();
+}
+
+void TimelineView::updateLegend() {
+    std::vector<ColourLegend::Entry> entries;
+    QString caption;
+    const TimelineData& m = measured_->data();
+    const TimelineData& i = ideal_->data();
+    switch (measured_->colorMode()) {
+        case GanttPlottable::ColorMode::ByOp: {
+            caption = tr("Colour by op:");
+            // The ops of this run only, in the palette's order.
+            const unsigned present = m.opsPresent() | i.opsPresent();
+            for (Op op : {Op::F, Op::B, Op::I, Op::W, Op::U})
+                if (present & (1u << static_cast<unsigned>(op)))
+                    entries.push_back(
+                        {opColor(op),
+                         QStringLiteral("%1 %2").arg(QLatin1Char(opChar(op))).arg(opName(op))});
+            break;
+        }
+        case GanttPlottable::ColorMode::ByVersion: {
+            const int top = std::max(m.maxVersion(), i.maxVersion());
+            caption = tr("Colour by weight version read (U: made), v0 to v%1:").arg(top);
+            const int steps = std::min(top, 8);
+            for (int k = 0; k <= steps; ++k) {
+                const int v = steps > 0 ? k * top / steps : 0;
+                entries.push_back({versionColor(v, top), QStringLiteral("v%1").arg(v)});
+            }
+            break;
+        }
+        case GanttPlottable::ColorMode::ByStaleness: {
+            const int top = std::max(m.maxStaleness(), i.maxStaleness());
+            caption = tr("Colour by staleness (stage's newest version minus the version read):");
+            for (int k = 0; k <= std::min(top, 8); ++k) {
+                const int st = std::min(top, 8) > 0 ? k * top / std::min(top, 8) : 0;
+                entries.push_back({stalenessColor(st, top), QString::number(st)});
+            }
+            break;
+        }
+    }
+    entries.push_back({idleColor(), tr("idle (bubble)")});
+    const auto& old = legend_->entries();
+    bool same = caption == legend_->caption() && old.size() == entries.size();
+    for (std::size_t k = 0; same && k < old.size(); ++k)
+        same = old[k].colour == entries[k].colour && old[k].label == entries[k].label;
+    if (same) return;
+    legend_->setEntries(caption, std::move(entries));
+    Q_EMIT legendChanged();
+}
+
+void TimelineView::setPresentation(bool on) {
+    if (on == presentation_) return;
+    presentation_ = on;
+    // Scaled from the fonts the view had before, so that off restores them.
+    const double k = on ? 1.6 : 1.0 / 1.6;
+    auto scaled = [k](QFont f) {
+        f.setPointSizeF(f.pointSizeF() * k);
+        return f;
+    };
+    setFont(scaled(font()));  // the badges' font
+    for (QCPAxis* axis : {xAxis, yAxis}) {
+        axis->setTickLabelFont(scaled(axis->tickLabelFont()));
+        axis->setLabelFont(scaled(axis->labelFont()));
+    }
+    legend_->setFont(font());
+    if (title_) title_->setFont(scaled(title_->font()));
+    wrapTitle(width());
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString TimelineView::title() const {
+    return title_ ? titleText_ : QString();
+}
+
+// ---------------------------------------------------------------------------
+// Selection, search and the measured range
+
+void TimelineView::select(const Selection& selection) {
+    selection_ = selection;
+    updateHighlight();
+    replot(QCustomPlot::rpQueuedReplot);
+    Q_EMIT selectionChanged();
+}
+
+void TimelineView::clearSelection() {
+    if (!selection_.valid()) return;
+    select(Selection{});
+}
+
+void TimelineView::selectAt(const QPoint& pos) {
+    const TimelineBox* b = boxAt(pos);
+    if (!b) {
+        clearSelection();
+        return;
+    }
+    Selection s;
+    s.stage = b->stage;
+    s.batch = b->batch;
+    s.microbatch = b->microbatch;
+    s.op = b->op;
+    s.chunk = b->chunk;
+    s.ideal = !(measured_->visible() && measured_->boxAt(pos));
+    select(s);
+}
+
+const TimelineBox* TimelineView::selectedBox() const {
+    if (!selection_.valid()) return nullptr;
+    const TimelineData& d = storeOf(selection_.ideal)->data();
+    for (const TimelineBox& b : d.lane(selection_.stage))
+        if (b.batch == selection_.batch && b.microbatch == selection_.microbatch &&
+            b.op == selection_.op && b.chunk == selection_.chunk)
+            return &b;
+    return nullptr;
+}
+
+namespace {
+
+// The hand-offs of one microbatch in `p`'s store, on its time base.
+std::vector<GanttPlottable::Flow> flowsOf(const GanttPlottable* p, int batch, int microbatch) {
+    std::vector<TimelineBox> mine;
+    const TimelineData& d = p->data();
+    for (int l = 0; l < d.lanes(); ++l)
+        for (const TimelineBox& b : d.lane(l))
+            if (b.batch == batch && b.microbatch == microbatch) mine.push_back(b);
+    const TimeBase base = p->timeBase();
+    std::vector<GanttPlottable::Flow> flows;
+    for (const FlowLink& l : flowLinks(mine, [base](const TimelineBox& b) { return b.x0(base); })) {
+        const TimelineBox& a = mine[l.from];
+        const TimelineBox& b = mine[l.to];
+        flows.push_back(
+            {a.x1(base), b.x0(base), a.stage, b.stage, std::max(a.gate, b.gate), l.gradient});
+    }
+    return flows;
+}
+
+}  // namespace
+
+void TimelineView::updateHighlight() {
+    const bool on = selection_.valid() && selection_.microbatch >= 0;
+    const int batch = on ? selection_.batch : -1;
+    const int mb = on ? selection_.microbatch : -1;
+    // The ghost too: at t0 the schedule not run yet is what a reader clicks.
+    for (GanttPlottable* p : {measured_, ideal_, ghost_})
+        p->setHighlight(
+            batch, mb,
+            on && p->visible() ? flowsOf(p, batch, mb) : std::vector<GanttPlottable::Flow>{});
+}
+
+void TimelineView::setFilter(const BoxFilter& filter) {
+    for (GanttPlottable* p : {measured_, ideal_, ghost_}) p->setFilter(filter);
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TimelineView::measureRange(double t0, double t1) {
+    if (!std::isfinite(t0) || !std::isfinite(t1) || t0 == t1) {
+        rangeBand_->setVisible(false);
+        rangeText_->setVisible(false);
+        rangeSummary_.clear();
+        replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
+    if (t1 < t0) std::swap(t0, t1);
+    const bool ideal = mode_ == Mode::Ideal || measured_->data().empty();
+    const GanttPlottable* p = ideal ? ideal_ : measured_;
+    const TimelineData& d = p->data();
+    const TimeBase base = p->timeBase();
+    // What ran up to the cursor; the schedule's own boxes are all shown.
+    const int reveal = ideal ? std::numeric_limits<int>::max() : cursorSlot_;
+    const QString unit = base == TimeBase::Slots ? tr("slots") : tr("ms");
+    QStringList lines;
+    lines << tr("%1 %2 from %3 to %4")
+                 .arg(t1 - t0, 0, 'f', base == TimeBase::Slots ? 1 : 3)
+                 .arg(unit)
+                 .arg(t0, 0, 'f', 2)
+                 .arg(t1, 0, 'f', 2);
+    double total = 0.0;
+    for (int l = 0; l < d.lanes(); ++l) {
+        const double busy = busyIn(d, l, t0, t1, base, reveal) / (t1 - t0);
+        total += busy;
+        const QString name = l < laneNames_.size() ? laneNames_[l] : tr("stage %1").arg(l);
+        lines << tr("%1: busy %2%").arg(name).arg(busy * 100.0, 0, 'f', 1);
+    }
+    if (d.lanes() > 0) lines << tr("mean busy %1%").arg(total / d.lanes() * 100.0, 0, 'f', 1);
+    rangeSummary_ = lines.join(QLatin1Char('\n'));
+    rangeBand_->topLeft->setCoords(t0, yAxis->range().upper);
+    rangeBand_->bottomRight->setCoords(t1, yAxis->range().lower);
+    rangeBand_->setVisible(true);
+    rangeText_->position->setCoords(t0, yAxis->range().lower);
+    rangeText_->setText(rangeSummary_);
+    rangeText_->setVisible(true);
+    replot(QCustomPlot::rpQueuedReplot);
+    Q_EMIT rangeMeasured(rangeSummary_);
 }
 
 void TimelineView::setTitle(const QString& title) {
@@ -351,8 +710,47 @@ void TimelineView::setTitle(const QString& title) {
         title_ = new QCPTextElement(this, title,
                                     QFont(font().family(), font().pointSize() + 2, QFont::Bold));
         plotLayout()->addElement(0, 0, title_);
+        title_->setTextColor(QGuiApplication::palette().color(QPalette::WindowText));
     }
-    title_->setText(title);
+    titleText_ = title;
+    wrapTitle(width());
+}
+
+// A title wider than the plot is broken into lines at its separators (a
+// QCPTextElement does not wrap, it clips at both ends).
+void TimelineView::wrapTitle(int width) {
+    if (!title_) return;
+    const QFontMetrics fm(title_->font());
+    const int room = std::max(width - 40, 200);
+    static const QRegularExpression breaks(QStringLiteral("(?<=[:,;\u2014]) "));
+    QStringList lines;
+    QString line;
+    for (const QString& word : titleText_.split(breaks)) {
+        const QString longer = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
+        if (!line.isEmpty() && fm.horizontalAdvance(longer) > room) {
+            lines << line;
+            line = word;
+        } else {
+            line = longer;
+        }
+    }
+    lines << line;
+    title_->setText(lines.join(QLatin1Char('\n')));
+}
+
+void TimelineView::changeEvent(QEvent* event) {
+    QCustomPlot::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange ||
+        event->type() == QEvent::ApplicationPaletteChange) {
+        applyPlotTheme(this);
+        updateLegend();
+        replot(QCustomPlot::rpQueuedReplot);
+    }
+}
+
+void TimelineView::resizeEvent(QResizeEvent* event) {
+    QCustomPlot::resizeEvent(event);
+    wrapTitle(width());
 }
 
 double TimelineView::dataEnd() const {
@@ -368,15 +766,25 @@ double TimelineView::dataEnd() const {
 
 void TimelineView::fit() {
     follow_ = true;
+    updateScale();
     const double end = dataEnd();
     xAxis->setRange(0.0, end > 0.0 ? end * 1.02 : 1.0);
     yAxis->setRange(-0.6, std::max<int>(static_cast<int>(laneNames_.size()), 1) - 0.4);
     replot(QCustomPlot::rpQueuedReplot);
 }
 
-void TimelineView::zoomBy(double factor) {
+void TimelineView::zoomBy(double factor, double centre) {
     follow_ = false;
-    xAxis->scaleRange(1.0 / factor, xAxis->range().center());
+    if (!std::isfinite(centre)) {
+        const QPoint mouse = mapFromGlobal(QCursor::pos());
+        if (axisRect()->rect().contains(mouse) && underMouse())
+            centre = xAxis->pixelToCoord(mouse.x());
+        else if (std::isfinite(playhead_) && xAxis->range().contains(playhead_))
+            centre = playhead_;
+        else
+            centre = xAxis->range().center();
+    }
+    xAxis->scaleRange(1.0 / factor, centre);
     replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -387,6 +795,9 @@ void TimelineView::panBy(double fraction) {
 }
 
 void TimelineView::refresh() {
+    updateScale();
+    updateAxisLabel();
+    if (selection_.valid()) updateHighlight();  // new boxes of the selected microbatch
     if (follow_) {
         const double end = dataEnd();
         xAxis->setRange(0.0, end > 0.0 ? end * 1.02 : 1.0);
@@ -405,19 +816,24 @@ const TimelineBox* TimelineView::boxAt(const QPoint& pos) const {
 
 QString TimelineView::tooltipAt(const QPoint& pos) const {
     const TimelineBox* b = boxAt(pos);
-    if (!b) return {};
+    if (!b) return idleTextAt(pos);
     const bool fromIdeal = !(measured_->visible() && measured_->boxAt(pos));
     const bool slots = timeBase() == TimeBase::Slots;
-    QString text = QStringLiteral("<b>%1</b> %2<br>")
-                       .arg(opName(b->op), fromIdeal ? tr("(ideal)") : QString());
-    text += tr("batch %1, stage %2").arg(b->batch).arg(b->stage);
+    const bool chunked = storeOf(fromIdeal)->data().maxChunk() > 0;
+    QString text = QStringLiteral("<b>%1 %2</b> %3<br>")
+                       .arg(GanttPlottable::badgeText(*b, GanttPlottable::Label::Short, chunked),
+                            opName(b->op), fromIdeal ? tr("(ideal)") : QString());
+    // Batches count from 1, as in the status bar; microbatches as the labels.
+    text += tr("batch %1, stage %2").arg(b->batch + 1).arg(b->stage);
     if (b->stage < laneNames_.size())
         text += QStringLiteral(" &mdash; %1").arg(laneNames_[b->stage].toHtmlEscaped());
     text += QStringLiteral("<br>");
     if (b->microbatch >= 0) text += tr("microbatch %1, ").arg(b->microbatch);
-    if (b->chunk > 0) text += tr("chunk %1, ").arg(b->chunk);
+    if (chunked) text += tr("chunk %1, ").arg(b->chunk);
     text += b->op == Op::U ? tr("produces weight version v%1").arg(b->version)
-                           : tr("weight version v%1").arg(b->version);
+                           : tr("reads weight version v%1").arg(b->version);
+    if (b->staleness > 0)
+        text += tr(" (%n version(s) behind the stage's newest)", "", b->staleness);
     text += QStringLiteral("<br>") + tr("slot t%1").arg(b->slot0);
     if (!slots || !fromIdeal)
         text += QStringLiteral(", ") + tr("start %1 ms, duration %2 ms")
@@ -427,10 +843,55 @@ QString TimelineView::tooltipAt(const QPoint& pos) const {
         text += QStringLiteral("<br><b>") +
                 tr("version mismatch: backward ran on newer weights than its forward") +
                 QStringLiteral("</b>");
+    text +=
+        QStringLiteral("<br><i>") + tr("click to follow this microbatch") + QStringLiteral("</i>");
+    return text;
+}
+
+QString TimelineView::idleTextAt(const QPoint& pos) const {
+    const bool ideal = mode_ == Mode::Ideal;
+    const GanttPlottable* p = ideal ? ideal_ : (measured_->data().empty() ? ghost_ : measured_);
+    if (!p->visible() && p != ghost_) return {};
+    const double t = xAxis->pixelToCoord(pos.x());
+    const double v = yAxis->pixelToCoord(pos.y());
+    const int lane = static_cast<int>(std::lround(v));
+    const TimelineData& d = p->data();
+    if (lane < 0 || lane >= d.lanes()) return {};
+    const auto span = p->laneSpan(lane);
+    if (v < span.first || v > span.second || t < 0.0) return {};
+    const TimeBase base = p->timeBase();
+    const auto& boxes = d.lane(lane);
+    const Reveal& r = p->reveal();
+    // The revealed boxes around t: the last ending before it, the first after.
+    std::size_t next = d.firstEndingAfter(lane, t, base);
+    const std::size_t shown = p == ghost_ ? boxes.size() : d.revealedCount(lane, r.slot);
+    if (next < shown && boxes[next].x0(base) <= t) return {};  // over a box
+    const double from = next > 0 && next - 1 < shown ? boxes[next - 1].x1(base) : 0.0;
+    const double end = std::min(d.endOn(base), r.clip);
+    if (t > end) return {};
+    const double to = next < shown ? std::min(boxes[next].x0(base), end) : end;
+    const QString unit = base == TimeBase::Slots ? tr("slots") : tr("ms");
+    const int prec = base == TimeBase::Slots ? 0 : 3;
+    QString text = QStringLiteral("<b>%1</b><br>").arg(tr("Idle: a bubble"));
+    text += tr("stage %1 waits %2 %3 (from %4 to %5)")
+                .arg(lane)
+                .arg(to - from, 0, 'f', prec)
+                .arg(unit)
+                .arg(from, 0, 'f', prec)
+                .arg(to, 0, 'f', prec);
+    if (next < shown)
+        text += QStringLiteral("<br>") +
+                tr("until %1")
+                    .arg(GanttPlottable::badgeText(boxes[next], GanttPlottable::Label::Short,
+                                                   d.maxChunk() > 0));
     return text;
 }
 
 void TimelineView::mouseMoveEvent(QMouseEvent* event) {
+    if (std::isfinite(rangeStart_) && (event->buttons() & Qt::LeftButton)) {
+        measureRange(rangeStart_, xAxis->pixelToCoord(event->pos().x()));
+        return;
+    }
     QCustomPlot::mouseMoveEvent(event);
     if (event->buttons() != Qt::NoButton) return;
     const QString text = tooltipAt(event->pos());
@@ -442,7 +903,27 @@ void TimelineView::mouseMoveEvent(QMouseEvent* event) {
 
 void TimelineView::mousePressEvent(QMouseEvent* event) {
     follow_ = false;
+    pressPos_ = event->pos();
+    // Shift + drag measures a range instead of panning.
+    if (event->button() == Qt::LeftButton && (event->modifiers() & Qt::ShiftModifier)) {
+        rangeStart_ = xAxis->pixelToCoord(event->pos().x());
+        return;
+    }
+    rangeStart_ = std::numeric_limits<double>::quiet_NaN();
     QCustomPlot::mousePressEvent(event);
+}
+
+void TimelineView::mouseReleaseEvent(QMouseEvent* event) {
+    if (std::isfinite(rangeStart_)) {
+        measureRange(rangeStart_, xAxis->pixelToCoord(event->pos().x()));
+        rangeStart_ = std::numeric_limits<double>::quiet_NaN();
+        return;
+    }
+    QCustomPlot::mouseReleaseEvent(event);
+    // A click, not a drag: select what is under it (or clear).
+    if (event->button() == Qt::LeftButton &&
+        (event->pos() - pressPos_).manhattanLength() < QApplication::startDragDistance())
+        selectAt(event->pos());
 }
 
 void TimelineView::wheelEvent(QWheelEvent* event) {
@@ -452,6 +933,10 @@ void TimelineView::wheelEvent(QWheelEvent* event) {
 
 void TimelineView::keyPressEvent(QKeyEvent* event) {
     switch (event->key()) {
+        case Qt::Key_Escape:
+            clearSelection();
+            measureRange(std::nan(""), std::nan(""));
+            return;
         case Qt::Key_Plus:
         case Qt::Key_Equal:
             zoomBy(1.5);

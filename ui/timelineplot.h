@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "palette.h"
 #include "qcp.h"
 #include "timelinedata.h"
 
@@ -17,7 +18,19 @@ namespace pd {
 class GanttPlottable : public QCPAbstractPlottable {
     Q_OBJECT
 public:
-    enum class ColorMode { ByOp, ByVersion };
+    // By op (shaded per microbatch), by the weight version read (U: made),
+    // or by staleness (versions behind the stage's newest).
+    enum class ColorMode { ByOp, ByVersion, ByStaleness };
+    // How much a badge says, from the widest to the narrowest box.
+    enum class Label { Full, Short, Op };
+    // A hand-off of the selected microbatch, drawn as an arrow from the end
+    // of the sender to the start of the receiver.
+    struct Flow {
+        double x0 = 0.0, x1 = 0.0;
+        int lane0 = 0, lane1 = 0;
+        int gate = 0;  // shown once both boxes are: the later gate
+        bool gradient = false;
+    };
     enum class Band { Full, Upper, Lower };  // where in its lane a box is drawn
 
     GanttPlottable(QCPAxis* keyAxis, QCPAxis* valueAxis);
@@ -40,6 +53,14 @@ public:
     const Reveal& reveal() const { return reveal_; }
     // Ops outside the mask are drawn faded (bit i = Op i); all by default.
     void setOpMask(unsigned mask) { opMask_ = mask; }
+    // Ends of the version and staleness scales (the run's highest).
+    void setScale(int maxVersion, int maxStaleness);
+    // Boxes outside the filter are dimmed (the search box).
+    void setFilter(const BoxFilter& filter) { filter_ = filter; }
+    // The selected microbatch (batch, microbatch; -1: none): its boxes are
+    // outlined on every stage, the rest dimmed, its hand-offs drawn.
+    void setHighlight(int batch, int microbatch, std::vector<Flow> flows = {});
+    bool hasHighlight() const { return highlightMb_ >= 0; }
     void setBadges(bool on) { badges_ = on; }
     void setFaded(bool on) { faded_ = on; }  // the ideal timeline under the measured one
     void setGhost(bool on) { ghost_ = on; }  // the schedule not run yet: pale, no outline
@@ -50,16 +71,25 @@ public:
     std::pair<double, double> laneSpan(int lane) const;
     const TimelineBox* boxAt(const QPointF& pixel) const;
     QColor fillColor(const TimelineBox& box) const;
-    static QString badgeText(const TimelineBox& box);
-    static QString shortBadgeText(const TimelineBox& box);  // "v2", for narrow boxes
+    // "F3 v2", "F3.1 v2" (chunk 1 of a chunked kind), "U→v1" (the version
+    // an update produces); Short drops the version, Op keeps the letter.
+    static QString badgeText(const TimelineBox& box, Label level = Label::Full,
+                             bool chunked = false);
+    bool highlighted(const TimelineBox& box) const {
+        return box.batch == highlightBatch_ && box.microbatch == highlightMb_;
+    }
+    bool dimmed(const TimelineBox& box) const;
 
     // Statistics of the last draw (for tests and the benchmark).
     struct DrawStats {
         std::size_t rects = 0;
         std::size_t merged = 0;
         std::size_t badges = 0;
+        std::size_t flows = 0;
     };
     DrawStats lastDrawStats() const { return stats_; }
+    // The badge texts of the last draw (few: only boxes wide enough carry one).
+    const QStringList& lastBadges() const { return badgeTexts_; }
 
     double selectTest(const QPointF& pos, bool onlySelectable,
                       QVariant* details = nullptr) const override;
@@ -75,6 +105,13 @@ protected:
 private:
     int colorKey(const TimelineBox& box) const;
     QColor keyColor(int key) const;
+    int versionKey(int version) const;
+    // A merged run of several ops: one slice of the lane's height per op,
+    // by its share of the run's time, so no op vanishes in a full view.
+    void splitByOp(const PixelRun& run, const QRectF& rect, bool dim);
+    void drawBadges(QCPPainter* painter, const QFontMetrics& metrics);
+    void drawFlows(QCPPainter* painter);
+    double laneCentre(int lane) const;
 
     TimelineData own_;
     const TimelineData* source_ = nullptr;
@@ -86,17 +123,50 @@ private:
     bool badges_ = true;
     bool faded_ = false;
     bool ghost_ = false;
+    int maxVersion_ = 0;
+    int maxStaleness_ = 0;
+    BoxFilter filter_;
+    int highlightBatch_ = -1;
+    int highlightMb_ = -1;
+    std::vector<Flow> flows_;
     DrawStats stats_;
+    // Colour keys: ops x shades, then the version bins, then staleness;
+    // the same again from kDimmed on, drawn pale.
+    static constexpr int kOpKeys = 5 * kMicrobatchShades;
+    static constexpr int kVersionBins = 64;
+    static constexpr int kStaleBins = 32;
+    static constexpr int kDimmed = 128;
+    static constexpr int kKeys = 2 * kDimmed;
     // Reused between draws so a replot does not allocate.
-    static constexpr int kKeys = 64;
     std::array<std::vector<QRectF>, kKeys> groups_;
     std::vector<QRectF> mismatches_;
+    std::vector<QRectF> outlined_;
+    struct Badge {
+        QRectF rect;
+        int lane;
+        std::size_t index;
+    };
+    std::vector<Badge> badgeList_;
+    QStringList badgeTexts_;
     std::vector<PixelRun> runs_;
 };
+
+class ColourLegend;
 
 class TimelineView : public QCustomPlot {
     Q_OBJECT
 public:
+    // A selected box: which stage, which action, in which store.
+    struct Selection {
+        int stage = -1;
+        int batch = 0;
+        int microbatch = 0;
+        Op op = Op::F;
+        int chunk = 0;
+        bool ideal = false;  // picked on the ideal timeline (Ideal mode, or the lower band)
+        bool valid() const { return stage >= 0; }
+    };
+
     // What is drawn: a time base, and in Measured also the ideal overlaid.
     enum class Mode { Slots, Measured, Ideal, Both };
 
@@ -116,7 +186,29 @@ public:
     // on the current time base (NaN: no playhead, everything shown).
     void setCursor(int slot, double x);
     void setColorMode(GanttPlottable::ColorMode mode);
+    GanttPlottable::ColorMode colorMode() const { return measured_->colorMode(); }
     void setTitle(const QString& title);  // empty: no title row
+    QString title() const;
+    // Breaks the title into lines that fit `width` pixels (an export's size).
+    void wrapTitle(int width);
+    ColourLegend* legendRow() const { return legend_; }
+
+    // --- selection: a box, its microbatch highlighted on every stage ---
+    void select(const Selection& selection);
+    void selectAt(const QPoint& pos);  // the box under pos, or nothing
+    void clearSelection();
+    const Selection& selection() const { return selection_; }
+    // The selected box in its store, or nullptr.
+    const TimelineBox* selectedBox() const;
+    // Boxes outside `filter` are dimmed.
+    void setFilter(const BoxFilter& filter);
+    // Measures [t0, t1] on the time base: its duration and each stage's busy
+    // share, drawn as a band with a caption; NaN clears.
+    void measureRange(double t0, double t1);
+    QString rangeSummary() const { return rangeSummary_; }
+    // Larger badges and labels for a projector.
+    void setPresentation(bool on);
+    bool presentation() const { return presentation_; }
 
     // Where the cursor stands on the current time base (NaN: none).
     double playhead() const { return playhead_; }
@@ -126,20 +218,31 @@ public:
     void fit();
     void setFollow(bool on) { follow_ = on; }
     bool follow() const { return follow_; }
-    void zoomBy(double factor);   // > 1 zooms in around the centre
+    // > 1 zooms in around `centre` (NaN: the mouse when it is over the
+    // plot, else the playhead, else the middle of the view).
+    void zoomBy(double factor, double centre = std::numeric_limits<double>::quiet_NaN());
     void panBy(double fraction);  // of the visible width
     // Call after appending data: refits when following, queues a replot.
     void refresh();
 
     QString tooltipAt(const QPoint& pos) const;
+    // Idle time under pos: "bubble ... ms", or empty over a box or outside lanes.
+    QString idleTextAt(const QPoint& pos) const;
     const TimelineBox* boxAt(const QPoint& pos) const;
     double dataEnd() const;
 
+Q_SIGNALS:
+    void selectionChanged();
+    void rangeMeasured(const QString& summary);
+    void legendChanged();  // the colour legend's entries (mode or scale changed)
 
 protected:
     void mouseMoveEvent(QMouseEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void changeEvent(QEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
 
 private:
@@ -148,6 +251,20 @@ private:
     GanttPlottable* ghost_ = nullptr;
     QCPItemStraightLine* playheadLine_ = nullptr;
     QCPTextElement* title_ = nullptr;
+    QString titleText_;
+    ColourLegend* legend_ = nullptr;
+    QCPItemRect* rangeBand_ = nullptr;
+    QCPItemText* rangeText_ = nullptr;
+    Selection selection_;
+    QString rangeSummary_;
+    QPoint pressPos_;
+    double rangeStart_ = std::numeric_limits<double>::quiet_NaN();
+    bool presentation_ = false;
+    void updateHighlight();
+    void updateScale();
+    void updateLegend();
+    void updateAxisLabel();
+    GanttPlottable* storeOf(bool ideal) const { return ideal ? ideal_ : measured_; }
     QStringList laneNames_;
     Mode mode_ = Mode::Slots;
     void applyReveal();

@@ -2,6 +2,7 @@
 
 #include <QComboBox>
 #include <QLabel>
+#include <QLineEdit>
 
 #include "palette.h"
 
@@ -23,31 +24,42 @@ TimelineToolbar::TimelineToolbar(const QList<QAction*>& runActions, QWidget* par
     addWidget(timeBase_);
     addWidget(new QLabel(tr(" Colour: "), this));
     color_ = new QComboBox(this);
-    color_->addItems({tr("by op"), tr("by weight version")});
+    color_->addItems({tr("by op"), tr("by weight version"), tr("by staleness")});
+    color_->setToolTip(
+        tr("Staleness: the stage's newest weight version minus the version the "
+           "action read (0 for flush schedules; grows with PipeDream's stashing)."));
     color_->setFocusPolicy(Qt::ClickFocus);
     addWidget(color_);
     addAction(tr("Fit"), this, &TimelineToolbar::fitRequested);
     addSeparator();
-    for (Op op : {Op::F, Op::B, Op::I, Op::W, Op::U})
-        opLegend_.push_back(chip(QString(QLatin1Char(opChar(op))), opName(op), opColor(op)));
-    for (int v = 0; v < kVersionColors; ++v) {
-        QAction* a = chip(QStringLiteral("v%1").arg(v),
-                          tr("weight version %1 (colours repeat every %2 versions: v%3 looks "
-                             "like v%1)")
-                              .arg(v)
-                              .arg(kVersionColors)
-                              .arg(v + kVersionColors),
-                          versionColor(v));
-        a->setVisible(false);
-        versionLegend_.push_back(a);
-    }
+    search_ = new QLineEdit(this);
+    search_->setPlaceholderText(tr("Search: mb3, B, stage 2"));
+    search_->setToolTip(
+        tr("Dims every box that does not match. Words: mb3 (microbatch), F B I W "
+           "U (ops), B3 (a label), stage 2 or s2, batch 1, v4 (version), c1 "
+           "(chunk). Escape clears."));
+    search_->setClearButtonEnabled(true);
+    search_->setMaximumWidth(200);
+    addWidget(search_);
+    legendAnchor_ = addSeparator();
     connect(timeBase_, qOverload<int>(&QComboBox::currentIndexChanged), this,
             &TimelineToolbar::timeBaseChanged);
-    connect(color_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int i) {
-        for (QAction* a : opLegend_) a->setVisible(i == 0);
-        for (QAction* a : versionLegend_) a->setVisible(i != 0);
-        Q_EMIT colorModeChanged(i);
-    });
+    connect(color_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+            &TimelineToolbar::colorModeChanged);
+    connect(search_, &QLineEdit::textChanged, this, &TimelineToolbar::searchChanged);
+}
+
+void TimelineToolbar::setLegend(const std::vector<ColourLegend::Entry>& entries) {
+    for (QAction* a : legend_) {
+        removeAction(a);
+        a->deleteLater();
+    }
+    legend_.clear();
+    for (const ColourLegend::Entry& e : entries) {
+        // Short chip text: "F", "v12", "2"; the tooltip has the whole label.
+        const QString text = e.label.section(QLatin1Char(' '), 0, 0);
+        legend_.push_back(chip(text, e.label, e.colour));
+    }
 }
 
 QAction* TimelineToolbar::chip(const QString& text, const QString& tip, const QColor& c) {

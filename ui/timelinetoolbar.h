@@ -1,12 +1,16 @@
 // The timeline's toolbar: the run actions, the time base (slots, measured,
-// ideal, measured + ideal), the colour mode and a legend of the colours in
-// use, which follows the colour mode.
+// ideal, measured + ideal), the colour mode, a legend of the colours in use
+// (the same entries as the legend row under the plot) and the search box.
 #pragma once
 
 #include <QList>
 #include <QToolBar>
+#include <vector>
+
+#include "colourlegend.h"
 
 class QComboBox;
+class QLineEdit;
 
 namespace pd {
 
@@ -17,10 +21,15 @@ public:
 
     QComboBox* timeBaseCombo() const { return timeBase_; }
     QComboBox* colorCombo() const { return color_; }
+    QLineEdit* searchBox() const { return search_; }
+    // Shows these swatches (the plot's legend) as chips.
+    void setLegend(const std::vector<ColourLegend::Entry>& entries);
+    int legendChips() const { return static_cast<int>(legend_.size()); }
 
 Q_SIGNALS:
-    void timeBaseChanged(int index);  // 0 slots, 1 measured, 2 ideal, 3 measured + ideal
-    void colorModeChanged(int index);  // 0 by op, 1 by weight version
+    void timeBaseChanged(int index);   // 0 slots, 1 measured, 2 ideal, 3 measured + ideal
+    void colorModeChanged(int index);  // 0 by op, 1 by weight version, 2 by staleness
+    void searchChanged(const QString& text);
     void fitRequested();
 
 private:
@@ -28,7 +37,9 @@ private:
 
     QComboBox* timeBase_ = nullptr;
     QComboBox* color_ = nullptr;
-    QList<QAction*> opLegend_, versionLegend_;
+    QLineEdit* search_ = nullptr;
+    QAction* legendAnchor_ = nullptr;
+    QList<QAction*> legend_;
 };
 
 }  // namespace pd

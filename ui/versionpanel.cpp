@@ -67,10 +67,11 @@ void VersionPanel::renderRow(Row& row) {
         delete item->widget();
         delete item;
     }
-    h->addWidget(
-        chip(QStringLiteral("v%1").arg(row.current), versionColor(row.current), true, row.chips));
+    h->addWidget(chip(QStringLiteral("v%1").arg(row.current),
+                      versionColor(row.current, maxVersion_), true, row.chips));
     for (int v : row.stashed)
-        h->addWidget(chip(QStringLiteral("v%1").arg(v), versionColor(v), false, row.chips));
+        h->addWidget(
+            chip(QStringLiteral("v%1").arg(v), versionColor(v, maxVersion_), false, row.chips));
     h->addStretch(1);
     auto* held = new QLabel(tr("%n activation(s)", "", row.activations), row.chips);
     held->setToolTip(tr("Microbatches forwarded here whose backward has not run yet: their "

@@ -23,6 +23,8 @@ public:
     void apply(const VersionEvent& event);
     // Every stage at once: the state at the run model's cursor.
     void showState(const std::vector<StageSnapshot>& stages);
+    // The run's highest version: chips share the timeline's colour scale.
+    void setMaxVersion(int maxVersion) { maxVersion_ = maxVersion; }
     int current(int stage) const;
     std::vector<int> stashed(int stage) const;
     // "v3 v3 v2 v2" style summary for the status bar.
@@ -41,6 +43,7 @@ private:
     QGridLayout* grid_ = nullptr;
     QLabel* hint_ = nullptr;
     std::vector<Row> rows_;
+    int maxVersion_ = 0;
 };
 
 }  // namespace pd

@@ -1,0 +1,21 @@
+// The Help menu's pages: the keyboard shortcuts (read from the window's
+// actions, so the list cannot go stale) and a short "how to read the
+// timeline" page.
+#pragma once
+
+#include <QList>
+#include <QString>
+
+class QAction;
+class QWidget;
+
+namespace pd {
+
+// Every action with a shortcut, as an HTML table, plus the timeline's own
+// keys and mouse gestures.
+QString shortcutsHtml(const QList<QAction*>& actions);
+QString howToReadHtml();
+// A non-modal window showing `html`.
+void showHelpPage(QWidget* parent, const QString& title, const QString& html);
+
+}  // namespace pd
