@@ -24,8 +24,12 @@ struct FlowLink {
 // Whether `op` passes something to a neighbouring part: F an activation,
 // B and I (the input gradient of a split backward) a gradient. W and U
 // stay on their stage.
-inline bool sendsActivation(Op op) { return op == Op::F; }
-inline bool sendsGradient(Op op) { return op == Op::B || op == Op::I; }
+inline bool sendsActivation(Op op) {
+    return op == Op::F;
+}
+inline bool sendsGradient(Op op) {
+    return op == Op::B || op == Op::I;
+}
 
 // Links of `records` (anything with stage, op, batch, microbatch): a
 // microbatch's forwards run through the model parts in order, so sorted by

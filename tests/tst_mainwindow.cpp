@@ -16,6 +16,7 @@
 #include <QMenuBar>
 #include <QMimeData>
 #include <QSet>
+#include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -24,7 +25,6 @@
 #include <QTemporaryDir>
 #include <QTextBrowser>
 #include <QToolBar>
-#include <QSettings>
 #include <QUrl>
 #include <QtTest>
 
@@ -101,7 +101,7 @@ private Q_SLOTS:
         QTest::qWait(200);
         QCOMPARE(w->model()->cursor(), 0);
         QCOMPARE(w->model()->measuredBoxes().size(), std::size_t(0));  // nothing ran
-        QVERIFY(w->timeline()->ghost()->visible());  // but the schedule is shown
+        QVERIFY(w->timeline()->ghost()->visible());                    // but the schedule is shown
         QVERIFY(w->explainView()->toPlainText().contains(QStringLiteral("(S-1)/(M+S-1)")));
         QVERIFY(w->statusLabel()->text().contains(QStringLiteral("cursor at t0 of")));
         QVERIFY(playToEnd(*w));
@@ -172,8 +172,7 @@ private Q_SLOTS:
         expect.schedule.stages = 2;
         expect.schedule.microbatches = 8;
         w.controls()->microbatchesSlider()->setValue(8);
-        QCOMPARE(w.model()->idealBoxes().size(),
-                 makeDryRun(expect).timeline.actions.size());
+        QCOMPARE(w.model()->idealBoxes().size(), makeDryRun(expect).timeline.actions.size());
         QCOMPARE(w.model()->idealBoxes().size(), makeDryRun(expect).timeline.actions.size());
         w.controls()->scheduleCombo()->setCurrentIndex(0);
         QCOMPARE(w.model()->options().schedule.kind, ScheduleKind::Naive);
@@ -495,7 +494,8 @@ private Q_SLOTS:
             QVERIFY(QTest::qWaitForWindowExposed(&w));
             QVERIFY2(w.openRun(path, &error), qPrintable(error));
             QCOMPARE(w.openedFile(), path);
-            QCOMPARE(w.controls()->scheduleCombo()->currentData().toString(), QStringLiteral("pipedream"));
+            QCOMPARE(w.controls()->scheduleCombo()->currentData().toString(),
+                     QStringLiteral("pipedream"));
             QCOMPARE(w.model()->options().schedule.batches, 2);
             QVERIFY(w.model()->measured());
             QCOMPARE(w.model()->measuredBoxes().size(), n);
@@ -561,7 +561,8 @@ private Q_SLOTS:
         auto drag = [&w](const QString& path) {
             QMimeData mime;
             mime.setUrls({QUrl::fromLocalFile(path)});
-            QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+            QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton,
+                                  Qt::NoModifier);
             QCoreApplication::sendEvent(&w, &enter);
             if (!enter.isAccepted()) return false;
             QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
@@ -580,7 +581,8 @@ private Q_SLOTS:
         const QString bigCsv = dir.filePath("big.csv");
         QFile bigFile(bigCsv);
         QVERIFY(bigFile.open(QIODevice::WriteOnly));
-        bigFile.write(QByteArray::fromStdString(toCsv(toSlotEvents(simulate(generateSchedule(big))))));
+        bigFile.write(
+            QByteArray::fromStdString(toCsv(toSlotEvents(simulate(generateSchedule(big))))));
         bigFile.close();
         QVERIFY2(w.openRun(bigCsv, &error), qPrintable(error));
         QCOMPARE(w.controls()->stagesSpin()->value(), 12);
@@ -641,9 +643,8 @@ private Q_SLOTS:
         }
         QVERIFY(t->item(0, 1)->text().startsWith(QStringLiteral("25.0%")));  // naive: 1/S
         if (!EngineController::engineAvailable()) return;
-        QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->comparing() ||
-                                     t->item(1, 5)->text().toDouble() > 0.0,
-                                 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !w.controller()->comparing() || t->item(1, 5)->text().toDouble() > 0.0, 60000);
         QTRY_VERIFY_WITH_TIMEOUT(t->item(0, 1)->text().contains(QStringLiteral("analytic")), 60000);
         bool ok = false;
         QTRY_VERIFY_WITH_TIMEOUT((t->item(1, 5)->text().toDouble(&ok), ok), 60000);  // a real loss

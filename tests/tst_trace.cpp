@@ -448,7 +448,8 @@ void TestTrace::chromeFlowEventsPairUp() {
     RunRecord record;
     record.stageNames = stageNames(c, 16);
     record.slots = scheduleSlots(c);
-    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(toChromeTrace(record)));
+    const QJsonDocument doc =
+        QJsonDocument::fromJson(QByteArray::fromStdString(toChromeTrace(record)));
     QVERIFY(doc.isObject());
     // The slice on track `tid` that encloses `ts` (strictly: a slice's end
     // is its neighbour's start).

@@ -95,10 +95,12 @@ void ChartsPanel::showRun(const RunModel& model) {
     const int S = static_cast<int>(model.stageNames().size());
     QStringList stages;
     for (const QString& n : model.stageNames()) stages << shortName(n);
-    const bool have = model.figures().slotCount() > 0 && model.source() != RunModel::Source::Schedule;
-    const QString name = model.source() == RunModel::Source::File        ? tr("measured (opened file)")
-                         : model.source() == RunModel::Source::Simulated ? tr("replayed (simulated)")
-                                                                         : tr("measured");
+    const bool have =
+        model.figures().slotCount() > 0 && model.source() != RunModel::Source::Schedule;
+    const QString name = model.source() == RunModel::Source::File ? tr("measured (opened file)")
+                         : model.source() == RunModel::Source::Simulated
+                             ? tr("replayed (simulated)")
+                             : tr("measured");
     const Analysis& ideal = model.ideal().analysis;
     const Analysis measured = model.figures().utilization();
     std::vector<double> analytic, real;
@@ -122,7 +124,8 @@ void ChartsPanel::showRun(const RunModel& model) {
 
     std::vector<BarSeries> bubble;
     if (have) bubble.push_back({name, measuredColor(), {measured.bubbleFraction}});
-    bubble.push_back({tr("analytic (simulated schedule)"), analyticColor(), {ideal.bubbleFraction}});
+    bubble.push_back(
+        {tr("analytic (simulated schedule)"), analyticColor(), {ideal.bubbleFraction}});
     const ClosedForm& closed = model.ideal().closed;
     if (closed.bubble)
         bubble.push_back({tr("closed form %1").arg(QString::fromStdString(closed.bubbleFormula)),
@@ -135,7 +138,8 @@ void ChartsPanel::showRun(const RunModel& model) {
     std::vector<double> act, stash;
     for (int s = 0; s < S; ++s) {
         const auto k = static_cast<std::size_t>(s);
-        act.push_back(k < p.activationBytes.size() ? static_cast<double>(p.activationBytes[k]) : 0.0);
+        act.push_back(k < p.activationBytes.size() ? static_cast<double>(p.activationBytes[k])
+                                                   : 0.0);
         stash.push_back(k < p.stashBytes.size() ? static_cast<double>(p.stashBytes[k]) : 0.0);
     }
     memoryChart_->setData(stages,
@@ -179,7 +183,9 @@ void ChartsPanel::addComparisonRow(const ComparisonRow& r) {
     else
         rows_.push_back(r);
     if (i >= compareTable_->rowCount()) compareTable_->setRowCount(i + 1);
-    auto cell = [&](int c, const QString& s) { compareTable_->setItem(i, c, new QTableWidgetItem(s)); };
+    auto cell = [&](int c, const QString& s) {
+        compareTable_->setItem(i, c, new QTableWidgetItem(s));
+    };
     cell(0, QString::fromStdString(r.name));
     if (!r.valid) {
         cell(1, tr("not valid here: %1").arg(QString::fromStdString(r.problem)));
@@ -189,9 +195,10 @@ void ChartsPanel::addComparisonRow(const ComparisonRow& r) {
         cell(1, measured ? tr("%1 (analytic %2)")
                                .arg(pctText(r.measuredUtilization), pctText(r.analyticUtilization))
                          : pctText(r.analyticUtilization));
-        cell(2, measured ? tr("%1 (analytic %2)")
-                               .arg(pctText(r.measuredBubble), pctText(r.analyticBubble))
-                         : pctText(r.analyticBubble));
+        cell(2,
+             measured
+                 ? tr("%1 (analytic %2)").arg(pctText(r.measuredBubble), pctText(r.analyticBubble))
+                 : pctText(r.analyticBubble));
         cell(3, tr("%1%2 (%3 activations)")
                     .arg(formatBytes(r.peakMemoryBytes), r.memoryMeasured ? QString() : tr(" est."))
                     .arg(r.peakActivations));
@@ -217,7 +224,8 @@ void ChartsPanel::redrawComparison() {
         bubble.push_back(r.analyticBubble);
     }
     std::vector<BarSeries> series;
-    if (anyMeasured) series.push_back({tr("utilization (measured)"), measuredColor(), measuredUtil});
+    if (anyMeasured)
+        series.push_back({tr("utilization (measured)"), measuredColor(), measuredUtil});
     series.push_back({tr("utilization (analytic)"), analyticColor(), util});
     series.push_back({tr("bubble (analytic)"), tutorialColor(), bubble});
     compareChart_->setData(names, series);

@@ -34,8 +34,8 @@
 #include "enginecontroller.h"
 #include "explain.h"
 #include "exporter.h"
-#include "resources.h"
 #include "helpdialog.h"
+#include "resources.h"
 #include "runmodel.h"
 #include "settings.h"
 #include "timelineplot.h"
@@ -110,7 +110,8 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
         }
         restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
         restoreState(s.value(QStringLiteral("window/state")).toByteArray());
-        timeBase_->setCurrentIndex(std::clamp(s.value(QStringLiteral("view/timeBase"), 0).toInt(), 0, 3));
+        timeBase_->setCurrentIndex(
+            std::clamp(s.value(QStringLiteral("view/timeBase"), 0).toInt(), 0, 3));
     }
     setOptions(options);
     restartTimer_.stop();
@@ -235,7 +236,8 @@ void MainWindow::buildMenus() {
     run->addAction(tr("To the newest slot"), QKeySequence(Qt::Key_End), this,
                    [this] { setPlaying(false), model_->setCursor(model_->frontier()); });
     run->addSeparator();
-    resetAct_ = add(tr("New run (paused at t0)"), QKeySequence(Qt::CTRL | Qt::Key_R), &MainWindow::reset);
+    resetAct_ =
+        add(tr("New run (paused at t0)"), QKeySequence(Qt::CTRL | Qt::Key_R), &MainWindow::reset);
     replayAct_ = add(tr("Replay from t0"), QKeySequence(Qt::CTRL | Qt::Key_P), &MainWindow::replay);
     // Short toolbar texts; the menu keeps the long ones.
     backAct_->setIconText(tr("\u25C0 Slot"));
@@ -243,8 +245,10 @@ void MainWindow::buildMenus() {
     batchForwardAct_->setIconText(tr("Batch \u25B6\u25B6"));
     resetAct_->setIconText(tr("New run"));
     replayAct_->setIconText(tr("Replay"));
-    for (QAction* a : {playAct_, forwardAct_, backAct_, batchForwardAct_, batchBackAct_, resetAct_, replayAct_})
-        a->setToolTip(QStringLiteral("%1 (%2)").arg(a->text(), a->shortcut().toString(QKeySequence::NativeText)));
+    for (QAction* a :
+         {playAct_, forwardAct_, backAct_, batchForwardAct_, batchBackAct_, resetAct_, replayAct_})
+        a->setToolTip(QStringLiteral("%1 (%2)").arg(
+            a->text(), a->shortcut().toString(QKeySequence::NativeText)));
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("Fit timeline"), QKeySequence(Qt::Key_F), timeline_, &TimelineView::fit);
@@ -452,8 +456,8 @@ void MainWindow::restartRun() {
         showInvalid(problem);
         return;
     }
-    model_->reset(std::move(prepared), controller_->simulated() ? RunModel::Source::Simulated
-                                                                : RunModel::Source::Live);
+    model_->reset(std::move(prepared),
+                  controller_->simulated() ? RunModel::Source::Simulated : RunModel::Source::Live);
     if (play) model_->setPlaying(true);
     updateActions();
 }
@@ -496,7 +500,8 @@ void MainWindow::batchForward() {
     if (!model_->hasRun()) return;
     setPlaying(false);
     if (model_->source() == RunModel::Source::Schedule) restartRun();
-    const int target = model_->grid().nextBatchEnd(std::max(model_->cursor(), model_->requestedCursor()));
+    const int target =
+        model_->grid().nextBatchEnd(std::max(model_->cursor(), model_->requestedCursor()));
     model_->requestCursor(target);
     if (target > model_->frontier() && controller_->running()) controller_->stepBatch();
 }
@@ -544,7 +549,8 @@ void MainWindow::updateStatus() {
                        .arg(model_->batchesAtCursor())
                        .arg(o.schedule.batches);
     QStringList versions;
-    for (const StageSnapshot& s : model_->stateAtCursor()) versions << QStringLiteral("v%1").arg(s.newest);
+    for (const StageSnapshot& s : model_->stateAtCursor())
+        versions << QStringLiteral("v%1").arg(s.newest);
     text += tr("  \u00B7  versions %1").arg(versions.join(QLatin1Char(' ')));
     const double secs = model_->figures().makespanUs() / 1e6;
     const int done = static_cast<int>(model_->batches().size());
@@ -554,9 +560,10 @@ void MainWindow::updateStatus() {
     status_->setText(text);
     mode_->setText(model_->source() == RunModel::Source::File
                        ? tr("run opened from %1").arg(QFileInfo(model_->sourceFile()).fileName())
-                   : !EngineController::engineAvailable() ? tr("simulated: no training engine in this build")
-                   : controller_->preferSimulated()       ? tr("simulated schedule (engine not used)")
-                                                          : tr("LibTorch engine"));
+                   : !EngineController::engineAvailable()
+                       ? tr("simulated: no training engine in this build")
+                   : controller_->preferSimulated() ? tr("simulated schedule (engine not used)")
+                                                    : tr("LibTorch engine"));
     const int slots = std::max(1, model_->slotCount());
     progress_->setValue(static_cast<int>(1000.0 * model_->frontier() / slots));
 }
@@ -594,12 +601,13 @@ bool MainWindow::openRun(const QString& path, QString* error) {
     options_ = o;
     explain_->setHtml(explainHtml(opened.ideal));
     model_->load(std::move(opened), RunModel::Source::File, id.complete);
-    timeline_->setTitle(tr("%1: %2, %3 stages, %4 microbatches, %5 batches%6")
-                            .arg(QFileInfo(path).fileName(), QString::fromUtf8(displayName(o.schedule.kind)))
-                            .arg(o.schedule.stages)
-                            .arg(o.schedule.microbatches)
-                            .arg(o.schedule.batches)
-                            .arg(cutShortNote(id)));
+    timeline_->setTitle(
+        tr("%1: %2, %3 stages, %4 microbatches, %5 batches%6")
+            .arg(QFileInfo(path).fileName(), QString::fromUtf8(displayName(o.schedule.kind)))
+            .arg(o.schedule.stages)
+            .arg(o.schedule.microbatches)
+            .arg(o.schedule.batches)
+            .arg(cutShortNote(id)));
     timeline_->fit();
     updateActions();
     return true;
@@ -621,9 +629,8 @@ void MainWindow::openDialog() {
 
 void MainWindow::showOpenError(const QString& error) {
     // After the event loop starts: the window is shown behind the message.
-    QTimer::singleShot(0, this, [this, error] {
-        QMessageBox::warning(this, tr("Open failed"), error);
-    });
+    QTimer::singleShot(0, this,
+                       [this, error] { QMessageBox::warning(this, tr("Open failed"), error); });
     statusBar()->showMessage(error, 15000);
 }
 
@@ -690,9 +697,9 @@ bool MainWindow::exportTrace(const QString& path, QString* error) {
     record.slots = model_->slotEvents();
     record.memory = model_->memory();
     if (model_->measured()) {
-        record.status = !model_->error().isEmpty() ? "failed"
+        record.status = !model_->error().isEmpty()                   ? "failed"
                         : model_->finished() && !model_->cancelled() ? "completed"
-                                                                      : "cancelled";
+                                                                     : "cancelled";
         record.statusMessage = model_->error().toStdString();
     }
     return writeFileSafely(path, QByteArray::fromStdString(toChromeTrace(record)), error);

@@ -216,7 +216,8 @@ void layoutLane(const std::vector<TimelineBox>& boxes, std::size_t firstVisible,
     else
         layoutWith(
             boxes, firstVisible, t0, t1, reveal, map, minWidth, out,
-            [](const TimelineBox& b) { return b.start; }, [](const TimelineBox& b) { return b.end; });
+            [](const TimelineBox& b) { return b.start; },
+            [](const TimelineBox& b) { return b.end; });
 }
 
 void fillIdeal(TimelineData& data, const Timeline& timeline, const SlotGrid& grid,

@@ -7,12 +7,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "events.h"
 #include "simulator.h"
 #include "slotgrid.h"
-#include <limits>
 
 namespace pd {
 
@@ -73,7 +73,7 @@ public:
     const std::vector<TimelineBox>& lane(int lane) const;
     std::size_t size() const { return count_; }
     bool empty() const { return count_ == 0; }
-    double endTime() const { return end_; }  // latest box end (ms), 0 when empty
+    double endTime() const { return end_; }   // latest box end (ms), 0 when empty
     int endSlot() const { return endSlot_; }  // latest slot1
     double endOn(TimeBase base) const { return base == TimeBase::Slots ? endSlot_ : end_; }
     // Highest weight version and staleness of any box: the ends of the

@@ -410,9 +410,12 @@ void TimelineView::setSources(const TimelineData* measured, const TimelineData* 
 
 TimeBase TimelineView::timeBase() const {
     switch (mode_) {
-        case Mode::Slots: return TimeBase::Slots;
-        case Mode::Ideal: return TimeBase::Ideal;
-        default: return TimeBase::Measured;
+        case Mode::Slots:
+            return TimeBase::Slots;
+        case Mode::Ideal:
+            return TimeBase::Ideal;
+        default:
+            return TimeBase::Measured;
     }
 }
 

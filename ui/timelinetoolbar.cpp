@@ -17,9 +17,10 @@ TimelineToolbar::TimelineToolbar(const QList<QAction*>& runActions, QWidget* par
     timeBase_ = new QComboBox(this);
     timeBase_->addItems({tr("Slots (schedule steps)"), tr("Measured (ms)"),
                          tr("Ideal (ms, simulated)"), tr("Measured + ideal (ms)")});
-    timeBase_->setToolTip(tr("Slots: the schedule's time steps, as in the tutorial's tables. "
-                             "Measured: real time, paused time excluded. Ideal: the schedule "
-                             "simulated at the measured op costs."));
+    timeBase_->setToolTip(
+        tr("Slots: the schedule's time steps, as in the tutorial's tables. "
+           "Measured: real time, paused time excluded. Ideal: the schedule "
+           "simulated at the measured op costs."));
     timeBase_->setFocusPolicy(Qt::ClickFocus);
     addWidget(timeBase_);
     addWidget(new QLabel(tr(" Colour: "), this));

@@ -74,8 +74,9 @@ void VersionPanel::renderRow(Row& row) {
             chip(QStringLiteral("v%1").arg(v), versionColor(v, maxVersion_), false, row.chips));
     h->addStretch(1);
     auto* held = new QLabel(tr("%n activation(s)", "", row.activations), row.chips);
-    held->setToolTip(tr("Microbatches forwarded here whose backward has not run yet: their "
-                        "activations are held"));
+    held->setToolTip(
+        tr("Microbatches forwarded here whose backward has not run yet: their "
+           "activations are held"));
     held->setStyleSheet(QStringLiteral("color: gray;"));
     h->addWidget(held);
 }
