@@ -36,7 +36,10 @@
 #include "exporter.h"
 #include "helpdialog.h"
 #include "resources.h"
+#include "runactions.h"
+#include "runexport.h"
 #include "runmodel.h"
+#include "runstatus.h"
 #include "settings.h"
 #include "timelineplot.h"
 #include "timelinetoolbar.h"
@@ -89,23 +92,14 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     connectEngine();
     connectModel();
 
-    status_ = new QLabel(this);
-    mode_ = new QLabel(this);
-    progress_ = new QProgressBar(this);
-    progress_->setRange(0, 1000);
-    progress_->setMaximumWidth(180);
-    progress_->setToolTip(tr("Slots run so far"));
-    // Permanent widgets: a temporary message (export done...) never hides them.
-    statusBar()->addPermanentWidget(status_, 1);
-    statusBar()->addPermanentWidget(mode_);
-    statusBar()->addPermanentWidget(progress_);
+    status_ = new RunStatus(*model_, statusBar());
 
     resize(1400, 900);
     {
         QSettings s = appSettings();
         if (const QString why = settingsProblem(s); !why.isEmpty()) {
             statusBar()->showMessage(why, 15000);
-            status_->setToolTip(why);
+            status_->label()->setToolTip(why);
             std::fprintf(stderr, "note: %s\n", why.toLocal8Bit().constData());
         }
         restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
@@ -217,38 +211,19 @@ void MainWindow::buildMenus() {
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
-    QMenu* run = menuBar()->addMenu(tr("&Run"));
-    auto add = [&](const QString& text, const QKeySequence& key, void (MainWindow::*slot)()) {
-        QAction* a = run->addAction(text, this, slot);
-        a->setShortcut(key);
-        a->setShortcutContext(Qt::WindowShortcut);
-        return a;
-    };
-    playAct_ = add(tr("Play / Pause"), Qt::Key_Space, &MainWindow::playPause);
-    forwardAct_ = add(tr("Step forward one slot"), Qt::Key_Right, &MainWindow::stepForward);
-    backAct_ = add(tr("Step back one slot"), Qt::Key_Left, &MainWindow::stepBack);
-    batchForwardAct_ = add(tr("Step forward one batch"), QKeySequence(Qt::SHIFT | Qt::Key_Right),
-                           &MainWindow::batchForward);
-    batchBackAct_ = add(tr("Step back one batch"), QKeySequence(Qt::SHIFT | Qt::Key_Left),
-                        &MainWindow::batchBack);
-    run->addAction(tr("To the start"), QKeySequence(Qt::Key_Home), this,
-                   [this] { setPlaying(false), model_->setCursor(0); });
-    run->addAction(tr("To the newest slot"), QKeySequence(Qt::Key_End), this,
-                   [this] { setPlaying(false), model_->setCursor(model_->frontier()); });
-    run->addSeparator();
-    resetAct_ =
-        add(tr("New run (paused at t0)"), QKeySequence(Qt::CTRL | Qt::Key_R), &MainWindow::reset);
-    replayAct_ = add(tr("Replay from t0"), QKeySequence(Qt::CTRL | Qt::Key_P), &MainWindow::replay);
-    // Short toolbar texts; the menu keeps the long ones.
-    backAct_->setIconText(tr("\u25C0 Slot"));
-    forwardAct_->setIconText(tr("Slot \u25B6"));
-    batchForwardAct_->setIconText(tr("Batch \u25B6\u25B6"));
-    resetAct_->setIconText(tr("New run"));
-    replayAct_->setIconText(tr("Replay"));
-    for (QAction* a :
-         {playAct_, forwardAct_, backAct_, batchForwardAct_, batchBackAct_, resetAct_, replayAct_})
-        a->setToolTip(QStringLiteral("%1 (%2)").arg(
-            a->text(), a->shortcut().toString(QKeySequence::NativeText)));
+    actions_ = new RunActions(this);
+    actions_->addTo(menuBar()->addMenu(tr("&Run")));
+    connect(actions_->play, &QAction::triggered, this, &MainWindow::playPause);
+    connect(actions_->forward, &QAction::triggered, this, &MainWindow::stepForward);
+    connect(actions_->back, &QAction::triggered, this, &MainWindow::stepBack);
+    connect(actions_->batchForward, &QAction::triggered, this, &MainWindow::batchForward);
+    connect(actions_->batchBack, &QAction::triggered, this, &MainWindow::batchBack);
+    connect(actions_->toStart, &QAction::triggered, this,
+            [this] { setPlaying(false), model_->setCursor(0); });
+    connect(actions_->toNewest, &QAction::triggered, this,
+            [this] { setPlaying(false), model_->setCursor(model_->frontier()); });
+    connect(actions_->newRun, &QAction::triggered, this, &MainWindow::reset);
+    connect(actions_->replay, &QAction::triggered, this, &MainWindow::replay);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("Fit timeline"), QKeySequence(Qt::Key_F), timeline_, &TimelineView::fit);
@@ -289,8 +264,7 @@ void MainWindow::buildHelpMenu() {
 }
 
 void MainWindow::buildToolbar() {
-    auto* bar = new TimelineToolbar(
-        {playAct_, backAct_, forwardAct_, batchForwardAct_, resetAct_, replayAct_}, this);
+    auto* bar = new TimelineToolbar(actions_->toolbarActions(), this);
     toolbar_ = bar;
     addToolBar(bar);
     // After a drop-down is used the keys go back to the timeline (F fits again).
@@ -523,49 +497,29 @@ void MainWindow::replay() {
 }
 
 void MainWindow::updateActions() {
-    const bool can = model_->hasRun();
-    const bool playing = model_->playing();
-    playAct_->setText(playing ? tr("Pause") : tr("Play"));
-    playAct_->setIconText(playing ? tr("\u23F8 Pause") : tr("\u25B6 Play"));
-    playAct_->setEnabled(can || valid_);
-    for (QAction* a : {forwardAct_, batchForwardAct_})
-        a->setEnabled(can && model_->cursor() < model_->slotCount());
-    for (QAction* a : {backAct_, batchBackAct_}) a->setEnabled(can && model_->cursor() > 0);
-    resetAct_->setEnabled(valid_);
-    replayAct_->setEnabled(can);
-    controls_->setRunnable(can, playing);
+    actions_->update(*model_, valid_);
+    controls_->setRunnable(model_->hasRun(), model_->playing());
+}
+
+QAction* MainWindow::playAction() const {
+    return actions_->play;
+}
+QAction* MainWindow::stepForwardAction() const {
+    return actions_->forward;
+}
+QAction* MainWindow::stepBackAction() const {
+    return actions_->back;
+}
+
+QLabel* MainWindow::statusLabel() const {
+    return status_->label();
 }
 
 void MainWindow::updateStatus() {
-    if (!model_->hasRun()) {
-        status_->setText(tr("No run: the configuration is not valid"));
-        progress_->setValue(0);
-        return;
-    }
-    const RunOptions& o = model_->options();
-    QString text = tr("cursor at t%1 of %2 slots  \u00B7  batch %3/%4 done")
-                       .arg(model_->cursor())
-                       .arg(model_->slotCount())
-                       .arg(model_->batchesAtCursor())
-                       .arg(o.schedule.batches);
-    QStringList versions;
-    for (const StageSnapshot& s : model_->stateAtCursor())
-        versions << QStringLiteral("v%1").arg(s.newest);
-    text += tr("  \u00B7  versions %1").arg(versions.join(QLatin1Char(' ')));
-    const double secs = model_->figures().makespanUs() / 1e6;
-    const int done = static_cast<int>(model_->batches().size());
-    if (model_->source() == RunModel::Source::Live && done > 0 && secs > 0.0)
-        text += tr("  \u00B7  %1 samples/s (training time, pauses excluded)")
-                    .arg(done * o.batchSize / secs, 0, 'f', 1);
-    status_->setText(text);
-    mode_->setText(model_->source() == RunModel::Source::File
-                       ? tr("run opened from %1").arg(QFileInfo(model_->sourceFile()).fileName())
-                   : !EngineController::engineAvailable()
-                       ? tr("simulated: no training engine in this build")
-                   : controller_->preferSimulated() ? tr("simulated schedule (engine not used)")
-                                                    : tr("LibTorch engine"));
-    const int slots = std::max(1, model_->slotCount());
-    progress_->setValue(static_cast<int>(1000.0 * model_->frontier() / slots));
+    status_->update(!EngineController::engineAvailable()
+                        ? tr("simulated: no training engine in this build")
+                    : controller_->preferSimulated() ? tr("simulated schedule (engine not used)")
+                                                     : tr("LibTorch engine"));
 }
 
 void MainWindow::compareSchedules(bool realRuns) {
@@ -656,82 +610,34 @@ void MainWindow::dropEvent(QDropEvent* event) {
 
 // What an exported image says it shows: the schedule and its size, the
 // source and the time base (the axis label and the legend say the rest).
-QString MainWindow::exportTitle() const {
-    const ScheduleConfig& c = model_->options().schedule;
-    const QString source = model_->source() == RunModel::Source::File
-                               ? QFileInfo(model_->sourceFile()).fileName()
-                           : model_->measured() ? tr("measured run")
-                                                : tr("simulated schedule");
-    return tr("%1 \u2014 S=%2 stages, M=%3 microbatches, %4 batches%5 \u2014 %6, %7")
-        .arg(QString::fromUtf8(displayName(c.kind)))
-        .arg(c.stages)
-        .arg(c.microbatches)
-        .arg(c.batches)
-        .arg(c.chunks > 1 ? tr(", %1 chunks").arg(c.chunks) : QString())
-        .arg(source, timeBase_->currentText());
-}
-
 bool MainWindow::exportTimeline(const QString& path, const QSize& size, QString* error) {
-    // The title on screen (an opened file's) is kept; else one for the image.
-    const QString shown = timeline_->title();
-    if (shown.isEmpty()) timeline_->setTitle(exportTitle());
-    timeline_->wrapTitle(size.width());
-    const bool ok = exportPlot(timeline_, path, size, error);
-    if (shown.isEmpty()) timeline_->setTitle(QString());
-    timeline_->wrapTitle(timeline_->width());
-    return ok;
+    return exports().timelineImage(path, size, timeBase_->currentText(), error);
 }
 
 bool MainWindow::exportCharts(const QString& path, const QSize& size, QString* error) {
-    charts_->showRun(*model_);
-    return exportStacked(charts_->runCharts(), path, size, error);
+    return exports().chartsImage(path, size, error);
 }
 
 bool MainWindow::exportCsv(const QString& path, QString* error) {
-    return writeFileSafely(path, QByteArray::fromStdString(toCsv(model_->slotEvents())), error);
+    return exports().csv(path, error);
 }
 
 bool MainWindow::exportTrace(const QString& path, QString* error) {
-    RunRecord record;
-    for (const QString& n : model_->stageNames()) record.stageNames.push_back(n.toStdString());
-    record.slots = model_->slotEvents();
-    record.memory = model_->memory();
-    if (model_->measured()) {
-        record.status = !model_->error().isEmpty()                   ? "failed"
-                        : model_->finished() && !model_->cancelled() ? "completed"
-                                                                     : "cancelled";
-        record.statusMessage = model_->error().toStdString();
-    }
-    return writeFileSafely(path, QByteArray::fromStdString(toChromeTrace(record)), error);
+    return exports().trace(path, error);
+}
+
+RunExport MainWindow::exports() const {
+    return RunExport(*model_, timeline_, charts_);
 }
 
 void MainWindow::exportDialog(int what) {
-    const bool image = what <= 2;
-    const QString filter = image       ? tr("Images (*.png *.svg *.pdf)")
-                           : what == 3 ? tr("CSV (*.csv)")
-                                       : tr("Chrome trace (*.json)");
-    const QString suggested = what == 0   ? QStringLiteral("timeline.png")
-                              : what == 3 ? QStringLiteral("run.csv")
-                              : what == 4 ? QStringLiteral("trace.json")
-                                          : QStringLiteral("charts.png");
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export"), suggested, filter);
-    if (path.isEmpty()) return;
-    QString error;
     bool ok = false;
-    if (image) {
-        QWidget* source = what == 0 ? static_cast<QWidget*>(timeline_) : charts_->currentWidget();
-        QSize size;
-        if (!askImageSize(this, source->size(), &size)) return;
-        ok = what == 0   ? exportTimeline(path, size, &error)
-             : what == 1 ? exportPlot(charts_->currentPlot(), path, size, &error)
-                         : exportCharts(path, size, &error);
-    } else {
-        ok = what == 3 ? exportCsv(path, &error) : exportTrace(path, &error);
-    }
+    const QString message = exports().interactive(this, static_cast<RunExport::What>(what),
+                                                  timeBase_->currentText(), &ok);
     if (ok)
-        statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
-    else
-        QMessageBox::warning(this, tr("Export failed"), error);
+        statusBar()->showMessage(message, 5000);
+    else if (!message.isEmpty())
+        QMessageBox::warning(this, tr("Export failed"), message);
 }
 
 // ---------------------------------------------------------------------------

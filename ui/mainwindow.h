@@ -23,6 +23,9 @@ class ControlsPanel;
 class DetailsPanel;
 class TimelineToolbar;
 class EngineController;
+class RunActions;
+class RunExport;
+class RunStatus;
 class RunModel;
 class TimelineView;
 class VersionPanel;
@@ -67,11 +70,11 @@ public:
     TimelineToolbar* timelineToolbar() const { return toolbar_; }
     ChartsPanel* charts() const { return charts_; }
     QTextBrowser* explainView() const { return explain_; }
-    QLabel* statusLabel() const { return status_; }
+    QLabel* statusLabel() const;
     QComboBox* timeBaseCombo() const { return timeBase_; }
-    QAction* playAction() const { return playAct_; }
-    QAction* stepForwardAction() const { return forwardAct_; }
-    QAction* stepBackAction() const { return backAct_; }
+    QAction* playAction() const;
+    QAction* stepForwardAction() const;
+    QAction* stepBackAction() const;
 
 public Q_SLOTS:
     void playPause();
@@ -94,7 +97,6 @@ private:
     void buildMenus();
     void buildToolbar();
     void buildHelpMenu();
-    QString exportTitle() const;
     void connectEngine();
     void connectModel();
     void controlsChanged();
@@ -105,7 +107,8 @@ private:
     void updateActions();
     void openDialog();
     void openWithMessage(const QString& path);
-    void exportDialog(int what);
+    void exportDialog(int what);  // a RunExport::What
+    RunExport exports() const;
     void saveSettings() const;
 
     EngineController* controller_ = nullptr;
@@ -119,16 +122,8 @@ private:
     QTextBrowser* explain_ = nullptr;
     QLabel* cursorNote_ = nullptr;
     QComboBox* timeBase_ = nullptr;
-    QAction* playAct_ = nullptr;
-    QAction* forwardAct_ = nullptr;
-    QAction* backAct_ = nullptr;
-    QAction* batchForwardAct_ = nullptr;
-    QAction* batchBackAct_ = nullptr;
-    QAction* resetAct_ = nullptr;
-    QAction* replayAct_ = nullptr;
-    QLabel* status_ = nullptr;
-    QLabel* mode_ = nullptr;
-    QProgressBar* progress_ = nullptr;
+    RunActions* actions_ = nullptr;
+    RunStatus* status_ = nullptr;
 
     RunOptions options_;  // of the run on screen; the controls' fields on top of it
     bool valid_ = false;

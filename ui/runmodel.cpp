@@ -221,6 +221,20 @@ std::vector<SlotEvent> RunModel::slotEvents() const {
     return out;
 }
 
+RunRecord RunModel::record() const {
+    RunRecord r;
+    for (const QString& n : run_.stageNames) r.stageNames.push_back(n.toStdString());
+    r.slots = slotEvents();
+    r.memory = memory_;
+    if (measured()) {
+        r.status = !error_.isEmpty()                  ? "failed"
+                   : finished_ && !summary_.cancelled ? "completed"
+                                                      : "cancelled";
+        r.statusMessage = error_.toStdString();
+    }
+    return r;
+}
+
 void RunModel::setPlaying(bool on) {
     if (on == playing()) return;
     if (on) {

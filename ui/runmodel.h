@@ -17,6 +17,7 @@
 #include "slotgrid.h"
 #include "stagestate.h"
 #include "timelinedata.h"
+#include "trace.h"
 
 namespace pd {
 
@@ -65,6 +66,9 @@ public:
     // The recorded slot events in start order; the ideal ones (1 unit =
     // 1000 us) when nothing was recorded. For CSV and trace exports.
     std::vector<SlotEvent> slotEvents() const;
+    // The run for a Chrome trace: lanes, slot events, memory, and how a
+    // measured run ended (completed, cancelled, failed and why).
+    RunRecord record() const;
 
     // --- cursor: the slots of the schedule before it are shown ---
     int cursor() const { return cursor_; }

@@ -1,0 +1,55 @@
+#include "runstatus.h"
+
+#include <QFileInfo>
+#include <QLabel>
+#include <QProgressBar>
+#include <QStatusBar>
+#include <algorithm>
+
+#include "runmodel.h"
+
+namespace pd {
+
+RunStatus::RunStatus(const RunModel& model, QStatusBar* bar) : QObject(bar), model_(model) {
+    text_ = new QLabel(bar);
+    origin_ = new QLabel(bar);
+    progress_ = new QProgressBar(bar);
+    progress_->setRange(0, 1000);
+    progress_->setMaximumWidth(180);
+    progress_->setToolTip(tr("Slots run so far"));
+    // Permanent widgets: a temporary message (export done...) never hides them.
+    bar->addPermanentWidget(text_, 1);
+    bar->addPermanentWidget(origin_);
+    bar->addPermanentWidget(progress_);
+}
+
+void RunStatus::update(const QString& origin) {
+    if (!model_.hasRun()) {
+        text_->setText(tr("No run: the configuration is not valid"));
+        progress_->setValue(0);
+        return;
+    }
+    const RunOptions& o = model_.options();
+    QString text = tr("cursor at t%1 of %2 slots  \u00B7  batch %3/%4 done")
+                       .arg(model_.cursor())
+                       .arg(model_.slotCount())
+                       .arg(model_.batchesAtCursor())
+                       .arg(o.schedule.batches);
+    QStringList versions;
+    for (const StageSnapshot& s : model_.stateAtCursor())
+        versions << QStringLiteral("v%1").arg(s.newest);
+    text += tr("  \u00B7  versions %1").arg(versions.join(QLatin1Char(' ')));
+    const double secs = model_.figures().makespanUs() / 1e6;
+    const int done = static_cast<int>(model_.batches().size());
+    if (model_.source() == RunModel::Source::Live && done > 0 && secs > 0.0)
+        text += tr("  \u00B7  %1 samples/s (training time, pauses excluded)")
+                    .arg(done * o.batchSize / secs, 0, 'f', 1);
+    text_->setText(text);
+    origin_->setText(model_.source() == RunModel::Source::File
+                         ? tr("run opened from %1").arg(QFileInfo(model_.sourceFile()).fileName())
+                         : origin);
+    const int slots = std::max(1, model_.slotCount());
+    progress_->setValue(static_cast<int>(1000.0 * model_.frontier() / slots));
+}
+
+}  // namespace pd

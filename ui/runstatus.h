@@ -1,0 +1,32 @@
+// The status bar's view of the run model: where the cursor stands, the
+// batches done there, the stages' versions, the measured throughput; what
+// produced the run; and how many slots have run.
+#pragma once
+
+#include <QObject>
+
+class QLabel;
+class QProgressBar;
+class QStatusBar;
+
+namespace pd {
+
+class RunModel;
+
+class RunStatus : public QObject {
+    Q_OBJECT
+public:
+    RunStatus(const RunModel& model, QStatusBar* bar);
+
+    // `origin`: what produced a run made here ("LibTorch engine", ...).
+    void update(const QString& origin);
+    QLabel* label() const { return text_; }
+
+private:
+    const RunModel& model_;
+    QLabel* text_ = nullptr;
+    QLabel* origin_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+};
+
+}  // namespace pd
