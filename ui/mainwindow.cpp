@@ -32,7 +32,7 @@
 #include "controlspanel.h"
 #include "detailspanel.h"
 #include "enginecontroller.h"
-#include "explain.h"
+#include "explainpanel.h"
 #include "exporter.h"
 #include "helpdialog.h"
 #include "resources.h"
@@ -165,24 +165,10 @@ void MainWindow::buildDocks() {
     });
     details_->showSelection(*model_, timeline_->selection());
 
-    auto* explainBox = new QWidget(this);
-    auto* v = new QVBoxLayout(explainBox);
-    v->setContentsMargins(0, 0, 0, 0);
-    cursorNote_ = new QLabel(explainBox);
-    cursorNote_->setWordWrap(true);
-    cursorNote_->setTextFormat(Qt::RichText);
-    cursorNote_->setMargin(4);
-    explain_ = new QTextBrowser(explainBox);
-    explain_->setOpenExternalLinks(false);
-    // The text wraps to the dock; it never sets the dock's width (which
-    // would resize the timeline whenever the schedule changes).
-    cursorNote_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    explain_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Expanding);
-    v->addWidget(cursorNote_);
-    v->addWidget(explain_, 1);
+    explain_ = new ExplainPanel(this);
     auto* explainDock = new QDockWidget(tr("Explain"), this);
     explainDock->setObjectName(QStringLiteral("explain"));
-    explainDock->setWidget(explainBox);
+    explainDock->setWidget(explain_);
     addDockWidget(Qt::RightDockWidgetArea, explainDock);
     tabifyDockWidget(explainDock, detailsDock);
     explainDock->raise();
@@ -354,7 +340,7 @@ void MainWindow::showCursor() {
                                       : std::numeric_limits<double>::quiet_NaN();
     timeline_->setCursor(model_->cursor(), x);
     versions_->showState(model_->stateAtCursor());
-    cursorNote_->setText(model_->hasRun() ? cursorCaption(*model_) : QString());
+    explain_->showCursor(*model_);
     updateStatus();
     updateActions();
 }
@@ -393,7 +379,7 @@ void MainWindow::controlsChanged() {
     controls_->setError(QString());
     controller_->cancel();
     options_ = next.options;
-    explain_->setHtml(explainHtml(next.ideal));
+    explain_->showSchedule(next.ideal);
     model_->reset(std::move(next), RunModel::Source::Schedule);
     timeline_->setTitle(QString());
     restartTimer_.start();
@@ -407,10 +393,7 @@ void MainWindow::showInvalid(const QString& problem) {
     controller_->cancel();
     controls_->setError(problem);
     model_->reset(RunResult{}, RunModel::Source::Schedule);
-    explain_->setHtml(tr("<p><b>This configuration cannot run:</b> %1</p>"
-                         "<p>Change the controls on the left; the timeline comes back as soon "
-                         "as the configuration is valid.</p>")
-                          .arg(problem.toHtmlEscaped()));
+    explain_->showProblem(problem);
     updateActions();
 }
 
@@ -501,6 +484,10 @@ void MainWindow::updateActions() {
     controls_->setRunnable(model_->hasRun(), model_->playing());
 }
 
+QTextBrowser* MainWindow::explainView() const {
+    return explain_->text();
+}
+
 QAction* MainWindow::playAction() const {
     return actions_->play;
 }
@@ -553,7 +540,7 @@ bool MainWindow::openRun(const QString& path, QString* error) {
     controls_->setError(QString());
     valid_ = true;
     options_ = o;
-    explain_->setHtml(explainHtml(opened.ideal));
+    explain_->showSchedule(opened.ideal);
     model_->load(std::move(opened), RunModel::Source::File, id.complete);
     timeline_->setTitle(
         tr("%1: %2, %3 stages, %4 microbatches, %5 batches%6")

@@ -23,6 +23,7 @@ class ControlsPanel;
 class DetailsPanel;
 class TimelineToolbar;
 class EngineController;
+class ExplainPanel;
 class RunActions;
 class RunExport;
 class RunStatus;
@@ -69,7 +70,7 @@ public:
     DetailsPanel* detailsPanel() const { return details_; }
     TimelineToolbar* timelineToolbar() const { return toolbar_; }
     ChartsPanel* charts() const { return charts_; }
-    QTextBrowser* explainView() const { return explain_; }
+    QTextBrowser* explainView() const;
     QLabel* statusLabel() const;
     QComboBox* timeBaseCombo() const { return timeBase_; }
     QAction* playAction() const;
@@ -119,8 +120,7 @@ private:
     DetailsPanel* details_ = nullptr;
     TimelineToolbar* toolbar_ = nullptr;
     ChartsPanel* charts_ = nullptr;
-    QTextBrowser* explain_ = nullptr;
-    QLabel* cursorNote_ = nullptr;
+    ExplainPanel* explain_ = nullptr;
     QComboBox* timeBase_ = nullptr;
     RunActions* actions_ = nullptr;
     RunStatus* status_ = nullptr;

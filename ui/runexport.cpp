@@ -49,15 +49,14 @@ bool RunExport::csv(const QString& path, QString* error) const {
 }
 
 bool RunExport::trace(const QString& path, QString* error) const {
-    return writeFileSafely(path, QByteArray::fromStdString(toChromeTrace(model_.record())),
-                           error);
+    return writeFileSafely(path, QByteArray::fromStdString(toChromeTrace(model_.record())), error);
 }
 
 QString RunExport::interactive(QWidget* parent, What what, const QString& timeBase,
                                bool* ok) const {
     *ok = false;
     const bool image = what != What::Csv && what != What::Trace;
-    const QString filter = image              ? tr("Images (*.png *.svg *.pdf)")
+    const QString filter = image               ? tr("Images (*.png *.svg *.pdf)")
                            : what == What::Csv ? tr("CSV (*.csv)")
                                                : tr("Chrome trace (*.json)");
     const QString suggested = what == What::Timeline ? QStringLiteral("timeline.png")
