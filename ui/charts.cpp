@@ -8,6 +8,23 @@
 
 namespace pd {
 
+namespace {
+
+// A line in the middle of an empty chart (why there is no data), made once.
+void showNote(QCustomPlot* plot, QCPItemText*& item, const QString& note) {
+    if (!item) {
+        item = new QCPItemText(plot);
+        item->position->setType(QCPItemPosition::ptAxisRectRatio);
+        item->position->setCoords(0.5, 0.5);
+        item->setColor(Qt::gray);
+    }
+    item->setText(note);
+    item->setVisible(!note.isEmpty());
+    plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+}  // namespace
+
 QString formatBytes(double v) {
     if (!std::isfinite(v)) return QStringLiteral("n/a");
     if (v >= 1024.0 * 1024.0 * 1024.0)
@@ -55,15 +72,7 @@ void GroupedBarChart::setTitle(const QString& title) {
 }
 
 void GroupedBarChart::setNote(const QString& note) {
-    if (!note_) {
-        note_ = new QCPItemText(this);
-        note_->position->setType(QCPItemPosition::ptAxisRectRatio);
-        note_->position->setCoords(0.5, 0.5);
-        note_->setColor(Qt::gray);
-    }
-    note_->setText(note);
-    note_->setVisible(!note.isEmpty());
-    replot(QCustomPlot::rpQueuedReplot);
+    showNote(this, note_, note);
 }
 
 void GroupedBarChart::setValueLabel(const QString& label) {
@@ -218,15 +227,7 @@ int LossChart::points() const {
 }
 
 void LossChart::setNote(const QString& note) {
-    if (!note_) {
-        note_ = new QCPItemText(this);
-        note_->position->setType(QCPItemPosition::ptAxisRectRatio);
-        note_->position->setCoords(0.5, 0.5);
-        note_->setColor(Qt::gray);
-    }
-    note_->setText(note);
-    note_->setVisible(!note.isEmpty());
-    replot(QCustomPlot::rpQueuedReplot);
+    showNote(this, note_, note);
 }
 
 }  // namespace pd
