@@ -6,8 +6,10 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include "enginecontroller.h"
 #include "report.h"
 #include "runmodel.h"
+#include "runwalker.h"
 #include "simulatedrun.h"
 #include "trace.h"
 
@@ -253,6 +255,45 @@ private Q_SLOTS:
         m.setPlaying(true);
         QTRY_COMPARE_WITH_TIMEOUT(m.cursor(), m.slotCount(), 5000);
         QTRY_VERIFY_WITH_TIMEOUT(!m.playing(), 2000);
+    }
+
+    // Walking without a window: steps beyond what has run ask the paused
+    // engine for exactly that slot or batch; steps back only move the cursor.
+    void walkerDrivesTheEngineByTheCursor() {
+        const RunOptions o = options(ScheduleKind::OneFOneB, 2);
+        EngineController engine;
+        engine.setPreferSimulated(true);
+        RunModel model;
+        QObject::connect(&engine, &EngineController::slotsArrived, &model, &RunModel::appendSlots);
+        QObject::connect(&engine, &EngineController::finished, &model, [&](const RunSummary& s) {
+            if (!s.cancelled) model.finish(s);
+        });
+        int restarts = 0;
+        RunWalker walker(model, engine, [&] {
+            ++restarts;
+            QVERIFY(engine.start(o, nullptr, /*paused=*/true));
+            model.reset(prepared(o), RunModel::Source::Simulated);
+        });
+        model.reset(prepared(o), RunModel::Source::Schedule);  // the controls' schedule
+        walker.stepForward();
+        QCOMPARE(restarts, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(model.cursor(), 1, 5000);
+        walker.stepForward();
+        walker.stepForward();
+        QTRY_COMPARE_WITH_TIMEOUT(model.cursor(), 3, 5000);
+        QCOMPARE(model.frontier(), 3);  // the engine ran exactly three slots
+        walker.stepBack();
+        QCOMPARE(model.cursor(), 2);
+        QCOMPARE(model.frontier(), 3);  // back moves the cursor, not the engine
+        walker.batchForward();
+        QTRY_COMPARE_WITH_TIMEOUT(model.cursor(), model.grid().batchEnd[0], 5000);
+        walker.batchBack();
+        QCOMPARE(model.cursor(), 0);
+        model.setPace(1000.0);
+        walker.playPause(true);
+        QVERIFY(model.playing());
+        QTRY_COMPARE_WITH_TIMEOUT(model.cursor(), model.slotCount(), 10000);
+        QCOMPARE(restarts, 1);
     }
 };
 

@@ -40,6 +40,7 @@
 #include "runexport.h"
 #include "runmodel.h"
 #include "runstatus.h"
+#include "runwalker.h"
 #include "settings.h"
 #include "timelineplot.h"
 #include "timelinetoolbar.h"
@@ -76,6 +77,8 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     setAcceptDrops(true);
     controller_ = new EngineController(this);
     model_ = new RunModel(this);
+    walker_ = new RunWalker(
+        *model_, *controller_, [this] { restartRun(); }, this);
     timeline_ = new TimelineView(this);
     timeline_->setMinimumSize(480, 220);
     timeline_->setSources(&model_->measuredBoxes(), &model_->idealBoxes());
@@ -204,10 +207,8 @@ void MainWindow::buildMenus() {
     connect(actions_->back, &QAction::triggered, this, &MainWindow::stepBack);
     connect(actions_->batchForward, &QAction::triggered, this, &MainWindow::batchForward);
     connect(actions_->batchBack, &QAction::triggered, this, &MainWindow::batchBack);
-    connect(actions_->toStart, &QAction::triggered, this,
-            [this] { setPlaying(false), model_->setCursor(0); });
-    connect(actions_->toNewest, &QAction::triggered, this,
-            [this] { setPlaying(false), model_->setCursor(model_->frontier()); });
+    connect(actions_->toStart, &QAction::triggered, walker_, &RunWalker::toStart);
+    connect(actions_->toNewest, &QAction::triggered, walker_, &RunWalker::toNewest);
     connect(actions_->newRun, &QAction::triggered, this, &MainWindow::reset);
     connect(actions_->replay, &QAction::triggered, this, &MainWindow::replay);
 
@@ -420,52 +421,27 @@ void MainWindow::restartRun() {
 }
 
 void MainWindow::setPlaying(bool on) {
-    model_->setPlaying(on);
-    // The engine runs freely while playing (its times are real); paused, it
-    // waits for the cursor so that stepping runs one slot at a time.
-    if (on)
-        controller_->resume();
-    else
-        controller_->pause();
+    walker_->setPlaying(on);
 }
 
 void MainWindow::playPause() {
-    if (!valid_ && !model_->hasRun()) return;
-    if (model_->playing()) {
-        setPlaying(false);
-        return;
-    }
-    if (!model_->hasRun() || model_->source() == RunModel::Source::Schedule) restartRun();
-    setPlaying(true);
+    walker_->playPause(valid_);
 }
 
 void MainWindow::stepForward() {
-    if (!model_->hasRun()) return;
-    setPlaying(false);
-    if (model_->source() == RunModel::Source::Schedule) restartRun();
-    const int target = std::max(model_->cursor(), model_->requestedCursor()) + 1;
-    model_->requestCursor(target);
-    if (target > model_->frontier() && controller_->running()) controller_->stepSlot();
+    walker_->stepForward();
 }
 
 void MainWindow::stepBack() {
-    setPlaying(false);
-    model_->setCursor(model_->cursor() - 1);
+    walker_->stepBack();
 }
 
 void MainWindow::batchForward() {
-    if (!model_->hasRun()) return;
-    setPlaying(false);
-    if (model_->source() == RunModel::Source::Schedule) restartRun();
-    const int target =
-        model_->grid().nextBatchEnd(std::max(model_->cursor(), model_->requestedCursor()));
-    model_->requestCursor(target);
-    if (target > model_->frontier() && controller_->running()) controller_->stepBatch();
+    walker_->batchForward();
 }
 
 void MainWindow::batchBack() {
-    setPlaying(false);
-    model_->setCursor(model_->grid().previousBatchEnd(model_->cursor()));
+    walker_->batchBack();
 }
 
 void MainWindow::reset() {
@@ -474,9 +450,7 @@ void MainWindow::reset() {
 }
 
 void MainWindow::replay() {
-    if (!model_->hasRun()) return;
-    model_->setCursor(0);
-    setPlaying(true);
+    walker_->replay();
 }
 
 void MainWindow::updateActions() {

@@ -27,6 +27,7 @@ class ExplainPanel;
 class RunActions;
 class RunExport;
 class RunStatus;
+class RunWalker;
 class RunModel;
 class TimelineView;
 class VersionPanel;
@@ -123,6 +124,7 @@ private:
     ExplainPanel* explain_ = nullptr;
     QComboBox* timeBase_ = nullptr;
     RunActions* actions_ = nullptr;
+    RunWalker* walker_ = nullptr;
     RunStatus* status_ = nullptr;
 
     RunOptions options_;  // of the run on screen; the controls' fields on top of it
