@@ -220,7 +220,9 @@ struct TrainingRun::Impl {
     int workerThreads = 1;
     bool keepAll = false;
     Clock::time_point t0;
-    int warming = 0;  // workers still pre-faulting; guarded by controlMutex
+    int warming = 0;   // workers still pre-faulting; guarded by controlMutex
+    int rehoming = 0;  // workers still moving their weights; guarded by controlMutex
+    void rehome(StageState& st);
 #ifdef PD_CUDA
     std::map<int, std::unique_ptr<DeviceTimeBase>> timeBases;  // by GPU; set with t0
     void startDeviceClocks();
@@ -662,6 +664,31 @@ void TrainingRun::Impl::afterAction(StageState& st, std::size_t i, const Action&
     (void)a;
 }
 
+// The initial weights were made on the calling thread, in its malloc arena.
+// Each worker copies its stage's into its own arena, where every later
+// version of the stage lives, and the last one hands the originals' memory
+// back to the system before anyone pre-faults: otherwise the first
+// version's arena stays mapped for the whole run beside the workers' (the
+// default run held about a model's worth more than it needs).
+void TrainingRun::Impl::rehome(StageState& st) {
+    if (!keepAll && !st.device.is_cuda()) {
+        Version copy;
+        for (const PartParams& part : st.versions.at(0)) {
+            PartParams p;
+            for (const Tensor& t : part) p.push_back(t.clone());
+            copy.push_back(std::move(p));
+        }
+        st.versions[0] = std::move(copy);
+    }
+    std::unique_lock<std::mutex> lock(controlMutex);
+    if (--rehoming == 0) {
+        malloc_trim(0);
+        controlCv.notify_all();
+    } else {
+        controlCv.wait(lock, [&] { return rehoming == 0 || stop.load(); });
+    }
+}
+
 // Warm-up before the first slot, outside every measured slot: this worker
 // thread's malloc arena grows to about what the run will need (a few weight
 // versions and the activations in flight) and its pages are touched once.
@@ -734,6 +761,7 @@ void TrainingRun::Impl::worker(int s) {
             streamGuard.emplace(*st.stream);
         }
 #endif
+        rehome(st);
         prefault(st);
         {
             // Time zero is when every worker is ready: the warm-up is not
@@ -903,6 +931,7 @@ void TrainingRun::start() {
     {
         std::lock_guard<std::mutex> lock(d.controlMutex);
         d.warming = d.S;
+        d.rehoming = d.S;
     }
     for (int s = 0; s < d.S; ++s) d.stages[s]->thread = std::thread([&d, s] { d.worker(s); });
 }
