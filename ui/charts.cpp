@@ -10,6 +10,18 @@ namespace pd {
 
 namespace {
 
+// A bold title row above the chart, made once.
+void showTitle(QCustomPlot* plot, QCPTextElement*& element, const QString& title) {
+    if (!element) {
+        plot->plotLayout()->insertRow(0);
+        element = new QCPTextElement(
+            plot, title, QFont(plot->font().family(), plot->font().pointSize() + 1, QFont::Bold));
+        plot->plotLayout()->addElement(0, 0, element);
+        element->setTextColor(QGuiApplication::palette().color(QPalette::WindowText));
+    }
+    element->setText(title);
+}
+
 // A line in the middle of an empty chart (why there is no data), made once.
 void showNote(QCustomPlot* plot, QCPItemText*& item, const QString& note) {
     if (!item) {
@@ -61,14 +73,7 @@ GroupedBarChart::GroupedBarChart(QWidget* parent) : QCustomPlot(parent) {
 }
 
 void GroupedBarChart::setTitle(const QString& title) {
-    if (!title_) {
-        plotLayout()->insertRow(0);
-        title_ = new QCPTextElement(this, title,
-                                    QFont(font().family(), font().pointSize() + 1, QFont::Bold));
-        plotLayout()->addElement(0, 0, title_);
-        title_->setTextColor(QGuiApplication::palette().color(QPalette::WindowText));
-    }
-    title_->setText(title);
+    showTitle(this, title_, title);
 }
 
 void GroupedBarChart::setNote(const QString& note) {
@@ -191,14 +196,7 @@ LossChart::LossChart(QWidget* parent) : QCustomPlot(parent) {
 }
 
 void LossChart::setTitle(const QString& title) {
-    if (!title_) {
-        plotLayout()->insertRow(0);
-        title_ = new QCPTextElement(this, title,
-                                    QFont(font().family(), font().pointSize() + 1, QFont::Bold));
-        plotLayout()->addElement(0, 0, title_);
-        title_->setTextColor(QGuiApplication::palette().color(QPalette::WindowText));
-    }
-    title_->setText(title);
+    showTitle(this, title_, title);
 }
 
 QString LossChart::title() const {
