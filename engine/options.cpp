@@ -56,6 +56,27 @@ std::string setInt(const std::string& flag, const std::string& v, int& out) {
     return {};
 }
 
+std::string setNonNegative(const std::string& flag, const std::string& v, int& out) {
+    if (!parseInteger(v, out) || out < 0)
+        return flag + " expects a non-negative integer, got " + quoted(v);
+    return {};
+}
+
+std::string setPort(const std::string& flag, const std::string& v, int& out) {
+    if (!parseInteger(v, out) || out < 1 || out > 65535)
+        return flag + " expects a port between 1 and 65535, got " + quoted(v);
+    return {};
+}
+
+constexpr int kMaxTimeoutS = 86400;
+
+std::string setTimeout(const std::string& flag, const std::string& v, int& out) {
+    if (!parseInteger(v, out) || out < 1 || out > kMaxTimeoutS)
+        return flag + " expects seconds between 1 and " + std::to_string(kMaxTimeoutS) + ", got " +
+               quoted(v);
+    return {};
+}
+
 std::string setSchedule(State& s, const std::string& v) {
     auto kind = parseScheduleKind(v);
     if (!kind)
@@ -187,6 +208,59 @@ const std::vector<FlagSpec>& flagSpecs() {
              return std::string();
          },
          "machine-readable summary on stdout", nullptr},
+        {"--backend", "B", false,
+         [](State& s, const std::string& v) {
+             if (v != "threads" && v != "gloo" && v != "nccl")
+                 return "unknown backend " + quoted(v) + " (threads, gloo or nccl)";
+             s.o.backend = v;
+             return std::string();
+         },
+         "threads: one process; gloo | nccl: one process per stage over torch.distributed",
+         [](const RunOptions& o) { return o.backend; }},
+        {"--launch", nullptr, false,
+         [](State& s, const std::string&) {
+             s.o.launch = true;
+             return std::string();
+         },
+         "with gloo | nccl: start the S rank processes here and collect their events", nullptr},
+        {"--rank", "R", false,
+         [](State& s, const std::string& v) { return setNonNegative("--rank", v, s.o.rank); },
+         "this process's rank (= stage) [default: $RANK]", nullptr},
+        {"--world-size", "W", false,
+         [](State& s, const std::string& v) {
+             return setNonNegative("--world-size", v, s.o.worldSize);
+         },
+         "ranks in the run, one per stage [default: $WORLD_SIZE]", nullptr},
+        {"--local-rank", "R", false,
+         [](State& s, const std::string& v) {
+             return setNonNegative("--local-rank", v, s.o.localRank);
+         },
+         "rank on this machine, picks cuda:R [default: $LOCAL_RANK]", nullptr},
+        {"--master-addr", "HOST", false,
+         [](State& s, const std::string& v) {
+             s.o.masterAddr = v;
+             return std::string();
+         },
+         "rendezvous host (rank 0's) [default: $MASTER_ADDR or 127.0.0.1]", nullptr},
+        {"--master-port", "PORT", false,
+         [](State& s, const std::string& v) { return setPort("--master-port", v, s.o.masterPort); },
+         "rendezvous port [default: $MASTER_PORT or 29500]", nullptr},
+        {"--events", "HOST:PORT", false,
+         [](State& s, const std::string& v) {
+             s.o.events = v;
+             return std::string();
+         },
+         "send this rank's events to a collector there (the GUI's Attach)", nullptr},
+        {"--rendezvous-timeout", "SEC", false,
+         [](State& s, const std::string& v) {
+             return setTimeout("--rendezvous-timeout", v, s.o.rendezvousTimeoutS);
+         },
+         "give up when the ranks have not all met within this time",
+         [](const RunOptions& o) { return str(o.rendezvousTimeoutS); }},
+        {"--timeout", "SEC", false,
+         [](State& s, const std::string& v) { return setTimeout("--timeout", v, s.o.timeoutS); },
+         "fail when a peer sends nothing this long (pauses excluded)",
+         [](const RunOptions& o) { return str(o.timeoutS); }},
         {"--headless", nullptr, true,
          [](State& s, const std::string&) {
              s.o.headless = true;
@@ -283,6 +357,24 @@ std::string checkOpenCombinations(const std::set<std::string>& seen) {
     return {};
 }
 
+std::string checkDistributedCombinations(const RunOptions& o, bool vizFlags) {
+    const bool threads = o.backend == "threads";
+    if (vizFlags && !threads)
+        return "pipedream-viz chooses local processes in its Controls dock; --backend is "
+               "pipedream-train's";
+    if (o.launch && threads) return "--launch needs --backend gloo or nccl";
+    const bool rankGiven = o.rank >= 0 || o.worldSize >= 0 || o.localRank >= 0 ||
+                           !o.masterAddr.empty() || o.masterPort > 0 || !o.events.empty();
+    if (threads && rankGiven)
+        return "--rank, --world-size, --local-rank, --master-addr, --master-port and --events "
+               "need --backend gloo or nccl";
+    if (o.launch && (o.rank >= 0 || o.worldSize >= 0 || o.localRank >= 0))
+        return "--launch starts every rank itself: leave out --rank, --world-size and "
+               "--local-rank";
+    if (!threads && o.dryRun) return "--dry-run trains nothing: leave out --backend";
+    return {};
+}
+
 // Rules about which flags go together; value ranges are checkRunOptions'.
 std::string checkFlagCombinations(State& s, bool vizFlags) {
     ScheduleConfig& c = s.o.schedule;
@@ -298,6 +390,7 @@ std::string checkFlagCombinations(State& s, bool vizFlags) {
     if (c.verticalSync && !c.stash)
         return "--vertical-sync and --no-stash cannot be combined (vertical sync needs stashing)";
     if (vizFlags && s.o.headless && s.o.exportDir.empty()) return "--headless needs --export DIR";
+    if (std::string e = checkDistributedCombinations(s.o, vizFlags); !e.empty()) return e;
     return checkOutputCombinations(s.o);
 }
 
@@ -430,6 +523,67 @@ std::string checkRunOptions(const RunOptions& options) {
     if (e.empty()) e = checkDevice(options.device);
     if (e.empty()) e = checkData(options.data);
     return e;
+}
+
+std::vector<std::string> toArgs(const RunOptions& o) {
+    const ScheduleConfig& c = o.schedule;
+    std::vector<std::string> a = {"--schedule",     toString(c.kind),
+                                  "--stages",       str(c.stages),
+                                  "--microbatches", str(c.microbatches),
+                                  "--batches",      str(c.batches),
+                                  "--batch-size",   str(o.batchSize),
+                                  "--layers",       str(o.layers),
+                                  "--hidden",       str(o.hidden),
+                                  "--seed",         std::to_string(o.seed),
+                                  "--device",       o.device,
+                                  "--data",         o.data};
+    std::ostringstream lr;
+    lr.precision(17);
+    lr << o.lr;
+    a.insert(a.end(), {"--lr", lr.str()});
+    if (isChunkedKind(c.kind)) a.insert(a.end(), {"--chunks", str(c.chunks)});
+    if (!c.stash) a.push_back("--no-stash");
+    if (c.verticalSync) a.push_back("--vertical-sync");
+    if (o.backend != "threads") {
+        a.insert(a.end(), {"--backend", o.backend, "--rendezvous-timeout",
+                           str(o.rendezvousTimeoutS), "--timeout", str(o.timeoutS)});
+    }
+    return a;
+}
+
+std::string resolveRankSettings(RunOptions& o, const std::function<const char*(const char*)>& env) {
+    auto fromEnv = [&](const char* name, int& out, int lo, int hi) -> std::string {
+        if (out >= 0 && !(out == 0 && std::string(name) == "MASTER_PORT")) return {};
+        const char* v = env(name);
+        if (!v || !*v) return {};
+        int parsed = 0;
+        if (!parseInteger(std::string(v), parsed) || parsed < lo || parsed > hi)
+            return std::string("environment variable ") + name + "=" + quoted(v) +
+                   " is not a valid value";
+        out = parsed;
+        return {};
+    };
+    if (std::string e = fromEnv("RANK", o.rank, 0, 1 << 20); !e.empty()) return e;
+    if (std::string e = fromEnv("WORLD_SIZE", o.worldSize, 1, 1 << 20); !e.empty()) return e;
+    if (std::string e = fromEnv("LOCAL_RANK", o.localRank, 0, 1 << 20); !e.empty()) return e;
+    if (std::string e = fromEnv("MASTER_PORT", o.masterPort, 1, 65535); !e.empty()) return e;
+    if (o.masterAddr.empty()) {
+        const char* v = env("MASTER_ADDR");
+        o.masterAddr = v && *v ? v : "127.0.0.1";
+    }
+    if (o.masterPort <= 0) o.masterPort = 29500;
+    const int stages = o.schedule.stages;
+    if (o.worldSize < 0) o.worldSize = stages;
+    if (o.worldSize != stages)
+        return "world size mismatch: " + str(o.worldSize) + " ranks for " + str(stages) +
+               " stages (one rank per stage: --stages " + str(o.worldSize) + " or launch " +
+               str(stages) + " ranks)";
+    if (o.rank < 0) return "no rank given: set --rank (or RANK, as torchrun does), or use --launch";
+    if (o.rank >= o.worldSize)
+        return "rank " + str(o.rank) + " is outside the world of " + str(o.worldSize) +
+               " ranks (0.." + str(o.worldSize - 1) + ")";
+    if (o.localRank < 0) o.localRank = o.rank;
+    return {};
 }
 
 std::string usage(const std::string& program, bool vizFlags) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,20 @@ struct RunOptions {
     bool json = false;
     std::string csvPath;
     std::string tracePath;
+    // Distributed stages (engine/distributed.h). threads: one process.
+    std::string backend = "threads";  // threads | gloo | nccl
+    bool launch = false;              // start the S ranks locally and collect
+    // Rank settings: -1 / empty / 0 take torchrun's environment (RANK,
+    // WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT), then the defaults
+    // (127.0.0.1:29500).
+    int rank = -1;
+    int worldSize = -1;
+    int localRank = -1;
+    std::string masterAddr;
+    int masterPort = 0;
+    std::string events;           // HOST:PORT of a collector (the GUI's attach)
+    int rendezvousTimeoutS = 60;  // ranks meeting at the master, connecting
+    int timeoutS = 60;            // a peer silent this long (not paused) fails the run
     // pipedream-viz only
     bool headless = false;
     std::string exportDir;
@@ -53,5 +68,17 @@ ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlag
 std::string checkRunOptions(const RunOptions& options);
 
 std::string usage(const std::string& program, bool vizFlags);
+
+// The flags that give `options`' run (schedule, sizes, data, device, seed,
+// lr, backend timeouts): parseRunOptions(toArgs(o)) trains the same run.
+// Outputs (--csv, --trace, --json), --launch, the rank settings and the
+// viz flags are left out.
+std::vector<std::string> toArgs(const RunOptions& options);
+
+// Fills the rank settings left unset from torchrun's environment (`env`:
+// getenv, or a test's), then the defaults. Empty when they make sense (rank
+// in 0..world-1, world = stages), else one line.
+std::string resolveRankSettings(RunOptions& options,
+                                const std::function<const char*(const char*)>& env);
 
 }  // namespace pd
