@@ -94,8 +94,8 @@ public:
     // Connects to HOST:PORT (retrying until `timeout`), says hello and
     // measures the clock offset with 16 round trips (the one with the
     // shortest round trip wins; error = its half round trip), then sends it.
-    bool connect(const std::string& hostPort, const Hello& hello,
-                 std::chrono::milliseconds timeout, std::string& error);
+    bool connect(const std::string& hostPort, const Hello& hello, std::chrono::milliseconds timeout,
+                 std::string& error);
     std::int64_t offsetUs() const;  // collector_time = local_time + offset
     std::int64_t errorUs() const;
 
@@ -234,7 +234,7 @@ class DistributedRun : public Run {
 public:
     struct Setup {
         enum Mode { LocalProcesses, Attach } mode = LocalProcesses;
-        std::string executable;          // LocalProcesses: pipedream-train (trainExecutable())
+        std::string executable;  // LocalProcesses: pipedream-train (trainExecutable())
         std::string listenHost = "127.0.0.1";  // collector address
         int listenPort = 0;                    // 0: a free one
         LocalRanks::Output output;             // LocalProcesses: the ranks' output lines

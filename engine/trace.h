@@ -15,6 +15,7 @@ namespace pd {
 
 struct RunRecord {
     std::vector<std::string> stageNames;  // track names, e.g. "GPU0 (L1-12)"
+    std::vector<std::string> stageHosts;  // TEMP until net lands
     std::vector<SlotEvent> slots;
     std::vector<MemoryEvent> memory;
     // How the run ended ("completed", "cancelled", "failed"; empty: not
