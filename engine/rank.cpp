@@ -119,8 +119,7 @@ public:
         }
     }
 
-    Tensor recv(int stage, int tag, std::vector<std::int64_t> shape,
-                MessageStamp* stamp) override {
+    Tensor recv(int stage, int tag, std::vector<std::int64_t> shape, MessageStamp* stamp) override {
         std::int64_t n = 1;
         for (std::int64_t d : shape) n *= d;
         Tensor buffer =
@@ -338,8 +337,8 @@ std::string storeGet(c10d::Store& store, const std::string& key, const RunOption
         const std::vector<std::uint8_t> v = store.get(key);
         return std::string(v.begin(), v.end());
     } catch (const std::exception&) {
-        throw ConfigError("rank " + std::to_string(o.rank) + ": " + what + " did not arrive within " +
-                          secondsText(o.rendezvousTimeoutS) +
+        throw ConfigError("rank " + std::to_string(o.rank) + ": " + what +
+                          " did not arrive within " + secondsText(o.rendezvousTimeoutS) +
                           " (did every rank start, with the same --world-size?)");
     }
 }
@@ -505,8 +504,7 @@ int runRank(RunOptions o) {
             if (cancelRequested || !client.connected()) run.cancel();
         const std::string error = sink.error();
         if (!error.empty()) {
-            std::fprintf(stderr, "error: rank %d on %s: %s\n", o.rank, host.c_str(),
-                         error.c_str());
+            std::fprintf(stderr, "error: rank %d on %s: %s\n", o.rank, host.c_str(), error.c_str());
             status = 1;
         } else if (sink.summary().cancelled) {
             status = 1;

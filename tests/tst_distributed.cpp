@@ -61,9 +61,12 @@ bool writeFile(const QString& path, const QByteArray& bytes) {
 
 // A small model: every kind trains in well under a second per run.
 QStringList smallRun(const QString& kind, int stages) {
-    QStringList a = {"--schedule", kind,        "--stages",     QString::number(stages),
-                     "--layers",   "16",        "--hidden",     "32",
-                     "--batches",  "3",         "--batch-size", "16",
+    QStringList a = {"--schedule",     kind,
+                     "--stages",       QString::number(stages),
+                     "--layers",       "16",
+                     "--hidden",       "32",
+                     "--batches",      "3",
+                     "--batch-size",   "16",
                      "--microbatches", QString::number(stages == 2 ? 4 : 4)};
     return a;
 }
@@ -105,9 +108,9 @@ private Q_SLOTS:
     void launchMatchesThreads_data() {
         QTest::addColumn<QString>("kind");
         QTest::addColumn<int>("stages");
-        for (const char* kind : {"naive", "gpipe", "1f1b", "pipedream", "2bw", "interleaved",
-                                 "zb-h1", "zb-h2", "zb-v", "looped-bfs", "interleaved-zb",
-                                 "dualpipev"}) {
+        for (const char* kind :
+             {"naive", "gpipe", "1f1b", "pipedream", "2bw", "interleaved", "zb-h1", "zb-h2", "zb-v",
+              "looped-bfs", "interleaved-zb", "dualpipev"}) {
             for (int stages : {2, 4})
                 QTest::newRow(qPrintable(QString("%1/%2").arg(kind).arg(stages)))
                     << QString(kind) << stages;
@@ -162,9 +165,8 @@ private Q_SLOTS:
         // One process per rank in the Chrome trace, named with its host.
         QFile f(trace);
         QVERIFY(f.open(QIODevice::ReadOnly));
-        const QJsonArray events = QJsonDocument::fromJson(f.readAll()).object().value(
-                                                                         "traceEvents")
-                                      .toArray();
+        const QJsonArray events =
+            QJsonDocument::fromJson(f.readAll()).object().value("traceEvents").toArray();
         QSet<int> pids, named;
         for (const QJsonValue& v : events) {
             const QJsonObject e = v.toObject();
@@ -184,9 +186,9 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString trace = dir.filePath("partial.json");
         QProcess p;
-        p.start(kTrain, {"--backend", "gloo", "--launch", "--stages", "4", "--layers", "16",
-                         "--hidden", "64", "--batches", "100000", "--timeout", "10", "--trace",
-                         trace});
+        p.start(kTrain,
+                {"--backend", "gloo", "--launch", "--stages", "4", "--layers", "16", "--hidden",
+                 "64", "--batches", "100000", "--timeout", "10", "--trace", trace});
         QString out;
         QElapsedTimer t;
         t.start();
@@ -227,19 +229,33 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("expected");
         const int unused = freePort();
-        QTest::newRow("unreachable master")
-            << QStringList{"--rank", "1", "--world-size", "2", "--stages", "2", "--master-port",
-                           QString::number(unused), "--rendezvous-timeout", "2"}
-            << "cannot reach the rendezvous";
+        QTest::newRow("unreachable master") << QStringList{"--rank",
+                                                           "1",
+                                                           "--world-size",
+                                                           "2",
+                                                           "--stages",
+                                                           "2",
+                                                           "--master-port",
+                                                           QString::number(unused),
+                                                           "--rendezvous-timeout",
+                                                           "2"}
+                                            << "cannot reach the rendezvous";
         QTest::newRow("world size mismatch")
             << QStringList{"--rank", "0", "--world-size", "3", "--stages", "4"}
             << "world size mismatch";
         QTest::newRow("rank outside the world")
             << QStringList{"--rank", "4", "--world-size", "4"} << "outside the world";
-        QTest::newRow("missing peers")
-            << QStringList{"--rank", "0", "--world-size", "2", "--stages", "2", "--master-port",
-                           QString::number(unused), "--rendezvous-timeout", "2"}
-            << "within 2 s";
+        QTest::newRow("missing peers") << QStringList{"--rank",
+                                                      "0",
+                                                      "--world-size",
+                                                      "2",
+                                                      "--stages",
+                                                      "2",
+                                                      "--master-port",
+                                                      QString::number(unused),
+                                                      "--rendezvous-timeout",
+                                                      "2"}
+                                       << "within 2 s";
     }
     void badRendezvous() {
         QFETCH(QStringList, args);
@@ -258,10 +274,10 @@ private Q_SLOTS:
     void portInUse() {
         Listener busy;
         QVERIFY(busy.port > 0);
-        const Result r =
-            run(kTrain, {"--backend", "gloo", "--rank", "0", "--world-size", "2", "--stages", "2",
-                         "--master-port", QString::number(busy.port)},
-                30000);
+        const Result r = run(kTrain,
+                             {"--backend", "gloo", "--rank", "0", "--world-size", "2", "--stages",
+                              "2", "--master-port", QString::number(busy.port)},
+                             30000);
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("port"), qPrintable(r.err));
     }
@@ -271,11 +287,11 @@ private Q_SLOTS:
     void torchrunLaunch() {
         const QString torchrun = QStandardPaths::findExecutable("torchrun");
         if (torchrun.isEmpty()) QSKIP("torchrun is not installed (Debian: python3-torch)");
-        const Result r =
-            run(torchrun, QStringList{"--nproc_per_node", "2", "--master_port",
-                                      QString::number(freePort()), "--no_python", kTrain} +
-                              smallRun("1f1b", 2) + QStringList{"--backend", "gloo", "--json"},
-                180000);
+        const Result r = run(torchrun,
+                             QStringList{"--nproc_per_node", "2", "--master_port",
+                                         QString::number(freePort()), "--no_python", kTrain} +
+                                 smallRun("1f1b", 2) + QStringList{"--backend", "gloo", "--json"},
+                             180000);
         QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
         const int brace = r.out.indexOf('{');
         QVERIFY2(brace >= 0, qPrintable(r.out));

@@ -10,6 +10,7 @@
 //            clock alignment's estimated error.
 // Usage: bench_distributed [all|p2p|run] [run: path to pipedream-train]
 #include <sys/wait.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,11 +22,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
-
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#include <torch/torch.h>
+#include <vector>
 
 #include "distributed.h"
 #include "json.h"
@@ -34,7 +33,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::int64_t> kSizes = {1 << 10,  4 << 10,  16 << 10, 64 << 10,
+const std::vector<std::int64_t> kSizes = {1 << 10,   4 << 10, 16 << 10, 64 << 10,
                                           256 << 10, 1 << 20, 4 << 20,  8 << 20};
 
 int roundsFor(std::int64_t bytes) {
@@ -169,11 +168,11 @@ pd::json::Value summary(const std::string& command) {
 }
 
 void runs(const std::string& train) {
-    std::printf("\nrun: default configuration (1f1b, 4 stages, 4 microbatches, 5 batches, batch "
-                "32, 48 x 512), %u cores\n",
-                std::thread::hardware_concurrency());
-    std::printf("%-26s %12s %12s %18s\n", "backend", "samples/s", "makespan ms",
-                "clock error us");
+    std::printf(
+        "\nrun: default configuration (1f1b, 4 stages, 4 microbatches, 5 batches, batch "
+        "32, 48 x 512), %u cores\n",
+        std::thread::hardware_concurrency());
+    std::printf("%-26s %12s %12s %18s\n", "backend", "samples/s", "makespan ms", "clock error us");
     double threads = 0;
     for (int i = 0; i < 2; ++i) {
         const bool gloo = i == 1;
@@ -181,13 +180,11 @@ void runs(const std::string& train) {
             summary(train + (gloo ? " --backend gloo --launch" : "") + " --json 2>/dev/null");
         const double rate = s["samples_per_s"].toDouble();
         if (!gloo) threads = rate;
-        std::printf("%-26s %12.1f %12.1f %18s\n",
-                    gloo ? "gloo, 4 local processes" : "threads, one process", rate,
-                    s["training_s"].toDouble() * 1000,
-                    gloo ? std::to_string(s["distributed"]["clock_error_us"].toInt()).c_str()
-                         : "-");
-        if (gloo && threads > 0)
-            std::printf("gloo / threads samples/s: %.2f\n", rate / threads);
+        std::printf(
+            "%-26s %12.1f %12.1f %18s\n", gloo ? "gloo, 4 local processes" : "threads, one process",
+            rate, s["training_s"].toDouble() * 1000,
+            gloo ? std::to_string(s["distributed"]["clock_error_us"].toInt()).c_str() : "-");
+        if (gloo && threads > 0) std::printf("gloo / threads samples/s: %.2f\n", rate / threads);
     }
 }
 
