@@ -2,6 +2,7 @@
 // its analytic figures; otherwise it trains (engine/train_cli.h).
 // Exit status: 0 success, 2 bad input ("error: ..." on stderr), 1 failure.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <new>
 #include <string>
@@ -69,6 +70,10 @@ std::string executableFolder() {
 // Loads LibTorch only now, through the engine module, and trains.
 int train(const pd::RunOptions& options) {
     const std::string module = executableFolder() + "/" + PD_TRAIN_MODULE;
+    // LibTorch logs through glog, which reads GLOG_* when it is loaded:
+    // without this, c10d's socket retries print warnings and errors that our
+    // own one-line error already explains. A user's setting wins.
+    ::setenv("GLOG_minloglevel", "3", 0);
     void* handle = ::dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) return fail(1, std::string("cannot load the training engine: ") + ::dlerror());
     auto entry = reinterpret_cast<PdRunTrainingCli>(::dlsym(handle, "pd_run_training_cli"));

@@ -22,6 +22,7 @@
 #include "train_cli.h"
 
 #if defined(PD_HAVE_GLOO) || defined(PD_HAVE_NCCL)
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 #ifdef PD_HAVE_GLOO
@@ -308,21 +309,33 @@ std::string joinArgs(const std::vector<std::string>& args) {
     return out;
 }
 
-c10::intrusive_ptr<c10d::TCPStore> meet(const RunOptions& o) {
+// torchrun (elastic) hosts the store itself and says so in the environment:
+// every rank is then a client.
+bool agentHostsStore() {
+    const char* v = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    return v && std::string(v) == "True";
+}
+
+c10::intrusive_ptr<c10d::Store> meet(const RunOptions& o) {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(o.masterPort);
-    so.isServer = o.rank == 0;
+    so.isServer = o.rank == 0 && !agentHostsStore();
     so.numWorkers = static_cast<std::size_t>(o.worldSize);
     so.waitWorkers = false;
     so.timeout = std::chrono::seconds(o.rendezvousTimeoutS);
     const std::string where = o.masterAddr + ":" + std::to_string(o.masterPort);
     try {
-        return c10::make_intrusive<c10d::TCPStore>(o.masterAddr, so);
+        auto store = c10::make_intrusive<c10d::TCPStore>(o.masterAddr, so);
+        // A store that outlives one attempt (torchrun's, across restarts)
+        // must not hand this run the previous one's keys.
+        const char* restart = std::getenv("TORCHELASTIC_RESTART_COUNT");
+        return c10::make_intrusive<c10d::PrefixStore>(
+            std::string("pipedream/") + (restart ? restart : "0"), store);
     } catch (const std::exception& e) {
         std::string why = e.what();
         const auto nl = why.find('\n');
         if (nl != std::string::npos) why.resize(nl);
-        if (o.rank == 0)
+        if (so.isServer)
             throw ConfigError("rank 0 cannot host the rendezvous at " + where + " (" + why +
                               "); is the port in use? choose another with --master-port");
         throw ConfigError("rank " + std::to_string(o.rank) + " cannot reach the rendezvous at " +

@@ -54,7 +54,12 @@ def main(argv):
     for r in rows:
         for k in ("batch", "stage", "microbatch", "chunk", "version", "start_us", "end_us"):
             r[k] = int(r[k])
-        r["part"] = r["chunk"] * S + r["stage"]
+        # Model part of (stage, chunk): round robin, or a V for zb-v and
+        # dualpipev (chunk 1 of stage s holds part 2S-1-s).
+        if run["schedule"] in ("zb-v", "dualpipev"):
+            r["part"] = r["stage"] if r["chunk"] == 0 else 2 * S - 1 - r["stage"]
+        else:
+            r["part"] = r["chunk"] * S + r["stage"]
         if r["end_us"] < r["start_us"]:
             problems.append(f"slot ends before it starts: {r}")
 
@@ -72,12 +77,17 @@ def main(argv):
     for r in rows:
         slot[(r["batch"], r["microbatch"], r["part"], r["op"])].append(r)
     batches = run["batches"]
-    split = run["schedule"] == "zb-h1"
+    def backward(b, mb, p):
+        # Split kinds run I then W where a plain backward is B (dualpipev
+        # mixes both): whichever the run recorded.
+        return slot.get((b, mb, p, "I")) or slot.get((b, mb, p, "B"), [])
+
     for b in range(batches):
         for mb in range(M):
             for p in range(S * V):
                 f = slot.get((b, mb, p, "F"), [])
-                back = slot.get((b, mb, p, "I" if split else "B"), [])
+                back = backward(b, mb, p)
+                split = back and back[0]["op"] == "I"
                 if len(f) != 1 or len(back) != 1:
                     problems.append(f"batch {b} mb{mb} part {p}: {len(f)} F, {len(back)} backward")
                     continue
@@ -90,7 +100,7 @@ def main(argv):
                     if nf and nf[0]["start_us"] + slack < f[0]["end_us"]:
                         problems.append(f"batch {b} mb{mb}: F of part {p + 1} starts before "
                                         f"F of part {p} ends")
-                    nb = slot.get((b, mb, p + 1, "I" if split else "B"), [])
+                    nb = backward(b, mb, p + 1)
                     if nb and back[0]["start_us"] + slack < nb[0]["end_us"]:
                         problems.append(f"batch {b} mb{mb}: backward of part {p} starts before "
                                         f"that of part {p + 1} ends")
@@ -102,7 +112,7 @@ def main(argv):
     print(f"{run['schedule']} on {run['device']}: {len(rows)} slots, "
           f"losses {' '.join(f'{x:.4f}' for x in run_losses)}, "
           f"bubble measured {run['bubble_fraction']['measured']:.3f} "
-          f"closed form {run['bubble_fraction']['closed_form']:.3f}: "
+          f"closed form {run['bubble_fraction'].get('closed_form', float('nan')):.3f}: "
           f"{'ok' if not problems else str(len(problems)) + ' problems'}")
     return 1 if problems else 0
 
