@@ -19,7 +19,11 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "batchlog.h"
+#include "distributed.h"
+#include "report.h"
 #include "schedule.h"
+#include "slotgrid.h"
 
 namespace {
 
@@ -95,6 +99,20 @@ struct Listener {
 // A port nothing listens on (it was free a moment ago).
 int freePort() {
     return Listener().port;
+}
+
+// Actions of the schedule that belong to the first `slots` slots.
+std::size_t actionsBefore(const pd::RunOptions& o, int slots) {
+    const pd::DryRun d = pd::makeDryRun(o);
+    const pd::SlotGrid g = pd::slotGrid(d.schedule, d.timeline);
+    std::size_t n = 0;
+    for (const auto& lane : g.gate)
+        for (int gate : lane) n += gate < slots ? 1 : 0;
+    return n;
+}
+
+std::size_t slotCount(pd::CollectingSink& sink) {
+    return sink.snapshot().slots.size();
 }
 
 }  // namespace
@@ -178,6 +196,42 @@ private Q_SLOTS:
         }
         QCOMPARE(pids.size(), stages);
         QCOMPARE(named, pids);
+    }
+
+    // Pausing and stepping across processes: started paused, the ranks run
+    // nothing; each step runs exactly the next slot's actions on every
+    // rank; resume finishes the run.
+    void stepsAcrossProcesses() {
+        pd::RunOptions o = pd::defaultRunOptions();
+        o.schedule.kind = pd::ScheduleKind::OneFOneB;
+        o.schedule.stages = 4;
+        o.schedule.batches = 2;
+        o.layers = 8;
+        o.hidden = 32;
+        o.batchSize = 16;
+        o.backend = "gloo";
+        pd::CollectingSink sink;
+        pd::DistributedRun::Setup setup;
+        setup.executable = kTrain.toStdString();
+        pd::DistributedRun run(o, sink, setup);
+        run.pause();
+        run.start();
+        QTest::qWait(3000);  // long enough for the ranks to start, if they would run
+        QCOMPARE(slotCount(sink), std::size_t(0));
+        for (int k = 1; k <= 5; ++k) {
+            run.stepSlot();
+            QTRY_COMPARE_WITH_TIMEOUT(slotCount(sink), actionsBefore(o, k), 30000);
+            QTest::qWait(100);
+            QCOMPARE(slotCount(sink), actionsBefore(o, k));  // and no more
+        }
+        QVERIFY(run.paused());
+        run.resume();
+        QVERIFY(run.wait(std::chrono::milliseconds(60000)));
+        const auto snap = sink.snapshot();
+        QVERIFY2(snap.error.empty(), snap.error.c_str());
+        QCOMPARE(snap.slots.size(), actionsBefore(o, 1 << 30));
+        QCOMPARE(snap.batches.size(), std::size_t(2));
+        QCOMPARE(run.exitStatus(), 0);
     }
 
     // A rank killed mid-run: every other rank stops within the timeout, the
