@@ -214,6 +214,7 @@ private Q_SLOTS:
     void launcherTerminates();
     void distributedRunAttach();
     void distributedRunChildExitFailsFast();
+    void distributedRunCancelStopsRanks();
 };
 
 void TestCollector::parseHostPortRejects_data() {
@@ -325,6 +326,10 @@ void TestCollector::clockOffsetAgainstAFakeCollector() {
         said.set_value(lines);
         ::close(fd);
     });
+    struct Joiner {
+        std::thread& thread;
+        ~Joiner() { thread.join(); }  // on a failure too: the rank's end closes its socket
+    } joiner{collector};
     auto lines = said.get_future();
     std::int64_t offset = 0, errorUs = -1;
     {
@@ -350,7 +355,6 @@ void TestCollector::clockOffsetAgainstAFakeCollector() {
         rank.client.onFinished(done());
         QCOMPARE(lines.wait_for(kLong), std::future_status::ready);
     }
-    collector.join();
     ::close(listenFd);
     const std::vector<std::string> got = lines.get();
     QVERIFY(got.size() >= 20);
@@ -925,6 +929,37 @@ void TestCollector::distributedRunChildExitFailsFast() {
                         contains(l, "--backend gloo") && contains(l, "--rank 2 --world-size 3") &&
                         contains(l, "--events 127.0.0.1:" + std::to_string(run.port())));
     QVERIFY2(sawArgs, lines.empty() ? "no output" : lines[0].c_str());
+    QDir(dir).removeRecursively();
+}
+
+void TestCollector::distributedRunCancelStopsRanks() {
+    // Ranks that hang before they connect (a rendezvous waiting for ever):
+    // cancel stops them, and a cancelled run is not a failed one.
+    DistributedRun::Setup setup;
+    const RunOptions o = smallOptions(2, 4, 1);
+    RecordingSink sink2;
+    const QString dir = QDir::tempPath() + "/tst_collector_cancel_" + QString::number(getpid());
+    QVERIFY(QDir().mkpath(dir));
+    const std::string exe = (dir + "/hanging-train").toStdString();
+    {
+        std::ofstream f(exe);
+        f << "#!/bin/sh\nexec sleep 60\n";
+    }
+    QCOMPARE(::chmod(exe.c_str(), 0755), 0);
+    setup.executable = exe;
+    DistributedRun hanging(o, sink2, setup);
+    hanging.start();
+    QVERIFY(!hanging.wait(200ms));
+    const auto before = std::chrono::steady_clock::now();
+    hanging.cancel();
+    QVERIFY(std::chrono::steady_clock::now() - before < 4s);  // not the 5 s grace
+    QVERIFY(hanging.wait(kLong));
+    QVERIFY(hanging.finished());
+    QCOMPARE(sink2.finishedCount, 1);
+    QVERIFY(sink2.summary.cancelled);
+    QVERIFY(!sink2.summary.failed);
+    QVERIFY2(sink2.errors.empty(), sink2.allErrors().c_str());
+    QCOMPARE(hanging.exitStatus(), 128 + 15);
     QDir(dir).removeRecursively();
 }
 
