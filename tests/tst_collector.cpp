@@ -176,6 +176,24 @@ struct Ranks {
     FakeRank& operator[](int r) { return *ranks[r]; }
 };
 
+// A collector expecting `world` ranks of `options`, and those ranks
+// connected (and, with `ready`, started).
+struct Cluster {
+    RecordingSink sink;
+    EventCollector collector{sink};
+    Ranks ranks;  // last: the ranks go first, while the collector listens
+
+    bool start(int world, const RunOptions& options, bool ready = true) {
+        collector.expect(world, options);
+        std::string error;
+        if (!collector.listen("127.0.0.1", 0, error)) {
+            qWarning("listen: %s", error.c_str());
+            return false;
+        }
+        return ranks.connect(collector.port(), world, options) && (!ready || ranks.ready());
+    }
+};
+
 RunSummary done(int batches = 1, std::int64_t timeUs = 100, bool cancelled = false) {
     RunSummary s;
     s.batchesDone = batches;
@@ -405,15 +423,11 @@ void TestCollector::goOnlyAfterEveryRankIsReady() {
 }
 
 void TestCollector::eventsAreForwarded() {
-    RecordingSink sink;
-    EventCollector collector(sink);
+    Cluster cl;
     const RunOptions o = smallOptions();
-    collector.expect(2, o);
-    std::string error;
-    QVERIFY(collector.listen("127.0.0.1", 0, error));
-    Ranks ranks;
-    QVERIFY(ranks.connect(collector.port(), 2, o));
-    QVERIFY(ranks.ready());
+    QVERIFY(cl.start(2, o));
+    RecordingSink& sink = cl.sink;
+    Ranks& ranks = cl.ranks;
     SlotEvent s;
     s.batch = 3;
     s.stage = 1;
@@ -477,15 +491,12 @@ void TestCollector::eventsAreForwarded() {
 }
 
 void TestCollector::batchesMergeAcrossRanks() {
-    RecordingSink sink;
-    EventCollector collector(sink);
+    Cluster cl;
     const RunOptions o = smallOptions(3, 3, 2);
-    collector.expect(3, o);
-    std::string error;
-    QVERIFY(collector.listen("127.0.0.1", 0, error));
-    Ranks ranks;
-    QVERIFY(ranks.connect(collector.port(), 3, o));
-    QVERIFY(ranks.ready());
+    QVERIFY(cl.start(3, o));
+    RecordingSink& sink = cl.sink;
+    EventCollector& collector = cl.collector;
+    Ranks& ranks = cl.ranks;
     auto part = [](int batch, double loss, int used, int after, std::int64_t t) {
         BatchEvent b;
         b.batch = batch;
@@ -520,17 +531,14 @@ void TestCollector::batchesMergeAcrossRanks() {
 }
 
 void TestCollector::pauseHeldFrontierAndSteps() {
-    RecordingSink sink;
-    EventCollector collector(sink);
-    RunOptions o = smallOptions(4, 4, 2);
+    Cluster cl;
+    const RunOptions o = smallOptions(4, 4, 2);
     const Schedule schedule = generateSchedule(o.schedule);
     const SlotGrid grid = slotGrid(schedule);
-    collector.expect(4, o);
-    std::string error;
-    QVERIFY(collector.listen("127.0.0.1", 0, error));
-    Ranks ranks;
-    QVERIFY(ranks.connect(collector.port(), 4, o));
-    QVERIFY(ranks.ready());
+    QVERIFY(cl.start(4, o));
+    RecordingSink& sink = cl.sink;
+    EventCollector& collector = cl.collector;
+    Ranks& ranks = cl.ranks;
 
     std::vector<std::size_t> ran(4, 0);
     int sent = 0;
@@ -649,15 +657,12 @@ void TestCollector::pausedBeforeConnectStartsAtSlotZero() {
 }
 
 void TestCollector::lostRankFailsTheRun() {
-    RecordingSink sink;
-    EventCollector collector(sink);
+    Cluster cl;
     const RunOptions o = smallOptions(3, 3, 1);
-    collector.expect(3, o);
-    std::string error;
-    QVERIFY(collector.listen("127.0.0.1", 0, error));
-    Ranks ranks;
-    QVERIFY(ranks.connect(collector.port(), 3, o));
-    QVERIFY(ranks.ready());
+    QVERIFY(cl.start(3, o));
+    RecordingSink& sink = cl.sink;
+    EventCollector& collector = cl.collector;
+    Ranks& ranks = cl.ranks;
     ranks.ranks[1].reset();  // rank 1 dies without a word
     QVERIFY(sink.waitFor([&] { return !sink.errors.empty(); }));
     QCOMPARE(sink.errors[0],
