@@ -130,6 +130,12 @@ void DistributedRun::stepBatch() {
 void DistributedRun::cancel() {
     Impl& d = *impl_;
     d.collector.cancel();
+    // Ranks that are connected stop on their own; ranks that never
+    // connected cannot hear the cancel.
+    bool anyConnected = false;
+    for (const EventCollector::RankInfo& r : d.collector.ranks())
+        anyConnected = anyConnected || r.connected;
+    if (!anyConnected) d.ranks.terminate();
     if (!d.reapFor(kCancelGrace)) {
         d.ranks.terminate();
         d.reapFor(kTerminateGrace);  // still running: the LocalRanks destructor kills them

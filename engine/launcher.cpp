@@ -76,12 +76,13 @@ std::string LocalRanks::Impl::spawn(const std::string& executable,
         std::vector<char*> argv;
         for (const std::string& a : argvs[r]) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
-        int out[2], err[2], exec[2];
-        if (pipe2(out, O_CLOEXEC) != 0) return std::strerror(errno);
-        if (pipe2(err, O_CLOEXEC) != 0 || pipe2(exec, O_CLOEXEC) != 0) {
-            ::close(out[0]);
-            ::close(out[1]);
-            return std::strerror(errno);
+        int out[2] = {-1, -1}, err[2] = {-1, -1}, exec[2] = {-1, -1};
+        if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 ||
+            pipe2(exec, O_CLOEXEC) != 0) {
+            const std::string why = std::string("cannot create a pipe: ") + std::strerror(errno);
+            for (int fd : {out[0], out[1], err[0], err[1]})
+                if (fd >= 0) ::close(fd);
+            return why;
         }
         const pid_t pid = fork();
         if (pid == 0) {  // only async-signal-safe calls until exec

@@ -178,18 +178,6 @@ int localPort(int fd) {
     return 0;
 }
 
-std::string peerAddress(int fd) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return {};
-    char text[INET6_ADDRSTRLEN] = {};
-    const void* where =
-        addr.ss_family == AF_INET
-            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&addr)->sin_addr)
-            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr);
-    return inet_ntop(addr.ss_family, where, text, sizeof text) ? text : "";
-}
-
 bool sendAll(int fd, std::string_view data) {
     while (!data.empty()) {
         const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);

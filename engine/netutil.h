@@ -25,9 +25,6 @@ int listenTcp(const std::string& host, int port, std::string& error);
 // The local port of a bound socket, 0 on failure.
 int localPort(int fd);
 
-// The peer's address as text ("10.0.0.2"), empty when unknown.
-std::string peerAddress(int fd);
-
 // Writes all of `data` (MSG_NOSIGNAL, EINTR retried); false when the peer
 // has gone or the send timed out.
 bool sendAll(int fd, std::string_view data);
