@@ -6,8 +6,9 @@ if(TARGET pd_engine)
   pd_add_test(tst_data LIBS pd_engine TIMEOUT 60)
 endif()
 
-# Distributed stages on loopback: 2 and 4 rank processes (issue 11).
-if(TARGET pd_engine)
+# Distributed stages on loopback: 2 and 4 rank processes (issue 11); needs
+# Gloo (engine_torch.cmake).
+if(TARGET pd_engine AND PD_GLOO_LIBRARY AND PD_GLOO_INCLUDE AND PD_C10D_INCLUDE)
   pd_add_test(tst_distributed LIBS pd_schedule TIMEOUT 600)
   target_compile_definitions(tst_distributed PRIVATE
     PD_TRAIN_EXE="$<TARGET_FILE:pipedream-train>"
