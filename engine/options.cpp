@@ -371,6 +371,9 @@ std::string checkDistributedCombinations(const RunOptions& o, bool vizFlags) {
     if (o.launch && (o.rank >= 0 || o.worldSize >= 0 || o.localRank >= 0))
         return "--launch starts every rank itself: leave out --rank, --world-size and "
                "--local-rank";
+    if (o.launch && (!o.masterAddr.empty() || o.masterPort > 0 || !o.events.empty()))
+        return "--launch meets its ranks on this machine and collects their events itself: leave "
+               "out --master-addr, --master-port and --events";
     if (!threads && o.dryRun) return "--dry-run trains nothing: leave out --backend";
     return {};
 }

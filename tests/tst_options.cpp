@@ -592,6 +592,10 @@ void TestOptions::distributedFlags_data() {
     QTest::newRow("launch with rank")
         << QStringList{"--backend", "gloo", "--launch", "--rank", "1"}
         << "--launch starts every rank itself: leave out --rank, --world-size and --local-rank";
+    QTest::newRow("launch with events")
+        << QStringList{"--backend", "gloo", "--launch", "--events", "h:1"}
+        << "--launch meets its ranks on this machine and collects their events itself: leave out "
+           "--master-addr, --master-port and --events";
     QTest::newRow("negative rank") << QStringList{"--backend", "gloo", "--rank", "-1"}
                                    << "--rank expects a non-negative integer, got '-1'";
     QTest::newRow("rank x") << QStringList{"--backend", "gloo", "--rank", "x"}
