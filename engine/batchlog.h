@@ -42,6 +42,12 @@ public:
     void onError(const std::string& message) override {
         std::lock_guard<std::mutex> lock(mutex_);
         if (error_.empty()) error_ = message;
+        errors_.push_back(message);
+    }
+    // Every error in arrival order (a distributed run's ranks each report).
+    std::vector<std::string> errors() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return errors_;
     }
 
     struct Snapshot {
@@ -83,6 +89,7 @@ private:
     RunSummary summary_;
     bool finished_ = false;
     std::string error_;
+    std::vector<std::string> errors_;
     std::size_t slotsTaken_ = 0, batchesTaken_ = 0, slotsCopied_ = 0;
 };
 

@@ -29,6 +29,10 @@ constexpr int kSendTimeoutMs = 5000;
 // More connections than this are strangers (a port scanner), not ranks.
 constexpr std::size_t kMaxConnections = 4 * kMaxStages;
 constexpr int kDeadlineCheckMs = 200;
+// Once the run is stopping (cancelled, or a rank failed), a rank that has
+// not said done by then is given up on: suspended (SIGSTOP), hung in a
+// kernel, on a machine that froze. Ranks stop within one slot otherwise.
+constexpr auto kStopGrace = std::chrono::seconds(5);
 
 using Flags = std::vector<std::pair<std::string, std::string>>;  // flag, value ("" for switches)
 
@@ -123,8 +127,11 @@ struct EventCollector::Impl {
         BatchEvent event;
     };
     // What a step under the mutex decided for the sink, delivered after it.
+    // What one thread found under `mutex` and delivers after releasing it.
+    // Errors go to the shared queue instead: the thread that finishes the
+    // run may deliver before the one that found the error does, and the
+    // error must still reach the sink before the end.
     struct Outbox {
-        std::vector<std::string> errors;
         std::optional<RunSummary> finish;
         std::optional<RunOptions> allConnected;
     };
@@ -159,6 +166,7 @@ struct EventCollector::Impl {
     std::vector<bool> pendingSteps;  // true: a batch step; asked while the frontier was unknown
     bool cancelRequested = false;
     bool othersCancelled = false;
+    std::optional<std::chrono::steady_clock::time_point> stopSince;  // cancel sent to every rank
     bool finishing = false;
     bool finished = false;
 
@@ -170,12 +178,22 @@ struct EventCollector::Impl {
         std::lock_guard<std::mutex> lock(sinkMutex);
         if (!sinkClosed) call();
     }
+    std::vector<std::string> errorQueue;  // guarded by mutex; see Outbox
+    void queueError(std::string e) {      // mutex held
+        errorQueue.push_back(std::move(e));
+    }
     void deliver(Outbox& out) {
         if (out.allConnected && onAllConnected) onAllConnected(*out.allConnected);
-        for (const std::string& e : out.errors) deliver([&] { sink.onError(e); });
-        if (!out.finish) return;
         {
             std::lock_guard<std::mutex> lock(sinkMutex);
+            std::vector<std::string> errors;
+            {
+                std::lock_guard<std::mutex> state(mutex);
+                errors.swap(errorQueue);
+            }
+            if (!sinkClosed)
+                for (const std::string& e : errors) sink.onError(e);
+            if (!out.finish) return;
             if (!sinkClosed) sink.onFinished(*out.finish);
             sinkClosed = true;
         }
@@ -213,6 +231,7 @@ struct EventCollector::Impl {
     void cancelOthers() {  // mutex held
         if (othersCancelled) return;
         othersCancelled = true;
+        stopSince = std::chrono::steady_clock::now();
         sendAll("cancel");
     }
     void lose(int r, const std::string& why, Outbox& out) {  // mutex held
@@ -223,7 +242,7 @@ struct EventCollector::Impl {
             rank.cancelled = true;  // stopped after being asked to: not a failure
         } else {
             rank.failed = true;
-            out.errors.push_back(who(r) + ": " + why);
+            queueError(who(r) + ": " + why);
             cancelOthers();
         }
         checkHeld();
@@ -278,6 +297,7 @@ struct EventCollector::Impl {
     void dispatch(Conn* c, const std::string& line);
     void closed(Conn* c);
     void checkConnectTimeout(Outbox& out);
+    void checkStopTimeout(Outbox& out);
 };
 
 void EventCollector::Impl::acceptLoop() {
@@ -319,6 +339,7 @@ void EventCollector::Impl::acceptLoop() {
         {
             std::lock_guard<std::mutex> lock(mutex);
             checkConnectTimeout(out);
+            checkStopTimeout(out);
         }
         deliver(out);
     }
@@ -331,8 +352,8 @@ void EventCollector::Impl::checkConnectTimeout(Outbox& out) {  // mutex held
     for (int r = 0; r < world; ++r)
         if (ranks[r].state == State::Waiting) missing.push_back(r);
     if (missing.empty()) return;
-    out.errors.push_back(rankList(missing) + " did not connect within " +
-                         net::seconds(connectTimeout.count()));
+    queueError(rankList(missing) + " did not connect within " +
+               net::seconds(connectTimeout.count()));
     for (int r : missing) {
         ranks[r].state = State::Lost;
         ranks[r].failed = true;
@@ -340,6 +361,21 @@ void EventCollector::Impl::checkConnectTimeout(Outbox& out) {  // mutex held
     cancelOthers();
     checkHeld();
     checkFinished(out);
+}
+
+void EventCollector::Impl::checkStopTimeout(Outbox& out) {  // mutex held
+    if (!stopSince || finishing) return;
+    if (std::chrono::steady_clock::now() < *stopSince + kStopGrace) return;
+    for (int r = 0; r < world; ++r) {
+        if (ranks[r].state == State::Done || ranks[r].state == State::Lost) continue;
+        const bool wasCancelled = cancelRequested;
+        cancelRequested = false;  // an error even after a cancel: it did not stop
+        lose(r,
+             "did not stop within " + net::seconds(std::chrono::milliseconds(kStopGrace).count()) +
+                 " of being told to (suspended or hung); given up on",
+             out);
+        cancelRequested = wasCancelled;
+    }
 }
 
 bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) {
@@ -353,7 +389,7 @@ bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) 
     for (std::size_t i = 6; i < f.size(); ++i) args.push_back(net::unescape(f[i]));
     const std::string name = "rank " + std::to_string(r) + " on " + host;
     auto refuse = [&](const std::string& why) {
-        out.errors.push_back(name + ": " + why);
+        queueError(name + ": " + why);
         // A refused rank of this run cannot come back: the run fails now
         // rather than at the connect timeout.
         if (world > 0 && r >= 0 && r < world && ranks[r].state == State::Waiting && !finishing) {
@@ -387,8 +423,8 @@ bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) 
     Rank& rank = ranks[r];
     if (rank.state == State::Lost) return false;  // given up on (late, cancelled): not an error
     if (rank.state != State::Waiting) {
-        out.errors.push_back(name + ": rank " + std::to_string(r) + " is already connected from " +
-                             rank.host);
+        queueError(name + ": rank " + std::to_string(r) + " is already connected from " +
+                   rank.host);
         return false;
     }
     rank.state = State::Connected;
@@ -732,6 +768,7 @@ void EventCollector::cancel() {
         if (d.cancelRequested) return;
         d.cancelRequested = true;
         d.othersCancelled = true;
+        if (!d.stopSince) d.stopSince = std::chrono::steady_clock::now();
         d.sendAll("cancel");
         for (Impl::Rank& r : d.ranks) {
             if (r.state != Impl::State::Waiting) continue;

@@ -222,7 +222,8 @@ public:
                const std::string& backend, const std::string& masterAddr, int masterPort,
                const std::string& events, Output output, std::string& error);
     void setOnExit(ExitHandler handler);  // before start()
-    void terminate();                     // SIGTERM to every child still running
+    void terminate();                     // SIGTERM (and SIGCONT) to every child still running
+    void kill();                          // SIGKILL to every child still running
     // Like wait(), for at most `timeout`: true once every child exited.
     bool waitFor(std::chrono::milliseconds timeout);
     // Waits for every child; their exit statuses (128 + signal when killed).

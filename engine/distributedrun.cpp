@@ -1,6 +1,7 @@
 // DistributedRun: a Run (run.h) whose stages are processes; the collector
 // does the events and the control, LocalRanks the processes.
 #include <mutex>
+#include <optional>
 
 #include "distributed.h"
 
@@ -9,7 +10,7 @@ namespace pd {
 namespace {
 
 constexpr auto kCancelGrace = std::chrono::seconds(5);     // ranks stopping on their own
-constexpr auto kExitGrace = std::chrono::seconds(10);      // ranks exiting after done
+constexpr auto kExitGrace = std::chrono::seconds(3);       // ranks exiting after done
 constexpr auto kTerminateGrace = std::chrono::seconds(3);  // after SIGTERM
 
 // The address the local ranks reach the collector at.
@@ -30,6 +31,10 @@ struct DistributedRun::Impl {
     std::vector<std::string> lastError;  // per rank: its last "error:" line
     bool started = false;
     bool reaped = false;
+    // Once the collector finished: when, and how far the children still
+    // running have been pushed (0 none, 1 SIGTERM, 2 SIGKILL).
+    std::optional<std::chrono::steady_clock::time_point> finishedAt;
+    int pushed = 0;
     std::vector<int> statuses;
     // Last, so destroyed first: the launcher's threads call into the
     // members above and into the collector, which outlives it.
@@ -56,6 +61,24 @@ struct DistributedRun::Impl {
                 why += " (" + lastError[rank] + ")";
         }
         collector.markLost(rank, why);
+    }
+    // The run is over: children that still run after kExitGrace get
+    // SIGTERM, after kTerminateGrace more SIGKILL (a suspended or hung rank
+    // never keeps the launcher or the window waiting).
+    void pushStragglers() {
+        const auto now = std::chrono::steady_clock::now();
+        int step = 0;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!started || !local() || reaped) return;
+            if (!finishedAt) finishedAt = now;
+            if (pushed == 0 && now - *finishedAt >= kExitGrace)
+                step = pushed = 1;
+            else if (pushed == 1 && now - *finishedAt >= kExitGrace + kTerminateGrace)
+                step = pushed = 2;
+        }
+        if (step == 1) ranks.terminate();
+        if (step == 2) ranks.kill();
     }
     bool reapFor(std::chrono::milliseconds timeout) {
         {
@@ -138,7 +161,10 @@ void DistributedRun::cancel() {
     if (!anyConnected) d.ranks.terminate();
     if (!d.reapFor(kCancelGrace)) {
         d.ranks.terminate();
-        d.reapFor(kTerminateGrace);  // still running: the LocalRanks destructor kills them
+        if (!d.reapFor(kTerminateGrace)) {
+            d.ranks.kill();
+            d.reapFor(kTerminateGrace);
+        }
     }
     d.collector.wait(kTerminateGrace);
 }
@@ -151,14 +177,12 @@ bool DistributedRun::wait(std::chrono::milliseconds timeout) {
     Impl& d = *impl_;
     if (timeout == std::chrono::milliseconds::max()) {
         d.collector.wait();
-        if (!d.reapFor(kExitGrace)) {  // done, yet hanging on (a stuck process group)
-            d.ranks.terminate();
-            d.reapFor(std::chrono::milliseconds::max());
-        }
+        while (!d.reapFor(std::chrono::milliseconds(100))) d.pushStragglers();
         return true;
     }
     const auto until = std::chrono::steady_clock::now() + timeout;
     if (!d.collector.wait(timeout)) return false;
+    d.pushStragglers();
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         until - std::chrono::steady_clock::now());
     return d.reapFor(std::max(left, std::chrono::milliseconds(0)));

@@ -288,8 +288,17 @@ bool LocalRanks::start(const std::string& executable, const std::vector<std::str
 
 void LocalRanks::terminate() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
+    for (const Impl::Child& c : impl_->children) {
+        if (c.reaped) continue;
+        ::kill(c.pid, SIGTERM);
+        ::kill(c.pid, SIGCONT);  // a suspended child handles it only once it runs
+    }
+}
+
+void LocalRanks::kill() {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
     for (const Impl::Child& c : impl_->children)
-        if (!c.reaped) ::kill(c.pid, SIGTERM);
+        if (!c.reaped) ::kill(c.pid, SIGKILL);
 }
 
 bool LocalRanks::waitFor(std::chrono::milliseconds timeout) {

@@ -139,7 +139,7 @@ public:
     void abort() override {
         std::lock_guard<std::mutex> lock(mutex_);
         aborted_ = true;
-        if (current_) current_->abort();
+        if (current_) abortWork(*current_);
     }
 
     void flush() override {
@@ -173,6 +173,15 @@ private:
         std::int64_t values[2];
         std::memcpy(values, cpu.data_ptr<float>(), sizeof values);
         return {values[0], values[1]};
+    }
+
+    // Gloo's send and receive can be aborted; a backend whose work cannot
+    // (Work::abort throws "not implemented") is left to its own timeout.
+    static void abortWork(c10d::Work& work) {
+        try {
+            work.abort();
+        } catch (...) {
+        }
     }
 
     std::string peerName(int peer) const {
@@ -234,7 +243,7 @@ private:
             if (paused_) since_ = Clock::now();
             if (Clock::now() - since_ > timeout_ && !timedOut_) {
                 timedOut_ = true;
-                current_->abort();
+                abortWork(*current_);
             }
         }
     }

@@ -414,6 +414,10 @@ int superviseCollectedRun(const RunOptions& options, EventCollector& collector,
     std::fflush(stdout);
     if (outcome.status == "failed") {
         std::fprintf(stderr, "error: %s\n", outcome.error.c_str());
+        // What the other ranks saw: often the cause is named by a later one
+        // (a suspended rank is named once it does not stop).
+        for (const std::string& e : sink.errors())
+            if (e != outcome.error) std::fprintf(stderr, "  also: %s\n", e.c_str());
         return 1;
     }
     if (outcome.status == "cancelled") {
@@ -438,7 +442,8 @@ int runLaunched(const RunOptions& options) {
     setup.output = [&outputMutex](int rank, bool isError, const std::string& line) {
         std::lock_guard<std::mutex> lock(outputMutex);
         std::FILE* to = isError ? stderr : stdout;
-        std::fprintf(to, "[rank %d] %s\n", rank, line.c_str());
+        (void)rank;  // the line comes with its "[rank R] " prefix
+        std::fprintf(to, "%s\n", line.c_str());
         std::fflush(to);
     };
     DistributedRun run(options, sink, setup);
