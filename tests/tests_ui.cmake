@@ -5,6 +5,7 @@ if(TARGET pd_ui)
   pd_add_test(tst_runmodel LIBS pd_ui TIMEOUT 60)
   pd_add_test(tst_enginecontroller LIBS pd_ui TIMEOUT 120)
   pd_add_test(tst_export_ui LIBS pd_ui TIMEOUT 120)
+  pd_add_test(tst_distributed_ui LIBS pd_ui TIMEOUT 120)
   # A real window under Xvfb (falls back to offscreen where xvfb-run is missing).
   pd_add_test(tst_mainwindow LIBS pd_ui XVFB TIMEOUT 120)
   if(TARGET pipedream-viz)

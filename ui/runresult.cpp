@@ -14,6 +14,13 @@ QStringList toQStringList(const std::vector<std::string>& v) {
     return out;
 }
 
+QStringList laneLabels(const QStringList& names, const QStringList& hosts) {
+    QStringList out = names;
+    for (int s = 0; s < out.size() && s < hosts.size(); ++s)
+        if (!hosts[s].isEmpty()) out[s] += QStringLiteral(" \u00B7 ") + hosts[s];
+    return out;
+}
+
 bool prepareRun(const RunOptions& options, RunResult& result, QString* error) {
     const std::string problem = checkRunOptions(options);
     if (!problem.empty()) {

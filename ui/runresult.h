@@ -20,6 +20,9 @@ namespace pd {
 struct RunResult {
     RunOptions options;
     QStringList stageNames;
+    // Per stage, the host of its rank when the stages ran as processes
+    // (distributed.h); empty for a run in one process.
+    QStringList stageHosts;
     DryRun ideal;           // schedule, ideal timeline, analysis, closed forms
     bool measured = false;  // true when the events below come from a real run
     std::vector<SlotEvent> slots;
@@ -47,6 +50,9 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
 QString cutShortNote(const IdentifiedSchedule& identified);
 
 QStringList toQStringList(const std::vector<std::string>& v);
+// The timeline's lane labels: "GPU0 (L1-12) · hostA" where the stages ran on
+// hosts of their own, the stage names alone otherwise.
+QStringList laneLabels(const QStringList& stageNames, const QStringList& stageHosts);
 
 }  // namespace pd
 
