@@ -13,8 +13,10 @@
 #include <QTemporaryDir>
 #include <QTextBrowser>
 #include <QtTest>
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "controlspanel.h"
@@ -70,6 +72,11 @@ public:
         client_.reset();
     }
     std::string error() const { return error_; }
+    // The control messages the collector sent this rank, in order.
+    std::vector<RankClient::Control::Kind> controls() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return controls_;
+    }
 
 private:
     void run(const std::string& hostPort, const RunOptions& o, int rank, const std::string& host,
@@ -80,6 +87,19 @@ private:
         hello.host = host;
         hello.pid = 4000 + rank;
         hello.args = toArgs(o);
+        // Paused, a rank says where it stands (here: after all it sent);
+        // cancelled, it says done.
+        const std::size_t actions = stageEvents(o, rank).size();
+        client_->setControlHandler([this, rank, actions](const RankClient::Control& c) {
+            if (c.kind == RankClient::Control::Pause) client_->sendHeld(rank, actions);
+            if (c.kind == RankClient::Control::Cancel) {  // stops at once, as a rank does
+                RunSummary s;
+                s.cancelled = true;
+                client_->onFinished(s);
+            }
+            std::lock_guard<std::mutex> lock(mutex_);
+            controls_.push_back(c.kind);
+        });
         if (!client_->connect(hostPort, hello, std::chrono::seconds(20), error_)) return;
         client_->setStage(rank);
         if (!client_->ready(error_)) return;
@@ -102,6 +122,8 @@ private:
         client_->onFinished(s);
     }
 
+    mutable std::mutex mutex_;
+    std::vector<RankClient::Control::Kind> controls_;
     std::unique_ptr<RankClient> client_ = std::make_unique<RankClient>();
     std::string error_;
     std::thread thread_;
@@ -236,6 +258,41 @@ private Q_SLOTS:
             r->join();
             QCOMPARE(r->error(), std::string());
         }
+    }
+
+    // Pause, step and cancel of an attached run reach every rank.
+    void attachedRunIsControlledOnEveryRank() {
+        using Kind = RankClient::Control::Kind;
+        const RunOptions o = small(2);
+        std::vector<std::unique_ptr<FakeRank>> ranks;
+        EngineController c;
+        std::size_t slots = 0;
+        connect(&c, &EngineController::slotsArrived, this,
+                [&](const std::vector<SlotEvent>& v) { slots += v.size(); });
+        QString error;
+        QVERIFY2(c.attach(QStringLiteral("127.0.0.1:0"), &error), qPrintable(error));
+        for (int r = 0; r < 2; ++r)
+            ranks.push_back(std::make_unique<FakeRank>(address(c), o, r, "host", false));
+        // Running: every rank got go and sent its actions (no done).
+        QTRY_COMPARE_WITH_TIMEOUT(slots, makeDryRun(o).timeline.actions.size(), 20000);
+        auto everyRankGot = [&](Kind kind, int times) {
+            for (auto& r : ranks) {
+                const auto got = r->controls();
+                if (std::count(got.begin(), got.end(), kind) < times) return false;
+            }
+            return true;
+        };
+        c.pause();  // every rank says where it stands, then gets its frontier
+        QVERIFY(c.paused());
+        QTRY_VERIFY_WITH_TIMEOUT(everyRankGot(Kind::Pause, 1), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(everyRankGot(Kind::Frontier, 1), 20000);
+        c.stepSlot();
+        QTRY_VERIFY_WITH_TIMEOUT(everyRankGot(Kind::Frontier, 2), 20000);
+        c.resume();
+        QTRY_VERIFY_WITH_TIMEOUT(everyRankGot(Kind::Resume, 1), 20000);
+        c.cancel();
+        QVERIFY(!c.running());
+        QTRY_VERIFY_WITH_TIMEOUT(everyRankGot(Kind::Cancel, 1), 20000);
     }
 
     // A rank that dies: a run error naming it and its host; what the other
