@@ -94,8 +94,8 @@ public:
     // Connects to HOST:PORT (retrying until `timeout`), says hello and
     // measures the clock offset with 16 round trips (the one with the
     // shortest round trip wins; error = its half round trip), then sends it.
-    bool connect(const std::string& hostPort, const Hello& hello,
-                 std::chrono::milliseconds timeout, std::string& error);
+    bool connect(const std::string& hostPort, const Hello& hello, std::chrono::milliseconds timeout,
+                 std::string& error);
     std::int64_t offsetUs() const;  // collector_time = local_time + offset
     std::int64_t errorUs() const;
 
@@ -118,7 +118,10 @@ public:
     void onFinished(const RunSummary& s) override;  // sends done, flushes
     void onError(const std::string& message) override;
 
-    bool connected() const;  // false once the collector went away
+    // False once the collector went away. Sends then do nothing, and a
+    // rank held by a pause gets a Resume: nobody is left to send the next
+    // frontier, and a lost collector must not stop the training.
+    bool connected() const;
 
 private:
     struct Impl;
@@ -181,7 +184,14 @@ public:
     // the process died or lost its connection"). A rank that has not
     // connected within `connectTimeout` of listen() fails the run the same
     // way ("rank R did not connect within N s").
+    // When the ranks' world is not known in advance (attach), the timeout
+    // counts from the first hello instead.
     void setConnectTimeout(std::chrono::milliseconds timeout);
+    // A rank known to be gone (its process exited; the launcher saw it):
+    // fails the run at once with "rank R on HOST: <why>", unless the rank
+    // said done. While its connection is still open, the collector first
+    // reads what the rank sent before it exited (a done on its way wins).
+    void markLost(int rank, const std::string& why);
     bool wait(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
     bool finished() const;
 
@@ -198,7 +208,10 @@ private:
 class LocalRanks {
 public:
     using Output = std::function<void(int rank, bool isError, const std::string& line)>;
-    LocalRanks() = default;
+    // Called once per child, on the launcher's thread, after it exited and
+    // its output was forwarded: its status as wait() reports it.
+    using ExitHandler = std::function<void(int rank, int status)>;
+    LocalRanks();
     ~LocalRanks();  // kills (SIGTERM, then SIGKILL after 2 s) and reaps what still runs
     LocalRanks(const LocalRanks&) = delete;
     LocalRanks& operator=(const LocalRanks&) = delete;
@@ -208,7 +221,10 @@ public:
     bool start(const std::string& executable, const std::vector<std::string>& args, int world,
                const std::string& backend, const std::string& masterAddr, int masterPort,
                const std::string& events, Output output, std::string& error);
-    void terminate();  // SIGTERM to every child still running
+    void setOnExit(ExitHandler handler);  // before start()
+    void terminate();                     // SIGTERM to every child still running
+    // Like wait(), for at most `timeout`: true once every child exited.
+    bool waitFor(std::chrono::milliseconds timeout);
     // Waits for every child; their exit statuses (128 + signal when killed).
     std::vector<int> wait();
     // The worst: the first non-zero status in rank order, 0 when all are 0.
@@ -234,7 +250,7 @@ class DistributedRun : public Run {
 public:
     struct Setup {
         enum Mode { LocalProcesses, Attach } mode = LocalProcesses;
-        std::string executable;          // LocalProcesses: pipedream-train (trainExecutable())
+        std::string executable;  // LocalProcesses: pipedream-train (trainExecutable())
         std::string listenHost = "127.0.0.1";  // collector address
         int listenPort = 0;                    // 0: a free one
         LocalRanks::Output output;             // LocalProcesses: the ranks' output lines

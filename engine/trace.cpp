@@ -20,6 +20,7 @@ constexpr const char* kMismatchColumn = "mismatch";
 constexpr const char* kProcessName = "PipeDream Studio";
 constexpr const char* kMemoryPrefix = "memory stage ";
 constexpr const char* kInFlightPrefix = "in flight stage ";
+constexpr const char* kRankPrefix = "rank ";  // process names of a distributed run
 
 template <typename T>
 bool parseInteger(std::string_view text, T& out) {
@@ -240,7 +241,32 @@ bool readCounter(const json::Value& ev, RunRecord& record, std::string& error) {
     return true;  // a counter of another tool: not ours, not an error
 }
 
+// "rank S (HOST)": the process of stage S in a distributed run.
+bool readRankProcess(const json::Value& ev, RunRecord& record, std::string& error) {
+    const std::string& name = ev["args"]["name"].toString();
+    const auto open = name.find(" (");
+    int stage = 0;
+    if (name.compare(0, std::strlen(kRankPrefix), kRankPrefix) != 0 || open == std::string::npos ||
+        name.back() != ')' ||
+        !parseInteger(std::string_view(name).substr(std::strlen(kRankPrefix),
+                                                    open - std::strlen(kRankPrefix)),
+                      stage))
+        return true;  // another process name: not ours, not an error
+    int pid = 0;
+    if (!readInt(ev, "pid", pid, error)) return false;
+    if (stage < 0 || stage >= kMaxStages || pid != stage) {
+        error = "process_name '" + printable(name) + "' for pid " + std::to_string(pid) +
+                ": expected a rank 0.." + std::to_string(kMaxStages - 1) + " with pid = rank";
+        return false;
+    }
+    if (record.stageHosts.size() <= static_cast<std::size_t>(stage))
+        record.stageHosts.resize(stage + 1);
+    record.stageHosts[stage] = name.substr(open + 2, name.size() - open - 3);
+    return true;
+}
+
 bool readMetadata(const json::Value& ev, RunRecord& record, std::string& error) {
+    if (ev["name"].toString() == "process_name") return readRankProcess(ev, record, error);
     if (ev["name"].toString() != "thread_name") return true;
     int tid = 0;
     if (!readInt(ev, "tid", tid, error)) return false;
@@ -332,14 +358,28 @@ std::string toChromeTrace(const RunRecord& record) {
     std::string out = "{\"traceEvents\":[\n";
     out.reserve(out.size() + (record.slots.size() + record.memory.size()) * 200);
     bool first = true;
-    auto emit = [&](const json::Value& event) {
+    // A distributed run: one process per rank, so every event of stage S
+    // (its tid) goes to pid S.
+    const bool perRank = !record.stageHosts.empty();
+    auto emit = [&](json::Value event) {
+        if (perRank) event.set("pid", event["tid"].toInt());
         if (!first) out += ",\n";
         first = false;
         out += event.dump();
     };
-    json::Value process = json::Value::object();
-    process.set("name", kProcessName);
-    emit(metadata("process_name", 0, std::move(process)));
+    if (!perRank) {
+        json::Value process = json::Value::object();
+        process.set("name", kProcessName);
+        emit(metadata("process_name", 0, std::move(process)));
+    }
+    for (std::size_t s = 0; s < record.stageHosts.size(); ++s) {
+        json::Value process = json::Value::object();
+        process.set("name", kRankPrefix + std::to_string(s) + " (" + record.stageHosts[s] + ")");
+        emit(metadata("process_name", static_cast<int>(s), std::move(process)));
+        json::Value order = json::Value::object();
+        order.set("sort_index", static_cast<int>(s));
+        emit(metadata("process_sort_index", static_cast<int>(s), std::move(order)));
+    }
     for (std::size_t s = 0; s < record.stageNames.size(); ++s) {
         json::Value name = json::Value::object();
         name.set("name", record.stageNames[s]);

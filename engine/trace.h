@@ -15,6 +15,10 @@ namespace pd {
 
 struct RunRecord {
     std::vector<std::string> stageNames;  // track names, e.g. "GPU0 (L1-12)"
+    // Distributed runs (one process per stage): per stage, the host of its
+    // rank. Empty for one-process runs. In the Chrome trace each stage is
+    // then a process of its own ("pid" = stage, named "rank S (HOST)").
+    std::vector<std::string> stageHosts;
     std::vector<SlotEvent> slots;
     std::vector<MemoryEvent> memory;
     // How the run ended ("completed", "cancelled", "failed"; empty: not

@@ -139,6 +139,8 @@ private Q_SLOTS:
     void chromeRoundTrip_data();
     void chromeRoundTrip();
     void chromeIsValidJsonWithExpectedFields();
+    void chromeStageHostsRoundTrip();
+    void chromeStageHostsOneProcessPerRank();
     void chromeFlowEventsPairUp_data();
     void chromeFlowEventsPairUp();
     void chromeMalformed_data();
@@ -351,7 +353,83 @@ void TestTrace::chromeRoundTrip() {
     QVERIFY(back.stageNames == record.stageNames);
     QVERIFY(back.slots == record.slots);
     QVERIFY(back.memory == record.memory);
+    QVERIFY(back.stageHosts.empty());  // one process: no hosts
     QCOMPARE(toChromeTrace(back), text);
+}
+
+void TestTrace::chromeStageHostsRoundTrip() {
+    const ScheduleConfig c = config(ScheduleKind::OneFOneB, 4, 4, 2);
+    RunRecord record;
+    record.stageNames = stageNames(c, 48);
+    record.stageHosts = {"gpu-a", "gpu-a", "gpu-b.lan", "box (2)"};
+    record.slots = scheduleSlots(c);
+    record.memory = randomMemory(50, c.stages, 7);
+    record.status = "completed";
+    const std::string text = toChromeTrace(record);
+    RunRecord back;
+    std::string error;
+    QVERIFY2(parseChromeTrace(text, back, error), error.c_str());
+    QVERIFY(back.stageHosts == record.stageHosts);
+    QVERIFY(back.stageNames == record.stageNames);
+    QVERIFY(back.slots == record.slots);
+    QVERIFY(back.memory == record.memory);
+    QCOMPARE(back.status, record.status);
+    QCOMPARE(toChromeTrace(back), text);
+
+    // Hosts change nothing but the processes: the same events otherwise.
+    RunRecord single = record;
+    single.stageHosts.clear();
+    RunRecord backSingle;
+    QVERIFY(parseChromeTrace(toChromeTrace(single), backSingle, error));
+    QVERIFY(backSingle.slots == back.slots);
+    QVERIFY(toChromeTrace(single) != text);
+
+    // A rank's process under another pid is not ours to guess.
+    const std::string bad =
+        R"J({"traceEvents":[{"name":"process_name","ph":"M","pid":0,"tid":0,"args":{"name":"rank 2 (h)"}}]})J";
+    QVERIFY(!parseChromeTrace(bad, back, error));
+    QVERIFY2(QString::fromStdString(error).startsWith("trace event 0: process_name 'rank 2 (h)'"),
+             error.c_str());
+    // Another tool's process names are left alone.
+    const std::string other =
+        R"J({"traceEvents":[{"name":"process_name","ph":"M","pid":7,"tid":0,"args":{"name":"python"}}]})J";
+    QVERIFY2(parseChromeTrace(other, back, error), error.c_str());
+    QVERIFY(back.stageHosts.empty());
+}
+
+// Checked with Qt's JSON parser: every event of stage S is in process S.
+void TestTrace::chromeStageHostsOneProcessPerRank() {
+    const ScheduleConfig c = config(ScheduleKind::OneFOneB, 3, 4, 1);
+    RunRecord record;
+    record.stageNames = stageNames(c, 48);
+    record.stageHosts = {"h0", "h1", "h2"};
+    record.slots = scheduleSlots(c);
+    record.memory = randomMemory(20, c.stages, 3);
+    QJsonParseError pe;
+    const QJsonDocument doc =
+        QJsonDocument::fromJson(QByteArray::fromStdString(toChromeTrace(record)), &pe);
+    QVERIFY2(pe.error == QJsonParseError::NoError, qPrintable(pe.errorString()));
+    std::map<int, QString> processes;
+    std::map<QString, int> phases;
+    for (const QJsonValue& v : doc["traceEvents"].toArray()) {
+        const QJsonObject e = v.toObject();
+        const QString ph = e["ph"].toString();
+        ++phases[ph];
+        if (ph == "M" && e["name"] == "process_name") {
+            processes[e["pid"].toInt()] = e["args"]["name"].toString();
+            continue;
+        }
+        if (ph == "M" && e["name"] == "process_sort_index") {
+            QCOMPARE(e["args"]["sort_index"].toInt(-1), e["pid"].toInt());
+            continue;
+        }
+        QCOMPARE(e["pid"].toInt(-1), e["tid"].toInt(-2));
+        if (ph == "X") QCOMPARE(e["pid"].toInt(), e["args"]["stage"].toInt());
+    }
+    QCOMPARE(processes.size(), std::size_t(3));
+    QCOMPARE(processes[0], QString("rank 0 (h0)"));
+    QCOMPARE(processes[2], QString("rank 2 (h2)"));
+    QVERIFY(phases["X"] > 0 && phases["C"] > 0 && phases["s"] > 0 && phases["f"] > 0);
 }
 
 // Checked with Qt's JSON parser, independent of ours.

@@ -1,0 +1,788 @@
+// The event collector of a distributed run (distributed.h): one reader
+// thread per rank connection, one accepting thread that also watches the
+// connect timeout. Everything the ranks say is checked under one mutex;
+// the sink is called outside it, under a lock of its own that also makes
+// onFinished the last call the sink gets.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "distributed.h"
+#include "netutil.h"
+#include "slotgrid.h"
+
+namespace pd {
+
+namespace {
+
+// A rank that stops reading must not hold the collector (and with it the
+// GUI's control calls) for long.
+constexpr int kSendTimeoutMs = 5000;
+// More connections than this are strangers (a port scanner), not ranks.
+constexpr std::size_t kMaxConnections = 4 * kMaxStages;
+constexpr int kDeadlineCheckMs = 200;
+
+using Flags = std::vector<std::pair<std::string, std::string>>;  // flag, value ("" for switches)
+
+Flags flagsOf(const std::vector<std::string>& args) {
+    Flags out;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const bool hasValue = i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0;
+        out.emplace_back(args[i], hasValue ? args[i + 1] : std::string());
+        if (hasValue) ++i;
+    }
+    return out;
+}
+
+std::string shown(const std::string& flag, const std::string& value) {
+    return value.empty() ? flag : flag + " " + value;
+}
+
+// What differs between a rank's options and the expected ones, flag by
+// flag ("--microbatches 8, expected 4"); empty when they agree.
+std::string describeDifference(const std::vector<std::string>& actual,
+                               const std::vector<std::string>& expected) {
+    const Flags a = flagsOf(actual);
+    const Flags e = flagsOf(expected);
+    auto find = [](const Flags& f, const std::string& flag) -> const std::string* {
+        for (const auto& [k, v] : f)
+            if (k == flag) return &v;
+        return nullptr;
+    };
+    std::string out;
+    auto add = [&](const std::string& text) { out += (out.empty() ? "" : "; ") + text; };
+    for (const auto& [flag, value] : e) {
+        const std::string* got = find(a, flag);
+        if (!got)
+            add("without " + flag + ", expected " + shown(flag, value));
+        else if (*got != value)
+            add(shown(flag, *got) + ", expected " + (value.empty() ? flag : value));
+    }
+    for (const auto& [flag, value] : a) {
+        if (!find(e, flag)) add(shown(flag, value) + ", expected without " + flag);
+    }
+    return out;
+}
+
+// The options as toArgs writes them, so that two spellings of one run agree.
+std::vector<std::string> normalized(const std::vector<std::string>& args) {
+    const ParsedOptions p = parseRunOptions(args, false);
+    return p.error.empty() ? toArgs(p.options) : args;
+}
+
+std::string rankList(const std::vector<int>& ranks) {
+    std::string out = ranks.size() == 1 ? "rank " : "ranks ";
+    for (std::size_t i = 0; i < ranks.size(); ++i)
+        out += (i ? ", " : "") + std::to_string(ranks[i]);
+    return out;
+}
+
+}  // namespace
+
+struct EventCollector::Impl {
+    struct Conn {
+        int fd = -1;
+        std::thread thread;
+        net::LineReader reader;
+        std::mutex sendMutex;
+        int rank = -1;  // once its hello was accepted
+        bool open = true;
+        void send(const std::string& line) {
+            std::lock_guard<std::mutex> lock(sendMutex);
+            net::sendAll(fd, line + "\n");  // a failure shows as the reader's end of file
+        }
+    };
+    enum class State { Waiting, Connected, Done, Lost };
+    struct Rank {
+        State state = State::Waiting;
+        Conn* conn = nullptr;
+        std::string host;
+        int pid = 0;
+        std::int64_t offsetUs = 0;
+        std::int64_t errorUs = 0;
+        bool synced = false;
+        bool ready = false;
+        bool failed = false;  // said error, failed or was lost
+        bool cancelled = false;
+        std::int64_t timeUs = 0;
+        std::string lostReason;  // markLost while its connection was still open
+        bool held = false;
+        std::size_t next = 0;
+    };
+    struct PartialBatch {
+        std::vector<bool> seen;
+        int parts = 0;
+        BatchEvent event;
+    };
+    // What a step under the mutex decided for the sink, delivered after it.
+    struct Outbox {
+        std::vector<std::string> errors;
+        std::optional<RunSummary> finish;
+        std::optional<RunOptions> allConnected;
+    };
+
+    explicit Impl(EventSink& s) : sink(s) {}
+
+    EventSink& sink;
+    mutable std::mutex mutex;
+    std::condition_variable changed;
+    int listenFd = -1;
+    int wake[2] = {-1, -1};
+    std::thread acceptThread;
+    std::atomic<bool> stopping{false};
+    std::vector<std::unique_ptr<Conn>> conns;
+
+    int world = 0;
+    std::optional<RunOptions> options;
+    std::vector<std::string> expectedArgs;
+    SlotGrid grid;
+    std::vector<Rank> ranks;
+    std::vector<std::size_t> ranPerStage;  // slot events received per stage
+    std::map<int, PartialBatch> batches;
+    int batchesMerged = 0;
+    std::function<void(const RunOptions&)> onAllConnected;
+    bool allConnectedSaid = false;
+    std::chrono::milliseconds connectTimeout{0};
+    std::optional<std::chrono::steady_clock::time_point> connectSince;
+    bool goSent = false;
+    bool paused = false;
+    bool awaitingHeld = false;
+    int frontier = 0;
+    std::vector<bool> pendingSteps;  // true: a batch step; asked while the frontier was unknown
+    bool cancelRequested = false;
+    bool othersCancelled = false;
+    bool finishing = false;
+    bool finished = false;
+
+    std::mutex sinkMutex;
+    bool sinkClosed = false;
+
+    template <typename F>
+    void deliver(F&& call) {
+        std::lock_guard<std::mutex> lock(sinkMutex);
+        if (!sinkClosed) call();
+    }
+    void deliver(Outbox& out) {
+        if (out.allConnected && onAllConnected) onAllConnected(*out.allConnected);
+        for (const std::string& e : out.errors) deliver([&] { sink.onError(e); });
+        if (!out.finish) return;
+        {
+            std::lock_guard<std::mutex> lock(sinkMutex);
+            if (!sinkClosed) sink.onFinished(*out.finish);
+            sinkClosed = true;
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            finished = true;
+        }
+        changed.notify_all();
+    }
+
+    std::string who(int r) const {
+        const std::string& host = ranks[r].host;
+        return "rank " + std::to_string(r) + (host.empty() ? "" : " on " + host);
+    }
+    void sendAll(const std::string& line) {  // mutex held
+        for (Rank& r : ranks)
+            if (r.state == State::Connected && r.conn) r.conn->send(line);
+    }
+    void setWorld(int w, const RunOptions& o) {  // mutex held
+        world = w;
+        options = o;
+        expectedArgs = toArgs(o);
+        ranks.assign(w, Rank());
+        ranPerStage.assign(w, 0);
+        try {
+            grid = slotGrid(generateSchedule(o.schedule));
+        } catch (const std::exception&) {
+            grid = SlotGrid();  // checked options always have a grid; stepping stays at 0
+        }
+    }
+    std::size_t actionsOf(int stage) const {
+        return static_cast<std::size_t>(stage) < grid.gate.size() ? grid.gate[stage].size() : 0;
+    }
+    // The first failure stops the others: they would wait on a dead peer.
+    void cancelOthers() {  // mutex held
+        if (othersCancelled) return;
+        othersCancelled = true;
+        sendAll("cancel");
+    }
+    void lose(int r, const std::string& why, Outbox& out) {  // mutex held
+        Rank& rank = ranks[r];
+        if (rank.state == State::Done || rank.state == State::Lost) return;
+        rank.state = State::Lost;
+        if (cancelRequested) {
+            rank.cancelled = true;  // stopped after being asked to: not a failure
+        } else {
+            rank.failed = true;
+            out.errors.push_back(who(r) + ": " + why);
+            cancelOthers();
+        }
+        checkHeld();
+        checkFinished(out);
+    }
+    void checkFinished(Outbox& out) {  // mutex held
+        if (finishing) return;
+        if (world == 0 && !cancelRequested) return;
+        RunSummary s;
+        for (const Rank& r : ranks) {
+            if (r.state != State::Done && r.state != State::Lost) return;
+            s.failed = s.failed || r.failed;
+            s.cancelled = s.cancelled || r.cancelled;
+            s.timeUs = std::max(s.timeUs, r.timeUs);
+        }
+        s.cancelled = (s.cancelled || cancelRequested) && !s.failed;
+        s.batchesDone = batchesMerged;
+        finishing = true;
+        out.finish = s;
+    }
+    void sendFrontier() {  // mutex held
+        sendAll("frontier " + std::to_string(frontier));
+    }
+    void step(bool batch) {  // mutex held, paused and the frontier known
+        const int reached = grid.empty() ? 0 : grid.frontier(ranPerStage);
+        frontier =
+            batch ? grid.afterStepBatch(frontier, reached) : grid.afterStepSlot(frontier, reached);
+        sendFrontier();
+    }
+    void checkHeld() {  // mutex held
+        if (!awaitingHeld) return;
+        std::vector<std::size_t> next(world, 0);
+        for (int s = 0; s < world; ++s) {
+            const Rank& r = ranks[s];
+            if (r.state == State::Done || r.state == State::Lost)
+                next[s] = actionsOf(s);
+            else if (r.held)
+                next[s] = r.next;
+            else
+                return;
+        }
+        awaitingHeld = false;
+        frontier = grid.empty() ? 0 : grid.frontier(next);
+        sendFrontier();
+        for (bool batch : pendingSteps) step(batch);
+        pendingSteps.clear();
+    }
+
+    void acceptLoop();
+    void readLoop(Conn* c);
+    bool hello(Conn* c, const std::string& line, Outbox& out);
+    void dispatch(Conn* c, const std::string& line);
+    void closed(Conn* c);
+    void checkConnectTimeout(Outbox& out);
+};
+
+void EventCollector::Impl::acceptLoop() {
+    for (;;) {
+        // Woken often enough to see a connect deadline set or moved by
+        // another thread (expect, setConnectTimeout, an attaching hello).
+        int timeoutMs = kDeadlineCheckMs;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (connectSince && connectTimeout.count() > 0 && !allConnectedSaid && !finishing) {
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    *connectSince + connectTimeout - std::chrono::steady_clock::now());
+                timeoutMs =
+                    static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, kDeadlineCheckMs));
+            }
+        }
+        pollfd p[2] = {{listenFd, POLLIN, 0}, {wake[0], POLLIN, 0}};
+        const int rc = ::poll(p, 2, timeoutMs);
+        if (stopping) return;
+        if (rc > 0 && (p[0].revents & POLLIN)) {
+            const int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd >= 0) {
+                net::tuneSocket(fd);
+                net::setSendTimeout(fd, kSendTimeoutMs);
+                std::lock_guard<std::mutex> lock(mutex);
+                if (conns.size() >= kMaxConnections) {
+                    ::close(fd);
+                } else {
+                    auto conn = std::make_unique<Conn>();
+                    conn->fd = fd;
+                    conn->reader = net::LineReader(fd);
+                    Conn* c = conn.get();
+                    conns.push_back(std::move(conn));
+                    c->thread = std::thread([this, c] { readLoop(c); });
+                }
+            }
+        }
+        Outbox out;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            checkConnectTimeout(out);
+        }
+        deliver(out);
+    }
+}
+
+void EventCollector::Impl::checkConnectTimeout(Outbox& out) {  // mutex held
+    if (!connectSince || connectTimeout.count() <= 0 || allConnectedSaid || finishing) return;
+    if (std::chrono::steady_clock::now() < *connectSince + connectTimeout) return;
+    std::vector<int> missing;
+    for (int r = 0; r < world; ++r)
+        if (ranks[r].state == State::Waiting) missing.push_back(r);
+    if (missing.empty()) return;
+    out.errors.push_back(rankList(missing) + " did not connect within " +
+                         net::seconds(connectTimeout.count()));
+    for (int r : missing) {
+        ranks[r].state = State::Lost;
+        ranks[r].failed = true;
+    }
+    cancelOthers();
+    checkHeld();
+    checkFinished(out);
+}
+
+bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) {
+    const auto f = net::fields(line);
+    int protocol = 0, r = -1, w = 0, pid = 0;
+    if (f.size() < 6 || f[0] != "hello" || !net::toInt(f[1], protocol) || !net::toInt(f[2], r) ||
+        !net::toInt(f[3], w) || !net::toInt(f[4], pid))
+        return false;  // not a rank of ours: closed without a word
+    const std::string host = net::unescape(f[5]);
+    std::vector<std::string> args;
+    for (std::size_t i = 6; i < f.size(); ++i) args.push_back(net::unescape(f[i]));
+    const std::string name = "rank " + std::to_string(r) + " on " + host;
+    auto refuse = [&](const std::string& why) {
+        out.errors.push_back(name + ": " + why);
+        // A refused rank of this run cannot come back: the run fails now
+        // rather than at the connect timeout.
+        if (world > 0 && r >= 0 && r < world && ranks[r].state == State::Waiting && !finishing) {
+            ranks[r].state = State::Lost;
+            ranks[r].failed = !cancelRequested;
+            cancelOthers();
+            checkFinished(out);
+        }
+        return false;
+    };
+    if (protocol != kWireProtocol)
+        return refuse("wire protocol " + std::to_string(protocol) + ", expected " +
+                      std::to_string(kWireProtocol) + " (another version of pipedream-train)");
+    if (world > 0 && w != world)
+        return refuse("world size " + std::to_string(w) + ", expected " + std::to_string(world));
+    if (world == 0) {  // attaching: the first rank tells what runs
+        if (cancelRequested) return false;
+        const ParsedOptions p = parseRunOptions(args, false);
+        if (!p.error.empty()) return refuse("its options are not valid: " + p.error);
+        if (p.options.schedule.stages != w)
+            return refuse("world size " + std::to_string(w) + " for " +
+                          std::to_string(p.options.schedule.stages) + " stages");
+        if (r < 0 || r >= w) return refuse("rank outside 0.." + std::to_string(w - 1));
+        setWorld(w, p.options);
+        connectSince = std::chrono::steady_clock::now();
+    } else {
+        if (r < 0 || r >= world) return refuse("rank outside 0.." + std::to_string(world - 1));
+        const std::string diff = describeDifference(normalized(args), expectedArgs);
+        if (!diff.empty()) return refuse("options differ: " + diff);
+    }
+    Rank& rank = ranks[r];
+    if (rank.state == State::Lost) return false;  // given up on (late, cancelled): not an error
+    if (rank.state != State::Waiting) {
+        out.errors.push_back(name + ": rank " + std::to_string(r) + " is already connected from " +
+                             rank.host);
+        return false;
+    }
+    rank.state = State::Connected;
+    rank.conn = c;
+    rank.host = host;
+    rank.pid = pid;
+    c->rank = r;
+    if (paused) c->send("frontier " + std::to_string(frontier));
+    if (othersCancelled || cancelRequested) c->send("cancel");
+    const bool all = std::all_of(ranks.begin(), ranks.end(),
+                                 [](const Rank& x) { return x.state != State::Waiting; });
+    if (all && !allConnectedSaid) {
+        allConnectedSaid = true;
+        out.allConnected = *options;
+    }
+    return true;
+}
+
+void EventCollector::Impl::readLoop(Conn* c) {
+    std::string line;
+    bool accepted = false;
+    if (c->reader.read(line) == net::LineReader::Line) {
+        Outbox out;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            accepted = !finishing && hello(c, line, out);
+        }
+        deliver(out);
+    }
+    if (!accepted) {
+        ::shutdown(c->fd, SHUT_RDWR);
+        std::lock_guard<std::mutex> lock(mutex);
+        c->open = false;
+        return;
+    }
+    while (!stopping && c->reader.read(line) == net::LineReader::Line) dispatch(c, line);
+    closed(c);
+}
+
+void EventCollector::Impl::closed(Conn* c) {
+    Outbox out;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        c->open = false;
+        if (stopping) return;
+        Rank& r = ranks[c->rank];
+        if (r.conn == c) r.conn = nullptr;
+        lose(c->rank,
+             r.lostReason.empty() ? "the process died or lost its connection" : r.lostReason, out);
+    }
+    deliver(out);
+}
+
+void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
+    const auto f = net::fields(line);
+    if (f.empty()) return;
+    const int r = c->rank;
+    const std::string_view kind = f[0];
+    auto ints = [&](std::size_t from, std::initializer_list<std::int64_t*> out) {
+        if (f.size() < from + out.size()) return false;
+        std::size_t i = from;
+        for (std::int64_t* o : out)
+            if (!net::toInt(f[i++], *o)) return false;
+        return true;
+    };
+    std::int64_t a[9] = {};
+    if (kind == "ping" && f.size() == 3) {
+        const std::int64_t now = steadyNowUs();
+        c->send("pong " + std::string(f[1]) + " " + std::string(f[2]) + " " + std::to_string(now));
+    } else if (kind == "slot" && f.size() == 10 && f[4].size() == 1 &&
+               ints(1, {&a[0], &a[1], &a[2]}) && ints(5, {&a[3], &a[4], &a[5], &a[6], &a[7]})) {
+        const auto op = parseOp(f[4][0]);
+        if (!op) return;
+        SlotEvent e;
+        e.batch = static_cast<int>(a[0]);
+        e.stage = static_cast<int>(a[1]);
+        e.microbatch = static_cast<int>(a[2]);
+        e.op = *op;
+        e.chunk = static_cast<int>(a[3]);
+        e.version = static_cast<int>(a[4]);
+        e.startUs = a[5];
+        e.endUs = a[6];
+        e.mismatch = a[7] != 0;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (e.stage >= 0 && e.stage < world) ++ranPerStage[e.stage];
+        }
+        deliver([&] { sink.onSlot(e); });
+    } else if (kind == "mem" && ints(1, {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]})) {
+        MemoryEvent e;
+        e.stage = static_cast<int>(a[0]);
+        e.timeUs = a[1];
+        e.activationsInFlight = static_cast<int>(a[2]);
+        e.versionsHeld = static_cast<int>(a[3]);
+        e.activationBytes = a[4];
+        e.stashBytes = a[5];
+        deliver([&] { sink.onMemory(e); });
+    } else if (kind == "ver" && f.size() == 5 && ints(1, {&a[0], &a[1], &a[2]})) {
+        VersionEvent e;
+        e.stage = static_cast<int>(a[0]);
+        e.timeUs = a[1];
+        e.version = static_cast<int>(a[2]);
+        if (f[4] != "-") {
+            std::string_view rest = f[4];
+            while (!rest.empty()) {
+                const auto comma = rest.find(',');
+                int v = 0;
+                if (net::toInt(rest.substr(0, comma), v)) e.stashed.push_back(v);
+                if (comma == std::string_view::npos) break;
+                rest.remove_prefix(comma + 1);
+            }
+        }
+        deliver([&] { sink.onVersion(e); });
+    } else if (kind == "batch" && f.size() == 7 && ints(1, {&a[0], &a[1]}) &&
+               ints(4, {&a[2], &a[3], &a[4]})) {
+        double loss = 0;
+        if (!net::toDouble(f[3], loss)) return;
+        std::optional<BatchEvent> merged;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            const int stage = static_cast<int>(a[1]);
+            if (stage < 0 || stage >= world) return;
+            PartialBatch& p = batches[static_cast<int>(a[0])];
+            if (p.seen.empty()) {
+                p.seen.assign(world, false);
+                p.event.batch = static_cast<int>(a[0]);
+                p.event.versionUsed.assign(world, 0);
+                p.event.versionAfter.assign(world, 0);
+            }
+            if (p.seen[stage]) return;  // said twice: the first part counts
+            p.seen[stage] = true;
+            p.event.loss += loss;
+            p.event.versionUsed[stage] = static_cast<int>(a[2]);
+            p.event.versionAfter[stage] = static_cast<int>(a[3]);
+            p.event.timeUs = std::max(p.event.timeUs, a[4]);
+            if (++p.parts == world) {
+                merged = std::move(p.event);
+                batches.erase(static_cast<int>(a[0]));
+                ++batchesMerged;
+            }
+        }
+        if (merged) deliver([&] { sink.onBatch(*merged); });
+    } else if (kind == "clock" && ints(1, {&a[0], &a[1]})) {
+        std::lock_guard<std::mutex> lock(mutex);
+        ranks[r].offsetUs = a[0];
+        ranks[r].errorUs = a[1];
+        ranks[r].synced = true;
+    } else if (kind == "ready") {
+        std::lock_guard<std::mutex> lock(mutex);
+        ranks[r].ready = true;
+        const bool all = std::all_of(ranks.begin(), ranks.end(), [](const Rank& x) {
+            return x.state == State::Connected && x.ready;
+        });
+        if (all && !goSent && !finishing) {
+            goSent = true;
+            sendAll("go " + std::to_string(steadyNowUs()));
+        }
+    } else if (kind == "held" && ints(1, {&a[0], &a[1]})) {
+        std::lock_guard<std::mutex> lock(mutex);
+        const int stage = static_cast<int>(a[0]);
+        if (!awaitingHeld || stage < 0 || stage >= world || a[1] < 0) return;
+        ranks[stage].held = true;
+        ranks[stage].next = static_cast<std::size_t>(a[1]);
+        checkHeld();
+    } else if (kind == "error") {
+        const std::string message = f.size() > 1 ? net::unescape(f[1]) : "unknown error";
+        std::string prefix;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            prefix = who(r);
+            ranks[r].failed = true;
+        }
+        deliver([&] { sink.onError(prefix + ": " + message); });
+        std::lock_guard<std::mutex> lock(mutex);
+        cancelOthers();
+    } else if (kind == "done" && ints(1, {&a[0], &a[1], &a[2], &a[3]})) {
+        Outbox out;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            Rank& rank = ranks[r];
+            if (rank.state != State::Connected) return;
+            rank.state = State::Done;
+            rank.cancelled = a[0] != 0;
+            rank.failed = rank.failed || a[1] != 0;
+            rank.timeUs = a[3];
+            if (rank.failed) cancelOthers();
+            checkHeld();
+            checkFinished(out);
+        }
+        deliver(out);
+    }
+    // Anything else: a newer rank's message, skipped.
+}
+
+EventCollector::EventCollector(EventSink& sink) : impl_(std::make_unique<Impl>(sink)) {}
+
+EventCollector::~EventCollector() {
+    impl_->stopping = true;
+    if (impl_->wake[1] >= 0) {
+        const char byte = 0;
+        [[maybe_unused]] const auto n = ::write(impl_->wake[1], &byte, 1);
+    }
+    if (impl_->acceptThread.joinable()) impl_->acceptThread.join();
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        for (auto& c : impl_->conns) ::shutdown(c->fd, SHUT_RDWR);
+    }
+    for (auto& c : impl_->conns) {
+        if (c->thread.joinable()) c->thread.join();
+        ::close(c->fd);
+    }
+    for (int fd : {impl_->listenFd, impl_->wake[0], impl_->wake[1]})
+        if (fd >= 0) ::close(fd);
+}
+
+bool EventCollector::listen(const std::string& host, int port, std::string& error) {
+    if (impl_->listenFd >= 0) {
+        error = "the event collector already listens on port " + std::to_string(this->port());
+        return false;
+    }
+    const int fd = net::listenTcp(host, port, error);
+    if (fd < 0) return false;
+    if (::pipe2(impl_->wake, O_CLOEXEC) != 0) {
+        ::close(fd);
+        error = "cannot create a pipe for the event collector";
+        return false;
+    }
+    impl_->listenFd = fd;
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        if (impl_->world > 0) impl_->connectSince = std::chrono::steady_clock::now();
+    }
+    impl_->acceptThread = std::thread([this] { impl_->acceptLoop(); });
+    return true;
+}
+
+int EventCollector::port() const {
+    return impl_->listenFd >= 0 ? net::localPort(impl_->listenFd) : 0;
+}
+
+void EventCollector::expect(int world, const RunOptions& options) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->setWorld(world, options);
+    if (impl_->listenFd >= 0) impl_->connectSince = std::chrono::steady_clock::now();
+}
+
+void EventCollector::setOnAllConnected(std::function<void(const RunOptions&)> callback) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->onAllConnected = std::move(callback);
+}
+
+std::optional<RunOptions> EventCollector::options() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->options;
+}
+
+int EventCollector::worldSize() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->world;
+}
+
+std::vector<EventCollector::RankInfo> EventCollector::ranks() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    std::vector<RankInfo> out;
+    for (int r = 0; r < impl_->world; ++r) {
+        const Impl::Rank& x = impl_->ranks[r];
+        RankInfo info;
+        info.rank = r;
+        info.host = x.host;
+        info.pid = x.pid;
+        info.offsetUs = x.offsetUs;
+        info.errorUs = x.errorUs;
+        info.connected = x.conn && x.conn->open;
+        info.finished = x.state == Impl::State::Done;
+        info.lost = x.state == Impl::State::Lost;
+        out.push_back(info);
+    }
+    return out;
+}
+
+std::int64_t EventCollector::clockErrorUs() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (impl_->world == 0) return -1;
+    std::int64_t worst = 0;
+    for (const Impl::Rank& r : impl_->ranks) {
+        if (!r.synced) return -1;
+        worst = std::max(worst, r.errorUs);
+    }
+    return worst;
+}
+
+void EventCollector::pause() {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    Impl& d = *impl_;
+    if (d.paused || d.finishing) return;
+    d.paused = true;
+    if (!d.goSent) {  // nothing has run: every stage stands at its first action
+        d.frontier = 0;
+        d.sendFrontier();
+        return;
+    }
+    d.awaitingHeld = true;
+    for (Impl::Rank& r : d.ranks) r.held = false;
+    d.sendAll("pause");
+    d.checkHeld();
+}
+
+void EventCollector::resume() {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    Impl& d = *impl_;
+    if (!d.paused) return;
+    d.paused = false;
+    d.awaitingHeld = false;
+    d.pendingSteps.clear();
+    d.sendAll("resume");
+}
+
+void EventCollector::stepSlot() {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (!impl_->paused) return;
+    if (impl_->awaitingHeld)
+        impl_->pendingSteps.push_back(false);
+    else
+        impl_->step(false);
+}
+
+void EventCollector::stepBatch() {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (!impl_->paused) return;
+    if (impl_->awaitingHeld)
+        impl_->pendingSteps.push_back(true);
+    else
+        impl_->step(true);
+}
+
+void EventCollector::cancel() {
+    Impl::Outbox out;
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        Impl& d = *impl_;
+        if (d.cancelRequested) return;
+        d.cancelRequested = true;
+        d.othersCancelled = true;
+        d.sendAll("cancel");
+        for (Impl::Rank& r : d.ranks) {
+            if (r.state != Impl::State::Waiting) continue;
+            r.state = Impl::State::Lost;  // given up on: it will not be waited for
+            r.cancelled = true;
+        }
+        d.checkHeld();
+        d.checkFinished(out);
+    }
+    impl_->deliver(out);
+}
+
+void EventCollector::markLost(int rank, const std::string& why) {
+    Impl::Outbox out;
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        Impl& d = *impl_;
+        if (rank < 0 || rank >= d.world) return;
+        Impl::Rank& r = d.ranks[rank];
+        if (r.state == Impl::State::Connected && r.conn && r.conn->open) {
+            r.lostReason = why;  // its end of file follows, after any done still on its way
+            return;
+        }
+        d.lose(rank, why, out);
+    }
+    impl_->deliver(out);
+}
+
+bool EventCollector::paused() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->paused;
+}
+
+void EventCollector::setConnectTimeout(std::chrono::milliseconds timeout) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->connectTimeout = timeout;
+}
+
+bool EventCollector::wait(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(impl_->mutex);
+    auto done = [&] { return impl_->finished; };
+    if (timeout == std::chrono::milliseconds::max()) {
+        impl_->changed.wait(lock, done);
+        return true;
+    }
+    return impl_->changed.wait_for(lock, timeout, done);
+}
+
+bool EventCollector::finished() const {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    return impl_->finished;
+}
+
+}  // namespace pd

@@ -1,0 +1,842 @@
+// The torch-free half of distributed stages: the wire protocol between
+// ranks (RankClient) and the event collector, the collector's merging and
+// control (pause, held, frontiers on a real slot grid), failures (a lost
+// rank, a rank that never connects, a rank with other options, a busy
+// port), the local launcher with shell scripts as ranks, and a
+// DistributedRun attached to fake ranks. Fake ranks are RankClients on the
+// test's threads; every wait is on a condition with a generous timeout.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <QtTest>
+#include <condition_variable>
+#include <fstream>
+#include <future>
+#include <mutex>
+
+#include "distributed.h"
+#include "slotgrid.h"
+
+using namespace pd;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kLong = 20s;  // for things that take milliseconds
+
+// Everything the collector hands on, and a way to wait for it.
+class RecordingSink : public EventSink {
+public:
+    void onSlot(const SlotEvent& e) override {
+        add([&] { slots.push_back(e); });
+    }
+    void onMemory(const MemoryEvent& e) override {
+        add([&] { memory.push_back(e); });
+    }
+    void onBatch(const BatchEvent& e) override {
+        add([&] { batches.push_back(e); });
+    }
+    void onVersion(const VersionEvent& e) override {
+        add([&] { versions.push_back(e); });
+    }
+    void onFinished(const RunSummary& s) override {
+        add([&] {
+            summary = s;
+            ++finishedCount;
+        });
+    }
+    void onError(const std::string& m) override {
+        add([&] { errors.push_back(m); });
+    }
+
+    template <typename Pred>
+    bool waitFor(Pred pred, std::chrono::milliseconds timeout = kLong) {
+        std::unique_lock<std::mutex> lock(mutex);
+        return changed.wait_for(lock, timeout, pred);
+    }
+    bool waitFinished() {
+        return waitFor([&] { return finishedCount > 0; });
+    }
+    std::string allErrors() {
+        std::lock_guard<std::mutex> lock(mutex);
+        std::string out;
+        for (const auto& e : errors) out += e + "\n";
+        return out;
+    }
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<SlotEvent> slots;
+    std::vector<MemoryEvent> memory;
+    std::vector<BatchEvent> batches;
+    std::vector<VersionEvent> versions;
+    std::vector<std::string> errors;
+    RunSummary summary;
+    int finishedCount = 0;
+
+private:
+    template <typename F>
+    void add(F f) {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            f();
+        }
+        changed.notify_all();
+    }
+};
+
+RunOptions smallOptions(int stages = 2, int microbatches = 4, int batches = 1) {
+    RunOptions o = defaultRunOptions();
+    o.schedule.stages = stages;
+    o.schedule.microbatches = microbatches;
+    o.schedule.batches = batches;
+    o.backend = "gloo";
+    return o;
+}
+
+// A rank without training: a RankClient and the control it received.
+class FakeRank {
+public:
+    FakeRank() {
+        client.setControlHandler([this](const RankClient::Control& c) {
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                controls.push_back(c);
+            }
+            changed.notify_all();
+        });
+    }
+    bool connect(int port, int rank, int world, const RunOptions& options, std::string& error) {
+        RankClient::Hello h;
+        h.rank = rank;
+        h.world = world;
+        h.host = "host" + std::to_string(rank);
+        h.pid = 1000 + rank;
+        h.args = toArgs(options);
+        client.setStage(rank);
+        return client.connect("127.0.0.1:" + std::to_string(port), h, 10s, error);
+    }
+    // The next control message not looked at yet (nullopt after a timeout).
+    std::optional<RankClient::Control> next(std::chrono::milliseconds timeout = kLong) {
+        std::unique_lock<std::mutex> lock(mutex);
+        if (!changed.wait_for(lock, timeout, [&] { return controls.size() > seen; }))
+            return std::nullopt;
+        return controls[seen++];
+    }
+    std::optional<int> nextFrontier() {
+        const auto c = next();
+        if (!c || c->kind != RankClient::Control::Frontier) return std::nullopt;
+        return c->frontier;
+    }
+
+private:
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<RankClient::Control> controls;
+    std::size_t seen = 0;
+
+public:
+    RankClient client;  // last: its reader thread uses the members above
+};
+
+// `world` fake ranks connected to a collector on `port`, all of them ready
+// (go received).
+struct Ranks {
+    std::vector<std::unique_ptr<FakeRank>> ranks;
+    std::vector<std::chrono::steady_clock::time_point> t0;
+
+    bool connect(int port, int world, const RunOptions& o) {
+        for (int r = 0; r < world; ++r) {
+            ranks.push_back(std::make_unique<FakeRank>());
+            std::string error;
+            if (!ranks.back()->connect(port, r, world, o, error)) {
+                qWarning("connect: %s", error.c_str());
+                return false;
+            }
+        }
+        return true;
+    }
+    bool ready() {
+        std::vector<std::future<std::optional<std::chrono::steady_clock::time_point>>> go;
+        for (auto& r : ranks)
+            go.push_back(std::async(std::launch::async, [&r] {
+                std::string error;
+                return r->client.ready(error);
+            }));
+        for (auto& g : go) {
+            auto t = g.get();
+            if (!t) return false;
+            t0.push_back(*t);
+        }
+        return true;
+    }
+    FakeRank& operator[](int r) { return *ranks[r]; }
+};
+
+RunSummary done(int batches = 1, std::int64_t timeUs = 100, bool cancelled = false) {
+    RunSummary s;
+    s.batchesDone = batches;
+    s.timeUs = timeUs;
+    s.cancelled = cancelled;
+    return s;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+class TestCollector : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void parseHostPortRejects_data();
+    void parseHostPortRejects();
+    void parseHostPortAccepts();
+    void clockSyncOnOneMachine();
+    void goOnlyAfterEveryRankIsReady();
+    void eventsAreForwarded();
+    void batchesMergeAcrossRanks();
+    void pauseHeldFrontierAndSteps();
+    void pausedBeforeConnectStartsAtSlotZero();
+    void lostRankFailsTheRun();
+    void connectTimeoutNamesMissingRanks();
+    void helloWithOtherOptionsIsRefused();
+    void helloWithOtherWorldIsRefused();
+    void listenOnBusyPortFails();
+    void unreachableCollectorTimesOut();
+    void launcherForwardsOutputAndStatuses();
+    void launcherReportsKilledChildAndBadExecutable();
+    void launcherTerminates();
+    void distributedRunAttach();
+    void distributedRunChildExitFailsFast();
+};
+
+void TestCollector::parseHostPortRejects_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("message");
+    QTest::addRow("empty") << ""
+                           << "expected HOST:PORT";
+    QTest::addRow("no port") << "host"
+                             << "expected HOST:PORT";
+    QTest::addRow("no host") << ":29400"
+                             << "no host";
+    QTest::addRow("empty port") << "host:"
+                                << "bad port";
+    QTest::addRow("port 0") << "host:0"
+                            << "bad port";
+    QTest::addRow("port too big") << "host:65536"
+                                  << "bad port";
+    QTest::addRow("port not a number") << "host:12ab"
+                                       << "bad port";
+    QTest::addRow("ipv6 without port") << "[::1]"
+                                       << "expected HOST:PORT";
+}
+
+void TestCollector::parseHostPortRejects() {
+    QFETCH(QString, text);
+    QFETCH(QString, message);
+    std::string host = "unchanged";
+    int port = -7;
+    std::string error;
+    QVERIFY(!parseHostPort(text.toStdString(), host, port, error));
+    QVERIFY2(contains(error, message.toStdString()), error.c_str());
+    QCOMPARE(error.find('\n'), std::string::npos);
+    QCOMPARE(host, std::string("unchanged"));
+    QCOMPARE(port, -7);
+}
+
+void TestCollector::parseHostPortAccepts() {
+    std::string host, error;
+    int port = 0;
+    QVERIFY(parseHostPort("gpu-box.lan:29400", host, port, error));
+    QCOMPARE(host, std::string("gpu-box.lan"));
+    QCOMPARE(port, 29400);
+    QVERIFY(parseHostPort("[::1]:65535", host, port, error));
+    QCOMPARE(host, std::string("::1"));
+    QCOMPARE(port, 65535);
+    QVERIFY(parseHostPort("h:1", host, port, error));
+    QCOMPARE(port, 1);
+}
+
+void TestCollector::clockSyncOnOneMachine() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    const RunOptions o = smallOptions();
+    collector.expect(2, o);
+    std::string error;
+    QVERIFY2(collector.listen("127.0.0.1", 0, error), error.c_str());
+    QVERIFY(collector.port() > 0);
+    QCOMPARE(collector.clockErrorUs(), std::int64_t(-1));
+    Ranks ranks;
+    QVERIFY(ranks.connect(collector.port(), 2, o));
+    for (int r = 0; r < 2; ++r) {
+        const RankClient& c = ranks[r].client;
+        QVERIFY(c.connected());
+        QVERIFY(c.errorUs() >= 0);
+        QVERIFY2(c.errorUs() < 500000, std::to_string(c.errorUs()).c_str());
+        // One steady clock: the true offset is 0, and the estimate is off
+        // by at most its error (half the best round trip).
+        QVERIFY2(std::llabs(c.offsetUs()) <= c.errorUs() + 1,
+                 (std::to_string(c.offsetUs()) + " vs " + std::to_string(c.errorUs())).c_str());
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(collector.clockErrorUs() >= 0, 20000);
+    QCOMPARE(collector.clockErrorUs(),
+             std::max(ranks[0].client.errorUs(), ranks[1].client.errorUs()));
+    const auto info = collector.ranks();
+    QCOMPARE(info.size(), std::size_t(2));
+    QCOMPARE(info[1].host, std::string("host1"));
+    QCOMPARE(info[1].pid, 1001);
+    QCOMPARE(info[1].offsetUs, ranks[1].client.offsetUs());
+    QVERIFY(info[0].connected && !info[0].finished && !info[0].lost);
+}
+
+void TestCollector::goOnlyAfterEveryRankIsReady() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    const RunOptions o = smallOptions();
+    collector.expect(2, o);
+    bool allConnected = false;
+    collector.setOnAllConnected(
+        [&](const RunOptions& opts) { allConnected = opts.schedule.stages == 2; });
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    Ranks ranks;
+    QVERIFY(ranks.connect(collector.port(), 2, o));
+    QTRY_VERIFY_WITH_TIMEOUT(allConnected, 20000);
+    const std::int64_t before = steadyNowUs();
+    auto first = std::async(std::launch::async, [&] {
+        std::string e;
+        return ranks[0].client.ready(e);
+    });
+    // Rank 1 is not ready: no go for rank 0 (a wrong go would come at once).
+    QCOMPARE(first.wait_for(300ms), std::future_status::timeout);
+    std::string e;
+    const auto t1 = ranks[1].client.ready(e);
+    QVERIFY2(t1.has_value(), e.c_str());
+    const auto t0 = first.get();
+    QVERIFY(t0.has_value());
+    // One time zero for both, on this machine's clock, after the wait.
+    const auto us = [](std::chrono::steady_clock::time_point t) {
+        return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+    };
+    QVERIFY(std::llabs(us(*t0) - us(*t1)) <=
+            ranks[0].client.errorUs() + ranks[1].client.errorUs() + 2);
+    QVERIFY(us(*t0) + ranks[0].client.errorUs() + 1 >= before + 300000);
+    QVERIFY(us(*t0) <= steadyNowUs() + ranks[0].client.errorUs() + 1);
+}
+
+void TestCollector::eventsAreForwarded() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    const RunOptions o = smallOptions();
+    collector.expect(2, o);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    Ranks ranks;
+    QVERIFY(ranks.connect(collector.port(), 2, o));
+    QVERIFY(ranks.ready());
+    SlotEvent s;
+    s.batch = 3;
+    s.stage = 1;
+    s.microbatch = -1;
+    s.op = Op::U;
+    s.chunk = 0;
+    s.version = 4;
+    s.startUs = 1234567890123;
+    s.endUs = 1234567890999;
+    s.mismatch = true;
+    ranks[1].client.onSlot(s);
+    MemoryEvent m;
+    m.stage = 1;
+    m.timeUs = 77;
+    m.activationsInFlight = 3;
+    m.versionsHeld = 2;
+    m.activationBytes = std::int64_t(5) << 33;
+    m.stashBytes = 1234;
+    ranks[1].client.onMemory(m);
+    VersionEvent v;
+    v.stage = 0;
+    v.version = 6;
+    v.stashed = {4, 5};
+    v.timeUs = 88;
+    ranks[0].client.onVersion(v);
+    VersionEvent none;
+    none.stage = 1;
+    none.version = 1;
+    ranks[1].client.onVersion(none);
+    ranks[0].client.onError("out of memory\nin stage 0: \\x01 end");
+    QVERIFY(sink.waitFor([&] {
+        return sink.slots.size() == 1 && sink.memory.size() == 1 && sink.versions.size() == 2 &&
+               sink.errors.size() == 1;
+    }));
+    const SlotEvent& g = sink.slots[0];
+    QCOMPARE(g.batch, 3);
+    QCOMPARE(g.stage, 1);
+    QCOMPARE(g.microbatch, -1);
+    QCOMPARE(g.op, Op::U);
+    QCOMPARE(g.version, 4);
+    QCOMPARE(g.startUs, s.startUs);
+    QCOMPARE(g.endUs, s.endUs);
+    QVERIFY(g.mismatch);
+    QCOMPARE(sink.memory[0].activationBytes, m.activationBytes);
+    QCOMPARE(sink.memory[0].stashBytes, 1234);
+    QCOMPARE(sink.memory[0].activationsInFlight, 3);
+    QCOMPARE(sink.memory[0].versionsHeld, 2);
+    QCOMPARE(sink.memory[0].timeUs, 77);
+    const VersionEvent& gv = sink.versions[0].stage == 0 ? sink.versions[0] : sink.versions[1];
+    QCOMPARE(gv.version, 6);
+    QCOMPARE(gv.stashed, std::vector<int>({4, 5}));
+    QCOMPARE(gv.timeUs, 88);
+    const VersionEvent& gn = sink.versions[0].stage == 1 ? sink.versions[0] : sink.versions[1];
+    QVERIFY(gn.stashed.empty());
+    QCOMPARE(sink.errors[0], std::string("rank 0 on host0: out of memory\nin stage 0: \\x01 end"));
+    // An error stops the other ranks.
+    const auto c = ranks[1].next();
+    QVERIFY(c && c->kind == RankClient::Control::Cancel);
+}
+
+void TestCollector::batchesMergeAcrossRanks() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    const RunOptions o = smallOptions(3, 3, 2);
+    collector.expect(3, o);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    Ranks ranks;
+    QVERIFY(ranks.connect(collector.port(), 3, o));
+    QVERIFY(ranks.ready());
+    auto part = [](int batch, double loss, int used, int after, std::int64_t t) {
+        BatchEvent b;
+        b.batch = batch;
+        b.loss = loss;
+        b.versionUsed = {used};  // a rank knows its own stage only
+        b.versionAfter = {after};
+        b.timeUs = t;
+        return b;
+    };
+    ranks[0].client.onBatch(part(0, 0.0, 10, 11, 500));
+    ranks[1].client.onBatch(part(0, 0.0, 20, 21, 700));
+    ranks[0].client.onBatch(part(1, 0.0, 11, 12, 900));  // batch 1 stays incomplete
+    ranks[2].client.onBatch(part(0, 2.3125, 30, 31, 650));
+    QVERIFY(sink.waitFor([&] { return sink.batches.size() == 1; }));
+    for (int r = 0; r < 3; ++r) ranks[r].client.onFinished(done(1, 1000 + r));
+    QVERIFY(sink.waitFinished());
+    QCOMPARE(sink.batches.size(), std::size_t(1));
+    const BatchEvent& b = sink.batches[0];
+    QCOMPARE(b.batch, 0);
+    QCOMPARE(b.loss, 2.3125);
+    QCOMPARE(b.versionUsed, std::vector<int>({10, 20, 30}));
+    QCOMPARE(b.versionAfter, std::vector<int>({11, 21, 31}));
+    QCOMPARE(b.timeUs, std::int64_t(700));
+    QCOMPARE(sink.finishedCount, 1);
+    QVERIFY(!sink.summary.failed);
+    QVERIFY(!sink.summary.cancelled);
+    QCOMPARE(sink.summary.batchesDone, 1);
+    QCOMPARE(sink.summary.timeUs, std::int64_t(1002));
+    QVERIFY(collector.wait(1s));
+    QVERIFY(collector.finished());
+    QVERIFY(sink.errors.empty());
+}
+
+void TestCollector::pauseHeldFrontierAndSteps() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    RunOptions o = smallOptions(4, 4, 2);
+    const Schedule schedule = generateSchedule(o.schedule);
+    const SlotGrid grid = slotGrid(schedule);
+    collector.expect(4, o);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    Ranks ranks;
+    QVERIFY(ranks.connect(collector.port(), 4, o));
+    QVERIFY(ranks.ready());
+
+    std::vector<std::size_t> ran(4, 0);
+    int sent = 0;
+    // Each rank runs what the frontier lets it: actions whose gate < F.
+    auto runUpTo = [&](int frontier) {
+        for (int s = 0; s < 4; ++s) {
+            while (ran[s] < grid.gate[s].size() && grid.gate[s][ran[s]] < frontier) {
+                ranks[s].client.onSlot(slotEvent(s, schedule.stages[s][ran[s]], 0, 1));
+                ++ran[s];
+                ++sent;
+            }
+        }
+        return sink.waitFor([&] { return int(sink.slots.size()) == sent; });
+    };
+    auto everyRankGets = [&](int frontier) {
+        for (int s = 0; s < 4; ++s) {
+            const auto f = ranks[s].nextFrontier();
+            if (!f || *f != frontier) {
+                qWarning("rank %d: frontier %d, expected %d", s, f ? *f : -100, frontier);
+                return false;
+            }
+        }
+        return true;
+    };
+
+    // Running freely for a while, then a pause: every rank says where it is.
+    QVERIFY(runUpTo(5));
+    QVERIFY(!collector.paused());
+    collector.pause();
+    QVERIFY(collector.paused());
+    for (int s = 0; s < 4; ++s) {
+        const auto c = ranks[s].next();
+        QVERIFY(c && c->kind == RankClient::Control::Pause);
+    }
+    collector.stepSlot();  // asked before every rank held: applied after
+    for (int s = 0; s < 4; ++s) ranks[s].client.sendHeld(s, ran[s]);
+    int f = grid.frontier(ran);
+    QVERIFY(everyRankGets(f));
+    f = grid.afterStepSlot(f, grid.frontier(ran));
+    QVERIFY(everyRankGets(f));
+
+    // Step by step: each frontier from the slots the collector has seen.
+    for (int step = 0; step < 3; ++step) {
+        QVERIFY(runUpTo(f));
+        const int expected = grid.afterStepSlot(f, grid.frontier(ran));
+        QVERIFY(expected > f);
+        collector.stepSlot();
+        QVERIFY(everyRankGets(expected));
+        f = expected;
+    }
+    QVERIFY(runUpTo(f));
+    const int batchEnd = grid.afterStepBatch(f, grid.frontier(ran));
+    QCOMPARE(batchEnd, grid.batchEnd[0]);
+    collector.stepBatch();
+    QVERIFY(everyRankGets(batchEnd));
+    QVERIFY(runUpTo(batchEnd));
+    collector.stepBatch();
+    QVERIFY(everyRankGets(grid.slots));  // the last batch's end: the run's end
+
+    collector.resume();
+    QVERIFY(!collector.paused());
+    for (int s = 0; s < 4; ++s) {
+        const auto c = ranks[s].next();
+        QVERIFY(c && c->kind == RankClient::Control::Resume);
+    }
+    // A finished rank counts as held at its end.
+    QVERIFY(runUpTo(grid.slots));
+    ranks[3].client.onFinished(done(2));
+    QTRY_VERIFY_WITH_TIMEOUT(collector.ranks()[3].finished, 20000);
+    collector.pause();
+    for (int s = 0; s < 3; ++s) ranks[s].client.sendHeld(s, ran[s]);
+    for (int s = 0; s < 3; ++s) {
+        const auto c = ranks[s].next();
+        QVERIFY(c && c->kind == RankClient::Control::Pause);
+        QCOMPARE(ranks[s].nextFrontier(), std::optional<int>(grid.slots));
+    }
+    for (int s = 0; s < 3; ++s) ranks[s].client.onFinished(done(2));
+    QVERIFY(sink.waitFinished());
+    QVERIFY(!sink.summary.failed);
+}
+
+void TestCollector::pausedBeforeConnectStartsAtSlotZero() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    const RunOptions o = smallOptions(2, 4, 1);
+    const SlotGrid grid = slotGrid(generateSchedule(o.schedule));
+    collector.expect(2, o);
+    collector.pause();
+    collector.stepSlot();  // before anyone is there: 0 -> 1
+    QVERIFY(collector.paused());
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    Ranks ranks;
+    QVERIFY(ranks.connect(collector.port(), 2, o));
+    const int f = grid.afterStepSlot(0, grid.frontier({0, 0}));
+    QCOMPARE(f, 1);
+    for (int r = 0; r < 2; ++r) QCOMPARE(ranks[r].nextFrontier(), std::optional<int>(f));
+    QVERIFY(ranks.ready());
+    collector.stepSlot();
+    for (int r = 0; r < 2; ++r) QCOMPARE(ranks[r].nextFrontier(), std::optional<int>(f + 1));
+}
+
+void TestCollector::lostRankFailsTheRun() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    const RunOptions o = smallOptions(3, 3, 1);
+    collector.expect(3, o);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    Ranks ranks;
+    QVERIFY(ranks.connect(collector.port(), 3, o));
+    QVERIFY(ranks.ready());
+    ranks.ranks[1].reset();  // rank 1 dies without a word
+    QVERIFY(sink.waitFor([&] { return !sink.errors.empty(); }));
+    QCOMPARE(sink.errors[0],
+             std::string("rank 1 on host1: the process died or lost its connection"));
+    for (int r : {0, 2}) {
+        const auto c = ranks[r].next();
+        QVERIFY(c && c->kind == RankClient::Control::Cancel);
+        ranks[r].client.onFinished(done(0, 10, true));
+    }
+    QVERIFY(sink.waitFinished());
+    QVERIFY(sink.summary.failed);
+    QVERIFY(!sink.summary.cancelled);
+    QVERIFY(collector.ranks()[1].lost);
+    QVERIFY(collector.ranks()[0].finished);
+    QCOMPARE(sink.finishedCount, 1);
+    collector.markLost(0, "late news");  // done already: no second verdict
+    collector.cancel();
+    QCOMPARE(sink.finishedCount, 1);
+    QCOMPARE(sink.errors.size(), std::size_t(1));
+}
+
+void TestCollector::connectTimeoutNamesMissingRanks() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    const RunOptions o = smallOptions(3, 3, 1);
+    collector.expect(3, o);
+    collector.setConnectTimeout(400ms);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    FakeRank rank1;
+    QVERIFY(rank1.connect(collector.port(), 1, 3, o, error));
+    QVERIFY(sink.waitFor([&] { return !sink.errors.empty(); }));
+    QCOMPARE(sink.errors[0], std::string("ranks 0, 2 did not connect within 0.4 s"));
+    const auto c = rank1.next();
+    QVERIFY(c && c->kind == RankClient::Control::Cancel);
+    QVERIFY(!collector.finished());  // rank 1 still has to stop
+    rank1.client.onFinished(done(0, 5, true));
+    QVERIFY(sink.waitFinished());
+    QVERIFY(sink.summary.failed);
+    QVERIFY(collector.wait(1s));
+}
+
+void TestCollector::helloWithOtherOptionsIsRefused() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    const RunOptions o = smallOptions(2, 4, 1);
+    collector.expect(2, o);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    FakeRank rank0;
+    QVERIFY(rank0.connect(collector.port(), 0, 2, o, error));
+    RunOptions other = o;
+    other.schedule.microbatches = 8;
+    other.schedule.stash = false;
+    FakeRank rank1;
+    QVERIFY(!rank1.connect(collector.port(), 1, 2, other, error));
+    QVERIFY2(contains(error, "refused"), error.c_str());
+    QVERIFY(!rank1.client.connected());
+    QVERIFY(sink.waitFor([&] { return !sink.errors.empty(); }));
+    const std::string e = sink.errors[0];
+    QVERIFY2(contains(e, "rank 1 on host1: options differ: "), e.c_str());
+    QVERIFY2(contains(e, "--microbatches 8, expected 4"), e.c_str());
+    QVERIFY2(contains(e, "--no-stash, expected without --no-stash"), e.c_str());
+    QVERIFY2(!contains(e, "--stages"), e.c_str());
+    // That rank cannot come: the others stop and the run fails now.
+    const auto c = rank0.next();
+    QVERIFY(c && c->kind == RankClient::Control::Cancel);
+    rank0.client.onFinished(done(0, 1, true));
+    QVERIFY(sink.waitFinished());
+    QVERIFY(sink.summary.failed);
+}
+
+void TestCollector::helloWithOtherWorldIsRefused() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    const RunOptions o = smallOptions(4, 4, 1);
+    collector.expect(4, o);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    FakeRank rank;
+    QVERIFY(!rank.connect(collector.port(), 1, 3, smallOptions(3, 4, 1), error));
+    QVERIFY(sink.waitFor([&] { return !sink.errors.empty(); }));
+    QCOMPARE(sink.errors[0], std::string("rank 1 on host1: world size 3, expected 4"));
+}
+
+void TestCollector::listenOnBusyPortFails() {
+    RecordingSink sink;
+    EventCollector first(sink);
+    std::string error;
+    QVERIFY(first.listen("127.0.0.1", 0, error));
+    EventCollector second(sink);
+    QVERIFY(!second.listen("127.0.0.1", first.port(), error));
+    QCOMPARE(error, "cannot listen on 127.0.0.1:" + std::to_string(first.port()) +
+                        ": the port is in use by another program");
+    QVERIFY(!second.listen("no-such-host.invalid", 0, error));
+    QVERIFY2(contains(error, "cannot resolve host 'no-such-host.invalid'"), error.c_str());
+    QVERIFY(freePort("127.0.0.1") > 0);
+}
+
+void TestCollector::unreachableCollectorTimesOut() {
+    const int port = freePort("127.0.0.1");  // nobody listens there now
+    QVERIFY(port > 0);
+    FakeRank rank;
+    RankClient::Hello h;
+    std::string error;
+    const auto before = std::chrono::steady_clock::now();
+    QVERIFY(!rank.client.connect("127.0.0.1:" + std::to_string(port), h, 500ms, error));
+    QCOMPARE(error, "cannot reach the event collector at 127.0.0.1:" + std::to_string(port) +
+                        " within 0.5 s");
+    QVERIFY(std::chrono::steady_clock::now() - before >= 400ms);  // it did retry
+    QVERIFY(!rank.client.connected());
+    QVERIFY(!rank.client.ready(error).has_value());
+    rank.client.onSlot(SlotEvent());  // a rank without collector goes on
+}
+
+void TestCollector::launcherForwardsOutputAndStatuses() {
+    std::mutex mutex;
+    std::vector<std::string> out, err;
+    std::vector<int> exits(3, -1);
+    LocalRanks ranks;
+    ranks.setOnExit([&](int rank, int status) {
+        std::lock_guard<std::mutex> lock(mutex);
+        exits[rank] = status;
+    });
+    // sh -c SCRIPT sh --backend gloo --rank R ...: the rank is $4.
+    const std::string script =
+        "echo \"hello from $4 of $6\"; echo \"error: oops $4\" >&2; "
+        "test \"$7 $8 $9\" = '--master-addr 10.0.0.1 --master-port' || echo bad args >&2; "
+        "printf 'no newline'; exit $4";
+    std::string error;
+    QVERIFY2(ranks.start(
+                 "/bin/sh", {"-c", script, "sh"}, 3, "gloo", "10.0.0.1", 29501, "127.0.0.1:5",
+                 [&](int rank, bool isError, const std::string& line) {
+                     std::lock_guard<std::mutex> lock(mutex);
+                     (isError ? err : out).push_back(line);
+                     (void)rank;
+                 },
+                 error),
+             error.c_str());
+    QCOMPARE(ranks.pids().size(), std::size_t(3));
+    const std::vector<int> statuses = ranks.wait();
+    QCOMPARE(statuses, std::vector<int>({0, 1, 2}));
+    QCOMPARE(LocalRanks::worst(statuses), 1);
+    QCOMPARE(LocalRanks::worst({0, 0, 0}), 0);
+    QCOMPARE(LocalRanks::worst({0, 137, 1}), 137);
+    std::lock_guard<std::mutex> lock(mutex);
+    QCOMPARE(exits, statuses);
+    std::sort(out.begin(), out.end());
+    std::sort(err.begin(), err.end());
+    QCOMPARE(out, std::vector<std::string>({"[rank 0] hello from 0 of 3", "[rank 0] no newline",
+                                            "[rank 1] hello from 1 of 3", "[rank 1] no newline",
+                                            "[rank 2] hello from 2 of 3", "[rank 2] no newline"}));
+    QCOMPARE(err, std::vector<std::string>({"[rank 0] error: oops 0", "[rank 1] error: oops 1",
+                                            "[rank 2] error: oops 2"}));
+}
+
+void TestCollector::launcherReportsKilledChildAndBadExecutable() {
+    LocalRanks ranks;
+    std::string error;
+    QVERIFY(ranks.start("/bin/sh", {"-c", "if [ $4 = 1 ]; then kill -9 $$; fi; exit 0", "sh"}, 2,
+                        "gloo", "127.0.0.1", 1, "", nullptr, error));
+    QCOMPARE(ranks.wait(), std::vector<int>({0, 128 + 9}));
+
+    LocalRanks missing;
+    QVERIFY(!missing.start("/no/such/pipedream-train", {}, 2, "gloo", "127.0.0.1", 1, "", nullptr,
+                           error));
+    QCOMPARE(error,
+             std::string("cannot run '/no/such/pipedream-train': No such file or directory"));
+    QCOMPARE(missing.wait(), std::vector<int>({127}));  // the first fails; no second is started
+}
+
+void TestCollector::launcherTerminates() {
+    LocalRanks ranks;
+    std::string error;
+    QVERIFY(ranks.start("/bin/sh", {"-c", "exec sleep 60", "sh"}, 2, "", "127.0.0.1", 1, "",
+                        nullptr, error));
+    QVERIFY(!ranks.waitFor(100ms));
+    ranks.terminate();
+    QVERIFY(ranks.waitFor(kLong));
+    QCOMPARE(ranks.wait(), std::vector<int>({128 + 15, 128 + 15}));
+    // The destructor of a launcher with running children stops them.
+    std::vector<int> pids;
+    {
+        LocalRanks doomed;
+        QVERIFY(doomed.start("/bin/sh", {"-c", "trap '' TERM; exec sleep 60", "sh"}, 1, "",
+                             "127.0.0.1", 1, "", nullptr, error));
+        pids = doomed.pids();
+    }
+    QCOMPARE(::kill(pids[0], 0), -1);  // reaped: gone
+    QVERIFY(!trainExecutable().empty());
+    QVERIFY(contains(trainExecutable(), "pipedream-train"));
+}
+
+void TestCollector::distributedRunAttach() {
+    RecordingSink sink;
+    RunOptions gui = smallOptions(2, 4, 1);  // what the GUI had: the ranks' options win
+    gui.schedule.microbatches = 2;
+    DistributedRun::Setup setup;
+    setup.mode = DistributedRun::Setup::Attach;
+    DistributedRun run(gui, sink, setup);
+    QVERIFY(run.port() > 0);
+    QCOMPARE(run.collector().worldSize(), 0);
+    run.pause();
+    run.start();
+    QVERIFY(!run.finished());
+    const RunOptions o = smallOptions(2, 4, 1);
+    Ranks ranks;
+    QVERIFY(ranks.connect(run.port(), 2, o));
+    QCOMPARE(run.collector().worldSize(), 2);
+    QCOMPARE(run.collector().options()->schedule.microbatches, 4);
+    for (int r = 0; r < 2; ++r) QCOMPARE(ranks[r].nextFrontier(), std::optional<int>(0));
+    QVERIFY(ranks.ready());
+    run.resume();
+    for (int r = 0; r < 2; ++r) {
+        const auto c = ranks[r].next();
+        QVERIFY(c && c->kind == RankClient::Control::Resume);
+    }
+    SlotEvent s;
+    s.stage = 1;
+    ranks[1].client.onSlot(s);
+    QVERIFY(!run.wait(50ms));
+    for (int r = 0; r < 2; ++r) ranks[r].client.onFinished(done(1, 50));
+    QVERIFY(run.wait(kLong));
+    QVERIFY(run.finished());
+    QCOMPARE(sink.slots.size(), std::size_t(1));
+    QVERIFY(!sink.summary.failed);
+    QCOMPARE(run.exitStatus(), 0);
+}
+
+void TestCollector::distributedRunChildExitFailsFast() {
+    // A "pipedream-train" that fails before it connects, as a bad MASTER
+    // address would make it: the run fails at once, naming the cause.
+    const QString dir = QDir::tempPath() + "/tst_collector_" + QString::number(getpid());
+    QVERIFY(QDir().mkpath(dir));
+    const std::string exe = (dir + "/fake-train").toStdString();
+    {
+        std::ofstream f(exe);
+        f << "#!/bin/sh\necho \"starting $*\"\nif [ \"$2\" != 2 ]; then\n"
+             "  echo 'error: cannot reach the master' >&2; exit 3\nfi\nexec sleep 60\n";
+    }
+    QCOMPARE(::chmod(exe.c_str(), 0755), 0);
+    RecordingSink sink;
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    DistributedRun::Setup setup;
+    setup.executable = exe;
+    setup.output = [&](int, bool, const std::string& line) {
+        std::lock_guard<std::mutex> lock(mutex);
+        lines.push_back(line);
+    };
+    RunOptions o = smallOptions(2, 4, 1);
+    o.schedule.stages = 3;  // "$2" is the --stages value: 3, so every rank fails
+    DistributedRun run(o, sink, setup);
+    const auto before = std::chrono::steady_clock::now();
+    run.start();
+    QVERIFY(run.wait(kLong));
+    QVERIFY(std::chrono::steady_clock::now() - before < 10s);  // not the 60 s timeout
+    QVERIFY(sink.finishedCount == 1 && sink.summary.failed);
+    QVERIFY2(contains(sink.errors.at(0),
+                      ": the process exited with status 3 (error: cannot reach the master)"),
+             sink.errors[0].c_str());
+    QVERIFY2(sink.errors[0].rfind("rank ", 0) == 0, sink.errors[0].c_str());
+    QCOMPARE(run.exitStatus(), 3);
+    std::lock_guard<std::mutex> lock(mutex);
+    bool sawArgs = false;
+    for (const auto& l : lines)
+        sawArgs =
+            sawArgs || (contains(l, "[rank 2] starting --schedule 1f1b --stages 3") &&
+                        contains(l, "--backend gloo") && contains(l, "--rank 2 --world-size 3") &&
+                        contains(l, "--events 127.0.0.1:" + std::to_string(run.port())));
+    QVERIFY2(sawArgs, lines.empty() ? "no output" : lines[0].c_str());
+    QDir(dir).removeRecursively();
+}
+
+QTEST_MAIN(TestCollector)
+#include "tst_collector.moc"
