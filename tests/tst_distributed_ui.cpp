@@ -167,6 +167,32 @@ private Q_SLOTS:
         QCOMPARE(pd::laneLabels(names, hosts), labels);
     }
 
+    // A trace with the ranks' hosts shows them in the lane labels; one
+    // without keeps the labels as they were.
+    void openedTraceShowsTheHosts() {
+        const RunOptions o = small(2);
+        RunRecord record;
+        record.stageNames = stageNames(o.schedule, o.layers);
+        record.slots = toSlotEvents(makeDryRun(o).timeline);
+        QTemporaryDir dir;
+        auto open = [&](const RunRecord& r, const QString& name) {
+            const QString path = dir.filePath(name);
+            std::string why;
+            if (!writeFileAtomic(path.toStdString(), toChromeTrace(r), why)) return QStringList();
+            MainWindow w(o, nullptr, false);
+            QString error;
+            if (!w.openRun(path, &error)) return QStringList{error};
+            return w.timeline()->lanes();
+        };
+        const QStringList plain = open(record, QStringLiteral("threads.json"));
+        QCOMPARE(plain, toQStringList(record.stageNames));
+        record.stageHosts = {"gpu-box-1", "gpu-box-2"};
+        const QStringList hosts = open(record, QStringLiteral("ranks.json"));
+        QCOMPARE(hosts.size(), 2);
+        QCOMPARE(hosts[0], plain[0] + QStringLiteral(" \u00B7 gpu-box-1"));
+        QCOMPARE(hosts[1], plain[1] + QStringLiteral(" \u00B7 gpu-box-2"));
+    }
+
     // The Controls dock's "Stages run as" is the run's backend, remembered.
     void placementIsABackendSetting() {
         ControlsPanel panel;
@@ -375,6 +401,16 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(w.model()->finished(), 20000);
         QVERIFY(w.model()->error().isEmpty());
         QVERIFY(w.model()->record().status == "completed");
+
+        // Its trace keeps the hosts; opened again, the lanes show them.
+        QTemporaryDir files;
+        const QString trace = files.filePath(QStringLiteral("attached.json"));
+        QVERIFY2(w.exportTrace(trace, &error), qPrintable(error));
+        MainWindow reopened(shown, nullptr, false);
+        QVERIFY2(reopened.openRun(trace, &error), qPrintable(error));
+        QCOMPARE(reopened.model()->stageHosts(),
+                 (QStringList{QStringLiteral("hostA"), QStringLiteral("hostB")}));
+        QVERIFY(reopened.timeline()->lanes()[1].endsWith(QStringLiteral(" \u00B7 hostB")));
 
         // Listening again on a fixed port, then stopping: the port is free.
         const QString again = where;

@@ -69,6 +69,9 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
         next.stageNames.clear();
         for (int s = 0; s < S; ++s) next.stageNames << QStringLiteral("GPU%1").arg(s);
     }
+    // A distributed run's trace says each stage's host: the lanes show it.
+    if (static_cast<int>(record.stageHosts.size()) == S)
+        next.stageHosts = toQStringList(record.stageHosts);
     next.measured = true;
     next.source = path;
     next.slots = std::move(record.slots);

@@ -41,7 +41,8 @@ bool prepareRun(const RunOptions& options, RunResult& result, QString* error);
 // A run saved as CSV or Chrome trace (by either executable): reads and parses
 // it, recognises its schedule (identifySchedule) and fills `result` as a
 // measured run of that schedule: slots, memory (trace), stage names (trace;
-// "GPUs" for a CSV, which does not say how the layers were split). The model
+// "GPUs" for a CSV, which does not say how the layers were split; the
+// ranks' hosts for a distributed run's trace). The model
 // settings of `base` are kept where they fit the schedule. False with one
 // message ("Cannot open FILE: why") otherwise.
 bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
