@@ -5,6 +5,7 @@ add_library(pd_engine STATIC
   data.cpp data.h
   runtime.cpp runtime.h runtime_internal.h
   train_cli.cpp train_cli.h
+  rank.cpp rank.h
 )
 target_include_directories(pd_engine PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_include_directories(pd_engine SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS})
@@ -14,6 +15,26 @@ if(TORCH_CUDA_LIBRARIES)
   target_compile_definitions(pd_engine PRIVATE PD_TORCH_CUDA=1)
 endif()
 set_target_properties(pd_engine PROPERTIES POSITION_INDEPENDENT_CODE ON)
+
+# Distributed stages (engine/rank.cpp): c10d's TCPStore is in every
+# LibTorch; ProcessGroupGloo needs Gloo's headers and library (Debian:
+# libgloo-dev) and USE_C10D_GLOO; ProcessGroupNCCL exists in CUDA builds
+# only. Without them the threaded runtime still builds and the distributed
+# backends are reported unavailable at run time.
+find_path(PD_GLOO_INCLUDE gloo/config.h)
+find_library(PD_GLOO_LIBRARY NAMES gloo)
+find_path(PD_C10D_INCLUDE torch/csrc/distributed/c10d/ProcessGroupGloo.hpp HINTS ${TORCH_INCLUDE_DIRS})
+if(PD_GLOO_INCLUDE AND PD_GLOO_LIBRARY AND PD_C10D_INCLUDE)
+  target_compile_definitions(pd_engine PRIVATE USE_C10D_GLOO PD_HAVE_GLOO=1)
+  target_link_libraries(pd_engine PUBLIC ${PD_GLOO_LIBRARY})
+  message(STATUS "Distributed stages: Gloo (${PD_GLOO_LIBRARY})")
+else()
+  message(STATUS "Distributed stages: no Gloo (install libgloo-dev); --backend gloo unavailable")
+endif()
+if(TORCH_CUDA_LIBRARIES AND PD_C10D_INCLUDE)
+  target_compile_definitions(pd_engine PRIVATE USE_C10D_NCCL PD_HAVE_NCCL=1)
+  message(STATUS "Distributed stages: NCCL (CUDA LibTorch)")
+endif()
 
 # pipedream-train's training mode as a module it loads with dlopen when it
 # trains, next to the executable, so that --help and --dry-run start without

@@ -110,6 +110,8 @@ struct Outgoing {
     Mailbox* box = nullptr;
     Key key;
     Tensor tensor;
+    int remoteStage = -1;  // a stage of another process (distributed): by its transport
+    int tag = 0;
 };
 
 struct InFlight {
@@ -208,10 +210,19 @@ std::string deviceError(const std::string& device, const std::string& why) {
 }  // namespace
 
 struct TrainingRun::Impl {
-    Impl(const RunOptions& o, EventSink& s) : options(o), sink(s) {}
+    Impl(const RunOptions& o, EventSink& s, std::shared_ptr<StageTransport> t)
+        : options(o), sink(s), transport(std::move(t)) {}
 
     RunOptions options;
     EventSink& sink;
+    // Distributed: the one stage of this process and the way to the others.
+    std::shared_ptr<StageTransport> transport;
+    bool isLocal(int s) const { return !transport || transport->localStage() == s; }
+    int localCount() const { return transport ? 1 : S; }
+    // Message tag of the activation (dir 0) or gradient (dir 1) into `part`.
+    int tag(int batch, int microbatch, int part, int dir) const {
+        return ((batch * M + microbatch) * S * V + part) * 2 + dir;
+    }
     Schedule schedule;
     model::ModelSpec spec;
     std::unique_ptr<data::Dataset> data;
@@ -340,6 +351,15 @@ void TrainingRun::Impl::setUp() {
     spec =
         model::makeSpec(options.layers, options.hidden, options.classes, data->inputDim(), S * V);
     std::vector<PartParams> parts = model::initParameters(spec, options.seed);
+    if (transport) {
+        const int ts = transport->localStage();
+        if (ts < 0 || ts >= S)
+            throw ConfigError("rank " + std::to_string(ts) + " has no stage in a pipeline of " +
+                              std::to_string(S));
+        const double maxTag = 2.0 * options.schedule.batches * M * S * V;
+        if (maxTag > 2147483647.0)
+            throw ConfigError("too many batches x microbatches x parts for message tags");
+    }
 
     const std::size_t capacity = static_cast<std::size_t>(M) * V + 2 * S + 2;
     grid = slotGrid(schedule);
@@ -366,14 +386,17 @@ void TrainingRun::Impl::setUp() {
             ch.part = p;
             ch.head = model::hasHead(spec, p);
             st->chunks.push_back(std::move(ch));
+            if (!isLocal(s)) continue;  // another process holds its weights
             PartParams params;
             for (const Tensor& t : parts[p]) params.push_back(t.to(devices[s]));
             bytes += model::bytesOf(params);
             v0.push_back(std::move(params));
         }
-        st->versions[0] = v0;
-        st->versionBytes[0] = bytes;
-        precompute(*st);
+        if (isLocal(s)) {
+            st->versions[0] = v0;
+            st->versionBytes[0] = bytes;
+            precompute(*st);
+        }
         stages.push_back(std::move(st));
     }
     const int cores = std::max(1u, std::thread::hardware_concurrency());
@@ -427,10 +450,19 @@ bool TrainingRun::Impl::gate(int s, std::size_t i, std::int64_t* heldUs) {
 Tensor TrainingRun::Impl::receive(StageState& st, const Action& a, MessageStamp* stamp) {
     const ChunkState& ch = st.chunks[a.chunk];
     Tensor t;
-    if (a.op == Op::F && ch.part > 0)
+    const bool activation = a.op == Op::F && ch.part > 0;
+    const bool gradient = (a.op == Op::B || a.op == Op::I) && !ch.head;
+    const int from = activation ? stageOfPart(ch.part - 1) : stageOfPart(ch.part + 1);
+    if ((activation || gradient) && !isLocal(from)) {
+        t = transport->recv(from, tag(a.batch, a.microbatch, ch.part, activation ? 0 : 1),
+                            {rows, options.hidden}, stamp);
+        if (!t.defined()) throw RunStopped{};
+        t = t.to(st.device);
+    } else if (activation) {
         t = st.activations.take({a.batch, a.microbatch, ch.part}, stop, stamp).to(st.device);
-    else if ((a.op == Op::B || a.op == Op::I) && !ch.head)
+    } else if (gradient) {
         t = st.gradients.take({a.batch, a.microbatch, ch.part}, stop, stamp).to(st.device);
+    }
 #ifdef PD_CUDA
     // Made on the sender's stream, used and freed on ours.
     if (t.defined() && st.stream)
@@ -458,6 +490,10 @@ Outgoing TrainingRun::Impl::forward(StageState& st, const Action& a, const Tenso
         f.logits = y;
         std::lock_guard<std::mutex> lock(batchMutex);
         lossSum[a.batch] += loss;
+    } else if (!isLocal(stageOfPart(p + 1))) {
+        out.remoteStage = stageOfPart(p + 1);
+        out.tag = tag(a.batch, a.microbatch, p + 1, 0);
+        out.tensor = y;
     } else {
         out = {&stages[stageOfPart(p + 1)]->activations, {a.batch, a.microbatch, p + 1}, y};
     }
@@ -508,7 +544,13 @@ Outgoing TrainingRun::Impl::backward(StageState& st, const Action& a, const Tens
     Tensor dx = model::backwardInput(version(st, a.version)[a.chunk], ch.head, f.trace, gradOut,
                                      p > 0, f.gradZ);
     Outgoing out;
-    if (p > 0) out = {&stages[stageOfPart(p - 1)]->gradients, {a.batch, a.microbatch, p - 1}, dx};
+    if (p > 0 && !isLocal(stageOfPart(p - 1))) {
+        out.remoteStage = stageOfPart(p - 1);
+        out.tag = tag(a.batch, a.microbatch, p - 1, 1);
+        out.tensor = dx;
+    } else if (p > 0) {
+        out = {&stages[stageOfPart(p - 1)]->gradients, {a.batch, a.microbatch, p - 1}, dx};
+    }
     if (a.op == Op::B) {
         addGrad(st, ch, a, f);
         st.activationBytes -= f.bytes;
@@ -655,7 +697,7 @@ void TrainingRun::Impl::afterAction(StageState& st, std::size_t i, const Action&
     std::lock_guard<std::mutex> lock(batchMutex);
     pending[b].versionUsed[st.index] = std::max(0, st.batchMinVersion[b]);
     pending[b].versionAfter[st.index] = st.newest;
-    if (++stagesDone[b] < S) return;
+    if (++stagesDone[b] < localCount()) return;  // distributed: the collector merges
     BatchEvent e = pending[b];
     e.loss = lossSum[b] / M;
     e.timeUs = st.clock.training(realUs());
@@ -767,7 +809,15 @@ void TrainingRun::Impl::worker(int s) {
             // Time zero is when every worker is ready: the warm-up is not
             // part of the run's timeline.
             std::unique_lock<std::mutex> lock(controlMutex);
-            if (--warming == 0) {
+            if (--warming == 0 && transport) {
+                // Every rank's time zero is the same instant (the collector's).
+                lock.unlock();
+                const auto zero = transport->ready();
+                lock.lock();
+                if (!zero) throw RunStopped{};
+                t0 = *zero;
+                controlCv.notify_all();
+            } else if (warming == 0) {
                 t0 = Clock::now();
 #ifdef PD_CUDA
                 startDeviceClocks();
@@ -809,6 +859,8 @@ void TrainingRun::Impl::worker(int s) {
 #endif
                 end = realUs();
             if (out.box) out.box->put(out.key, std::move(out.tensor), st.clock.stamp(end), stop);
+            if (out.remoteStage >= 0)
+                transport->send(out.remoteStage, out.tag, out.tensor, st.clock.stamp(end));
             begin = st.clock.training(begin);
             end = st.clock.training(end);
             for (std::int64_t last = lastEndUs.load();
@@ -818,6 +870,7 @@ void TrainingRun::Impl::worker(int s) {
             sink.onSlot(e);
             afterAction(st, i, a);
         }
+        if (transport && !stop) transport->flush();  // the last messages reach their ranks
     } catch (const RunStopped&) {
     } catch (const c10::Error& e) {
         fail(s, e.what_without_backtrace());
@@ -853,6 +906,7 @@ void TrainingRun::Impl::requestStop() {
         st->activations.wake();
         st->gradients.wake();
     }
+    if (transport) transport->abort();
 }
 
 void TrainingRun::Impl::finishWorker() {
@@ -895,7 +949,11 @@ void TrainingRun::Impl::joinWorkers() {
 // --- TrainingRun ---------------------------------------------------------
 
 TrainingRun::TrainingRun(const RunOptions& options, EventSink& sink)
-    : impl_(std::make_unique<Impl>(options, sink)) {
+    : TrainingRun(options, sink, nullptr) {}
+
+TrainingRun::TrainingRun(const RunOptions& options, EventSink& sink,
+                         std::shared_ptr<StageTransport> transport)
+    : impl_(std::make_unique<Impl>(options, sink, std::move(transport))) {
     try {
         impl_->setUp();
     } catch (const ConfigError&) {
@@ -922,7 +980,7 @@ void TrainingRun::start() {
         std::lock_guard<std::mutex> lock(d.finishMutex);
         if (d.started || d.finishSent) return;
         d.started = true;
-        d.running = d.S;
+        d.running = d.localCount();
     }
     keepFreedMemoryMapped();
     at::set_num_threads(d.workerThreads);
@@ -930,10 +988,11 @@ void TrainingRun::start() {
     d.t0 = Clock::now();
     {
         std::lock_guard<std::mutex> lock(d.controlMutex);
-        d.warming = d.S;
-        d.rehoming = d.S;
+        d.warming = d.localCount();
+        d.rehoming = d.localCount();
     }
-    for (int s = 0; s < d.S; ++s) d.stages[s]->thread = std::thread([&d, s] { d.worker(s); });
+    for (int s = 0; s < d.S; ++s)
+        if (d.isLocal(s)) d.stages[s]->thread = std::thread([&d, s] { d.worker(s); });
 }
 
 // The slot the paused run stands at: no stage has started an action at or
@@ -988,6 +1047,19 @@ void TrainingRun::cancel() {
     d.joinWorkers();
 }
 
+void TrainingRun::pauseAtFrontier(int frontier) {
+    Impl& d = *impl_;
+    std::lock_guard<std::mutex> lock(d.controlMutex);
+    d.pausedFlag = true;
+    d.frontier = frontier;
+    d.controlCv.notify_all();
+}
+
+std::size_t TrainingRun::actionsStarted(int stage) const {
+    std::lock_guard<std::mutex> lock(impl_->controlMutex);
+    return stage >= 0 && stage < impl_->S ? impl_->nextAction[stage] : 0;
+}
+
 bool TrainingRun::paused() const {
     std::lock_guard<std::mutex> lock(impl_->controlMutex);
     return impl_->pausedFlag;
@@ -1023,7 +1095,7 @@ void TrainingRun::setThreadsPerWorker(int threads) {
 }
 
 std::int64_t TrainingRun::stageParameterBytes(int stage) const {
-    if (stage < 0 || stage >= impl_->S) return 0;
+    if (stage < 0 || stage >= impl_->S || impl_->stages[stage]->versions.empty()) return 0;
     std::int64_t n = 0;
     for (const PartParams& p : impl_->stages[stage]->versions.begin()->second)
         n += model::bytesOf(p);

@@ -15,10 +15,17 @@
 
 namespace pd {
 
+class StageTransport;  // runtime_internal.h: messages to stages in other processes
+
 class TrainingRun : public Run {
 public:
     // Throws ConfigError when the options are invalid. Nothing runs yet.
     TrainingRun(const RunOptions& options, EventSink& sink);
+    // One rank of a distributed run (engine/rank.cpp): only the transport's
+    // local stage runs here; messages to and from the other stages go
+    // through it, and its ready() gives the run's time zero.
+    TrainingRun(const RunOptions& options, EventSink& sink,
+                std::shared_ptr<StageTransport> transport);
     ~TrainingRun() override;  // cancels and joins every worker
     TrainingRun(const TrainingRun&) = delete;
     TrainingRun& operator=(const TrainingRun&) = delete;
@@ -55,6 +62,12 @@ public:
     // Test aid, before start(): keep a reference to every version produced
     // (they are immutable tensors) and record every backward's inputs.
     void setKeepAllVersions(bool keep);
+
+    // Distributed control (the collector computes frontiers for every
+    // rank): pause with the given frontier (-1: hold everything), and how
+    // many actions `stage` has let past its gate.
+    void pauseAtFrontier(int frontier);
+    std::size_t actionsStarted(int stage) const;
 
 private:
     friend struct RuntimeAccess;  // engine/runtime_internal.h

@@ -4,11 +4,14 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "model.h"
 #include "runtime.h"
+#include "stageclock.h"
 
 namespace pd {
 
@@ -28,6 +31,27 @@ struct BackwardRecord {
     torch::Tensor gradOut;
     torch::Tensor labels;
     model::PartParams grads;
+};
+
+// Messages to and from stages of other processes (engine/rank.cpp), and
+// the run's common time zero. Thread-safe; one local stage per process.
+class StageTransport {
+public:
+    virtual ~StageTransport() = default;
+    virtual int localStage() const = 0;
+    // Sends `t` to `stage` and returns at once (the send completes in the
+    // background); `stamp` travels with it.
+    virtual void send(int stage, int tag, const torch::Tensor& t, const MessageStamp& stamp) = 0;
+    // Blocks for the message `tag` from `stage`: a float tensor of `shape`.
+    // Undefined when the run is stopping (abort()); throws when the peer
+    // failed or went silent for too long.
+    virtual torch::Tensor recv(int stage, int tag, std::vector<std::int64_t> shape,
+                               MessageStamp* stamp) = 0;
+    // Every rank's warm-up is done: the run's time zero on this process's
+    // steady clock, or nullopt when the run was cancelled meanwhile.
+    virtual std::optional<std::chrono::steady_clock::time_point> ready() = 0;
+    virtual void abort() = 0;  // wakes a blocked recv or flush; the run stops
+    virtual void flush() = 0;  // waits until every send has been delivered
 };
 
 struct RuntimeAccess {

@@ -17,8 +17,10 @@
 #include <vector>
 
 #include "batchlog.h"
+#include "distributed.h"
 #include "json.h"
 #include "measured.h"
+#include "rank.h"
 #include "report.h"
 #include "runtime.h"
 #include "trace.h"
@@ -78,9 +80,15 @@ std::string formatBytes(std::int64_t bytes) {
     return std::to_string(bytes) + " B";
 }
 
-void printHeader(const RunOptions& o, const TrainingRun& run,
+// What the header says about where the run happens.
+struct RunPlace {
+    std::string data;       // the data set's description
+    int threads = 1;        // intra-op threads per stage worker
+    std::string processes;  // distributed: "4 rank processes over Gloo ..."
+};
+
+void printHeader(const RunOptions& o, const Schedule& schedule, const RunPlace& place,
                  const std::vector<std::string>& names) {
-    const Schedule& schedule = run.schedule();
     const ScheduleConfig& c = o.schedule;
     std::printf("PipeDream Studio - pipedream-train\n");
     std::printf("Schedule: %s - %s\n", toString(c.kind), displayName(c.kind));
@@ -100,11 +108,13 @@ void printHeader(const RunOptions& o, const TrainingRun& run,
     std::printf(
         "\nData: %s\nDevice %s, %d thread(s) per stage worker; optimizer plain SGD, lr %g, seed "
         "%llu\n",
-        run.dataDescription().c_str(), o.device.c_str(), run.threadsPerWorker(), o.lr,
+        place.data.c_str(), o.device.c_str(), place.threads, o.lr,
         static_cast<unsigned long long>(o.seed));
+    if (!place.processes.empty()) std::printf("Processes: %s\n", place.processes.c_str());
     std::printf("Actions: %zu\n", schedule.actionCount());
     const unsigned cores = std::thread::hardware_concurrency();
-    if (o.device == "cpu" && cores > 0 && static_cast<unsigned>(c.stages) > cores)
+    if (o.device == "cpu" && cores > 0 && static_cast<unsigned>(c.stages) > cores &&
+        (o.backend == "threads" || o.launch))
         std::printf(
             "Note: %d stage workers share %u CPU cores, so measured stage times include waiting "
             "for a core.\n",
@@ -259,9 +269,11 @@ Outcome outcomeOf(const CollectingSink::Snapshot& snap) {
 
 // Writes --csv and --trace; false (message printed) when one fails.
 bool writeOutputs(const RunOptions& options, const std::vector<std::string>& names,
-                  const CollectingSink::Snapshot& snap, const Outcome& outcome) {
+                  const CollectingSink::Snapshot& snap, const Outcome& outcome,
+                  const std::vector<std::string>& hosts = {}) {
     RunRecord record;
     record.stageNames = names;
+    record.stageHosts = hosts;
     record.slots = snap.slots;
     record.memory = snap.memory;
     record.status = outcome.status;
@@ -299,6 +311,144 @@ void superviseRun(TrainingRun& run, CollectingSink& sink, BatchLog* log) {
 
 }  // namespace
 
+namespace {
+
+// Prints the log, the results and writes the outputs of a run whose events
+// come from the ranks through `collector` into `sink`; `run` (the
+// launcher's) is started and waited for, otherwise the collector is.
+struct Finish {
+    CollectingSink::Snapshot snap;
+    Outcome outcome;
+};
+
+json::Value distributedJson(const RunOptions& o, const EventCollector& collector) {
+    json::Value d = json::Value::object();
+    d.set("backend", o.backend);
+    d.set("world_size", collector.worldSize());
+    d.set("clock_error_us", collector.clockErrorUs());
+    json::Value ranks = json::Value::array();
+    for (const EventCollector::RankInfo& r : collector.ranks()) {
+        json::Value row = json::Value::object();
+        row.set("rank", r.rank);
+        row.set("host", r.host);
+        row.set("pid", r.pid);
+        row.set("clock_offset_us", r.offsetUs);
+        row.set("clock_error_us", r.errorUs);
+        row.set("lost", r.lost);
+        ranks.push(row);
+    }
+    d.set("ranks", ranks);
+    return d;
+}
+
+}  // namespace
+
+int superviseCollectedRun(const RunOptions& options, EventCollector& collector,
+                          CollectingSink& sink, Run* run) {
+    const Schedule schedule = generateSchedule(options.schedule);
+    const std::vector<std::string> names = stageNames(options.schedule, options.layers);
+    const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
+    const bool log = !options.json && !quiet;
+    const int S = options.schedule.stages;
+    if (log) {
+        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+        RunPlace place{options.data, std::max(1, static_cast<int>(cores) / S), {}};
+        place.processes = std::to_string(S) + " rank processes over " + options.backend +
+                          (run ? " started here" : "") + ", events collected on port " +
+                          std::to_string(collector.port());
+        printHeader(options, schedule, place, names);
+        std::fflush(stdout);
+    }
+    BatchLog batchLog(schedule, names, options.batchSize);
+    {
+        InterruptGuard guard;
+        if (run) run->start();
+        bool cancelRequested = false;
+        auto done = [&] {
+            return run ? run->wait(std::chrono::milliseconds(50))
+                       : collector.wait(std::chrono::milliseconds(50));
+        };
+        while (!done()) {
+            const int signal = gInterrupted.load();
+            if (signal && !cancelRequested) {
+                cancelRequested = true;
+                std::fprintf(stderr, "interrupted by %s: cancelling the run on every rank\n",
+                             signalName(signal));
+                if (run)
+                    run->cancel();
+                else
+                    collector.cancel();
+            }
+            if (log) batchLog.printReady(sink, false);
+        }
+        if (log) batchLog.printReady(sink, true);
+    }
+    const CollectingSink::Snapshot snap = sink.snapshot();
+    const Outcome outcome = outcomeOf(snap);
+    std::vector<std::string> hosts(static_cast<std::size_t>(S));
+    for (const EventCollector::RankInfo& r : collector.ranks())
+        if (r.rank >= 0 && r.rank < S) hosts[static_cast<std::size_t>(r.rank)] = r.host;
+    const MeasuredFigures measured = measureRun(schedule, snap.slots, snap.memory);
+    const ClosedForm cf = closedForm(options.schedule);
+    const bool written = writeOutputs(options, names, snap, outcome, hosts);
+    if (options.json) {
+        json::Value summary = summaryJson(options, names, snap, measured, cf);
+        summary.set("status", outcome.status);
+        if (!outcome.error.empty()) summary.set("error", outcome.error);
+        summary.set("distributed", distributedJson(options, collector));
+        std::printf("%s\n", summary.dump(2).c_str());
+    } else if (!quiet) {
+        printResults(options, schedule, names, snap, measured, cf);
+        std::printf("Clock alignment: largest estimated offset error %s us over %d ranks",
+                    std::to_string(collector.clockErrorUs()).c_str(), collector.worldSize());
+        for (const EventCollector::RankInfo& r : collector.ranks())
+            std::printf("%s rank %d on %s", r.rank == 0 ? ":" : ",", r.rank, r.host.c_str());
+        std::printf("\n");
+        const char* what =
+            outcome.status == "completed" ? "" : " (partial: the run did not complete)";
+        if (written && !options.csvPath.empty())
+            std::printf("Measured timeline written to %s%s\n", options.csvPath.c_str(), what);
+        if (written && !options.tracePath.empty())
+            std::printf("Chrome trace written to %s%s\n", options.tracePath.c_str(), what);
+    }
+    std::fflush(stdout);
+    if (outcome.status == "failed") {
+        std::fprintf(stderr, "error: %s\n", outcome.error.c_str());
+        return 1;
+    }
+    if (outcome.status == "cancelled") {
+        std::fprintf(stderr, "error: the run was cancelled after %d of %d batches\n",
+                     snap.summary.batchesDone, options.schedule.batches);
+        return 1;
+    }
+    return written ? 0 : 1;
+}
+
+namespace {
+
+// pipedream-train --backend gloo --launch: the S ranks as local processes,
+// their output forwarded with a rank prefix; the worst exit status wins.
+int runLaunched(const RunOptions& options) {
+    if (std::string e = backendUnavailable(options.backend); !e.empty()) throw ConfigError(e);
+    CollectingSink sink;
+    DistributedRun::Setup setup;
+    setup.mode = DistributedRun::Setup::LocalProcesses;
+    setup.executable = trainExecutable();
+    std::mutex outputMutex;
+    setup.output = [&outputMutex](int rank, bool isError, const std::string& line) {
+        std::lock_guard<std::mutex> lock(outputMutex);
+        std::FILE* to = isError ? stderr : stdout;
+        std::fprintf(to, "[rank %d] %s\n", rank, line.c_str());
+        std::fflush(to);
+    };
+    DistributedRun run(options, sink, setup);
+    const int status = superviseCollectedRun(options, run.collector(), sink, &run);
+    const int ranks = run.exitStatus();
+    return ranks != 0 ? ranks : status;
+}
+
+}  // namespace
+
 int runTrainingCli(const RunOptions& options) {
     const std::string invalid = checkRunOptions(options);
     if (!invalid.empty()) throw ConfigError(invalid);
@@ -311,6 +461,9 @@ int runTrainingCli(const RunOptions& options) {
         }
     }
 
+    if (options.backend != "threads")
+        return options.launch ? runLaunched(options) : runRank(options);
+
     CollectingSink sink;
     TrainingRun run(options, sink);  // throws ConfigError on bad options
     const Schedule& schedule = run.schedule();
@@ -318,7 +471,8 @@ int runTrainingCli(const RunOptions& options) {
     // Output piped to stdout takes stdout for itself: no log, no table.
     const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
     const bool log = !options.json && !quiet;
-    if (log) printHeader(options, run, names);
+    if (log)
+        printHeader(options, schedule, {run.dataDescription(), run.threadsPerWorker(), {}}, names);
     BatchLog batchLog(schedule, names, options.batchSize);
     superviseRun(run, sink, log ? &batchLog : nullptr);
 

@@ -5,3 +5,12 @@ if(TARGET pd_engine)
   pd_add_test(tst_control LIBS pd_engine TIMEOUT 120)
   pd_add_test(tst_data LIBS pd_engine TIMEOUT 60)
 endif()
+
+# Distributed stages on loopback: 2 and 4 rank processes (issue 11).
+if(TARGET pd_engine)
+  pd_add_test(tst_distributed LIBS pd_schedule TIMEOUT 600)
+  target_compile_definitions(tst_distributed PRIVATE
+    PD_TRAIN_EXE="$<TARGET_FILE:pipedream-train>"
+    PD_CHECK_RUN_SCRIPT="${PROJECT_SOURCE_DIR}/scripts/check-run.py")
+  add_dependencies(tst_distributed pipedream-train pd_train_module)
+endif()

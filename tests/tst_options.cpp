@@ -1,6 +1,7 @@
 // Run options: every flag accepted in both spellings, every bad input
 // rejected with one clear line, defaults equal to the tutorial's setup.
 #include <QtTest>
+#include <map>
 #include <random>
 
 #include "options.h"
@@ -73,6 +74,12 @@ private Q_SLOTS:
     void usageListsEveryOptionWithDefaults_data();
     void usageListsEveryOptionWithDefaults();
     void randomArgumentsNeverThrow();
+    void distributedFlags_data();
+    void distributedFlags();
+    void toArgsRoundTrip_data();
+    void toArgsRoundTrip();
+    void rankSettingsFromEnvironment_data();
+    void rankSettingsFromEnvironment();
 };
 
 void TestOptions::defaultsAreTheTutorialConfig() {
@@ -563,6 +570,147 @@ void TestOptions::randomArgumentsNeverThrow() {
         }
     }
     QVERIFY(accepted > 0);  // the pool does produce valid command lines
+}
+
+// --backend and the rank settings: values, ranges and the combinations
+// that cannot work (one line each).
+void TestOptions::distributedFlags_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");  // empty: valid
+    QTest::newRow("gloo") << QStringList{"--backend", "gloo"} << "";
+    QTest::newRow("gloo launch") << QStringList{"--backend=gloo", "--launch"} << "";
+    QTest::newRow("nccl") << QStringList{"--backend", "nccl"} << "";
+    QTest::newRow("threads") << QStringList{"--backend", "threads"} << "";
+    QTest::newRow("mpi") << QStringList{"--backend", "mpi"}
+                         << "unknown backend 'mpi' (threads, gloo or nccl)";
+    QTest::newRow("launch alone") << QStringList{"--launch"}
+                                  << "--launch needs --backend gloo or nccl";
+    QTest::newRow("rank with threads")
+        << QStringList{"--rank", "1"}
+        << "--rank, --world-size, --local-rank, --master-addr, --master-port and --events need "
+           "--backend gloo or nccl";
+    QTest::newRow("launch with rank")
+        << QStringList{"--backend", "gloo", "--launch", "--rank", "1"}
+        << "--launch starts every rank itself: leave out --rank, --world-size and --local-rank";
+    QTest::newRow("negative rank") << QStringList{"--backend", "gloo", "--rank", "-1"}
+                                   << "--rank expects a non-negative integer, got '-1'";
+    QTest::newRow("rank x") << QStringList{"--backend", "gloo", "--rank", "x"}
+                            << "--rank expects a non-negative integer, got 'x'";
+    QTest::newRow("port 0") << QStringList{"--backend", "gloo", "--master-port", "0"}
+                            << "--master-port expects a port between 1 and 65535, got '0'";
+    QTest::newRow("port 65536") << QStringList{"--backend", "gloo", "--master-port", "65536"}
+                                << "--master-port expects a port between 1 and 65535, got '65536'";
+    QTest::newRow("timeout 0") << QStringList{"--backend", "gloo", "--timeout", "0"}
+                               << "--timeout expects seconds between 1 and 86400, got '0'";
+    QTest::newRow("rendezvous timeout")
+        << QStringList{"--backend", "gloo", "--rendezvous-timeout", "5"} << "";
+    QTest::newRow("dry run") << QStringList{"--backend", "gloo", "--dry-run"}
+                             << "--dry-run trains nothing: leave out --backend";
+    QTest::newRow("all rank settings") << QStringList{"--backend",     "gloo",
+                                                      "--rank",        "2",
+                                                      "--world-size",  "4",
+                                                      "--local-rank",  "0",
+                                                      "--master-addr", "10.0.0.1",
+                                                      "--master-port", "29501",
+                                                      "--events",      "10.0.0.2:29600"}
+                                       << "";
+}
+
+void TestOptions::distributedFlags() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    const ParsedOptions p = parseRunOptions(toArgs(args), false);
+    QCOMPARE(QString::fromStdString(p.error), message);
+    // The window has no rank of its own: it starts processes from its dock.
+    if (message.isEmpty() && args.contains("gloo"))
+        QVERIFY(!parseRunOptions(toArgs(args), true).error.empty());
+}
+
+// A rank process is started with toArgs(options): it must train the same run.
+void TestOptions::toArgsRoundTrip_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::newRow("defaults") << QStringList{};
+    QTest::newRow("interleaved") << QStringList{"--schedule", "interleaved", "--chunks",
+                                                "3",          "--layers",    "24"};
+    QTest::newRow("pipedream ablation") << QStringList{"--schedule", "pipedream", "--no-stash"};
+    QTest::newRow("vertical sync") << QStringList{"--schedule", "pipedream", "--vertical-sync"};
+    QTest::newRow("odd lr and seed")
+        << QStringList{"--lr", "0.0123456789012345", "--seed", "18446744073709551615"};
+    QTest::newRow("sizes") << QStringList{"--stages",  "2",  "--microbatches", "8",
+                                          "--batches", "7",  "--batch-size",   "64",
+                                          "--layers",  "10", "--hidden",       "48"};
+    QTest::newRow("gloo") << QStringList{
+        "--backend", "gloo", "--timeout", "7", "--rendezvous-timeout", "9", "--data", "mnist:/x"};
+    QTest::newRow("zb-v") << QStringList{"--schedule", "zb-v", "--device", "cuda:1"};
+}
+
+void TestOptions::toArgsRoundTrip() {
+    QFETCH(QStringList, args);
+    const ParsedOptions a = parseRunOptions(toArgs(args), false);
+    QVERIFY2(a.error.empty(), a.error.c_str());
+    const ParsedOptions b = parseRunOptions(pd::toArgs(a.options), false);
+    QVERIFY2(b.error.empty(), b.error.c_str());
+    QVERIFY(sameOptions(a.options, b.options));
+    QCOMPARE(b.options.lr, a.options.lr);  // exactly, not as printed
+    QCOMPARE(QString::fromStdString(b.options.backend), QString::fromStdString(a.options.backend));
+    QCOMPARE(b.options.timeoutS, a.options.timeoutS);
+    QCOMPARE(b.options.rendezvousTimeoutS, a.options.rendezvousTimeoutS);
+}
+
+// torchrun's environment fills what the flags leave unset; flags win.
+void TestOptions::rankSettingsFromEnvironment_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QStringList>("env");   // NAME=VALUE
+    QTest::addColumn<QString>("expected");  // rank world local addr port, or the error
+    QTest::newRow("torchrun") << QStringList{}
+                              << QStringList{"RANK=3", "WORLD_SIZE=4", "LOCAL_RANK=1",
+                                             "MASTER_ADDR=nodeA", "MASTER_PORT=29400"}
+                              << "3 4 1 nodeA 29400";
+    QTest::newRow("flags win") << QStringList{"--rank", "1", "--master-port", "30000"}
+                               << QStringList{"RANK=3", "MASTER_PORT=29400"}
+                               << "1 4 1 127.0.0.1 30000";
+    QTest::newRow("defaults") << QStringList{"--rank", "0"} << QStringList{}
+                              << "0 4 0 127.0.0.1 29500";
+    QTest::newRow("no rank") << QStringList{} << QStringList{}
+                             << "no rank given: set --rank (or RANK, as torchrun does), or use "
+                                "--launch";
+    QTest::newRow("world mismatch")
+        << QStringList{} << QStringList{"RANK=0", "WORLD_SIZE=2"}
+        << "world size mismatch: 2 ranks for 4 stages (one rank per stage: --stages 2 or launch "
+           "4 ranks)";
+    QTest::newRow("rank outside") << QStringList{"--rank", "4"} << QStringList{}
+                                  << "rank 4 is outside the world of 4 ranks (0..3)";
+    QTest::newRow("bad env") << QStringList{} << QStringList{"RANK=two"}
+                             << "environment variable RANK='two' is not a valid value";
+    QTest::newRow("bad port env") << QStringList{"--rank", "0"} << QStringList{"MASTER_PORT=0"}
+                                  << "environment variable MASTER_PORT='0' is not a valid value";
+}
+
+void TestOptions::rankSettingsFromEnvironment() {
+    QFETCH(QStringList, args);
+    QFETCH(QStringList, env);
+    QFETCH(QString, expected);
+    ParsedOptions p = parseRunOptions(toArgs(QStringList{"--backend", "gloo"} + args), false);
+    QVERIFY2(p.error.empty(), p.error.c_str());
+    std::map<std::string, std::string> vars;
+    for (const QString& kv : env)
+        vars[kv.section('=', 0, 0).toStdString()] = kv.section('=', 1).toStdString();
+    const std::string error = resolveRankSettings(p.options, [&](const char* name) {
+        auto it = vars.find(name);
+        return it == vars.end() ? static_cast<const char*>(nullptr) : it->second.c_str();
+    });
+    if (!error.empty()) {
+        QCOMPARE(QString::fromStdString(error), expected);
+        return;
+    }
+    const RunOptions& o = p.options;
+    QCOMPARE(QString("%1 %2 %3 %4 %5")
+                 .arg(o.rank)
+                 .arg(o.worldSize)
+                 .arg(o.localRank)
+                 .arg(QString::fromStdString(o.masterAddr))
+                 .arg(o.masterPort),
+             expected);
 }
 
 QTEST_APPLESS_MAIN(TestOptions)

@@ -1,0 +1,25 @@
+// One rank of a distributed run (pipedream-train --backend gloo|nccl
+// without --launch): this process runs one pipeline stage, meets the other
+// ranks at a TCPStore rendezvous (torchrun's MASTER_ADDR / MASTER_PORT),
+// exchanges activations and gradients with them over a c10d process group
+// and streams its events to the run's collector. Torch-free header.
+#pragma once
+
+#include <string>
+
+#include "options.h"
+
+namespace pd {
+
+// Empty when `backend` (gloo, nccl) can run with this build's LibTorch;
+// otherwise why not, in one line.
+std::string backendUnavailable(const std::string& backend);
+
+// Runs this process's rank; rank settings unset in `options` come from
+// torchrun's environment. Without --events, rank 0 also hosts the collector
+// and prints the log, the results and writes --csv / --trace / --json for
+// every rank. Returns the exit status (1: the run failed); throws
+// ConfigError for bad input and failed rendezvous (exit status 2).
+int runRank(RunOptions options);
+
+}  // namespace pd
