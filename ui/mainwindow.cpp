@@ -323,6 +323,10 @@ void MainWindow::connectEngine() {
     connect(controller_, &EngineController::memoryArrived, model_, &RunModel::appendMemory);
     connect(controller_, &EngineController::batchesArrived, model_, &RunModel::appendBatches);
     connect(controller_, &EngineController::finished, model_, [this](const RunSummary& s) {
+        // A run that failed says why first; should the reason not have
+        // come (a rank's error lost on its way), the failure still shows.
+        if (s.failed && model_->error().isEmpty())
+            model_->fail(tr("the run failed without saying why (see the ranks' output)"));
         if (!s.cancelled) model_->finish(s);
     });
     connect(controller_, &EngineController::failed, model_, &RunModel::fail);
