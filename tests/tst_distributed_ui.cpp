@@ -6,8 +6,11 @@
 // addresses that cannot be listened on; the window's listening text, the
 // command it shows, and lane labels with the ranks' hosts; local processes
 // started from the pipedream-train beside the window (a fake script here).
+#include <QApplication>
 #include <QFile>
+#include <QInputDialog>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -428,6 +431,45 @@ private Q_SLOTS:
         QVERIFY2(other.attach(again, &error), qPrintable(error));
     }
 
+    // Run > Attach to a run...: the address is asked for (the last one
+    // offered again); a bad one is said once and asked for again; Cancel
+    // leaves the window as it was.
+    void attachDialogAsksAgainAfterABadAddress() {
+        MainWindow w(small(2), nullptr, false);
+        w.controller()->setPreferSimulated(true);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QStringList offered, said;
+        int step = 0;
+        QTimer driver;  // answers the dialogs as a person would
+        connect(&driver, &QTimer::timeout, this, [&] {
+            QWidget* modal = QApplication::activeModalWidget();
+            if (!modal) return;
+            if (auto* box = qobject_cast<QMessageBox*>(modal)) {
+                said << box->text();
+                box->accept();
+            } else if (auto* input = qobject_cast<QInputDialog*>(modal)) {
+                offered << input->textValue();
+                if (step++ == 0) {
+                    input->setTextValue(QStringLiteral("no-port-here"));
+                    input->accept();
+                } else {
+                    input->reject();
+                }
+            }
+        });
+        driver.start(20);
+        w.attachAction()->trigger();  // returns once the dialogs are answered
+        driver.stop();
+        QCOMPARE(offered.size(), 2);
+        QCOMPARE(offered[0], QStringLiteral("0.0.0.0:29600"));  // the default
+        QCOMPARE(offered[1], QStringLiteral("no-port-here"));   // asked again, as typed
+        QCOMPARE(said.size(), 1);
+        QVERIFY2(said[0].contains(QStringLiteral("no-port-here")), qPrintable(said[0]));
+        QVERIFY(!w.controller()->listening());
+        QVERIFY(w.listeningText().isEmpty());
+    }
+
     // A rank lost mid-run in the window: the run error as today's, the
     // events received kept, the run marked failed (and partial).
     void windowKeepsAFailedAttachedRunsEvents() {
@@ -638,6 +680,19 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), w.model()->slotCount(), 20000);
         QTest::qWait(300);
         w.grab().save(dir.filePath(QStringLiteral("attach_run.png")));
+#ifdef PD_TRAIN_EXE
+        // The same configuration as local processes of the real pipedream-train.
+        w.controller()->setPreferSimulated(false);
+        w.controller()->setTrainExecutable(QStringLiteral(PD_TRAIN_EXE));
+        w.setOptions(o);
+        w.restartRun();
+        w.playPause();
+        QTRY_VERIFY_WITH_TIMEOUT(w.model()->finished(), 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), w.model()->slotCount(), 20000);
+        w.timeBaseCombo()->setCurrentIndex(1);  // measured
+        QTest::qWait(300);
+        w.grab().save(dir.filePath(QStringLiteral("local_processes.png")));
+#endif
     }
 };
 
