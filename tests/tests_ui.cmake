@@ -5,6 +5,11 @@ if(TARGET pd_ui)
   pd_add_test(tst_runmodel LIBS pd_ui TIMEOUT 60)
   pd_add_test(tst_enginecontroller LIBS pd_ui TIMEOUT 120)
   pd_add_test(tst_export_ui LIBS pd_ui TIMEOUT 120)
+  pd_add_test(tst_distributed_ui LIBS pd_ui TIMEOUT 180)
+  if(TARGET pipedream-train)  # real ranks too, where the rank side is built
+    target_compile_definitions(tst_distributed_ui PRIVATE PD_TRAIN_EXE="$<TARGET_FILE:pipedream-train>")
+    add_dependencies(tst_distributed_ui pipedream-train)
+  endif()
   # A real window under Xvfb (falls back to offscreen where xvfb-run is missing).
   pd_add_test(tst_mainwindow LIBS pd_ui XVFB TIMEOUT 120)
   if(TARGET pipedream-viz)

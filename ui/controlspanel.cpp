@@ -41,6 +41,7 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     connect(device_, &QComboBox::currentTextChanged, this, changed);
     connect(vsync_, &QCheckBox::toggled, this, changed);
     connect(stash_, &QCheckBox::toggled, this, changed);
+    connect(placement_, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
     syncEnabled();
 }
 
@@ -99,6 +100,14 @@ void ControlsPanel::buildForm() {
         tr("Off: the no-stash ablation; backwards run on newer weights than their "
            "forwards and are marked as mismatches"));
     form->addRow(QString(), stash_);
+    placement_ = new QComboBox(this);
+    placement_->addItem(tr("Threads (one process)"), QStringLiteral("threads"));
+    placement_->addItem(tr("Local processes (Gloo)"), QStringLiteral("gloo"));
+    placement_->setToolTip(
+        tr("Threads: every stage is a thread of this process. Local processes: one "
+           "pipedream-train process per stage, exchanging activations and gradients over "
+           "torch.distributed (Gloo), their events collected here."));
+    form->addRow(tr("Stages &run as"), placement_);
 
     error_ = new QLabel(this);
     error_->setWordWrap(true);
@@ -170,6 +179,7 @@ RunOptions ControlsPanel::options(const RunOptions& base) const {
     o.hidden = hidden_->value();
     o.lr = lr_->value();
     o.device = device_->currentText().trimmed().toStdString();
+    o.backend = placement_->currentData().toString().toStdString();
     o.dryRun = false;
     o.headless = false;
     return o;
@@ -192,6 +202,7 @@ void ControlsPanel::showOptions(const RunOptions& o) {
     device_->setCurrentText(QString::fromStdString(o.device));
     vsync_->setChecked(o.schedule.verticalSync);
     stash_->setChecked(o.schedule.stash);
+    placement_->setCurrentIndex(o.backend == "threads" ? 0 : 1);
     syncEnabled();
     updating_ = false;
 }

@@ -1,5 +1,6 @@
 // The Controls dock: the run's configuration (schedule, stages and
-// microbatch sliders, model and data settings) and the buttons that walk a
+// microbatch sliders, model and data settings, where the stages run:
+// threads of one process or local processes over Gloo) and the buttons that walk a
 // run (play, step forward and back by slot and batch, reset, replay, pace).
 // It says what is wrong with a configuration and holds no run state: the
 // main window reads options() when optionsChanged() fires.
@@ -46,6 +47,7 @@ public:
     QSpinBox* chunksSpin() const { return chunks_; }
     QCheckBox* stashCheck() const { return stash_; }
     QComboBox* paceCombo() const { return pace_; }
+    QComboBox* placementCombo() const { return placement_; }  // data: the backend
 
 Q_SIGNALS:
     void optionsChanged();
@@ -81,6 +83,7 @@ private:
     QComboBox* device_ = nullptr;
     QCheckBox* vsync_ = nullptr;
     QCheckBox* stash_ = nullptr;
+    QComboBox* placement_ = nullptr;
     QLabel* error_ = nullptr;
     QPushButton* play_ = nullptr;
     QPushButton* back_ = nullptr;

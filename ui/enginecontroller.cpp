@@ -1,13 +1,16 @@
 #include "enginecontroller.h"
 
 #include <QPointer>
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 
 #include "asyncrun.h"
 #include "comparison.h"
+#include "distributed.h"
 #include "runtime.h"  // torch-free (pimpl); only used when PD_HAVE_ENGINE
 #include "simulatedrun.h"
 
@@ -113,6 +116,25 @@ RunFactory EngineController::runFactory(bool simulated) {
     };
 }
 
+RunFactory EngineController::processFactory(const std::string& executable) {
+    return [executable](const RunOptions& o, EventSink& sink) -> std::unique_ptr<Run> {
+        DistributedRun::Setup setup;
+        setup.mode = DistributedRun::Setup::LocalProcesses;
+        setup.executable = executable;
+        // The ranks' own log (pipedream-train's per-batch lines, warnings)
+        // goes where this process's own does; their errors also arrive as
+        // error events.
+        setup.output = [](int rank, bool isError, const std::string& line) {
+            const std::string prefix = "[rank " + std::to_string(rank) + "] ";
+            std::fprintf(isError ? stderr : stdout, "%s%s\n",
+                         line.rfind(prefix, 0) == 0 ? "" : prefix.c_str(), line.c_str());
+        };
+        RunOptions ranks = o;
+        if (ranks.backend == "threads") ranks.backend = "gloo";
+        return std::make_unique<DistributedRun>(ranks, sink, setup);
+    };
+}
+
 quint64 EngineController::generation() const {
     std::lock_guard<std::mutex> lock(queue_->mutex);
     return queue_->generation;
@@ -151,6 +173,10 @@ void EngineController::stopRun() {
         queue_->clear();
     }
     running_ = false;
+    attachedRun_ = nullptr;
+    attached_ = false;
+    listening_ = false;
+    waitingConnected_ = waitingWorld_ = -1;
 }
 
 bool EngineController::start(const RunOptions& options, QString* error, bool paused) {
@@ -162,9 +188,13 @@ bool EngineController::start(const RunOptions& options, QString* error, bool pau
     const bool wasPaused = paused_;
     beginGeneration();
     simulated_ = preferSimulated_ || !engineAvailable();
+    distributed_ = !simulated_ && options.backend != "threads";
+    const std::string executable =
+        trainExecutable_.isEmpty() ? trainExecutable() : trainExecutable_.toStdString();
     // Made on a thread of its own (the model is built there, never on the
     // GUI thread); a failure to make it arrives as failed().
-    run_ = std::make_unique<AsyncRun>(runFactory(simulated_), options, sink_);
+    run_ = std::make_unique<AsyncRun>(
+        distributed_ ? processFactory(executable) : runFactory(simulated_), options, sink_);
     if (paused) run_->pause();  // before start: it waits at slot 0
     run_->start();
     running_ = true;
@@ -197,9 +227,99 @@ void EngineController::compare(const RunOptions& options, bool real) {
             Qt::QueuedConnection);
     };
     const RunFactory factory = real && engineAvailable() ? runFactory(false) : RunFactory();
-    comparison_ = std::make_unique<ComparisonJob>(options, allScheduleKinds(), factory,
+    RunOptions threads = options;  // compared in one process, whatever runs the stages
+    threads.backend = "threads";
+    comparison_ = std::make_unique<ComparisonJob>(threads, allScheduleKinds(), factory,
                                                   std::move(onRow), std::move(onDone));
     comparison_->start();
+}
+
+bool EngineController::attach(const QString& hostPort, QString* error) {
+    // Port 0 (any free one, see listenPort()) is checked as port 1 would be.
+    const QString text = hostPort.trimmed();
+    const bool anyPort = text.endsWith(QLatin1String(":0")) && !text.endsWith(QLatin1String("::0"));
+    std::string host, why;
+    int port = 0;
+    if (!parseHostPort((anyPort ? text.chopped(1) + QLatin1Char('1') : text).toStdString(), host,
+                       port, why)) {
+        if (error) *error = QString::fromStdString(why);
+        return false;
+    }
+    if (anyPort) port = 0;
+    const bool wasPaused = paused_;
+    beginGeneration();
+    DistributedRun::Setup setup;
+    setup.mode = DistributedRun::Setup::Attach;
+    setup.listenHost = host;
+    setup.listenPort = port;
+    // The ranks bring their options; these only stand in until they do.
+    RunOptions placeholder = defaultRunOptions();
+    placeholder.backend = "gloo";
+    std::unique_ptr<DistributedRun> run;
+    try {
+        run = std::make_unique<DistributedRun>(placeholder, *sink_, setup);
+    } catch (const std::exception& e) {
+        stopRun();
+        timer_.stop();
+        if (error) *error = QString::fromUtf8(e.what());
+        return false;
+    }
+    const quint64 gen = generation();
+    QPointer<EngineController> self(this);
+    run->collector().setOnAllConnected([self, gen](const RunOptions& o) {
+        QMetaObject::invokeMethod(
+            self,
+            [self, gen, o] {
+                if (self && self->generation() == gen) self->allConnected(o);
+            },
+            Qt::QueuedConnection);
+    });
+    attachedRun_ = run.get();
+    listenHost_ = QString::fromStdString(host);
+    listenPort_ = run->port();
+    run_ = std::move(run);
+    run_->start();
+    simulated_ = false;
+    distributed_ = attached_ = listening_ = running_ = true;
+    paused_ = false;
+    if (wasPaused) Q_EMIT pausedChanged(false);
+    pollRanks();
+    return true;
+}
+
+QStringList EngineController::rankHosts() const {
+    QStringList hosts;
+    if (!attachedRun_) return hosts;
+    std::vector<EventCollector::RankInfo> ranks = attachedRun_->collector().ranks();
+    std::sort(ranks.begin(), ranks.end(),
+              [](const auto& a, const auto& b) { return a.rank < b.rank; });
+    for (const auto& r : ranks) hosts << QString::fromStdString(r.host);
+    return hosts;
+}
+
+// While listening: how many ranks said hello, said when it changes.
+void EngineController::pollRanks() {
+    if (!listening_ || !attachedRun_) return;
+    int connected = 0;
+    for (const auto& r : attachedRun_->collector().ranks()) connected += r.connected ? 1 : 0;
+    const int world = attachedRun_->collector().worldSize();
+    // Every rank is there: said before any of their events are (the
+    // collector's own callback may still be on its way here).
+    if (world > 0 && connected == world)
+        if (const auto options = attachedRun_->collector().options()) {
+            allConnected(*options);
+            return;
+        }
+    if (connected == waitingConnected_ && world == waitingWorld_) return;
+    waitingConnected_ = connected;
+    waitingWorld_ = world;
+    Q_EMIT ranksWaiting(connected, world);
+}
+
+void EngineController::allConnected(const RunOptions& options) {
+    if (!listening_) return;
+    listening_ = false;
+    Q_EMIT ranksConnected(options, rankHosts());
 }
 
 void EngineController::cancelComparison() {
@@ -250,6 +370,7 @@ void EngineController::cancel() {
 }
 
 void EngineController::drain() {
+    pollRanks();
     Queue taken;
     {
         std::lock_guard<std::mutex> lock(queue_->mutex);
@@ -268,6 +389,7 @@ void EngineController::drain() {
     for (const std::string& m : taken.errors) Q_EMIT failed(QString::fromStdString(m));
     if (taken.finished) {
         running_ = false;
+        listening_ = false;
         timer_.stop();
         if (paused_) {
             paused_ = false;

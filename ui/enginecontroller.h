@@ -3,7 +3,9 @@
 // pushes into a mutex-guarded queue, and a 30-60 Hz timer drains that queue
 // and emits batched signals (never a signal per event). "Latest job wins":
 // every start() begins a new generation and events of older ones are
-// dropped, so a restart never shows stale events.
+// dropped, so a restart never shows stale events. A run's stages run as
+// threads of this process or as one pipedream-train process each over Gloo
+// (distributed.h); attach() listens for ranks started elsewhere instead.
 #pragma once
 
 #include <QObject>
@@ -19,6 +21,7 @@ namespace pd {
 
 class ComparisonJob;
 struct ComparisonRow;
+class DistributedRun;
 
 class EngineController : public QObject {
     Q_OBJECT
@@ -32,11 +35,34 @@ public:
     // What start() runs: the real engine when it is built in and
     // `simulated` is false, else the ideal schedule played as events.
     static RunFactory runFactory(bool simulated);
+    // One local pipedream-train process per stage (`executable`), over Gloo:
+    // what start() runs for options whose backend is not "threads".
+    static RunFactory processFactory(const std::string& executable);
+    // The pipedream-train those processes run (default: trainExecutable()).
+    void setTrainExecutable(const QString& path) { trainExecutable_ = path; }
 
     // Cancels any current run and starts a new one (paused at slot 0 when
     // `paused`), made on a thread of its own. False (with a message) when
     // the options are invalid; a failure to build the run arrives as failed().
+    // Real runs of options.backend "gloo" run as local processes.
     bool start(const RunOptions& options, QString* error = nullptr, bool paused = false);
+    // True while the current (or last) run has one process per stage
+    // (local processes or attached ranks).
+    bool distributed() const { return distributed_; }
+
+    // Listens on "HOST:PORT" (port 0: a free one) for the ranks of a run
+    // started elsewhere (pipedream-train --backend gloo ... --events
+    // HOST:PORT). The run is theirs: once every rank said hello,
+    // ranksConnected() gives its options and hosts and its events follow;
+    // until then ranksWaiting() counts them. False with one message (bad
+    // address, port in use); cancel() stops listening.
+    bool attach(const QString& hostPort, QString* error = nullptr);
+    bool listening() const { return listening_; }  // attached, waiting for ranks
+    bool attached() const { return attached_; }    // the current run is an attached one
+    QString listenHost() const { return listenHost_; }
+    int listenPort() const { return listenPort_; }
+    // The ranks' hosts, by rank (= stage), as far as they said hello.
+    QStringList rankHosts() const;
     // True while the current (or last) run is the simulated one.
     bool simulated() const { return simulated_; }
     void setPreferSimulated(bool on) { preferSimulated_ = on; }
@@ -81,6 +107,8 @@ Q_SIGNALS:
     void failed(const QString& message);
     void finished(const pd::RunSummary& summary);
     void pausedChanged(bool paused);
+    void ranksWaiting(int connected, int world);  // world 0: not known yet
+    void ranksConnected(const pd::RunOptions& options, const QStringList& hosts);
     void comparisonRow(quint64 job, const pd::ComparisonRow& row);
     void comparisonFinished(quint64 job);
 
@@ -88,6 +116,8 @@ private:
     struct Queue;
     class QueueSink;
     void stopRun();
+    void pollRanks();
+    void allConnected(const RunOptions& options);
 
     std::shared_ptr<Queue> queue_;
     std::shared_ptr<QueueSink> sink_;
@@ -99,6 +129,15 @@ private:
     bool paused_ = false;
     bool simulated_ = false;
     bool preferSimulated_ = false;
+    bool distributed_ = false;
+    // Attach: the run (owned by run_) and where it listens.
+    DistributedRun* attachedRun_ = nullptr;
+    bool attached_ = false;
+    bool listening_ = false;
+    QString listenHost_;
+    int listenPort_ = 0;
+    int waitingConnected_ = -1, waitingWorld_ = -1;
+    QString trainExecutable_;
 };
 
 // Runs the options to completion with the real engine (runFactory(false))

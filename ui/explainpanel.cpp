@@ -37,6 +37,17 @@ void ExplainPanel::showProblem(const QString& problem) {
                        .arg(problem.toHtmlEscaped()));
 }
 
+void ExplainPanel::showListening(const QString& state, const QString& command) {
+    text_->setHtml(
+        tr("<p><b>%1</b></p>"
+           "<p>On each machine, start the ranks that run there, one per stage: R is the rank "
+           "(0 to W-1, rank = stage), RANK0_HOST the machine of rank 0, where the ranks meet "
+           "(its port must be free there):</p><p><code>%2</code></p>"
+           "<p>The run starts once every rank has connected, with the ranks' configuration, "
+           "and the timeline fills as it runs. <i>Run \u25B8 Stop listening</i> ends it.</p>")
+            .arg(state.toHtmlEscaped(), command.toHtmlEscaped()));
+}
+
 void ExplainPanel::showCursor(const RunModel& model) {
     caption_->setText(model.hasRun() ? cursorCaption(model) : QString());
 }

@@ -22,6 +22,9 @@ public:
 
     void showSchedule(const DryRun& run);
     void showProblem(const QString& problem);
+    // Attach: where the window listens, how many ranks came, and the command
+    // that starts a rank on another machine.
+    void showListening(const QString& state, const QString& command);
     void showCursor(const RunModel& model);
     QTextBrowser* text() const { return text_; }
 

@@ -44,7 +44,7 @@ void loadTimeline(TimelineView* view, RunModel& model, const RunResult& run) {
     else
         model.reset(copy, RunModel::Source::Schedule);
     view->setSources(&model.measuredBoxes(), &model.idealBoxes());
-    view->setLanes(model.stageNames());
+    view->setLanes(model.laneLabels());
     view->setMode(run.measured ? TimelineView::Mode::Measured : TimelineView::Mode::Ideal);
     view->setCursor(0, std::numeric_limits<double>::quiet_NaN());  // everything shown
     view->fit();

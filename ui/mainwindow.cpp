@@ -10,6 +10,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QIcon>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
@@ -31,6 +32,7 @@
 #include "colourlegend.h"
 #include "controlspanel.h"
 #include "detailspanel.h"
+#include "distributed.h"
 #include "enginecontroller.h"
 #include "explainpanel.h"
 #include "exporter.h"
@@ -65,6 +67,26 @@ QString droppedRun(const QMimeData* mime) {
     const QString path = url.toLocalFile();
     const QString suffix = QFileInfo(path).suffix().toLower();
     return suffix == QLatin1String("csv") || suffix == QLatin1String("json") ? path : QString();
+}
+
+// The command that starts rank R of `options`' run on another machine and
+// sends its events to `events` (HOST:PORT).
+QString rankCommand(RunOptions options, int world, const QString& events) {
+    options.backend = "threads";  // toArgs leaves the backend flags out then; added here
+    QStringList args{QStringLiteral("pipedream-train")};
+    for (const std::string& a : toArgs(options)) args << QString::fromStdString(a);
+    args << QStringLiteral("--backend gloo --rank R --world-size %1").arg(world)
+         << QStringLiteral("--master-addr RANK0_HOST --master-port 29500")
+         << QStringLiteral("--events %1").arg(events);
+    return args.join(QLatin1Char(' '));
+}
+
+// "hostA, hostB" (each host once, in rank order).
+QString hostList(const QStringList& hosts) {
+    QStringList unique;
+    for (const QString& h : hosts)
+        if (!unique.contains(h)) unique << h;
+    return unique.join(QStringLiteral(", "));
 }
 
 }  // namespace
@@ -201,7 +223,8 @@ void MainWindow::buildMenus() {
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     actions_ = new RunActions(this);
-    actions_->addTo(menuBar()->addMenu(tr("&Run")));
+    QMenu* runMenu = menuBar()->addMenu(tr("&Run"));
+    actions_->addTo(runMenu);
     connect(actions_->play, &QAction::triggered, this, &MainWindow::playPause);
     connect(actions_->forward, &QAction::triggered, this, &MainWindow::stepForward);
     connect(actions_->back, &QAction::triggered, this, &MainWindow::stepBack);
@@ -211,6 +234,14 @@ void MainWindow::buildMenus() {
     connect(actions_->toNewest, &QAction::triggered, walker_, &RunWalker::toNewest);
     connect(actions_->newRun, &QAction::triggered, this, &MainWindow::reset);
     connect(actions_->replay, &QAction::triggered, this, &MainWindow::replay);
+    runMenu->addSeparator();
+    attach_ = runMenu->addAction(tr("&Attach to a run..."), QKeySequence(tr("Ctrl+Shift+A")), this,
+                                 &MainWindow::attachDialog);
+    attach_->setToolTip(
+        tr("Listen for the ranks of a run started on other machines (pipedream-train "
+           "--backend gloo ... --events HOST:PORT) and show it live"));
+    stopListening_ = runMenu->addAction(tr("&Stop listening"), this, &MainWindow::stopListening);
+    stopListening_->setEnabled(false);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("Fit timeline"), QKeySequence(Qt::Key_F), timeline_, &TimelineView::fit);
@@ -292,9 +323,15 @@ void MainWindow::connectEngine() {
     connect(controller_, &EngineController::memoryArrived, model_, &RunModel::appendMemory);
     connect(controller_, &EngineController::batchesArrived, model_, &RunModel::appendBatches);
     connect(controller_, &EngineController::finished, model_, [this](const RunSummary& s) {
+        // A run that failed says why first; should the reason not have
+        // come (a rank's error lost on its way), the failure still shows.
+        if (s.failed && model_->error().isEmpty())
+            model_->fail(tr("the run failed without saying why (see the ranks' output)"));
         if (!s.cancelled) model_->finish(s);
     });
     connect(controller_, &EngineController::failed, model_, &RunModel::fail);
+    connect(controller_, &EngineController::ranksWaiting, this, &MainWindow::showListening);
+    connect(controller_, &EngineController::ranksConnected, this, &MainWindow::showAttachedRun);
     connect(controller_, &EngineController::comparisonRow, charts_,
             [this](quint64, const ComparisonRow& row) { charts_->addComparisonRow(row); });
     connect(controller_, &EngineController::comparisonFinished, charts_, [this] {
@@ -305,7 +342,7 @@ void MainWindow::connectEngine() {
 void MainWindow::connectModel() {
     connect(model_, &RunModel::modelReset, this, [this] {
         timeline_->clearSelection();
-        timeline_->setLanes(model_->stageNames());
+        timeline_->setLanes(model_->laneLabels());
         versions_->setStages(model_->stageNames());
         versions_->setMaxVersion(model_->idealBoxes().maxVersion());
         timeline_->fit();
@@ -332,7 +369,14 @@ void MainWindow::connectModel() {
     connect(model_, &RunModel::runFailed, this, [this](const QString& message) {
         controls_->setError(tr("Run failed: %1").arg(message));
         statusBar()->showMessage(tr("Run failed: %1").arg(message), 10000);
+        // One process per stage: what the other ranks sent before one failed stays.
+        if (controller_->distributed() && model_->hasRun())
+            timeline_->setTitle(tr("Failed run (partial: %1 actions received before the failure)")
+                                    .arg(model_->measuredBoxes().size()));
+        listening_.clear();
         setPlaying(false);
+        updateStatus();
+        updateActions();
     });
 }
 
@@ -379,6 +423,7 @@ void MainWindow::controlsChanged() {
     }
     controls_->setError(QString());
     controller_->cancel();
+    listening_.clear();
     options_ = next.options;
     explain_->showSchedule(next.ideal);
     model_->reset(std::move(next), RunModel::Source::Schedule);
@@ -392,6 +437,7 @@ void MainWindow::showInvalid(const QString& problem) {
     restartTimer_.stop();
     setPlaying(false);
     controller_->cancel();
+    listening_.clear();
     controls_->setError(problem);
     model_->reset(RunResult{}, RunModel::Source::Schedule);
     explain_->showProblem(problem);
@@ -414,6 +460,10 @@ void MainWindow::restartRun() {
         showInvalid(problem);
         return;
     }
+    if (controller_->distributed())  // local processes: every rank on this machine
+        for (int s = 0; s < prepared.stageNames.size(); ++s)
+            prepared.stageHosts << QString::fromStdString(hostName());
+    listening_.clear();
     model_->reset(std::move(prepared),
                   controller_->simulated() ? RunModel::Source::Simulated : RunModel::Source::Live);
     if (play) model_->setPlaying(true);
@@ -454,7 +504,9 @@ void MainWindow::replay() {
 }
 
 void MainWindow::updateActions() {
-    actions_->update(*model_, valid_);
+    // Listening, the window waits for the ranks' run: Play would start one of its own.
+    actions_->update(*model_, valid_ && !controller_->listening());
+    if (stopListening_) stopListening_->setEnabled(controller_->listening());
     controls_->setRunnable(model_->hasRun(), model_->playing());
 }
 
@@ -477,10 +529,122 @@ QLabel* MainWindow::statusLabel() const {
 }
 
 void MainWindow::updateStatus() {
-    status_->update(!EngineController::engineAvailable()
-                        ? tr("simulated: no training engine in this build")
-                    : controller_->preferSimulated() ? tr("simulated schedule (engine not used)")
-                                                     : tr("LibTorch engine"));
+    status_->update(runOrigin(), listening_);
+}
+
+QString MainWindow::runOrigin() const {
+    if (controller_->attached())
+        return tr("attached on %1:%2")
+            .arg(controller_->listenHost())
+            .arg(controller_->listenPort());
+    if (!EngineController::engineAvailable())
+        return tr("simulated: no training engine in this build");
+    if (controller_->preferSimulated()) return tr("simulated schedule (engine not used)");
+    if (controller_->distributed())
+        return tr("LibTorch engine, %1 local processes (Gloo)").arg(model_->stageNames().size());
+    return tr("LibTorch engine");
+}
+
+// ---------------------------------------------------------------------------
+// Attaching to a run started elsewhere
+
+void MainWindow::attachDialog() {
+    QSettings s = appSettings();
+    QString address =
+        s.value(QStringLiteral("attach/address"), QStringLiteral("0.0.0.0:29600")).toString();
+    for (;;) {
+        bool ok = false;
+        address = QInputDialog::getText(
+            this, tr("Attach to a run"),
+            tr("Listen for the ranks on HOST:PORT (0.0.0.0: every interface of this machine; "
+               "start the ranks with --events THIS_HOST:PORT):"),
+            QLineEdit::Normal, address, &ok);
+        if (!ok) return;
+        QString error;
+        if (attachTo(address, &error)) {
+            s.setValue(QStringLiteral("attach/address"), address.trimmed());
+            return;
+        }
+        QMessageBox::warning(this, tr("Cannot listen"), error);
+    }
+}
+
+bool MainWindow::attachTo(const QString& hostPort, QString* error) {
+    restartTimer_.stop();
+    setPlaying(false);
+    controller_->cancelComparison();
+    const bool wasRunning = controller_->running();
+    if (!controller_->attach(hostPort, error)) {
+        // A bad address changes nothing; a port that cannot be listened on
+        // has stopped the run that was there: the controls' schedule again.
+        if (wasRunning && !controller_->running()) controlsChanged();
+        return false;
+    }
+    model_->reset(RunResult{}, RunModel::Source::Schedule);  // the ranks say what runs
+    timeline_->setTitle(QString());
+    showListening(0, 0);
+    return true;
+}
+
+void MainWindow::showListening(int connected, int world) {
+    if (!controller_->listening()) return;
+    QString host = controller_->listenHost();
+    const QString where = QStringLiteral("%1:%2").arg(host).arg(controller_->listenPort());
+    if (host == QLatin1String("0.0.0.0") || host.isEmpty())
+        host = QString::fromStdString(hostName());
+    const QString waiting = world > 0 ? tr("waiting for ranks (%1 of %2)").arg(connected).arg(world)
+                                      : tr("waiting for ranks (%1 connected)").arg(connected);
+    listening_ = tr("Listening on %1 \u2014 %2").arg(where, waiting);
+    const RunOptions o = currentOptions();
+    const int W = world > 0 ? world : o.schedule.stages;
+    explain_->showListening(
+        listening_,
+        rankCommand(o, W, QStringLiteral("%1:%2").arg(host).arg(controller_->listenPort())));
+    statusBar()->showMessage(listening_);
+    timeline_->setTitle(listening_);
+    timeline_->replot(QCustomPlot::rpQueuedReplot);  // nothing else changes on it while waiting
+    updateStatus();
+    updateActions();
+}
+
+void MainWindow::showAttachedRun(const RunOptions& options, const QStringList& hosts) {
+    RunResult prepared;
+    QString problem;
+    if (!prepareRun(options, prepared, &problem)) {
+        controller_->cancel();
+        listening_.clear();
+        QMessageBox::warning(
+            this, tr("Cannot show the run"),
+            tr("The ranks run a configuration this window cannot show: %1").arg(problem));
+        controlsChanged();
+        return;
+    }
+    prepared.stageHosts = hosts;
+    listening_.clear();
+    statusBar()->clearMessage();
+    restartTimer_.stop();
+    controls_->growRanges(options.schedule);
+    controls_->showOptions(options);
+    controls_->setError(QString());
+    valid_ = true;
+    options_ = options;
+    explain_->showSchedule(prepared.ideal);
+    model_->reset(std::move(prepared), RunModel::Source::Live);
+    timeline_->setTitle(tr("Attached run: %1, %2 ranks on %3")
+                            .arg(QString::fromUtf8(displayName(options.schedule.kind)))
+                            .arg(options.schedule.stages)
+                            .arg(hostList(hosts)));
+    setPlaying(true);  // the ranks run freely; the cursor follows at its pace
+    updateStatus();
+    updateActions();
+}
+
+void MainWindow::stopListening() {
+    if (!controller_->listening()) return;
+    controller_->cancel();
+    listening_.clear();
+    statusBar()->showMessage(tr("Stopped listening"), 5000);
+    controlsChanged();  // back to the controls' configuration
 }
 
 void MainWindow::compareSchedules(bool realRuns) {

@@ -224,6 +224,7 @@ std::vector<SlotEvent> RunModel::slotEvents() const {
 RunRecord RunModel::record() const {
     RunRecord r;
     for (const QString& n : run_.stageNames) r.stageNames.push_back(n.toStdString());
+    for (const QString& h : run_.stageHosts) r.stageHosts.push_back(h.toStdString());
     r.slots = slotEvents();
     r.memory = memory_;
     if (measured()) {

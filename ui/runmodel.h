@@ -44,6 +44,9 @@ public:
 
     const RunOptions& options() const { return run_.options; }
     const QStringList& stageNames() const { return run_.stageNames; }
+    // Per stage, its rank's host (a run of one process per stage), or empty.
+    const QStringList& stageHosts() const { return run_.stageHosts; }
+    QStringList laneLabels() const { return pd::laneLabels(run_.stageNames, run_.stageHosts); }
     const DryRun& ideal() const { return run_.ideal; }
     // The slot count, unit and batch boundaries (its per-action lists are in
     // the ideal boxes: slot0, slot1, gate).

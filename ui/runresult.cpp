@@ -14,6 +14,13 @@ QStringList toQStringList(const std::vector<std::string>& v) {
     return out;
 }
 
+QStringList laneLabels(const QStringList& names, const QStringList& hosts) {
+    QStringList out = names;
+    for (int s = 0; s < out.size() && s < hosts.size(); ++s)
+        if (!hosts[s].isEmpty()) out[s] += QStringLiteral(" \u00B7 ") + hosts[s];
+    return out;
+}
+
 bool prepareRun(const RunOptions& options, RunResult& result, QString* error) {
     const std::string problem = checkRunOptions(options);
     if (!problem.empty()) {
@@ -62,6 +69,9 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
         next.stageNames.clear();
         for (int s = 0; s < S; ++s) next.stageNames << QStringLiteral("GPU%1").arg(s);
     }
+    // A distributed run's trace says each stage's host: the lanes show it.
+    if (static_cast<int>(record.stageHosts.size()) == S)
+        next.stageHosts = toQStringList(record.stageHosts);
     next.measured = true;
     next.source = path;
     next.slots = std::move(record.slots);

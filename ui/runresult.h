@@ -20,6 +20,9 @@ namespace pd {
 struct RunResult {
     RunOptions options;
     QStringList stageNames;
+    // Per stage, the host of its rank when the stages ran as processes
+    // (distributed.h); empty for a run in one process.
+    QStringList stageHosts;
     DryRun ideal;           // schedule, ideal timeline, analysis, closed forms
     bool measured = false;  // true when the events below come from a real run
     std::vector<SlotEvent> slots;
@@ -38,7 +41,8 @@ bool prepareRun(const RunOptions& options, RunResult& result, QString* error);
 // A run saved as CSV or Chrome trace (by either executable): reads and parses
 // it, recognises its schedule (identifySchedule) and fills `result` as a
 // measured run of that schedule: slots, memory (trace), stage names (trace;
-// "GPUs" for a CSV, which does not say how the layers were split). The model
+// "GPUs" for a CSV, which does not say how the layers were split; the
+// ranks' hosts for a distributed run's trace). The model
 // settings of `base` are kept where they fit the schedule. False with one
 // message ("Cannot open FILE: why") otherwise.
 bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
@@ -47,6 +51,9 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
 QString cutShortNote(const IdentifiedSchedule& identified);
 
 QStringList toQStringList(const std::vector<std::string>& v);
+// The timeline's lane labels: "GPU0 (L1-12) · hostA" where the stages ran on
+// hosts of their own, the stage names alone otherwise.
+QStringList laneLabels(const QStringList& stageNames, const QStringList& stageHosts);
 
 }  // namespace pd
 

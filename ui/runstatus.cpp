@@ -23,9 +23,10 @@ RunStatus::RunStatus(const RunModel& model, QStatusBar* bar) : QObject(bar), mod
     bar->addPermanentWidget(progress_);
 }
 
-void RunStatus::update(const QString& origin) {
+void RunStatus::update(const QString& origin, const QString& waiting) {
     if (!model_.hasRun()) {
-        text_->setText(tr("No run: the configuration is not valid"));
+        text_->setText(waiting.isEmpty() ? tr("No run: the configuration is not valid") : waiting);
+        if (!waiting.isEmpty()) origin_->setText(origin);
         progress_->setValue(0);
         return;
     }

@@ -19,7 +19,8 @@ public:
     RunStatus(const RunModel& model, QStatusBar* bar);
 
     // `origin`: what produced a run made here ("LibTorch engine", ...).
-    void update(const QString& origin);
+    // `waiting`: what the window waits for when it has no run (attach).
+    void update(const QString& origin, const QString& waiting = QString());
     QLabel* label() const { return text_; }
 
 private:

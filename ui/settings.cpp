@@ -32,6 +32,7 @@ void saveRunOptions(QSettings& s, const RunOptions& o) {
     s.setValue(QStringLiteral("run/hidden"), o.hidden);
     s.setValue(QStringLiteral("run/lr"), o.lr);
     s.setValue(QStringLiteral("run/device"), QString::fromStdString(o.device));
+    s.setValue(QStringLiteral("run/backend"), QString::fromStdString(o.backend));
 }
 
 RunOptions restoreRunOptions(QSettings& s, const RunOptions& fallback) {
@@ -57,6 +58,9 @@ RunOptions restoreRunOptions(QSettings& s, const RunOptions& fallback) {
     o.device = s.value(QStringLiteral("run/device"), QString::fromStdString(o.device))
                    .toString()
                    .toStdString();
+    // Where the stages run: threads, or local processes over Gloo.
+    const QString backend = s.value(QStringLiteral("run/backend")).toString();
+    o.backend = backend == QLatin1String("gloo") ? "gloo" : "threads";
     return checkRunOptions(o).empty() ? o : fallback;
 }
 
