@@ -44,7 +44,7 @@ void RunActions::update(const RunModel& model, bool valid) {
     const bool can = model.hasRun();
     const bool playing = model.playing();
     play->setText(playing ? tr("Pause") : tr("Play"));
-    play->setIconText(playing ? tr("\u23F8 Pause") : tr("\u25B6 Play"));
+    play->setIconText(playing ? tr("\u275A\u275A Pause") : tr("\u25B6 Play"));
     play->setEnabled(can || valid);
     for (QAction* a : {forward, batchForward, toNewest})
         a->setEnabled(can && model.cursor() < model.slotCount());
