@@ -313,6 +313,66 @@ void superviseRun(TrainingRun& run, CollectingSink& sink, BatchLog* log) {
 
 namespace {
 
+json::Value distributedJson(const RunOptions& o, const EventCollector& collector);
+
+// After the run: writes --csv / --trace, prints the --json summary or the
+// results table, and says how the run ended. `collector`: a distributed
+// run's (hosts in the trace, clock alignment in the summary).
+int reportRun(const RunOptions& options, const Schedule& schedule,
+              const std::vector<std::string>& names, CollectingSink& sink,
+              const EventCollector* collector) {
+    const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
+    const CollectingSink::Snapshot snap = sink.snapshot();
+    const Outcome outcome = outcomeOf(snap);
+    std::vector<std::string> hosts;
+    if (collector) {
+        hosts.resize(static_cast<std::size_t>(options.schedule.stages));
+        for (const EventCollector::RankInfo& r : collector->ranks())
+            if (r.rank >= 0 && r.rank < options.schedule.stages)
+                hosts[static_cast<std::size_t>(r.rank)] = r.host;
+    }
+    const MeasuredFigures measured = measureRun(schedule, snap.slots, snap.memory);
+    const ClosedForm cf = closedForm(options.schedule);
+    const bool written = writeOutputs(options, names, snap, outcome, hosts);
+    if (options.json) {
+        json::Value summary = summaryJson(options, names, snap, measured, cf);
+        summary.set("status", outcome.status);
+        if (!outcome.error.empty()) summary.set("error", outcome.error);
+        if (collector) summary.set("distributed", distributedJson(options, *collector));
+        std::printf("%s\n", summary.dump(2).c_str());
+    } else if (!quiet) {
+        printResults(options, schedule, names, snap, measured, cf);
+        if (collector) {
+            std::printf("Clock alignment: largest estimated offset error %s us over %d ranks",
+                        std::to_string(collector->clockErrorUs()).c_str(), collector->worldSize());
+            for (const EventCollector::RankInfo& r : collector->ranks())
+                std::printf("%s rank %d on %s", r.rank == 0 ? ":" : ",", r.rank, r.host.c_str());
+            std::printf("\n");
+        }
+        const char* what =
+            outcome.status == "completed" ? "" : " (partial: the run did not complete)";
+        if (written && !options.csvPath.empty())
+            std::printf("Measured timeline written to %s%s\n", options.csvPath.c_str(), what);
+        if (written && !options.tracePath.empty())
+            std::printf("Chrome trace written to %s%s\n", options.tracePath.c_str(), what);
+    }
+    std::fflush(stdout);
+    if (outcome.status == "failed") {
+        std::fprintf(stderr, "error: %s\n", outcome.error.c_str());
+        // What the other ranks saw: often the cause is named by a later one
+        // (a suspended rank is named once it does not stop).
+        for (const std::string& e : sink.errors())
+            if (e != outcome.error) std::fprintf(stderr, "  also: %s\n", e.c_str());
+        return 1;
+    }
+    if (outcome.status == "cancelled") {
+        std::fprintf(stderr, "error: the run was cancelled after %d of %d batches\n",
+                     snap.summary.batchesDone, options.schedule.batches);
+        return 1;
+    }
+    return written ? 0 : 1;
+}
+
 // Prints the log, the results and writes the outputs of a run whose events
 // come from the ranks through `collector` into `sink`; `run` (the
 // launcher's) is started and waited for, otherwise the collector is.
@@ -383,49 +443,7 @@ int superviseCollectedRun(const RunOptions& options, EventCollector& collector,
         }
         if (log) batchLog.printReady(sink, true);
     }
-    const CollectingSink::Snapshot snap = sink.snapshot();
-    const Outcome outcome = outcomeOf(snap);
-    std::vector<std::string> hosts(static_cast<std::size_t>(S));
-    for (const EventCollector::RankInfo& r : collector.ranks())
-        if (r.rank >= 0 && r.rank < S) hosts[static_cast<std::size_t>(r.rank)] = r.host;
-    const MeasuredFigures measured = measureRun(schedule, snap.slots, snap.memory);
-    const ClosedForm cf = closedForm(options.schedule);
-    const bool written = writeOutputs(options, names, snap, outcome, hosts);
-    if (options.json) {
-        json::Value summary = summaryJson(options, names, snap, measured, cf);
-        summary.set("status", outcome.status);
-        if (!outcome.error.empty()) summary.set("error", outcome.error);
-        summary.set("distributed", distributedJson(options, collector));
-        std::printf("%s\n", summary.dump(2).c_str());
-    } else if (!quiet) {
-        printResults(options, schedule, names, snap, measured, cf);
-        std::printf("Clock alignment: largest estimated offset error %s us over %d ranks",
-                    std::to_string(collector.clockErrorUs()).c_str(), collector.worldSize());
-        for (const EventCollector::RankInfo& r : collector.ranks())
-            std::printf("%s rank %d on %s", r.rank == 0 ? ":" : ",", r.rank, r.host.c_str());
-        std::printf("\n");
-        const char* what =
-            outcome.status == "completed" ? "" : " (partial: the run did not complete)";
-        if (written && !options.csvPath.empty())
-            std::printf("Measured timeline written to %s%s\n", options.csvPath.c_str(), what);
-        if (written && !options.tracePath.empty())
-            std::printf("Chrome trace written to %s%s\n", options.tracePath.c_str(), what);
-    }
-    std::fflush(stdout);
-    if (outcome.status == "failed") {
-        std::fprintf(stderr, "error: %s\n", outcome.error.c_str());
-        // What the other ranks saw: often the cause is named by a later one
-        // (a suspended rank is named once it does not stop).
-        for (const std::string& e : sink.errors())
-            if (e != outcome.error) std::fprintf(stderr, "  also: %s\n", e.c_str());
-        return 1;
-    }
-    if (outcome.status == "cancelled") {
-        std::fprintf(stderr, "error: the run was cancelled after %d of %d batches\n",
-                     snap.summary.batchesDone, options.schedule.batches);
-        return 1;
-    }
-    return written ? 0 : 1;
+    return reportRun(options, schedule, names, sink, &collector);
 }
 
 namespace {
@@ -481,36 +499,7 @@ int runTrainingCli(const RunOptions& options) {
     BatchLog batchLog(schedule, names, options.batchSize);
     superviseRun(run, sink, log ? &batchLog : nullptr);
 
-    const CollectingSink::Snapshot snap = sink.snapshot();
-    const Outcome outcome = outcomeOf(snap);
-    const MeasuredFigures measured = measureRun(schedule, snap.slots, snap.memory);
-    const ClosedForm cf = closedForm(options.schedule);
-    const bool written = writeOutputs(options, names, snap, outcome);
-    if (options.json) {
-        json::Value summary = summaryJson(options, names, snap, measured, cf);
-        summary.set("status", outcome.status);
-        if (!outcome.error.empty()) summary.set("error", outcome.error);
-        std::printf("%s\n", summary.dump(2).c_str());
-    } else if (!quiet) {
-        printResults(options, schedule, names, snap, measured, cf);
-        const char* what =
-            outcome.status == "completed" ? "" : " (partial: the run did not complete)";
-        if (written && !options.csvPath.empty())
-            std::printf("Measured timeline written to %s%s\n", options.csvPath.c_str(), what);
-        if (written && !options.tracePath.empty())
-            std::printf("Chrome trace written to %s%s\n", options.tracePath.c_str(), what);
-    }
-    std::fflush(stdout);
-    if (outcome.status == "failed") {
-        std::fprintf(stderr, "error: %s\n", outcome.error.c_str());
-        return 1;
-    }
-    if (outcome.status == "cancelled") {
-        std::fprintf(stderr, "error: the run was cancelled after %d of %d batches\n",
-                     snap.summary.batchesDone, options.schedule.batches);
-        return 1;
-    }
-    return written ? 0 : 1;
+    return reportRun(options, schedule, names, sink, nullptr);
 }
 
 }  // namespace pd
