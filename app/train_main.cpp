@@ -11,6 +11,7 @@
 #include "options.h"
 #include "report.h"
 #include "resources.h"
+#include "runreport.h"
 #include "trace.h"
 
 #ifdef PD_HAVE_ENGINE
@@ -99,6 +100,9 @@ int main(int argc, char** argv) {
     try {
         if (parsed.options.dryRun) return dryRun(parsed.options);
 #ifdef PD_HAVE_ENGINE
+        // The launcher only starts and watches the rank processes: no LibTorch here.
+        if (parsed.options.backend != "threads" && parsed.options.launch)
+            return pd::runLaunched(parsed.options);
         return train(parsed.options);
 #else
         return fail(1, "this build has no training engine; use --dry-run");

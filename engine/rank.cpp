@@ -17,9 +17,9 @@
 
 #include "batchlog.h"
 #include "distributed.h"
+#include "runreport.h"
 #include "runtime.h"
 #include "runtime_internal.h"
-#include "train_cli.h"
 
 #if defined(PD_HAVE_GLOO) || defined(PD_HAVE_NCCL)
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -33,24 +33,6 @@
 #endif
 
 namespace pd {
-
-std::string backendUnavailable(const std::string& backend) {
-    if (backend == "gloo") {
-#ifdef PD_HAVE_GLOO
-        return {};
-#else
-        return "--backend gloo: this build has no Gloo (install libgloo-dev and rebuild)";
-#endif
-    }
-    if (backend == "nccl") {
-#ifdef PD_HAVE_NCCL
-        return {};
-#else
-        return "--backend nccl: this build's LibTorch has no CUDA, so no NCCL; use --backend gloo";
-#endif
-    }
-    return "--backend " + backend + ": not a distributed backend (gloo or nccl)";
-}
 
 #if defined(PD_HAVE_GLOO) || defined(PD_HAVE_NCCL)
 

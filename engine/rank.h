@@ -11,10 +11,6 @@
 
 namespace pd {
 
-// Empty when `backend` (gloo, nccl) can run with this build's LibTorch;
-// otherwise why not, in one line.
-std::string backendUnavailable(const std::string& backend);
-
 // Runs this process's rank; rank settings unset in `options` come from
 // torchrun's environment. Without --events, rank 0 also hosts the collector
 // and prints the log, the results and writes --csv / --trace / --json for

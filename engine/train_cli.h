@@ -11,19 +11,6 @@ namespace pd {
 // ConfigError for bad input (the caller prints it and exits 2).
 int runTrainingCli(const RunOptions& options);
 
-class EventCollector;
-class CollectingSink;
-class Run;
-
-// The collecting side of a distributed run (--launch, or rank 0 under
-// torchrun): prints the header and the log as merged batches arrive (SIGINT
-// cancels every rank), the results and the clock alignment, and writes
-// --csv / --trace (one pid per rank, its host named) / --json. `run` (the
-// launcher's) is started and waited for; otherwise the collector is.
-// Returns 0, or 1 when the run failed or was cancelled.
-int superviseCollectedRun(const RunOptions& options, EventCollector& collector,
-                          CollectingSink& sink, Run* run);
-
 }  // namespace pd
 
 // The same from the module pipedream-train loads (engine/train_module.cpp):

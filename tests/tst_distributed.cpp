@@ -260,6 +260,10 @@ private Q_SLOTS:
         while (!out.contains("BATCH 2/") && t.elapsed() < 60000 && p.waitForReadyRead(60000))
             out += QString::fromUtf8(p.readAllStandardOutput());
         QVERIFY2(out.contains("BATCH 2/"), qPrintable(out));
+        // The launcher only watches: LibTorch is loaded by the ranks alone.
+        QFile maps(QString("/proc/%1/maps").arg(p.processId()));
+        QVERIFY(maps.open(QIODevice::ReadOnly));
+        QVERIFY(!maps.readAll().contains("libtorch"));
         // The ranks are the launcher's children, started in rank order.
         QProcess pgrep;
         pgrep.start("pgrep", {"-P", QString::number(p.processId())});
