@@ -816,6 +816,9 @@ void TrainingRun::Impl::worker(int s) {
                 lock.lock();
                 if (!zero) throw RunStopped{};
                 t0 = *zero;
+#ifdef PD_CUDA
+                startDeviceClocks();
+#endif
                 controlCv.notify_all();
             } else if (warming == 0) {
                 t0 = Clock::now();

@@ -6,8 +6,10 @@
 # otherwise), then trains every schedule kind on the CPU and on the GPU with
 # the same seed and checks each GPU run with scripts/check-run.py: same losses,
 # complete event stream, stages never overlap, dependencies hold in the
-# measured (CUDA event) times. Ends with a default-size run on the GPU and its
-# measured figures. Exit 0 when every check passed.
+# measured (CUDA event) times; then the same for 2 rank processes over Gloo
+# (--backend gloo --launch) with their stages on the GPU. Ends with a
+# default-size run on the GPU and its measured figures. Exit 0 when every
+# check passed.
 # PD_GPU_CHECK_DEVICE=cpu runs the same checks on the CPU (to test this script).
 # The CSV and trace files in OUT_DIR open in the GUI elsewhere:
 #   pipedream-viz --open OUT_DIR/1f1b-cuda.trace.json
@@ -27,7 +29,7 @@ cmake --build "$build" -j"$(nproc)" --target pipedream-train
 train="$build/app/pipedream-train"
 
 status=0
-for kind in naive gpipe 1f1b pipedream 2bw interleaved zb-h1; do
+for kind in naive gpipe 1f1b pipedream 2bw interleaved zb-h1 zb-h2 zb-v looped-bfs interleaved-zb dualpipev; do
   args=(--schedule "$kind" --batches 4 --microbatches 8)
   if [ "$kind" = interleaved ]; then args+=(--chunks 2); fi
   "$train" "${args[@]}" --device cpu --json > "$out/$kind-cpu.json"
@@ -36,6 +38,23 @@ for kind in naive gpipe 1f1b pipedream 2bw interleaved zb-h1; do
   python3 scripts/check-run.py "$out/$kind-cpu.json" "$out/$kind-$device.json" \
     "$out/$kind-$device.csv" || status=1
 done
+
+# Distributed stages: 2 rank processes on this machine over Gloo, each
+# stage on the device, against the same run in one process on the CPU.
+echo "--- distributed: 2 rank processes over gloo, stages on $device"
+dargs=(--stages 2 --batches 3 --microbatches 4)
+if "$train" "${dargs[@]}" --backend gloo --launch --device "$device" --json \
+    --csv "$out/gloo-$device.csv" --trace "$out/gloo-$device.trace.json" \
+    > "$out/gloo-$device.json" 2> "$out/gloo-$device.err"; then
+  "$train" "${dargs[@]}" --device cpu --json > "$out/gloo-cpu.json"
+  python3 scripts/check-run.py "$out/gloo-cpu.json" "$out/gloo-$device.json" \
+    "$out/gloo-$device.csv" --slack-us 200 || status=1
+elif grep -q "no Gloo" "$out/gloo-$device.err"; then
+  echo "skipped: $(cat "$out/gloo-$device.err")"
+else
+  cat "$out/gloo-$device.err"
+  status=1
+fi
 
 echo "--- default run on $device"
 "$train" --device "$device" | tee "$out/default-$device.log" | tail -25

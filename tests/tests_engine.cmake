@@ -8,7 +8,7 @@ endif()
 
 # Distributed stages on loopback: 2 and 4 rank processes (issue 11); needs
 # Gloo (engine_torch.cmake).
-if(TARGET pd_engine AND PD_GLOO_LIBRARY AND PD_GLOO_INCLUDE AND PD_C10D_INCLUDE)
+if(TARGET pd_engine AND PD_HAVE_GLOO)
   pd_add_test(tst_distributed LIBS pd_schedule TIMEOUT 600)
   target_compile_definitions(tst_distributed PRIVATE
     PD_TRAIN_EXE="$<TARGET_FILE:pipedream-train>"

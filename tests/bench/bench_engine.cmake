@@ -8,8 +8,9 @@ endif()
 # bench_distributed: Gloo between processes against the in-process hand-over
 # (latency, bandwidth, 1 KB - 8 MB) and the default run's samples/s with
 # threads and 4 local Gloo processes, with the clock alignment's error.
-if(TARGET pd_engine AND PD_GLOO_LIBRARY AND PD_GLOO_INCLUDE AND PD_C10D_INCLUDE)
+if(TARGET pd_engine AND PD_HAVE_GLOO)
   add_executable(bench_distributed bench_distributed.cpp)
   target_compile_definitions(bench_distributed PRIVATE USE_C10D_GLOO)
+  target_include_directories(bench_distributed SYSTEM PRIVATE ${PD_GLOO_INCLUDE})
   target_link_libraries(bench_distributed PRIVATE pd_engine pd_warnings)
 endif()
