@@ -38,7 +38,10 @@ struct RunOptions {
     int masterPort = 0;
     std::string events;           // HOST:PORT of a collector (the GUI's attach)
     int rendezvousTimeoutS = 60;  // ranks meeting at the master, connecting
-    int timeoutS = 60;            // a peer silent this long (not paused) fails the run
+    // A peer silent this long (not paused) fails the run: generous, since a
+    // stage may legitimately wait several slots of a big model; a dead peer
+    // is noticed at once anyway (its connection closes).
+    int timeoutS = 300;
     // pipedream-viz only
     bool headless = false;
     std::string exportDir;
