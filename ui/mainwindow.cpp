@@ -117,7 +117,7 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     connectEngine();
     connectModel();
 
-    status_ = new RunStatus(*model_, statusBar());
+    status_ = new RunStatus(*model_, *controller_, statusBar());
 
     resize(1400, 900);
     {
@@ -529,20 +529,7 @@ QLabel* MainWindow::statusLabel() const {
 }
 
 void MainWindow::updateStatus() {
-    status_->update(runOrigin(), listening_);
-}
-
-QString MainWindow::runOrigin() const {
-    if (controller_->attached())
-        return tr("attached on %1:%2")
-            .arg(controller_->listenHost())
-            .arg(controller_->listenPort());
-    if (!EngineController::engineAvailable())
-        return tr("simulated: no training engine in this build");
-    if (controller_->preferSimulated()) return tr("simulated schedule (engine not used)");
-    if (controller_->distributed())
-        return tr("LibTorch engine, %1 local processes (Gloo)").arg(model_->stageNames().size());
-    return tr("LibTorch engine");
+    status_->update(listening_);
 }
 
 // ---------------------------------------------------------------------------

@@ -123,7 +123,6 @@ private:
     void showListening(int connected, int world);
     void showAttachedRun(const RunOptions& options, const QStringList& hosts);
     void stopListening();
-    QString runOrigin() const;
     RunExport exports() const;
     void saveSettings() const;
 
