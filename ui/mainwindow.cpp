@@ -610,12 +610,7 @@ void MainWindow::showAttachedRun(const RunOptions& options, const QStringList& h
     listening_.clear();
     statusBar()->clearMessage();
     restartTimer_.stop();
-    controls_->growRanges(options.schedule);
-    controls_->showOptions(options);
-    controls_->setError(QString());
-    valid_ = true;
-    options_ = options;
-    explain_->showSchedule(prepared.ideal);
+    adoptOptions(options, prepared.ideal);
     model_->reset(std::move(prepared), RunModel::Source::Live);
     timeline_->setTitle(tr("Attached run: %1, %2 ranks on %3")
                             .arg(QString::fromUtf8(displayName(options.schedule.kind)))
@@ -660,12 +655,7 @@ bool MainWindow::openRun(const QString& path, QString* error) {
     controller_->cancelComparison();
     controller_->cancel();
     const RunOptions o = opened.options;
-    controls_->growRanges(o.schedule);
-    controls_->showOptions(o);
-    controls_->setError(QString());
-    valid_ = true;
-    options_ = o;
-    explain_->showSchedule(opened.ideal);
+    adoptOptions(o, opened.ideal);
     model_->load(std::move(opened), RunModel::Source::File, id.complete);
     timeline_->setTitle(
         tr("%1: %2, %3 stages, %4 microbatches, %5 batches%6")
@@ -677,6 +667,16 @@ bool MainWindow::openRun(const QString& path, QString* error) {
     timeline_->fit();
     updateActions();
     return true;
+}
+
+// A run not made from the controls (opened, attached): they show its configuration.
+void MainWindow::adoptOptions(const RunOptions& o, const DryRun& ideal) {
+    controls_->growRanges(o.schedule);
+    controls_->showOptions(o);
+    controls_->setError(QString());
+    valid_ = true;
+    options_ = o;
+    explain_->showSchedule(ideal);
 }
 
 QString MainWindow::openedFile() const {

@@ -123,6 +123,7 @@ private:
     void showListening(int connected, int world);
     void showAttachedRun(const RunOptions& options, const QStringList& hosts);
     void stopListening();
+    void adoptOptions(const RunOptions& options, const DryRun& ideal);
     RunExport exports() const;
     void saveSettings() const;
 
