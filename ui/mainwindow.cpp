@@ -10,9 +10,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QIcon>
-#include <QInputDialog>
 #include <QLabel>
-#include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -27,6 +25,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "attachflow.h"
 #include "boxfilter.h"
 #include "chartspanel.h"
 #include "colourlegend.h"
@@ -67,26 +66,6 @@ QString droppedRun(const QMimeData* mime) {
     const QString path = url.toLocalFile();
     const QString suffix = QFileInfo(path).suffix().toLower();
     return suffix == QLatin1String("csv") || suffix == QLatin1String("json") ? path : QString();
-}
-
-// The command that starts rank R of `options`' run on another machine and
-// sends its events to `events` (HOST:PORT).
-QString rankCommand(RunOptions options, int world, const QString& events) {
-    options.backend = "threads";  // toArgs leaves the backend flags out then; added here
-    QStringList args{QStringLiteral("pipedream-train")};
-    for (const std::string& a : toArgs(options)) args << QString::fromStdString(a);
-    args << QStringLiteral("--backend gloo --rank R --world-size %1").arg(world)
-         << QStringLiteral("--master-addr RANK0_HOST --master-port 29500")
-         << QStringLiteral("--events %1").arg(events);
-    return args.join(QLatin1Char(' '));
-}
-
-// "hostA, hostB" (each host once, in rank order).
-QString hostList(const QStringList& hosts) {
-    QStringList unique;
-    for (const QString& h : hosts)
-        if (!unique.contains(h)) unique << h;
-    return unique.join(QStringLiteral(", "));
 }
 
 }  // namespace
@@ -235,13 +214,20 @@ void MainWindow::buildMenus() {
     connect(actions_->newRun, &QAction::triggered, this, &MainWindow::reset);
     connect(actions_->replay, &QAction::triggered, this, &MainWindow::replay);
     runMenu->addSeparator();
-    attach_ = runMenu->addAction(tr("&Attach to a run..."), QKeySequence(tr("Ctrl+Shift+A")), this,
-                                 &MainWindow::attachDialog);
-    attach_->setToolTip(
-        tr("Listen for the ranks of a run started on other machines (pipedream-train "
-           "--backend gloo ... --events HOST:PORT) and show it live"));
-    stopListening_ = runMenu->addAction(tr("&Stop listening"), this, &MainWindow::stopListening);
-    stopListening_->setEnabled(false);
+    attach_ = new AttachFlow({controller_, model_, walker_, timeline_, explain_, statusBar(),
+                              [this] { return currentOptions(); }},
+                             this);
+    attach_->addTo(runMenu);
+    connect(attach_, &AttachFlow::leavingRun, this, [this] { restartTimer_.stop(); });
+    connect(attach_, &AttachFlow::backToControls, this, &MainWindow::controlsChanged);
+    connect(attach_, &AttachFlow::adopting, this, [this](const RunOptions& o, const DryRun& ideal) {
+        restartTimer_.stop();
+        adoptOptions(o, ideal);
+    });
+    connect(attach_, &AttachFlow::changed, this, [this] {
+        updateStatus();
+        updateActions();
+    });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("Fit timeline"), QKeySequence(Qt::Key_F), timeline_, &TimelineView::fit);
@@ -330,8 +316,6 @@ void MainWindow::connectEngine() {
         if (!s.cancelled) model_->finish(s);
     });
     connect(controller_, &EngineController::failed, model_, &RunModel::fail);
-    connect(controller_, &EngineController::ranksWaiting, this, &MainWindow::showListening);
-    connect(controller_, &EngineController::ranksConnected, this, &MainWindow::showAttachedRun);
     connect(controller_, &EngineController::comparisonRow, charts_,
             [this](quint64, const ComparisonRow& row) { charts_->addComparisonRow(row); });
     connect(controller_, &EngineController::comparisonFinished, charts_, [this] {
@@ -373,7 +357,7 @@ void MainWindow::connectModel() {
         if (controller_->distributed() && model_->hasRun())
             timeline_->setTitle(tr("Failed run (partial: %1 actions received before the failure)")
                                     .arg(model_->measuredBoxes().size()));
-        listening_.clear();
+        attach_->clearListening();
         setPlaying(false);
         updateStatus();
         updateActions();
@@ -423,7 +407,7 @@ void MainWindow::controlsChanged() {
     }
     controls_->setError(QString());
     controller_->cancel();
-    listening_.clear();
+    attach_->clearListening();
     options_ = next.options;
     explain_->showSchedule(next.ideal);
     model_->reset(std::move(next), RunModel::Source::Schedule);
@@ -437,7 +421,7 @@ void MainWindow::showInvalid(const QString& problem) {
     restartTimer_.stop();
     setPlaying(false);
     controller_->cancel();
-    listening_.clear();
+    attach_->clearListening();
     controls_->setError(problem);
     model_->reset(RunResult{}, RunModel::Source::Schedule);
     explain_->showProblem(problem);
@@ -463,7 +447,7 @@ void MainWindow::restartRun() {
     if (controller_->distributed())  // local processes: every rank on this machine
         for (int s = 0; s < prepared.stageNames.size(); ++s)
             prepared.stageHosts << QString::fromStdString(hostName());
-    listening_.clear();
+    attach_->clearListening();
     model_->reset(std::move(prepared),
                   controller_->simulated() ? RunModel::Source::Simulated : RunModel::Source::Live);
     if (play) model_->setPlaying(true);
@@ -506,7 +490,7 @@ void MainWindow::replay() {
 void MainWindow::updateActions() {
     // Listening, the window waits for the ranks' run: Play would start one of its own.
     actions_->update(*model_, valid_ && !controller_->listening());
-    if (stopListening_) stopListening_->setEnabled(controller_->listening());
+    if (attach_) attach_->updateActions();
     controls_->setRunnable(model_->hasRun(), model_->playing());
 }
 
@@ -523,110 +507,27 @@ QAction* MainWindow::stepForwardAction() const {
 QAction* MainWindow::stepBackAction() const {
     return actions_->back;
 }
+QAction* MainWindow::attachAction() const {
+    return attach_->attachAction();
+}
+QAction* MainWindow::stopListeningAction() const {
+    return attach_->stopListeningAction();
+}
+
+bool MainWindow::attachTo(const QString& hostPort, QString* error) {
+    return attach_->attachTo(hostPort, error);
+}
+
+QString MainWindow::listeningText() const {
+    return attach_->listeningText();
+}
 
 QLabel* MainWindow::statusLabel() const {
     return status_->label();
 }
 
 void MainWindow::updateStatus() {
-    status_->update(listening_);
-}
-
-// ---------------------------------------------------------------------------
-// Attaching to a run started elsewhere
-
-void MainWindow::attachDialog() {
-    QSettings s = appSettings();
-    QString address =
-        s.value(QStringLiteral("attach/address"), QStringLiteral("0.0.0.0:29600")).toString();
-    for (;;) {
-        bool ok = false;
-        address = QInputDialog::getText(
-            this, tr("Attach to a run"),
-            tr("Listen for the ranks on HOST:PORT (0.0.0.0: every interface of this machine; "
-               "start the ranks with --events THIS_HOST:PORT):"),
-            QLineEdit::Normal, address, &ok);
-        if (!ok) return;
-        QString error;
-        if (attachTo(address, &error)) {
-            s.setValue(QStringLiteral("attach/address"), address.trimmed());
-            return;
-        }
-        QMessageBox::warning(this, tr("Cannot listen"), error);
-    }
-}
-
-bool MainWindow::attachTo(const QString& hostPort, QString* error) {
-    restartTimer_.stop();
-    setPlaying(false);
-    controller_->cancelComparison();
-    const bool wasRunning = controller_->running();
-    if (!controller_->attach(hostPort, error)) {
-        // A bad address changes nothing; a port that cannot be listened on
-        // has stopped the run that was there: the controls' schedule again.
-        if (wasRunning && !controller_->running()) controlsChanged();
-        return false;
-    }
-    model_->reset(RunResult{}, RunModel::Source::Schedule);  // the ranks say what runs
-    timeline_->setTitle(QString());
-    showListening(0, 0);
-    return true;
-}
-
-void MainWindow::showListening(int connected, int world) {
-    if (!controller_->listening()) return;
-    QString host = controller_->listenHost();
-    const QString where = QStringLiteral("%1:%2").arg(host).arg(controller_->listenPort());
-    if (host == QLatin1String("0.0.0.0") || host.isEmpty())
-        host = QString::fromStdString(hostName());
-    const QString waiting = world > 0 ? tr("waiting for ranks (%1 of %2)").arg(connected).arg(world)
-                                      : tr("waiting for ranks (%1 connected)").arg(connected);
-    listening_ = tr("Listening on %1 \u2014 %2").arg(where, waiting);
-    const RunOptions o = currentOptions();
-    const int W = world > 0 ? world : o.schedule.stages;
-    explain_->showListening(
-        listening_,
-        rankCommand(o, W, QStringLiteral("%1:%2").arg(host).arg(controller_->listenPort())));
-    statusBar()->showMessage(listening_);
-    timeline_->setTitle(listening_);
-    timeline_->replot(QCustomPlot::rpQueuedReplot);  // nothing else changes on it while waiting
-    updateStatus();
-    updateActions();
-}
-
-void MainWindow::showAttachedRun(const RunOptions& options, const QStringList& hosts) {
-    RunResult prepared;
-    QString problem;
-    if (!prepareRun(options, prepared, &problem)) {
-        controller_->cancel();
-        listening_.clear();
-        QMessageBox::warning(
-            this, tr("Cannot show the run"),
-            tr("The ranks run a configuration this window cannot show: %1").arg(problem));
-        controlsChanged();
-        return;
-    }
-    prepared.stageHosts = hosts;
-    listening_.clear();
-    statusBar()->clearMessage();
-    restartTimer_.stop();
-    adoptOptions(options, prepared.ideal);
-    model_->reset(std::move(prepared), RunModel::Source::Live);
-    timeline_->setTitle(tr("Attached run: %1, %2 ranks on %3")
-                            .arg(QString::fromUtf8(displayName(options.schedule.kind)))
-                            .arg(options.schedule.stages)
-                            .arg(hostList(hosts)));
-    setPlaying(true);  // the ranks run freely; the cursor follows at its pace
-    updateStatus();
-    updateActions();
-}
-
-void MainWindow::stopListening() {
-    if (!controller_->listening()) return;
-    controller_->cancel();
-    listening_.clear();
-    statusBar()->showMessage(tr("Stopped listening"), 5000);
-    controlsChanged();  // back to the controls' configuration
+    status_->update(attach_->listeningText());
 }
 
 void MainWindow::compareSchedules(bool realRuns) {
