@@ -92,7 +92,7 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     buildDocks();
     buildMenus();
     buildToolbar();
-    buildHelpMenu();
+    addHelpMenu(menuBar(), this);
     connectEngine();
     connectModel();
 
@@ -252,19 +252,6 @@ void MainWindow::buildMenus() {
     connect(presentation, &QAction::toggled, timeline_, &TimelineView::setPresentation);
     view->addSeparator();
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
-}
-
-void MainWindow::buildHelpMenu() {
-    QMenu* help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("How to read the timeline"), QKeySequence::HelpContents, this, [this] {
-        showHelpPage(this, tr("How to read the timeline"), howToReadHtml());
-    });
-    help->addAction(tr("Keyboard shortcuts"), this, [this] {
-        QList<QAction*> all;
-        for (QAction* menu : menuBar()->actions())
-            if (menu->menu()) all += menu->menu()->actions();
-        showHelpPage(this, tr("Keyboard shortcuts"), shortcutsHtml(all));
-    });
 }
 
 void MainWindow::buildToolbar() {

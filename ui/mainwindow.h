@@ -108,7 +108,6 @@ private:
     void buildDocks();
     void buildMenus();
     void buildToolbar();
-    void buildHelpMenu();
     void connectEngine();
     void connectModel();
     void controlsChanged();
