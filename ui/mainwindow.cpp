@@ -258,33 +258,14 @@ void MainWindow::buildToolbar() {
     auto* bar = new TimelineToolbar(actions_->toolbarActions(), this);
     toolbar_ = bar;
     addToolBar(bar);
-    // After a drop-down is used the keys go back to the timeline (F fits again).
-    for (QComboBox* combo : {bar->timeBaseCombo(), bar->colorCombo()})
-        connect(combo, qOverload<int>(&QComboBox::activated), timeline_,
-                [this] { timeline_->setFocus(); });
-    connect(bar, &TimelineToolbar::searchChanged, this, [this](const QString& text) {
-        QString problem;
-        timeline_->setFilter(parseBoxFilter(text, &problem));
-        if (!problem.isEmpty()) statusBar()->showMessage(problem, 4000);
-    });
-    connect(timeline_, &TimelineView::legendChanged, bar,
-            [this, bar] { bar->setLegend(timeline_->legendRow()->entries()); });
-    bar->setLegend(timeline_->legendRow()->entries());
+    bar->driveTimeline(timeline_);
     timeBase_ = bar->timeBaseCombo();
-    connect(bar, &TimelineToolbar::fitRequested, timeline_, &TimelineView::fit);
-    connect(bar, &TimelineToolbar::timeBaseChanged, this, [this](int i) {
-        static const TimelineView::Mode modes[] = {
-            TimelineView::Mode::Slots, TimelineView::Mode::Measured, TimelineView::Mode::Ideal,
-            TimelineView::Mode::Both};
-        timeline_->setMode(modes[std::clamp(i, 0, 3)]);
+    connect(bar, &TimelineToolbar::searchProblem, this,
+            [this](const QString& problem) { statusBar()->showMessage(problem, 4000); });
+    // After the toolbar set the time base's mode: the cursor in its units.
+    connect(bar, &TimelineToolbar::timeBaseChanged, this, [this] {
         showCursor();
         timeline_->fit();
-    });
-    connect(bar, &TimelineToolbar::colorModeChanged, this, [this](int i) {
-        static const GanttPlottable::ColorMode modes[] = {GanttPlottable::ColorMode::ByOp,
-                                                          GanttPlottable::ColorMode::ByVersion,
-                                                          GanttPlottable::ColorMode::ByStaleness};
-        timeline_->setColorMode(modes[std::clamp(i, 0, 2)]);
     });
 }
 
