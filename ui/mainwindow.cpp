@@ -14,13 +14,11 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QMimeData>
 #include <QProgressBar>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTextBrowser>
-#include <QUrl>
 #include <QVBoxLayout>
 #include <cmath>
 #include <cstdio>
@@ -55,20 +53,6 @@ static void initResources() {
 }
 
 namespace pd {
-
-namespace {
-
-// The one local .csv or .json file a drag carries, or empty.
-QString droppedRun(const QMimeData* mime) {
-    if (!mime || !mime->hasUrls() || mime->urls().size() != 1) return {};
-    const QUrl url = mime->urls().constFirst();
-    if (!url.isLocalFile()) return {};
-    const QString path = url.toLocalFile();
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    return suffix == QLatin1String("csv") || suffix == QLatin1String("json") ? path : QString();
-}
-
-}  // namespace
 
 MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStart)
     : QMainWindow(parent) {
@@ -578,11 +562,11 @@ void MainWindow::openWithMessage(const QString& path) {
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
-    if (!droppedRun(event->mimeData()).isEmpty()) event->acceptProposedAction();
+    if (!droppedRunFile(event->mimeData()).isEmpty()) event->acceptProposedAction();
 }
 
 void MainWindow::dropEvent(QDropEvent* event) {
-    const QString path = droppedRun(event->mimeData());
+    const QString path = droppedRunFile(event->mimeData());
     if (path.isEmpty()) return;
     event->acceptProposedAction();
     // After the drop returns: the message box must not block the drag source.
