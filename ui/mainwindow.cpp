@@ -1,7 +1,6 @@
 #include "mainwindow.h"
 
 #include <QAction>
-#include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDockWidget>
@@ -14,25 +13,20 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QProgressBar>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTextBrowser>
-#include <QVBoxLayout>
 #include <cmath>
 #include <cstdio>
 
 #include "attachflow.h"
-#include "boxfilter.h"
 #include "chartspanel.h"
-#include "colourlegend.h"
 #include "controlspanel.h"
 #include "detailspanel.h"
 #include "distributed.h"
 #include "enginecontroller.h"
 #include "explainpanel.h"
-#include "exporter.h"
 #include "helpdialog.h"
 #include "resources.h"
 #include "runactions.h"
@@ -43,7 +37,6 @@
 #include "settings.h"
 #include "timelineplot.h"
 #include "timelinetoolbar.h"
-#include "trace.h"
 #include "versionpanel.h"
 
 // The icon lives in a resource file compiled into this static library: it
