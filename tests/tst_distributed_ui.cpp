@@ -23,6 +23,7 @@
 #include <mutex>
 #include <thread>
 
+#include "attachflow.h"
 #include "controlspanel.h"
 #include "distributed.h"
 #include "enginecontroller.h"
@@ -173,6 +174,37 @@ private Q_SLOTS:
         QFETCH(QStringList, hosts);
         QFETCH(QStringList, labels);
         QCOMPARE(pd::laneLabels(names, hosts), labels);
+    }
+
+    // The command the window shows for a rank on another machine: the run's
+    // flags, Gloo with R and the world size, the events sent to where the
+    // window listens (0.0.0.0 or no host: this machine's name).
+    void rankCommand_data() {
+        QTest::addColumn<QString>("host");
+        QTest::addColumn<int>("world");
+        QTest::addColumn<QString>("events");
+        const QString here = QString::fromStdString(hostName());
+        QTest::newRow("one address")
+            << QStringLiteral("10.1.2.3") << 2 << QStringLiteral("10.1.2.3:29600");
+        QTest::newRow("every interface") << QStringLiteral("0.0.0.0") << 4 << here + ":29600";
+        QTest::newRow("no host") << QString() << 3 << here + ":29600";
+    }
+    void rankCommand() {
+        QFETCH(QString, host);
+        QFETCH(int, world);
+        QFETCH(QString, events);
+        RunOptions threads = small(3);
+        threads.backend = "threads";  // toArgs without the backend flags
+        QStringList flags;
+        for (const std::string& a : toArgs(threads)) flags << QString::fromStdString(a);
+        const QString command = AttachFlow::rankCommand(small(3), world, host, 29600);
+        QVERIFY2(command.startsWith(QStringLiteral("pipedream-train ") + flags.join(' ')),
+                 qPrintable(command));
+        QVERIFY2(
+            command.contains(QStringLiteral("--backend gloo --rank R --world-size %1 ").arg(world)),
+            qPrintable(command));
+        QCOMPARE(command.count(QStringLiteral("--backend")), 1);
+        QVERIFY2(command.endsWith(QStringLiteral("--events ") + events), qPrintable(command));
     }
 
     // A trace with the ranks' hosts shows them in the lane labels; one

@@ -3,6 +3,8 @@
 #include <QAction>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QMenu>
+#include <QMenuBar>
 #include <QObject>
 #include <QTextBrowser>
 #include <QVBoxLayout>
@@ -77,6 +79,20 @@ void showHelpPage(QWidget* parent, const QString& title, const QString& html) {
     v->addWidget(buttons);
     dialog->resize(560, 520);
     dialog->show();
+}
+
+void addHelpMenu(QMenuBar* bar, QWidget* parent) {
+    QMenu* help = bar->addMenu(QObject::tr("&Help"));
+    help->addAction(
+        QObject::tr("How to read the timeline"), QKeySequence::HelpContents, parent, [parent] {
+            showHelpPage(parent, QObject::tr("How to read the timeline"), howToReadHtml());
+        });
+    help->addAction(QObject::tr("Keyboard shortcuts"), parent, [bar, parent] {
+        QList<QAction*> all;
+        for (QAction* menu : bar->actions())
+            if (menu->menu()) all += menu->menu()->actions();
+        showHelpPage(parent, QObject::tr("Keyboard shortcuts"), shortcutsHtml(all));
+    });
 }
 
 }  // namespace pd

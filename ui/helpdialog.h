@@ -1,4 +1,4 @@
-// The Help menu's pages: the keyboard shortcuts (read from the window's
+// The Help menu and its pages: the keyboard shortcuts (read from the window's
 // actions, so the list cannot go stale) and a short "how to read the
 // timeline" page.
 #pragma once
@@ -7,6 +7,7 @@
 #include <QString>
 
 class QAction;
+class QMenuBar;
 class QWidget;
 
 namespace pd {
@@ -17,5 +18,8 @@ QString shortcutsHtml(const QList<QAction*>& actions);
 QString howToReadHtml();
 // A non-modal window showing `html`.
 void showHelpPage(QWidget* parent, const QString& title, const QString& html);
+// The Help menu on `bar`, its pages over `parent`; the shortcuts are read
+// from the bar's menus when the page is asked for.
+void addHelpMenu(QMenuBar* bar, QWidget* parent);
 
 }  // namespace pd

@@ -1,7 +1,6 @@
 #include "mainwindow.h"
 
 #include <QAction>
-#include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDockWidget>
@@ -10,32 +9,24 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QIcon>
-#include <QInputDialog>
 #include <QLabel>
-#include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QMimeData>
-#include <QProgressBar>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTextBrowser>
-#include <QUrl>
-#include <QVBoxLayout>
 #include <cmath>
 #include <cstdio>
 
-#include "boxfilter.h"
+#include "attachflow.h"
 #include "chartspanel.h"
-#include "colourlegend.h"
 #include "controlspanel.h"
 #include "detailspanel.h"
 #include "distributed.h"
 #include "enginecontroller.h"
 #include "explainpanel.h"
-#include "exporter.h"
 #include "helpdialog.h"
 #include "resources.h"
 #include "runactions.h"
@@ -46,7 +37,6 @@
 #include "settings.h"
 #include "timelineplot.h"
 #include "timelinetoolbar.h"
-#include "trace.h"
 #include "versionpanel.h"
 
 // The icon lives in a resource file compiled into this static library: it
@@ -56,40 +46,6 @@ static void initResources() {
 }
 
 namespace pd {
-
-namespace {
-
-// The one local .csv or .json file a drag carries, or empty.
-QString droppedRun(const QMimeData* mime) {
-    if (!mime || !mime->hasUrls() || mime->urls().size() != 1) return {};
-    const QUrl url = mime->urls().constFirst();
-    if (!url.isLocalFile()) return {};
-    const QString path = url.toLocalFile();
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    return suffix == QLatin1String("csv") || suffix == QLatin1String("json") ? path : QString();
-}
-
-// The command that starts rank R of `options`' run on another machine and
-// sends its events to `events` (HOST:PORT).
-QString rankCommand(RunOptions options, int world, const QString& events) {
-    options.backend = "threads";  // toArgs leaves the backend flags out then; added here
-    QStringList args{QStringLiteral("pipedream-train")};
-    for (const std::string& a : toArgs(options)) args << QString::fromStdString(a);
-    args << QStringLiteral("--backend gloo --rank R --world-size %1").arg(world)
-         << QStringLiteral("--master-addr RANK0_HOST --master-port 29500")
-         << QStringLiteral("--events %1").arg(events);
-    return args.join(QLatin1Char(' '));
-}
-
-// "hostA, hostB" (each host once, in rank order).
-QString hostList(const QStringList& hosts) {
-    QStringList unique;
-    for (const QString& h : hosts)
-        if (!unique.contains(h)) unique << h;
-    return unique.join(QStringLiteral(", "));
-}
-
-}  // namespace
 
 MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStart)
     : QMainWindow(parent) {
@@ -113,11 +69,11 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     buildDocks();
     buildMenus();
     buildToolbar();
-    buildHelpMenu();
+    addHelpMenu(menuBar(), this);
     connectEngine();
     connectModel();
 
-    status_ = new RunStatus(*model_, statusBar());
+    status_ = new RunStatus(*model_, *controller_, statusBar());
 
     resize(1400, 900);
     {
@@ -235,13 +191,20 @@ void MainWindow::buildMenus() {
     connect(actions_->newRun, &QAction::triggered, this, &MainWindow::reset);
     connect(actions_->replay, &QAction::triggered, this, &MainWindow::replay);
     runMenu->addSeparator();
-    attach_ = runMenu->addAction(tr("&Attach to a run..."), QKeySequence(tr("Ctrl+Shift+A")), this,
-                                 &MainWindow::attachDialog);
-    attach_->setToolTip(
-        tr("Listen for the ranks of a run started on other machines (pipedream-train "
-           "--backend gloo ... --events HOST:PORT) and show it live"));
-    stopListening_ = runMenu->addAction(tr("&Stop listening"), this, &MainWindow::stopListening);
-    stopListening_->setEnabled(false);
+    attach_ = new AttachFlow({controller_, model_, walker_, timeline_, explain_, statusBar(),
+                              [this] { return currentOptions(); }},
+                             this);
+    attach_->addTo(runMenu);
+    connect(attach_, &AttachFlow::leavingRun, this, [this] { restartTimer_.stop(); });
+    connect(attach_, &AttachFlow::backToControls, this, &MainWindow::controlsChanged);
+    connect(attach_, &AttachFlow::adopting, this, [this](const RunOptions& o, const DryRun& ideal) {
+        restartTimer_.stop();
+        adoptOptions(o, ideal);
+    });
+    connect(attach_, &AttachFlow::changed, this, [this] {
+        updateStatus();
+        updateActions();
+    });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("Fit timeline"), QKeySequence(Qt::Key_F), timeline_, &TimelineView::fit);
@@ -268,50 +231,18 @@ void MainWindow::buildMenus() {
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
 }
 
-void MainWindow::buildHelpMenu() {
-    QMenu* help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("How to read the timeline"), QKeySequence::HelpContents, this, [this] {
-        showHelpPage(this, tr("How to read the timeline"), howToReadHtml());
-    });
-    help->addAction(tr("Keyboard shortcuts"), this, [this] {
-        QList<QAction*> all;
-        for (QAction* menu : menuBar()->actions())
-            if (menu->menu()) all += menu->menu()->actions();
-        showHelpPage(this, tr("Keyboard shortcuts"), shortcutsHtml(all));
-    });
-}
-
 void MainWindow::buildToolbar() {
     auto* bar = new TimelineToolbar(actions_->toolbarActions(), this);
     toolbar_ = bar;
     addToolBar(bar);
-    // After a drop-down is used the keys go back to the timeline (F fits again).
-    for (QComboBox* combo : {bar->timeBaseCombo(), bar->colorCombo()})
-        connect(combo, qOverload<int>(&QComboBox::activated), timeline_,
-                [this] { timeline_->setFocus(); });
-    connect(bar, &TimelineToolbar::searchChanged, this, [this](const QString& text) {
-        QString problem;
-        timeline_->setFilter(parseBoxFilter(text, &problem));
-        if (!problem.isEmpty()) statusBar()->showMessage(problem, 4000);
-    });
-    connect(timeline_, &TimelineView::legendChanged, bar,
-            [this, bar] { bar->setLegend(timeline_->legendRow()->entries()); });
-    bar->setLegend(timeline_->legendRow()->entries());
+    bar->driveTimeline(timeline_);
     timeBase_ = bar->timeBaseCombo();
-    connect(bar, &TimelineToolbar::fitRequested, timeline_, &TimelineView::fit);
-    connect(bar, &TimelineToolbar::timeBaseChanged, this, [this](int i) {
-        static const TimelineView::Mode modes[] = {
-            TimelineView::Mode::Slots, TimelineView::Mode::Measured, TimelineView::Mode::Ideal,
-            TimelineView::Mode::Both};
-        timeline_->setMode(modes[std::clamp(i, 0, 3)]);
+    connect(bar, &TimelineToolbar::searchProblem, this,
+            [this](const QString& problem) { statusBar()->showMessage(problem, 4000); });
+    // After the toolbar set the time base's mode: the cursor in its units.
+    connect(bar, &TimelineToolbar::timeBaseChanged, this, [this] {
         showCursor();
         timeline_->fit();
-    });
-    connect(bar, &TimelineToolbar::colorModeChanged, this, [this](int i) {
-        static const GanttPlottable::ColorMode modes[] = {GanttPlottable::ColorMode::ByOp,
-                                                          GanttPlottable::ColorMode::ByVersion,
-                                                          GanttPlottable::ColorMode::ByStaleness};
-        timeline_->setColorMode(modes[std::clamp(i, 0, 2)]);
     });
 }
 
@@ -330,8 +261,6 @@ void MainWindow::connectEngine() {
         if (!s.cancelled) model_->finish(s);
     });
     connect(controller_, &EngineController::failed, model_, &RunModel::fail);
-    connect(controller_, &EngineController::ranksWaiting, this, &MainWindow::showListening);
-    connect(controller_, &EngineController::ranksConnected, this, &MainWindow::showAttachedRun);
     connect(controller_, &EngineController::comparisonRow, charts_,
             [this](quint64, const ComparisonRow& row) { charts_->addComparisonRow(row); });
     connect(controller_, &EngineController::comparisonFinished, charts_, [this] {
@@ -373,7 +302,7 @@ void MainWindow::connectModel() {
         if (controller_->distributed() && model_->hasRun())
             timeline_->setTitle(tr("Failed run (partial: %1 actions received before the failure)")
                                     .arg(model_->measuredBoxes().size()));
-        listening_.clear();
+        attach_->clearListening();
         setPlaying(false);
         updateStatus();
         updateActions();
@@ -423,7 +352,7 @@ void MainWindow::controlsChanged() {
     }
     controls_->setError(QString());
     controller_->cancel();
-    listening_.clear();
+    attach_->clearListening();
     options_ = next.options;
     explain_->showSchedule(next.ideal);
     model_->reset(std::move(next), RunModel::Source::Schedule);
@@ -437,7 +366,7 @@ void MainWindow::showInvalid(const QString& problem) {
     restartTimer_.stop();
     setPlaying(false);
     controller_->cancel();
-    listening_.clear();
+    attach_->clearListening();
     controls_->setError(problem);
     model_->reset(RunResult{}, RunModel::Source::Schedule);
     explain_->showProblem(problem);
@@ -463,7 +392,7 @@ void MainWindow::restartRun() {
     if (controller_->distributed())  // local processes: every rank on this machine
         for (int s = 0; s < prepared.stageNames.size(); ++s)
             prepared.stageHosts << QString::fromStdString(hostName());
-    listening_.clear();
+    attach_->clearListening();
     model_->reset(std::move(prepared),
                   controller_->simulated() ? RunModel::Source::Simulated : RunModel::Source::Live);
     if (play) model_->setPlaying(true);
@@ -506,7 +435,7 @@ void MainWindow::replay() {
 void MainWindow::updateActions() {
     // Listening, the window waits for the ranks' run: Play would start one of its own.
     actions_->update(*model_, valid_ && !controller_->listening());
-    if (stopListening_) stopListening_->setEnabled(controller_->listening());
+    if (attach_) attach_->updateActions();
     controls_->setRunnable(model_->hasRun(), model_->playing());
 }
 
@@ -523,128 +452,27 @@ QAction* MainWindow::stepForwardAction() const {
 QAction* MainWindow::stepBackAction() const {
     return actions_->back;
 }
+QAction* MainWindow::attachAction() const {
+    return attach_->attachAction();
+}
+QAction* MainWindow::stopListeningAction() const {
+    return attach_->stopListeningAction();
+}
+
+bool MainWindow::attachTo(const QString& hostPort, QString* error) {
+    return attach_->attachTo(hostPort, error);
+}
+
+QString MainWindow::listeningText() const {
+    return attach_->listeningText();
+}
 
 QLabel* MainWindow::statusLabel() const {
     return status_->label();
 }
 
 void MainWindow::updateStatus() {
-    status_->update(runOrigin(), listening_);
-}
-
-QString MainWindow::runOrigin() const {
-    if (controller_->attached())
-        return tr("attached on %1:%2")
-            .arg(controller_->listenHost())
-            .arg(controller_->listenPort());
-    if (!EngineController::engineAvailable())
-        return tr("simulated: no training engine in this build");
-    if (controller_->preferSimulated()) return tr("simulated schedule (engine not used)");
-    if (controller_->distributed())
-        return tr("LibTorch engine, %1 local processes (Gloo)").arg(model_->stageNames().size());
-    return tr("LibTorch engine");
-}
-
-// ---------------------------------------------------------------------------
-// Attaching to a run started elsewhere
-
-void MainWindow::attachDialog() {
-    QSettings s = appSettings();
-    QString address =
-        s.value(QStringLiteral("attach/address"), QStringLiteral("0.0.0.0:29600")).toString();
-    for (;;) {
-        bool ok = false;
-        address = QInputDialog::getText(
-            this, tr("Attach to a run"),
-            tr("Listen for the ranks on HOST:PORT (0.0.0.0: every interface of this machine; "
-               "start the ranks with --events THIS_HOST:PORT):"),
-            QLineEdit::Normal, address, &ok);
-        if (!ok) return;
-        QString error;
-        if (attachTo(address, &error)) {
-            s.setValue(QStringLiteral("attach/address"), address.trimmed());
-            return;
-        }
-        QMessageBox::warning(this, tr("Cannot listen"), error);
-    }
-}
-
-bool MainWindow::attachTo(const QString& hostPort, QString* error) {
-    restartTimer_.stop();
-    setPlaying(false);
-    controller_->cancelComparison();
-    const bool wasRunning = controller_->running();
-    if (!controller_->attach(hostPort, error)) {
-        // A bad address changes nothing; a port that cannot be listened on
-        // has stopped the run that was there: the controls' schedule again.
-        if (wasRunning && !controller_->running()) controlsChanged();
-        return false;
-    }
-    model_->reset(RunResult{}, RunModel::Source::Schedule);  // the ranks say what runs
-    timeline_->setTitle(QString());
-    showListening(0, 0);
-    return true;
-}
-
-void MainWindow::showListening(int connected, int world) {
-    if (!controller_->listening()) return;
-    QString host = controller_->listenHost();
-    const QString where = QStringLiteral("%1:%2").arg(host).arg(controller_->listenPort());
-    if (host == QLatin1String("0.0.0.0") || host.isEmpty())
-        host = QString::fromStdString(hostName());
-    const QString waiting = world > 0 ? tr("waiting for ranks (%1 of %2)").arg(connected).arg(world)
-                                      : tr("waiting for ranks (%1 connected)").arg(connected);
-    listening_ = tr("Listening on %1 \u2014 %2").arg(where, waiting);
-    const RunOptions o = currentOptions();
-    const int W = world > 0 ? world : o.schedule.stages;
-    explain_->showListening(
-        listening_,
-        rankCommand(o, W, QStringLiteral("%1:%2").arg(host).arg(controller_->listenPort())));
-    statusBar()->showMessage(listening_);
-    timeline_->setTitle(listening_);
-    timeline_->replot(QCustomPlot::rpQueuedReplot);  // nothing else changes on it while waiting
-    updateStatus();
-    updateActions();
-}
-
-void MainWindow::showAttachedRun(const RunOptions& options, const QStringList& hosts) {
-    RunResult prepared;
-    QString problem;
-    if (!prepareRun(options, prepared, &problem)) {
-        controller_->cancel();
-        listening_.clear();
-        QMessageBox::warning(
-            this, tr("Cannot show the run"),
-            tr("The ranks run a configuration this window cannot show: %1").arg(problem));
-        controlsChanged();
-        return;
-    }
-    prepared.stageHosts = hosts;
-    listening_.clear();
-    statusBar()->clearMessage();
-    restartTimer_.stop();
-    controls_->growRanges(options.schedule);
-    controls_->showOptions(options);
-    controls_->setError(QString());
-    valid_ = true;
-    options_ = options;
-    explain_->showSchedule(prepared.ideal);
-    model_->reset(std::move(prepared), RunModel::Source::Live);
-    timeline_->setTitle(tr("Attached run: %1, %2 ranks on %3")
-                            .arg(QString::fromUtf8(displayName(options.schedule.kind)))
-                            .arg(options.schedule.stages)
-                            .arg(hostList(hosts)));
-    setPlaying(true);  // the ranks run freely; the cursor follows at its pace
-    updateStatus();
-    updateActions();
-}
-
-void MainWindow::stopListening() {
-    if (!controller_->listening()) return;
-    controller_->cancel();
-    listening_.clear();
-    statusBar()->showMessage(tr("Stopped listening"), 5000);
-    controlsChanged();  // back to the controls' configuration
+    status_->update(attach_->listeningText());
 }
 
 void MainWindow::compareSchedules(bool realRuns) {
@@ -673,12 +501,7 @@ bool MainWindow::openRun(const QString& path, QString* error) {
     controller_->cancelComparison();
     controller_->cancel();
     const RunOptions o = opened.options;
-    controls_->growRanges(o.schedule);
-    controls_->showOptions(o);
-    controls_->setError(QString());
-    valid_ = true;
-    options_ = o;
-    explain_->showSchedule(opened.ideal);
+    adoptOptions(o, opened.ideal);
     model_->load(std::move(opened), RunModel::Source::File, id.complete);
     timeline_->setTitle(
         tr("%1: %2, %3 stages, %4 microbatches, %5 batches%6")
@@ -690,6 +513,16 @@ bool MainWindow::openRun(const QString& path, QString* error) {
     timeline_->fit();
     updateActions();
     return true;
+}
+
+// A run not made from the controls (opened, attached): they show its configuration.
+void MainWindow::adoptOptions(const RunOptions& o, const DryRun& ideal) {
+    controls_->growRanges(o.schedule);
+    controls_->showOptions(o);
+    controls_->setError(QString());
+    valid_ = true;
+    options_ = o;
+    explain_->showSchedule(ideal);
 }
 
 QString MainWindow::openedFile() const {
@@ -722,11 +555,11 @@ void MainWindow::openWithMessage(const QString& path) {
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
-    if (!droppedRun(event->mimeData()).isEmpty()) event->acceptProposedAction();
+    if (!droppedRunFile(event->mimeData()).isEmpty()) event->acceptProposedAction();
 }
 
 void MainWindow::dropEvent(QDropEvent* event) {
-    const QString path = droppedRun(event->mimeData());
+    const QString path = droppedRunFile(event->mimeData());
     if (path.isEmpty()) return;
     event->acceptProposedAction();
     // After the drop returns: the message box must not block the drag source.

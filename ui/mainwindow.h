@@ -18,6 +18,7 @@ class QTextBrowser;
 
 namespace pd {
 
+class AttachFlow;
 class ChartsPanel;
 class ControlsPanel;
 class DetailsPanel;
@@ -77,15 +78,15 @@ public:
     QAction* playAction() const;
     QAction* stepForwardAction() const;
     QAction* stepBackAction() const;
-    QAction* attachAction() const { return attach_; }
-    QAction* stopListeningAction() const { return stopListening_; }
+    QAction* attachAction() const;
+    QAction* stopListeningAction() const;
 
     // Listens on "HOST:PORT" for the ranks of a run started elsewhere
     // (Run > Attach to a run...): the window waits for them, then shows
     // their run live. False with one message (bad address, port in use).
     bool attachTo(const QString& hostPort, QString* error);
     // What the window says while it waits: "Listening on HOST:PORT - ...".
-    QString listeningText() const { return listening_; }
+    QString listeningText() const;
 
 public Q_SLOTS:
     void playPause();
@@ -107,7 +108,6 @@ private:
     void buildDocks();
     void buildMenus();
     void buildToolbar();
-    void buildHelpMenu();
     void connectEngine();
     void connectModel();
     void controlsChanged();
@@ -119,11 +119,7 @@ private:
     void openDialog();
     void openWithMessage(const QString& path);
     void exportDialog(int what);  // a RunExport::What
-    void attachDialog();
-    void showListening(int connected, int world);
-    void showAttachedRun(const RunOptions& options, const QStringList& hosts);
-    void stopListening();
-    QString runOrigin() const;
+    void adoptOptions(const RunOptions& options, const DryRun& ideal);
     RunExport exports() const;
     void saveSettings() const;
 
@@ -140,9 +136,7 @@ private:
     RunActions* actions_ = nullptr;
     RunWalker* walker_ = nullptr;
     RunStatus* status_ = nullptr;
-    QAction* attach_ = nullptr;
-    QAction* stopListening_ = nullptr;
-    QString listening_;  // while attached and waiting for ranks
+    AttachFlow* attach_ = nullptr;
 
     RunOptions options_;  // of the run on screen; the controls' fields on top of it
     bool valid_ = false;

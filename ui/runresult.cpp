@@ -1,7 +1,9 @@
 #include "runresult.h"
 
 #include <QFileInfo>
+#include <QMimeData>
 #include <QObject>
+#include <QUrl>
 #include <algorithm>
 
 #include "trace.h"
@@ -79,6 +81,15 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
     result = std::move(next);
     if (identified) *identified = *id;
     return true;
+}
+
+QString droppedRunFile(const QMimeData* mime) {
+    if (!mime || !mime->hasUrls() || mime->urls().size() != 1) return {};
+    const QUrl url = mime->urls().constFirst();
+    if (!url.isLocalFile()) return {};
+    const QString path = url.toLocalFile();
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    return suffix == QLatin1String("csv") || suffix == QLatin1String("json") ? path : QString();
 }
 
 QString cutShortNote(const IdentifiedSchedule& id) {

@@ -15,6 +15,8 @@
 #include "options.h"
 #include "report.h"
 
+class QMimeData;
+
 namespace pd {
 
 struct RunResult {
@@ -47,6 +49,8 @@ bool prepareRun(const RunOptions& options, RunResult& result, QString* error);
 // message ("Cannot open FILE: why") otherwise.
 bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
                  IdentifiedSchedule* identified, QString* error);
+// The one local .csv or .json file a drag carries, or empty.
+QString droppedRunFile(const QMimeData* mime);
 // " (cut short: 40 of 64 actions)" for a run that did not finish, else empty.
 QString cutShortNote(const IdentifiedSchedule& identified);
 

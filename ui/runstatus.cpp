@@ -6,11 +6,13 @@
 #include <QStatusBar>
 #include <algorithm>
 
+#include "enginecontroller.h"
 #include "runmodel.h"
 
 namespace pd {
 
-RunStatus::RunStatus(const RunModel& model, QStatusBar* bar) : QObject(bar), model_(model) {
+RunStatus::RunStatus(const RunModel& model, const EngineController& engine, QStatusBar* bar)
+    : QObject(bar), model_(model), engine_(engine) {
     text_ = new QLabel(bar);
     origin_ = new QLabel(bar);
     progress_ = new QProgressBar(bar);
@@ -23,7 +25,8 @@ RunStatus::RunStatus(const RunModel& model, QStatusBar* bar) : QObject(bar), mod
     bar->addPermanentWidget(progress_);
 }
 
-void RunStatus::update(const QString& origin, const QString& waiting) {
+void RunStatus::update(const QString& waiting) {
+    const QString origin = this->origin();
     if (!model_.hasRun()) {
         text_->setText(waiting.isEmpty() ? tr("No run: the configuration is not valid") : waiting);
         if (!waiting.isEmpty()) origin_->setText(origin);
@@ -51,6 +54,17 @@ void RunStatus::update(const QString& origin, const QString& waiting) {
                          : origin);
     const int slots = std::max(1, model_.slotCount());
     progress_->setValue(static_cast<int>(1000.0 * model_.frontier() / slots));
+}
+
+QString RunStatus::origin() const {
+    if (engine_.attached())
+        return tr("attached on %1:%2").arg(engine_.listenHost()).arg(engine_.listenPort());
+    if (!EngineController::engineAvailable())
+        return tr("simulated: no training engine in this build");
+    if (engine_.preferSimulated()) return tr("simulated schedule (engine not used)");
+    if (engine_.distributed())
+        return tr("LibTorch engine, %1 local processes (Gloo)").arg(model_.stageNames().size());
+    return tr("LibTorch engine");
 }
 
 }  // namespace pd

@@ -11,20 +11,23 @@ class QStatusBar;
 
 namespace pd {
 
+class EngineController;
 class RunModel;
 
 class RunStatus : public QObject {
     Q_OBJECT
 public:
-    RunStatus(const RunModel& model, QStatusBar* bar);
+    RunStatus(const RunModel& model, const EngineController& engine, QStatusBar* bar);
 
-    // `origin`: what produced a run made here ("LibTorch engine", ...).
     // `waiting`: what the window waits for when it has no run (attach).
-    void update(const QString& origin, const QString& waiting = QString());
+    void update(const QString& waiting = QString());
+    // What produced a run made here ("LibTorch engine", "attached on ...").
+    QString origin() const;
     QLabel* label() const { return text_; }
 
 private:
     const RunModel& model_;
+    const EngineController& engine_;
     QLabel* text_ = nullptr;
     QLabel* origin_ = nullptr;
     QProgressBar* progress_ = nullptr;

@@ -3,8 +3,11 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <algorithm>
 
+#include "boxfilter.h"
 #include "palette.h"
+#include "timelineplot.h"
 
 namespace pd {
 
@@ -48,6 +51,32 @@ TimelineToolbar::TimelineToolbar(const QList<QAction*>& runActions, QWidget* par
     connect(color_, qOverload<int>(&QComboBox::currentIndexChanged), this,
             &TimelineToolbar::colorModeChanged);
     connect(search_, &QLineEdit::textChanged, this, &TimelineToolbar::searchChanged);
+}
+
+void TimelineToolbar::driveTimeline(TimelineView* view) {
+    for (QComboBox* combo : {timeBase_, color_})
+        connect(combo, qOverload<int>(&QComboBox::activated), view, [view] { view->setFocus(); });
+    connect(this, &TimelineToolbar::searchChanged, view, [this, view](const QString& text) {
+        QString problem;
+        view->setFilter(parseBoxFilter(text, &problem));
+        if (!problem.isEmpty()) Q_EMIT searchProblem(problem);
+    });
+    connect(view, &TimelineView::legendChanged, this,
+            [this, view] { setLegend(view->legendRow()->entries()); });
+    setLegend(view->legendRow()->entries());
+    connect(this, &TimelineToolbar::fitRequested, view, &TimelineView::fit);
+    connect(this, &TimelineToolbar::timeBaseChanged, view, [view](int i) {
+        static const TimelineView::Mode modes[] = {
+            TimelineView::Mode::Slots, TimelineView::Mode::Measured, TimelineView::Mode::Ideal,
+            TimelineView::Mode::Both};
+        view->setMode(modes[std::clamp(i, 0, 3)]);
+    });
+    connect(this, &TimelineToolbar::colorModeChanged, view, [view](int i) {
+        static const GanttPlottable::ColorMode modes[] = {GanttPlottable::ColorMode::ByOp,
+                                                          GanttPlottable::ColorMode::ByVersion,
+                                                          GanttPlottable::ColorMode::ByStaleness};
+        view->setColorMode(modes[std::clamp(i, 0, 2)]);
+    });
 }
 
 void TimelineToolbar::setLegend(const std::vector<ColourLegend::Entry>& entries) {

@@ -14,6 +14,8 @@ class QLineEdit;
 
 namespace pd {
 
+class TimelineView;
+
 class TimelineToolbar : public QToolBar {
     Q_OBJECT
 public:
@@ -25,11 +27,16 @@ public:
     // Shows these swatches (the plot's legend) as chips.
     void setLegend(const std::vector<ColourLegend::Entry>& entries);
     int legendChips() const { return static_cast<int>(legend_.size()); }
+    // Drives `view`: its time base, colour mode, search filter and fit; its
+    // legend's entries become chips; after a drop-down is used the keys go
+    // back to it (F fits again).
+    void driveTimeline(TimelineView* view);
 
 Q_SIGNALS:
     void timeBaseChanged(int index);   // 0 slots, 1 measured, 2 ideal, 3 measured + ideal
     void colorModeChanged(int index);  // 0 by op, 1 by weight version, 2 by staleness
     void searchChanged(const QString& text);
+    void searchProblem(const QString& problem);  // the search text is not understood
     void fitRequested();
 
 private:
