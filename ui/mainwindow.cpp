@@ -500,6 +500,7 @@ bool MainWindow::openRun(const QString& path, QString* error) {
     setPlaying(false);
     controller_->cancelComparison();
     controller_->cancel();
+    attach_->clearListening();  // an opened run ends any wait for ranks
     const RunOptions o = opened.options;
     adoptOptions(o, opened.ideal);
     model_->load(std::move(opened), RunModel::Source::File, id.complete);
