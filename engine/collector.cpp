@@ -178,8 +178,9 @@ struct EventCollector::Impl {
         std::lock_guard<std::mutex> lock(sinkMutex);
         if (!sinkClosed) call();
     }
-    std::vector<std::string> errorQueue;  // guarded by mutex; see Outbox
-    void queueError(std::string e) {      // mutex held
+    std::vector<std::string> errorQueue;        // guarded by mutex; see Outbox
+    std::vector<std::string> silentPeerErrors;  // guarded by mutex; queued at the end
+    void queueError(std::string e) {            // mutex held
         errorQueue.push_back(std::move(e));
     }
     void deliver(Outbox& out) {
@@ -260,6 +261,8 @@ struct EventCollector::Impl {
         }
         s.cancelled = (s.cancelled || cancelRequested) && !s.failed;
         s.batchesDone = batchesMerged;
+        for (std::string& e : silentPeerErrors) queueError(std::move(e));
+        silentPeerErrors.clear();
         finishing = true;
         out.finish = s;
     }
@@ -371,8 +374,9 @@ void EventCollector::Impl::checkStopTimeout(Outbox& out) {  // mutex held
         const bool wasCancelled = cancelRequested;
         cancelRequested = false;  // an error even after a cancel: it did not stop
         lose(r,
-             "did not stop within " + net::seconds(std::chrono::milliseconds(kStopGrace).count()) +
-                 " of being told to (suspended or hung); given up on",
+             "stopped responding (suspended or hung): it did not stop within " +
+                 net::seconds(std::chrono::milliseconds(kStopGrace).count()) +
+                 " of being told to; given up on",
              out);
         cancelRequested = wasCancelled;
     }
@@ -596,6 +600,12 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
             std::lock_guard<std::mutex> lock(mutex);
             prefix = who(r);
             ranks[r].failed = true;
+            if (message.find(kSilentPeer) != std::string::npos) {
+                // A consequence: said at the end, after the rank that hung.
+                silentPeerErrors.push_back(prefix + ": " + message);
+                cancelOthers();
+                return;
+            }
         }
         deliver([&] { sink.onError(prefix + ": " + message); });
         std::lock_guard<std::mutex> lock(mutex);

@@ -56,6 +56,12 @@ namespace pd {
 // ---------------------------------------------------------------------------
 constexpr int kWireProtocol = 1;
 
+// In a rank's error when a peer stayed silent past --timeout ("rank 2 on
+// hostB sent nothing for 300 s ..."). Such errors are consequences: the
+// collector reports them after a rank that does not stop when told to,
+// which is the one that hung.
+constexpr const char* kSilentPeer = "sent nothing for";
+
 std::int64_t steadyNowUs();  // steady_clock::now() in microseconds since its epoch
 
 // Host name of this machine (gethostname), "localhost" if unknown.

@@ -209,7 +209,7 @@ private:
         std::lock_guard<std::mutex> lock(mutex_);
         current_.reset();
         if (timedOut_)
-            throw std::runtime_error(peerName(peer) + " sent nothing for " +
+            throw std::runtime_error(peerName(peer) + " " + kSilentPeer + " " +
                                      std::to_string(timeout_.count()) +
                                      " s while this rank waited for it (--timeout)");
         if (aborted_) return false;

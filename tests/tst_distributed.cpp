@@ -286,6 +286,12 @@ private Q_SLOTS:
         QVERIFY(p.exitStatus() == QProcess::NormalExit);
         QVERIFY2(p.exitCode() != 0, qPrintable(err));
         QVERIFY2(err.contains(expected), qPrintable(err));
+        // The run's error (the first "error:" line of the launcher's own,
+        // after the ranks' forwarded lines) names the rank at fault.
+        const QStringList lines = err.split('\n');
+        const auto own = std::find_if(lines.begin(), lines.end(),
+                                      [](const QString& l) { return l.startsWith("error: "); });
+        QVERIFY2(own != lines.end() && own->startsWith("error: " + expected), qPrintable(err));
         // Killed: its peers see the connection close at once. Suspended: the
         // timeout, 5 s for the ranks to stop, 3 s to exit, 3 s after SIGTERM.
         QVERIFY2(ms < (signal == SIGKILL ? 8000 : timeoutS * 1000 + 14000),
