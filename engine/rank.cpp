@@ -113,9 +113,13 @@ public:
         return buffer.narrow(0, 0, n).view(shape);
     }
 
+    // Cancelled before the start: nullopt (the run stops); the collector
+    // gone: an error (a run nobody watches has nowhere to report).
     std::optional<Clock::time_point> ready() override {
         std::string error;
-        return client_.ready(error);
+        auto zero = client_.ready(error);
+        if (!zero && !client_.connected()) throw std::runtime_error(error);
+        return zero;
     }
 
     void abort() override {
@@ -195,7 +199,6 @@ private:
             std::lock_guard<std::mutex> lock(mutex_);
             if (aborted_) return false;
             current_ = work;
-            peer_ = peer;
             since_ = Clock::now();
             timedOut_ = false;
         }
@@ -246,7 +249,6 @@ private:
     std::condition_variable cv_;
     std::deque<Send> sends_;
     c10::intrusive_ptr<c10d::Work> current_;
-    int peer_ = 0;
     Clock::time_point since_ = Clock::now();
     bool paused_ = false;
     bool aborted_ = false;
@@ -268,6 +270,7 @@ public:
         {
             std::lock_guard<std::mutex> lock(mutex_);
             summary_ = s;
+            finished_ = true;  // before done goes out: the collector may close after it
         }
         client_.onFinished(s);
     }
@@ -286,12 +289,17 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         return summary_;
     }
+    bool finished() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return finished_;
+    }
 
 private:
     RankClient& client_;
     mutable std::mutex mutex_;
     std::string error_;
     RunSummary summary_;
+    bool finished_ = false;
 };
 
 std::string joinArgs(const std::vector<std::string>& args) {
@@ -504,9 +512,14 @@ int runRank(RunOptions o) {
         local.join();
     } else {
         run.start();
-        while (!run.wait(std::chrono::milliseconds(20)))
-            if (cancelRequested || !client.connected()) run.cancel();
-        const std::string error = sink.error();
+        bool lost = false;
+        while (!run.wait(std::chrono::milliseconds(20))) {
+            lost = lost || (!client.connected() && !sink.finished());
+            if (cancelRequested || lost) run.cancel();
+        }
+        std::string error = sink.error();
+        if (error.empty() && lost)
+            error = "lost the connection to the event collector at " + events + "; stopped";
         if (!error.empty()) {
             std::fprintf(stderr, "error: rank %d on %s: %s\n", o.rank, host.c_str(), error.c_str());
             status = 1;
