@@ -126,7 +126,6 @@ struct EventCollector::Impl {
         int parts = 0;
         BatchEvent event;
     };
-    // What a step under the mutex decided for the sink, delivered after it.
     // What one thread found under `mutex` and delivers after releasing it.
     // Errors go to the shared queue instead: the thread that finishes the
     // run may deliver before the one that found the error does, and the

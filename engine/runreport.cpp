@@ -266,10 +266,6 @@ json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& nam
     return root;
 }
 
-}  // namespace
-
-namespace {
-
 // The run's outcome, in the files and the summary: a failed or cancelled run
 // still writes what it recorded, marked as such.
 struct Outcome {
@@ -307,11 +303,25 @@ bool writeOutputs(const RunOptions& options, const std::vector<std::string>& nam
     return true;
 }
 
-}  // namespace
-
-namespace {
-
-json::Value distributedJson(const RunOptions& o, const EventCollector& collector);
+json::Value distributedJson(const RunOptions& o, const EventCollector& collector) {
+    json::Value d = json::Value::object();
+    d.set("backend", o.backend);
+    d.set("world_size", collector.worldSize());
+    d.set("clock_error_us", collector.clockErrorUs());
+    json::Value ranks = json::Value::array();
+    for (const EventCollector::RankInfo& r : collector.ranks()) {
+        json::Value row = json::Value::object();
+        row.set("rank", r.rank);
+        row.set("host", r.host);
+        row.set("pid", r.pid);
+        row.set("clock_offset_us", r.offsetUs);
+        row.set("clock_error_us", r.errorUs);
+        row.set("lost", r.lost);
+        ranks.push(row);
+    }
+    d.set("ranks", ranks);
+    return d;
+}
 
 }  // namespace
 
@@ -369,30 +379,6 @@ int reportRun(const RunOptions& options, const Schedule& schedule,
     }
     return written ? 0 : 1;
 }
-
-namespace {
-
-json::Value distributedJson(const RunOptions& o, const EventCollector& collector) {
-    json::Value d = json::Value::object();
-    d.set("backend", o.backend);
-    d.set("world_size", collector.worldSize());
-    d.set("clock_error_us", collector.clockErrorUs());
-    json::Value ranks = json::Value::array();
-    for (const EventCollector::RankInfo& r : collector.ranks()) {
-        json::Value row = json::Value::object();
-        row.set("rank", r.rank);
-        row.set("host", r.host);
-        row.set("pid", r.pid);
-        row.set("clock_offset_us", r.offsetUs);
-        row.set("clock_error_us", r.errorUs);
-        row.set("lost", r.lost);
-        ranks.push(row);
-    }
-    d.set("ranks", ranks);
-    return d;
-}
-
-}  // namespace
 
 int superviseCollectedRun(const RunOptions& options, EventCollector& collector,
                           CollectingSink& sink, Run* run) {

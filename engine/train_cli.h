@@ -1,6 +1,7 @@
-// pipedream-train's training mode: runs a TrainingRun, prints the log in the
-// spirit of the tutorial's "Sample Output" and the results table, writes
-// --csv / --trace / --json. Torch-free (uses runtime.h only).
+// pipedream-train's training mode: a TrainingRun of every stage in this
+// process (the log in the spirit of the tutorial's "Sample Output", the
+// results table, --csv / --trace / --json: engine/runreport.h), or with
+// --backend gloo|nccl this process's rank (engine/rank.h). Torch-free header.
 #pragma once
 
 #include "options.h"
