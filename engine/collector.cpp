@@ -34,54 +34,6 @@ constexpr int kDeadlineCheckMs = 200;
 // kernel, on a machine that froze. Ranks stop within one slot otherwise.
 constexpr auto kStopGrace = std::chrono::seconds(5);
 
-using Flags = std::vector<std::pair<std::string, std::string>>;  // flag, value ("" for switches)
-
-Flags flagsOf(const std::vector<std::string>& args) {
-    Flags out;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const bool hasValue = i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0;
-        out.emplace_back(args[i], hasValue ? args[i + 1] : std::string());
-        if (hasValue) ++i;
-    }
-    return out;
-}
-
-std::string shown(const std::string& flag, const std::string& value) {
-    return value.empty() ? flag : flag + " " + value;
-}
-
-// What differs between a rank's options and the expected ones, flag by
-// flag ("--microbatches 8, expected 4"); empty when they agree.
-std::string describeDifference(const std::vector<std::string>& actual,
-                               const std::vector<std::string>& expected) {
-    const Flags a = flagsOf(actual);
-    const Flags e = flagsOf(expected);
-    auto find = [](const Flags& f, const std::string& flag) -> const std::string* {
-        for (const auto& [k, v] : f)
-            if (k == flag) return &v;
-        return nullptr;
-    };
-    std::string out;
-    auto add = [&](const std::string& text) { out += (out.empty() ? "" : "; ") + text; };
-    for (const auto& [flag, value] : e) {
-        const std::string* got = find(a, flag);
-        if (!got)
-            add("without " + flag + ", expected " + shown(flag, value));
-        else if (*got != value)
-            add(shown(flag, *got) + ", expected " + (value.empty() ? flag : value));
-    }
-    for (const auto& [flag, value] : a) {
-        if (!find(e, flag)) add(shown(flag, value) + ", expected without " + flag);
-    }
-    return out;
-}
-
-// The options as toArgs writes them, so that two spellings of one run agree.
-std::vector<std::string> normalized(const std::vector<std::string>& args) {
-    const ParsedOptions p = parseRunOptions(args, false);
-    return p.error.empty() ? toArgs(p.options) : args;
-}
-
 std::string rankList(const std::vector<int>& ranks) {
     std::string out = ranks.size() == 1 ? "rank " : "ranks ";
     for (std::size_t i = 0; i < ranks.size(); ++i)
@@ -420,7 +372,7 @@ bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) 
         connectSince = std::chrono::steady_clock::now();
     } else {
         if (r < 0 || r >= world) return refuse("rank outside 0.." + std::to_string(world - 1));
-        const std::string diff = describeDifference(normalized(args), expectedArgs);
+        const std::string diff = optionsDifference(args, expectedArgs);
         if (!diff.empty()) return refuse("options differ: " + diff);
     }
     Rank& rank = ranks[r];

@@ -78,6 +78,13 @@ std::string usage(const std::string& program, bool vizFlags);
 // viz flags are left out.
 std::vector<std::string> toArgs(const RunOptions& options);
 
+// What differs between the flags of one run (`actual`, in any spelling the
+// parser takes) and another's (`expected`, as toArgs writes them), flag by
+// flag ("--microbatches 8, expected 4"); empty when they agree. Ranks of one
+// run must agree.
+std::string optionsDifference(const std::vector<std::string>& actual,
+                              const std::vector<std::string>& expected);
+
 // Fills the rank settings left unset from torchrun's environment (`env`:
 // getenv, or a test's), then the defaults. Empty when they make sense (rank
 // in 0..world-1, world = stages), else one line.

@@ -302,9 +302,18 @@ private:
     bool finished_ = false;
 };
 
+// Flags one per line (a value may hold spaces: --data mnist:DIR), for the store.
 std::string joinArgs(const std::vector<std::string>& args) {
     std::string out;
-    for (const std::string& a : args) out += (out.empty() ? "" : " ") + a;
+    for (const std::string& a : args) out += a + "\n";
+    return out;
+}
+
+std::vector<std::string> splitArgs(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t from = 0;
+    for (std::size_t nl; (nl = text.find('\n', from)) != std::string::npos; from = nl + 1)
+        out.push_back(text.substr(from, nl - from));
     return out;
 }
 
@@ -400,16 +409,17 @@ int runRank(RunOptions o) {
     if (!invalid.empty()) throw ConfigError(invalid);
 
     const std::string host = hostName();
-    const std::string args = joinArgs(toArgs(o));
+    const std::vector<std::string> args = toArgs(o);
     auto store = meet(o);
     storeSet(*store, "pd/host/" + std::to_string(o.rank), host);
-    storeSet(*store, "pd/args/" + std::to_string(o.rank), args);
+    storeSet(*store, "pd/args/" + std::to_string(o.rank), joinArgs(args));
     if (o.rank != 0) {
-        const std::string first = storeGet(*store, "pd/args/0", o, "rank 0's options");
-        if (first != args)
+        const std::vector<std::string> first =
+            splitArgs(storeGet(*store, "pd/args/0", o, "rank 0's options"));
+        if (const std::string diff = optionsDifference(args, first); !diff.empty())
             throw ConfigError("rank " + std::to_string(o.rank) +
-                              "'s options differ from rank 0's: '" + args + "' against '" + first +
-                              "' (every rank must run the same configuration)");
+                              "'s options differ from rank 0's: " + diff +
+                              " (every rank must run the same configuration)");
     }
 
     // Without --events, rank 0 collects (torchrun): it prints and writes
@@ -444,7 +454,7 @@ int runRank(RunOptions o) {
     hello.world = o.worldSize;
     hello.host = host;
     hello.pid = static_cast<int>(::getpid());
-    hello.args = toArgs(o);
+    hello.args = args;
     {
         std::string error;
         if (!client.connect(events, hello, std::chrono::seconds(o.rendezvousTimeoutS), error))
@@ -461,8 +471,10 @@ int runRank(RunOptions o) {
         std::string why = e.what();
         const auto nl = why.find('\n');
         if (nl != std::string::npos) why.resize(nl);
-        throw ConfigError("rank " + std::to_string(o.rank) + " could not connect to every rank (" +
-                          why + ")");
+        throw ConfigError("rank " + std::to_string(o.rank) +
+                          " could not connect to every rank within " +
+                          secondsText(o.rendezvousTimeoutS) + " (" + why +
+                          "); did every rank start, with the same options?");
     }
     const torch::Device wire = o.backend == "nccl" ? torch::Device(o.device) : torch::kCPU;
     auto transport = std::make_shared<ProcessGroupTransport>(

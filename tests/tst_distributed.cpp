@@ -353,6 +353,35 @@ private Q_SLOTS:
         QVERIFY2(r.ms < 15000, qPrintable(QString("took %1 ms").arg(r.ms)));
     }
 
+    // Ranks started with different configurations: the late one names the
+    // difference and exits 2; rank 0, left alone, gives up within its
+    // rendezvous timeout.
+    void ranksDisagree() {
+        const QString port = QString::number(freePort());
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"})
+            env.remove(name);
+        QProcess first;
+        first.setProcessEnvironment(env);
+        first.start(kTrain, smallRun("1f1b", 2) + QStringList{"--backend", "gloo", "--rank", "0",
+                                                              "--master-port", port,
+                                                              "--rendezvous-timeout", "5"});
+        QVERIFY(first.waitForStarted());
+        QStringList other = smallRun("1f1b", 2);
+        other[other.indexOf("--microbatches") + 1] = "8";
+        const Result r =
+            run(kTrain,
+                other + QStringList{"--backend", "gloo", "--rank", "1", "--master-port", port,
+                                    "--rendezvous-timeout", "5"},
+                30000, env);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("rank 1's options differ from rank 0's: --microbatches 8, "
+                                "expected 4"),
+                 qPrintable(r.err));
+        QVERIFY(first.waitForFinished(30000));
+        QCOMPARE(first.exitCode(), 2);
+    }
+
     void portInUse() {
         Listener busy;
         QVERIFY(busy.port > 0);
