@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -272,8 +273,11 @@ struct TrainingRun::Impl {
     std::int64_t us(Clock::time_point t) const {
         return std::chrono::duration_cast<std::chrono::microseconds>(t - t0).count();
     }
+    // The clock every reading of the run takes (steady_clock unless a test
+    // set another before start()).
+    std::function<Clock::time_point()> now = [] { return Clock::now(); };
     std::int64_t realUs() const {
-        return us(Clock::now());
+        return us(now());
     }
     int pausedFrontier() const;  // controlMutex held
 
@@ -785,7 +789,7 @@ void TrainingRun::Impl::startDeviceClocks() {
         base = std::make_unique<DeviceTimeBase>();
         base->reference.record(c10::cuda::getDefaultCUDAStream(st->device.index()));
         base->reference.synchronize();
-        base->referenceUs = us(Clock::now());
+        base->referenceUs = realUs();
     }
 }
 #endif
@@ -821,7 +825,7 @@ void TrainingRun::Impl::worker(int s) {
 #endif
                 controlCv.notify_all();
             } else if (warming == 0) {
-                t0 = Clock::now();
+                t0 = now();
 #ifdef PD_CUDA
                 startDeviceClocks();
 #endif
@@ -988,7 +992,7 @@ void TrainingRun::start() {
     keepFreedMemoryMapped();
     at::set_num_threads(d.workerThreads);
     setBlasThreads(d.workerThreads);
-    d.t0 = Clock::now();
+    d.t0 = d.now();
     {
         std::lock_guard<std::mutex> lock(d.controlMutex);
         d.warming = d.localCount();
@@ -1117,6 +1121,10 @@ void TrainingRun::setKeepAllVersions(bool keep) {
     impl_->keepAll = keep;
     if (keep)
         for (auto& st : impl_->stages) st->archive = st->versions;
+}
+
+void TrainingRun::setClock(std::function<std::chrono::steady_clock::time_point()> now) {
+    if (now) impl_->now = std::move(now);
 }
 
 std::vector<BackwardRecord> RuntimeAccess::backwardRecords(const TrainingRun& run) {

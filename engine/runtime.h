@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,10 @@ public:
     // Test aid, before start(): keep a reference to every version produced
     // (they are immutable tensors) and record every backward's inputs.
     void setKeepAllVersions(bool keep);
+    // Test aid, before start(): the clock the run reads instead of
+    // steady_clock (a test moves it forward to stand for a pause of any
+    // length without waiting for it).
+    void setClock(std::function<std::chrono::steady_clock::time_point()> now);
 
     // Distributed control (the collector computes frontiers for every
     // rank): pause with the given frontier (-1: hold everything), and how

@@ -20,9 +20,6 @@ struct MessageStamp {
 
 class StageClock {
 public:
-    // A wait shorter than this is the hand-over itself, not waiting.
-    static constexpr std::int64_t kWaitUs = 50;
-
     std::int64_t lagUs() const { return lagUs_; }
     std::int64_t training(std::int64_t realUs) const { return realUs - lagUs_; }
     MessageStamp stamp(std::int64_t realEndUs) const { return {realEndUs, lagUs_}; }
@@ -31,13 +28,21 @@ public:
     void heldAtGate(std::int64_t us) { lagUs_ += std::max<std::int64_t>(us, 0); }
 
     // It asked for its input at `waitFrom` and had it at `ready` (real time).
-    // In training time it starts when it was ready to, or when the input
-    // arrived, whichever is later.
+    // Whether it waited for the sender is read from the clocks, not from how
+    // long the receive took: a message made before the stage asked was
+    // there already, and taking it (a locked hand-over, or a copy over a
+    // socket) is the stage's own work, however long a loaded machine makes
+    // it. Only a message made after the stage asked was waited for, and
+    // then from the sender's end on: its time in flight is real.
+    // In training time the stage has its input once it has asked and the
+    // sender has made it, plus what the receive itself took.
     void received(std::int64_t waitFrom, std::int64_t ready, const MessageStamp& from) {
-        const bool waited = ready - waitFrom > kWaitUs;
-        const std::int64_t arrival = waited ? ready : from.realEndUs;
-        const std::int64_t start = std::max(waitFrom - lagUs_, arrival - from.lagUs);
-        lagUs_ = std::max<std::int64_t>(0, ready - start);
+        const std::int64_t asked = waitFrom - lagUs_;
+        const std::int64_t made = from.realEndUs - from.lagUs;
+        const std::int64_t have = from.realEndUs <= waitFrom
+                                      ? std::max(asked, made) + (ready - waitFrom)
+                                      : std::max(asked, made + (ready - from.realEndUs));
+        lagUs_ = std::max<std::int64_t>(0, ready - have);
     }
 
 private:

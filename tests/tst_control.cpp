@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine_test_util.h"
+#include "slotgrid.h"
 
 using namespace pd;
 using pd::test::RecordingSink;
@@ -43,6 +44,46 @@ void fromOtherThread(F f) {
     t.join();
 }
 
+// Makespan and utilization of a run's slot events, in training time.
+struct Figures {
+    std::int64_t first = 0, makespanUs = 0, longestGapUs = 0;
+    double utilization = 0.0;
+};
+
+Figures figuresOf(std::vector<SlotEvent> slots, int stages) {
+    Figures f;
+    if (slots.empty()) return f;
+    std::sort(slots.begin(), slots.end(),
+              [](const SlotEvent& a, const SlotEvent& b) { return a.startUs < b.startUs; });
+    f.first = slots.front().startUs;
+    std::int64_t reach = slots.front().endUs, busy = 0;
+    for (const SlotEvent& e : slots) {
+        f.longestGapUs = std::max(f.longestGapUs, e.startUs - reach);  // no stage busy
+        reach = std::max(reach, e.endUs);
+        busy += e.endUs - e.startUs;
+    }
+    f.makespanUs = reach - f.first;
+    f.utilization =
+        double(busy) / (double(stages) * double(std::max<std::int64_t>(1, f.makespanUs)));
+    return f;
+}
+
+// A steady clock that a test moves forward: a jump stands for a pause of
+// that length, taken at once.
+struct JumpingClock {
+    std::shared_ptr<std::atomic<std::int64_t>> offsetUs =
+        std::make_shared<std::atomic<std::int64_t>>(0);
+    void jump(std::chrono::seconds s) {
+        *offsetUs += std::chrono::duration_cast<std::chrono::microseconds>(s).count();
+    }
+    std::function<std::chrono::steady_clock::time_point()> function() const {
+        auto offset = offsetUs;
+        return [offset] {
+            return std::chrono::steady_clock::now() + std::chrono::microseconds(offset->load());
+        };
+    }
+};
+
 }  // namespace
 
 class TestControl : public QObject {
@@ -54,6 +95,8 @@ private Q_SLOTS:
     void cancelWhilePaused();
     void destroyWhileRunning();
     void cancelBeforeStart();
+    void longPausesAreNotTrainingTime_data();
+    void longPausesAreNotTrainingTime();
 };
 
 void TestControl::pauseStepSlotStepBatchResume() {
@@ -170,6 +213,114 @@ void TestControl::cancelBeforeStart() {
     run.start();  // no effect after cancel
     QCOMPARE(sink.slotCount(), std::size_t{0});
     QCOMPARE(sink.finishedCount, 1);
+}
+
+// A person pauses for seconds: paused time is not training time wherever a
+// stage spends it (held at its gate, waiting for a message whose sender is
+// held, before its first action). Started paused, stepped slot by slot with
+// a 20 s pause after each step, paused 20 s more, then resumed; and a free
+// run paused 20 s in the middle: both measure what a free run measures.
+void TestControl::longPausesAreNotTrainingTime_data() {
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<int>("stages");
+    QTest::newRow("1f1b S=4") << int(ScheduleKind::OneFOneB) << 4;
+    QTest::newRow("gpipe S=3") << int(ScheduleKind::GPipe) << 3;
+    QTest::newRow("pipedream S=4") << int(ScheduleKind::PipeDream) << 4;
+    QTest::newRow("interleaved S=2") << int(ScheduleKind::Interleaved) << 2;
+    QTest::newRow("zb-v S=2") << int(ScheduleKind::ZeroBubbleV) << 2;
+}
+
+void TestControl::longPausesAreNotTrainingTime() {
+    QFETCH(int, kind);
+    QFETCH(int, stages);
+    RunOptions o = test::smallOptions(static_cast<ScheduleKind>(kind), stages, 4);
+    o.hidden = 96;  // actions of a fraction of a millisecond, not microseconds
+    o.batchSize = 64;
+
+    RecordingSink freeSink;
+    {
+        TrainingRun run(o, freeSink);
+        run.start();
+        QVERIFY(run.wait(60s));
+    }
+    const Figures free = figuresOf(freeSink.slotsCopy(), stages);
+
+    // Stepped, the way a person walks it.
+    RecordingSink stepSink;
+    JumpingClock clock;
+    std::size_t actions = 0;
+    {
+        TrainingRun run(o, stepSink);
+        run.setClock(clock.function());
+        const SlotGrid grid = slotGrid(run.schedule());
+        actions = run.schedule().actionCount();
+        run.pause();
+        run.start();
+        clock.jump(20s);  // reading the window before the first step
+        for (int k = 1; k <= 8; ++k) {
+            run.stepSlot();
+            std::size_t expected = 0;
+            for (const auto& lane : grid.gate)
+                for (int g : lane) expected += g < k ? 1 : 0;
+            QVERIFY2(eventually([&] { return stepSink.slotCount() >= expected; }),
+                     qPrintable(QString("step %1: %2 of %3 actions")
+                                    .arg(k)
+                                    .arg(stepSink.slotCount())
+                                    .arg(expected)));
+            clock.jump(20s);
+        }
+        clock.jump(20s);
+        run.resume();
+        QVERIFY(run.wait(60s));
+    }
+    QCOMPARE(stepSink.slotCount(), actions);
+    const Figures stepped = figuresOf(stepSink.slotsCopy(), stages);
+
+    // Free, paused for 20 s in the middle.
+    RecordingSink midSink;
+    {
+        TrainingRun run(o, midSink);
+        run.setClock(clock.function());
+        run.start();
+        QVERIFY(eventually([&] { return midSink.slotCount() >= actions / 3; }));
+        run.pause();
+        // A pause stops the stages at their next gates; actions already
+        // running end first (a jump inside one would lengthen it).
+        std::size_t seen = 0;
+        for (int still = 0; still < 30; still = midSink.slotCount() == seen ? still + 1 : 0) {
+            seen = midSink.slotCount();
+            std::this_thread::sleep_for(10ms);
+        }
+        QVERIFY(midSink.slotCount() < actions);
+        clock.jump(20s);
+        run.resume();
+        QVERIFY(run.wait(60s));
+    }
+    QCOMPARE(midSink.slotCount(), actions);
+    const Figures mid = figuresOf(midSink.slotsCopy(), stages);
+
+    const auto say = [&](const char* what, const Figures& f) {
+        return QString(
+                   "%1: first %2 us, makespan %3 us, longest idle %4 us, utilization %5 "
+                   "(free: makespan %6 us, utilization %7)")
+            .arg(what)
+            .arg(f.first)
+            .arg(f.makespanUs)
+            .arg(f.longestGapUs)
+            .arg(f.utilization, 0, 'f', 3)
+            .arg(free.makespanUs)
+            .arg(free.utilization, 0, 'f', 3);
+    };
+    for (const auto& [what, f] : {std::pair<const char*, Figures>{"stepped", stepped},
+                                  std::pair<const char*, Figures>{"paused mid-run", mid}}) {
+        // A pause counted anywhere would add 20 s; noise on a loaded
+        // machine is a factor, not seconds.
+        QVERIFY2(f.first < 1000000, qPrintable(say(what, f)));
+        QVERIFY2(f.longestGapUs < 1000000, qPrintable(say(what, f)));
+        QVERIFY2(f.makespanUs < 3 * free.makespanUs + 200000, qPrintable(say(what, f)));
+        QVERIFY2(f.makespanUs * 3 + 200000 > free.makespanUs, qPrintable(say(what, f)));
+        QVERIFY2(f.utilization > free.utilization / 3, qPrintable(say(what, f)));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestControl)

@@ -18,6 +18,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 
 #include "batchlog.h"
 #include "distributed.h"
@@ -222,7 +223,7 @@ private Q_SLOTS:
         for (int k = 1; k <= 5; ++k) {
             run.stepSlot();
             QTRY_COMPARE_WITH_TIMEOUT(slotCount(sink), actionsBefore(o, k), 30000);
-            QTest::qWait(100);
+            QTest::qWait(k == 3 ? 2500 : 100);  // a person's pause after the third step
             QCOMPARE(slotCount(sink), actionsBefore(o, k));  // and no more
         }
         QVERIFY(run.paused());
@@ -230,6 +231,22 @@ private Q_SLOTS:
         QVERIFY(run.wait(std::chrono::milliseconds(60000)));
         const auto snap = sink.snapshot();
         QVERIFY2(snap.error.empty(), snap.error.c_str());
+        // The pauses (3 s at t0, 2.5 s after a step) are not training time
+        // on any rank: the run starts near zero and no stretch of seconds
+        // passes with every stage idle.
+        std::vector<pd::SlotEvent> byStart = snap.slots;
+        std::sort(byStart.begin(), byStart.end(),
+                  [](const auto& a, const auto& b) { return a.startUs < b.startUs; });
+        std::int64_t reach = byStart.front().endUs, gap = 0;
+        for (const pd::SlotEvent& e : byStart) {
+            gap = std::max(gap, e.startUs - reach);
+            reach = std::max(reach, e.endUs);
+        }
+        QVERIFY2(byStart.front().startUs < 1000000,
+                 qPrintable(QString("first slot at %1 us").arg(byStart.front().startUs)));
+        QVERIFY2(gap < 1000000, qPrintable(QString("a %1 us stretch with no stage busy: paused "
+                                                   "time was recorded")
+                                               .arg(gap)));
         QCOMPARE(snap.slots.size(), actionsBefore(o, 1 << 30));
         QCOMPARE(snap.batches.size(), std::size_t(2));
         QCOMPARE(run.exitStatus(), 0);

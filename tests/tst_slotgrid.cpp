@@ -120,7 +120,21 @@ private Q_SLOTS:
         StageClock late;
         late.heldAtGate(50000);
         late.received(60000, 60001, {2000, 0});
-        QCOMPARE(late.training(60001), 10000);  // the 1 us hand-over is no wait
+        QCOMPARE(late.training(60001), 10001);  // then takes it: 1 us of its own work
+
+        // The same after a person's 20 s pause, on a loaded machine (or over
+        // a socket) where taking the waiting message takes 300 us: still no
+        // wait for the sender, and none of the pause.
+        StageClock slow;
+        slow.heldAtGate(20000000);
+        slow.received(20001000, 20001300, {2000, 0});
+        QCOMPARE(slow.training(20001300), 2300);
+
+        // Asked just after the sender's end; the message was in flight for
+        // 400 us more (a copy over a socket): real time, counted.
+        StageClock inFlight;
+        inFlight.received(5000, 5400, {4990, 0});
+        QCOMPARE(inFlight.training(5400), 5400);
 
         // Not held, but waiting for a sender that was: only the sender's
         // work counts.

@@ -10,7 +10,8 @@
 //   loss      the loss per batch of a default run (20 batches).
 //   stepped   the default run free and stepped slot by slot with pauses:
 //             makespan, utilization and samples/s side by side.
-// Usage: bench_engine [all|speedup|overhead|stash|stepped|loss] [loss: schedule batches lr]
+// Usage: bench_engine [all|speedup|overhead|stash|stepped|loss]
+//        [stepped: PAUSE_MS [STEPS]] [loss: schedule batches lr]
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -297,9 +298,11 @@ void benchLoss(const std::string& kind, int batches, double lr) {
     std::printf("loss     %.2f s\n", seconds(t, Clock::now()));
 }
 
-// The tutorial's default run, free and stepped slot by slot with a pause of
-// 30 ms after every slot: measured time excludes the pauses, so the figures
-// agree up to noise (and to the overlap a step boundary removes).
+// The tutorial's default run, free and stepped slot by slot, the way a
+// person walks it: a step, then a pause of `pauseMs`, for the first
+// `pausedSteps` steps (all of them when negative), then resumed. Measured
+// time excludes the pauses, whatever their length, so the figures agree up
+// to noise (and to the overlap a step boundary removes).
 struct StepFigures {
     double makespanMs = 0.0, utilization = 0.0, samplesPerSecond = 0.0;
     std::size_t slots = 0;
@@ -315,16 +318,20 @@ struct FigureSink : CollectingSink {
     }
 };
 
-StepFigures runDefault(bool stepped, double* wallSeconds) {
+StepFigures runDefault(bool stepped, int pauseMs, int pausedSteps, double* wallSeconds) {
     RunOptions o = defaultRunOptions();
     FigureSink sink;
     TrainingRun run(o, sink);
     if (stepped) run.pause();
     const auto t = Clock::now();
     run.start();
-    while (stepped && !run.finished()) {
+    for (int k = 0; stepped && !run.finished(); ++k) {
+        if (pausedSteps >= 0 && k >= pausedSteps) {
+            run.resume();
+            break;
+        }
         run.stepSlot();
-        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        std::this_thread::sleep_for(std::chrono::milliseconds(pauseMs));
     }
     run.wait();
     *wallSeconds = seconds(t, Clock::now());
@@ -338,26 +345,31 @@ StepFigures runDefault(bool stepped, double* wallSeconds) {
     return f;
 }
 
-void benchStepped() {
+void benchStepped(int pauseMs, int pausedSteps) {
+    const std::string steps = pausedSteps < 0 ? "every slot"
+                                              : "each of the first " + std::to_string(pausedSteps) +
+                                                    " slots, then resumed";
     std::printf(
         "stepped  defaults (1f1b, S=4 M=4, 5 batches, 48 x 512): free vs stepped one slot at a "
-        "time with 30 ms pauses\n");
-    for (int i = 0; i < 2; ++i) {
-        double wallFree = 0.0, wallStepped = 0.0;
-        const StepFigures free = runDefault(false, &wallFree);
-        const StepFigures stepped = runDefault(true, &wallStepped);
-        std::printf(
-            "stepped  free:    %zu slots, makespan %.1f ms, utilization %.1f %%, %.0f samples/s "
-            "(wall %.2f s)\n",
-            free.slots, free.makespanMs, 100.0 * free.utilization, free.samplesPerSecond, wallFree);
-        std::printf(
-            "stepped  stepped: %zu slots, makespan %.1f ms, utilization %.1f %%, %.0f samples/s "
-            "(wall %.2f s, pauses excluded)\n",
-            stepped.slots, stepped.makespanMs, 100.0 * stepped.utilization,
-            stepped.samplesPerSecond, wallStepped);
-        std::printf("stepped  ratio stepped/free: makespan %.2f, utilization %.2f\n",
-                    stepped.makespanMs / free.makespanMs, stepped.utilization / free.utilization);
-    }
+        "time, %d ms pause after %s\n",
+        pauseMs, steps.c_str());
+    double wallFree = 0.0, wallStepped = 0.0;
+    const StepFigures free = runDefault(false, 0, 0, &wallFree);
+    const StepFigures stepped = runDefault(true, pauseMs, pausedSteps, &wallStepped);
+    std::printf(
+        "stepped  free:    %zu slots, makespan %.1f ms, utilization %.1f %%, %.0f samples/s "
+        "(wall %.2f s)\n",
+        free.slots, free.makespanMs, 100.0 * free.utilization, free.samplesPerSecond, wallFree);
+    std::printf(
+        "stepped  stepped: %zu slots, makespan %.1f ms, utilization %.1f %%, %.0f samples/s "
+        "(wall %.2f s, pauses excluded)\n",
+        stepped.slots, stepped.makespanMs, 100.0 * stepped.utilization, stepped.samplesPerSecond,
+        wallStepped);
+    std::printf(
+        "stepped  ratio stepped/free (%d ms pauses): makespan %.2f, utilization %.2f, samples/s "
+        "%.2f\n",
+        pauseMs, stepped.makespanMs / free.makespanMs, stepped.utilization / free.utilization,
+        stepped.samplesPerSecond / free.samplesPerSecond);
 }
 
 }  // namespace
@@ -368,7 +380,16 @@ int main(int argc, char** argv) {
     if (what == "all" || what == "speedup") benchSpeedup();
     if (what == "all" || what == "overhead") benchOverhead();
     if (what == "all" || what == "stash") benchStash();
-    if (what == "all" || what == "stepped") benchStepped();
+    if (what == "all" || what == "stepped") {
+        if (what == "stepped" && argc > 2) {
+            // stepped PAUSE_MS [STEPS]: one walk with that pause (after every
+            // slot, or after the first STEPS slots and then resumed).
+            benchStepped(std::atoi(argv[2]), argc > 3 ? std::atoi(argv[3]) : -1);
+        } else {
+            benchStepped(30, -1);
+            benchStepped(3000, 12);
+        }
+    }
     if (what == "loss" || what == "all") {
         const std::string kind = argc > 2 ? argv[2] : "1f1b";
         if (!parseScheduleKind(kind)) {
