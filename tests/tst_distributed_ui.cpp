@@ -222,10 +222,8 @@ private Q_SLOTS:
         QTest::addColumn<int>("connected");
         QTest::addColumn<int>("world");
         QTest::addColumn<QString>("text");
-        QTest::newRow("nobody yet") << 0 << 0
-                                    << QStringLiteral(
-                                           "waiting for ranks (none connected yet; "
-                                           "the first says how many to expect)");
+        QTest::newRow("nobody yet")
+            << 0 << 0 << QStringLiteral("waiting for the first rank (it says how many to expect)");
         QTest::newRow("world not said")
             << 1 << 0
             << QStringLiteral(
@@ -450,10 +448,9 @@ private Q_SLOTS:
         QVERIFY(w.stopListeningAction()->isEnabled());
         QVERIFY2(w.listeningText().startsWith(QStringLiteral("Listening on ") + where),
                  qPrintable(w.listeningText()));
-        QVERIFY(w.listeningText().contains(QStringLiteral("waiting for ranks")));
-        QVERIFY(w.statusLabel()->text().contains(QStringLiteral("waiting for ranks")));
+        QVERIFY(w.statusLabel()->text().contains(w.listeningText()));
         // Before any rank's hello the world size is not known: said, not guessed.
-        QVERIFY2(w.listeningText().contains(QStringLiteral("none connected yet")),
+        QVERIFY2(w.listeningText().contains(QStringLiteral("waiting for the first rank")),
                  qPrintable(w.listeningText()));
         // Nothing in the status bar claims a run is attached while none is.
         QVERIFY2(!statusBarText(w).contains(QStringLiteral("attached")),

@@ -34,8 +34,7 @@ QString AttachFlow::waitingText(int connected, int world) {
     // The world size comes with the first rank's hello: before it, the
     // window cannot know how many to expect, and says so.
     if (world > 0) return tr("waiting for ranks (%1 of %2 connected)").arg(connected).arg(world);
-    if (connected == 0)
-        return tr("waiting for ranks (none connected yet; the first says how many to expect)");
+    if (connected == 0) return tr("waiting for the first rank (it says how many to expect)");
     return tr("waiting for ranks (%1 connected; how many to expect is not known yet)")
         .arg(connected);
 }

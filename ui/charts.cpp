@@ -94,6 +94,10 @@ GroupedBarChart::GroupedBarChart(QWidget* parent) : QCustomPlot(parent) {
     legend->setMargins(QMargins(4, 0, 4, 2));
     applyPlotTheme(this);
     setMinimumSize(240, 180);
+    connect(this, &QCustomPlot::beforeReplot, this, [this] {
+        wrapCaption();
+        fitLabels();
+    });
 }
 
 void GroupedBarChart::setTitle(const QString& title) {
@@ -129,14 +133,15 @@ void GroupedBarChart::setCaption(const QString& caption) {
         plotLayout()->addElement(plotLayout()->rowCount(), 0, caption_);
         plotLayout()->setRowStretchFactor(plotLayout()->rowCount() - 1, 0.001);
     }
-    wrapCaption();
     replot(QCustomPlot::rpQueuedReplot);
 }
 
+// Both at every replot, at the size being drawn: the viewport is the
+// widget, or an exported image's size while it is rendered.
 void GroupedBarChart::wrapCaption() {
     if (!caption_) return;
-    caption_->setText(
-        wrapText(captionText_, QFontMetrics(caption_->font()), std::max(120, width() - 20)));
+    caption_->setText(wrapText(captionText_, QFontMetrics(caption_->font()),
+                               std::max(120, viewport().width() - 20)));
 }
 
 // Labels side by side when the widest fits its category's width, else
@@ -146,15 +151,10 @@ void GroupedBarChart::fitLabels() {
     const QFontMetrics fm(xAxis->tickLabelFont());
     int widest = 0;
     for (const QString& c : categories_) widest = std::max(widest, fm.horizontalAdvance(c));
-    const int plotWidth = axisRect()->width() > 0 ? axisRect()->width() : width() - 80;
-    const double perCategory = plotWidth / (categories_.size() + 0.2);
+    const QMargins m = axisRect()->margins();
+    const double plotWidth = viewport().width() - m.left() - m.right();
+    const double perCategory = plotWidth / xAxis->range().size();
     xAxis->setTickLabelRotation(widest + 6 > perCategory ? -45.0 : 0.0);
-}
-
-void GroupedBarChart::resizeEvent(QResizeEvent* event) {
-    QCustomPlot::resizeEvent(event);
-    wrapCaption();
-    fitLabels();
 }
 
 QString GroupedBarChart::categoryToolTip(const QPoint& pos) const {
@@ -240,7 +240,6 @@ void GroupedBarChart::setData(const QStringList& categories, const std::vector<B
         bars->setData(keys, values, true);
     }
     xAxis->setRange(0.4, categories.size() + 0.6);
-    fitLabels();
     if (format_ == Format::Percent) {
         yAxis->setRange(0.0, std::max(1.0, top) * 1.1);
         auto pct = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);

@@ -53,7 +53,6 @@ public:
     const std::vector<BarSeries>& series() const { return series_; }
 
 protected:
-    void resizeEvent(QResizeEvent* event) override;
     bool event(QEvent* event) override;
 
 private:

@@ -192,6 +192,7 @@ QWidget* ChartsPanel::buildComparison() {
     compareChart_ = new GroupedBarChart(compare);
     // Twelve schedules x three bars: the numbers are in the table, not on the bars.
     compareChart_->setValueLabels(false);
+    compareChart_->setData({}, {});  // the percent axis, empty
     compareChart_->setNote(tr("Press \"Compare every schedule\" to rank the schedules here"));
     v->addWidget(compareChart_, 1);
     return compare;
@@ -209,10 +210,11 @@ QCustomPlot* ChartsPanel::currentPlot() const {
 void ChartsPanel::showRun(const RunModel& model) {
     if (!comparedKey_.isEmpty() &&
         (!model.hasRun() || comparisonKey(model.options()) != comparedKey_))
-        dropComparison(model.hasRun()
-                           ? tr("The comparison was for another configuration; press \"Compare "
-                                "every schedule\" to rank the schedules on this one")
-                           : tr("No run on screen: nothing to compare"));
+        dropComparison(
+            model.hasRun()
+                ? tr("The comparison was for %1.\nPress \"Compare every schedule\" for this run's.")
+                      .arg(comparedTitle_)
+                : tr("No run on screen: nothing to compare"));
     if (!model.hasRun())
         showNoRun();
     else
@@ -312,7 +314,8 @@ void ChartsPanel::beginComparison(const RunOptions& base, const QString& status)
     comparedKey_ = comparisonKey(base);
     compareChart_->setNote(QString());
     compareTable_->setRowCount(0);
-    compareChart_->setTitle(tr("Every schedule on %1").arg(comparedConfiguration(base)));
+    comparedTitle_ = comparedConfiguration(base);
+    compareChart_->setTitle(tr("Every schedule on %1").arg(comparedTitle_));
     // Real runs of the comparison share this machine's cores as the run's do.
     RunOptions threads = base;
     threads.backend = "threads";
@@ -333,7 +336,7 @@ void ChartsPanel::dropComparison(const QString& why) {
     compareTable_->setRowCount(0);
     compareStatus_->setText(QString());
     compareChart_->setTitle(tr("Schedule comparison"));
-    redrawComparison();
+    compareChart_->setData({}, {});
     compareChart_->setNote(why);
 }
 

@@ -76,8 +76,9 @@ private:
     QCheckBox* compareReal_ = nullptr;
     QLabel* compareStatus_ = nullptr;
     std::vector<ComparisonRow> rows_;
-    QString coreNote_;     // the comparison's real runs share this machine's cores
-    QString comparedKey_;  // the compared configuration; empty: no comparison on screen
+    QString coreNote_;       // the comparison's real runs share this machine's cores
+    QString comparedTitle_;  // "S=4, M=8, 5 batches"
+    QString comparedKey_;    // the compared configuration; empty: no comparison on screen
 };
 
 }  // namespace pd
