@@ -8,21 +8,35 @@
 
 namespace pd {
 
-double estimatedPeakMemoryBytes(const RunOptions& options, const Analysis& analysis) {
+StageMemory stageMemory(const RunOptions& options, int stage) {
     const ScheduleConfig& c = options.schedule;
     const auto split = splitLayers(options.layers, c.parts());
     const double h = options.hidden;
+    const double classes = options.classes;
     const double mb = std::max(1, options.microbatchSize());
+    const int chunks = std::max(1, c.chunks);
+    StageMemory m;
+    for (int chunk = 0; chunk < chunks; ++chunk) {
+        const int part = partOf(c, stage, chunk);
+        const LayerRange& r = split[static_cast<std::size_t>(part)];
+        const double layers = r.last - r.first + 1;
+        const bool head = part == c.parts() - 1;
+        // Per sample: input + pre-activation of each layer; the head's
+        // input, its pre-activation (the logits) and the logits kept again.
+        const double kept = 2.0 * layers * h + (head ? h + 2.0 * classes : 0.0);
+        m.keptPerMicrobatch += kept * mb * 4.0 / chunks;
+        m.versionBytes += (layers * (h * h + h) + (head ? classes * h + classes : 0.0)) * 4.0;
+    }
+    return m;
+}
+
+double estimatedPeakMemoryBytes(const RunOptions& options, const Analysis& analysis) {
     double peak = 0.0;
     for (int s = 0; s < static_cast<int>(analysis.stages.size()); ++s) {
-        double layers = 0.0;
-        for (int chunk = 0; chunk < c.chunks; ++chunk) {
-            const auto p = static_cast<std::size_t>(partOf(c, s, chunk));
-            layers += split[p].last - split[p].first + 1;
-        }
         const StageFigures& f = analysis.stages[static_cast<std::size_t>(s)];
-        const double act = f.peakActivations * (layers / std::max(1, c.chunks)) * mb * h * 4.0;
-        const double stash = std::max(0, f.versionsHeld - 1) * layers * (h * h + h) * 4.0;
+        const StageMemory m = stageMemory(options, s);
+        const double act = f.peakActivations * m.keptPerMicrobatch;
+        const double stash = std::max(0, f.versionsHeld - 1) * m.versionBytes;
         peak = std::max(peak, act + stash);
     }
     return peak;

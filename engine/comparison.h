@@ -37,8 +37,22 @@ struct ComparisonRow {
     bool memoryMeasured = false;
 };
 
-// fp32, one hidden-wide activation per layer and sample, hidden x hidden +
-// bias weights per layer.
+// The memory of one stage of the MLP (fp32), from the model shape: what the
+// real run counts (engine/runtime.cpp) computed by arithmetic. A forward
+// keeps, per linear layer and sample, the layer's input and its
+// pre-activation output (model::ForwardTrace: two hidden-wide tensors, not
+// one), and the head part its logits as well. The first layer's input is
+// taken as hidden wide, as synthetic data is (MNIST's 784 inputs make stage
+// 0 a little larger). The comparison's estimate and the simulated run's
+// memory events both use it.
+struct StageMemory {
+    double keptPerMicrobatch = 0.0;  // one microbatch(-chunk) in flight, mean over chunks
+    double versionBytes = 0.0;       // one weight version of every chunk of the stage
+};
+StageMemory stageMemory(const RunOptions& options, int stage);
+
+// Activations in flight plus stashed weight versions, the most of any stage,
+// from the analytic peaks (StageFigures) and stageMemory().
 double estimatedPeakMemoryBytes(const RunOptions& options, const Analysis& analysis);
 
 // The options of `base` run with `kind` (chunks and PipeDream's variants

@@ -126,13 +126,17 @@ void printHeader(const RunOptions& o, const Schedule& schedule, const RunPlace& 
         static_cast<unsigned long long>(o.seed));
     if (!place.processes.empty()) std::printf("Processes: %s\n", place.processes.c_str());
     std::printf("Actions: %zu\n", schedule.actionCount());
-    const unsigned cores = std::thread::hardware_concurrency();
-    if (o.device == "cpu" && cores > 0 && static_cast<unsigned>(c.stages) > cores &&
-        (o.backend == "threads" || o.launch))
-        std::printf(
-            "Note: %d stage workers share %u CPU cores, so measured stage times include waiting "
-            "for a core.\n",
-            c.stages, cores);
+    const std::string note = coreSharingNote(o, std::thread::hardware_concurrency());
+    if (!note.empty()) std::printf("Note: %s\n", note.c_str());
+}
+
+std::string coreSharingNote(const RunOptions& o, unsigned cores) {
+    const int S = o.schedule.stages;
+    if (o.device != "cpu" || cores == 0 || static_cast<unsigned>(S) <= cores ||
+        !(o.backend == "threads" || o.launch))
+        return {};
+    return std::to_string(S) + " stage workers share " + std::to_string(cores) + " CPU core" +
+           (cores == 1 ? "" : "s") + ", so measured stage times include waiting for a core.";
 }
 
 namespace {

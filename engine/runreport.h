@@ -48,6 +48,13 @@ struct RunPlace {
 void printHeader(const RunOptions& o, const Schedule& schedule, const RunPlace& place,
                  const std::vector<std::string>& names);
 
+// "4 stage workers share 2 CPU cores, so measured stage times include
+// waiting for a core." when the run's stage workers (threads, or local
+// processes) outnumber `cores` on a CPU run; empty otherwise, and when
+// `cores` is 0 (not known). The CLI's header and the window's charts both
+// say it.
+std::string coreSharingNote(const RunOptions& o, unsigned cores);
+
 // After the run: writes --csv / --trace, prints the --json summary or the
 // results table, and says how the run ended on stderr. `collector`: a
 // distributed run's (hosts in the trace, clock alignment in the summary).

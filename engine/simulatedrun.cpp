@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "comparison.h"
 #include "report.h"
 #include "schedule.h"
 #include "slotgrid.h"
@@ -89,15 +90,9 @@ void SimulatedRun::Impl::build(const RunOptions& options) {
     emittedPerStage.assign(static_cast<std::size_t>(S), 0);
     int gate = -1;  // of the action being swept
 
-    // Memory estimates from the model shape: fp32, one hidden-wide
-    // activation per layer and sample; weights hidden x hidden + bias.
-    const auto split = splitLayers(options.layers, c.parts());
-    std::vector<double> layersPerStage(static_cast<std::size_t>(S), 0.0);
-    for (int p = 0; p < c.parts(); ++p)
-        layersPerStage[static_cast<std::size_t>(stageOfPart(c, p))] +=
-            split[static_cast<std::size_t>(p)].last - split[static_cast<std::size_t>(p)].first + 1;
-    const double mbSize = std::max(1, options.microbatchSize());
-    const double h = options.hidden;
+    // Memory estimates from the model shape (comparison.h: stageMemory).
+    std::vector<StageMemory> stageMem;
+    for (int s = 0; s < S; ++s) stageMem.push_back(stageMemory(options, s));
 
     // Sweep the actions in time order, stage by stage state.
     std::vector<const TimedAction*> byEnd;
@@ -141,11 +136,11 @@ void SimulatedRun::Impl::build(const RunOptions& options) {
         m.activationsInFlight = inFlight[static_cast<std::size_t>(s)];
         const auto held = stashedOf(s);
         m.versionsHeld = 1 + static_cast<int>(held.size());
-        const double perChunk = layersPerStage[static_cast<std::size_t>(s)] / std::max(1, c.chunks);
+        const StageMemory& bytes = stageMem[static_cast<std::size_t>(s)];
         m.activationBytes =
-            static_cast<std::int64_t>(m.activationsInFlight * perChunk * mbSize * h * 4.0);
-        m.stashBytes = static_cast<std::int64_t>(
-            held.size() * layersPerStage[static_cast<std::size_t>(s)] * (h * h + h) * 4.0);
+            static_cast<std::int64_t>(m.activationsInFlight * bytes.keptPerMicrobatch);
+        m.stashBytes =
+            static_cast<std::int64_t>(static_cast<double>(held.size()) * bytes.versionBytes);
         memory.push_back(m);
         order.push_back({t, Kind::Memory, memory.size() - 1, gate});
     };

@@ -3,6 +3,7 @@
 if(TARGET pd_ui)
   pd_add_test(tst_timelineview LIBS pd_ui TIMEOUT 60)
   pd_add_test(tst_runmodel LIBS pd_ui TIMEOUT 60)
+  pd_add_test(tst_charts LIBS pd_ui TIMEOUT 120)
   pd_add_test(tst_enginecontroller LIBS pd_ui TIMEOUT 120)
   pd_add_test(tst_export_ui LIBS pd_ui TIMEOUT 120)
   pd_add_test(tst_distributed_ui LIBS pd_ui TIMEOUT 180)

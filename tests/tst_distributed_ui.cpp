@@ -9,11 +9,13 @@
 #include <QApplication>
 #include <QFile>
 #include <QInputDialog>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTextBrowser>
 #include <QtTest>
@@ -138,6 +140,13 @@ private:
     std::thread thread_;
 };
 
+// Every label of the window's status bar, joined.
+QString statusBarText(const MainWindow& w) {
+    QStringList texts;
+    for (const QLabel* l : w.statusBar()->findChildren<QLabel*>()) texts << l->text();
+    return texts.join(QStringLiteral(" | "));
+}
+
 QString address(const EngineController& c) {
     return QStringLiteral("127.0.0.1:%1").arg(c.listenPort());
 }
@@ -205,6 +214,31 @@ private Q_SLOTS:
             qPrintable(command));
         QCOMPARE(command.count(QStringLiteral("--backend")), 1);
         QVERIFY2(command.endsWith(QStringLiteral("--events ") + events), qPrintable(command));
+    }
+
+    // How the window counts the ranks while it waits: the world size only
+    // once a rank has said it (the README's "(0 of W)" needs W first).
+    void waitingText_data() {
+        QTest::addColumn<int>("connected");
+        QTest::addColumn<int>("world");
+        QTest::addColumn<QString>("text");
+        QTest::newRow("nobody yet")
+            << 0 << 0 << QStringLiteral("waiting for the first rank (it says how many to expect)");
+        QTest::newRow("world not said")
+            << 1 << 0
+            << QStringLiteral(
+                   "waiting for ranks (1 connected; how many to expect is not known "
+                   "yet)");
+        QTest::newRow("one of four")
+            << 1 << 4 << QStringLiteral("waiting for ranks (1 of 4 connected)");
+        QTest::newRow("none of two")
+            << 0 << 2 << QStringLiteral("waiting for ranks (0 of 2 connected)");
+    }
+    void waitingText() {
+        QFETCH(int, connected);
+        QFETCH(int, world);
+        QFETCH(QString, text);
+        QCOMPARE(AttachFlow::waitingText(connected, world), text);
     }
 
     // A trace with the ranks' hosts shows them in the lane labels; one
@@ -414,8 +448,13 @@ private Q_SLOTS:
         QVERIFY(w.stopListeningAction()->isEnabled());
         QVERIFY2(w.listeningText().startsWith(QStringLiteral("Listening on ") + where),
                  qPrintable(w.listeningText()));
-        QVERIFY(w.listeningText().contains(QStringLiteral("waiting for ranks")));
-        QVERIFY(w.statusLabel()->text().contains(QStringLiteral("waiting for ranks")));
+        QVERIFY(w.statusLabel()->text().contains(w.listeningText()));
+        // Before any rank's hello the world size is not known: said, not guessed.
+        QVERIFY2(w.listeningText().contains(QStringLiteral("waiting for the first rank")),
+                 qPrintable(w.listeningText()));
+        // Nothing in the status bar claims a run is attached while none is.
+        QVERIFY2(!statusBarText(w).contains(QStringLiteral("attached")),
+                 qPrintable(statusBarText(w)));
         const QString explain = w.explainView()->toPlainText();
         for (const QString& part :
              {QStringLiteral("pipedream-train --schedule 1f1b --stages 3"),
@@ -425,9 +464,13 @@ private Q_SLOTS:
         QVERIFY(w.model()->measuredBoxes().empty());
 
         ranks.push_back(std::make_unique<FakeRank>(where, o, 0, "hostA", true));
-        QTRY_VERIFY_WITH_TIMEOUT(w.listeningText().contains(QStringLiteral("(1 of 2)")), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.listeningText().contains(QStringLiteral("(1 of 2 connected)")),
+                                 20000);
+        QVERIFY(!statusBarText(w).contains(QStringLiteral("attached")));
         ranks.push_back(std::make_unique<FakeRank>(where, o, 1, "hostB", true));
         QTRY_VERIFY_WITH_TIMEOUT(w.model()->hasRun(), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(statusBarText(w).contains(QStringLiteral("attached run: 2 ranks")),
+                                 5000);
         QCOMPARE(w.model()->options().schedule.stages, 2);  // the ranks' run, not the controls'
         QCOMPARE(w.controls()->stagesSpin()->value(), 2);
         QCOMPARE(w.timeline()->lanes().size(), 2);
@@ -701,7 +744,8 @@ private Q_SLOTS:
         QVERIFY2(w.attachTo(QStringLiteral("127.0.0.1:0"), &error), qPrintable(error));
         const QString where = address(*w.controller());
         ranks.push_back(std::make_unique<FakeRank>(where, o, 0, "alpha", true));
-        QTRY_VERIFY_WITH_TIMEOUT(w.listeningText().contains(QStringLiteral("(1 of 4)")), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.listeningText().contains(QStringLiteral("(1 of 4 connected)")),
+                                 20000);
         QTest::qWait(200);
         w.grab().save(dir.filePath(QStringLiteral("attach_listening.png")));
         const char* hosts[] = {"alpha", "alpha", "beta", "gamma"};

@@ -30,6 +30,15 @@ QString hostList(const QStringList& hosts) {
 
 }  // namespace
 
+QString AttachFlow::waitingText(int connected, int world) {
+    // The world size comes with the first rank's hello: before it, the
+    // window cannot know how many to expect, and says so.
+    if (world > 0) return tr("waiting for ranks (%1 of %2 connected)").arg(connected).arg(world);
+    if (connected == 0) return tr("waiting for the first rank (it says how many to expect)");
+    return tr("waiting for ranks (%1 connected; how many to expect is not known yet)")
+        .arg(connected);
+}
+
 AttachFlow::AttachFlow(const Parts& parts, QWidget* window)
     : QObject(window), parts_(parts), window_(window) {
     connect(parts_.controller, &EngineController::ranksWaiting, this, &AttachFlow::showListening);
@@ -107,9 +116,7 @@ void AttachFlow::showListening(int connected, int world) {
     if (!controller.listening()) return;
     const QString where =
         QStringLiteral("%1:%2").arg(controller.listenHost()).arg(controller.listenPort());
-    const QString waiting = world > 0 ? tr("waiting for ranks (%1 of %2)").arg(connected).arg(world)
-                                      : tr("waiting for ranks (%1 connected)").arg(connected);
-    listening_ = tr("Listening on %1 \u2014 %2").arg(where, waiting);
+    listening_ = tr("Listening on %1 \u2014 %2").arg(where, waitingText(connected, world));
     const RunOptions o = parts_.options();
     const int W = world > 0 ? world : o.schedule.stages;
     parts_.explain->showListening(

@@ -51,6 +51,9 @@ public:
     QAction* stopListeningAction() const { return stopListening_; }
     void updateActions();  // Stop listening while listening
 
+    // "waiting for ranks (2 of 4 connected)"; `world` 0: not known yet.
+    static QString waitingText(int connected, int world);
+
     // Listens on "HOST:PORT" for the ranks (MainWindow::attachTo).
     bool attachTo(const QString& hostPort, QString* error);
     // "Listening on HOST:PORT - ..." while waiting for ranks, else empty.

@@ -1,7 +1,9 @@
 #include "charts.h"
 
 #include <QGuiApplication>
+#include <QHelpEvent>
 #include <QPalette>
+#include <QToolTip>
 #include <cmath>
 
 #include "theme.h"
@@ -47,6 +49,28 @@ QString formatBytes(double v) {
     return QString::number(v, 'f', 0) + QStringLiteral(" B");
 }
 
+QString countText(long long n, const QString& one, const QString& many) {
+    return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
+}
+
+QString wrapText(const QString& text, const QFontMetrics& metrics, int width) {
+    QStringList lines;
+    for (const QString& paragraph : text.split(QLatin1Char('\n'))) {
+        QString line;
+        for (const QString& word : paragraph.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+            const QString longer = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
+            if (!line.isEmpty() && metrics.horizontalAdvance(longer) > width) {
+                lines << line;
+                line = word;
+            } else {
+                line = longer;
+            }
+        }
+        lines << line;
+    }
+    return lines.join(QLatin1Char('\n'));
+}
+
 GroupedBarChart::GroupedBarChart(QWidget* parent) : QCustomPlot(parent) {
     xAxis->setTicker(QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText));
     xAxis->setTickLength(0, 0);
@@ -70,6 +94,10 @@ GroupedBarChart::GroupedBarChart(QWidget* parent) : QCustomPlot(parent) {
     legend->setMargins(QMargins(4, 0, 4, 2));
     applyPlotTheme(this);
     setMinimumSize(240, 180);
+    connect(this, &QCustomPlot::beforeReplot, this, [this] {
+        wrapCaption();
+        fitLabels();
+    });
 }
 
 void GroupedBarChart::setTitle(const QString& title) {
@@ -78,6 +106,76 @@ void GroupedBarChart::setTitle(const QString& title) {
 
 void GroupedBarChart::setNote(const QString& note) {
     showNote(this, note_, note);
+}
+
+QString GroupedBarChart::note() const {
+    return note_ && note_->visible() ? note_->text() : QString();
+}
+
+QString GroupedBarChart::title() const {
+    return title_ ? title_->text() : QString();
+}
+
+void GroupedBarChart::setCaption(const QString& caption) {
+    if (caption == captionText_) return;
+    captionText_ = caption;
+    if (caption.isEmpty()) {
+        if (caption_) {
+            plotLayout()->remove(caption_);  // deletes it
+            plotLayout()->simplify();        // and its row
+            caption_ = nullptr;
+        }
+    } else if (!caption_) {
+        caption_ = new QCPTextElement(this, QString(), font());
+        caption_->setTextColor(QGuiApplication::palette().color(QPalette::WindowText));
+        caption_->setTextFlags(Qt::AlignLeft | Qt::AlignVCenter);
+        caption_->setMargins(QMargins(8, 2, 8, 4));
+        plotLayout()->addElement(plotLayout()->rowCount(), 0, caption_);
+        plotLayout()->setRowStretchFactor(plotLayout()->rowCount() - 1, 0.001);
+    }
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+// Both at every replot, at the size being drawn: the viewport is the
+// widget, or an exported image's size while it is rendered.
+void GroupedBarChart::wrapCaption() {
+    if (!caption_) return;
+    caption_->setText(wrapText(captionText_, QFontMetrics(caption_->font()),
+                               std::max(120, viewport().width() - 20)));
+}
+
+// Labels side by side when the widest fits its category's width, else
+// slanted (each then needs only its line height across).
+void GroupedBarChart::fitLabels() {
+    if (categories_.isEmpty()) return;
+    const QFontMetrics fm(xAxis->tickLabelFont());
+    int widest = 0;
+    for (const QString& c : categories_) widest = std::max(widest, fm.horizontalAdvance(c));
+    const QMargins m = axisRect()->margins();
+    const double plotWidth = viewport().width() - m.left() - m.right();
+    const double perCategory = plotWidth / xAxis->range().size();
+    xAxis->setTickLabelRotation(widest + 6 > perCategory ? -45.0 : 0.0);
+}
+
+QString GroupedBarChart::categoryToolTip(const QPoint& pos) const {
+    const QRect plot = axisRect()->rect();
+    if (pos.x() < plot.left() || pos.x() > plot.right() || pos.y() < plot.top()) return {};
+    const int i = static_cast<int>(std::lround(xAxis->pixelToCoord(pos.x()))) - 1;
+    if (i < 0 || i >= categories_.size()) return {};
+    return i < tips_.size() && !tips_[i].isEmpty() ? tips_[i] : QString();
+}
+
+bool GroupedBarChart::event(QEvent* event) {
+    if (event->type() == QEvent::ToolTip) {
+        auto* help = static_cast<QHelpEvent*>(event);
+        const QString tip = categoryToolTip(help->pos());
+        if (tip.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(help->globalPos(), tip, this);
+        return true;
+    }
+    return QCustomPlot::event(event);
 }
 
 void GroupedBarChart::setValueLabel(const QString& label) {
@@ -102,6 +200,7 @@ QString GroupedBarChart::formatValue(double v) const {
 
 void GroupedBarChart::setData(const QStringList& categories, const std::vector<BarSeries>& series) {
     series_ = series;
+    categories_ = categories;
     clearPlottables();
     clearItems();
     note_ = nullptr;  // items are gone; a chart with data needs no note

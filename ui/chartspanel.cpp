@@ -8,11 +8,15 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <cmath>
+#include <thread>
 
 #include "charts.h"
+#include "distributed.h"
 #include "enginecontroller.h"
 #include "palette.h"
 #include "runmodel.h"
+#include "runreport.h"
+#include "stageclock.h"
 
 namespace pd {
 
@@ -29,7 +33,110 @@ QString pctText(double v) {
                             : QStringLiteral("n/a");
 }
 
+// Every field that changes a comparison's rows (the kind does not: every
+// kind is compared).
+QString comparisonKey(const RunOptions& o) {
+    return QStringLiteral("%1|%2|%3|%4|%5|%6|%7|%8")
+        .arg(comparedConfiguration(o))
+        .arg(std::max(2, o.schedule.chunks))
+        .arg(o.batchSize)
+        .arg(o.layers)
+        .arg(o.hidden)
+        .arg(o.classes)
+        .arg(QString::fromStdString(o.data + "|" + o.device))
+        .arg(o.seed);
+}
+
+// The CLI's note on stage workers sharing cores, for the run on screen. Its
+// ranks all on this machine (local processes, or attached ranks started
+// here) share its cores as threads would.
+QString coreNote(const RunModel& model, unsigned cores) {
+    RunOptions o = model.options();
+    const QStringList& hosts = model.stageHosts();
+    const QString here = QString::fromStdString(hostName());
+    if (!hosts.isEmpty() &&
+        std::all_of(hosts.begin(), hosts.end(), [&](const QString& h) { return h == here; }))
+        o.launch = true;
+    return QString::fromStdString(coreSharingNote(o, cores));
+}
+
+// Why a run holds fewer actions than its schedule, or empty.
+QString partialNote(const RunModel& model) {
+    const std::size_t done = model.measuredBoxes().size();
+    const std::size_t all = model.idealBoxes().size();
+    if (done >= all || (model.finished() && !model.cancelled())) return {};
+    const QString counts = QObject::tr("%1 of the schedule's %2 actions").arg(done).arg(all);
+    if (model.source() == RunModel::Source::File)
+        return QObject::tr(
+                   "The file holds %1: the measured figures cover those, the analytic "
+                   "ones the whole schedule.")
+            .arg(counts);
+    if (!model.error().isEmpty())
+        return QObject::tr(
+                   "The run failed after %1: the measured figures cover those, the "
+                   "analytic ones the whole schedule.")
+            .arg(counts);
+    return QObject::tr(
+               "The run is not over (%1 so far): the measured figures cover what has "
+               "run, the analytic ones the whole schedule.")
+        .arg(counts);
+}
+
 }  // namespace
+
+QString comparedConfiguration(const RunOptions& o) {
+    const ScheduleConfig& c = o.schedule;
+    return QObject::tr("S=%1, M=%2, %3%4")
+        .arg(c.stages)
+        .arg(c.microbatches)
+        .arg(countText(c.batches, QObject::tr("batch"), QObject::tr("batches")))
+        .arg(c.chunks > 2 ? QStringLiteral(", V=%1").arg(c.chunks) : QString());
+}
+
+QString measuredVsAnalyticNote(const RunModel& model, unsigned cores) {
+    if (!model.hasRun() || model.source() == RunModel::Source::Schedule ||
+        model.figures().slotCount() == 0)
+        return {};
+    const double measured = model.figures().utilization().bubbleFraction;
+    const double analytic = model.ideal().analysis.bubbleFraction;
+    // Two percentage points: less is noise on a run of a few batches.
+    const bool differ = std::abs(measured - analytic) >= 0.02;
+    const QString partial = partialNote(model);
+    if (!differ && partial.isEmpty()) return {};
+    QStringList why;
+    if (!partial.isEmpty()) why << partial;
+    if (differ && model.source() == RunModel::Source::Live) {
+        const QString shared = coreNote(model, cores);
+        if (!shared.isEmpty()) why << shared;
+        // A hand-over between stages takes up to StageClock::kWaitUs; ops
+        // under ten of those spend a tenth of their time or more on it.
+        const double forwardMs = model.figures().msPerUnit();
+        if (forwardMs < 10.0 * StageClock::kWaitUs / 1000.0)
+            why << QObject::tr(
+                       "A stage's forward takes only %1 ms, so handing tensors between "
+                       "stages (up to %2 ms each) weighs as much as the work; the "
+                       "analytic figures count hand-overs as free.")
+                       .arg(forwardMs, 0, 'f', 2)
+                       .arg(StageClock::kWaitUs / 1000.0, 0, 'f', 2);
+        if (why.isEmpty())
+            why << QObject::tr(
+                "The analytic figures assume fixed op lengths (a backward twice a "
+                "forward) and free hand-overs; measured ops vary in length and "
+                "wait for their inputs.");
+    } else if (differ && model.source() == RunModel::Source::File && partial.isEmpty()) {
+        why << QObject::tr(
+            "The file was measured on the machine that recorded it (its cores "
+            "and its load are not known here); the analytic figures assume fixed "
+            "op lengths and free hand-overs.");
+    } else if (differ && model.source() == RunModel::Source::Simulated && partial.isEmpty()) {
+        why << QObject::tr(
+            "The run is simulated: its figures come from the simulator's op "
+            "lengths, not from a clock.");
+    }
+    if (!differ) return why.join(QLatin1Char(' '));
+    return QObject::tr("Measured bubble %1 against %2 analytic. %3")
+        .arg(pctText(measured), pctText(analytic), why.join(QLatin1Char(' ')));
+}
 
 ChartsPanel::ChartsPanel(QWidget* parent) : QTabWidget(parent) {
     utilChart_ = new GroupedBarChart(this);
@@ -60,9 +167,17 @@ QWidget* ChartsPanel::buildComparison() {
     compareStatus_ = new QLabel(compare);
     compareTable_ = new QTableWidget(compare);
     compareTable_->setColumnCount(6);
+    // Two short lines each: a stretched column stays narrow and a header
+    // line is never cut.
     compareTable_->setHorizontalHeaderLabels({tr("schedule"), tr("utilization"), tr("bubble"),
-                                              tr("peak memory / stage"), tr("versions held"),
-                                              tr("final loss")});
+                                              tr("peak memory\nper stage"), tr("versions\nheld"),
+                                              tr("final\nloss")});
+    compareTable_->horizontalHeaderItem(3)->setToolTip(
+        tr("The most memory any stage holds: activations kept for the backward plus stashed "
+           "weight versions"));
+    compareTable_->horizontalHeaderItem(4)->setToolTip(
+        tr("The most weight versions any stage keeps at once"));
+    compareTable_->horizontalHeader()->setTextElideMode(Qt::ElideNone);
     // Columns share the width (text wraps) instead of scrolling sideways.
     compareTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     compareTable_->setWordWrap(true);
@@ -77,6 +192,7 @@ QWidget* ChartsPanel::buildComparison() {
     compareChart_ = new GroupedBarChart(compare);
     // Twelve schedules x three bars: the numbers are in the table, not on the bars.
     compareChart_->setValueLabels(false);
+    compareChart_->setData({}, {});  // the percent axis, empty
     compareChart_->setNote(tr("Press \"Compare every schedule\" to rank the schedules here"));
     v->addWidget(compareChart_, 1);
     return compare;
@@ -92,6 +208,36 @@ QCustomPlot* ChartsPanel::currentPlot() const {
 }
 
 void ChartsPanel::showRun(const RunModel& model) {
+    if (!comparedKey_.isEmpty() &&
+        (!model.hasRun() || comparisonKey(model.options()) != comparedKey_))
+        dropComparison(
+            model.hasRun()
+                ? tr("The comparison was for %1.\nPress \"Compare every schedule\" for this run's.")
+                      .arg(comparedTitle_)
+                : tr("No run on screen: nothing to compare"));
+    if (!model.hasRun())
+        showNoRun();
+    else
+        showRunCharts(model);
+}
+
+// No run on screen (settings not valid, ranks awaited): nothing stale stays.
+void ChartsPanel::showNoRun() {
+    const QString none = tr("No run on screen: nothing to chart");
+    for (GroupedBarChart* chart : {utilChart_, bubbleChart_, memoryChart_}) {
+        chart->setData({}, {});
+        chart->setCaption(QString());
+        chart->setNote(none);
+    }
+    utilChart_->setTitle(tr("Utilization per stage (busy / makespan) \u2014 not run"));
+    bubbleChart_->setTitle(tr("Bubble: measured vs analytic \u2014 not run"));
+    memoryChart_->setTitle(tr("Memory per stage \u2014 not run"));
+    lossChart_->setTitle(tr("Training loss per batch \u2014 not run"));
+    lossChart_->clear();
+    lossChart_->setNote(none);
+}
+
+void ChartsPanel::showRunCharts(const RunModel& model) {
     const int S = static_cast<int>(model.stageNames().size());
     QStringList stages;
     for (const QString& n : model.stageNames()) stages << shortName(n);
@@ -115,12 +261,14 @@ void ChartsPanel::showRun(const RunModel& model) {
     utilChart_->setData(stages, util);
     // Each chart names the run, so an exported image says what it shows.
     const ScheduleConfig& c = model.options().schedule;
-    const QString run = tr(" \u2014 %1, S=%2, M=%3, %4 batches")
-                            .arg(QString::fromUtf8(displayName(c.kind)))
-                            .arg(c.stages)
-                            .arg(c.microbatches)
-                            .arg(c.batches);
+    const QString run =
+        tr(" \u2014 %1, %2")
+            .arg(QString::fromUtf8(displayName(c.kind)), comparedConfiguration(model.options()));
     utilChart_->setTitle(tr("Utilization per stage (busy / makespan)") + run);
+    // Why measured and analytic differ, under both charts that show them.
+    const QString why = measuredVsAnalyticNote(model, std::thread::hardware_concurrency());
+    utilChart_->setCaption(why);
+    bubbleChart_->setCaption(why);
 
     std::vector<BarSeries> bubble;
     if (have) bubble.push_back({name, measuredColor(), {measured.bubbleFraction}});
@@ -157,23 +305,55 @@ void ChartsPanel::showRun(const RunModel& model) {
                             ? tr("No loss: the file records the schedule's slots only")
                         : model.source() == RunModel::Source::Simulated
                             ? tr("No loss: the run is simulated (no training engine)")
-                            : QString());
+                        : model.batches().empty() ? tr("No batch has finished yet")
+                                                  : QString());
 }
 
-void ChartsPanel::beginComparison(const QString& title, const QString& status) {
+void ChartsPanel::beginComparison(const RunOptions& base, const QString& status) {
     rows_.clear();
+    comparedKey_ = comparisonKey(base);
     compareChart_->setNote(QString());
     compareTable_->setRowCount(0);
-    compareChart_->setTitle(title);
-    compareStatus_->setText(status);
+    comparedTitle_ = comparedConfiguration(base);
+    compareChart_->setTitle(tr("Every schedule on %1").arg(comparedTitle_));
+    // Real runs of the comparison share this machine's cores as the run's do.
+    RunOptions threads = base;
+    threads.backend = "threads";
+    coreNote_ =
+        QString::fromStdString(coreSharingNote(threads, std::thread::hardware_concurrency()));
+    setComparisonStatus(status);
     redrawComparison();
 }
 
+QString ChartsPanel::comparisonTitle() const {
+    return compareChart_->title();
+}
+
+void ChartsPanel::dropComparison(const QString& why) {
+    comparedKey_.clear();
+    rows_.clear();
+    coreNote_.clear();
+    compareTable_->setRowCount(0);
+    compareStatus_->setText(QString());
+    compareChart_->setTitle(tr("Schedule comparison"));
+    compareChart_->setData({}, {});
+    compareChart_->setNote(why);
+}
+
 void ChartsPanel::setComparisonStatus(const QString& status) {
-    compareStatus_->setText(status);
+    if (comparedKey_.isEmpty()) return;  // dropped: its job's end says nothing here
+    const bool measured = std::any_of(rows_.begin(), rows_.end(), [](const ComparisonRow& r) {
+        return std::isfinite(r.measuredUtilization);
+    });
+    compareStatus_->setText(measured && !coreNote_.isEmpty()
+                                ? status + QLatin1Char(' ') +
+                                      tr("Measured figures: %1").arg(coreNote_)
+                                : status);
+    compareStatus_->setWordWrap(true);
 }
 
 void ChartsPanel::addComparisonRow(const ComparisonRow& r) {
+    if (comparedKey_.isEmpty()) return;  // dropped: the run on screen moved on
     // A real run's row replaces the analytic one of its kind.
     const auto same = std::find_if(rows_.begin(), rows_.end(),
                                    [&](const ComparisonRow& x) { return x.kind == r.kind; });
@@ -199,9 +379,16 @@ void ChartsPanel::addComparisonRow(const ComparisonRow& r) {
              measured
                  ? tr("%1 (analytic %2)").arg(pctText(r.measuredBubble), pctText(r.analyticBubble))
                  : pctText(r.analyticBubble));
-        cell(3, tr("%1%2 (%3 activations)")
-                    .arg(formatBytes(r.peakMemoryBytes), r.memoryMeasured ? QString() : tr(" est."))
-                    .arg(r.peakActivations));
+        cell(3, tr("%1%2 (%3)")
+                    .arg(formatBytes(r.peakMemoryBytes), r.memoryMeasured ? QString() : tr(" est."),
+                         countText(r.peakActivations, tr("activation"), tr("activations"))));
+        compareTable_->item(i, 3)->setToolTip(
+            (r.memoryMeasured ? tr("Measured on the real run: ")
+                              : tr("Estimated from the model shape: ")) +
+            tr("the activations a forward keeps for its backward (each layer's input and its "
+               "output before the ReLU, fp32) times the microbatches in flight, plus stashed "
+               "weight versions; the most of any stage. %1 in flight at most on stage 0.")
+                .arg(countText(r.peakActivations, tr("microbatch"), tr("microbatches"))));
         cell(4, QString::number(r.versionsHeld));
         cell(5, std::isfinite(r.finalLoss) ? QString::number(r.finalLoss, 'f', 4)
                                            : tr("n/a (simulated)"));
@@ -212,13 +399,14 @@ void ChartsPanel::addComparisonRow(const ComparisonRow& r) {
 }
 
 void ChartsPanel::redrawComparison() {
-    QStringList names;
+    QStringList names, tips;
     std::vector<double> measuredUtil, util, bubble;
     bool anyMeasured = false;
     for (const ComparisonRow& r : rows_) {
         if (!r.valid) continue;
         anyMeasured = anyMeasured || std::isfinite(r.measuredUtilization);
         names << QString::fromLatin1(toString(r.kind));
+        tips << QString::fromStdString(r.name);
         measuredUtil.push_back(r.measuredUtilization);
         util.push_back(r.analyticUtilization);
         bubble.push_back(r.analyticBubble);
@@ -228,6 +416,7 @@ void ChartsPanel::redrawComparison() {
         series.push_back({tr("utilization (measured)"), measuredColor(), measuredUtil});
     series.push_back({tr("utilization (analytic)"), analyticColor(), util});
     series.push_back({tr("bubble (analytic)"), tutorialColor(), bubble});
+    compareChart_->setCategoryToolTips(tips);
     compareChart_->setData(names, series);
 }
 

@@ -3,6 +3,7 @@
 // (rows arrive one by one from the comparison job).
 #pragma once
 
+#include <QString>
 #include <QTabWidget>
 #include <vector>
 
@@ -19,6 +20,18 @@ class GroupedBarChart;
 class LossChart;
 class RunModel;
 
+// Why the run's measured utilization and bubble differ from the analytic
+// ones, in plain words, or empty when they agree and the figures are whole:
+// a run not over yet (or a file that holds part of one), stage workers
+// sharing this machine's `cores` (the CLI's note, coreSharingNote), ops so
+// short that the hand-over between stages weighs as much as the work, a
+// file recorded elsewhere, a simulated run.
+QString measuredVsAnalyticNote(const RunModel& model, unsigned cores);
+
+// "S=4, M=8, 5 batches" (", V=3" for more than two chunks): the
+// configuration every schedule of a comparison shares.
+QString comparedConfiguration(const RunOptions& options);
+
 class ChartsPanel : public QTabWidget {
     Q_OBJECT
 public:
@@ -26,10 +39,17 @@ public:
 
     // Redraws the run charts from `model` (its figures, loss and memory).
     void showRun(const RunModel& model);
-    // A comparison starts (rows cleared) / gets a row / ends.
-    void beginComparison(const QString& title, const QString& status);
+    // A comparison of every schedule on `base` starts (rows cleared) / gets
+    // a row / ends. Once the run on screen has another configuration (or
+    // there is none) the comparison is cleared, and rows still on their way
+    // are dropped.
+    void beginComparison(const RunOptions& base, const QString& status);
     void addComparisonRow(const ComparisonRow& row);
     void setComparisonStatus(const QString& status);
+    QString comparisonTitle() const;
+    GroupedBarChart* comparisonChart() const { return compareChart_; }
+    GroupedBarChart* utilizationChart() const { return utilChart_; }
+    GroupedBarChart* bubbleChart() const { return bubbleChart_; }
 
     QList<QCustomPlot*> runCharts() const;
     QCustomPlot* currentPlot() const;  // the comparison chart on its tab
@@ -43,6 +63,9 @@ Q_SIGNALS:
 private:
     QWidget* buildComparison();
     void redrawComparison();
+    void showRunCharts(const RunModel& model);
+    void showNoRun();
+    void dropComparison(const QString& why);
 
     GroupedBarChart* utilChart_ = nullptr;
     GroupedBarChart* bubbleChart_ = nullptr;
@@ -53,6 +76,9 @@ private:
     QCheckBox* compareReal_ = nullptr;
     QLabel* compareStatus_ = nullptr;
     std::vector<ComparisonRow> rows_;
+    QString coreNote_;       // the comparison's real runs share this machine's cores
+    QString comparedTitle_;  // "S=4, M=8, 5 batches"
+    QString comparedKey_;    // the compared configuration; empty: no comparison on screen
 };
 
 }  // namespace pd

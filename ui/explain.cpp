@@ -3,7 +3,9 @@
 #include <QObject>
 #include <algorithm>
 
+#include "charts.h"
 #include "runmodel.h"
+#include "timelineplot.h"
 
 namespace pd {
 
@@ -161,10 +163,10 @@ QString explainHtml(const DryRun& run) {
     if (!run.closed.bubbleFormula.empty())
         html += QStringLiteral("<code>%1</code>, ")
                     .arg(QString::fromStdString(run.closed.bubbleFormula).toHtmlEscaped());
-    html += QObject::tr("simulated %1 (%2 batches, utilization %3).")
-                .arg(QString::fromStdString(percent(run.analysis.bubbleFraction)))
-                .arg(c.batches)
-                .arg(QString::fromStdString(percent(run.analysis.meanUtilization)));
+    html += QObject::tr("simulated %1 (%2, utilization %3).")
+                .arg(QString::fromStdString(percent(run.analysis.bubbleFraction)),
+                     countText(c.batches, QObject::tr("batch"), QObject::tr("batches")),
+                     QString::fromStdString(percent(run.analysis.meanUtilization)));
     html += QStringLiteral("</p>");
     html += QStringLiteral("<p><b>%1</b> %2<br>").arg(QObject::tr("Memory"), QObject::tr(t.memory));
     std::vector<int> peak, held;
@@ -188,16 +190,19 @@ QString cursorCaption(const RunModel& m) {
             "<b>&rarr;</b> steps one slot, <b>Shift+&rarr;</b> one batch, "
             "<b>&larr;</b> steps back.");
     const TimelineData& boxes = m.measuredBoxes().empty() ? m.idealBoxes() : m.measuredBoxes();
+    // Named as the timeline's badges name them ("W7.1": chunk 1 of a chunked kind).
+    const bool chunked = m.idealBoxes().maxChunk() > 0;
     QStringList parts;
     for (int s = 0; s < boxes.lanes(); ++s) {
         const TimelineBox* b = boxes.boxAt(s, c - 0.5, TimeBase::Slots);
         QString what = QObject::tr("idle (bubble)");
         if (b && b->gate < c)
-            what = b->op == Op::U ? QObject::tr("U &rarr; v%1").arg(b->version)
-                                  : QStringLiteral("%1%2 (v%3)")
-                                        .arg(QLatin1Char(opChar(b->op)))
-                                        .arg(b->microbatch)
-                                        .arg(b->version);
+            what =
+                b->op == Op::U
+                    ? QObject::tr("U &rarr; v%1").arg(b->version)
+                    : QStringLiteral("%1 (v%2)")
+                          .arg(GanttPlottable::badgeText(*b, GanttPlottable::Label::Short, chunked),
+                               QString::number(b->version));
         parts << QObject::tr("stage %1: %2").arg(s).arg(what);
     }
     return QObject::tr("Slot <b>t%1</b>, the last one before the cursor: %2")

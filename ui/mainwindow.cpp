@@ -162,6 +162,9 @@ void MainWindow::buildDocks() {
     addDockWidget(Qt::BottomDockWidgetArea, chartsDock);
     resizeDocks({chartsDock}, {280}, Qt::Vertical);
     resizeDocks({controlsDock, versionDock}, {320, 300}, Qt::Horizontal);
+    // Four stages and the legend without scrolling (plus the dock's title).
+    resizeDocks({versionDock}, {versions_->heightFor(4, 300) + 2 * fontMetrics().height()},
+                Qt::Vertical);
 }
 
 void MainWindow::buildMenus() {
@@ -477,13 +480,9 @@ void MainWindow::updateStatus() {
 
 void MainWindow::compareSchedules(bool realRuns) {
     const RunOptions base = currentOptions();
-    charts_->beginComparison(tr("Every schedule on S=%1, M=%2, %3 batches")
-                                 .arg(base.schedule.stages)
-                                 .arg(base.schedule.microbatches)
-                                 .arg(base.schedule.batches),
-                             realRuns && EngineController::engineAvailable()
-                                 ? tr("Running every schedule for real...")
-                                 : tr("Simulated schedules (analytic figures)."));
+    charts_->beginComparison(base, realRuns && EngineController::engineAvailable()
+                                       ? tr("Running every schedule for real...")
+                                       : tr("Simulated schedules (analytic figures)."));
     // The analytic rows at once; a real comparison replaces them one by one.
     for (ScheduleKind k : allScheduleKinds()) charts_->addComparisonRow(compareOne(base, k, {}));
     if (realRuns && EngineController::engineAvailable()) controller_->compare(base, true);

@@ -6,6 +6,7 @@
 #include <QStatusBar>
 #include <algorithm>
 
+#include "charts.h"
 #include "enginecontroller.h"
 #include "runmodel.h"
 
@@ -29,14 +30,15 @@ void RunStatus::update(const QString& waiting) {
     const QString origin = this->origin();
     if (!model_.hasRun()) {
         text_->setText(waiting.isEmpty() ? tr("No run: the configuration is not valid") : waiting);
-        if (!waiting.isEmpty()) origin_->setText(origin);
+        // The waiting text already says where the window listens.
+        origin_->setText(waiting.isEmpty() ? origin : QString());
         progress_->setValue(0);
         return;
     }
     const RunOptions& o = model_.options();
-    QString text = tr("cursor at t%1 of %2 slots  \u00B7  batch %3/%4 done")
+    QString text = tr("cursor at t%1 of %2  \u00B7  batch %3/%4 done")
                        .arg(model_.cursor())
-                       .arg(model_.slotCount())
+                       .arg(countText(model_.slotCount(), tr("slot"), tr("slots")))
                        .arg(model_.batchesAtCursor())
                        .arg(o.schedule.batches);
     QStringList versions;
@@ -57,13 +59,18 @@ void RunStatus::update(const QString& waiting) {
 }
 
 QString RunStatus::origin() const {
+    const QString where =
+        QStringLiteral("%1:%2").arg(engine_.listenHost()).arg(engine_.listenPort());
+    if (engine_.listening()) return tr("listening on %1, waiting for ranks").arg(where);
     if (engine_.attached())
-        return tr("attached on %1:%2").arg(engine_.listenHost()).arg(engine_.listenPort());
+        return tr("attached run: %1, events on %2")
+            .arg(countText(model_.stageNames().size(), tr("rank"), tr("ranks")), where);
     if (!EngineController::engineAvailable())
         return tr("simulated: no training engine in this build");
     if (engine_.preferSimulated()) return tr("simulated schedule (engine not used)");
     if (engine_.distributed())
-        return tr("LibTorch engine, %1 local processes (Gloo)").arg(model_.stageNames().size());
+        return tr("LibTorch engine, %1 (Gloo)")
+            .arg(countText(model_.stageNames().size(), tr("local process"), tr("local processes")));
     return tr("LibTorch engine");
 }
 

@@ -4,6 +4,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 
+#include "charts.h"
 #include "palette.h"
 
 namespace pd {
@@ -16,7 +17,7 @@ QLabel* chip(const QString& text, const QColor& color, bool current, QWidget* pa
     const QString bg = current ? color.name() : QStringLiteral("white");
     label->setStyleSheet(
         QStringLiteral("QLabel { background: %1; color: %2; border: 2px %3 %4;"
-                       " border-radius: 8px; padding: 1px 6px; font-weight: %5; }")
+                       " border-radius: 8px; padding: 0px 4px; font-weight: %5; }")
             .arg(bg, fg.name(), current ? QStringLiteral("solid") : QStringLiteral("dashed"),
                  color.name(), current ? QStringLiteral("bold") : QStringLiteral("normal")));
     label->setToolTip(current ? QObject::tr("current weight version")
@@ -28,13 +29,21 @@ QLabel* chip(const QString& text, const QColor& color, bool current, QWidget* pa
 }  // namespace
 
 VersionPanel::VersionPanel(QWidget* parent) : QWidget(parent) {
+    // Compact, so that four stages and the legend fit the dock's default
+    // size (about 280 x 110 px) without scrolling.
     auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(6, 4, 6, 4);
+    outer->setSpacing(4);
     grid_ = new QGridLayout;
     grid_->setColumnStretch(1, 1);
+    grid_->setVerticalSpacing(3);
+    grid_->setHorizontalSpacing(8);
     outer->addLayout(grid_);
-    hint_ = new QLabel(tr("Filled chip: current version. Dashed: stashed versions kept for "
-                          "microbatches in flight."),
-                       this);
+    hint_ = new QLabel(tr("Filled: current version \u00B7 dashed: stashed"), this);
+    hint_->setToolTip(
+        tr("Filled chip: the stage's current weight version. Dashed chips: older "
+           "versions stashed for microbatches in flight, whose backward must use "
+           "the weights their forward used."));
     hint_->setWordWrap(true);
     hint_->setStyleSheet(QStringLiteral("color: gray;"));
     outer->addWidget(hint_);
@@ -49,7 +58,9 @@ void VersionPanel::setStages(const QStringList& names) {
     rows_.clear();
     for (int i = 0; i < names.size(); ++i) {
         Row r;
-        r.name = new QLabel(names[i], this);
+        // "GPU0": the layers are on the timeline's lane; here, in the tool tip.
+        r.name = new QLabel(names[i].section(QLatin1Char(' '), 0, 0), this);
+        r.name->setToolTip(names[i]);
         r.chips = new QWidget(this);
         auto* h = new QHBoxLayout(r.chips);
         h->setContentsMargins(0, 0, 0, 0);
@@ -73,7 +84,8 @@ void VersionPanel::renderRow(Row& row) {
         h->addWidget(
             chip(QStringLiteral("v%1").arg(v), versionColor(v, maxVersion_), false, row.chips));
     h->addStretch(1);
-    auto* held = new QLabel(tr("%n activation(s)", "", row.activations), row.chips);
+    auto* held =
+        new QLabel(countText(row.activations, tr("activation"), tr("activations")), row.chips);
     held->setToolTip(
         tr("Microbatches forwarded here whose backward has not run yet: their "
            "activations are held"));
@@ -101,6 +113,16 @@ void VersionPanel::showState(const std::vector<StageSnapshot>& stages) {
         r.activations = st.activations;
         renderRow(r);
     }
+}
+
+int VersionPanel::heightFor(int stages, int width) const {
+    QLabel* sample = chip(QStringLiteral("v0"), versionColor(0, 0), true, nullptr);
+    const int row = sample->sizeHint().height();
+    delete sample;
+    const QMargins m = layout()->contentsMargins();
+    const int rows = stages * row + std::max(0, stages - 1) * grid_->verticalSpacing();
+    return m.top() + rows + layout()->spacing() +
+           hint_->heightForWidth(width - m.left() - m.right()) + m.bottom();
 }
 
 int VersionPanel::current(int stage) const {

@@ -29,6 +29,9 @@ public:
     std::vector<int> stashed(int stage) const;
     // "v3 v3 v2 v2" style summary for the status bar.
     QString summary() const;
+    // The height that shows `stages` rows and the legend at `width`
+    // without scrolling (the window sizes the dock with it).
+    int heightFor(int stages, int width) const;
 
 private:
     struct Row {
