@@ -16,7 +16,6 @@
 #include "palette.h"
 #include "runmodel.h"
 #include "runreport.h"
-#include "stageclock.h"
 
 namespace pd {
 
@@ -108,16 +107,18 @@ QString measuredVsAnalyticNote(const RunModel& model, unsigned cores) {
     if (differ && model.source() == RunModel::Source::Live) {
         const QString shared = coreNote(model, cores);
         if (!shared.isEmpty()) why << shared;
-        // A hand-over between stages takes up to StageClock::kWaitUs; ops
-        // under ten of those spend a tenth of their time or more on it.
+        // A hand-over between stages in one process takes tens of
+        // microseconds (bench_distributed: about 20 us); ops under ten of
+        // those spend a tenth of their time or more on it.
+        constexpr double kHandOverMs = 0.05;
         const double forwardMs = model.figures().msPerUnit();
-        if (forwardMs < 10.0 * StageClock::kWaitUs / 1000.0)
+        if (forwardMs < 10.0 * kHandOverMs)
             why << QObject::tr(
                        "A stage's forward takes only %1 ms, so handing tensors between "
                        "stages (up to %2 ms each) weighs as much as the work; the "
                        "analytic figures count hand-overs as free.")
                        .arg(forwardMs, 0, 'f', 2)
-                       .arg(StageClock::kWaitUs / 1000.0, 0, 'f', 2);
+                       .arg(kHandOverMs, 0, 'f', 2);
         if (why.isEmpty())
             why << QObject::tr(
                 "The analytic figures assume fixed op lengths (a backward twice a "
