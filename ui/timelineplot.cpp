@@ -213,7 +213,8 @@ void GanttPlottable::draw(QCPPainter* painter) {
             groups_[static_cast<std::size_t>(colorKey(box))].push_back(rect);
             if (hasHighlight() && highlighted(box)) outlined_.push_back(rect);
             if (run.count == 1 && box.mismatch) mismatches_.push_back(rect);
-            if (run.count == 1 && badges_ && w > 7.0 && height >= metrics.height())
+            if (run.count == 1 && badges_ && w > 7.0 && height >= metrics.height() &&
+                box.x0(base_) >= badgesFrom_)
                 badgeList_.push_back({rect, lane, run.first});
         }
     }
@@ -534,6 +535,10 @@ void TimelineView::applyReveal() {
     // action grows up to it; measured boxes shown all end before it anyway.
     if (std::isfinite(playhead_)) r.clip = playhead_;
     measured_->setReveal(r);
+    // The plan's labels only where nothing ran yet: a running action is
+    // drawn (and labelled) by the measured store, cut at the cursor.
+    ghost_->setBadgesFrom(std::isfinite(playhead_) ? playhead_
+                                                   : -std::numeric_limits<double>::infinity());
     // In Both the ideal lies on measured time, where the cursor is not its own.
     if (mode_ == Mode::Both) r.clip = std::numeric_limits<double>::infinity();
     ideal_->setReveal(r);

@@ -62,6 +62,8 @@ public:
     void setHighlight(int batch, int microbatch, std::vector<Flow> flows = {});
     bool hasHighlight() const { return highlightMb_ >= 0; }
     void setBadges(bool on) { badges_ = on; }
+    // Only boxes starting at or after x (on the time base) carry a badge.
+    void setBadgesFrom(double x) { badgesFrom_ = x; }
     void setFaded(bool on) { faded_ = on; }  // the ideal timeline under the measured one
     void setGhost(bool on) { ghost_ = on; }  // the schedule not run yet: pale, no outline
     static constexpr double kLaneHeight = 0.8;
@@ -123,6 +125,7 @@ private:
     Reveal reveal_;
     unsigned opMask_ = 0x1F;
     bool badges_ = true;
+    double badgesFrom_ = -std::numeric_limits<double>::infinity();
     bool faded_ = false;
     bool ghost_ = false;
     int maxVersion_ = 0;
