@@ -672,6 +672,7 @@ void TimelineView::setPresentation(bool on) {
     rangeText_->setFont(scaled(rangeText_->font()));
     if (title_) title_->setFont(scaled(title_->font()));
     wrapTitle(width());
+    if (policy_ == RangePolicy::Start) applyPolicy();  // as many slots as the labels allow
     replot(QCustomPlot::rpQueuedReplot);
 }
 
