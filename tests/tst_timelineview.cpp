@@ -93,6 +93,29 @@ QPoint centreOf(TimelineView& view, const TimelineBox& b) {
                   qRound(view.yAxis->coordToPixel(b.stage - 0.25)));
 }
 
+// A run's views as the main window has them: the schedule (1F1B, S x M,
+// `batches`) in the ideal store, nothing measured yet, on slots.
+struct Run {
+    TimelineData measured, ideal;
+};
+void loadRun(TimelineView& view, Run& run, int S, int M, int batches) {
+    QStringList names;
+    for (int s = 0; s < S; ++s) names << QStringLiteral("GPU%1").arg(s);
+    fillSchedule(run.ideal, ScheduleKind::OneFOneB, S, M, batches);
+    run.measured.reset(S);
+    view.setSources(&run.measured, &run.ideal);
+    view.setLanes(names);
+    view.setMode(TimelineView::Mode::Slots);
+}
+
+int batchEnd(const TimelineData& d, int batch) {
+    int end = 0;
+    for (int l = 0; l < d.lanes(); ++l)
+        for (const TimelineBox& b : d.lane(l))
+            if (b.batch == batch) end = std::max<int>(end, b.slot1);
+    return end;
+}
+
 }  // namespace
 
 class TestTimelineView : public QObject {
@@ -339,8 +362,15 @@ private Q_SLOTS:
         QSet<QString> names;
         for (int v = 0; v < 40; ++v) names.insert(versionColor(v, 39).name());
         QCOMPARE(names.size(), 40);
-        // Ordered: a sequential scale gets lighter from the first to the last version.
-        QVERIFY(versionColor(39, 39).lightness() > versionColor(0, 39).lightness() + 80);
+        // Ordered: a sequential scale gets lighter from the first to the last
+        // version (over a cycle of three, since neighbours step in lightness).
+        auto meanLightness = [](int first) {
+            int sum = 0;
+            for (int v = first; v < first + 3; ++v) sum += qGray(versionColor(v, 39).rgb());
+            return sum / 3;
+        };
+        QVERIFY2(meanLightness(37) > meanLightness(0) + 60,
+                 qPrintable(QStringLiteral("%1 %2").arg(meanLightness(0)).arg(meanLightness(37))));
         // v8 is not v0 (the old palette wrapped after eight).
         QVERIFY(versionColor(8, 39) != versionColor(0, 39));
         // On the timeline: 40 boxes, one per version, each its own colour.
@@ -616,6 +646,309 @@ private Q_SLOTS:
         QVERIFY(view.measured()->lastBadges().contains(QStringLiteral("B0 v0")));
         view.setPresentation(false);
         QCOMPARE(view.xAxis->tickLabelFont().pointSizeF(), normal);
+    }
+
+    // ---- following the cursor ----
+
+    // Zoomed in: stepping forward past the right edge turns a page (same
+    // zoom, the cursor inside), and so does stepping back past the left.
+    void stepsPastTheEdgeMoveTheRange() {
+        Run run;  // outlives the view that draws it
+        TimelineView view;
+        loadRun(view, run, 4, 4, 3);
+        render(view);
+        view.xAxis->setRange(0.0, 10.0);  // the user zoomed in
+        QVERIFY(view.followsCursor());
+        for (int slot = 0; slot <= 9; ++slot) {
+            view.setCursor(slot, slot);
+            QCOMPARE(view.xAxis->range().lower, 0.0);  // in sight: not moved
+        }
+        for (int slot = 10; slot <= 30; ++slot) {
+            view.setCursor(slot, slot);
+            QVERIFY2(view.xAxis->range().contains(slot), qPrintable(QString::number(slot)));
+            QVERIFY(qAbs(view.xAxis->range().size() - 10.0) < 1e-9);  // the zoom is kept
+        }
+        QVERIFY(view.xAxis->range().lower > 15.0);
+        // Pages, not a crawl: a step inside the page does not move it.
+        const double lower = view.xAxis->range().lower;
+        view.setCursor(31, 31.0);
+        QCOMPARE(view.xAxis->range().lower, lower);
+        for (int slot = 31; slot >= 0; --slot) {
+            view.setCursor(slot, slot);
+            QVERIFY2(view.xAxis->range().contains(slot), qPrintable(QString::number(slot)));
+        }
+        QVERIFY(view.xAxis->range().lower >= 0.0);
+        QVERIFY(view.xAxis->range().lower < 1.0);
+        // Playing follows the same way.
+        for (int slot = 0; slot <= 25; ++slot)
+            view.setCursor(slot, slot, TimelineView::CursorMove::Play);
+        QVERIFY(view.xAxis->range().contains(25.0));
+    }
+
+    // A pan that keeps the cursor in sight is the user's range: kept while
+    // the cursor moves inside it, by a step or by playing.
+    void userPanIsNotUndoneWhileTheCursorIsVisible() {
+        Run run;  // outlives the view that draws it
+        TimelineView view;
+        loadRun(view, run, 4, 4, 3);
+        render(view);
+        view.setCursor(5, 5.0);
+        view.xAxis->setRange(0.0, 20.0);
+        view.panBy(0.1);  // [2, 22]
+        const QCPRange panned = view.xAxis->range();
+        QVERIFY(!view.follow());  // a range the user chose
+        QVERIFY(view.followsCursor());
+        view.setCursor(6, 6.0, TimelineView::CursorMove::Play);
+        view.setCursor(7, 7.0);
+        view.setCursor(4, 4.0);
+        QCOMPARE(view.xAxis->range().lower, panned.lower);
+        QCOMPARE(view.xAxis->range().upper, panned.upper);
+    }
+
+    // A pan that leaves the cursor out of sight ("I am looking elsewhere")
+    // is not fought by playing; the cursor coming back into the range, or a
+    // step, resumes following.
+    void panAwaySuspendsFollowingUntilAStepOrTheCursorReturns() {
+        Run run;  // outlives the view that draws it
+        TimelineView view;
+        loadRun(view, run, 4, 4, 3);
+        render(view);
+        view.setCursor(5, 5.0);
+        view.xAxis->setRange(40.0, 60.0);  // the user looks at batch 3
+        QVERIFY(!view.followsCursor());
+        for (int slot = 6; slot < 12; ++slot)
+            view.setCursor(slot, slot, TimelineView::CursorMove::Play);
+        QCOMPARE(view.xAxis->range().lower, 40.0);
+        view.setCursor(12, 12.0);  // a step: bring the cursor into view
+        QVERIFY(view.xAxis->range().contains(12.0));
+        QVERIFY(qAbs(view.xAxis->range().size() - 20.0) < 1e-9);
+        QVERIFY(view.followsCursor());
+        // Panned ahead of the cursor: playing into the range resumes following.
+        view.xAxis->setRange(20.0, 40.0);
+        QVERIFY(!view.followsCursor());
+        for (int slot = 13; slot <= 45; ++slot)
+            view.setCursor(slot, slot, TimelineView::CursorMove::Play);
+        QVERIFY(view.followsCursor());
+        QVERIFY(view.xAxis->range().contains(45.0));
+        QVERIFY(view.xAxis->range().lower > 20.0);
+    }
+
+    // While a mouse button is down (a drag), the cursor moves nothing.
+    void nothingMovesDuringADrag() {
+        Run run;  // outlives the view that draws it
+        TimelineView view;
+        loadRun(view, run, 4, 4, 3);
+        render(view);
+        view.xAxis->setRange(0.0, 10.0);
+        view.setCursor(5, 5.0);
+        const QPoint inside(view.axisRect()->center());
+        QTest::mousePress(&view, Qt::LeftButton, Qt::NoModifier, inside);
+        view.setCursor(15, 15.0, TimelineView::CursorMove::Play);
+        QCOMPARE(view.xAxis->range().lower, 0.0);
+        QTest::mouseRelease(&view, Qt::LeftButton, Qt::NoModifier, inside);
+        view.setCursor(16, 16.0);
+        QVERIFY(view.xAxis->range().contains(16.0));
+    }
+
+    // ---- the first view of a run, and Fit ----
+
+    // A new run opens on its first batch, every box of it labelled as in
+    // the tutorial's figures; Fit shows the whole run.
+    void startShowsTheFirstBatchLabelled() {
+        Run run;  // outlives the view that draws it
+        TimelineView view;
+        loadRun(view, run, 4, 4, 5);
+        view.resize(1400, 400);
+        view.showStart();
+        view.setCursor(0, 0.0);
+        view.replot(QCustomPlot::rpImmediateRefresh);
+        QCOMPARE(view.rangePolicy(), TimelineView::RangePolicy::Start);
+        QVERIFY(view.follow());
+        const int first = batchEnd(run.ideal, 0);
+        QVERIFY(first > 0 && first < run.ideal.endSlot() / 2);
+        QVERIFY(view.xAxis->range().lower <= 0.0);
+        QVERIFY(view.xAxis->range().upper >= first);
+        QVERIFY(view.xAxis->range().upper < first + 1.0);  // the second batch a scroll away
+        const QStringList labels = view.ghost()->lastBadges();
+        for (const QString& l : {QStringLiteral("F0"), QStringLiteral("F3"),
+                                 QStringLiteral("B0 v0"), QStringLiteral("B3 v0")})
+            QVERIFY2(labels.contains(l), qPrintable(labels.join(QLatin1Char(','))));
+        // Fit: everything, to its end.
+        view.fit();
+        QCOMPARE(view.rangePolicy(), TimelineView::RangePolicy::Whole);
+        QVERIFY(view.xAxis->range().upper >= run.ideal.endSlot());
+        QVERIFY(view.xAxis->range().upper <= run.ideal.endSlot() * 1.03);
+        view.showStart();
+        QVERIFY(view.xAxis->range().upper < first + 1.0);
+    }
+
+    // A batch longer than the plot holds: its first slots, each wide enough
+    // for a forward's label; a wider window shows more of it.
+    void startKeepsLabelsReadableForALongBatch() {
+        Run run;  // outlives the view that draws it
+        TimelineView view;
+        loadRun(view, run, 8, 8, 3);
+        view.resize(700, 400);
+        view.show();
+        view.showStart();
+        view.setCursor(0, 0.0);
+        view.replot(QCustomPlot::rpImmediateRefresh);
+        const double slotPx = view.xAxis->coordToPixel(1.0) - view.xAxis->coordToPixel(0.0);
+        QVERIFY2(slotPx >= QFontMetrics(view.font()).horizontalAdvance(QStringLiteral("F7")) + 4,
+                 qPrintable(QString::number(slotPx)));
+        QVERIFY(view.ghost()->lastBadges().contains(QStringLiteral("F7")));
+        const double narrow = view.xAxis->range().upper;
+        QVERIFY(narrow < batchEnd(run.ideal, 0));
+        view.resize(2000, 400);  // Start is kept on resize: more slots now fit
+        view.replot(QCustomPlot::rpImmediateRefresh);
+        QVERIFY(view.xAxis->range().upper > narrow);
+        QVERIFY(view.xAxis->range().upper >= batchEnd(run.ideal, 0));  // now the whole batch
+    }
+
+    // ---- the ideal time base ----
+
+    // Before any run the ideal schedule is in units of one forward, not ms.
+    void idealBeforeARunSaysUnits() {
+        Run run;  // outlives the view that draws it
+        TimelineView view;
+        loadRun(view, run, 4, 4, 2);
+        view.setMode(TimelineView::Mode::Ideal);
+        render(view);
+        QVERIFY2(!view.xAxis->label().contains(QStringLiteral("ms")),
+                 qPrintable(view.xAxis->label()));
+        QVERIFY(view.xAxis->label().contains(QStringLiteral("unit")));
+        const TimelineBox* f0 = findBox(run.ideal, 0, Op::F, 0);
+        QVERIFY(f0);
+        const QString tip =
+            view.tooltipAt(QPoint(qRound(view.xAxis->coordToPixel((f0->start + f0->end) / 2)),
+                                  qRound(view.yAxis->coordToPixel(0.0))));
+        QVERIFY2(tip.contains(QStringLiteral("units")) && !tip.contains(QStringLiteral(" ms")),
+                 qPrintable(tip));
+    }
+
+    // Ideal fits the ideal schedule, not a longer measured run; a range the
+    // user chose shows the same slots on the other base.
+    void idealFitsTheIdealAndKeepsTheSlotsShown() {
+        Run run;  // outlives the view that draws it
+        TimelineView view;
+        loadRun(view, run, 4, 4, 2);
+        // Measured: the same actions, 3x slower (real runs have overheads).
+        for (int l = 0; l < run.ideal.lanes(); ++l)
+            for (TimelineBox b : run.ideal.lane(l)) {
+                b.start *= 3.0;
+                b.end *= 3.0;
+                run.measured.append(b);
+            }
+        view.setMode(TimelineView::Mode::Measured);
+        render(view);
+        QVERIFY(view.xAxis->range().upper >= run.measured.endTime());
+        view.setMode(TimelineView::Mode::Ideal);
+        view.fit();
+        QVERIFY(view.xAxis->range().upper >= run.ideal.endTime());
+        QVERIFY2(view.xAxis->range().upper <= run.ideal.endTime() * 1.03,
+                 qPrintable(QString::number(view.xAxis->range().upper)));
+        // A zoomed range on Measured: slots 10 to 20 there are 10 to 20 on Ideal.
+        view.setMode(TimelineView::Mode::Measured);
+        const double msPerSlot = run.measured.endTime() / run.measured.endSlot();
+        view.xAxis->setRange(10 * msPerSlot, 20 * msPerSlot);
+        view.setMode(TimelineView::Mode::Slots);
+        QVERIFY(qAbs(view.xAxis->range().lower - 10.0) < 1e-6);
+        QVERIFY(qAbs(view.xAxis->range().upper - 20.0) < 1e-6);
+        view.setMode(TimelineView::Mode::Ideal);
+        const double idealPerSlot = run.ideal.endTime() / run.ideal.endSlot();
+        QVERIFY(qAbs(view.xAxis->range().lower - 10 * idealPerSlot) < 1e-6);
+    }
+
+    // ---- version colours and their legend ----
+
+    // Consecutive versions differ clearly (OKLab distance) for runs with few
+    // or many versions, as drawn (bins included); the scale never wraps.
+    void consecutiveVersionsDiffer_data() {
+        QTest::addColumn<int>("top");
+        for (int top : {1, 2, 4, 5, 8, 15, 40, 63, 64, 100, 500})
+            QTest::addRow("v0-v%d", top) << top;
+    }
+    void consecutiveVersionsDiffer() {
+        QFETCH(int, top);
+        TimelineView view;
+        view.setLanes({QStringLiteral("GPU0")});
+        view.measured()->setScale(top, 0);
+        double closest = 1e9;
+        for (int v = 0; v < top; ++v)
+            closest = std::min(closest, colourDistance(view.measured()->versionFill(v),
+                                                       view.measured()->versionFill(v + 1)));
+        QVERIFY2(closest >= 0.1, qPrintable(QString::number(closest)));
+        QVERIFY(colourDistance(view.measured()->versionFill(0),
+                               view.measured()->versionFill(top)) >= 0.2);
+        // Old palette for comparison: viridis alone put v0 and v1 of 40 within 0.02.
+        if (top == 40)
+            QVERIFY(colourDistance(sequentialColor(0.0), sequentialColor(1.0 / 40)) < 0.03);
+    }
+
+    // The legend row shows what fits, whole: many versions are one ramp
+    // v0..vN; a row too narrow ends in "…" and the last entry.
+    void legendShowsWhatFitsWithoutCutting() {
+        TimelineView view;
+        view.setLanes({QStringLiteral("GPU0")});
+        view.setMode(TimelineView::Mode::Measured);
+        for (int v = 0; v < 41; ++v)
+            view.measured()->ownData().append(box(0, v * 10, v * 10 + 9, Op::F, 0, v));
+        view.setColorMode(GanttPlottable::ColorMode::ByVersion);
+        render(view, 1200, 250);
+        const auto& entries = view.legendRow()->entries();
+        QCOMPARE(entries.size(), std::size_t(2));  // the ramp and idle
+        QCOMPARE(entries.front().ramp.size(), std::size_t(41));
+        QStringList drawn = view.legendRow()->drawnLabels();
+        QVERIFY2(drawn.contains(QStringLiteral("v0\u2026v40")) &&
+                     drawn.last() == QStringLiteral("idle (bubble)"),
+                 qPrintable(drawn.join(QLatin1Char('|'))));
+        // Few versions: one swatch each.
+        view.measured()->ownData().reset(1);
+        for (int v = 0; v < 4; ++v)
+            view.measured()->ownData().append(box(0, v * 10, v * 10 + 9, Op::F, 0, v));
+        view.refresh();
+        QCOMPARE(view.legendRow()->entries().size(), std::size_t(5));
+        // By staleness in a narrow window: entries elided, the last one kept.
+        view.setColorMode(GanttPlottable::ColorMode::ByStaleness);
+        render(view, 420, 250);
+        drawn = view.legendRow()->drawnLabels();
+        QVERIFY2(drawn.size() >= 2 && drawn.last() == QStringLiteral("idle (bubble)"),
+                 qPrintable(drawn.join(QLatin1Char('|'))));
+    }
+
+    // Presentation mode enlarges the box labels as drawn (the painter's
+    // font, not only the metrics), the legend and the title.
+    void presentationEnlargesDrawnLabels() {
+        TimelineView view;
+        loadKnown(view);
+        view.setTitle(QStringLiteral("A title"));
+        auto textRows = [&view]() {
+            const QImage img = render(view, 1400, 500);
+            // Rows of the backward box [20, 40] on lane 0 holding text pixels.
+            int rows = 0;
+            for (int y = qRound(view.yAxis->coordToPixel(-0.35));
+                 y < qRound(view.yAxis->coordToPixel(0.35)); ++y) {
+                for (int x = qRound(view.xAxis->coordToPixel(22));
+                     x < qRound(view.xAxis->coordToPixel(38)); ++x)
+                    if (img.pixelColor(x, y) != boxColor(Op::B, 0)) {
+                        ++rows;
+                        break;
+                    }
+            }
+            return rows;
+        };
+        const int normal = textRows();
+        const QFont title =
+            view.plotLayout()->elementAt(0)
+                ? static_cast<QCPTextElement*>(view.plotLayout()->element(0, 0))->font()
+                : QFont();
+        view.setPresentation(true);
+        const int large = textRows();
+        QVERIFY2(normal > 3 && large >= normal * 1.3,
+                 qPrintable(QStringLiteral("%1 %2").arg(normal).arg(large)));
+        QVERIFY(
+            static_cast<QCPTextElement*>(view.plotLayout()->element(0, 0))->font().pointSizeF() >
+            title.pointSizeF() * 1.4);
     }
 
     void revealedCountIsThePrefixBeforeTheCursor() {

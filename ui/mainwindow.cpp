@@ -243,10 +243,9 @@ void MainWindow::buildToolbar() {
     connect(bar, &TimelineToolbar::searchProblem, this,
             [this](const QString& problem) { statusBar()->showMessage(problem, 4000); });
     // After the toolbar set the time base's mode: the cursor in its units.
-    connect(bar, &TimelineToolbar::timeBaseChanged, this, [this] {
-        showCursor();
-        timeline_->fit();
-    });
+    // The view keeps its range policy across time bases (a chosen range shows
+    // the same slots), so no fit here.
+    connect(bar, &TimelineToolbar::timeBaseChanged, this, [this] { showCursor(); });
 }
 
 // ---------------------------------------------------------------------------
@@ -277,7 +276,7 @@ void MainWindow::connectModel() {
         timeline_->setLanes(model_->laneLabels());
         versions_->setStages(model_->stageNames());
         versions_->setMaxVersion(model_->idealBoxes().maxVersion());
-        timeline_->fit();
+        timeline_->showStart();  // one batch, labelled; Fit shows the whole run
         charts_->showRun(*model_);
         showCursor();
     });
@@ -315,7 +314,9 @@ void MainWindow::connectModel() {
 void MainWindow::showCursor() {
     const double x = model_->hasRun() ? model_->cursorX(timeline_->timeBase())
                                       : std::numeric_limits<double>::quiet_NaN();
-    timeline_->setCursor(model_->cursor(), x);
+    timeline_->setCursor(
+        model_->cursor(), x,
+        model_->playing() ? TimelineView::CursorMove::Play : TimelineView::CursorMove::Step);
     versions_->showState(model_->stateAtCursor());
     explain_->showCursor(*model_);
     updateStatus();

@@ -52,6 +52,40 @@ double fraction(int value, int max) {
     return max > 0 ? static_cast<double>(value) / max : 0.0;
 }
 
+// OKLab (Björn Ottosson, 2020): a perceptual space in which lightness can
+// be changed without shifting hue, and distances match what is seen.
+struct Lab {
+    double L, a, b;
+};
+
+double toLinear(double c) {
+    return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+}
+double toGamma(double c) {
+    c = std::clamp(c, 0.0, 1.0);
+    return c <= 0.0031308 ? 12.92 * c : 1.055 * std::pow(c, 1.0 / 2.4) - 0.055;
+}
+
+Lab toLab(const QColor& c) {
+    const double r = toLinear(c.redF()), g = toLinear(c.greenF()), b = toLinear(c.blueF());
+    const double l = std::cbrt(0.4122214708 * r + 0.5363325363 * g + 0.0514459929 * b);
+    const double m = std::cbrt(0.2119034982 * r + 0.6806995451 * g + 0.1073969566 * b);
+    const double s = std::cbrt(0.0883024619 * r + 0.2817188376 * g + 0.6299787005 * b);
+    return {0.2104542553 * l + 0.7936177850 * m - 0.0040720468 * s,
+            1.9779984951 * l - 2.4285922050 * m + 0.4505937099 * s,
+            0.0259040371 * l + 0.7827717662 * m - 0.8086757660 * s};
+}
+
+QColor fromLab(const Lab& c) {
+    const double l = std::pow(c.L + 0.3963377774 * c.a + 0.2158037573 * c.b, 3.0);
+    const double m = std::pow(c.L - 0.1055613458 * c.a - 0.0638541728 * c.b, 3.0);
+    const double s = std::pow(c.L - 0.0894841775 * c.a - 1.2914855480 * c.b, 3.0);
+    return QColor::fromRgbF(
+        static_cast<float>(toGamma(4.0767416621 * l - 3.3077115913 * m + 0.2309699292 * s)),
+        static_cast<float>(toGamma(-1.2684380046 * l + 2.6097574011 * m - 0.3413193965 * s)),
+        static_cast<float>(toGamma(-0.0041960863 * l - 0.5115567237 * m + 1.2962339575 * s)));
+}
+
 }  // namespace
 
 QColor sequentialColor(double t) {
@@ -63,7 +97,26 @@ QColor sequentialColor(double t) {
 }
 
 QColor versionColor(int version, int maxVersion) {
-    return sequentialColor(fraction(version, maxVersion));
+    return versionShade(fraction(version, maxVersion), std::max(version, 0) % 3, maxVersion);
+}
+
+// Up to four versions plain viridis keeps neighbours far enough apart
+// (about 0.19 in OKLab); beyond, the scale's lightness is narrowed to
+// 0.42-0.78 and each version is 0.13 darker, level or lighter by its
+// phase, which keeps neighbours at least 0.12 apart however many versions
+// a run has (tst_timelineview checks it).
+QColor versionShade(double t, int phase, int maxVersion) {
+    const QColor base = sequentialColor(t);
+    if (maxVersion <= 4) return base;
+    static constexpr double kStep[] = {-0.13, 0.0, 0.13};
+    Lab lab = toLab(base);
+    lab.L = 0.42 + 0.36 * std::clamp(t, 0.0, 1.0) + kStep[std::clamp(phase, 0, 2)];
+    return fromLab(lab);
+}
+
+double colourDistance(const QColor& a, const QColor& b) {
+    const Lab x = toLab(a), y = toLab(b);
+    return std::hypot(x.L - y.L, x.a - y.a, x.b - y.b);
 }
 
 QColor stalenessColor(int staleness, int maxStaleness) {

@@ -20,7 +20,19 @@ QColor boxColor(Op op, int microbatch);
 QColor sequentialColor(double t);
 // Weight version `version` of a run whose versions go up to `maxVersion`:
 // the sequential scale across the run, so it never wraps (v8 is not v0).
+// With more than a handful of versions, neighbours would be a few percent
+// of the scale apart (v0, v1, v2 the same dark purple): then the lightness
+// also steps in a cycle of three (darker, mid, lighter) around the scale's
+// rising lightness, so consecutive versions always differ clearly in
+// lightness (which reads with every colour-vision deficiency) and the hue
+// still runs purple, blue, green, yellow from the first to the last.
 QColor versionColor(int version, int maxVersion);
+// The same scale at t in [0, 1] with the cycle's `phase` (version % 3):
+// for colours shared by several versions of a very long run.
+QColor versionShade(double t, int phase, int maxVersion);
+// Perceptual distance of two colours (Euclidean in OKLab; 0.02 is about
+// the smallest visible step, 0.1 reads as clearly different).
+double colourDistance(const QColor& a, const QColor& b);
 // Versions behind the stage's newest (0 = current weights) up to
 // `maxStaleness`: pale yellow for 0 to dark red.
 QColor stalenessColor(int staleness, int maxStaleness);

@@ -51,11 +51,13 @@ bool GanttPlottable::dimmed(const TimelineBox& box) const {
 }
 
 // Up to kVersionBins versions each get their own colour; beyond, versions
-// share bins evenly, still in order (the badge says the number).
+// share bins in order (the badge says the number), kVersionHues steps of
+// the scale times the three lightness phases, so that consecutive versions
+// still differ (versionShade).
 int GanttPlottable::versionKey(int version) const {
     const int v = std::clamp(version, 0, maxVersion_);
-    const int bin = maxVersion_ < kVersionBins ? v : v * (kVersionBins - 1) / maxVersion_;
-    return kOpKeys + bin;
+    if (maxVersion_ < kVersionBins) return kOpKeys + v;
+    return kOpKeys + (v * (kVersionHues - 1) / maxVersion_) * 3 + v % 3;
 }
 
 int GanttPlottable::colorKey(const TimelineBox& box) const {
@@ -84,8 +86,10 @@ QColor GanttPlottable::keyColor(int key) const {
         c = stalenessColor(k - kOpKeys - kVersionBins, std::min(maxStaleness_, kStaleBins - 1));
     } else if (k >= kOpKeys) {
         const int bin = k - kOpKeys;
-        const int top = std::min(maxVersion_, kVersionBins - 1);
-        c = versionColor(bin, top);
+        c = maxVersion_ < kVersionBins
+                ? versionColor(bin, maxVersion_)
+                : versionShade(static_cast<double>(bin / 3) / (kVersionHues - 1), bin % 3,
+                               maxVersion_);
     } else {
         c = boxColor(static_cast<Op>(k / kMicrobatchShades), k % kMicrobatchShades);
     }
@@ -168,6 +172,9 @@ void GanttPlottable::draw(QCPPainter* painter) {
     outlined_.clear();
     badgeList_.clear();
 
+    // The plot's font, which presentation mode enlarges: the painter of a
+    // layer buffer starts with the application's.
+    painter->setFont(mParentPlot->font());
     const QFontMetrics metrics(mParentPlot->font());
     // Lane backgrounds up to what is shown so far: gaps between boxes are idle time.
     const double bgEnd = std::min(data_.endOn(base_), reveal_.clip);
@@ -206,7 +213,8 @@ void GanttPlottable::draw(QCPPainter* painter) {
             groups_[static_cast<std::size_t>(colorKey(box))].push_back(rect);
             if (hasHighlight() && highlighted(box)) outlined_.push_back(rect);
             if (run.count == 1 && box.mismatch) mismatches_.push_back(rect);
-            if (run.count == 1 && badges_ && w > 7.0 && height >= metrics.height())
+            if (run.count == 1 && badges_ && w > 7.0 && height >= metrics.height() &&
+                box.x0(base_) >= badgesFrom_)
                 badgeList_.push_back({rect, lane, run.first});
         }
     }
@@ -277,7 +285,11 @@ void GanttPlottable::drawBadges(QCPPainter* painter, const QFontMetrics& metrics
             text.clear();
         }
         if (text.isEmpty()) continue;
-        painter->setPen(box.mismatch ? Qt::black : textColorOn(fillColor(box)));
+        QColor ink = box.mismatch ? QColor(Qt::black) : textColorOn(fillColor(box));
+        // Not run yet: labelled like the tutorial's figures, in grey, so it
+        // still reads as the plan rather than what ran.
+        if (ghost_ && !box.mismatch && ink == QColor(Qt::black)) ink = QColor(0x55, 0x55, 0x55);
+        painter->setPen(ink);
         if (box.mismatch) {
             const double tw = metrics.horizontalAdvance(text) + 4;
             const QRectF bg =
@@ -337,7 +349,6 @@ TimelineView::TimelineView(QWidget* parent) : QCustomPlot(parent) {
     ghost_ = new GanttPlottable(xAxis, yAxis);
     ghost_->setName(tr("Schedule (not run yet)"));
     ghost_->setGhost(true);
-    ghost_->setBadges(false);
     ideal_ = new GanttPlottable(xAxis, yAxis);
     ideal_->setName(tr("Ideal (simulated)"));
     measured_ = new GanttPlottable(xAxis, yAxis);
@@ -385,6 +396,9 @@ TimelineView::TimelineView(QWidget* parent) : QCustomPlot(parent) {
     plotLayout()->addElement(plotLayout()->rowCount(), 0, legend_);
     plotLayout()->setRowStretchFactor(plotLayout()->rowCount() - 1, 0.001);
 
+    connect(xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this,
+            [this] { userRangeChanged(); });
+
     applyPlotTheme(this);
     setMode(Mode::Slots);
     setMouseTracking(true);
@@ -400,6 +414,7 @@ void TimelineView::setLanes(const QStringList& names) {
     measured_->ownData().reset(static_cast<int>(names.size()));
     ideal_->ownData().reset(static_cast<int>(names.size()));
     yAxis->setRange(-0.6, std::max<int>(static_cast<int>(names.size()), 1) - 0.4);
+    startFor_ = nullptr;  // a new run: its first batch is measured again
 }
 
 void TimelineView::setSources(const TimelineData* measured, const TimelineData* ideal) {
@@ -420,8 +435,16 @@ TimeBase TimelineView::timeBase() const {
 }
 
 void TimelineView::setMode(Mode mode) {
+    // A range the user chose shows the same slots on the new base; Start
+    // and Whole are recomputed for it (refresh).
+    const double from = perSlot(timeBase());
     mode_ = mode;
     const TimeBase base = timeBase();
+    const double to = perSlot(base);
+    if (policy_ == RangePolicy::Free && from > 0.0 && to > 0.0 && from != to) {
+        const QCPRange r = xAxis->range();
+        setRangeQuietly(QCPRange(r.lower / from * to, r.upper / from * to));
+    }
     const bool both = mode == Mode::Both;
     // Slots: what ran, at its step, over the whole schedule faded. Ideal: the
     // simulated schedule the same way. Measured: real times only, or with
@@ -443,7 +466,23 @@ void TimelineView::setMode(Mode mode) {
     refresh();
 }
 
-void TimelineView::setCursor(int slot, double x) {
+// Following the cursor. Before, `follow_` only meant "keep fitting the
+// whole run as it grows": the cursor never moved the range, so once zoomed
+// in (which turned it off) a step or play walked the cursor off screen.
+// Now the view behaves like a text editor's caret or an audio editor's
+// playhead:
+// - when the cursor leaves the visible range (or comes within 1 % of its
+//   right edge), the range turns a page at the same zoom: going forward the cursor
+//   lands 15 % from the left edge, going back 15 % from the right, so what
+//   just ran stays in sight and the view does not crawl slot by slot;
+// - a pan or zoom by the user is never undone while the cursor is still in
+//   sight: the range stays until the cursor would leave it;
+// - a pan or zoom that leaves the cursor out of sight means "I am looking
+//   elsewhere": playing then moves the cursor without moving the view, until
+//   the cursor comes back into the range by itself or the user steps
+//   (a step asks to see the cursor, as typing brings a caret back), or Fit;
+// - nothing moves while a mouse button is down on the plot (a drag).
+void TimelineView::setCursor(int slot, double x, CursorMove move) {
     cursorSlot_ = std::isfinite(x) ? slot : std::numeric_limits<int>::max();
     playhead_ = x;
     applyReveal();
@@ -452,8 +491,41 @@ void TimelineView::setCursor(int slot, double x) {
     if (show) {
         playheadLine_->point1->setCoords(x, 0.0);
         playheadLine_->point2->setCoords(x, 1.0);
+        if (move == CursorMove::Step || xAxis->range().contains(x)) followSuspended_ = false;
+        if (!followSuspended_ && !dragging_) keepCursorInView();
     }
     replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TimelineView::keepCursorInView() {
+    if (policy_ == RangePolicy::Whole) return;  // holds the whole run; refresh refits it
+    const QCPRange r = xAxis->range();
+    const double w = r.size();
+    if (!(w > 0.0)) return;
+    double lower = 0.0;
+    if (playhead_ > r.upper - 0.01 * w)
+        lower = playhead_ - 0.15 * w;
+    else if (playhead_ < r.lower + 0.01 * w && r.lower > 0.0)
+        lower = std::max(playhead_ - 0.85 * w, 0.0);  // nothing lies before t0
+    else
+        return;
+    policy_ = RangePolicy::Free;  // a page of the run, kept as the run grows
+    setRangeQuietly(QCPRange(lower, lower + w));
+}
+
+void TimelineView::setRangeQuietly(const QCPRange& range) {
+    const bool was = settingRange_;
+    settingRange_ = true;
+    xAxis->setRange(range);
+    settingRange_ = was;
+}
+
+// Any range change not made by the view itself is the user's (drag,
+// wheel, keys, zoom and pan actions) or a caller's: kept as it is.
+void TimelineView::userRangeChanged() {
+    if (settingRange_) return;
+    policy_ = RangePolicy::Free;
+    followSuspended_ = std::isfinite(playhead_) && !xAxis->range().contains(playhead_);
 }
 
 void TimelineView::applyReveal() {
@@ -463,6 +535,10 @@ void TimelineView::applyReveal() {
     // action grows up to it; measured boxes shown all end before it anyway.
     if (std::isfinite(playhead_)) r.clip = playhead_;
     measured_->setReveal(r);
+    // The plan's labels only where nothing ran yet: a running action is
+    // drawn (and labelled) by the measured store, cut at the cursor.
+    ghost_->setBadgesFrom(std::isfinite(playhead_) ? playhead_
+                                                   : -std::numeric_limits<double>::infinity());
     // In Both the ideal lies on measured time, where the cursor is not its own.
     if (mode_ == Mode::Both) r.clip = std::numeric_limits<double>::infinity();
     ideal_->setReveal(r);
@@ -499,6 +575,20 @@ void TimelineView::updateAxisLabel() {
     xAxis->setLabel(label);
 }
 
+// Ideal times are in ms once op costs were measured; before, in units of
+// one forward (RunModel::rescaleIdeal).
+QString TimelineView::unitOf(TimeBase base) const {
+    switch (base) {
+        case TimeBase::Slots:
+            return tr("slots");
+        case TimeBase::Ideal:
+            return measured_->data().empty() ? tr("units") : tr("ms");
+        case TimeBase::Measured:
+            break;
+    }
+    return tr("ms");
+}
+
 // Both stores share one scale: the whole schedule's versions, so colours
 // do not shift while a live run grows.
 void TimelineView::updateScale() {
@@ -528,10 +618,18 @@ void TimelineView::updateLegend() {
         case GanttPlottable::ColorMode::ByVersion: {
             const int top = std::max(m.maxVersion(), i.maxVersion());
             caption = tr("Colour by weight version read (U: made), v0 to v%1:").arg(top);
-            const int steps = std::min(top, 8);
-            for (int k = 0; k <= steps; ++k) {
-                const int v = steps > 0 ? k * top / steps : 0;
-                entries.push_back({versionColor(v, top), QStringLiteral("v%1").arg(v)});
+            // Few versions: one swatch each; more: one ramp of all of them
+            // (the drawn colours, bins included), which never needs cutting.
+            if (top < kLegendSwatches) {
+                for (int v = 0; v <= top; ++v)
+                    entries.push_back({measured_->versionFill(v), QStringLiteral("v%1").arg(v)});
+            } else {
+                ColourLegend::Entry ramp;
+                ramp.colour = measured_->versionFill(0);
+                ramp.label = QStringLiteral("v0");
+                ramp.rampEnd = QStringLiteral("v%1").arg(top);
+                for (int v = 0; v <= top; ++v) ramp.ramp.push_back(measured_->versionFill(v));
+                entries.push_back(std::move(ramp));
             }
             break;
         }
@@ -549,7 +647,8 @@ void TimelineView::updateLegend() {
     const auto& old = legend_->entries();
     bool same = caption == legend_->caption() && old.size() == entries.size();
     for (std::size_t k = 0; same && k < old.size(); ++k)
-        same = old[k].colour == entries[k].colour && old[k].label == entries[k].label;
+        same = old[k].colour == entries[k].colour && old[k].label == entries[k].label &&
+               old[k].ramp == entries[k].ramp && old[k].rampEnd == entries[k].rampEnd;
     if (same) return;
     legend_->setEntries(caption, std::move(entries));
     Q_EMIT legendChanged();
@@ -570,8 +669,10 @@ void TimelineView::setPresentation(bool on) {
         axis->setLabelFont(scaled(axis->labelFont()));
     }
     legend_->setFont(font());
+    rangeText_->setFont(scaled(rangeText_->font()));
     if (title_) title_->setFont(scaled(title_->font()));
     wrapTitle(width());
+    if (policy_ == RangePolicy::Start) applyPolicy();  // as many slots as the labels allow
     replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -673,7 +774,7 @@ void TimelineView::measureRange(double t0, double t1) {
     const TimeBase base = p->timeBase();
     // What ran up to the cursor; the schedule's own boxes are all shown.
     const int reveal = ideal ? std::numeric_limits<int>::max() : cursorSlot_;
-    const QString unit = base == TimeBase::Slots ? tr("slots") : tr("ms");
+    const QString unit = unitOf(base);
     QStringList lines;
     lines << tr("%1 %2 from %3 to %4")
                  .arg(t1 - t0, 0, 'f', base == TimeBase::Slots ? 1 : 3)
@@ -754,30 +855,130 @@ void TimelineView::changeEvent(QEvent* event) {
 void TimelineView::resizeEvent(QResizeEvent* event) {
     QCustomPlot::resizeEvent(event);
     wrapTitle(width());
+    if (policy_ == RangePolicy::Start) applyPolicy();  // as many slots as now fit
 }
 
 double TimelineView::dataEnd() const {
-    // On the schedule's axes the whole schedule is known from the start, so
-    // boxes appear in place instead of rescaling; measured time is fitted to
-    // what was measured (the ideal overlaid in Both too).
-    const TimeBase base = timeBase();
-    double end = measured_->data().endOn(measured_->timeBase());
-    if (base != TimeBase::Measured || mode_ == Mode::Both)
-        end = std::max(end, ideal_->data().endOn(ideal_->timeBase()));
-    return end;
+    // What the mode shows: on the schedule's axes (Slots) the whole schedule
+    // is known from the start, so boxes appear in place instead of
+    // rescaling; Measured fits what was measured, Ideal the ideal schedule
+    // alone (not the longer measured run, which left it a sliver), Both
+    // whichever is longer.
+    const double measured = measured_->data().endOn(measured_->timeBase());
+    const double ideal = ideal_->data().endOn(ideal_->timeBase());
+    switch (mode_) {
+        case Mode::Measured:
+            return measured;
+        case Mode::Ideal:
+            return ideal;
+        case Mode::Slots:
+        case Mode::Both:
+            break;
+    }
+    return std::max(measured, ideal);
+}
+
+double TimelineView::perSlot(TimeBase base) const {
+    auto ratio = [](const TimelineData& d) {
+        return d.endSlot() > 0 ? d.endOn(TimeBase::Measured) / d.endSlot() : 0.0;
+    };
+    switch (base) {
+        case TimeBase::Slots:
+            return 1.0;
+        case TimeBase::Ideal:
+            return ratio(ideal_->data());
+        case TimeBase::Measured:
+            break;
+    }
+    const double m = ratio(measured_->data());
+    return m > 0.0 ? m : ratio(ideal_->data());
+}
+
+// The slot at which the first batch ends, from the schedule (the ideal
+// store holds all of it from the start), else from what was measured.
+int TimelineView::firstBatchSlots() const {
+    const TimelineData& d = ideal_->data().empty() ? measured_->data() : ideal_->data();
+    if (startFor_ == &d && startForSize_ == d.size()) return startSlots_;
+    int end = 0;
+    maxMicrobatch_ = 0;
+    for (int l = 0; l < d.lanes(); ++l)
+        for (const TimelineBox& b : d.lane(l))
+            if (b.batch == 0) {
+                end = std::max<int>(end, b.slot1);
+                maxMicrobatch_ = std::max<int>(maxMicrobatch_, b.microbatch);
+            }
+    startFor_ = &d;
+    startForSize_ = d.size();
+    startSlots_ = end > 0 ? end : d.endSlot();
+    return startSlots_;
+}
+
+// The axis rect's width, estimated from the widget before its first layout.
+int TimelineView::plotWidthPx() const {
+    // Both from the last layout (a resize has not laid out again yet).
+    const int laidOut = plotLayout()->outerRect().width();
+    const int axis = axisRect()->rect().width();
+    const int margins = laidOut > 0 && axis > 0 ? laidOut - axis : 140;
+    return std::max(width() - margins, 100);
+}
+
+// One batch, each slot wide enough for a one-slot forward's label ("F7");
+// a batch longer than the plot holds shows its first slots, the rest a
+// scroll away.
+QCPRange TimelineView::startRange() const {
+    const int batchSlots = std::max(firstBatchSlots(), 1);  // also finds maxMicrobatch_
+    const QString widest = QStringLiteral("F%1").arg(std::max(maxMicrobatch_, 0));
+    const double readable = QFontMetrics(font()).horizontalAdvance(widest) + 6.0;
+    const double fits = std::max(4.0, std::floor(plotWidthPx() / readable));
+    const double slots = std::min<double>(batchSlots, fits);
+    const double unit = perSlot(timeBase());
+    const double end = slots * (unit > 0.0 ? unit : 1.0);
+    return QCPRange(0.0, end * 1.02);
+}
+
+void TimelineView::applyPolicy() {
+    switch (policy_) {
+        case RangePolicy::Start:
+            setRangeQuietly(startRange());
+            break;
+        case RangePolicy::Whole: {
+            const double end = dataEnd();
+            setRangeQuietly(QCPRange(0.0, end > 0.0 ? end * 1.02 : 1.0));
+            break;
+        }
+        case RangePolicy::Free:
+            break;
+    }
 }
 
 void TimelineView::fit() {
-    follow_ = true;
+    policy_ = RangePolicy::Whole;
+    followSuspended_ = false;
     updateScale();
-    const double end = dataEnd();
-    xAxis->setRange(0.0, end > 0.0 ? end * 1.02 : 1.0);
+    applyPolicy();
     yAxis->setRange(-0.6, std::max<int>(static_cast<int>(laneNames_.size()), 1) - 0.4);
     replot(QCustomPlot::rpQueuedReplot);
 }
 
+void TimelineView::showStart() {
+    policy_ = RangePolicy::Start;
+    followSuspended_ = false;
+    updateScale();
+    applyPolicy();
+    yAxis->setRange(-0.6, std::max<int>(static_cast<int>(laneNames_.size()), 1) - 0.4);
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TimelineView::setFollow(bool on) {
+    if (on) {
+        fit();
+        return;
+    }
+    policy_ = RangePolicy::Free;
+    followSuspended_ = true;
+}
+
 void TimelineView::zoomBy(double factor, double centre) {
-    follow_ = false;
     if (!std::isfinite(centre)) {
         const QPoint mouse = mapFromGlobal(QCursor::pos());
         if (axisRect()->rect().contains(mouse) && underMouse())
@@ -787,12 +988,11 @@ void TimelineView::zoomBy(double factor, double centre) {
         else
             centre = xAxis->range().center();
     }
-    xAxis->scaleRange(1.0 / factor, centre);
+    xAxis->scaleRange(1.0 / factor, centre);  // the user's: userRangeChanged
     replot(QCustomPlot::rpQueuedReplot);
 }
 
 void TimelineView::panBy(double fraction) {
-    follow_ = false;
     xAxis->moveRange(xAxis->range().size() * fraction);
     replot(QCustomPlot::rpQueuedReplot);
 }
@@ -801,10 +1001,7 @@ void TimelineView::refresh() {
     updateScale();
     updateAxisLabel();
     if (selection_.valid()) updateHighlight();  // new boxes of the selected microbatch
-    if (follow_) {
-        const double end = dataEnd();
-        xAxis->setRange(0.0, end > 0.0 ? end * 1.02 : 1.0);
-    }
+    applyPolicy();
     replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -838,10 +1035,13 @@ QString TimelineView::tooltipAt(const QPoint& pos) const {
     if (b->staleness > 0)
         text += tr(" (%n version(s) behind the stage's newest)", "", b->staleness);
     text += QStringLiteral("<br>") + tr("slot t%1").arg(b->slot0);
-    if (!slots || !fromIdeal)
-        text += QStringLiteral(", ") + tr("start %1 ms, duration %2 ms")
+    if (!slots || !fromIdeal) {
+        const QString unit = fromIdeal ? unitOf(TimeBase::Ideal) : unitOf(TimeBase::Measured);
+        text += QStringLiteral(", ") + tr("start %1 %3, duration %2 %3")
                                            .arg(b->start, 0, 'f', 3)
-                                           .arg(b->duration(), 0, 'f', 3);
+                                           .arg(b->duration(), 0, 'f', 3)
+                                           .arg(unit);
+    }
     if (b->mismatch)
         text += QStringLiteral("<br><b>") +
                 tr("version mismatch: backward ran on newer weights than its forward") +
@@ -873,7 +1073,7 @@ QString TimelineView::idleTextAt(const QPoint& pos) const {
     const double end = std::min(d.endOn(base), r.clip);
     if (t > end) return {};
     const double to = next < shown ? std::min(boxes[next].x0(base), end) : end;
-    const QString unit = base == TimeBase::Slots ? tr("slots") : tr("ms");
+    const QString unit = unitOf(base);
     const int prec = base == TimeBase::Slots ? 0 : 3;
     QString text = QStringLiteral("<b>%1</b><br>").arg(tr("Idle: a bubble"));
     text += tr("stage %1 waits %2 %3 (from %4 to %5)")
@@ -905,7 +1105,7 @@ void TimelineView::mouseMoveEvent(QMouseEvent* event) {
 }
 
 void TimelineView::mousePressEvent(QMouseEvent* event) {
-    follow_ = false;
+    dragging_ = true;
     pressPos_ = event->pos();
     // Shift + drag measures a range instead of panning.
     if (event->button() == Qt::LeftButton && (event->modifiers() & Qt::ShiftModifier)) {
@@ -917,6 +1117,7 @@ void TimelineView::mousePressEvent(QMouseEvent* event) {
 }
 
 void TimelineView::mouseReleaseEvent(QMouseEvent* event) {
+    dragging_ = event->buttons() != Qt::NoButton;
     if (std::isfinite(rangeStart_)) {
         measureRange(rangeStart_, xAxis->pixelToCoord(event->pos().x()));
         rangeStart_ = std::numeric_limits<double>::quiet_NaN();
@@ -930,7 +1131,6 @@ void TimelineView::mouseReleaseEvent(QMouseEvent* event) {
 }
 
 void TimelineView::wheelEvent(QWheelEvent* event) {
-    follow_ = false;
     QCustomPlot::wheelEvent(event);
 }
 

@@ -62,6 +62,8 @@ public:
     void setHighlight(int batch, int microbatch, std::vector<Flow> flows = {});
     bool hasHighlight() const { return highlightMb_ >= 0; }
     void setBadges(bool on) { badges_ = on; }
+    // Only boxes starting at or after x (on the time base) carry a badge.
+    void setBadgesFrom(double x) { badgesFrom_ = x; }
     void setFaded(bool on) { faded_ = on; }  // the ideal timeline under the measured one
     void setGhost(bool on) { ghost_ = on; }  // the schedule not run yet: pale, no outline
     static constexpr double kLaneHeight = 0.8;
@@ -71,6 +73,8 @@ public:
     std::pair<double, double> laneSpan(int lane) const;
     const TimelineBox* boxAt(const QPointF& pixel) const;
     QColor fillColor(const TimelineBox& box) const;
+    // The colour of weight version v when coloured by version (not dimmed).
+    QColor versionFill(int version) const { return keyColor(versionKey(version)); }
     // "F3 v2", "F3.1 v2" (chunk 1 of a chunked kind), "U→v1" (the version
     // an update produces); Short drops the version, Op keeps the letter.
     static QString badgeText(const TimelineBox& box, Label level = Label::Full,
@@ -121,6 +125,7 @@ private:
     Reveal reveal_;
     unsigned opMask_ = 0x1F;
     bool badges_ = true;
+    double badgesFrom_ = -std::numeric_limits<double>::infinity();
     bool faded_ = false;
     bool ghost_ = false;
     int maxVersion_ = 0;
@@ -134,6 +139,7 @@ private:
     // the same again from kDimmed on, drawn pale.
     static constexpr int kOpKeys = 5 * kMicrobatchShades;
     static constexpr int kVersionBins = 64;
+    static constexpr int kVersionHues = 21;  // 21 x 3 phases <= kVersionBins
     static constexpr int kStaleBins = 32;
     static constexpr int kDimmed = 128;
     static constexpr int kKeys = 2 * kDimmed;
@@ -182,9 +188,12 @@ public:
     void setMode(Mode mode);
     Mode mode() const { return mode_; }
     TimeBase timeBase() const;
+    // How the cursor moved: a step (the user asked for this place: it is
+    // brought into view) or playing (followed unless the user looks elsewhere).
+    enum class CursorMove { Step, Play };
     // The cursor: slots before `slot` are shown, the playhead stands at `x`
     // on the current time base (NaN: no playhead, everything shown).
-    void setCursor(int slot, double x);
+    void setCursor(int slot, double x, CursorMove move = CursorMove::Step);
     void setColorMode(GanttPlottable::ColorMode mode);
     GanttPlottable::ColorMode colorMode() const { return measured_->colorMode(); }
     void setTitle(const QString& title);  // empty: no title row
@@ -213,11 +222,25 @@ public:
     // Where the cursor stands on the current time base (NaN: none).
     double playhead() const { return playhead_; }
 
-    // Shows the whole run; `follow` keeps fitting as data grows until the
-    // user zooms or pans.
-    void fit();
-    void setFollow(bool on) { follow_ = on; }
-    bool follow() const { return follow_; }
+    // How the visible range is chosen. Start: the first batch, as wide as
+    // its labels need (a new run or configuration opens on it, like the
+    // tutorial's figures); Whole: the whole run, refitted as it grows (Fit);
+    // Free: a range the user (pan, zoom) or a caller chose, kept as is.
+    enum class RangePolicy { Start, Whole, Free };
+    RangePolicy rangePolicy() const { return policy_; }
+    void showStart();
+    void fit();  // Whole
+    // The range of showStart on the current time base.
+    QCPRange startRange() const;
+    // follow(): the view picks its range itself (Start or Whole), as
+    // opposed to a range chosen by the user or a caller. setFollow(false)
+    // keeps the caller's range (an export's window): Free, and the cursor
+    // is not followed until the next step; setFollow(true) fits.
+    void setFollow(bool on);
+    bool follow() const { return policy_ != RangePolicy::Free; }
+    // Whether a cursor that leaves the visible range moves it (false after
+    // the user looked elsewhere, until a step or the cursor comes back).
+    bool followsCursor() const { return !followSuspended_; }
     // > 1 zooms in around `centre` (NaN: the mouse when it is over the
     // plot, else the playhead, else the middle of the view).
     void zoomBy(double factor, double centre = std::numeric_limits<double>::quiet_NaN());
@@ -260,17 +283,36 @@ private:
     QPoint pressPos_;
     double rangeStart_ = std::numeric_limits<double>::quiet_NaN();
     bool presentation_ = false;
+    static constexpr int kLegendSwatches = 9;  // versions v0..v8 get a swatch each
     void updateHighlight();
     void updateScale();
     void updateLegend();
     void updateAxisLabel();
+    QString unitOf(TimeBase base) const;  // "slots", "ms", "units" (ideal before a run)
     GanttPlottable* storeOf(bool ideal) const { return ideal ? ideal_ : measured_; }
     QStringList laneNames_;
     Mode mode_ = Mode::Slots;
     void applyReveal();
+    // The range for the policy (Free: unchanged), set without counting as
+    // the user's.
+    void applyPolicy();
+    void setRangeQuietly(const QCPRange& range);
+    void userRangeChanged();
+    void keepCursorInView();
+    // Units of the time base per slot (1 on Slots): converts ranges between bases.
+    double perSlot(TimeBase base) const;
+    int firstBatchSlots() const;
+    int plotWidthPx() const;
     int cursorSlot_ = std::numeric_limits<int>::max();
     double playhead_ = std::numeric_limits<double>::quiet_NaN();
-    bool follow_ = true;
+    RangePolicy policy_ = RangePolicy::Start;
+    bool followSuspended_ = false;
+    bool settingRange_ = false;                       // our own setRange: not the user's
+    bool dragging_ = false;                           // a mouse button is down on the plot
+    mutable const TimelineData* startFor_ = nullptr;  // firstBatchSlots' cache
+    mutable std::size_t startForSize_ = 0;
+    mutable int startSlots_ = 0;
+    mutable int maxMicrobatch_ = 0;  // of the first batch: the widest label to fit
 };
 
 }  // namespace pd

@@ -3,6 +3,8 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPainter>
+#include <QPixmap>
 #include <algorithm>
 
 #include "boxfilter.h"
@@ -18,12 +20,13 @@ TimelineToolbar::TimelineToolbar(const QList<QAction*>& runActions, QWidget* par
     addSeparator();
     addWidget(new QLabel(tr(" Time: "), this));
     timeBase_ = new QComboBox(this);
-    timeBase_->addItems({tr("Slots (schedule steps)"), tr("Measured (ms)"),
-                         tr("Ideal (ms, simulated)"), tr("Measured + ideal (ms)")});
+    timeBase_->addItems({tr("Slots (schedule steps)"), tr("Measured (ms)"), tr("Ideal (simulated)"),
+                         tr("Measured + ideal (ms)")});
     timeBase_->setToolTip(
         tr("Slots: the schedule's time steps, as in the tutorial's tables. "
            "Measured: real time, paused time excluded. Ideal: the schedule "
-           "simulated at the measured op costs."));
+           "simulated at the measured op costs, in ms; before any run, in units "
+           "of one forward."));
     timeBase_->setFocusPolicy(Qt::ClickFocus);
     addWidget(timeBase_);
     addWidget(new QLabel(tr(" Colour: "), this));
@@ -86,10 +89,42 @@ void TimelineToolbar::setLegend(const std::vector<ColourLegend::Entry>& entries)
     }
     legend_.clear();
     for (const ColourLegend::Entry& e : entries) {
+        if (!e.ramp.empty()) {
+            legend_.push_back(rampChip(e));
+            continue;
+        }
         // Short chip text: "F", "v12", "2"; the tooltip has the whole label.
         const QString text = e.label.section(QLatin1Char(' '), 0, 0);
         legend_.push_back(chip(text, e.label, e.colour));
     }
+}
+
+// A scale of many colours: "v0", a small strip of them, "v40".
+QAction* TimelineToolbar::rampChip(const ColourLegend::Entry& e) {
+    const QFontMetrics fm(font());
+    const int h = fm.height();
+    const int cells = ColourLegend::rampCells(e.ramp.size());
+    const int cell = std::max(2, 80 / std::max(cells, 1));
+    const int first = fm.horizontalAdvance(e.label) + 4;
+    const int width = first + cells * cell + 4 + fm.horizontalAdvance(e.rampEnd) + 2;
+    const qreal dpr = devicePixelRatioF();
+    QPixmap pixmap(QSize(width, h + 4) * dpr);
+    pixmap.setDevicePixelRatio(dpr);
+    pixmap.fill(Qt::transparent);
+    QPainter p(&pixmap);
+    p.setFont(font());
+    p.setPen(palette().color(QPalette::WindowText));
+    p.drawText(QRect(0, 0, first, h + 4), Qt::AlignVCenter, e.label);
+    for (int c = 0; c < cells; ++c) {
+        const std::size_t k = cells > 1 ? c * (e.ramp.size() - 1) / (cells - 1) : 0;
+        p.fillRect(QRect(first + c * cell, 2, cell, h), e.ramp[k]);
+    }
+    p.drawText(QRect(first + cells * cell + 4, 0, width, h + 4), Qt::AlignVCenter, e.rampEnd);
+    p.end();
+    auto* l = new QLabel(this);
+    l->setPixmap(pixmap);
+    l->setToolTip(tr("weight versions %1 to %2, in order").arg(e.label, e.rampEnd));
+    return addWidget(l);
 }
 
 QAction* TimelineToolbar::chip(const QString& text, const QString& tip, const QColor& c) {

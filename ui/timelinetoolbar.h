@@ -41,6 +41,7 @@ Q_SIGNALS:
 
 private:
     QAction* chip(const QString& text, const QString& tip, const QColor& color);
+    QAction* rampChip(const ColourLegend::Entry& entry);
 
     QComboBox* timeBase_ = nullptr;
     QComboBox* color_ = nullptr;
