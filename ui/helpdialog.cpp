@@ -6,6 +6,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QObject>
+#include <QShortcut>
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
@@ -66,8 +67,18 @@ QString howToReadHtml() {
         "each op, so no op disappears when the whole run is on screen.</p>");
 }
 
-void showHelpPage(QWidget* parent, const QString& title, const QString& html) {
+QDialog* showHelpPage(QWidget* parent, const QString& title, const QString& html) {
+    // One window per page: asked again, the open one comes to the front.
+    const QString name = QStringLiteral("help: ") + title;
+    for (QDialog* open : parent->findChildren<QDialog*>(name, Qt::FindDirectChildrenOnly)) {
+        open->findChild<QTextBrowser*>()->setHtml(html);
+        open->show();
+        open->raise();
+        open->activateWindow();
+        return open;
+    }
     auto* dialog = new QDialog(parent);
+    dialog->setObjectName(name);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowTitle(title);
     auto* v = new QVBoxLayout(dialog);
@@ -77,8 +88,16 @@ void showHelpPage(QWidget* parent, const QString& title, const QString& html) {
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
     QObject::connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
     v->addWidget(buttons);
+    // Escape closes it, whatever has the focus inside (the main window's own
+    // Escape, clear the selection, would otherwise take the key).
+    auto* escape = new QShortcut(QKeySequence(Qt::Key_Escape), dialog);
+    escape->setContext(Qt::WindowShortcut);
+    QObject::connect(escape, &QShortcut::activated, dialog, &QDialog::close);
     dialog->resize(560, 520);
     dialog->show();
+    dialog->raise();
+    dialog->activateWindow();
+    return dialog;
 }
 
 void addHelpMenu(QMenuBar* bar, QWidget* parent) {

@@ -28,6 +28,7 @@
 #include "enginecontroller.h"
 #include "explainpanel.h"
 #include "helpdialog.h"
+#include "presentation.h"
 #include "resources.h"
 #include "runactions.h"
 #include "runexport.h"
@@ -72,6 +73,10 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     addHelpMenu(menuBar(), this);
     connectEngine();
     connectModel();
+    outputs_ = new RunOutputs(*model_, QString::fromStdString(options.csvPath),
+                              QString::fromStdString(options.tracePath), this);
+    connect(outputs_, &RunOutputs::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 15000); });
 
     status_ = new RunStatus(*model_, *controller_, statusBar());
 
@@ -114,7 +119,11 @@ void MainWindow::buildDocks() {
     connect(controls_, &ControlsPanel::stepForwardClicked, this, &MainWindow::stepForward);
     connect(controls_, &ControlsPanel::stepBackClicked, this, &MainWindow::stepBack);
     connect(controls_, &ControlsPanel::batchForwardClicked, this, &MainWindow::batchForward);
-    connect(controls_, &ControlsPanel::resetClicked, this, &MainWindow::reset);
+    connect(controls_, &ControlsPanel::newRunClicked, this, &MainWindow::newRun);
+    connect(controls_, &ControlsPanel::defaultsClicked, this, &MainWindow::resetToDefaults);
+    // A value committed with Enter: the walking keys step the run again.
+    connect(controls_, &ControlsPanel::editCommitted, this,
+            [this] { timeline_->setFocus(Qt::OtherFocusReason); });
     connect(controls_, &ControlsPanel::replayClicked, this, &MainWindow::replay);
     connect(controls_, &ControlsPanel::paceChanged, model_, &RunModel::setPace);
     model_->setPace(controls_->pace());
@@ -188,7 +197,8 @@ void MainWindow::buildMenus() {
     connect(actions_->batchBack, &QAction::triggered, this, &MainWindow::batchBack);
     connect(actions_->toStart, &QAction::triggered, walker_, &RunWalker::toStart);
     connect(actions_->toNewest, &QAction::triggered, walker_, &RunWalker::toNewest);
-    connect(actions_->newRun, &QAction::triggered, this, &MainWindow::reset);
+    connect(actions_->newRun, &QAction::triggered, this, &MainWindow::newRun);
+    connect(actions_->resetDefaults, &QAction::triggered, this, &MainWindow::resetToDefaults);
     connect(actions_->replay, &QAction::triggered, this, &MainWindow::replay);
     runMenu->addSeparator();
     attach_ = new AttachFlow({controller_, model_, walker_, timeline_, explain_, statusBar(),
@@ -223,10 +233,10 @@ void MainWindow::buildMenus() {
         toolbar_->searchBox()->setFocus();
         toolbar_->searchBox()->selectAll();
     });
-    QAction* presentation = view->addAction(tr("Presentation mode (large text)"));
-    presentation->setShortcut(QKeySequence(Qt::Key_F11));
-    presentation->setCheckable(true);
-    connect(presentation, &QAction::toggled, timeline_, &TimelineView::setPresentation);
+    presentation_ = view->addAction(tr("Presentation mode (large text)"));
+    presentation_->setShortcut(QKeySequence(Qt::Key_F11));
+    presentation_->setCheckable(true);
+    connect(presentation_, &QAction::toggled, this, &MainWindow::setPresentation);
     view->addSeparator();
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
 }
@@ -270,6 +280,7 @@ void MainWindow::connectEngine() {
 
 void MainWindow::connectModel() {
     connect(model_, &RunModel::modelReset, this, [this] {
+        followRunOnScreen();
         timeline_->clearSelection();
         timeline_->setLanes(model_->laneLabels());
         versions_->setStages(model_->stageNames());
@@ -292,21 +303,37 @@ void MainWindow::connectModel() {
     connect(model_, &RunModel::cursorMoved, this, &MainWindow::showCursor);
     connect(model_, &RunModel::playingChanged, this, &MainWindow::updateActions);
     connect(model_, &RunModel::runFinished, this, [this] {
+        outputs_->runFinished();
         updateStatus();
         updateActions();
     });
     connect(model_, &RunModel::runFailed, this, [this](const QString& message) {
+        outputs_->runFinished();  // failed: nothing written, said
         controls_->setError(tr("Run failed: %1").arg(message));
         statusBar()->showMessage(tr("Run failed: %1").arg(message), 10000);
         // One process per stage: what the other ranks sent before one failed stays.
         if (controller_->distributed() && model_->hasRun())
-            timeline_->setTitle(tr("Failed run (partial: %1 actions received before the failure)")
-                                    .arg(model_->measuredBoxes().size()));
+            timeline_->setTitle(
+                tr("Failed run (partial: %1 received before the failure)")
+                    .arg(counted(static_cast<long long>(model_->measuredBoxes().size()),
+                                 tr("action"), tr("actions"))));
         attach_->clearListening();
         setPlaying(false);
         updateStatus();
         updateActions();
     });
+}
+
+// The titles say what is on screen: an opened file names itself (window and
+// timeline); any other run clears the file's title (attaching and failures
+// set theirs after the reset).
+void MainWindow::followRunOnScreen() {
+    outputs_->modelReset();
+    const bool file = model_->source() == RunModel::Source::File;
+    if (!file) timeline_->setTitle(QString());
+    setWindowTitle(
+        file ? tr("%1 \u2014 PipeDream Studio").arg(QFileInfo(model_->sourceFile()).fileName())
+             : tr("PipeDream Studio"));
 }
 
 void MainWindow::showCursor() {
@@ -356,7 +383,6 @@ void MainWindow::controlsChanged() {
     options_ = next.options;
     explain_->showSchedule(next.ideal);
     model_->reset(std::move(next), RunModel::Source::Schedule);
-    timeline_->setTitle(QString());
     restartTimer_.start();
 }
 
@@ -423,9 +449,20 @@ void MainWindow::batchBack() {
     walker_->batchBack();
 }
 
-void MainWindow::reset() {
+void MainWindow::newRun() {
     setPlaying(false);
     restartRun();
+}
+
+void MainWindow::resetToDefaults() {
+    setPlaying(false);
+    const RunOptions d = defaultRunOptions();
+    setOptions(d);
+    if (valid_) restartRun();  // at once: a new run, as the button says
+    statusBar()->showMessage(
+        tr("Controls reset to the defaults: %1. New run (Ctrl+R) runs the settings shown again.")
+            .arg(describeConfiguration(d)),
+        10000);
 }
 
 void MainWindow::replay() {
@@ -458,6 +495,38 @@ QAction* MainWindow::attachAction() const {
 QAction* MainWindow::stopListeningAction() const {
     return attach_->stopListeningAction();
 }
+QAction* MainWindow::newRunAction() const {
+    return actions_->newRun;
+}
+QAction* MainWindow::resetToDefaultsAction() const {
+    return actions_->resetDefaults;
+}
+
+QString MainWindow::outputsProblem() const {
+    return outputs_->problem();
+}
+
+void MainWindow::setPresentation(bool on) {
+    if (presentation_->isChecked() != on) {
+        presentation_->setChecked(on);  // toggled() comes back here
+        return;
+    }
+    timeline_->setPresentation(on);
+    applyPresentation();
+}
+
+// The docks' widgets inherit a larger font; plots draw with fonts of their
+// own, scaled one by one (and kept off the docks' inherited scale).
+void MainWindow::applyPresentation() {
+    const double k = presentation_->isChecked() ? kPresentationScale : 1.0;
+    for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+        for (QCustomPlot* plot : dock->findChildren<QCustomPlot*>()) {
+            if (!plot->testAttribute(Qt::WA_SetFont)) plot->setFont(plot->font());
+            setPlotFontScale(plot, k);
+        }
+        setWidgetFontScale(dock, k);
+    }
+}
 
 bool MainWindow::attachTo(const QString& hostPort, QString* error) {
     return attach_->attachTo(hostPort, error);
@@ -477,10 +546,10 @@ void MainWindow::updateStatus() {
 
 void MainWindow::compareSchedules(bool realRuns) {
     const RunOptions base = currentOptions();
-    charts_->beginComparison(tr("Every schedule on S=%1, M=%2, %3 batches")
+    charts_->beginComparison(tr("Every schedule on S=%1, M=%2, %3")
                                  .arg(base.schedule.stages)
                                  .arg(base.schedule.microbatches)
-                                 .arg(base.schedule.batches),
+                                 .arg(counted(base.schedule.batches, tr("batch"), tr("batches"))),
                              realRuns && EngineController::engineAvailable()
                                  ? tr("Running every schedule for real...")
                                  : tr("Simulated schedules (analytic figures)."));
@@ -495,30 +564,40 @@ void MainWindow::compareSchedules(bool realRuns) {
 bool MainWindow::openRun(const QString& path, QString* error) {
     RunResult opened;
     IdentifiedSchedule id;
-    if (!loadRunFile(path, currentOptions(), opened, &id, error)) return false;
+    // What the file does not record comes from the defaults, not from the
+    // controls' previous run; where the stages run stays this machine's choice.
+    RunOptions base = defaultRunOptions();
+    const RunOptions shown = currentOptions();
+    base.device = shown.device;
+    base.backend = shown.backend;
+    if (!loadRunFile(path, base, opened, &id, error)) return false;
     restartTimer_.stop();
     setPlaying(false);
     controller_->cancelComparison();
     controller_->cancel();
     attach_->clearListening();  // an opened run ends any wait for ranks
     const RunOptions o = opened.options;
+    const QStringList unrecorded = opened.unrecorded;
     adoptOptions(o, opened.ideal);
     model_->load(std::move(opened), RunModel::Source::File, id.complete);
-    timeline_->setTitle(
-        tr("%1: %2, %3 stages, %4 microbatches, %5 batches%6")
-            .arg(QFileInfo(path).fileName(), QString::fromUtf8(displayName(o.schedule.kind)))
-            .arg(o.schedule.stages)
-            .arg(o.schedule.microbatches)
-            .arg(o.schedule.batches)
-            .arg(cutShortNote(id)));
+    const ScheduleConfig& c = o.schedule;
+    timeline_->setTitle(tr("%1: %2, %3, %4, %5%6")
+                            .arg(QFileInfo(path).fileName(), QString::fromUtf8(displayName(c.kind)),
+                                 counted(c.stages, tr("stage"), tr("stages")),
+                                 counted(c.microbatches, tr("microbatch"), tr("microbatches")),
+                                 counted(c.batches, tr("batch"), tr("batches")), cutShortNote(id)));
     timeline_->fit();
     updateActions();
+    QString said = tr("Opened %1; the controls show its run").arg(path);
+    if (!unrecorded.isEmpty())
+        said += tr(" (not in the file, so the defaults: %1)")
+                    .arg(unrecorded.join(QStringLiteral(", ")));
+    statusBar()->showMessage(said, 15000);
     return true;
 }
 
 // A run not made from the controls (opened, attached): they show its configuration.
 void MainWindow::adoptOptions(const RunOptions& o, const DryRun& ideal) {
-    controls_->growRanges(o.schedule);
     controls_->showOptions(o);
     controls_->setError(QString());
     valid_ = true;
@@ -549,10 +628,7 @@ void MainWindow::showOpenError(const QString& error) {
 
 void MainWindow::openWithMessage(const QString& path) {
     QString error;
-    if (openRun(path, &error))
-        statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
-    else
-        QMessageBox::warning(this, tr("Open failed"), error);
+    if (!openRun(path, &error)) QMessageBox::warning(this, tr("Open failed"), error);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
@@ -616,6 +692,7 @@ RunOptions MainWindow::restoredOptions(const RunOptions& fallback) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    outputs_->windowClosing();
     controller_->cancelComparison();
     controller_->cancel();
     saveSettings();
