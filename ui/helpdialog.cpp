@@ -3,10 +3,10 @@
 #include <QAction>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QKeyEvent>
 #include <QMenu>
 #include <QMenuBar>
 #include <QObject>
-#include <QShortcut>
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
@@ -18,6 +18,31 @@ QString keyRow(const QString& key, const QString& what) {
     return QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
         .arg(key.toHtmlEscaped(), what.toHtmlEscaped());
 }
+
+// Escape closes it, whatever has the focus inside: the key is claimed
+// before any shortcut is looked up, so the main window's own Escape (clear
+// the selection), which Qt may still match while the help window has the
+// keyboard, does not take it.
+class HelpWindow : public QDialog {
+public:
+    using QDialog::QDialog;
+
+protected:
+    bool event(QEvent* e) override {
+        if (e->type() == QEvent::ShortcutOverride &&
+            static_cast<QKeyEvent*>(e)->matches(QKeySequence::Cancel)) {
+            e->accept();
+            return true;
+        }
+        return QDialog::event(e);
+    }
+    void keyPressEvent(QKeyEvent* e) override {
+        if (e->matches(QKeySequence::Cancel))
+            close();
+        else
+            QDialog::keyPressEvent(e);
+    }
+};
 
 }  // namespace
 
@@ -77,7 +102,7 @@ QDialog* showHelpPage(QWidget* parent, const QString& title, const QString& html
         open->activateWindow();
         return open;
     }
-    auto* dialog = new QDialog(parent);
+    auto* dialog = new HelpWindow(parent);
     dialog->setObjectName(name);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowTitle(title);
@@ -88,11 +113,6 @@ QDialog* showHelpPage(QWidget* parent, const QString& title, const QString& html
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
     QObject::connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
     v->addWidget(buttons);
-    // Escape closes it, whatever has the focus inside (the main window's own
-    // Escape, clear the selection, would otherwise take the key).
-    auto* escape = new QShortcut(QKeySequence(Qt::Key_Escape), dialog);
-    escape->setContext(Qt::WindowShortcut);
-    QObject::connect(escape, &QShortcut::activated, dialog, &QDialog::close);
     dialog->resize(560, 520);
     dialog->show();
     dialog->raise();
