@@ -631,7 +631,7 @@ private Q_SLOTS:
             QCOMPARE(c->hiddenSpin()->value(), d.hidden);
             QCOMPARE(c->lrSpin()->value(), d.lr);
             QCOMPARE(flags(w.currentOptions()), flags(w.model()->options()));
-            const QString said = w.statusBar()->currentMessage();
+            const QString said = c->note();  // in the dock: where the settings came from
             QVERIFY2(said.contains(QStringLiteral("batch size")), qPrintable(said));
             QVERIFY2(said.contains(QStringLiteral("layers")) != isTrace, qPrintable(said));
             QVERIFY(w.windowTitle().contains(QFileInfo(path).fileName()));
@@ -646,6 +646,7 @@ private Q_SLOTS:
             QCOMPARE(w.model()->options().schedule.kind, ScheduleKind::PipeDream);
             QVERIFY(!w.windowTitle().contains(QFileInfo(path).fileName()));
             QVERIFY(w.timeline()->title().isEmpty());
+            QVERIFY(c->note().isEmpty());
         }
     }
 
@@ -670,9 +671,12 @@ private Q_SLOTS:
         QVERIFY(w.controller()->running());  // a new run of them, at t0
         QCOMPARE(w.model()->cursor(), 0);
         QVERIFY(w.inlineError().isEmpty());
-        const QString said = w.statusBar()->currentMessage();
+        const QString said = w.controls()->note();
         QVERIFY2(said.contains(QStringLiteral("defaults")), qPrintable(said));
         QVERIFY2(said.contains(describeConfiguration(defaultRunOptions())), qPrintable(said));
+        QCOMPARE(w.statusBar()->currentMessage(), said);
+        w.controls()->stagesSlider()->setValue(2);  // an edit: the note no longer holds
+        QVERIFY(w.controls()->note().isEmpty());
 
         QAction* newRun = w.newRunAction();
         QAction* reset = w.resetToDefaultsAction();

@@ -98,6 +98,7 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     buildButtons();
     auto changed = [this] {
         if (updating_) return;
+        setNote(QString());  // the settings are the user's now
         syncEnabled();
         Q_EMIT optionsChanged();
     };
@@ -278,6 +279,12 @@ void ControlsPanel::buildForm() {
     error_->setStyleSheet(QStringLiteral("QLabel { color: #B00020; font-weight: bold; }"));
     error_->setVisible(false);
     form->addRow(error_);
+    note_ = new QLabel(this);
+    note_->setObjectName(QStringLiteral("settingsNote"));
+    note_->setWordWrap(true);
+    note_->setForegroundRole(QPalette::PlaceholderText);
+    note_->setVisible(false);
+    form->addRow(note_);
 }
 
 void ControlsPanel::buildButtons() {
@@ -401,6 +408,15 @@ void ControlsPanel::syncEnabled() {
 void ControlsPanel::setError(const QString& message) {
     error_->setText(message);
     error_->setVisible(!message.isEmpty());
+}
+
+void ControlsPanel::setNote(const QString& note) {
+    note_->setText(note);
+    note_->setVisible(!note.isEmpty());
+}
+
+QString ControlsPanel::note() const {
+    return note_->isHidden() ? QString() : note_->text();
 }
 
 QString ControlsPanel::error() const {

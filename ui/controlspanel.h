@@ -40,6 +40,10 @@ public:
     // The message under the controls; empty hides it.
     void setError(const QString& message);
     QString error() const;
+    // A note on where the settings shown came from (an opened file, the
+    // defaults); empty hides it, as does any edit.
+    void setNote(const QString& note);
+    QString note() const;
     // What the buttons can do now.
     void setRunnable(bool canRun, bool playing);
     double pace() const;  // slots per second
@@ -106,6 +110,7 @@ private:
     QCheckBox* stash_ = nullptr;
     QComboBox* placement_ = nullptr;
     QLabel* error_ = nullptr;
+    QLabel* note_ = nullptr;
     QPushButton* play_ = nullptr;
     QPushButton* back_ = nullptr;
     QPushButton* forward_ = nullptr;

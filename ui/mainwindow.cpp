@@ -14,6 +14,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTextBrowser>
@@ -47,6 +48,31 @@ static void initResources() {
 }
 
 namespace pd {
+
+namespace {
+
+// The Controls dock's scroll area: as wide as the controls need (they
+// scroll only vertically), and as tall unless `fitHeight` is off.
+class ControlsScroll : public QScrollArea {
+public:
+    using QScrollArea::QScrollArea;
+    bool fitHeight = true;
+    QSize minimumSizeHint() const override {
+        const QSize base = QScrollArea::minimumSizeHint();
+        if (!widget()) return base;
+        const QSize need = widget()->minimumSizeHint();
+        const int frame = 2 * frameWidth();
+        // Wrapped lines (the note, an error) need the height at this width.
+        const int width = std::max(viewport()->width(), need.width());
+        const int tall = widget()->hasHeightForWidth()
+                             ? std::max(need.height(), widget()->heightForWidth(width))
+                             : need.height();
+        return QSize(need.width() + verticalScrollBar()->sizeHint().width() + frame,
+                     fitHeight ? tall + frame : base.height());
+    }
+};
+
+}  // namespace
 
 MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStart)
     : QMainWindow(parent) {
@@ -112,7 +138,15 @@ void MainWindow::buildDocks() {
     controls_ = new ControlsPanel(this);
     auto* controlsDock = new QDockWidget(tr("Controls"), this);
     controlsDock->setObjectName(QStringLiteral("controls"));
-    controlsDock->setWidget(controls_);
+    // Scrolls rather than growing the window (presentation mode's larger
+    // text, a small screen).
+    auto* controlsScroll = new ControlsScroll(controlsDock);
+    controlsScroll->setWidget(controls_);
+    controlsScroll->setWidgetResizable(true);
+    controlsScroll->setFrameShape(QFrame::NoFrame);
+    controlsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    controlsDock->setWidget(controlsScroll);
+    fitControls();
     addDockWidget(Qt::LeftDockWidgetArea, controlsDock);
     connect(controls_, &ControlsPanel::optionsChanged, this, &MainWindow::controlsChanged);
     connect(controls_, &ControlsPanel::playPauseClicked, this, &MainWindow::playPause);
@@ -451,6 +485,7 @@ void MainWindow::batchBack() {
 
 void MainWindow::newRun() {
     setPlaying(false);
+    controls_->setNote(QString());
     restartRun();
 }
 
@@ -459,10 +494,9 @@ void MainWindow::resetToDefaults() {
     const RunOptions d = defaultRunOptions();
     setOptions(d);
     if (valid_) restartRun();  // at once: a new run, as the button says
-    statusBar()->showMessage(
-        tr("Controls reset to the defaults: %1. New run (Ctrl+R) runs the settings shown again.")
-            .arg(describeConfiguration(d)),
-        10000);
+    const QString said = tr("Reset to the defaults: %1.").arg(describeConfiguration(d));
+    controls_->setNote(said);
+    statusBar()->showMessage(said, 10000);
 }
 
 void MainWindow::replay() {
@@ -511,8 +545,11 @@ void MainWindow::setPresentation(bool on) {
         presentation_->setChecked(on);  // toggled() comes back here
         return;
     }
+    // The docks widen for the larger text: off puts the layout back as it was.
+    if (on) layoutBeforePresentation_ = saveState();
     timeline_->setPresentation(on);
     applyPresentation();
+    if (!on && !layoutBeforePresentation_.isEmpty()) restoreState(layoutBeforePresentation_);
 }
 
 // The docks' widgets inherit a larger font; plots draw with fonts of their
@@ -525,6 +562,16 @@ void MainWindow::applyPresentation() {
             setPlotFontScale(plot, k);
         }
         setWidgetFontScale(dock, k);
+    }
+    fitControls();
+}
+
+// Presentation mode's larger text scrolls instead of growing the window
+// past the screen; otherwise the controls' dock is as tall as they need.
+void MainWindow::fitControls() {
+    if (auto* scroll = dynamic_cast<ControlsScroll*>(controls_->parentWidget()->parentWidget())) {
+        scroll->fitHeight = !(presentation_ && presentation_->isChecked());
+        scroll->updateGeometry();
     }
 }
 
@@ -588,11 +635,12 @@ bool MainWindow::openRun(const QString& path, QString* error) {
                                  counted(c.batches, tr("batch"), tr("batches")), cutShortNote(id)));
     timeline_->fit();
     updateActions();
-    QString said = tr("Opened %1; the controls show its run").arg(path);
+    QString note = tr("Settings of the run in %1.").arg(QFileInfo(path).fileName());
     if (!unrecorded.isEmpty())
-        said += tr(" (not in the file, so the defaults: %1)")
-                    .arg(unrecorded.join(QStringLiteral(", ")));
-    statusBar()->showMessage(said, 15000);
+        note += QLatin1Char(' ') + tr("The file does not record its %1: the defaults are shown.")
+                                       .arg(unrecorded.join(QStringLiteral(", ")));
+    controls_->setNote(note);
+    statusBar()->showMessage(tr("Opened %1").arg(path), 15000);
     return true;
 }
 

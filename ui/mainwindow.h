@@ -138,6 +138,7 @@ private:
     void adoptOptions(const RunOptions& options, const DryRun& ideal);
     void followRunOnScreen();  // titles after the model's reset
     void applyPresentation();
+    void fitControls();
     RunExport exports() const;
     void saveSettings() const;
 
@@ -157,6 +158,7 @@ private:
     AttachFlow* attach_ = nullptr;
     RunOutputs* outputs_ = nullptr;
     QAction* presentation_ = nullptr;
+    QByteArray layoutBeforePresentation_;  // dock sizes, given back when it ends
 
     RunOptions options_;  // of the run on screen; the controls' fields on top of it
     bool valid_ = false;
