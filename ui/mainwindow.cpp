@@ -70,6 +70,13 @@ public:
         return QSize(need.width() + verticalScrollBar()->sizeHint().width() + frame,
                      fitHeight ? tall + frame : base.height());
     }
+
+protected:
+    // A message shown or hidden under the controls changes what they need.
+    bool eventFilter(QObject* watched, QEvent* event) override {
+        if (watched == widget() && event->type() == QEvent::LayoutRequest) updateGeometry();
+        return QScrollArea::eventFilter(watched, event);
+    }
 };
 
 }  // namespace
