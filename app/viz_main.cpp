@@ -1,5 +1,7 @@
 // pipedream-viz: the Qt application, or with --headless --export DIR the
 // figures, timeline, CSV and trace of a run written without a window.
+// --csv FILE / --trace FILE write the command line's run when it ends, in
+// either mode (the window: see RunOutputs).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,6 +84,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "error: %s\n", tooBig.c_str());
         return 2;
     }
+    // A file that cannot be written is said before a run is spent on it.
+    for (const std::string* path : {&parsed.options.csvPath, &parsed.options.tracePath}) {
+        std::string why;
+        if (!path->empty() && !pd::checkWritable(*path, why)) {
+            std::fprintf(stderr, "error: %s\n", pd::printable(why, 4096).c_str());
+            return 2;
+        }
+    }
     ensureRuntimeDir();
     if (parsed.options.headless) {
         try {
@@ -121,5 +131,8 @@ int main(int argc, char** argv) {
         }
     }
     window.show();
-    return app.exec();
+    const int status = app.exec();
+    // --csv / --trace not written (the run replaced before its end, a
+    // failed write): said already; a script sees it in the exit status.
+    return status != 0 ? status : window.outputsProblem().isEmpty() ? 0 : 1;
 }

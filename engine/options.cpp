@@ -16,13 +16,7 @@ namespace pd {
 
 namespace {
 
-constexpr int kMaxLayers = 4096;
-constexpr int kMaxHidden = 65536;
-constexpr int kMaxBatchSize = 1000000;
 constexpr int kMaxCudaIndex = 1023;
-// Far above any rate plain SGD trains with, far below what overflows the
-// update (1e308 passed the parser and failed mid-run).
-constexpr double kMaxLr = 1e4;
 
 // Arguments are echoed in errors: control bytes escaped, so one line stays one.
 std::string quoted(const std::string& s) {
@@ -656,8 +650,15 @@ std::string usage(const std::string& program, bool vizFlags) {
             std::string(f.name) + (f.metavar ? std::string(" ") + f.metavar : "");
         out << helpLine(lhs, f.help, f.defaultText ? f.defaultText(d) : std::string());
     }
-    out << helpLine("-h, --help", "show this help") << "\n"
-        << "Values may also be given as --flag=VALUE. Exit status: 0 success, 2 bad input,\n"
+    out << helpLine("-h, --help", "show this help") << "\n";
+    if (vizFlags)
+        out << "--csv and --trace write the run the command line configures, when it ends:\n"
+            << "with --headless after the export; in the window once that run reaches its\n"
+            << "end, however it is walked (played or stepped). A run replaced (a control\n"
+            << "changed, a new run, a file opened), failed or left unfinished when the window\n"
+            << "closes writes nothing, says so, and the exit status is 1. Later runs never\n"
+            << "write them. Files are replaced atomically.\n\n";
+    out << "Values may also be given as --flag=VALUE. Exit status: 0 success, 2 bad input,\n"
         << "1 failure at run time.\n";
     return out.str();
 }

@@ -11,6 +11,15 @@
 
 namespace pd {
 
+// The model's limits checkRunOptions enforces (the schedule's are in
+// schedule.h); the window's controls take the same ranges.
+constexpr int kMaxLayers = 4096;
+constexpr int kMaxHidden = 65536;
+constexpr int kMaxBatchSize = 1000000;
+// Far above any rate plain SGD trains with, far below what overflows the
+// update (1e308 passed the parser and failed mid-run).
+constexpr double kMaxLr = 1e4;
+
 struct RunOptions {
     ScheduleConfig schedule;  // kind, stages, microbatches, batches, chunks, sync, stash
     int batchSize = 32;

@@ -123,6 +123,16 @@ private Q_SLOTS:
         QTest::addRow("viz open with csv")
             << kViz << QStringList{"--open", "r.csv", "--csv", "x.csv"}
             << "cannot be combined with --open";
+        // --csv / --trace are written when the run ends: a folder that is not
+        // there is said before anything runs (window or headless).
+        const QString noFolder = QDir::temp().filePath("pd-no-such-folder/run.csv");
+        QTest::addRow("viz csv into a missing folder")
+            << kViz << QStringList{"--csv", noFolder} << "does not exist";
+        QTest::addRow("viz headless trace into a missing folder")
+            << kViz
+            << QStringList{"--headless", "--export", QDir::temp().filePath("pd-unused"), "--trace",
+                           noFolder}
+            << "does not exist";
         QTest::addRow("viz headless without export")
             << kViz << QStringList{"--headless"} << "--export";
         const QString missing = QDir::temp().filePath("pd-no-such-run.csv");
@@ -639,6 +649,11 @@ private Q_SLOTS:
             QVERIFY(r.out.contains("--schedule"));
             QVERIFY(r.out.contains("--microbatches"));
         }
+        // pipedream-viz says when --csv and --trace are written, and when not.
+        const QString viz = run(kViz, {"--help"}).out;
+        QVERIFY2(viz.contains("--csv and --trace write the run the command line configures"),
+                 qPrintable(viz));
+        QVERIFY2(viz.contains("writes nothing"), qPrintable(viz));
     }
 };
 

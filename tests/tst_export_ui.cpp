@@ -240,20 +240,62 @@ private Q_SLOTS:
         QVERIFY(QSvgRenderer(dir.filePath("timeline.svg")).isValid());
     }
 
+    // --headless --csv FILE --trace FILE: the run's measured timeline where
+    // the command line says, besides the export folder's own copies; the
+    // loader reads them back as that run.
+    void headlessWritesCsvAndTraceWhereAsked() {
+        QTemporaryDir dir, elsewhere;
+        RunOptions o = small();
+        o.schedule.kind = ScheduleKind::GPipe;
+        o.csvPath = elsewhere.filePath("asked.csv").toStdString();
+        o.tracePath = elsewhere.filePath("asked.json").toStdString();
+        QString outText, errText;
+        QTextStream out(&outText), err(&errText);
+        QVERIFY2(headlessExport(o, dir.path(), out, err) == 0, qPrintable(errText));
+        for (const std::string& path : {o.csvPath, o.tracePath}) {
+            const QString file = QString::fromStdString(path);
+            QVERIFY2(outText.contains(QStringLiteral("wrote ") + file), qPrintable(outText));
+            RunResult read;
+            IdentifiedSchedule id;
+            QString error;
+            QVERIFY2(loadRunFile(file, defaultRunOptions(), read, &id, &error), qPrintable(error));
+            QVERIFY(id.complete);
+            QCOMPARE(id.config.kind, o.schedule.kind);
+            QCOMPARE(id.config.stages, o.schedule.stages);
+            QCOMPARE(id.config.microbatches, o.schedule.microbatches);
+            QCOMPARE(id.config.batches, o.schedule.batches);
+        }
+        QCOMPARE(head(QString::fromStdString(o.csvPath), 4096),
+                 head(dir.filePath("run.csv"), 4096));
+    }
+
     void vizHeadlessCommandLine() {
 #ifdef PD_VIZ_EXE
-        QTemporaryDir dir;
+        QTemporaryDir dir, work;
         QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.remove("DISPLAY");  // --headless needs no display
         p.setProcessEnvironment(env);
+        p.setWorkingDirectory(work.path());  // --csv and --trace relative to it
         p.start(QStringLiteral(PD_VIZ_EXE),
                 {"--headless", "--export", dir.path(), "--stages", "2", "--microbatches", "2",
-                 "--batches", "2", "--layers", "4", "--hidden", "16", "--batch-size", "8"});
+                 "--batches", "2", "--layers", "4", "--hidden", "16", "--batch-size", "8", "--csv",
+                 "run-cli.csv", "--trace", "run-cli.json"});
         QVERIFY(p.waitForFinished(120000));
         QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 10);
         QCOMPARE(QImage(dir.filePath("timeline.png")).size(), QSize(1600, 600));
+        for (const char* name : {"run-cli.csv", "run-cli.json"}) {
+            RunResult read;
+            IdentifiedSchedule id;
+            QString error;
+            QVERIFY2(loadRunFile(QDir(work.path()).filePath(QString::fromLatin1(name)),
+                                 defaultRunOptions(), read, &id, &error),
+                     qPrintable(error));
+            QVERIFY(id.complete);
+            QCOMPARE(id.config.stages, 2);
+            QCOMPARE(id.config.batches, 2);
+        }
 #else
         QSKIP("pipedream-viz is not built");
 #endif

@@ -7,7 +7,10 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDialog>
 #include <QDir>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QLabel>
@@ -15,11 +18,13 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMimeData>
+#include <QPushButton>
 #include <QSet>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -74,6 +79,35 @@ bool playToEnd(MainWindow& w, int timeoutMs = 20000) {
         QTest::qWait(20);
     }
     return false;
+}
+
+// The configuration of the run shown, as flags: equal when two runs agree.
+QString flags(const RunOptions& o) {
+    QStringList out;
+    for (const std::string& a : toArgs(o)) out << QString::fromStdString(a);
+    return out.join(QLatin1Char(' '));
+}
+
+QList<QDialog*> helpWindows(const QWidget& w) {
+    QList<QDialog*> out;
+    for (QDialog* d : w.findChildren<QDialog*>())
+        if (d->objectName().startsWith(QStringLiteral("help:"))) out << d;
+    return out;
+}
+
+QAction* menuAction(const QMainWindow& w, const QString& text) {
+    for (QAction* menu : w.menuBar()->actions())
+        if (menu->menu())
+            for (QAction* a : menu->menu()->actions())
+                if (a->text().remove(QLatin1Char('&')) == text) return a;
+    return nullptr;
+}
+
+// Types `text` into a number field as a person does: select all, type.
+void typeInto(QAbstractSpinBox* box, const QString& text) {
+    box->setFocus();
+    box->selectAll();
+    QTest::keyClicks(box, text);
 }
 
 }  // namespace
@@ -387,7 +421,6 @@ private Q_SLOTS:
         o.schedule.microbatches = 64;
         o.layers = 64;
         o.batchSize = 128;
-        w.controls()->growRanges(o.schedule);  // as opening a 64-stage run does
         QSignalSpy replots(w.timeline(), &QCustomPlot::afterReplot);
         w.setOptions(o);
         QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
@@ -408,9 +441,10 @@ private Q_SLOTS:
         simulated(w);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
-        QCOMPARE(w.controls()->microbatchesSpin()->maximum(), 16);
+        // The slider spans what the batch can be split into; the box takes more.
+        QCOMPARE(w.controls()->microbatchesSlider()->maximum(), 16);
         w.controls()->batchSizeSpin()->setValue(6);
-        QCOMPARE(w.controls()->microbatchesSpin()->maximum(), 6);
+        QCOMPARE(w.controls()->microbatchesSlider()->maximum(), 6);
         w.controls()->microbatchesSpin()->setValue(5);  // does not divide 6
         QVERIFY(!w.inlineError().isEmpty());
         QVERIFY(!w.model()->hasRun());
@@ -537,12 +571,330 @@ private Q_SLOTS:
             QCOMPARE(w.model()->measuredBoxes().size(), n);
 
             // A new run, or touching a control, leaves the file behind.
-            w.reset();
+            w.newRun();
             QVERIFY(w.openedFile().isEmpty());
             QCOMPARE(w.model()->measuredBoxes().size(), std::size_t(0));
             QVERIFY(w.openRun(path, &error));
             w.controls()->stagesSlider()->setValue(2);
             QVERIFY(w.openedFile().isEmpty());
+        }
+    }
+
+    // An opened run sets every control to what the file records; what it
+    // does not record is the defaults (said), not the previous run's
+    // settings. A new run is then that configuration, and the titles follow.
+    void openingARunSetsEveryControl() {
+        QTemporaryDir dir;
+        RunOptions o = small();
+        o.schedule.kind = ScheduleKind::PipeDream;
+        o.schedule.stash = false;
+        o.schedule.stages = 2;
+        o.schedule.microbatches = 8;
+        o.schedule.batches = 2;
+        o.batchSize = 64;
+        o.layers = 16;
+        o.hidden = 64;
+        MainWindow source(o, nullptr, false);
+        simulated(source);
+        source.restartRun();
+        QVERIFY(playToEnd(source));
+        QString error;
+        const QString csv = dir.filePath("b64.csv"), trace = dir.filePath("b64.json");
+        QVERIFY2(source.exportCsv(csv, &error), qPrintable(error));
+        QVERIFY2(source.exportTrace(trace, &error), qPrintable(error));
+
+        RunOptions previous = defaultRunOptions();  // another run's settings, all different
+        previous.schedule.kind = ScheduleKind::GPipe;
+        previous.batchSize = 512;
+        previous.layers = 40;
+        previous.hidden = 1024;
+        previous.lr = 0.5;
+        const RunOptions d = defaultRunOptions();
+        for (const QString& path : {csv, trace}) {
+            const bool isTrace = path == trace;
+            MainWindow w(previous, nullptr, false);
+            simulated(w);
+            w.setRestartDelay(10);
+            w.show();
+            QVERIFY2(w.openRun(path, &error), qPrintable(error));
+            const ControlsPanel* c = w.controls();
+            QCOMPARE(c->scheduleCombo()->currentData().toString(), QStringLiteral("pipedream"));
+            QVERIFY(!c->stashCheck()->isChecked());
+            QVERIFY(!c->verticalSyncCheck()->isChecked());
+            QCOMPARE(c->stagesSpin()->value(), o.schedule.stages);
+            QCOMPARE(c->stagesSlider()->value(), o.schedule.stages);
+            QCOMPARE(c->microbatchesSpin()->value(), o.schedule.microbatches);
+            QCOMPARE(c->batchesSpin()->value(), o.schedule.batches);
+            // A trace's lanes name the layers; a CSV does not say them.
+            QCOMPARE(c->layersSpin()->value(), isTrace ? o.layers : d.layers);
+            QCOMPARE(c->batchSizeSpin()->value(), d.batchSize);
+            QCOMPARE(c->hiddenSpin()->value(), d.hidden);
+            QCOMPARE(c->lrSpin()->value(), d.lr);
+            QCOMPARE(flags(w.currentOptions()), flags(w.model()->options()));
+            const QString said = c->note();  // in the dock: where the settings came from
+            QVERIFY2(said.contains(QStringLiteral("batch size")), qPrintable(said));
+            QVERIFY2(said.contains(QStringLiteral("layers")) != isTrace, qPrintable(said));
+            QVERIFY(w.windowTitle().contains(QFileInfo(path).fileName()));
+            QVERIFY(w.timeline()->title().contains(QFileInfo(path).fileName()));
+            QVERIFY2(w.timeline()->title().contains(QStringLiteral("2 batches")),
+                     qPrintable(w.timeline()->title()));
+
+            // A new run is the configuration shown; the file's titles go.
+            w.newRun();
+            QVERIFY(w.openedFile().isEmpty());
+            QCOMPARE(flags(w.model()->options()), flags(w.currentOptions()));
+            QCOMPARE(w.model()->options().schedule.kind, ScheduleKind::PipeDream);
+            QVERIFY(!w.windowTitle().contains(QFileInfo(path).fileName()));
+            QVERIFY(w.timeline()->title().isEmpty());
+            QVERIFY(c->note().isEmpty());
+        }
+    }
+
+    // Reset to defaults restores the defaults and says so; New run runs the
+    // settings shown again. They are told apart by name, tooltip and place.
+    void resetRestoresTheDefaults() {
+        RunOptions o = small();
+        o.schedule.kind = ScheduleKind::GPipe;
+        o.lr = 0.5;
+        MainWindow w(o, nullptr, false);
+        simulated(w);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.controls()->stagesSlider()->setValue(2);
+        w.newRun();
+        QCOMPARE(w.model()->options().schedule.stages, 2);  // the settings shown
+        QCOMPARE(w.model()->options().schedule.kind, ScheduleKind::GPipe);
+
+        w.resetToDefaultsAction()->trigger();
+        QCOMPARE(flags(w.currentOptions()), flags(defaultRunOptions()));
+        QCOMPARE(flags(w.model()->options()), flags(defaultRunOptions()));
+        QVERIFY(w.controller()->running());  // a new run of them, at t0
+        QCOMPARE(w.model()->cursor(), 0);
+        QVERIFY(w.inlineError().isEmpty());
+        const QString said = w.controls()->note();
+        QVERIFY2(said.contains(QStringLiteral("defaults")), qPrintable(said));
+        QVERIFY2(said.contains(describeConfiguration(defaultRunOptions())), qPrintable(said));
+        QCOMPARE(w.statusBar()->currentMessage(), said);
+        w.controls()->stagesSlider()->setValue(2);  // an edit: the note no longer holds
+        QVERIFY(w.controls()->note().isEmpty());
+
+        QAction* newRun = w.newRunAction();
+        QAction* reset = w.resetToDefaultsAction();
+        QVERIFY(newRun->text() != reset->text());
+        QVERIFY(newRun->iconText() != reset->iconText());
+        QVERIFY2(reset->toolTip().contains(QStringLiteral("defaults")),
+                 qPrintable(reset->toolTip()));
+        QVERIFY2(!newRun->toolTip().contains(QStringLiteral("default")),
+                 qPrintable(newRun->toolTip()));
+        QVERIFY(reset->shortcut().isEmpty());  // discards the settings: no key does it by accident
+        bool onToolbar = false;
+        for (QToolBar* bar : w.findChildren<QToolBar*>())
+            onToolbar = onToolbar || bar->actions().contains(reset);
+        QVERIFY(!onToolbar);
+        auto* newButton = w.controls()->findChild<QPushButton*>(QStringLiteral("newRun"));
+        auto* resetButton =
+            w.controls()->findChild<QPushButton*>(QStringLiteral("resetToDefaults"));
+        QVERIFY(newButton && resetButton);
+        QVERIFY(newButton->text() != resetButton->text());
+        QVERIFY(!newButton->text().contains(QStringLiteral("Reset")));
+        QVERIFY(resetButton->toolTip().contains(QStringLiteral("defaults")));
+        QVERIFY(newButton->parentWidget() !=
+                resetButton->parentWidget());  // not among the walking buttons
+    }
+
+    // After a value is typed and committed with Enter, the walking keys step
+    // the run again; a field with the focus but no typing in progress leaves
+    // them to the window; while typing, they move in the text.
+    void walkingKeysAfterAnEdit() {
+        MainWindow w(small(), nullptr, false);
+        simulated(w);
+        w.setRestartDelay(10);
+        w.show();
+        w.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        w.restartRun();
+        QSpinBox* batches = w.controls()->batchesSpin();
+        typeInto(batches, QStringLiteral("2"));
+        QTest::keyClick(batches, Qt::Key_Left);  // typing: moves in the text
+        QCOMPARE(w.model()->cursor(), 0);
+        QVERIFY(batches->hasFocus());
+        QTest::keyClick(batches, Qt::Key_Return);
+        QCOMPARE(batches->value(), 2);
+        QTRY_VERIFY(w.timeline()->hasFocus());
+        QTRY_VERIFY(w.controller()->running() && w.model()->options().schedule.batches == 2);
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Right);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), 1, 5000);
+
+        batches->setFocus();  // focused, nothing typed: the arrows walk
+        QTRY_VERIFY(batches->hasFocus());
+        QTest::keyClick(batches, Qt::Key_Right);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), 2, 5000);
+        QTest::keyClick(batches, Qt::Key_Right, Qt::ShiftModifier);
+        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), w.model()->grid().batchEnd[0], 5000);
+        QTest::keyClick(batches, Qt::Key_Left);
+        QCOMPARE(w.model()->cursor(), w.model()->grid().batchEnd[0] - 1);
+        QCOMPARE(batches->value(), 2);  // and the field is unchanged
+        QVERIFY(batches->hasFocus());
+    }
+
+    // A number typed is kept as typed (64 in Microbatches stays 64); what
+    // does not fit gets one message; beyond the engine's range it is said,
+    // and the field keeps its value and the focus.
+    void typedNumbersAreKeptOrSaid() {
+        RunOptions o = small();
+        o.batchSize = 512;
+        MainWindow w(o, nullptr, false);
+        simulated(w);
+        w.show();
+        w.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        QSpinBox* micro = w.controls()->microbatchesSpin();
+        typeInto(micro, QStringLiteral("64"));
+        QCOMPARE(micro->text(), QStringLiteral("64"));
+        QTest::keyClick(micro, Qt::Key_Return);
+        QCOMPARE(micro->value(), 64);
+        QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
+        QCOMPARE(w.model()->options().schedule.microbatches, 64);
+        QCOMPARE(w.controls()->microbatchesSlider()->value(), 64);
+
+        w.controls()->batchSizeSpin()->setValue(32);  // cannot be split into 64
+        QCOMPARE(micro->value(), 64);
+        const QString tooSmall = w.inlineError();
+        QVERIFY2(tooSmall.contains(QStringLiteral("32")) && tooSmall.contains(QStringLiteral("64")),
+                 qPrintable(tooSmall));
+        QCOMPARE(tooSmall.count(QLatin1Char('\n')), 0);
+
+        const QString beyond = QString::number(kMaxMicrobatches + 1);
+        typeInto(micro, beyond);
+        QCOMPARE(micro->text(), beyond);  // no keystroke dropped
+        QTest::keyClick(micro, Qt::Key_Return);
+        QCOMPARE(micro->value(), 64);
+        const QString said = w.inlineError();
+        QVERIFY2(said.startsWith(QStringLiteral("Microbatches: ") + beyond), qPrintable(said));
+        QVERIFY2(said.contains(QString::number(kMaxMicrobatches)), qPrintable(said));
+        QVERIFY(micro->hasFocus());  // to correct it
+
+        // Plurals: one slot per second is "1 slot/s".
+        QComboBox* pace = w.controls()->paceCombo();
+        QCOMPARE(pace->itemText(pace->findData(1.0)), QStringLiteral("1 slot/s"));
+        QCOMPARE(pace->itemText(pace->findData(2.0)), QStringLiteral("2 slots/s"));
+    }
+
+    // Help windows close with Escape; asked again, the open one is raised.
+    void helpWindowsCloseAndDoNotPileUp() {
+        MainWindow w(small(), nullptr, false);
+        w.show();
+        w.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        QAction* howTo = menuAction(w, QStringLiteral("How to read the timeline"));
+        QAction* keys = menuAction(w, QStringLiteral("Keyboard shortcuts"));
+        QVERIFY(howTo && keys);
+        howTo->trigger();
+        howTo->trigger();
+        QCOMPARE(helpWindows(w).size(), 1);
+        keys->trigger();
+        QCOMPARE(helpWindows(w).size(), 2);
+        howTo->trigger();
+        QCOMPARE(helpWindows(w).size(), 2);
+        for (QDialog* d : helpWindows(w)) {
+            QVERIFY(d->isVisible());
+            // The main window keeps its own Escape: the help window takes the key first.
+            QTest::keyClick(d->findChild<QTextBrowser*>(), Qt::Key_Escape);
+        }
+        QTRY_COMPARE(helpWindows(w).size(), 0);
+    }
+
+    // Presentation mode enlarges the docks' and the charts' text as well as
+    // the timeline's; off gives back exactly what was there.
+    void presentationEnlargesDocksAndCharts() {
+        MainWindow w(small(), nullptr, false);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        auto sizes = [&w] {
+            QList<double> out;
+            for (QWidget* panel :
+                 {static_cast<QWidget*>(w.controls()), static_cast<QWidget*>(w.versionPanel()),
+                  static_cast<QWidget*>(w.detailsPanel()), static_cast<QWidget*>(w.explainView())})
+                out << panel->font().pointSizeF();
+            for (QCustomPlot* plot : w.charts()->findChildren<QCustomPlot*>())
+                out << plot->xAxis->tickLabelFont().pointSizeF()
+                    << plot->yAxis->labelFont().pointSizeF();
+            return out;
+        };
+        const QList<double> before = sizes();
+        QVERIFY(before.size() > 4);
+        w.presentationAction()->trigger();
+        QVERIFY(w.presentationAction()->isChecked());
+        QTest::qWait(50);  // queued replots
+        const QList<double> on = sizes();
+        for (int i = 0; i < before.size(); ++i)
+            QVERIFY2(on[i] >= before[i] * 1.2,
+                     qPrintable(QStringLiteral("%1: %2 -> %3").arg(i).arg(before[i]).arg(on[i])));
+        w.presentationAction()->trigger();
+        QTest::qWait(50);
+        QCOMPARE(sizes(), before);
+    }
+
+    // pipedream-viz --csv FILE --trace FILE: the command line's run writes
+    // its measured timeline when it ends (here stepped and played through);
+    // the loader reads them back as that run. A run replaced before its end
+    // writes nothing and says why.
+    void commandLineRunWritesCsvAndTrace() {
+        QTemporaryDir dir;
+        RunOptions o = small();
+        o.schedule.kind = ScheduleKind::GPipe;
+        o.csvPath = dir.filePath("run.csv").toStdString();
+        o.tracePath = dir.filePath("trace.json").toStdString();
+        const QString csv = QString::fromStdString(o.csvPath);
+        const QString trace = QString::fromStdString(o.tracePath);
+        {
+            MainWindow w(o, nullptr, false);
+            simulated(w);
+            w.restartRun();
+            w.stepForward();
+            QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), 1, 5000);
+            QVERIFY(!QFile::exists(csv));  // not before the end
+            QVERIFY(playToEnd(w));
+            QTRY_VERIFY(QFile::exists(csv) && QFile::exists(trace));
+            QVERIFY2(w.outputsProblem().isEmpty(), qPrintable(w.outputsProblem()));
+            QVERIFY(w.statusBar()->currentMessage().contains(csv));
+            for (const QString& path : {csv, trace}) {
+                RunResult read;
+                IdentifiedSchedule id;
+                QString error;
+                QVERIFY2(loadRunFile(path, defaultRunOptions(), read, &id, &error),
+                         qPrintable(error));
+                QVERIFY(id.complete);
+                QCOMPARE(id.config.kind, o.schedule.kind);
+                QCOMPARE(id.config.stages, o.schedule.stages);
+                QCOMPARE(id.config.batches, o.schedule.batches);
+                QCOMPARE(read.slots.size(), w.model()->measuredBoxes().size());
+                if (path == trace) QCOMPARE(read.options.layers, o.layers);
+            }
+            // Later runs leave the command line's files alone.
+            QVERIFY(QFile::remove(csv));
+            w.newRun();
+            QVERIFY(playToEnd(w));
+            QTest::qWait(50);
+            QVERIFY(!QFile::exists(csv));
+        }
+        {
+            o.csvPath = dir.filePath("replaced.csv").toStdString();
+            o.tracePath.clear();
+            MainWindow w(o, nullptr, false);
+            simulated(w);
+            w.restartRun();
+            w.stepForward();
+            w.controls()->stagesSlider()->setValue(2);  // another run before the end
+            const QString why = w.outputsProblem();
+            QVERIFY2(why.contains(QStringLiteral("replaced")) &&
+                         why.contains(QString::fromStdString(o.csvPath)),
+                     qPrintable(why));
+            QVERIFY(w.statusBar()->currentMessage().contains(QStringLiteral("not written")));
+            w.newRun();
+            QVERIFY(playToEnd(w));
+            QTest::qWait(50);
+            QVERIFY(!QFile::exists(QString::fromStdString(o.csvPath)));
         }
     }
 

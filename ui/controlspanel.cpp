@@ -6,22 +6,89 @@
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
 #include <algorithm>
 
+#include "runresult.h"
+
 namespace pd {
 
 namespace {
 
-QSpinBox* spin(int lo, int hi, QWidget* parent) {
-    auto* s = new QSpinBox(parent);
+constexpr int kStagesSliderMax = 8;
+constexpr int kMicroSliderMax = 32;
+
+// What a field's typing may be: a number beyond the range stays in the
+// field (intermediate, said on commit) instead of the keystroke being
+// dropped: "64" typed into a 1-32 field used to give 6.
+bool looksNumeric(const QAbstractSpinBox* box, const QString& text) {
+    bool ok = false;
+    box->locale().toDouble(text.trimmed(), &ok);
+    if (!ok) text.trimmed().toDouble(&ok);
+    return ok;
+}
+
+class NumberBox : public QSpinBox {
+public:
+    using QSpinBox::QSpinBox;
+    QValidator::State validate(QString& text, int& pos) const override {
+        const QValidator::State s = QSpinBox::validate(text, pos);
+        return s == QValidator::Invalid && looksNumeric(this, text) ? QValidator::Intermediate : s;
+    }
+    bool typing() const { return text() != textFromValue(value()); }
+};
+
+class DecimalBox : public QDoubleSpinBox {
+public:
+    using QDoubleSpinBox::QDoubleSpinBox;
+    QValidator::State validate(QString& text, int& pos) const override {
+        const QValidator::State s = QDoubleSpinBox::validate(text, pos);
+        return s == QValidator::Invalid && looksNumeric(this, text) ? QValidator::Intermediate : s;
+    }
+    bool typing() const { return text() != textFromValue(value()); }
+};
+
+// Text typed but not committed yet: the arrows then move in it.
+bool typing(const QObject* box) {
+    if (auto* n = dynamic_cast<const NumberBox*>(box)) return n->typing();
+    if (auto* d = dynamic_cast<const DecimalBox*>(box)) return d->typing();
+    return false;
+}
+
+// The window's keys that walk a run; a field not being typed in leaves them
+// to the window (Up and Down still step the field's value).
+bool isWalkingKey(const QKeyEvent* e) {
+    const auto mods = e->modifiers() & ~Qt::KeypadModifier;
+    switch (e->key()) {
+        case Qt::Key_Left:
+        case Qt::Key_Right:
+            return mods == Qt::NoModifier || mods == Qt::ShiftModifier;
+        case Qt::Key_Home:
+        case Qt::Key_End:
+        case Qt::Key_Space:
+            return mods == Qt::NoModifier;
+        default:
+            return false;
+    }
+}
+
+NumberBox* spin(int lo, int hi, QWidget* parent) {
+    auto* s = new NumberBox(parent);
     s->setRange(lo, hi);
     s->setKeyboardTracking(false);
     return s;
+}
+
+QString pacePerSecond(double slotsPerSecond) {
+    return slotsPerSecond == 1.0 ? ControlsPanel::tr("1 slot/s")
+                                 : ControlsPanel::tr("%1 slots/s").arg(slotsPerSecond);
 }
 
 }  // namespace
@@ -31,6 +98,7 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     buildButtons();
     auto changed = [this] {
         if (updating_) return;
+        setNote(QString());  // the settings are the user's now
         syncEnabled();
         Q_EMIT optionsChanged();
     };
@@ -42,7 +110,88 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     connect(vsync_, &QCheckBox::toggled, this, changed);
     connect(stash_, &QCheckBox::toggled, this, changed);
     connect(placement_, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
+    watchField(stagesSpin_, tr("Stages"));
+    watchField(microSpin_, tr("Microbatches"));
+    watchField(batches_, tr("Batches"));
+    watchField(batchSize_, tr("Batch size"));
+    watchField(layers_, tr("Layers"));
+    watchField(hidden_, tr("Hidden width"));
+    watchField(chunks_, tr("Chunks"));
+    watchField(lr_, tr("Learning rate"));
+    // The device is typed too: Enter hands the keys back as in the number fields.
+    connect(device_->lineEdit(), &QLineEdit::returnPressed, this,
+            [this] { Q_EMIT editCommitted(); });
     syncEnabled();
+}
+
+void ControlsPanel::watchField(QAbstractSpinBox* box, const QString& name) {
+    box->setProperty("fieldName", name);
+    box->installEventFilter(this);
+    connect(box, &QAbstractSpinBox::editingFinished, this, [this, box] {
+        // Finished by Enter (the field keeps the focus), not by leaving it.
+        if (box != commitPending_ || !box->hasFocus()) return;
+        commitPending_ = nullptr;
+        Q_EMIT editCommitted();
+    });
+}
+
+bool ControlsPanel::sayRejected(QAbstractSpinBox* box) {
+    QString text = box->text();
+    int pos = 0;
+    if (box->validate(text, pos) == QValidator::Acceptable) return false;
+    const QString typed = text.trimmed();
+    double lo = 0, hi = 0;
+    QString shown;
+    if (auto* n = qobject_cast<QSpinBox*>(box)) {
+        lo = n->minimum(), hi = n->maximum();
+        shown = QString::number(n->value());
+    } else if (auto* d = qobject_cast<QDoubleSpinBox*>(box)) {
+        lo = d->minimum(), hi = d->maximum();
+        shown = QString::number(d->value());
+    }
+    bool ok = false;
+    double v = box->locale().toDouble(typed, &ok);
+    if (!ok) v = typed.toDouble(&ok);
+    QString why;
+    if (typed.isEmpty())
+        why = tr("no number typed");
+    else if (!ok)
+        why = tr("%1 is not a number").arg(typed);
+    else if (v > hi)
+        why = tr("%1 is more than %2, the most it takes").arg(typed, QString::number(hi));
+    else if (v < lo)
+        why = tr("%1 is less than %2, the least it takes").arg(typed, QString::number(lo));
+    else
+        why = tr("%1 is not a value it takes").arg(typed);
+    setError(tr("%1: %2; it stays %3.").arg(box->property("fieldName").toString(), why, shown));
+    return true;
+}
+
+bool ControlsPanel::eventFilter(QObject* watched, QEvent* event) {
+    auto* box = qobject_cast<QAbstractSpinBox*>(watched);
+    if (!box) return QWidget::eventFilter(watched, event);
+    switch (event->type()) {
+        case QEvent::ShortcutOverride:
+            // Not typing: the window's walking keys act (the field would
+            // otherwise take them for its text cursor and trap the focus).
+            if (isWalkingKey(static_cast<QKeyEvent*>(event)) && !typing(box)) {
+                event->ignore();
+                return true;
+            }
+            break;
+        case QEvent::KeyPress: {
+            const int key = static_cast<QKeyEvent*>(event)->key();
+            if (key == Qt::Key_Return || key == Qt::Key_Enter)
+                commitPending_ = sayRejected(box) ? nullptr : box;  // a rejected value keeps focus
+            break;
+        }
+        case QEvent::FocusOut:
+            sayRejected(box);  // the field then goes back to its value
+            break;
+        default:
+            break;
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 void ControlsPanel::buildForm() {
@@ -63,29 +212,35 @@ void ControlsPanel::buildForm() {
         box = spin(lo, hi, row);
         h->addWidget(slider, 1);
         h->addWidget(box);
+        // The slider is a comfortable range; the box takes any value the
+        // engine can (syncEnabled widens the slider to hold it).
         connect(slider, &QSlider::valueChanged, box, &QSpinBox::setValue);
-        connect(box, qOverload<int>(&QSpinBox::valueChanged), slider, &QSlider::setValue);
+        connect(box, qOverload<int>(&QSpinBox::valueChanged), slider, [slider](int v) {
+            const QSignalBlocker block(slider);  // a clamped slider must not clamp the box
+            slider->setMaximum(std::max(slider->maximum(), v));
+            slider->setValue(v);
+        });
         form->addRow(label, row);
     };
-    sliderRow(tr("S&tages"), 1, 8, stagesSlider_, stagesSpin_);
-    sliderRow(tr("&Microbatches"), 1, 32, microSlider_, microSpin_);
-    batches_ = spin(1, 50, this);
+    sliderRow(tr("S&tages"), 1, kMaxStages, stagesSlider_, stagesSpin_);
+    sliderRow(tr("&Microbatches"), 1, kMaxMicrobatches, microSlider_, microSpin_);
+    batches_ = spin(1, kMaxBatches, this);
     form->addRow(tr("Batches"), batches_);
-    batchSize_ = spin(1, 4096, this);
+    batchSize_ = spin(1, kMaxBatchSize, this);
     form->addRow(tr("Batch size"), batchSize_);
-    layers_ = spin(1, 512, this);
+    layers_ = spin(1, kMaxLayers, this);
     form->addRow(tr("Layers"), layers_);
-    hidden_ = spin(8, 8192, this);
+    hidden_ = spin(1, kMaxHidden, this);
     hidden_->setSingleStep(64);
     form->addRow(tr("Hidden width"), hidden_);
-    chunks_ = spin(1, 8, this);
+    chunks_ = spin(1, kMaxChunks, this);
     chunks_->setToolTip(
         tr("Model chunks per stage (interleaved, looped BFS and interleaved "
            "zero bubble; ZB-V and DualPipeV always have 2)"));
     form->addRow(tr("Chunks (V)"), chunks_);
-    lr_ = new QDoubleSpinBox(this);
+    lr_ = new DecimalBox(this);
     lr_->setDecimals(4);
-    lr_->setRange(0.0001, 10.0);
+    lr_->setRange(0.0001, kMaxLr);
     lr_->setSingleStep(0.01);
     lr_->setKeyboardTracking(false);
     form->addRow(tr("Learning rate"), lr_);
@@ -109,11 +264,27 @@ void ControlsPanel::buildForm() {
            "torch.distributed (Gloo), their events collected here."));
     form->addRow(tr("Stages &run as"), placement_);
 
+    // Apart from the buttons that walk a run: this one changes the settings.
+    auto* defaults = new QPushButton(tr("Reset to defaults"), this);
+    defaults->setObjectName(QStringLiteral("resetToDefaults"));
+    defaults->setToolTip(tr("Set every control above to the defaults (%1) and start a new run of "
+                            "them. To run the settings shown again, use New run.")
+                             .arg(describeConfiguration(defaultRunOptions())));
+    defaults->setFocusPolicy(Qt::TabFocus);
+    connect(defaults, &QPushButton::clicked, this, &ControlsPanel::defaultsClicked);
+    form->addRow(QString(), defaults);
+
     error_ = new QLabel(this);
     error_->setWordWrap(true);
     error_->setStyleSheet(QStringLiteral("QLabel { color: #B00020; font-weight: bold; }"));
     error_->setVisible(false);
     form->addRow(error_);
+    note_ = new QLabel(this);
+    note_->setObjectName(QStringLiteral("settingsNote"));
+    note_->setWordWrap(true);
+    note_->setForegroundRole(QPalette::PlaceholderText);
+    note_->setVisible(false);
+    form->addRow(note_);
 }
 
 void ControlsPanel::buildButtons() {
@@ -124,25 +295,28 @@ void ControlsPanel::buildButtons() {
     back_ = new QPushButton(tr("\u25C0 Slot"), buttons);
     forward_ = new QPushButton(tr("Slot \u25B6"), buttons);
     batch_ = new QPushButton(tr("Batch \u25B6\u25B6"), buttons);
-    auto* reset = new QPushButton(tr("Reset"), buttons);
+    auto* newRun = new QPushButton(tr("New run"), buttons);
+    newRun->setObjectName(QStringLiteral("newRun"));
     auto* replay = new QPushButton(tr("Replay"), buttons);
     back_->setToolTip(tr("Step back one slot (Left)"));
     forward_->setToolTip(
         tr("Step forward one slot (Right): runs it when the run has not got there yet"));
     batch_->setToolTip(tr("Step to the end of the batch (Shift+Right)"));
-    reset->setToolTip(tr("A new run of this configuration, paused at slot 0 (Ctrl+R)"));
+    newRun->setToolTip(
+        tr("Start the settings above again as a new run, paused at slot 0 (Ctrl+R). "
+           "Reset to defaults restores the default settings instead."));
     replay->setToolTip(tr("Play the run again from slot 0 (Ctrl+P)"));
-    for (QPushButton* b : {play_, back_, forward_, batch_, reset, replay})
+    for (QPushButton* b : {play_, back_, forward_, batch_, newRun, replay})
         b->setFocusPolicy(Qt::TabFocus);  // Space and the arrows stay shortcuts
     grid->addWidget(play_, 0, 0, 1, 2);
     grid->addWidget(back_, 1, 0);
     grid->addWidget(forward_, 1, 1);
     grid->addWidget(batch_, 2, 0);
-    grid->addWidget(reset, 2, 1);
+    grid->addWidget(newRun, 2, 1);
     grid->addWidget(replay, 3, 0);
     pace_ = new QComboBox(buttons);
     for (double s : {1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0, 1000.0})
-        pace_->addItem(tr("%1 slots/s").arg(s), s);
+        pace_->addItem(pacePerSecond(s), s);
     pace_->setCurrentIndex(2);
     pace_->setToolTip(
         tr("How fast Play moves the cursor over the run's slots. The engine "
@@ -153,7 +327,7 @@ void ControlsPanel::buildButtons() {
     connect(back_, &QPushButton::clicked, this, &ControlsPanel::stepBackClicked);
     connect(forward_, &QPushButton::clicked, this, &ControlsPanel::stepForwardClicked);
     connect(batch_, &QPushButton::clicked, this, &ControlsPanel::batchForwardClicked);
-    connect(reset, &QPushButton::clicked, this, &ControlsPanel::resetClicked);
+    connect(newRun, &QPushButton::clicked, this, &ControlsPanel::newRunClicked);
     connect(replay, &QPushButton::clicked, this, &ControlsPanel::replayClicked);
     connect(pace_, qOverload<int>(&QComboBox::currentIndexChanged), this,
             [this] { Q_EMIT paceChanged(pace()); });
@@ -207,17 +381,6 @@ void ControlsPanel::showOptions(const RunOptions& o) {
     updating_ = false;
 }
 
-void ControlsPanel::growRanges(const ScheduleConfig& c) {
-    grown_.stages = std::max(grown_.stages, c.stages);
-    grown_.microbatches = std::max(grown_.microbatches, c.microbatches);
-    grown_.batches = std::max(grown_.batches, c.batches);
-    grown_.chunks = std::max(grown_.chunks, c.chunks);
-    const bool was = updating_;
-    updating_ = true;
-    syncEnabled();
-    updating_ = was;
-}
-
 void ControlsPanel::syncEnabled() {
     const auto kind = parseScheduleKind(schedule_->currentData().toString().toStdString());
     const bool chunked = kind && isChunkedKind(*kind);
@@ -229,23 +392,31 @@ void ControlsPanel::syncEnabled() {
     }
     vsync_->setEnabled(pipedream);
     stash_->setEnabled(pipedream);
-    // Neither the stages nor the microbatches may exceed what the model and
-    // the batch can be split into: the widgets say so by their range. Runs
-    // opened from files may be larger; the ranges then grow to hold them.
-    const QSignalBlocker b1(stagesSpin_), b2(stagesSlider_), b3(microSpin_), b4(microSlider_);
-    stagesSpin_->setMaximum(std::min(std::max(8, grown_.stages), layers_->value()));
-    stagesSlider_->setMaximum(stagesSpin_->maximum());
+    // The sliders span what the model and the batch can be split into (at
+    // most 8 stages and 32 microbatches), widened to hold a larger value
+    // typed or opened; the boxes take anything and the rules say what does
+    // not fit.
+    const QSignalBlocker b1(stagesSlider_), b2(microSlider_);
+    stagesSlider_->setMaximum(
+        std::max(stagesSpin_->value(), std::clamp(layers_->value(), 1, kStagesSliderMax)));
     stagesSlider_->setValue(stagesSpin_->value());
-    microSpin_->setMaximum(std::min(std::max(32, grown_.microbatches), batchSize_->value()));
-    microSlider_->setMaximum(microSpin_->maximum());
+    microSlider_->setMaximum(
+        std::max(microSpin_->value(), std::clamp(batchSize_->value(), 1, kMicroSliderMax)));
     microSlider_->setValue(microSpin_->value());
-    batches_->setMaximum(std::max(50, grown_.batches));
-    chunks_->setMaximum(std::max(8, grown_.chunks));
 }
 
 void ControlsPanel::setError(const QString& message) {
     error_->setText(message);
     error_->setVisible(!message.isEmpty());
+}
+
+void ControlsPanel::setNote(const QString& note) {
+    note_->setText(note);
+    note_->setVisible(!note.isEmpty());
+}
+
+QString ControlsPanel::note() const {
+    return note_->isHidden() ? QString() : note_->text();
 }
 
 QString ControlsPanel::error() const {

@@ -1,15 +1,23 @@
 // The Controls dock: the run's configuration (schedule, stages and
 // microbatch sliders, model and data settings, where the stages run:
 // threads of one process or local processes over Gloo) and the buttons that walk a
-// run (play, step forward and back by slot and batch, reset, replay, pace).
+// run (play, step forward and back by slot and batch, a new run, replay,
+// pace), plus "Reset to defaults".
 // It says what is wrong with a configuration and holds no run state: the
 // main window reads options() when optionsChanged() fires.
+//
+// The number fields take any number typed (within the engine's hard
+// limits, which are said when exceeded) instead of dropping keystrokes;
+// the run's rules then say what does not fit. A field with focus but no
+// typing in progress leaves the walking keys (Left, Right, Shift+arrows,
+// Home, End, Space) to the window; Enter commits and emits editCommitted().
 #pragma once
 
 #include <QWidget>
 
 #include "options.h"
 
+class QAbstractSpinBox;
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -29,11 +37,13 @@ public:
     RunOptions options(const RunOptions& base) const;
     // Shows `options` without emitting optionsChanged().
     void showOptions(const RunOptions& options);
-    // Ranges grow to hold a run opened from a file.
-    void growRanges(const ScheduleConfig& config);
     // The message under the controls; empty hides it.
     void setError(const QString& message);
     QString error() const;
+    // A note on where the settings shown came from (an opened file, the
+    // defaults); empty hides it, as does any edit.
+    void setNote(const QString& note);
+    QString note() const;
     // What the buttons can do now.
     void setRunnable(bool canRun, bool playing);
     double pace() const;  // slots per second
@@ -43,9 +53,15 @@ public:
     QSlider* microbatchesSlider() const { return microSlider_; }
     QSpinBox* stagesSpin() const { return stagesSpin_; }
     QSpinBox* microbatchesSpin() const { return microSpin_; }
+    QSpinBox* batchesSpin() const { return batches_; }
     QSpinBox* batchSizeSpin() const { return batchSize_; }
+    QSpinBox* layersSpin() const { return layers_; }
+    QSpinBox* hiddenSpin() const { return hidden_; }
     QSpinBox* chunksSpin() const { return chunks_; }
+    QDoubleSpinBox* lrSpin() const { return lr_; }
     QCheckBox* stashCheck() const { return stash_; }
+    QCheckBox* verticalSyncCheck() const { return vsync_; }
+    QComboBox* deviceCombo() const { return device_; }
     QComboBox* paceCombo() const { return pace_; }
     QComboBox* placementCombo() const { return placement_; }  // data: the backend
 
@@ -55,19 +71,28 @@ Q_SIGNALS:
     void stepBackClicked();
     void stepForwardClicked();
     void batchForwardClicked();
-    void resetClicked();
+    void newRunClicked();    // a new run of the configuration shown
+    void defaultsClicked();  // every control back to the defaults
     void replayClicked();
     void paceChanged(double slotsPerSecond);
+    // Enter in a field committed an acceptable value: the walking keys may
+    // go back to the timeline.
+    void editCommitted();
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void buildForm();
     void buildButtons();
-    void syncEnabled();  // chunks, PipeDream options, ranges
+    void syncEnabled();  // chunks, PipeDream options, sliders
+    void watchField(QAbstractSpinBox* box, const QString& name);
+    // Typed text the field cannot take (out of its range, empty): said in
+    // the error line; true when there was such text.
+    bool sayRejected(QAbstractSpinBox* box);
 
-    struct {
-        int stages = 0, microbatches = 0, batches = 0, chunks = 0;
-    } grown_;  // the largest opened run
     bool updating_ = false;
+    QAbstractSpinBox* commitPending_ = nullptr;  // Enter pressed with a value it takes
 
     QComboBox* schedule_ = nullptr;
     QSlider* stagesSlider_ = nullptr;
@@ -85,6 +110,7 @@ private:
     QCheckBox* stash_ = nullptr;
     QComboBox* placement_ = nullptr;
     QLabel* error_ = nullptr;
+    QLabel* note_ = nullptr;
     QPushButton* play_ = nullptr;
     QPushButton* back_ = nullptr;
     QPushButton* forward_ = nullptr;

@@ -58,16 +58,19 @@ QString sharingNote(const RunResult& run) {
     const int stages = run.options.schedule.stages;
     if (!run.measured || !run.source.isEmpty() || run.options.device != "cpu" || cores >= stages)
         return {};
-    return QObject::tr(" (%1 stage workers sharing %2 CPU cores)").arg(stages).arg(cores);
+    return QObject::tr(" (%1 stage workers sharing %2)")
+        .arg(stages)
+        .arg(counted(cores, QObject::tr("CPU core"), QObject::tr("CPU cores")));
 }
 
 QString runTitle(const RunResult& run) {
     const ScheduleConfig& c = run.options.schedule;
-    QString t = QStringLiteral("%1 \u2014 %2 stages, %3 microbatches, %4 batches")
-                    .arg(QString::fromUtf8(displayName(c.kind)))
-                    .arg(c.stages)
-                    .arg(c.microbatches)
-                    .arg(c.batches);
+    QString t =
+        QStringLiteral("%1 \u2014 %2, %3, %4")
+            .arg(QString::fromUtf8(displayName(c.kind)),
+                 counted(c.stages, QObject::tr("stage"), QObject::tr("stages")),
+                 counted(c.microbatches, QObject::tr("microbatch"), QObject::tr("microbatches")),
+                 counted(c.batches, QObject::tr("batch"), QObject::tr("batches")));
     const double analytic = 1.0 - run.ideal.analysis.bubbleFraction;
     if (run.measured)
         t += QObject::tr(": utilization %1 measured, %2 ideal")
@@ -110,10 +113,17 @@ struct Exporter {
         QString e;
         done(name, exportStacked(plots, path(name), size, &e), e);
     }
-    void text(const QString& name, const std::string& content) {
+    void text(const QString& name, const std::string& content) { file(path(name), content); }
+    // A path of its own (--csv, --trace), relative to the working folder.
+    void file(const QString& target, const std::string& content) {
         std::string e;
-        const bool ok = writeFileAtomic(path(name).toStdString(), content, e);
-        done(name, ok, QString::fromStdString(e));
+        const bool ok = writeFileAtomic(target.toStdString(), content, e);
+        if (ok)
+            out << "wrote " << target << '\n';
+        else
+            err << "error: " << QString::fromStdString(e) << '\n', ++failures;
+        out.flush();
+        err.flush();
     }
 };
 
@@ -124,9 +134,13 @@ bool obtain(const RunOptions& o, RunResult& run, QTextStream& out, QTextStream& 
     t.start();
     if (EngineController::engineAvailable()) {
         if (runToCompletion(o, run, &error)) {
-            out << "ran " << toString(o.schedule.kind) << " (" << o.schedule.stages << " stages, "
-                << o.schedule.microbatches << " microbatches, " << o.schedule.batches
-                << " batches) in " << t.elapsed() << " ms\n";
+            const ScheduleConfig& c = o.schedule;
+            out << "ran " << toString(c.kind) << " ("
+                << counted(c.stages, QStringLiteral("stage"), QStringLiteral("stages")) << ", "
+                << counted(c.microbatches, QStringLiteral("microbatch"),
+                           QStringLiteral("microbatches"))
+                << ", " << counted(c.batches, QStringLiteral("batch"), QStringLiteral("batches"))
+                << ") in " << t.elapsed() << " ms\n";
             out.flush();
             return true;
         }
@@ -211,9 +225,12 @@ int headlessExportOpened(const QString& file, const RunOptions& options, const Q
         err << "error: cannot create the export folder " << dir << '\n';
         return 1;
     }
-    out << "opened " << file << ": " << displayName(id.config.kind) << ", " << id.config.stages
-        << " stages, " << id.config.microbatches << " microbatches, " << id.config.batches
-        << " batches" << cutShortNote(id) << '\n';
+    const ScheduleConfig& c = id.config;
+    out << "opened " << file << ": " << displayName(c.kind) << ", "
+        << counted(c.stages, QStringLiteral("stage"), QStringLiteral("stages")) << ", "
+        << counted(c.microbatches, QStringLiteral("microbatch"), QStringLiteral("microbatches"))
+        << ", " << counted(c.batches, QStringLiteral("batch"), QStringLiteral("batches"))
+        << cutShortNote(id) << '\n';
     Exporter ex{dir, out, err};
     RunModel model;
     TimelineView view;
@@ -248,12 +265,17 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
         for (const char* name : {"timeline.png", "timeline.svg", "timeline.pdf"})
             ex.plot(&view, QString::fromLatin1(name), QSize(1600, 600));
         const std::vector<SlotEvent> slots = model.slotEvents();
-        ex.text(QStringLiteral("run.csv"), toCsv(slots));
+        const std::string csv = toCsv(slots);
+        ex.text(QStringLiteral("run.csv"), csv);
         RunRecord record;
         for (const QString& n : run.stageNames) record.stageNames.push_back(n.toStdString());
         record.slots = slots;
         record.memory = run.memory;
-        ex.text(QStringLiteral("trace.json"), toChromeTrace(record));
+        const std::string trace = toChromeTrace(record);
+        ex.text(QStringLiteral("trace.json"), trace);
+        // --csv FILE / --trace FILE: the same run, where the command line says.
+        if (!options.csvPath.empty()) ex.file(QString::fromStdString(options.csvPath), csv);
+        if (!options.tracePath.empty()) ex.file(QString::fromStdString(options.tracePath), trace);
     }
 
     // The tutorial's figures, from runs of the same configuration.
@@ -305,12 +327,11 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
                     if (b.op == Op::F) hi = std::max(hi, b.end);
                 }
         if (hi > lo) showWindow(&view, uncutWindow(&view, lo, hi));
-        view.setTitle(
-            QObject::tr("GPipe forward pass: %1 microbatches flow through %2 stages and overlap "
-                        "(fill-drain utilization M/(M+S-1) = %3, not the tutorial's 75%)")
-                .arg(M)
-                .arg(S)
-                .arg(pct(static_cast<double>(M) / (M + S - 1))));
+        view.setTitle(QObject::tr("GPipe forward pass: %1 flow through %2 and overlap "
+                                  "(fill-drain utilization M/(M+S-1) = %3, not the tutorial's 75%)")
+                          .arg(counted(M, QObject::tr("microbatch"), QObject::tr("microbatches")),
+                               counted(S, QObject::tr("stage"), QObject::tr("stages")),
+                               pct(static_cast<double>(M) / (M + S - 1))));
         ex.plot(&view, QStringLiteral("microbatch_forward.png"), wide);
 
         view.measured()->setOpMask(1u << static_cast<unsigned>(Op::B));
@@ -370,11 +391,11 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
         series.push_back({QObject::tr("tutorial's claim"), tutorialColor(), tutorial});
         chart.setData(names, series);
         const ScheduleConfig& c = base.schedule;
-        QString title =
-            QObject::tr("Mean stage utilization, %1 stages x %2 microbatches x %3 batches")
-                .arg(c.stages)
-                .arg(c.microbatches)
-                .arg(c.batches);
+        QString title = QObject::tr("Mean stage utilization, %1 x %2 x %3")
+                            .arg(counted(c.stages, QObject::tr("stage"), QObject::tr("stages")),
+                                 counted(c.microbatches, QObject::tr("microbatch"),
+                                         QObject::tr("microbatches")),
+                                 counted(c.batches, QObject::tr("batch"), QObject::tr("batches")));
         if (real) title += sharingNote(runs[ScheduleKind::Naive]);
         chart.setTitle(title);
         chart.setValueLabel(QObject::tr("utilization (busy / makespan)"));

@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QKeyEvent>
 #include <QMenu>
 #include <QMenuBar>
 #include <QObject>
@@ -17,6 +18,31 @@ QString keyRow(const QString& key, const QString& what) {
     return QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
         .arg(key.toHtmlEscaped(), what.toHtmlEscaped());
 }
+
+// Escape closes it, whatever has the focus inside: the key is claimed
+// before any shortcut is looked up, so the main window's own Escape (clear
+// the selection), which Qt may still match while the help window has the
+// keyboard, does not take it.
+class HelpWindow : public QDialog {
+public:
+    using QDialog::QDialog;
+
+protected:
+    bool event(QEvent* e) override {
+        if (e->type() == QEvent::ShortcutOverride &&
+            static_cast<QKeyEvent*>(e)->matches(QKeySequence::Cancel)) {
+            e->accept();
+            return true;
+        }
+        return QDialog::event(e);
+    }
+    void keyPressEvent(QKeyEvent* e) override {
+        if (e->matches(QKeySequence::Cancel))
+            close();
+        else
+            QDialog::keyPressEvent(e);
+    }
+};
 
 }  // namespace
 
@@ -66,8 +92,18 @@ QString howToReadHtml() {
         "each op, so no op disappears when the whole run is on screen.</p>");
 }
 
-void showHelpPage(QWidget* parent, const QString& title, const QString& html) {
-    auto* dialog = new QDialog(parent);
+QDialog* showHelpPage(QWidget* parent, const QString& title, const QString& html) {
+    // One window per page: asked again, the open one comes to the front.
+    const QString name = QStringLiteral("help: ") + title;
+    for (QDialog* open : parent->findChildren<QDialog*>(name, Qt::FindDirectChildrenOnly)) {
+        open->findChild<QTextBrowser*>()->setHtml(html);
+        open->show();
+        open->raise();
+        open->activateWindow();
+        return open;
+    }
+    auto* dialog = new HelpWindow(parent);
+    dialog->setObjectName(name);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowTitle(title);
     auto* v = new QVBoxLayout(dialog);
@@ -79,6 +115,9 @@ void showHelpPage(QWidget* parent, const QString& title, const QString& html) {
     v->addWidget(buttons);
     dialog->resize(560, 520);
     dialog->show();
+    dialog->raise();
+    dialog->activateWindow();
+    return dialog;
 }
 
 void addHelpMenu(QMenuBar* bar, QWidget* parent) {

@@ -7,6 +7,7 @@
 #include <QString>
 
 class QAction;
+class QDialog;
 class QMenuBar;
 class QWidget;
 
@@ -16,8 +17,9 @@ namespace pd {
 // keys and mouse gestures.
 QString shortcutsHtml(const QList<QAction*>& actions);
 QString howToReadHtml();
-// A non-modal window showing `html`.
-void showHelpPage(QWidget* parent, const QString& title, const QString& html);
+// A non-modal window showing `html`, closed by Escape or Close; one per
+// title: shown again, the open window is raised instead of a second one.
+QDialog* showHelpPage(QWidget* parent, const QString& title, const QString& html);
 // The Help menu on `bar`, its pages over `parent`; the shortcuts are read
 // from the bar's menus when the page is asked for.
 void addHelpMenu(QMenuBar* bar, QWidget* parent);

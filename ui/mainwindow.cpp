@@ -14,6 +14,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTextBrowser>
@@ -28,6 +29,7 @@
 #include "enginecontroller.h"
 #include "explainpanel.h"
 #include "helpdialog.h"
+#include "presentation.h"
 #include "resources.h"
 #include "runactions.h"
 #include "runexport.h"
@@ -46,6 +48,38 @@ static void initResources() {
 }
 
 namespace pd {
+
+namespace {
+
+// The Controls dock's scroll area: as wide as the controls need (they
+// scroll only vertically), and as tall unless `fitHeight` is off.
+class ControlsScroll : public QScrollArea {
+public:
+    using QScrollArea::QScrollArea;
+    bool fitHeight = true;
+    QSize minimumSizeHint() const override {
+        const QSize base = QScrollArea::minimumSizeHint();
+        if (!widget()) return base;
+        const QSize need = widget()->minimumSizeHint();
+        const int frame = 2 * frameWidth();
+        // Wrapped lines (the note, an error) need the height at this width.
+        const int width = std::max(viewport()->width(), need.width());
+        const int tall = widget()->hasHeightForWidth()
+                             ? std::max(need.height(), widget()->heightForWidth(width))
+                             : need.height();
+        return QSize(need.width() + verticalScrollBar()->sizeHint().width() + frame,
+                     fitHeight ? tall + frame : base.height());
+    }
+
+protected:
+    // A message shown or hidden under the controls changes what they need.
+    bool eventFilter(QObject* watched, QEvent* event) override {
+        if (watched == widget() && event->type() == QEvent::LayoutRequest) updateGeometry();
+        return QScrollArea::eventFilter(watched, event);
+    }
+};
+
+}  // namespace
 
 MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStart)
     : QMainWindow(parent) {
@@ -72,6 +106,10 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     addHelpMenu(menuBar(), this);
     connectEngine();
     connectModel();
+    outputs_ = new RunOutputs(*model_, QString::fromStdString(options.csvPath),
+                              QString::fromStdString(options.tracePath), this);
+    connect(outputs_, &RunOutputs::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 15000); });
 
     status_ = new RunStatus(*model_, *controller_, statusBar());
 
@@ -107,14 +145,26 @@ void MainWindow::buildDocks() {
     controls_ = new ControlsPanel(this);
     auto* controlsDock = new QDockWidget(tr("Controls"), this);
     controlsDock->setObjectName(QStringLiteral("controls"));
-    controlsDock->setWidget(controls_);
+    // Scrolls rather than growing the window (presentation mode's larger
+    // text, a small screen).
+    auto* controlsScroll = new ControlsScroll(controlsDock);
+    controlsScroll->setWidget(controls_);
+    controlsScroll->setWidgetResizable(true);
+    controlsScroll->setFrameShape(QFrame::NoFrame);
+    controlsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    controlsDock->setWidget(controlsScroll);
+    fitControls();
     addDockWidget(Qt::LeftDockWidgetArea, controlsDock);
     connect(controls_, &ControlsPanel::optionsChanged, this, &MainWindow::controlsChanged);
     connect(controls_, &ControlsPanel::playPauseClicked, this, &MainWindow::playPause);
     connect(controls_, &ControlsPanel::stepForwardClicked, this, &MainWindow::stepForward);
     connect(controls_, &ControlsPanel::stepBackClicked, this, &MainWindow::stepBack);
     connect(controls_, &ControlsPanel::batchForwardClicked, this, &MainWindow::batchForward);
-    connect(controls_, &ControlsPanel::resetClicked, this, &MainWindow::reset);
+    connect(controls_, &ControlsPanel::newRunClicked, this, &MainWindow::newRun);
+    connect(controls_, &ControlsPanel::defaultsClicked, this, &MainWindow::resetToDefaults);
+    // A value committed with Enter: the walking keys step the run again.
+    connect(controls_, &ControlsPanel::editCommitted, this,
+            [this] { timeline_->setFocus(Qt::OtherFocusReason); });
     connect(controls_, &ControlsPanel::replayClicked, this, &MainWindow::replay);
     connect(controls_, &ControlsPanel::paceChanged, model_, &RunModel::setPace);
     model_->setPace(controls_->pace());
@@ -191,7 +241,8 @@ void MainWindow::buildMenus() {
     connect(actions_->batchBack, &QAction::triggered, this, &MainWindow::batchBack);
     connect(actions_->toStart, &QAction::triggered, walker_, &RunWalker::toStart);
     connect(actions_->toNewest, &QAction::triggered, walker_, &RunWalker::toNewest);
-    connect(actions_->newRun, &QAction::triggered, this, &MainWindow::reset);
+    connect(actions_->newRun, &QAction::triggered, this, &MainWindow::newRun);
+    connect(actions_->resetDefaults, &QAction::triggered, this, &MainWindow::resetToDefaults);
     connect(actions_->replay, &QAction::triggered, this, &MainWindow::replay);
     runMenu->addSeparator();
     attach_ = new AttachFlow({controller_, model_, walker_, timeline_, explain_, statusBar(),
@@ -226,10 +277,10 @@ void MainWindow::buildMenus() {
         toolbar_->searchBox()->setFocus();
         toolbar_->searchBox()->selectAll();
     });
-    QAction* presentation = view->addAction(tr("Presentation mode (large text)"));
-    presentation->setShortcut(QKeySequence(Qt::Key_F11));
-    presentation->setCheckable(true);
-    connect(presentation, &QAction::toggled, timeline_, &TimelineView::setPresentation);
+    presentation_ = view->addAction(tr("Presentation mode (large text)"));
+    presentation_->setShortcut(QKeySequence(Qt::Key_F11));
+    presentation_->setCheckable(true);
+    connect(presentation_, &QAction::toggled, this, &MainWindow::setPresentation);
     view->addSeparator();
     for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
 }
@@ -272,6 +323,7 @@ void MainWindow::connectEngine() {
 
 void MainWindow::connectModel() {
     connect(model_, &RunModel::modelReset, this, [this] {
+        followRunOnScreen();
         timeline_->clearSelection();
         timeline_->setLanes(model_->laneLabels());
         versions_->setStages(model_->stageNames());
@@ -294,21 +346,37 @@ void MainWindow::connectModel() {
     connect(model_, &RunModel::cursorMoved, this, &MainWindow::showCursor);
     connect(model_, &RunModel::playingChanged, this, &MainWindow::updateActions);
     connect(model_, &RunModel::runFinished, this, [this] {
+        outputs_->runFinished();
         updateStatus();
         updateActions();
     });
     connect(model_, &RunModel::runFailed, this, [this](const QString& message) {
+        outputs_->runFinished();  // failed: nothing written, said
         controls_->setError(tr("Run failed: %1").arg(message));
         statusBar()->showMessage(tr("Run failed: %1").arg(message), 10000);
         // One process per stage: what the other ranks sent before one failed stays.
         if (controller_->distributed() && model_->hasRun())
-            timeline_->setTitle(tr("Failed run (partial: %1 actions received before the failure)")
-                                    .arg(model_->measuredBoxes().size()));
+            timeline_->setTitle(
+                tr("Failed run (partial: %1 received before the failure)")
+                    .arg(counted(static_cast<long long>(model_->measuredBoxes().size()),
+                                 tr("action"), tr("actions"))));
         attach_->clearListening();
         setPlaying(false);
         updateStatus();
         updateActions();
     });
+}
+
+// The titles say what is on screen: an opened file names itself (window and
+// timeline); any other run clears the file's title (attaching and failures
+// set theirs after the reset).
+void MainWindow::followRunOnScreen() {
+    outputs_->modelReset();
+    const bool file = model_->source() == RunModel::Source::File;
+    if (!file) timeline_->setTitle(QString());
+    setWindowTitle(
+        file ? tr("%1 \u2014 PipeDream Studio").arg(QFileInfo(model_->sourceFile()).fileName())
+             : tr("PipeDream Studio"));
 }
 
 void MainWindow::showCursor() {
@@ -360,7 +428,6 @@ void MainWindow::controlsChanged() {
     options_ = next.options;
     explain_->showSchedule(next.ideal);
     model_->reset(std::move(next), RunModel::Source::Schedule);
-    timeline_->setTitle(QString());
     restartTimer_.start();
 }
 
@@ -427,9 +494,20 @@ void MainWindow::batchBack() {
     walker_->batchBack();
 }
 
-void MainWindow::reset() {
+void MainWindow::newRun() {
     setPlaying(false);
+    controls_->setNote(QString());
     restartRun();
+}
+
+void MainWindow::resetToDefaults() {
+    setPlaying(false);
+    const RunOptions d = defaultRunOptions();
+    setOptions(d);
+    if (valid_) restartRun();  // at once: a new run, as the button says
+    const QString said = tr("Reset to the defaults: %1.").arg(describeConfiguration(d));
+    controls_->setNote(said);
+    statusBar()->showMessage(said, 10000);
 }
 
 void MainWindow::replay() {
@@ -461,6 +539,51 @@ QAction* MainWindow::attachAction() const {
 }
 QAction* MainWindow::stopListeningAction() const {
     return attach_->stopListeningAction();
+}
+QAction* MainWindow::newRunAction() const {
+    return actions_->newRun;
+}
+QAction* MainWindow::resetToDefaultsAction() const {
+    return actions_->resetDefaults;
+}
+
+QString MainWindow::outputsProblem() const {
+    return outputs_->problem();
+}
+
+void MainWindow::setPresentation(bool on) {
+    if (presentation_->isChecked() != on) {
+        presentation_->setChecked(on);  // toggled() comes back here
+        return;
+    }
+    // The docks widen for the larger text: off puts the layout back as it was.
+    if (on) layoutBeforePresentation_ = saveState();
+    timeline_->setPresentation(on);
+    applyPresentation();
+    if (!on && !layoutBeforePresentation_.isEmpty()) restoreState(layoutBeforePresentation_);
+}
+
+// The docks' widgets inherit a larger font; plots draw with fonts of their
+// own, scaled one by one (and kept off the docks' inherited scale).
+void MainWindow::applyPresentation() {
+    const double k = presentation_->isChecked() ? kPresentationScale : 1.0;
+    for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+        for (QCustomPlot* plot : dock->findChildren<QCustomPlot*>()) {
+            if (!plot->testAttribute(Qt::WA_SetFont)) plot->setFont(plot->font());
+            setPlotFontScale(plot, k);
+        }
+        setWidgetFontScale(dock, k);
+    }
+    fitControls();
+}
+
+// Presentation mode's larger text scrolls instead of growing the window
+// past the screen; otherwise the controls' dock is as tall as they need.
+void MainWindow::fitControls() {
+    if (auto* scroll = dynamic_cast<ControlsScroll*>(controls_->parentWidget()->parentWidget())) {
+        scroll->fitHeight = !(presentation_ && presentation_->isChecked());
+        scroll->updateGeometry();
+    }
 }
 
 bool MainWindow::attachTo(const QString& hostPort, QString* error) {
@@ -495,30 +618,41 @@ void MainWindow::compareSchedules(bool realRuns) {
 bool MainWindow::openRun(const QString& path, QString* error) {
     RunResult opened;
     IdentifiedSchedule id;
-    if (!loadRunFile(path, currentOptions(), opened, &id, error)) return false;
+    // What the file does not record comes from the defaults, not from the
+    // controls' previous run; where the stages run stays this machine's choice.
+    RunOptions base = defaultRunOptions();
+    const RunOptions shown = currentOptions();
+    base.device = shown.device;
+    base.backend = shown.backend;
+    if (!loadRunFile(path, base, opened, &id, error)) return false;
     restartTimer_.stop();
     setPlaying(false);
     controller_->cancelComparison();
     controller_->cancel();
     attach_->clearListening();  // an opened run ends any wait for ranks
     const RunOptions o = opened.options;
+    const QStringList unrecorded = opened.unrecorded;
     adoptOptions(o, opened.ideal);
     model_->load(std::move(opened), RunModel::Source::File, id.complete);
-    timeline_->setTitle(
-        tr("%1: %2, %3 stages, %4 microbatches, %5 batches%6")
-            .arg(QFileInfo(path).fileName(), QString::fromUtf8(displayName(o.schedule.kind)))
-            .arg(o.schedule.stages)
-            .arg(o.schedule.microbatches)
-            .arg(o.schedule.batches)
-            .arg(cutShortNote(id)));
+    const ScheduleConfig& c = o.schedule;
+    timeline_->setTitle(tr("%1: %2, %3, %4, %5%6")
+                            .arg(QFileInfo(path).fileName(), QString::fromUtf8(displayName(c.kind)),
+                                 counted(c.stages, tr("stage"), tr("stages")),
+                                 counted(c.microbatches, tr("microbatch"), tr("microbatches")),
+                                 counted(c.batches, tr("batch"), tr("batches")), cutShortNote(id)));
     timeline_->fit();
     updateActions();
+    QString note = tr("Settings of the run in %1.").arg(QFileInfo(path).fileName());
+    if (!unrecorded.isEmpty())
+        note += QLatin1Char(' ') + tr("The file does not record its %1: the defaults are shown.")
+                                       .arg(unrecorded.join(QStringLiteral(", ")));
+    controls_->setNote(note);
+    statusBar()->showMessage(tr("Opened %1").arg(path), 15000);
     return true;
 }
 
 // A run not made from the controls (opened, attached): they show its configuration.
 void MainWindow::adoptOptions(const RunOptions& o, const DryRun& ideal) {
-    controls_->growRanges(o.schedule);
     controls_->showOptions(o);
     controls_->setError(QString());
     valid_ = true;
@@ -549,10 +683,7 @@ void MainWindow::showOpenError(const QString& error) {
 
 void MainWindow::openWithMessage(const QString& path) {
     QString error;
-    if (openRun(path, &error))
-        statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
-    else
-        QMessageBox::warning(this, tr("Open failed"), error);
+    if (!openRun(path, &error)) QMessageBox::warning(this, tr("Open failed"), error);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
@@ -616,6 +747,7 @@ RunOptions MainWindow::restoredOptions(const RunOptions& fallback) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    outputs_->windowClosing();
     controller_->cancelComparison();
     controller_->cancel();
     saveSettings();

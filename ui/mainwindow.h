@@ -11,6 +11,7 @@
 #include "runresult.h"
 
 class QAction;
+class QCloseEvent;
 class QComboBox;
 class QLabel;
 class QProgressBar;
@@ -27,6 +28,7 @@ class EngineController;
 class ExplainPanel;
 class RunActions;
 class RunExport;
+class RunOutputs;
 class RunStatus;
 class RunWalker;
 class RunModel;
@@ -56,8 +58,10 @@ public:
     bool exportTrace(const QString& path, QString* error);
 
     // Opens a run saved as CSV or Chrome trace: recognises its schedule and
-    // shows it with the cursor at its end, without starting a run. False
-    // with one message when it cannot; the window is unchanged then.
+    // shows it with the cursor at its end, without starting a run; every
+    // control shows its configuration (what the file does not record: the
+    // defaults, said in the status bar). False with one message when it
+    // cannot; the window is unchanged then.
     bool openRun(const QString& path, QString* error);
     QString openedFile() const;
     // Says that a file could not be opened (a message over the window, once
@@ -80,6 +84,14 @@ public:
     QAction* stepBackAction() const;
     QAction* attachAction() const;
     QAction* stopListeningAction() const;
+    QAction* newRunAction() const;
+    QAction* resetToDefaultsAction() const;
+    QAction* presentationAction() const { return presentation_; }
+
+    // pipedream-viz --csv / --trace: why a file asked for was not written
+    // (the run replaced or cancelled before its end, a failed write); empty
+    // when written or none was asked for. See RunOutputs.
+    QString outputsProblem() const;
 
     // Listens on "HOST:PORT" for the ranks of a run started elsewhere
     // (Run > Attach to a run...): the window waits for them, then shows
@@ -94,10 +106,14 @@ public Q_SLOTS:
     void stepBack();
     void batchForward();
     void batchBack();
-    void reset();  // a new run of the configuration, paused at slot 0
+    void newRun();           // a new run of the controls' configuration, paused at slot 0
+    void resetToDefaults();  // the controls back to defaultRunOptions(), and a new run of them
     void restartRun();
     void replay();
     void compareSchedules(bool realRuns);
+    // Larger text for a projector: the timeline (its own), the docks and
+    // the charts; off gives back the fonts they had.
+    void setPresentation(bool on);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -120,6 +136,9 @@ private:
     void openWithMessage(const QString& path);
     void exportDialog(int what);  // a RunExport::What
     void adoptOptions(const RunOptions& options, const DryRun& ideal);
+    void followRunOnScreen();  // titles after the model's reset
+    void applyPresentation();
+    void fitControls();
     RunExport exports() const;
     void saveSettings() const;
 
@@ -137,6 +156,9 @@ private:
     RunWalker* walker_ = nullptr;
     RunStatus* status_ = nullptr;
     AttachFlow* attach_ = nullptr;
+    RunOutputs* outputs_ = nullptr;
+    QAction* presentation_ = nullptr;
+    QByteArray layoutBeforePresentation_;  // dock sizes, given back when it ends
 
     RunOptions options_;  // of the run on screen; the controls' fields on top of it
     bool valid_ = false;

@@ -4,6 +4,7 @@
 #include <QMenu>
 
 #include "runmodel.h"
+#include "runresult.h"
 
 namespace pd {
 
@@ -17,8 +18,17 @@ RunActions::RunActions(QObject* parent) : QObject(parent) {
                      QKeySequence(Qt::SHIFT | Qt::Key_Left));
     toStart = make(tr("To the start"), tr("t0"), Qt::Key_Home);
     toNewest = make(tr("To the newest slot"), tr("Newest"), Qt::Key_End);
-    newRun = make(tr("New run (paused at t0)"), tr("New run"), QKeySequence(Qt::CTRL | Qt::Key_R));
+    newRun = make(tr("New run of these settings (paused at t0)"), tr("New run"),
+                  QKeySequence(Qt::CTRL | Qt::Key_R));
+    newRun->setToolTip(tr("Start the settings in the Controls dock again as a new run, paused "
+                          "at t0 (%1)")
+                           .arg(newRun->shortcut().toString(QKeySequence::NativeText)));
     replay = make(tr("Replay from t0"), tr("Replay"), QKeySequence(Qt::CTRL | Qt::Key_P));
+    // No shortcut: it discards the settings shown.
+    resetDefaults = make(tr("Reset settings to defaults"), tr("Defaults"), QKeySequence());
+    resetDefaults->setToolTip(
+        tr("Set every control to the defaults (%1) and start a new run of them")
+            .arg(describeConfiguration(defaultRunOptions())));
 }
 
 QAction* RunActions::make(const QString& text, const QString& iconText, const QKeySequence& key) {
@@ -26,7 +36,9 @@ QAction* RunActions::make(const QString& text, const QString& iconText, const QK
     a->setIconText(iconText);  // short, for the toolbar; the menu keeps the long text
     a->setShortcut(key);
     a->setShortcutContext(Qt::WindowShortcut);
-    a->setToolTip(QStringLiteral("%1 (%2)").arg(text, key.toString(QKeySequence::NativeText)));
+    a->setToolTip(key.isEmpty() ? text
+                                : QStringLiteral("%1 (%2)").arg(
+                                      text, key.toString(QKeySequence::NativeText)));
     return a;
 }
 
@@ -34,6 +46,8 @@ void RunActions::addTo(QMenu* menu) const {
     menu->addActions({play, forward, back, batchForward, batchBack, toStart, toNewest});
     menu->addSeparator();
     menu->addActions({newRun, replay});
+    menu->addSeparator();
+    menu->addAction(resetDefaults);
 }
 
 QList<QAction*> RunActions::toolbarActions() const {

@@ -1,5 +1,6 @@
 // The actions that walk a run (play, step forward and back by slot and by
-// batch, to the start or the newest slot, a new run, replay) with their
+// batch, to the start or the newest slot, a new run of the settings shown,
+// replay) and the one that resets the settings to the defaults, with their
 // shortcuts, short toolbar texts and tooltips, and what each can do given
 // the run model. The Run menu, the toolbar and the Controls dock use them.
 #pragma once
@@ -33,6 +34,7 @@ public:
     QAction* toNewest = nullptr;
     QAction* newRun = nullptr;
     QAction* replay = nullptr;
+    QAction* resetDefaults = nullptr;  // in the menu, apart; not on the toolbar
 
 private:
     QAction* make(const QString& text, const QString& iconText, const QKeySequence& key);

@@ -2,15 +2,26 @@
 
 #include <QFileDialog>
 #include <QFileInfo>
+#include <cstdio>
 
 #include "chartspanel.h"
 #include "exporter.h"
 #include "runmodel.h"
+#include "runresult.h"
 #include "settings.h"
 #include "timelineplot.h"
 #include "trace.h"
 
 namespace pd {
+
+namespace {
+
+void printLine(std::FILE* stream, const QString& text) {
+    std::fprintf(stream, "%s\n", printable(text.toStdString(), 4096).c_str());
+    std::fflush(stream);
+}
+
+}  // namespace
 
 QString RunExport::title(const QString& timeBase) const {
     const ScheduleConfig& c = model_.options().schedule;
@@ -18,13 +29,11 @@ QString RunExport::title(const QString& timeBase) const {
                                ? QFileInfo(model_.sourceFile()).fileName()
                            : model_.measured() ? tr("measured run")
                                                : tr("simulated schedule");
-    return tr("%1 \u2014 S=%2 stages, M=%3 microbatches, %4 batches%5 \u2014 %6, %7")
-        .arg(QString::fromUtf8(displayName(c.kind)))
-        .arg(c.stages)
-        .arg(c.microbatches)
-        .arg(c.batches)
-        .arg(c.chunks > 1 ? tr(", %1 chunks").arg(c.chunks) : QString())
-        .arg(source, timeBase);
+    return tr("%1 \u2014 S=%2, M=%3, %4%5 \u2014 %6, %7")
+        .arg(QString::fromUtf8(displayName(c.kind)), counted(c.stages, tr("stage"), tr("stages")),
+             counted(c.microbatches, tr("microbatch"), tr("microbatches")),
+             counted(c.batches, tr("batch"), tr("batches")),
+             c.chunks > 1 ? tr(", %1 chunks").arg(c.chunks) : QString(), source, timeBase);
 }
 
 bool RunExport::timelineImage(const QString& path, const QSize& size, const QString& timeBase,
@@ -78,6 +87,69 @@ QString RunExport::interactive(QWidget* parent, What what, const QString& timeBa
         *ok = what == What::Csv ? csv(path, &error) : trace(path, &error);
     }
     return *ok ? tr("Wrote %1").arg(path) : error;
+}
+
+}  // namespace pd
+
+namespace pd {
+
+RunOutputs::RunOutputs(const RunModel& model, const QString& csv, const QString& trace,
+                       QObject* parent)
+    : QObject(parent), model_(model), csv_(csv), trace_(trace) {}
+
+QString RunOutputs::names() const {
+    QStringList n;
+    if (!csv_.isEmpty()) n << QStringLiteral("--csv ") + csv_;
+    if (!trace_.isEmpty()) n << QStringLiteral("--trace ") + trace_;
+    return n.join(tr(" and "));
+}
+
+void RunOutputs::modelReset() {
+    if (!requested()) return;
+    const bool started =
+        model_.source() == RunModel::Source::Live || model_.source() == RunModel::Source::Simulated;
+    if (state_ == State::Waiting && started)
+        state_ = State::Running;
+    else if (state_ == State::Running)
+        abandon(tr("the run was replaced before it ended"));
+}
+
+void RunOutputs::runFinished() {
+    if (state_ != State::Running) return;
+    if (!model_.error().isEmpty()) return abandon(tr("the run failed"));
+    const RunExport files(model_, nullptr, nullptr);
+    QStringList wrote, failed;
+    for (const auto& [path, isCsv] : {std::pair{csv_, true}, std::pair{trace_, false}}) {
+        if (path.isEmpty()) continue;
+        QString error;
+        if (isCsv ? files.csv(path, &error) : files.trace(path, &error))
+            wrote << path;
+        else
+            failed << error;
+    }
+    state_ = failed.isEmpty() ? State::Written : State::Abandoned;
+    if (!wrote.isEmpty()) {
+        const QString text = tr("Wrote %1").arg(wrote.join(tr(" and ")));
+        printLine(stdout, QStringLiteral("wrote ") + wrote.join(QStringLiteral(", ")));
+        Q_EMIT message(text);
+    }
+    if (!failed.isEmpty()) {
+        problem_ = failed.join(QStringLiteral("; "));
+        printLine(stderr, QStringLiteral("error: ") + problem_);
+        Q_EMIT message(problem_);
+    }
+}
+
+void RunOutputs::windowClosing() {
+    if (state_ == State::Running) abandon(tr("the window closed before the run ended"));
+}
+
+void RunOutputs::abandon(const QString& why) {
+    state_ = State::Abandoned;
+    problem_ = tr("%1 not written: %2 (only the run the command line starts writes them)")
+                   .arg(names(), why);
+    printLine(stderr, QStringLiteral("note: ") + problem_);
+    Q_EMIT message(problem_);
 }
 
 }  // namespace pd

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <QCoreApplication>
+#include <QObject>
 #include <QSize>
 #include <QString>
 
@@ -39,6 +40,41 @@ private:
     const RunModel& model_;
     TimelineView* timeline_;
     ChartsPanel* charts_;
+};
+
+// pipedream-viz --csv FILE / --trace FILE with a window: the first run the
+// window starts (the command line's configuration) writes its measured
+// timeline there when it ends, atomically, however it was walked (played,
+// stepped). A run replaced (a control changed, a new run, a file opened),
+// cancelled (the window closed) or failed before its end writes nothing;
+// that is said once (status bar and stderr) and problem() keeps it for the
+// exit status. Later runs never write: the files stay the command line's run.
+class RunOutputs : public QObject {
+    Q_OBJECT
+public:
+    RunOutputs(const RunModel& model, const QString& csv, const QString& trace, QObject* parent);
+
+    bool requested() const { return !csv_.isEmpty() || !trace_.isEmpty(); }
+    bool written() const { return state_ == State::Written; }
+    QString problem() const { return problem_; }
+
+    void modelReset();   // the model shows another run
+    void runFinished();  // the model's run ended
+    void windowClosing();
+
+Q_SIGNALS:
+    // What happened, for the status bar (also printed: stdout / stderr).
+    void message(const QString& text);
+
+private:
+    enum class State { Waiting, Running, Written, Abandoned };
+    void abandon(const QString& why);
+    QString names() const;  // "--csv FILE and --trace FILE"
+
+    const RunModel& model_;
+    QString csv_, trace_;
+    State state_ = State::Waiting;
+    QString problem_;
 };
 
 }  // namespace pd

@@ -3,12 +3,38 @@
 #include <QFileInfo>
 #include <QMimeData>
 #include <QObject>
+#include <QRegularExpression>
 #include <QUrl>
 #include <algorithm>
 
 #include "trace.h"
 
 namespace pd {
+
+QString counted(long long n, const QString& one, const QString& many) {
+    return QStringLiteral("%1 %2").arg(n).arg(n == 1 ? one : many);
+}
+
+QString describeConfiguration(const RunOptions& o) {
+    const ScheduleConfig& c = o.schedule;
+    QString text = QString::fromUtf8(displayName(c.kind)) + QStringLiteral(", ") +
+                   counted(c.stages, QObject::tr("stage"), QObject::tr("stages")) +
+                   QStringLiteral(", ") +
+                   counted(c.microbatches, QObject::tr("microbatch"), QObject::tr("microbatches")) +
+                   QStringLiteral(", ") +
+                   QObject::tr("%1 of %2")
+                       .arg(counted(c.batches, QObject::tr("batch"), QObject::tr("batches")))
+                       .arg(o.batchSize);
+    if (c.chunks > 1) text += QStringLiteral(", ") + QObject::tr("%1 chunks").arg(c.chunks);
+    if (c.kind == ScheduleKind::PipeDream && !c.stash) text += QObject::tr(", no stashing");
+    if (c.verticalSync) text += QObject::tr(", vertical sync");
+    text += QStringLiteral(", ") +
+            QObject::tr("%1 of width %2")
+                .arg(counted(o.layers, QObject::tr("layer"), QObject::tr("layers")))
+                .arg(o.hidden) +
+            QStringLiteral(", ") + QObject::tr("learning rate %1").arg(o.lr);
+    return text;
+}
 
 QStringList toQStringList(const std::vector<std::string>& v) {
     QStringList out;
@@ -40,6 +66,28 @@ bool prepareRun(const RunOptions& options, RunResult& result, QString* error) {
     return true;
 }
 
+namespace {
+
+// The layers a trace's lane names give ("GPU0 (L1-6, L25-30)" ... "GPU3
+// (L19-24, L43-48)": 48), when they are exactly what a run of `config` on
+// that many layers names its lanes; 0 otherwise.
+int layersFromStageNames(const std::vector<std::string>& names, const ScheduleConfig& config) {
+    static const QRegularExpression range(QStringLiteral("\\bL(\\d+)(?:-(\\d+))?"));
+    int layers = 0;
+    for (const std::string& name : names) {
+        auto it = range.globalMatch(QString::fromStdString(name));
+        while (it.hasNext()) {
+            const QRegularExpressionMatch m = it.next();
+            const QString last = m.captured(2).isEmpty() ? m.captured(1) : m.captured(2);
+            layers = std::max(layers, last.toInt());
+        }
+    }
+    if (layers < config.parts() || layers > kMaxLayers) return 0;
+    return stageNames(config, layers) == names ? layers : 0;
+}
+
+}  // namespace
+
 bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
                  IdentifiedSchedule* identified, QString* error) {
     auto fail = [&](const QString& why) {
@@ -58,7 +106,14 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
 
     RunOptions o = base;
     o.schedule = id->config;
-    o.layers = std::max(o.layers, o.schedule.parts());
+    QStringList unrecorded{QObject::tr("batch size"), QObject::tr("hidden width"),
+                           QObject::tr("learning rate")};
+    if (const int layers = layersFromStageNames(record.stageNames, o.schedule); layers > 0) {
+        o.layers = layers;
+    } else {
+        o.layers = std::max(o.layers, o.schedule.parts());
+        unrecorded.insert(1, QObject::tr("layers"));
+    }
     const int M = o.schedule.microbatches;
     o.batchSize = M * std::max(1, o.batchSize / M);
     RunResult next;
@@ -78,6 +133,7 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
     next.source = path;
     next.slots = std::move(record.slots);
     next.memory = std::move(record.memory);
+    next.unrecorded = unrecorded;
     result = std::move(next);
     if (identified) *identified = *id;
     return true;

@@ -34,6 +34,9 @@ struct RunResult {
     RunSummary summary;
     QString error;
     QString source;  // the file it was opened from; empty for a run made here
+    // An opened file: the settings it does not record ("batch size", ...),
+    // taken from the loader's `base` instead.
+    QStringList unrecorded;
 };
 
 // Fills options, stageNames and the ideal schedule. False (with a message)
@@ -44,15 +47,24 @@ bool prepareRun(const RunOptions& options, RunResult& result, QString* error);
 // it, recognises its schedule (identifySchedule) and fills `result` as a
 // measured run of that schedule: slots, memory (trace), stage names (trace;
 // "GPUs" for a CSV, which does not say how the layers were split; the
-// ranks' hosts for a distributed run's trace). The model
-// settings of `base` are kept where they fit the schedule. False with one
-// message ("Cannot open FILE: why") otherwise.
+// ranks' hosts for a distributed run's trace). The schedule (kind, S, M,
+// batches, chunks, stashing, vertical sync) comes from the events; a
+// trace's lane names ("GPU3 (L37-48)") give the layers. The settings no
+// file records (batch size, hidden width, learning rate; a CSV's layers)
+// are `base`'s, made to fit the schedule, and listed in `unrecorded`. False
+// with one message ("Cannot open FILE: why") otherwise.
 bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
                  IdentifiedSchedule* identified, QString* error);
 // The one local .csv or .json file a drag carries, or empty.
 QString droppedRunFile(const QMimeData* mime);
 // " (cut short: 40 of 64 actions)" for a run that did not finish, else empty.
 QString cutShortNote(const IdentifiedSchedule& identified);
+
+// "1 batch", "5 batches": a count with its noun in the right number.
+QString counted(long long n, const QString& one, const QString& many);
+// A configuration in words, for tooltips and messages: "1F1B, 4 stages,
+// 4 microbatches, 5 batches of 32, 48 layers of width 512, learning rate 0.02".
+QString describeConfiguration(const RunOptions& options);
 
 QStringList toQStringList(const std::vector<std::string>& v);
 // The timeline's lane labels: "GPU0 (L1-12) · hostA" where the stages ran on
