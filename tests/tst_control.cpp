@@ -276,14 +276,26 @@ void TestControl::longPausesAreNotTrainingTime() {
     QCOMPARE(stepSink.slotCount(), actions);
     const Figures stepped = figuresOf(stepSink.slotsCopy(), stages);
 
-    // Free, paused for 20 s in the middle.
-    RecordingSink midSink;
+    // Free, paused for 20 s in the middle. The pause is asked for from the
+    // sink when a third of the actions have been reported, so it lands
+    // mid-run however fast or slow the machine is (polling from here missed
+    // the whole run on a fast one).
+    struct PausingSink : RecordingSink {
+        std::size_t at = 0;
+        TrainingRun* run = nullptr;
+        std::atomic<bool> asked{false};
+        void onSlot(const SlotEvent& e) override {
+            RecordingSink::onSlot(e);
+            if (slotCount() >= at && !asked.exchange(true)) run->pause();
+        }
+    } midSink;
     {
         TrainingRun run(o, midSink);
+        midSink.at = actions / 3;
+        midSink.run = &run;
         run.setClock(clock.function());
         run.start();
-        QVERIFY(eventually([&] { return midSink.slotCount() >= actions / 3; }));
-        run.pause();
+        QVERIFY(eventually([&] { return run.paused() && midSink.slotCount() >= actions / 3; }));
         // A pause stops the stages at their next gates; actions already
         // running end first (a jump inside one would lengthen it).
         std::size_t seen = 0;
