@@ -256,6 +256,19 @@ void TestControl::longPausesAreNotTrainingTime() {
         actions = run.schedule().actionCount();
         run.pause();
         run.start();
+        // The clock jumps only once every stage is held (at its gate, or
+        // waiting for a message whose sender is held): a person's pause
+        // outlasts the microseconds a stage takes to get there, and a jump
+        // inside an action or between an action and the next gate would
+        // model an action that took 20 s, not a pause.
+        const auto settle = [&] {
+            std::size_t seen = stepSink.slotCount();
+            for (int still = 0; still < 20; still = stepSink.slotCount() == seen ? still + 1 : 0) {
+                seen = stepSink.slotCount();
+                std::this_thread::sleep_for(10ms);
+            }
+        };
+        settle();
         clock.jump(20s);  // reading the window before the first step
         for (int k = 1; k <= 8; ++k) {
             run.stepSlot();
@@ -267,6 +280,7 @@ void TestControl::longPausesAreNotTrainingTime() {
                                     .arg(k)
                                     .arg(stepSink.slotCount())
                                     .arg(expected)));
+            settle();
             clock.jump(20s);
         }
         clock.jump(20s);
