@@ -497,6 +497,17 @@ private Q_SLOTS:
         QVERIFY(w.model()->playing());
         QTest::keyClick(&w, Qt::Key_Space);
         QVERIFY(!w.model()->playing());
+        // Looking far from the cursor, then Space: the view comes back to it.
+        TimelineView* view = w.timeline();
+        const double at = w.model()->cursorX(view->timeBase());
+        view->xAxis->setRange(at + 1000.0, at + 1010.0);
+        QVERIFY(!view->followsCursor());
+        QTest::keyClick(&w, Qt::Key_Space);
+        QVERIFY(w.model()->playing());
+        QVERIFY(view->followsCursor());
+        QVERIFY2(view->xAxis->range().contains(w.model()->cursorX(view->timeBase())),
+                 qPrintable(QString::number(view->xAxis->range().lower)));
+        QTest::keyClick(&w, Qt::Key_Space);
         QTest::keyClick(&w, Qt::Key_R, Qt::ControlModifier);  // a new run, at t0
         QCOMPARE(w.model()->cursor(), 0);
         QCOMPARE(w.model()->measuredBoxes().size(), std::size_t(0));
@@ -675,6 +686,18 @@ private Q_SLOTS:
         QVERIFY2(said.contains(QStringLiteral("defaults")), qPrintable(said));
         QVERIFY2(said.contains(describeConfiguration(defaultRunOptions())), qPrintable(said));
         QCOMPARE(w.statusBar()->currentMessage(), said);
+        // The message is seen: the run's line gives way to it while it shows
+        // (as a permanent widget the line left the message no room).
+        int runLines = 0;
+        for (const QLabel* l : w.statusBar()->findChildren<QLabel*>())
+            if (l->text().startsWith(QStringLiteral("cursor at"))) {
+                ++runLines;
+                QVERIFY(!l->isVisible());
+            }
+        QCOMPARE(runLines, 1);
+        w.statusBar()->clearMessage();
+        for (const QLabel* l : w.statusBar()->findChildren<QLabel*>())
+            if (l->text().startsWith(QStringLiteral("cursor at"))) QVERIFY(l->isVisible());
         w.controls()->stagesSlider()->setValue(2);  // an edit: the note no longer holds
         QVERIFY(w.controls()->note().isEmpty());
 

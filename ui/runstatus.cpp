@@ -20,8 +20,11 @@ RunStatus::RunStatus(const RunModel& model, const EngineController& engine, QSta
     progress_->setRange(0, 1000);
     progress_->setMaximumWidth(180);
     progress_->setToolTip(tr("Slots run so far"));
-    // Permanent widgets: a temporary message (export done...) never hides them.
-    bar->addPermanentWidget(text_, 1);
+    // The run's line is a normal widget: a temporary message (export
+    // written, file opened, run failed) takes its place for its time and the
+    // line comes back; as a permanent widget it left the message no room.
+    // Where the run came from and the progress stay in view.
+    bar->addWidget(text_, 1);
     bar->addPermanentWidget(origin_);
     bar->addPermanentWidget(progress_);
 }
