@@ -731,6 +731,19 @@ private Q_SLOTS:
         QVERIFY(view.followsCursor());
         QVERIFY(view.xAxis->range().contains(45.0));
         QVERIFY(view.xAxis->range().lower > 20.0);
+        // Looking elsewhere, then Play pressed: the window brings the cursor
+        // back into view at the same zoom (the main window calls
+        // followCursor when playing starts).
+        view.xAxis->setRange(0.0, 10.0);
+        QVERIFY(!view.followsCursor());
+        view.followCursor();
+        QVERIFY(view.followsCursor());
+        QVERIFY(view.xAxis->range().contains(45.0));
+        QVERIFY(qAbs(view.xAxis->range().size() - 10.0) < 1e-9);
+        // Already in sight: left where it is.
+        view.xAxis->setRange(40.0, 50.0);
+        view.followCursor();
+        QCOMPARE(view.xAxis->range().lower, 40.0);
     }
 
     // While a mouse button is down (a drag), the cursor moves nothing.

@@ -344,7 +344,10 @@ void MainWindow::connectModel() {
         updateStatus();
     });
     connect(model_, &RunModel::cursorMoved, this, &MainWindow::showCursor);
-    connect(model_, &RunModel::playingChanged, this, &MainWindow::updateActions);
+    connect(model_, &RunModel::playingChanged, this, [this](bool playing) {
+        if (playing) timeline_->followCursor();  // Play shows what it plays
+        updateActions();
+    });
     connect(model_, &RunModel::runFinished, this, [this] {
         outputs_->runFinished();
         updateStatus();

@@ -497,6 +497,19 @@ void TimelineView::setCursor(int slot, double x, CursorMove move) {
     replot(QCustomPlot::rpQueuedReplot);
 }
 
+void TimelineView::followCursor() {
+    followSuspended_ = false;
+    if (!std::isfinite(playhead_) || dragging_) return;
+    const QCPRange r = xAxis->range();
+    if (!r.contains(playhead_) && policy_ != RangePolicy::Whole && r.size() > 0.0) {
+        // Out of sight: the page that starts just before the cursor.
+        policy_ = RangePolicy::Free;
+        const double lower = std::max(playhead_ - 0.15 * r.size(), 0.0);
+        setRangeQuietly(QCPRange(lower, lower + r.size()));
+        replot(QCustomPlot::rpQueuedReplot);
+    }
+}
+
 void TimelineView::keepCursorInView() {
     if (policy_ == RangePolicy::Whole) return;  // holds the whole run; refresh refits it
     const QCPRange r = xAxis->range();

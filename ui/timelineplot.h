@@ -241,6 +241,9 @@ public:
     // Whether a cursor that leaves the visible range moves it (false after
     // the user looked elsewhere, until a step or the cursor comes back).
     bool followsCursor() const { return !followSuspended_; }
+    // Follows the cursor again and brings it into view (Play pressed while
+    // the user was looking elsewhere).
+    void followCursor();
     // > 1 zooms in around `centre` (NaN: the mouse when it is over the
     // plot, else the playhead, else the middle of the view).
     void zoomBy(double factor, double centre = std::numeric_limits<double>::quiet_NaN());
