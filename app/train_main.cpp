@@ -38,6 +38,7 @@ int dryRun(const pd::RunOptions& options) {
         pd::RunRecord record;
         record.stageNames = pd::stageNames(options.schedule, options.layers);
         record.slots = pd::toSlotEvents(run.timeline);
+        record.runArgs = pd::toArgs(options);
         std::string error;
         if (!options.csvPath.empty() &&
             !pd::writeFileAtomic(options.csvPath, pd::toCsv(record.slots), error))

@@ -294,6 +294,7 @@ bool writeOutputs(const RunOptions& options, const std::vector<std::string>& nam
     record.memory = snap.memory;
     record.status = outcome.status;
     record.statusMessage = outcome.error;
+    record.runArgs = toArgs(options);
     std::string error;
     if (!options.csvPath.empty() && !writeFileAtomic(options.csvPath, toCsv(record.slots), error)) {
         std::fprintf(stderr, "error: %s\n", error.c_str());

@@ -394,10 +394,15 @@ std::string toChromeTrace(const RunRecord& record) {
         for (const json::Value& counter : memoryCounters(m)) emit(counter);
     }
     out += "\n],\"displayTimeUnit\":\"ms\"";
-    if (!record.status.empty()) {
+    if (!record.status.empty() || !record.runArgs.empty()) {
         json::Value other = json::Value::object();
-        other.set("run_status", record.status);
+        if (!record.status.empty()) other.set("run_status", record.status);
         if (!record.statusMessage.empty()) other.set("run_error", record.statusMessage);
+        if (!record.runArgs.empty()) {
+            json::Value args = json::Value::array();
+            for (const std::string& a : record.runArgs) args.push(a);
+            other.set("run_args", std::move(args));
+        }
         out += ",\"otherData\":" + other.dump();
     }
     out += "}\n";
@@ -432,6 +437,19 @@ bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& e
     const json::Value& other = root["otherData"];
     parsed.status = other["run_status"].toString();
     parsed.statusMessage = other["run_error"].toString();
+    // The run's flags: strings, a bounded number of short ones; anything else
+    // is not ours and is left out (the run still opens, without them).
+    if (const json::Value& args = other["run_args"]; args.isArray() && args.size() <= 256) {
+        std::vector<std::string> flags;
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            if (!args[i].isString() || args[i].toString().size() > 4096) {
+                flags.clear();
+                break;
+            }
+            flags.push_back(args[i].toString());
+        }
+        parsed.runArgs = std::move(flags);
+    }
     record = std::move(parsed);
     return true;
 }

@@ -26,6 +26,10 @@ struct RunRecord {
     // "otherData"; the CSV has no place for it.
     std::string status;
     std::string statusMessage;
+    // The flags that give the run (toArgs: batch size, layers, width, lr,
+    // seed, data...), which the events do not say. Kept in "otherData" as
+    // "run_args"; empty when not known (an opened CSV, an ideal timeline).
+    std::vector<std::string> runArgs;
 };
 
 // Exact header of the CSV format; a mismatch column follows it.

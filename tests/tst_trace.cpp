@@ -141,6 +141,7 @@ private Q_SLOTS:
     void chromeIsValidJsonWithExpectedFields();
     void chromeStageHostsRoundTrip();
     void chromeStageHostsOneProcessPerRank();
+    void chromeRunArgsRoundTrip();
     void chromeFlowEventsPairUp_data();
     void chromeFlowEventsPairUp();
     void chromeMalformed_data();
@@ -355,6 +356,38 @@ void TestTrace::chromeRoundTrip() {
     QVERIFY(back.memory == record.memory);
     QVERIFY(back.stageHosts.empty());  // one process: no hosts
     QCOMPARE(toChromeTrace(back), text);
+}
+
+// The run's flags travel in otherData.run_args and come back as written;
+// anything there that is not a short list of strings is left out, and the
+// events still open.
+void TestTrace::chromeRunArgsRoundTrip() {
+    const ScheduleConfig c = config(ScheduleKind::OneFOneB, 2, 4, 1);
+    RunRecord record;
+    record.stageNames = stageNames(c, 8);
+    record.slots = scheduleSlots(c);
+    record.runArgs = {"--schedule", "1f1b", "--batch-size", "64", "--data", "mnist:/a b/c"};
+    const std::string text = toChromeTrace(record);  // no status: otherData all the same
+    QVERIFY(text.find("\"run_args\"") != std::string::npos);
+    RunRecord back;
+    std::string error;
+    QVERIFY2(parseChromeTrace(text, back, error), error.c_str());
+    QVERIFY(back.runArgs == record.runArgs);
+    QVERIFY(back.status.empty());
+    QCOMPARE(toChromeTrace(back), text);
+
+    record.runArgs.clear();
+    QVERIFY(toChromeTrace(record).find("otherData") == std::string::npos);
+
+    const std::string events = toChromeTrace(record);
+    const std::string head = events.substr(0, events.rfind('}'));
+    for (const char* other : {R"("run_args":"--lr 1")", R"("run_args":["--lr",1])",
+                              R"("run_args":{"lr":1})", R"("run_args":null)"}) {
+        const std::string odd = head + ",\"otherData\":{" + other + "}}\n";
+        QVERIFY2(parseChromeTrace(odd, back, error), error.c_str());
+        QVERIFY2(back.runArgs.empty(), other);
+        QVERIFY(back.slots == record.slots);
+    }
 }
 
 void TestTrace::chromeStageHostsRoundTrip() {

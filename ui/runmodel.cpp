@@ -233,6 +233,9 @@ RunRecord RunModel::record() const {
                                                       : "cancelled";
         r.statusMessage = error_.toStdString();
     }
+    // The run's flags, where they are known: a run of this window, or a file
+    // that recorded them (an opened CSV does not: its defaults are guesses).
+    if (run_.unrecorded.isEmpty()) r.runArgs = toArgs(run_.options);
     return r;
 }
 

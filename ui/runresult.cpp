@@ -116,6 +116,27 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
     }
     const int M = o.schedule.microbatches;
     o.batchSize = M * std::max(1, o.batchSize / M);
+    // A trace of this program records the run's flags: what the events do
+    // not say comes from them when they describe the same schedule (they
+    // are a file's words: a run they do not make is ignored, not trusted).
+    if (!record.runArgs.empty()) {
+        const ParsedOptions flags = parseRunOptions(record.runArgs, false);
+        RunOptions recorded = o;
+        recorded.batchSize = flags.options.batchSize;
+        recorded.layers = flags.options.layers;
+        recorded.hidden = flags.options.hidden;
+        recorded.lr = flags.options.lr;
+        recorded.seed = flags.options.seed;
+        const ScheduleConfig& c = flags.options.schedule;
+        if (flags.error.empty() && c.kind == o.schedule.kind && c.stages == o.schedule.stages &&
+            c.microbatches == o.schedule.microbatches && c.chunks == o.schedule.chunks &&
+            checkRunOptions(recorded).empty() &&
+            (layersFromStageNames(record.stageNames, o.schedule) <= 0 ||
+             recorded.layers == o.layers)) {
+            o = recorded;
+            unrecorded.clear();
+        }
+    }
     RunResult next;
     QString invalid;
     if (!prepareRun(o, next, &invalid)) return fail(invalid);
