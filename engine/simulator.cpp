@@ -27,11 +27,13 @@ double OpCosts::of(Op op) const {
     return 0.0;
 }
 
-Timeline simulate(const Schedule& schedule, const OpCosts& costs) {
+namespace {
+
+// The ideal timeline with `cost(stage, action)` per action.
+template <typename Cost>
+Timeline simulateWith(const Schedule& schedule, const Cost& cost) {
     const ScheduleConfig& c = schedule.config;
     const int S = static_cast<int>(schedule.stages.size());
-    // A chunk of an interleaved stage holds 1/V of the stage's layers.
-    const double chunkScale = 1.0 / c.chunks;
     detail::DependencyTable deps(c);
 
     Timeline tl;
@@ -49,8 +51,7 @@ Timeline simulate(const Schedule& schedule, const OpCosts& costs) {
             const double dep = deps.ready(s, a);
             if (std::isnan(dep)) break;
             const double start = std::max(freeAt[s], dep);
-            const double cost = a.op == Op::U ? costs.u : costs.of(a.op) * chunkScale;
-            const double end = start + cost;
+            const double end = start + cost(s, a);
             deps.done(s, a, end);
             freeAt[s] = end;
             tl.actions[tl.stageBegin[s] + pos[s]] = TimedAction{s, a, start, end};
@@ -63,6 +64,29 @@ Timeline simulate(const Schedule& schedule, const OpCosts& costs) {
         throw std::logic_error("schedule deadlocks: run validate() to see where");
     for (double f : freeAt) tl.makespan = std::max(tl.makespan, f);
     return tl;
+}
+
+}  // namespace
+
+Timeline simulate(const Schedule& schedule, const OpCosts& costs) {
+    // A chunk of an interleaved stage holds 1/V of the stage's layers.
+    const double chunkScale = 1.0 / schedule.config.chunks;
+    return simulateWith(schedule, [&](int, const Action& a) {
+        return a.op == Op::U ? costs.u : costs.of(a.op) * chunkScale;
+    });
+}
+
+Timeline simulate(const Schedule& schedule, const std::vector<OpCosts>& perPart) {
+    const ScheduleConfig& c = schedule.config;
+    if (static_cast<int>(perPart.size()) != c.parts())
+        throw std::invalid_argument("simulate: " + std::to_string(perPart.size()) +
+                                    " part costs for " + std::to_string(c.parts()) + " parts");
+    return simulateWith(schedule, [&](int s, const Action& a) {
+        if (a.op != Op::U) return perPart[partOf(c, s, a.chunk)].of(a.op);
+        double u = 0.0;
+        for (int chunk = 0; chunk < c.chunks; ++chunk) u += perPart[partOf(c, s, chunk)].u;
+        return u;
+    });
 }
 
 namespace {

@@ -38,6 +38,11 @@ struct Timeline {
 
 // Throws std::logic_error if the schedule deadlocks (validate() first).
 Timeline simulate(const Schedule& schedule, const OpCosts& costs = {});
+// The same with each model part's own costs (partOf: part = chunk * S +
+// stage, or the V placement), as from a per-layer profile: `perPart` holds
+// config.parts() entries, each for the whole part (no 1/V scaling); a U
+// costs the sum of the stage's parts' u.
+Timeline simulate(const Schedule& schedule, const std::vector<OpCosts>& perPart);
 
 struct StageFigures {
     double busy = 0.0;
