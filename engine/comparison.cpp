@@ -10,7 +10,7 @@ namespace pd {
 
 StageMemory stageMemory(const RunOptions& options, int stage) {
     const ScheduleConfig& c = options.schedule;
-    const auto split = splitLayers(options.layers, c.parts());
+    const auto split = layerSplit(options);
     const double h = options.hidden;
     const double classes = options.classes;
     const double mb = std::max(1, options.microbatchSize());

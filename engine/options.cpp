@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "safefile.h"
+#include "trace.h"
 
 namespace pd {
 
@@ -43,6 +44,8 @@ bool parseFinite(const std::string& text, double& out) {
 struct State {
     RunOptions o;
     bool chunksGiven = false;
+    std::string split;      // --split as typed, read once the sizes are known
+    std::string partition;  // --partition METHOD
 };
 
 std::string setInt(const std::string& flag, const std::string& v, int& out) {
@@ -166,6 +169,25 @@ const std::vector<FlagSpec>& flagSpecs() {
              return std::string();
          },
          "synthetic | mnist:DIR (MNIST IDX files)", [](const RunOptions& o) { return o.data; }},
+        {"--split", "L,L,...", false,
+         [](State& s, const std::string& v) {
+             s.split = v;
+             return std::string();
+         },
+         "where to cut the model: the first layer of each model part after the first "
+         "(4 parts of 16 layers: 4,9,13)",
+         nullptr},
+        {"--partition", "METHOD", false,
+         [](State& s, const std::string& v) {
+             if (!parsePartitionMethod(v))
+                 return "--partition expects uniform, time, memory, pipedream or schedule, got " +
+                        quoted(v);
+             s.partition = v;
+             return std::string();
+         },
+         "uniform | time | memory | pipedream | schedule: choose the cut from the layers' "
+         "estimated costs (engine/partition.h)",
+         [](const RunOptions&) { return std::string("uniform"); }},
         {"--no-stash", nullptr, false,
          [](State& s, const std::string&) {
              s.o.schedule.stash = false;
@@ -532,6 +554,36 @@ RunOptions defaultRunOptions() {
     return o;
 }
 
+namespace {
+
+// --split read against the sizes, or --partition's choice from the layers'
+// estimated costs. Both at once: which one is meant is not ours to guess.
+std::string resolveSplit(State& s) {
+    if (!s.split.empty() && !s.partition.empty())
+        return "--split and --partition cannot be combined (--split is the cut itself)";
+    const int parts = s.o.schedule.parts();
+    if (!s.split.empty()) {
+        std::string error;
+        const auto ranges = parseSplit(s.split, s.o.layers, parts, error);
+        if (!ranges) return error;
+        s.o.split = boundariesOf(*ranges);
+        return {};
+    }
+    if (s.partition.empty() || s.partition == "uniform") return {};
+    try {
+        PartitionGoal goal;
+        goal.config = s.o.schedule;
+        const Partition p =
+            partitionLayers(*parsePartitionMethod(s.partition), estimateLayerCosts(s.o), goal);
+        s.o.split = boundariesOf(p.parts);
+    } catch (const std::exception& e) {
+        return std::string("--partition ") + s.partition + ": " + e.what();
+    }
+    return {};
+}
+
+}  // namespace
+
 ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlags) {
     ParsedOptions result;
     // Help wins over everything else, so "--help" always works.
@@ -551,6 +603,7 @@ ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlag
     if (result.error.empty() && vizFlags && !state.o.openFile.empty())
         result.error = checkOpenCombinations(seen);
     if (result.error.empty()) result.error = checkRunOptions(state.o);
+    if (result.error.empty()) result.error = resolveSplit(state);  // the sizes hold
     result.options = state.o;
     return result;
 }
@@ -565,9 +618,64 @@ std::string checkRunOptions(const RunOptions& options) {
         return "learning rate must be greater than 0 and at most " + str(kMaxLr) + ", got " +
                str(options.lr);
     std::string e = checkSizes(options);
+    if (e.empty() && !options.split.empty()) {
+        std::string text;
+        for (int b : options.split) text += (text.empty() ? "" : ",") + std::to_string(b);
+        if (!parseSplit(text, options.layers, options.schedule.parts(), e)) return e;
+    }
     if (e.empty()) e = checkDevice(options.device);
     if (e.empty()) e = checkData(options.data);
     return e;
+}
+
+std::vector<LayerRange> layerSplit(const RunOptions& o) {
+    if (o.split.empty()) return splitLayers(o.layers, o.schedule.parts());
+    std::string error;
+    std::string text;
+    for (int b : o.split) text += (text.empty() ? "" : ",") + std::to_string(b);
+    const auto ranges = parseSplit(text, o.layers, o.schedule.parts(), error);
+    if (!ranges) throw ConfigError(error);
+    return *ranges;
+}
+
+std::vector<std::string> stageNames(const RunOptions& o) {
+    std::vector<LayerRange> parts;
+    try {
+        parts = layerSplit(o);
+    } catch (const std::exception&) {
+        parts.clear();
+    }
+    return stageNames(o.schedule, parts);
+}
+
+std::vector<LayerCost> estimateLayerCosts(const RunOptions& o) {
+    // The MLP of engine/model.cpp: layer 1 from the input, L-1 hidden
+    // layers, the class head inside the last layer's part. Forward: 2 x rows
+    // x in x out flops; backward: twice that (input and weight gradients),
+    // the first layer's without the input gradient. Per microbatch it keeps
+    // each layer's input and pre-activation.
+    const double rows = std::max(1, o.microbatchSize());
+    const double input = o.data.compare(0, 6, "mnist:") == 0 ? 784.0 : o.hidden;
+    std::vector<LayerCost> out;
+    for (int l = 1; l <= o.layers; ++l) {
+        const double in = l == 1 ? input : o.hidden;
+        double flops = 2.0 * rows * in * o.hidden;
+        double params = in * o.hidden + o.hidden;
+        double kept = rows * (in + o.hidden);
+        if (l == o.layers) {  // the head rides with the last layer
+            flops += 2.0 * rows * o.hidden * o.classes;
+            params += static_cast<double>(o.hidden) * o.classes + o.classes;
+            kept += rows * (o.hidden + 2.0 * o.classes);
+        }
+        LayerCost c;
+        c.forward = flops;
+        c.backward = l == 1 ? flops : 2.0 * flops;
+        c.activationBytes = static_cast<std::int64_t>(4.0 * kept);
+        c.outputBytes = static_cast<std::int64_t>(4.0 * rows * o.hidden);
+        c.paramBytes = static_cast<std::int64_t>(4.0 * params);
+        out.push_back(c);
+    }
+    return out;
 }
 
 std::vector<std::string> toArgs(const RunOptions& o) {
@@ -587,6 +695,11 @@ std::vector<std::string> toArgs(const RunOptions& o) {
     lr << o.lr;
     a.insert(a.end(), {"--lr", lr.str()});
     if (isChunkedKind(c.kind)) a.insert(a.end(), {"--chunks", str(c.chunks)});
+    if (!o.split.empty()) {
+        std::string text;
+        for (int b : o.split) text += (text.empty() ? "" : ",") + str(b);
+        a.insert(a.end(), {"--split", text});
+    }
     if (!c.stash) a.push_back("--no-stash");
     if (c.verticalSync) a.push_back("--vertical-sync");
     if (o.backend != "threads") {

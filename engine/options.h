@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "partition.h"
 #include "schedule.h"
 
 namespace pd {
@@ -30,6 +31,10 @@ struct RunOptions {
     std::uint64_t seed = 0;
     std::string device = "cpu";      // cpu | cuda | cuda:K
     std::string data = "synthetic";  // synthetic | mnist:DIR
+    // Where the model is cut: the first layer of every model part after the
+    // first (--split 4,9,13); empty: equal layer counts. --partition METHOD
+    // fills it when the flags are parsed (engine/partition.h).
+    std::vector<int> split;
     bool dryRun = false;
     bool json = false;
     std::string csvPath;
@@ -58,6 +63,18 @@ struct RunOptions {
 
     int microbatchSize() const { return batchSize / schedule.microbatches; }
 };
+
+// Each model part's layers: `split` where given, else equal counts. Throws
+// ConfigError when they do not fit (checkRunOptions says so first).
+std::vector<LayerRange> layerSplit(const RunOptions& options);
+// The lanes' names ("GPU0 (L1-12)") for that split; plain "GPU0" labels
+// where the options do not make one.
+std::vector<std::string> stageNames(const RunOptions& options);
+
+// Each layer's cost estimated from the model's shapes (flops, bytes kept per
+// microbatch, parameter bytes): what --partition chooses from until a
+// measured profile is given.
+std::vector<LayerCost> estimateLayerCosts(const RunOptions& options);
 
 // The tutorial's configuration: 4 stages, 4 microbatches, 5 batches, batch
 // 32, 48 layers, hidden 512, 10 classes.

@@ -105,10 +105,10 @@ std::vector<LayerRange> minMaxPartition(int L, int P,
 // The least of `objective` over partitions of L layers into P parts: every
 // partition where there are few enough (exact), else a descent moving one
 // boundary at a time by shrinking steps, from each start.
-std::vector<LayerRange> searchPartition(int L, int P,
-                                        const std::function<double(const std::vector<LayerRange>&)>& objective,
-                                        const std::vector<std::vector<LayerRange>>& starts,
-                                        double* best, std::size_t exhaustiveLimit = 20000) {
+std::vector<LayerRange> searchPartition(
+    int L, int P, const std::function<double(const std::vector<LayerRange>&)>& objective,
+    const std::vector<std::vector<LayerRange>>& starts, double* best,
+    std::size_t exhaustiveLimit = 20000) {
     // C(L-1, P-1) partitions, counted with an early stop.
     double count = 1.0;
     for (int k = 1; k <= P - 1 && count <= static_cast<double>(exhaustiveLimit); ++k)
@@ -184,9 +184,9 @@ const char* toString(PartitionMethod method) {
 }
 
 std::optional<PartitionMethod> parsePartitionMethod(const std::string& name) {
-    for (PartitionMethod m : {PartitionMethod::Uniform, PartitionMethod::Time,
-                              PartitionMethod::Memory, PartitionMethod::PipeDream,
-                              PartitionMethod::Schedule})
+    for (PartitionMethod m :
+         {PartitionMethod::Uniform, PartitionMethod::Time, PartitionMethod::Memory,
+          PartitionMethod::PipeDream, PartitionMethod::Schedule})
         if (name == toString(m)) return m;
     return std::nullopt;
 }
@@ -222,9 +222,10 @@ std::optional<std::vector<LayerRange>> parseSplit(const std::string& text, int l
             used = 0;
         }
         if (item.empty() || used != item.size()) {
-            error = "--split takes the first layer of each part after the first, as "
-                    "increasing whole numbers separated by commas (\"4,9,13\"); got \"" +
-                    text + "\"";
+            error =
+                "--split takes the first layer of each part after the first, as "
+                "increasing whole numbers separated by commas (\"4,9,13\"); got \"" +
+                text + "\"";
             return std::nullopt;
         }
         boundaries.push_back(value);
@@ -268,9 +269,9 @@ double slowestPart(const std::vector<LayerCost>& layers, const std::vector<Layer
     return worst;
 }
 
-std::vector<std::int64_t> stageMemory(const std::vector<LayerCost>& layers,
-                                      const std::vector<LayerRange>& parts,
-                                      const ScheduleConfig& config) {
+std::vector<std::int64_t> partitionMemory(const std::vector<LayerCost>& layers,
+                                          const std::vector<LayerRange>& parts,
+                                          const ScheduleConfig& config) {
     const Prefix sum(layers);
     const Holdings h = holdings(config);
     std::vector<double> bytes(config.stages, 0.0);
@@ -287,7 +288,7 @@ double pipeDreamObjective(const std::vector<LayerCost>& layers,
                           const std::vector<LayerRange>& parts, const PartitionGoal& goal) {
     const Prefix sum(layers);
     if (goal.memoryLimit > 0) {
-        for (std::int64_t m : stageMemory(layers, parts, goal.config))
+        for (std::int64_t m : partitionMemory(layers, parts, goal.config))
             if (m > goal.memoryLimit) return kInfinity;
     }
     double worst = slowestPart(layers, parts);
@@ -301,8 +302,8 @@ double pipeDreamObjective(const std::vector<LayerCost>& layers,
     return worst;
 }
 
-double simulatedMakespan(const std::vector<LayerCost>& layers,
-                         const std::vector<LayerRange>& parts, const ScheduleConfig& config) {
+double simulatedMakespan(const std::vector<LayerCost>& layers, const std::vector<LayerRange>& parts,
+                         const ScheduleConfig& config) {
     const Schedule schedule = generateSchedule(config);
     return simulate(schedule, partCosts(layers, parts)).makespan;
 }
@@ -330,7 +331,7 @@ Partition partitionLayers(PartitionMethod method, const std::vector<LayerCost>& 
             return out;
         case PartitionMethod::Memory: {
             const auto objective = [&](const std::vector<LayerRange>& parts) {
-                const auto m = stageMemory(layers, parts, c);
+                const auto m = partitionMemory(layers, parts, c);
                 return static_cast<double>(*std::max_element(m.begin(), m.end()));
             };
             if (c.chunks == 1) {

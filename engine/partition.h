@@ -31,7 +31,7 @@ namespace pd {
 // keeps for the backward), total for parameters.
 struct LayerCost {
     double forward = 0.0;
-    double backward = 0.0;  // input and weight gradients together
+    double backward = 0.0;             // input and weight gradients together
     std::int64_t activationBytes = 0;  // kept per microbatch until its backward
     std::int64_t outputBytes = 0;      // sent to the next part (and its gradient back)
     std::int64_t paramBytes = 0;
@@ -72,15 +72,15 @@ std::vector<OpCosts> partCosts(const std::vector<LayerCost>& layers,
 
 // The objectives, for any partition (the partitioners minimise them).
 double slowestPart(const std::vector<LayerCost>& layers, const std::vector<LayerRange>& parts);
-std::vector<std::int64_t> stageMemory(const std::vector<LayerCost>& layers,
-                                      const std::vector<LayerRange>& parts,
-                                      const ScheduleConfig& config);
+std::vector<std::int64_t> partitionMemory(const std::vector<LayerCost>& layers,
+                                          const std::vector<LayerRange>& parts,
+                                          const ScheduleConfig& config);
 double pipeDreamObjective(const std::vector<LayerCost>& layers,
                           const std::vector<LayerRange>& parts, const PartitionGoal& goal);
 // Makespan of config's schedule (its batches) simulated with each part's own
 // costs.
-double simulatedMakespan(const std::vector<LayerCost>& layers,
-                         const std::vector<LayerRange>& parts, const ScheduleConfig& config);
+double simulatedMakespan(const std::vector<LayerCost>& layers, const std::vector<LayerRange>& parts,
+                         const ScheduleConfig& config);
 
 // Throws ConfigError when no partition exists (fewer layers than parts, a
 // memory limit no split meets).

@@ -79,7 +79,7 @@ std::string formatGrid(const DryRun& run, int maxRows) {
             previous = r0 < shown ? &cells[r0][s] : nullptr;
         }
     }
-    const std::vector<std::string> names = stageNames(c, run.options.layers);
+    const std::vector<std::string> names = stageNames(run.options);
     std::vector<std::size_t> width(S);
     for (int s = 0; s < S; ++s) {
         width[s] = names[s].size();
@@ -112,7 +112,7 @@ std::string formatFigures(const DryRun& run) {
     const ScheduleConfig& c = run.schedule.config;
     const Analysis& a = run.analysis;
     const ClosedForm& cf = run.closed;
-    const std::vector<std::string> names = stageNames(c, run.options.layers);
+    const std::vector<std::string> names = stageNames(run.options);
     std::ostringstream os;
     os << "Schedule: " << toString(c.kind) << " - " << displayName(c.kind) << "\n";
     os << "Stages " << c.stages << ", microbatches " << c.microbatches << ", batches " << c.batches;
@@ -182,7 +182,7 @@ json::Value toJson(const DryRun& run) {
     const ScheduleConfig& c = run.schedule.config;
     const Analysis& a = run.analysis;
     const ClosedForm& cf = run.closed;
-    const std::vector<std::string> names = stageNames(c, run.options.layers);
+    const std::vector<std::string> names = stageNames(run.options);
     json::Value o = configJson(run.options);
     json::Value costs = json::Value::object();
     costs.set("f", run.costs.f);

@@ -388,7 +388,7 @@ int reportRun(const RunOptions& options, const Schedule& schedule,
 int superviseCollectedRun(const RunOptions& options, EventCollector& collector,
                           CollectingSink& sink, Run* run) {
     const Schedule schedule = generateSchedule(options.schedule);
-    const std::vector<std::string> names = stageNames(options.schedule, options.layers);
+    const std::vector<std::string> names = stageNames(options);
     const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
     const bool log = !options.json && !quiet;
     const int S = options.schedule.stages;

@@ -354,6 +354,7 @@ void TrainingRun::Impl::setUp() {
                           " classes, the model " + std::to_string(options.classes));
     spec =
         model::makeSpec(options.layers, options.hidden, options.classes, data->inputDim(), S * V);
+    spec.split = pd::layerSplit(options);
     std::vector<PartParams> parts = model::initParameters(spec, options.seed);
     if (transport) {
         const int ts = transport->localStage();

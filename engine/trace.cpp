@@ -465,15 +465,20 @@ std::vector<SlotEvent> toSlotEvents(const Timeline& timeline, double usPerUnit) 
 }
 
 std::vector<std::string> stageNames(const ScheduleConfig& config, int layers) {
-    // Clamped so that a bad configuration cannot ask for a billion labels.
-    const int stages = std::clamp(config.stages, 0, kMaxStages);
-    std::vector<std::string> names;
     std::vector<LayerRange> parts;
     try {
         parts = splitLayers(layers, config.parts());
     } catch (const std::exception&) {
         parts.clear();  // invalid split: plain "GPUs" labels still name the lanes
     }
+    return stageNames(config, parts);
+}
+
+std::vector<std::string> stageNames(const ScheduleConfig& config,
+                                    const std::vector<LayerRange>& parts) {
+    // Clamped so that a bad configuration cannot ask for a billion labels.
+    const int stages = std::clamp(config.stages, 0, kMaxStages);
+    std::vector<std::string> names;
     for (int s = 0; s < stages; ++s) {
         std::string name = "GPU" + std::to_string(s);
         std::string ranges;

@@ -50,5 +50,8 @@ std::vector<SlotEvent> toSlotEvents(const Timeline& timeline, double usPerUnit =
 
 // "GPU0 (L1-12)" labels from the real split (interleaved: "GPU0 (L1-6, L25-30)").
 std::vector<std::string> stageNames(const ScheduleConfig& config, int layers);
+// The same for any layer split (one range per model part).
+std::vector<std::string> stageNames(const ScheduleConfig& config,
+                                    const std::vector<LayerRange>& parts);
 
 }  // namespace pd

@@ -57,7 +57,7 @@ int runTrainingCli(const RunOptions& options) {
     CollectingSink sink;
     TrainingRun run(options, sink);  // throws ConfigError on bad options
     const Schedule& schedule = run.schedule();
-    const std::vector<std::string> names = stageNames(options.schedule, options.layers);
+    const std::vector<std::string> names = stageNames(options);
     // Output piped to stdout takes stdout for itself: no log, no table.
     const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
     const bool log = !options.json && !quiet;

@@ -40,14 +40,20 @@ QString field(const RunOptions& o, const QString& name) {
     if (name == "headless") return o.headless ? "1" : "0";
     if (name == "export") return QString::fromStdString(o.exportDir);
     if (name == "open") return QString::fromStdString(o.openFile);
+    if (name == "split") {
+        QStringList b;
+        for (int v : o.split) b << QString::number(v);
+        return b.join(',');
+    }
     return "?" + name;
 }
 
 bool sameOptions(const RunOptions& a, const RunOptions& b) {
     for (const char* f :
-         {"schedule", "stages", "microbatches", "batches", "batch-size", "layers", "hidden",
-          "chunks",   "lr",     "seed",         "device",  "data",       "stash",  "vertical-sync",
-          "dry-run",  "json",   "csv",          "trace",   "headless",   "export", "open"})
+         {"schedule", "stages",        "microbatches", "batches", "batch-size", "layers",
+          "hidden",   "chunks",        "lr",           "seed",    "device",     "data",
+          "stash",    "vertical-sync", "dry-run",      "json",    "csv",        "trace",
+          "headless", "export",        "open",         "split"})
         if (field(a, f) != field(b, f)) return false;
     return a.classes == b.classes;
 }
@@ -80,7 +86,42 @@ private Q_SLOTS:
     void toArgsRoundTrip();
     void rankSettingsFromEnvironment_data();
     void rankSettingsFromEnvironment();
+    void partitionChoosesTheSplit();
 };
+
+// --partition picks the cut from the estimated layer costs when the flags
+// are parsed; the split then names the lanes and travels as --split.
+void TestOptions::partitionChoosesTheSplit() {
+    // Alike layers: time keeps the tutorial's equal split.
+    ParsedOptions p = parseRunOptions({"--partition", "time"}, false);
+    QVERIFY2(p.error.empty(), p.error.c_str());
+    QVERIFY(p.options.split == (std::vector<int>{13, 25, 37}));
+    // PipeDream's stage 0 stashes 4 versions, the last 1: memory moves
+    // layers towards the end.
+    p = parseRunOptions({"--schedule", "pipedream", "--partition", "memory"}, false);
+    QVERIFY2(p.error.empty(), p.error.c_str());
+    QCOMPARE(p.options.split.size(), std::size_t(3));
+    QVERIFY(p.options.split[0] < 13);
+    QVERIFY(p.options.split[2] < 37);
+    const std::vector<std::string> names = stageNames(p.options);
+    QCOMPARE(QString::fromStdString(names[0]), QString("GPU0 (L1-%1)").arg(p.options.split[0] - 1));
+    QVERIFY(std::find(toArgs(p.options).begin(), toArgs(p.options).end(), "--split") !=
+            toArgs(p.options).end());
+    const auto ranges = layerSplit(p.options);
+    QCOMPARE(ranges.front().first, 1);
+    QCOMPARE(ranges.back().last, 48);
+    // A limit-free PipeDream program and the schedule-aware search run too.
+    for (const char* method : {"pipedream", "schedule"}) {
+        p = parseRunOptions({"--schedule", "zb-h1", "--layers", "16", "--partition", method},
+                            false);
+        QVERIFY2(p.error.empty(), p.error.c_str());
+        QCOMPARE(layerSplit(p.options).size(), std::size_t(4));
+    }
+    // A split set directly is checked like the flag.
+    RunOptions bad = defaultRunOptions();
+    bad.split = {5, 4, 30};
+    QVERIFY(!checkRunOptions(bad).empty());
+}
 
 void TestOptions::defaultsAreTheTutorialConfig() {
     const RunOptions d = defaultRunOptions();
@@ -152,6 +193,8 @@ void TestOptions::goodFlag_data() {
         {"--csv", "run.csv", "csv", "run.csv"},
         {"--trace", "out/trace.json", "trace", "out/trace.json"},
         {"--chunks", "1", "chunks", "1"},
+        {"--split", "2,30,47", "split", "2,30,47"},
+        {"--partition", "uniform", "split", ""},
     };
     for (const Row& r : rows) {
         for (bool joined : {false, true}) {
@@ -395,6 +438,23 @@ void TestOptions::crossField_data() {
     QTest::newRow("batch size 1000001") << QStringList{"--batch-size", "1000001"}
                                         << "batch size must be between 1 and 1000000, got 1000001";
     QTest::newRow("batch size 1000000") << QStringList{"--batch-size", "1000000"} << "";
+    QTest::newRow("split too few")
+        << QStringList{"--split", "12,24"} << "--split gives 2 boundaries; 4 model parts need 3";
+    QTest::newRow("split past the layers")
+        << QStringList{"--layers", "8", "--split", "2,5,9"}
+        << "--split 2,5,9: each boundary is a layer in 2..8, after the previous one (every part "
+           "needs a layer)";
+    QTest::newRow("split not numbers")
+        << QStringList{"--split", "a,b,c"} << "--split takes the first layer of each part...";
+    QTest::newRow("split with chunks")
+        << QStringList{"--schedule", "interleaved", "--layers", "8", "--split", "2,3,4,5,6,7,8"}
+        << "";
+    QTest::newRow("split and partition")
+        << QStringList{"--split", "12,24,36", "--partition", "time"}
+        << "--split and --partition cannot be combined (--split is the cut itself)";
+    QTest::newRow("partition unknown") << QStringList{"--partition", "fast"}
+                                       << "--partition expects uniform, time, memory, pipedream "
+                                          "or schedule, got 'fast'";
 }
 
 void TestOptions::crossField() {
@@ -646,6 +706,9 @@ void TestOptions::toArgsRoundTrip_data() {
     QTest::newRow("gloo") << QStringList{
         "--backend", "gloo", "--timeout", "7", "--rendezvous-timeout", "9", "--data", "mnist:/x"};
     QTest::newRow("zb-v") << QStringList{"--schedule", "zb-v", "--device", "cuda:1"};
+    QTest::newRow("split") << QStringList{"--layers", "10", "--split", "2,3,9"};
+    QTest::newRow("partition memory")
+        << QStringList{"--schedule", "pipedream", "--partition", "memory"};
 }
 
 void TestOptions::toArgsRoundTrip() {

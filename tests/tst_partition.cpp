@@ -55,7 +55,8 @@ void forEachPartition(int L, int P, const std::function<void(const std::vector<L
 
 double bruteForce(int L, int P, const std::function<double(const std::vector<LayerRange>&)>& f) {
     double best = std::numeric_limits<double>::infinity();
-    forEachPartition(L, P, [&](const std::vector<LayerRange>& parts) { best = std::min(best, f(parts)); });
+    forEachPartition(
+        L, P, [&](const std::vector<LayerRange>& parts) { best = std::min(best, f(parts)); });
     return best;
 }
 
@@ -127,11 +128,14 @@ private Q_SLOTS:
     void perPartCostsMatchWholeStageCosts_data() {
         QTest::addColumn<int>("kind");
         QTest::addColumn<int>("chunks");
-        for (auto [kind, chunks] : std::vector<std::pair<ScheduleKind, int>>{
-                 {ScheduleKind::GPipe, 1}, {ScheduleKind::OneFOneB, 1},
-                 {ScheduleKind::PipeDream, 1}, {ScheduleKind::ZeroBubbleH1, 1},
-                 {ScheduleKind::Interleaved, 2}, {ScheduleKind::ZeroBubbleV, 2},
-                 {ScheduleKind::DualPipeV, 2}})
+        for (auto [kind, chunks] :
+             std::vector<std::pair<ScheduleKind, int>>{{ScheduleKind::GPipe, 1},
+                                                       {ScheduleKind::OneFOneB, 1},
+                                                       {ScheduleKind::PipeDream, 1},
+                                                       {ScheduleKind::ZeroBubbleH1, 1},
+                                                       {ScheduleKind::Interleaved, 2},
+                                                       {ScheduleKind::ZeroBubbleV, 2},
+                                                       {ScheduleKind::DualPipeV, 2}})
             QTest::newRow(toString(kind)) << int(kind) << chunks;
     }
     void perPartCostsMatchWholeStageCosts() {
@@ -172,10 +176,11 @@ private Q_SLOTS:
             const Partition p = partitionLayers(PartitionMethod::Time, layers, goal);
             QVERIFY(wellFormed(p.parts, L, P));
             QVERIFY(near(p.objective, slowestPart(layers, p.parts)));
-            const double best = bruteForce(
-                L, P, [&](const auto& parts) { return slowestPart(layers, parts); });
+            const double best =
+                bruteForce(L, P, [&](const auto& parts) { return slowestPart(layers, parts); });
             QVERIFY2(near(p.objective, best),
-                     qPrintable(QString("L %1 P %2: %3 vs %4").arg(L).arg(P).arg(p.objective).arg(best)));
+                     qPrintable(
+                         QString("L %1 P %2: %3 vs %4").arg(L).arg(P).arg(p.objective).arg(best)));
         }
     }
 
@@ -199,7 +204,7 @@ private Q_SLOTS:
             PartitionGoal goal;
             goal.config = config(static_cast<ScheduleKind>(kind), S, 4, chunks);
             const auto worst = [&](const std::vector<LayerRange>& parts) {
-                const auto m = stageMemory(layers, parts, goal.config);
+                const auto m = partitionMemory(layers, parts, goal.config);
                 return static_cast<double>(*std::max_element(m.begin(), m.end()));
             };
             const Partition p = partitionLayers(PartitionMethod::Memory, layers, goal);
@@ -230,7 +235,7 @@ private Q_SLOTS:
             PartitionGoal goal;
             goal.config = config(ScheduleKind::PipeDream, S, 4);
             goal.bandwidth = trial % 3 == 0 ? 0.0 : 500.0 + 100.0 * trial;
-            const auto memory = stageMemory(layers, splitLayers(L, S), goal.config);
+            const auto memory = partitionMemory(layers, splitLayers(L, S), goal.config);
             goal.memoryLimit = trial % 2 ? 0 : *std::max_element(memory.begin(), memory.end());
             const auto objective = [&](const std::vector<LayerRange>& parts) {
                 return pipeDreamObjective(layers, parts, goal);
@@ -244,8 +249,8 @@ private Q_SLOTS:
         PartitionGoal goal;
         goal.config = config(ScheduleKind::PipeDream, 2, 4);
         goal.memoryLimit = 1;
-        QVERIFY_THROWS_EXCEPTION(ConfigError,
-                                 partitionLayers(PartitionMethod::PipeDream, randomLayers(6, rng), goal));
+        QVERIFY_THROWS_EXCEPTION(
+            ConfigError, partitionLayers(PartitionMethod::PipeDream, randomLayers(6, rng), goal));
     }
 
     void scheduleIsExactWhereSmall_data() {
@@ -295,7 +300,8 @@ private Q_SLOTS:
         const Partition byTime = partitionLayers(PartitionMethod::Time, layers, goal);
         const double timed = simulatedMakespan(layers, byTime.parts, goal.config);
         QVERIFY(p.objective <= timed + 1e-9);
-        QVERIFY2(p.objective < 0.8 * uniform, qPrintable(QString("%1 vs %2").arg(p.objective).arg(uniform)));
+        QVERIFY2(p.objective < 0.8 * uniform,
+                 qPrintable(QString("%1 vs %2").arg(p.objective).arg(uniform)));
         QVERIFY(byTime.objective < slowestPart(layers, splitLayers(120, 8)));
     }
 

@@ -114,6 +114,7 @@ private Q_SLOTS:
     void synchronousKindsMatchGpipe_data();
     void synchronousKindsMatchGpipe();
     void zeroBubbleH1MemoryAsOneFOneB();
+    void customSplitTrainsTheSameModel();
     void verticalSyncHoldsWhatLaterForwardsRead();
     void lossFalls();
     void nanLossStopsRun();
@@ -326,6 +327,27 @@ void TestRuntime::synchronousKindsMatchGpipe() {
                                 .arg(toString(kind))
                                 .arg(other.losses[b], 0, 'g', 10)
                                 .arg(gpipe.losses[b], 0, 'g', 10)));
+}
+
+// Where the model is cut changes who holds what, not what is learned: a
+// 1F1B run cut 1-2 | 3-11 | 12 trains gpipe's losses on the equal cut, and
+// its stages hold activation bytes in proportion to their layers.
+void TestRuntime::customSplitTrainsTheSameModel() {
+    RunOptions o = test::smallOptions(ScheduleKind::GPipe, 3, 4);
+    o.layers = 12;
+    const FinishedRun uniform = runToEnd(o);
+    o.schedule.kind = ScheduleKind::OneFOneB;
+    o.split = {3, 12};
+    QCOMPARE(QString::fromStdString(checkRunOptions(o)), QString());
+    const FinishedRun cut = runToEnd(o);
+    QVERIFY2(uniform.error.isEmpty() && cut.error.isEmpty(), qPrintable(uniform.error + cut.error));
+    QCOMPARE(cut.losses.size(), uniform.losses.size());
+    for (std::size_t b = 0; b < cut.losses.size(); ++b)
+        QVERIFY(std::abs(cut.losses[b] - uniform.losses[b]) < 1e-5);
+    const std::vector<int> bytes = peakPerStage(cut.memory, 3, true);
+    QVERIFY2(bytes[1] > 3 * bytes[2] && bytes[1] > 2 * bytes[0],
+             qPrintable(QString("%1 %2 %3").arg(bytes[0]).arg(bytes[1]).arg(bytes[2])));
+    QCOMPARE(QString::fromStdString(stageNames(o)[1]), QString("GPU1 (L3-11)"));
 }
 
 // The paper's ZB-H1 keeps 1F1B's peak memory: measured at S = 4, M = 8 the

@@ -58,7 +58,7 @@ bool prepareRun(const RunOptions& options, RunResult& result, QString* error) {
     try {
         result.options = options;
         result.ideal = makeDryRun(options);
-        result.stageNames = toQStringList(stageNames(options.schedule, options.layers));
+        result.stageNames = toQStringList(stageNames(options));
     } catch (const std::exception& e) {
         if (error) *error = QString::fromUtf8(e.what());
         return false;
@@ -127,12 +127,12 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
         recorded.hidden = flags.options.hidden;
         recorded.lr = flags.options.lr;
         recorded.seed = flags.options.seed;
+        recorded.split = flags.options.split;
         const ScheduleConfig& c = flags.options.schedule;
         if (flags.error.empty() && c.kind == o.schedule.kind && c.stages == o.schedule.stages &&
             c.microbatches == o.schedule.microbatches && c.chunks == o.schedule.chunks &&
             checkRunOptions(recorded).empty() &&
-            (layersFromStageNames(record.stageNames, o.schedule) <= 0 ||
-             recorded.layers == o.layers)) {
+            (record.stageNames.empty() || stageNames(recorded) == record.stageNames)) {
             o = recorded;
             unrecorded.clear();
         }
