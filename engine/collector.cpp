@@ -11,12 +11,15 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "distributed.h"
 #include "netutil.h"
+#include "resources.h"
+#include "safefile.h"
 #include "slotgrid.h"
 
 namespace pd {
@@ -26,8 +29,16 @@ namespace {
 // A rank that stops reading must not hold the collector (and with it the
 // GUI's control calls) for long.
 constexpr int kSendTimeoutMs = 5000;
-// More connections than this are strangers (a port scanner), not ranks.
-constexpr std::size_t kMaxConnections = 4 * kMaxStages;
+// Connections that have not said an accepted hello yet. Ranks say hello
+// at once; more than this at a time are strangers (a port scanner, a
+// flood): the oldest is dropped to make room, so a real rank still gets in.
+constexpr std::size_t kMaxPending = 8;
+// Connections closing (their threads ending) on top of those: a flood of
+// connect-and-close probes beyond this is closed at once (a rank closed
+// without an answer connects again).
+constexpr std::size_t kMaxClosing = 64;
+// A connection that has not said hello by then is dropped.
+constexpr int kHandshakeMs = 5000;
 constexpr int kDeadlineCheckMs = 200;
 // Once the run is stopping (cancelled, or a rank failed), a rank that has
 // not said done by then is given up on: suspended (SIGSTOP), hung in a
@@ -51,6 +62,8 @@ struct EventCollector::Impl {
         std::mutex sendMutex;
         int rank = -1;  // once its hello was accepted
         bool open = true;
+        std::atomic<bool> ended{false};  // its thread is done: fd and thread can go
+        std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
         void send(const std::string& line) {
             std::lock_guard<std::mutex> lock(sendMutex);
             net::sendAll(fd, line + "\n");  // a failure shows as the reader's end of file
@@ -70,6 +83,7 @@ struct EventCollector::Impl {
         bool cancelled = false;
         std::int64_t timeUs = 0;
         std::string lostReason;  // markLost while its connection was still open
+        std::string refused;     // why the last hello claiming this rank was refused
         bool held = false;
         std::size_t next = 0;
     };
@@ -85,6 +99,7 @@ struct EventCollector::Impl {
     struct Outbox {
         std::optional<RunSummary> finish;
         std::optional<RunOptions> allConnected;
+        std::vector<std::string> logs;  // refused connections: logged, the run goes on
     };
 
     explicit Impl(EventSink& s) : sink(s) {}
@@ -120,6 +135,8 @@ struct EventCollector::Impl {
     std::optional<std::chrono::steady_clock::time_point> stopSince;  // cancel sent to every rank
     bool finishing = false;
     bool finished = false;
+    std::function<void(const std::string&)> log;  // set before listen(); stderr by default
+    std::optional<std::uint64_t> memoryLimit;     // attach: largest run a hello may set up
 
     std::mutex sinkMutex;
     bool sinkClosed = false;
@@ -135,6 +152,12 @@ struct EventCollector::Impl {
         errorQueue.push_back(std::move(e));
     }
     void deliver(Outbox& out) {
+        for (const std::string& line : out.logs) {
+            if (log)
+                log(line);
+            else
+                std::fprintf(stderr, "warning: event collector: %s\n", line.c_str());
+        }
         if (out.allConnected && onAllConnected) onAllConnected(*out.allConnected);
         {
             std::lock_guard<std::mutex> lock(sinkMutex);
@@ -246,8 +269,10 @@ struct EventCollector::Impl {
     }
 
     void acceptLoop();
+    void admit(int fd, std::vector<std::unique_ptr<Conn>>& dead);
+    void prune(std::vector<std::unique_ptr<Conn>>& dead);
     void readLoop(Conn* c);
-    bool hello(Conn* c, const std::string& line, Outbox& out);
+    bool hello(Conn* c, const std::string& line, Outbox& out, std::string& refusal);
     void dispatch(Conn* c, const std::string& line);
     void closed(Conn* c);
     void checkConnectTimeout(Outbox& out);
@@ -271,23 +296,17 @@ void EventCollector::Impl::acceptLoop() {
         pollfd p[2] = {{listenFd, POLLIN, 0}, {wake[0], POLLIN, 0}};
         const int rc = ::poll(p, 2, timeoutMs);
         if (stopping) return;
+        std::vector<std::unique_ptr<Conn>> dead;
         if (rc > 0 && (p[0].revents & POLLIN)) {
             const int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
-            if (fd >= 0) {
-                net::tuneSocket(fd);
-                net::setSendTimeout(fd, kSendTimeoutMs);
-                std::lock_guard<std::mutex> lock(mutex);
-                if (conns.size() >= kMaxConnections) {
-                    ::close(fd);
-                } else {
-                    auto conn = std::make_unique<Conn>();
-                    conn->fd = fd;
-                    conn->reader = net::LineReader(fd);
-                    Conn* c = conn.get();
-                    conns.push_back(std::move(conn));
-                    c->thread = std::thread([this, c] { readLoop(c); });
-                }
-            }
+            if (fd >= 0) admit(fd, dead);
+        } else {
+            std::lock_guard<std::mutex> lock(mutex);
+            prune(dead);
+        }
+        for (auto& c : dead) {  // their threads have ended: joining is immediate
+            if (c->thread.joinable()) c->thread.join();
+            ::close(c->fd);
         }
         Outbox out;
         {
@@ -299,6 +318,47 @@ void EventCollector::Impl::acceptLoop() {
     }
 }
 
+void EventCollector::Impl::admit(int fd, std::vector<std::unique_ptr<Conn>>& dead) {
+    net::tuneSocket(fd);
+    net::setSendTimeout(fd, kSendTimeoutMs);
+    std::lock_guard<std::mutex> lock(mutex);
+    prune(dead);
+    // Every rank at most once, plus a few pending: the oldest pending one
+    // makes room (a real rank says hello at once; a stranger holds on).
+    std::vector<Conn*> pending;
+    for (auto& c : conns)
+        if (c->rank < 0 && c->open) pending.push_back(c.get());
+    if (pending.size() >= kMaxPending) {
+        Conn* oldest = *std::min_element(pending.begin(), pending.end(),
+                                         [](Conn* a, Conn* b) { return a->since < b->since; });
+        ::shutdown(oldest->fd, SHUT_RDWR);  // its reader ends; pruned next time
+        oldest->open = false;
+    }
+    const std::size_t limit =
+        static_cast<std::size_t>(world > 0 ? world : kMaxStages) + kMaxPending + kMaxClosing;
+    if (conns.size() >= limit) {  // closing ones not yet pruned: never more than this
+        ::close(fd);
+        return;
+    }
+    auto conn = std::make_unique<Conn>();
+    conn->fd = fd;
+    conn->reader = net::LineReader(fd);
+    Conn* c = conn.get();
+    conns.push_back(std::move(conn));
+    c->thread = std::thread([this, c] { readLoop(c); });
+}
+
+void EventCollector::Impl::prune(std::vector<std::unique_ptr<Conn>>& dead) {  // mutex held
+    for (auto it = conns.begin(); it != conns.end();) {
+        if ((*it)->ended) {
+            dead.push_back(std::move(*it));
+            it = conns.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
 void EventCollector::Impl::checkConnectTimeout(Outbox& out) {  // mutex held
     if (!connectSince || connectTimeout.count() <= 0 || allConnectedSaid || finishing) return;
     if (std::chrono::steady_clock::now() < *connectSince + connectTimeout) return;
@@ -306,8 +366,13 @@ void EventCollector::Impl::checkConnectTimeout(Outbox& out) {  // mutex held
     for (int r = 0; r < world; ++r)
         if (ranks[r].state == State::Waiting) missing.push_back(r);
     if (missing.empty()) return;
+    std::string refusals;
+    for (int r : missing)
+        if (!ranks[r].refused.empty())
+            refusals += "; a connection claiming rank " + std::to_string(r) +
+                        " was refused: " + ranks[r].refused;
     queueError(rankList(missing) + " did not connect within " +
-               net::seconds(connectTimeout.count()));
+               net::seconds(connectTimeout.count()) + refusals);
     for (int r : missing) {
         ranks[r].state = State::Lost;
         ranks[r].failed = true;
@@ -333,26 +398,25 @@ void EventCollector::Impl::checkStopTimeout(Outbox& out) {  // mutex held
     }
 }
 
-bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) {
+// Checks a hello before anything is set up for it. A refused hello is
+// logged and its connection closed; the run goes on: it may be a stranger's
+// (a port scanner, a forged line), and a rank of this run that is refused
+// exits with the reason it is sent, which its launcher reports. The reason
+// is kept for the connect timeout's message too.
+bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out,
+                                 std::string& refusal) {
     const auto f = net::fields(line);
     int protocol = 0, r = -1, w = 0, pid = 0;
     if (f.size() < 6 || f[0] != "hello" || !net::toInt(f[1], protocol) || !net::toInt(f[2], r) ||
         !net::toInt(f[3], w) || !net::toInt(f[4], pid))
         return false;  // not a rank of ours: closed without a word
-    const std::string host = net::unescape(f[5]);
-    std::vector<std::string> args;
-    for (std::size_t i = 6; i < f.size(); ++i) args.push_back(net::unescape(f[i]));
-    const std::string name = "rank " + std::to_string(r) + " on " + host;
+    // Free text from the network: one line, no terminal control bytes.
+    const std::string host = printable(net::unescape(f[5]), 100);
+    const std::string name = "a connection claiming rank " + std::to_string(r) + " on " + host;
     auto refuse = [&](const std::string& why) {
-        queueError(name + ": " + why);
-        // A refused rank of this run cannot come back: the run fails now
-        // rather than at the connect timeout.
-        if (world > 0 && r >= 0 && r < world && ranks[r].state == State::Waiting && !finishing) {
-            ranks[r].state = State::Lost;
-            ranks[r].failed = !cancelRequested;
-            cancelOthers();
-            checkFinished(out);
-        }
+        refusal = why;
+        out.logs.push_back(name + " was refused: " + why);
+        if (world > 0 && r >= 0 && r < world) ranks[r].refused = why;
         return false;
     };
     if (protocol != kWireProtocol)
@@ -360,32 +424,52 @@ bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) 
                       std::to_string(kWireProtocol) + " (another version of pipedream-train)");
     if (world > 0 && w != world)
         return refuse("world size " + std::to_string(w) + ", expected " + std::to_string(world));
+    if (w < 1 || w > kMaxStages)
+        return refuse("world size " + std::to_string(w) + " outside 1.." +
+                      std::to_string(kMaxStages));
+    if (r < 0 || r >= w) return refuse("rank outside 0.." + std::to_string(w - 1));
+    std::vector<std::string> args;
+    for (std::size_t i = 6; i < f.size(); ++i) args.push_back(net::unescape(f[i]));
     if (world == 0) {  // attaching: the first rank tells what runs
         if (cancelRequested) return false;
         const ParsedOptions p = parseRunOptions(args, false);
-        if (!p.error.empty()) return refuse("its options are not valid: " + p.error);
+        if (!p.error.empty()) return refuse("its options are not valid: " + printable(p.error));
         if (p.options.schedule.stages != w)
             return refuse("world size " + std::to_string(w) + " for " +
                           std::to_string(p.options.schedule.stages) + " stages");
-        if (r < 0 || r >= w) return refuse("rank outside 0.." + std::to_string(w - 1));
+        // What the view of this run will hold, before any of it is made.
+        RunOptions view = p.options;
+        view.dryRun = true;
+        const MemoryEstimate need = estimateRunMemory(view);
+        const auto limit = memoryLimit ? memoryLimit : availableMemoryBytes();
+        if (limit && need.total() > *limit / (memoryLimit ? 1 : 2))
+            return refuse("its run (" + std::to_string(p.options.schedule.stages) + " stages x " +
+                          std::to_string(p.options.schedule.microbatches) + " microbatches x " +
+                          std::to_string(p.options.schedule.batches) + " batches) needs " +
+                          need.describe() + " to watch, more than " +
+                          formatBytes(*limit / (memoryLimit ? 1 : 2)) + " this window may use");
         setWorld(w, p.options);
         connectSince = std::chrono::steady_clock::now();
     } else {
-        if (r < 0 || r >= world) return refuse("rank outside 0.." + std::to_string(world - 1));
         const std::string diff = optionsDifference(args, expectedArgs);
-        if (!diff.empty()) return refuse("options differ: " + diff);
+        if (!diff.empty()) return refuse("options differ: " + printable(diff, 1000));
     }
     Rank& rank = ranks[r];
-    if (rank.state == State::Lost) return false;  // given up on (late, cancelled): not an error
+    if (rank.state == State::Lost) {  // given up on (late, cancelled): not an error
+        refusal = "rank " + std::to_string(r) + " was given up on (the run is stopping)";
+        return false;
+    }
     if (rank.state != State::Waiting) {
-        queueError(name + ": rank " + std::to_string(r) + " is already connected from " +
-                   rank.host);
+        // Not recorded in rank.refused: that rank is here.
+        refusal = "rank " + std::to_string(r) + " is already connected from " + rank.host;
+        out.logs.push_back(name + " was refused: " + refusal);
         return false;
     }
     rank.state = State::Connected;
     rank.conn = c;
     rank.host = host;
     rank.pid = pid;
+    rank.refused.clear();
     c->rank = r;
     if (paused) c->send("frontier " + std::to_string(frontier));
     if (othersCancelled || cancelRequested) c->send("cancel");
@@ -401,22 +485,33 @@ bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) 
 void EventCollector::Impl::readLoop(Conn* c) {
     std::string line;
     bool accepted = false;
-    if (c->reader.read(line) == net::LineReader::Line) {
+    std::string refusal;
+    if (c->reader.read(line, kHandshakeMs) == net::LineReader::Line) {
         Outbox out;
         {
             std::lock_guard<std::mutex> lock(mutex);
-            accepted = !finishing && hello(c, line, out);
+            if (finishing)
+                refusal = "the run is over";
+            else
+                accepted = c->open && hello(c, line, out, refusal);
         }
         deliver(out);
     }
     if (!accepted) {
+        // A rank of this run learns why (its error names it); the send gives
+        // up after kSendTimeoutMs on a peer that does not read.
+        if (!refusal.empty()) c->send("refused " + net::escape(refusal));
         ::shutdown(c->fd, SHUT_RDWR);
-        std::lock_guard<std::mutex> lock(mutex);
-        c->open = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            c->open = false;
+        }
+        c->ended = true;
         return;
     }
     while (!stopping && c->reader.read(line) == net::LineReader::Line) dispatch(c, line);
     closed(c);
+    c->ended = true;
 }
 
 void EventCollector::Impl::closed(Conn* c) {
@@ -630,6 +725,16 @@ void EventCollector::expect(int world, const RunOptions& options) {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->setWorld(world, options);
     if (impl_->listenFd >= 0) impl_->connectSince = std::chrono::steady_clock::now();
+}
+
+void EventCollector::setLog(std::function<void(const std::string&)> log) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->log = std::move(log);
+}
+
+void EventCollector::setMemoryLimit(std::uint64_t bytes) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->memoryLimit = bytes;
 }
 
 void EventCollector::setOnAllConnected(std::function<void(const RunOptions&)> callback) {

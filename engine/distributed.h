@@ -44,6 +44,7 @@ namespace pd {
 //   error <message>
 //   done <cancelled> <failed> <batches_done> <time_us>       last line
 // collector -> rank
+//   refused <why>               the hello was refused; the connection closes
 //   pong <seq> <rank_us> <collector_us>
 //   go <t0_collector_us>        time zero of the run, on the collector's clock
 //   pause                        hold every action (frontier -1), answer held
@@ -164,9 +165,20 @@ public:
     int port() const;
 
     // The run's world size and options, when known in advance (the
-    // launcher); otherwise taken from the first hello (attach). A rank whose
-    // hello disagrees (world size, options, protocol) is refused: error.
+    // launcher); otherwise taken from the first hello (attach). A hello that
+    // disagrees (world size, options, protocol, rank range, a rank already
+    // connected) is refused: sent "refused <why>", closed and logged (setLog),
+    // and the run goes on; a rank that never comes fails it at the connect
+    // timeout, whose message quotes the refusal.
     void expect(int world, const RunOptions& options);
+    // Where refused connections are logged (a hello that is not this run's:
+    // wrong protocol, world, rank, options, a rank already connected; each
+    // line names the connection and why). They never fail the run. Default:
+    // stderr, "warning: event collector: ...". Set before listen().
+    void setLog(std::function<void(const std::string&)> log);
+    // Attach: the largest run (its schedule and events, as estimated before
+    // the run) a first hello may set up; default half the memory available.
+    void setMemoryLimit(std::uint64_t bytes);
     // Called (on the collector's thread) once every rank said hello, with
     // the options the ranks run (attach uses it to set up its view).
     void setOnAllConnected(std::function<void(const RunOptions&)> callback);
