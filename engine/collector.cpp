@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <map>
@@ -19,6 +21,7 @@
 #include "distributed.h"
 #include "netutil.h"
 #include "resources.h"
+#include "runcheck.h"
 #include "safefile.h"
 #include "slotgrid.h"
 
@@ -117,6 +120,10 @@ struct EventCollector::Impl {
     std::optional<RunOptions> options;
     std::vector<std::string> expectedArgs;
     SlotGrid grid;
+    // Per stage, the schedule's actions as sorted keys (actionKey) and
+    // whether each was reported: a slot event must be one of them, once.
+    std::vector<std::vector<std::uint64_t>> actionKeys;
+    std::vector<std::vector<bool>> actionSeen;
     std::vector<Rank> ranks;
     std::vector<std::size_t> ranPerStage;  // slot events received per stage
     std::map<int, PartialBatch> batches;
@@ -193,11 +200,36 @@ struct EventCollector::Impl {
         expectedArgs = toArgs(o);
         ranks.assign(w, Rank());
         ranPerStage.assign(w, 0);
+        actionKeys.assign(w, {});
+        actionSeen.assign(w, {});
         try {
-            grid = slotGrid(generateSchedule(o.schedule));
+            const Schedule schedule = generateSchedule(o.schedule);
+            grid = slotGrid(schedule);
+            for (int st = 0; st < w && st < static_cast<int>(schedule.stages.size()); ++st) {
+                auto& keys = actionKeys[st];
+                for (const Action& a : schedule.stages[st])
+                    keys.push_back(actionKey(a.batch, a.microbatch, a.op, a.chunk));
+                std::sort(keys.begin(), keys.end());
+                actionSeen[st].assign(keys.size(), false);
+            }
         } catch (const std::exception&) {
             grid = SlotGrid();  // checked options always have a grid; stepping stays at 0
         }
+    }
+    std::uint64_t actionKey(int batch, int microbatch, Op op, int chunk) const {
+        const auto m = static_cast<std::uint64_t>(options ? options->schedule.microbatches : 0);
+        return ((static_cast<std::uint64_t>(batch) * (m + 1) +
+                 static_cast<std::uint64_t>(microbatch + 1)) *
+                    8 +
+                static_cast<std::uint64_t>(op)) *
+                   (kMaxChunks + 1) +
+               static_cast<std::uint64_t>(chunk);
+    }
+    // Why a record is not of this run's grid (empty when it is). mutex held.
+    std::string checkSlot(int r, const SlotEvent& e);
+    std::string checkCommon(int r, int stage, std::int64_t timeUs) const;
+    std::int64_t versionBound(int stage) const {  // a version cannot pass the stage's actions
+        return static_cast<std::int64_t>(actionsOf(stage)) + 1;
     }
     std::size_t actionsOf(int stage) const {
         return static_cast<std::size_t>(stage) < grid.gate.size() ? grid.gate[stage].size() : 0;
@@ -273,7 +305,8 @@ struct EventCollector::Impl {
     void prune(std::vector<std::unique_ptr<Conn>>& dead);
     void readLoop(Conn* c);
     bool hello(Conn* c, const std::string& line, Outbox& out, std::string& refusal);
-    void dispatch(Conn* c, const std::string& line);
+    // False when the line was an invalid record: `why` says what.
+    bool dispatch(Conn* c, const std::string& line, std::string& why);
     void closed(Conn* c);
     void checkConnectTimeout(Outbox& out);
     void checkStopTimeout(Outbox& out);
@@ -509,7 +542,18 @@ void EventCollector::Impl::readLoop(Conn* c) {
         c->ended = true;
         return;
     }
-    while (!stopping && c->reader.read(line) == net::LineReader::Line) dispatch(c, line);
+    std::string invalid;
+    while (!stopping && c->reader.read(line) == net::LineReader::Line) {
+        if (dispatch(c, line, invalid)) continue;
+        // Nothing it sends can be trusted any more: the rank is named and
+        // dropped (its connection closed), and nothing of it is recorded.
+        std::lock_guard<std::mutex> lock(mutex);
+        Rank& rank = ranks[c->rank];
+        if (rank.conn == c && rank.lostReason.empty())
+            rank.lostReason = "sent an invalid record (" + invalid + "); dropped";
+        break;
+    }
+    ::shutdown(c->fd, SHUT_RDWR);
     closed(c);
     c->ended = true;
 }
@@ -528,9 +572,48 @@ void EventCollector::Impl::closed(Conn* c) {
     deliver(out);
 }
 
-void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
+std::string EventCollector::Impl::checkCommon(int r, int stage, std::int64_t timeUs) const {
+    if (stage != r)
+        return "stage " + std::to_string(stage) + " from the rank of stage " + std::to_string(r);
+    if (timeUs < 0 || timeUs > kMaxRecordedUs) return "time " + std::to_string(timeUs) + " us";
+    return {};
+}
+
+std::string EventCollector::Impl::checkSlot(int r, const SlotEvent& e) {
+    const ScheduleConfig& sc = options->schedule;
+    if (std::string why = checkCommon(r, e.stage, e.startUs); !why.empty()) return why;
+    if (e.endUs < e.startUs || e.endUs > kMaxRecordedUs)
+        return "end " + std::to_string(e.endUs) + " us before its start or too late";
+    if (e.batch < 0 || e.batch >= sc.batches || e.microbatch < -1 ||
+        e.microbatch >= sc.microbatches || e.chunk < 0 || e.chunk >= sc.chunks)
+        return "batch " + std::to_string(e.batch) + ", microbatch " + std::to_string(e.microbatch) +
+               ", chunk " + std::to_string(e.chunk) + " outside the run's " +
+               std::to_string(sc.batches) + " x " + std::to_string(sc.microbatches) + " x " +
+               std::to_string(sc.chunks);
+    if (e.version < 0 || e.version > versionBound(e.stage))
+        return "version " + std::to_string(e.version);
+    const auto& keys = actionKeys[e.stage];
+    const std::uint64_t key = actionKey(e.batch, e.microbatch, e.op, e.chunk);
+    // Equal keys: a kind with an update per microbatch (pipedream) has
+    // several U of one batch; each may be reported once.
+    const auto [from, to] = std::equal_range(keys.begin(), keys.end(), key);
+    if (from == to)
+        return std::string("op ") + opChar(e.op) + " of batch " + std::to_string(e.batch) +
+               ", microbatch " + std::to_string(e.microbatch) + " is not in this schedule";
+    auto& seen = actionSeen[e.stage];
+    for (auto it = from; it != to; ++it) {
+        const auto i = static_cast<std::size_t>(it - keys.begin());
+        if (!seen[i]) {
+            seen[i] = true;
+            return {};
+        }
+    }
+    return "an action reported twice";
+}
+
+bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::string& why) {
     const auto f = net::fields(line);
-    if (f.empty()) return;
+    if (f.empty()) return true;
     const int r = c->rank;
     const std::string_view kind = f[0];
     auto ints = [&](std::size_t from, std::initializer_list<std::int64_t*> out) {
@@ -540,63 +623,125 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
             if (!net::toInt(f[i++], *o)) return false;
         return true;
     };
+    auto narrow = [](std::int64_t v) {  // out of int's range: caught by the range checks
+        return static_cast<int>(std::clamp<std::int64_t>(v, INT_MIN, INT_MAX));
+    };
     std::int64_t a[9] = {};
+    // A record of the run's events that does not parse is invalid too; a
+    // line of another kind is a newer rank's message, skipped.
+    const bool record = kind == "slot" || kind == "mem" || kind == "ver" || kind == "batch";
     if (kind == "ping" && f.size() == 3) {
+        std::int64_t seq = 0, t = 0;
+        if (!net::toInt(f[1], seq) || !net::toInt(f[2], t)) return true;
         const std::int64_t now = steadyNowUs();
-        c->send("pong " + std::string(f[1]) + " " + std::string(f[2]) + " " + std::to_string(now));
+        c->send("pong " + std::to_string(seq) + " " + std::to_string(t) + " " +
+                std::to_string(now));
     } else if (kind == "slot" && f.size() == 10 && f[4].size() == 1 &&
                ints(1, {&a[0], &a[1], &a[2]}) && ints(5, {&a[3], &a[4], &a[5], &a[6], &a[7]})) {
         const auto op = parseOp(f[4][0]);
-        if (!op) return;
+        if (!op) {
+            why = "slot: unknown op";
+            return false;
+        }
         SlotEvent e;
-        e.batch = static_cast<int>(a[0]);
-        e.stage = static_cast<int>(a[1]);
-        e.microbatch = static_cast<int>(a[2]);
+        e.batch = narrow(a[0]);
+        e.stage = narrow(a[1]);
+        e.microbatch = narrow(a[2]);
         e.op = *op;
-        e.chunk = static_cast<int>(a[3]);
-        e.version = static_cast<int>(a[4]);
+        e.chunk = narrow(a[3]);
+        e.version = narrow(a[4]);
         e.startUs = a[5];
         e.endUs = a[6];
         e.mismatch = a[7] != 0;
         {
             std::lock_guard<std::mutex> lock(mutex);
-            if (e.stage >= 0 && e.stage < world) ++ranPerStage[e.stage];
+            if (std::string bad = checkSlot(r, e); !bad.empty()) {
+                why = "slot: " + bad;
+                return false;
+            }
+            ++ranPerStage[e.stage];
         }
         deliver([&] { sink.onSlot(e); });
-    } else if (kind == "mem" && ints(1, {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]})) {
+    } else if (kind == "mem" && f.size() == 7 &&
+               ints(1, {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]})) {
         MemoryEvent e;
-        e.stage = static_cast<int>(a[0]);
+        e.stage = narrow(a[0]);
         e.timeUs = a[1];
-        e.activationsInFlight = static_cast<int>(a[2]);
-        e.versionsHeld = static_cast<int>(a[3]);
+        e.activationsInFlight = narrow(a[2]);
+        e.versionsHeld = narrow(a[3]);
         e.activationBytes = a[4];
         e.stashBytes = a[5];
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            std::string bad = checkCommon(r, e.stage, e.timeUs);
+            const std::int64_t bound = versionBound(r);
+            if (bad.empty() && (e.activationsInFlight < 0 || e.activationsInFlight > bound ||
+                                e.versionsHeld < 0 || e.versionsHeld > bound))
+                bad = "in flight " + std::to_string(e.activationsInFlight) + ", versions " +
+                      std::to_string(e.versionsHeld);
+            if (bad.empty() && (e.activationBytes < 0 || e.activationBytes > kMaxRecordedUs ||
+                                e.stashBytes < 0 || e.stashBytes > kMaxRecordedUs))
+                bad = "bytes " + std::to_string(e.activationBytes) + ", " +
+                      std::to_string(e.stashBytes);
+            if (!bad.empty()) {
+                why = "mem: " + bad;
+                return false;
+            }
+        }
         deliver([&] { sink.onMemory(e); });
     } else if (kind == "ver" && f.size() == 5 && ints(1, {&a[0], &a[1], &a[2]})) {
         VersionEvent e;
-        e.stage = static_cast<int>(a[0]);
+        e.stage = narrow(a[0]);
         e.timeUs = a[1];
-        e.version = static_cast<int>(a[2]);
-        if (f[4] != "-") {
-            std::string_view rest = f[4];
-            while (!rest.empty()) {
-                const auto comma = rest.find(',');
-                int v = 0;
-                if (net::toInt(rest.substr(0, comma), v)) e.stashed.push_back(v);
-                if (comma == std::string_view::npos) break;
-                rest.remove_prefix(comma + 1);
+        e.version = narrow(a[2]);
+        std::string bad;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            bad = checkCommon(r, e.stage, e.timeUs);
+            const std::int64_t bound = versionBound(r);
+            if (bad.empty() && (e.version < 0 || e.version > bound))
+                bad = "version " + std::to_string(e.version);
+            if (bad.empty() && f[4] != "-") {
+                std::string_view rest = f[4];
+                while (bad.empty()) {
+                    const auto comma = rest.find(',');
+                    int v = 0;
+                    if (!net::toInt(rest.substr(0, comma), v) || v < 0 || v > bound ||
+                        static_cast<std::int64_t>(e.stashed.size()) >= bound)
+                        bad = "stashed versions";
+                    else
+                        e.stashed.push_back(v);
+                    if (comma == std::string_view::npos) break;
+                    rest.remove_prefix(comma + 1);
+                }
             }
+        }
+        if (!bad.empty()) {
+            why = "ver: " + bad;
+            return false;
         }
         deliver([&] { sink.onVersion(e); });
     } else if (kind == "batch" && f.size() == 7 && ints(1, {&a[0], &a[1]}) &&
                ints(4, {&a[2], &a[3], &a[4]})) {
         double loss = 0;
-        if (!net::toDouble(f[3], loss)) return;
+        if (!net::toDouble(f[3], loss) || !std::isfinite(loss) || loss < 0) {
+            why = "batch: loss " + printable(f[3], 40);
+            return false;
+        }
         std::optional<BatchEvent> merged;
         {
             std::lock_guard<std::mutex> lock(mutex);
-            const int stage = static_cast<int>(a[1]);
-            if (stage < 0 || stage >= world) return;
+            const int stage = narrow(a[1]);
+            std::string bad = checkCommon(r, stage, a[4]);
+            const std::int64_t bound = versionBound(r);
+            if (bad.empty() && (a[0] < 0 || a[0] >= options->schedule.batches))
+                bad = "batch " + std::to_string(a[0]);
+            if (bad.empty() && (a[2] < 0 || a[2] > bound || a[3] < 0 || a[3] > bound))
+                bad = "versions " + std::to_string(a[2]) + ", " + std::to_string(a[3]);
+            if (!bad.empty()) {
+                why = "batch: " + bad;
+                return false;
+            }
             PartialBatch& p = batches[static_cast<int>(a[0])];
             if (p.seen.empty()) {
                 p.seen.assign(world, false);
@@ -604,7 +749,10 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
                 p.event.versionUsed.assign(world, 0);
                 p.event.versionAfter.assign(world, 0);
             }
-            if (p.seen[stage]) return;  // said twice: the first part counts
+            if (p.seen[stage]) {
+                why = "batch: batch " + std::to_string(a[0]) + " reported twice";
+                return false;
+            }
             p.seen[stage] = true;
             p.event.loss += loss;
             p.event.versionUsed[stage] = static_cast<int>(a[2]);
@@ -617,6 +765,9 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
             }
         }
         if (merged) deliver([&] { sink.onBatch(*merged); });
+    } else if (record) {
+        why = std::string(kind) + ": does not parse: " + printable(line, 80);
+        return false;
     } else if (kind == "clock" && ints(1, {&a[0], &a[1]})) {
         std::lock_guard<std::mutex> lock(mutex);
         ranks[r].offsetUs = a[0];
@@ -635,12 +786,13 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
     } else if (kind == "held" && ints(1, {&a[0], &a[1]})) {
         std::lock_guard<std::mutex> lock(mutex);
         const int stage = static_cast<int>(a[0]);
-        if (!awaitingHeld || stage < 0 || stage >= world || a[1] < 0) return;
+        if (!awaitingHeld || stage < 0 || stage >= world || a[1] < 0) return true;
         ranks[stage].held = true;
         ranks[stage].next = static_cast<std::size_t>(a[1]);
         checkHeld();
     } else if (kind == "error") {
-        const std::string message = f.size() > 1 ? net::unescape(f[1]) : "unknown error";
+        const std::string message =
+            f.size() > 1 ? printable(net::unescape(f[1]), 2000) : "unknown error";
         std::string prefix;
         {
             std::lock_guard<std::mutex> lock(mutex);
@@ -650,7 +802,7 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
                 // A consequence: said at the end, after the rank that hung.
                 silentPeerErrors.push_back(prefix + ": " + message);
                 cancelOthers();
-                return;
+                return true;
             }
         }
         deliver([&] { sink.onError(prefix + ": " + message); });
@@ -661,7 +813,7 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
         {
             std::lock_guard<std::mutex> lock(mutex);
             Rank& rank = ranks[r];
-            if (rank.state != State::Connected) return;
+            if (rank.state != State::Connected) return true;
             rank.state = State::Done;
             rank.cancelled = a[0] != 0;
             rank.failed = rank.failed || a[1] != 0;
@@ -673,6 +825,7 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
         deliver(out);
     }
     // Anything else: a newer rank's message, skipped.
+    return true;
 }
 
 EventCollector::EventCollector(EventSink& sink) : impl_(std::make_unique<Impl>(sink)) {}

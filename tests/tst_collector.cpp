@@ -275,6 +275,8 @@ private Q_SLOTS:
     void helloWithOtherOptionsIsRefused();
     void helloWithOtherWorldIsRefused();
     void strangersDoNotStopTheRun();
+    void invalidRecordsDropTheRank_data();
+    void invalidRecordsDropTheRank();
     void attachRefusesAHugeRun();
     void listenOnBusyPortFails();
     void unreachableCollectorTimesOut();
@@ -475,7 +477,7 @@ void TestCollector::goOnlyAfterEveryRankIsReady() {
 
 void TestCollector::eventsAreForwarded() {
     Cluster cl;
-    const RunOptions o = smallOptions();
+    const RunOptions o = smallOptions(2, 4, 4);
     QVERIFY(cl.start(2, o));
     RecordingSink& sink = cl.sink;
     Ranks& ranks = cl.ranks;
@@ -508,7 +510,7 @@ void TestCollector::eventsAreForwarded() {
     none.stage = 1;
     none.version = 1;
     ranks[1].client.onVersion(none);
-    ranks[0].client.onError("out of memory\nin stage 0: \\x01 end");
+    ranks[0].client.onError("out of memory\nin stage 0: \\x01 \x1b[2J end");
     QVERIFY(sink.waitFor([&] {
         return sink.slots.size() == 1 && sink.memory.size() == 1 && sink.versions.size() == 2 &&
                sink.errors.size() == 1;
@@ -534,7 +536,9 @@ void TestCollector::eventsAreForwarded() {
     QCOMPARE(gv.timeUs, 88);
     const VersionEvent& gn = sink.versions[0].stage == 1 ? sink.versions[0] : sink.versions[1];
     QVERIFY(gn.stashed.empty());
-    QCOMPARE(sink.errors[0], std::string("rank 0 on host0: out of memory\nin stage 0: \\x01 end"));
+    // Free text from the network: control bytes escaped, one line.
+    QCOMPARE(sink.errors[0],
+             std::string("rank 0 on host0: out of memory\\nin stage 0: \\x01 \\x1b[2J end"));
     lock.unlock();
     // An error stops the other ranks.
     const auto c = ranks[1].next();
@@ -543,7 +547,7 @@ void TestCollector::eventsAreForwarded() {
 
 void TestCollector::batchesMergeAcrossRanks() {
     Cluster cl;
-    const RunOptions o = smallOptions(3, 3, 2);
+    const RunOptions o = smallOptions(3, 3, 8);
     QVERIFY(cl.start(3, o));
     RecordingSink& sink = cl.sink;
     EventCollector& collector = cl.collector;
@@ -887,6 +891,91 @@ void TestCollector::strangersDoNotStopTheRun() {
     QVERIFY2(contains(logged, "on \\x1b]0;pwned\\x07\\nhost was refused"), logged.c_str());
     for (char ch : logged) QVERIFY(ch == '\n' || static_cast<unsigned char>(ch) >= 0x20);
     QTRY_VERIFY_WITH_TIMEOUT(openFds() <= fdsBefore + 4, 10000);
+}
+
+// Records outside the run's grid (issue 20: what a forged line made a run
+// write): the rank is named and dropped, and nothing of it reaches the sink.
+void TestCollector::invalidRecordsDropTheRank_data() {
+    QTest::addColumn<QString>("line");
+    QTest::addColumn<QString>("why");
+    QTest::newRow("stage -1") << "slot 0 -1 0 F 0 0 10 20 0"
+                              << "slot: stage -1";
+    QTest::newRow("stage 99") << "slot 0 99 0 F 0 0 10 20 0"
+                              << "slot: stage 99";
+    QTest::newRow("other rank's stage") << "slot 0 0 0 F 0 0 10 20 0"
+                                        << "slot: stage 0";
+    QTest::newRow("microbatch 2^31-1")
+        << "slot 0 1 2147483647 F 0 0 10 20 0"
+        << "microbatch 2147483647, chunk 0 outside the run's 1 x 2 x 1";
+    QTest::newRow("negative duration") << "slot 0 1 0 F 0 0 20 10 0"
+                                       << "before its start";
+    QTest::newRow("negative time") << "slot 0 1 0 F 0 0 -5 10 0"
+                                   << "time -5 us";
+    QTest::newRow("huge time") << "slot 0 1 0 F 0 0 10 18446744073709551 0"
+                               << "slot:";
+    QTest::newRow("op not in schedule") << "slot 0 1 0 W 0 0 10 20 0"
+                                        << "is not in this schedule";
+    QTest::newRow("bad op") << "slot 0 1 0 Z 0 0 10 20 0"
+                            << "unknown op";
+    QTest::newRow("version") << "slot 0 1 0 F 0 99999 10 20 0"
+                             << "version 99999";
+    QTest::newRow("twice") << "slot 0 1 0 F 0 0 10 20 0\nslot 0 1 0 F 0 0 30 40 0"
+                           << "reported twice";
+    QTest::newRow("loss nan") << "batch 0 1 nan 0 1 50"
+                              << "loss nan";
+    QTest::newRow("loss inf") << "batch 0 1 inf 0 1 50"
+                              << "loss inf";
+    QTest::newRow("loss negative") << "batch 0 1 -1 0 1 50"
+                                   << "loss -1";
+    QTest::newRow("batch out of range") << "batch 7 1 0.5 0 1 50"
+                                        << "batch 7";
+    QTest::newRow("mem bytes") << "mem 1 10 1 1 9223372036854775807 0"
+                               << "mem: bytes";
+    QTest::newRow("mem in flight") << "mem 1 10 -3 1 0 0"
+                                   << "mem: in flight -3";
+    QTest::newRow("ver version") << "ver 1 10 2147483647 -"
+                                 << "ver: version";
+    QTest::newRow("ver stashed") << "ver 1 10 1 0,x"
+                                 << "ver: stashed";
+    QTest::newRow("short slot") << "slot 0 1 0"
+                                << "slot: does not parse";
+}
+
+void TestCollector::invalidRecordsDropTheRank() {
+    QFETCH(QString, line);
+    QFETCH(QString, why);
+    RecordingSink sink;
+    EventCollector collector(sink);
+    const RunOptions o = smallOptions(2, 2, 1);
+    collector.expect(2, o);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    FakeRank rank0;
+    QVERIFY(rank0.connect(collector.port(), 0, 2, o, error));
+    // Rank 1 by hand, so that any line can be sent.
+    bool retryable = false;
+    const int fd = net::connectTcp("127.0.0.1", collector.port(), error, retryable);
+    QVERIFY(fd >= 0);
+    std::string hello = "hello 1 1 2 7 host1";
+    for (const std::string& a : toArgs(o)) hello += " " + net::escape(a);
+    QVERIFY(net::sendAll(fd, hello + "\n" + line.toStdString() + "\n"));
+    QVERIFY(sink.waitFor([&] { return !sink.errors.empty(); }));
+    const std::string e = sink.errors[0];
+    QVERIFY2(contains(e, "rank 1 on host1: sent an invalid record (") &&
+                 contains(e, why.toStdString()) && contains(e, "); dropped"),
+             e.c_str());
+    {
+        std::lock_guard<std::mutex> lock(sink.mutex);
+        // The first of two identical slots was valid; nothing else came.
+        QCOMPARE(sink.slots.size(), std::size_t(line.contains("\n") ? 1 : 0));
+        QVERIFY(sink.batches.empty() && sink.memory.empty() && sink.versions.empty());
+    }
+    const auto c = rank0.next();
+    QVERIFY(c && c->kind == RankClient::Control::Cancel);
+    rank0.client.onFinished(done(0, 1, true));
+    QVERIFY(sink.waitFinished());
+    QVERIFY(sink.summary.failed);
+    ::close(fd);
 }
 
 // Attach (no world known): a hello that would set up a view larger than
