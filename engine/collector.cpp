@@ -110,7 +110,8 @@ struct EventCollector::Impl {
     EventSink& sink;
     mutable std::mutex mutex;
     std::condition_variable changed;
-    int listenFd = -1;
+    int listenFd = -1;  // -1 again once the run finished (the port is released)
+    int boundPort = 0;
     int wake[2] = {-1, -1};
     std::thread acceptThread;
     std::atomic<bool> stopping{false};
@@ -329,8 +330,18 @@ void EventCollector::Impl::acceptLoop() {
         pollfd p[2] = {{listenFd, POLLIN, 0}, {wake[0], POLLIN, 0}};
         const int rc = ::poll(p, 2, timeoutMs);
         if (stopping) return;
+        {
+            // The run is over: nobody else is let in (the window's Attach
+            // listener, rank 0's collector); the port is released at once.
+            // Connections still closing go on being released.
+            std::lock_guard<std::mutex> lock(mutex);
+            if (finished && listenFd >= 0) {
+                ::close(listenFd);
+                listenFd = -1;  // poll skips it from now on
+            }
+        }
         std::vector<std::unique_ptr<Conn>> dead;
-        if (rc > 0 && (p[0].revents & POLLIN)) {
+        if (rc > 0 && p[0].fd >= 0 && listenFd >= 0 && (p[0].revents & POLLIN)) {
             const int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
             if (fd >= 0) admit(fd, dead);
         } else {
@@ -845,12 +856,12 @@ EventCollector::~EventCollector() {
         if (c->thread.joinable()) c->thread.join();
         ::close(c->fd);
     }
-    for (int fd : {impl_->listenFd, impl_->wake[0], impl_->wake[1]})
+    for (int fd : {impl_->listenFd, impl_->wake[0], impl_->wake[1]})  // after the join: no race
         if (fd >= 0) ::close(fd);
 }
 
 bool EventCollector::listen(const std::string& host, int port, std::string& error) {
-    if (impl_->listenFd >= 0) {
+    if (impl_->boundPort > 0) {
         error = "the event collector already listens on port " + std::to_string(this->port());
         return false;
     }
@@ -862,6 +873,7 @@ bool EventCollector::listen(const std::string& host, int port, std::string& erro
         return false;
     }
     impl_->listenFd = fd;
+    impl_->boundPort = net::localPort(fd);
     {
         std::lock_guard<std::mutex> lock(impl_->mutex);
         if (impl_->world > 0) impl_->connectSince = std::chrono::steady_clock::now();
@@ -871,13 +883,13 @@ bool EventCollector::listen(const std::string& host, int port, std::string& erro
 }
 
 int EventCollector::port() const {
-    return impl_->listenFd >= 0 ? net::localPort(impl_->listenFd) : 0;
+    return impl_->boundPort;
 }
 
 void EventCollector::expect(int world, const RunOptions& options) {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->setWorld(world, options);
-    if (impl_->listenFd >= 0) impl_->connectSince = std::chrono::steady_clock::now();
+    if (impl_->boundPort > 0) impl_->connectSince = std::chrono::steady_clock::now();
 }
 
 void EventCollector::setLog(std::function<void(const std::string&)> log) {

@@ -57,6 +57,11 @@ namespace pd {
 // ---------------------------------------------------------------------------
 constexpr int kWireProtocol = 1;
 
+// Set by the local launcher for its ranks: the rendezvous is a c10d
+// FileStore at this path (in a directory only this user can enter) rather
+// than a TCP store, so a local run opens no store port at all.
+constexpr const char* kStoreFileVariable = "PIPEDREAM_STORE_FILE";
+
 // In a rank's error when a peer stayed silent past --timeout ("rank 2 on
 // hostB sent nothing for 300 s ..."). Such errors are consequences: the
 // collector reports them after a rank that does not stop when told to,
@@ -240,8 +245,11 @@ public:
                const std::string& backend, const std::string& masterAddr, int masterPort,
                const std::string& events, Output output, std::string& error);
     void setOnExit(ExitHandler handler);  // before start()
-    void terminate();                     // SIGTERM (and SIGCONT) to every child still running
-    void kill();                          // SIGKILL to every child still running
+    // NAME=VALUE variables the children get on top of this environment
+    // (the store file, the run secret); before start().
+    void setEnvironment(std::vector<std::string> variables);
+    void terminate();  // SIGTERM (and SIGCONT) to every child still running
+    void kill();       // SIGKILL to every child still running
     // Like wait(), for at most `timeout`: true once every child exited.
     bool waitFor(std::chrono::milliseconds timeout);
     // Waits for every child; their exit statuses (128 + signal when killed).

@@ -59,8 +59,8 @@ public:
     void onSlot(const SlotEvent& e) override {
         check(e.stage >= 0 && e.stage < c_.stages && e.batch >= 0 && e.batch < c_.batches &&
                   e.microbatch >= -1 && e.microbatch < c_.microbatches && e.chunk >= 0 &&
-                  e.chunk < c_.chunks && e.version >= 0 && e.startUs >= 0 &&
-                  e.endUs >= e.startUs && e.endUs <= kMaxRecordedUs,
+                  e.chunk < c_.chunks && e.version >= 0 && e.startUs >= 0 && e.endUs >= e.startUs &&
+                  e.endUs <= kMaxRecordedUs,
               "slot outside the grid");
     }
     void onMemory(const MemoryEvent& e) override {
@@ -138,10 +138,29 @@ std::vector<std::string> linesOf(const RunOptions& o, int r) {
     return out;
 }
 
-const char* const kExtremes[] = {"-1", "0", "2147483647", "-2147483648", "9223372036854775807",
-                                 "-9223372036854775808", "99999999999999999999", "1e9", "nan",
-                                 "inf", "-inf", "", "\x1b[2J", "\r", "0.5", "4095", "63", "-",
-                                 "1,2,3", ",,", "F", "U", "Z"};
+const char* const kExtremes[] = {"-1",
+                                 "0",
+                                 "2147483647",
+                                 "-2147483648",
+                                 "9223372036854775807",
+                                 "-9223372036854775808",
+                                 "99999999999999999999",
+                                 "1e9",
+                                 "nan",
+                                 "inf",
+                                 "-inf",
+                                 "",
+                                 "\x1b[2J",
+                                 "\r",
+                                 "0.5",
+                                 "4095",
+                                 "63",
+                                 "-",
+                                 "1,2,3",
+                                 ",,",
+                                 "F",
+                                 "U",
+                                 "Z"};
 
 class Mutator {
 public:

@@ -891,6 +891,16 @@ void TestCollector::strangersDoNotStopTheRun() {
     QVERIFY2(contains(logged, "on \\x1b]0;pwned\\x07\\nhost was refused"), logged.c_str());
     for (char ch : logged) QVERIFY(ch == '\n' || static_cast<unsigned char>(ch) >= 0x20);
     QTRY_VERIFY_WITH_TIMEOUT(openFds() <= fdsBefore + 4, 10000);
+    // The run is over: the port is released, nobody else gets in.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            bool retryable = false;
+            const int fd = net::connectTcp("127.0.0.1", port, error, retryable);
+            if (fd >= 0) ::close(fd);
+            return fd < 0;
+        }(),
+        5000);
+    QCOMPARE(collector.port(), port);  // still says where it was
 }
 
 // Records outside the run's grid (issue 20: what a forged line made a run
