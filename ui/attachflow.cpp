@@ -82,8 +82,7 @@ void AttachFlow::dialog() {
             window_, tr("Attach to a run"),
             tr("Listen for the ranks on HOST:PORT (127.0.0.1: ranks on this machine only; for "
                "ranks on other machines, this machine's address on their network, or 0.0.0.0 "
-               "for every interface; start the ranks with --events THIS_HOST:PORT and the "
-               "secret shown):"),
+               "for every interface; start the ranks with --events THIS_HOST:PORT):"),
             QLineEdit::Normal, address, &ok);
         if (!ok) return;
         QString error;
