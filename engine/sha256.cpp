@@ -77,7 +77,8 @@ Digest sha256(std::string_view data) {
     if (total == 128) block(h, tail + 64);
     Digest out;
     for (int k = 0; k < 8; ++k)
-        for (int b = 0; b < 4; ++b) out[4 * k + b] = static_cast<std::uint8_t>(h[k] >> (24 - 8 * b));
+        for (int b = 0; b < 4; ++b)
+            out[4 * k + b] = static_cast<std::uint8_t>(h[k] >> (24 - 8 * b));
     return out;
 }
 
@@ -115,8 +116,7 @@ std::string toHex(const Digest& digest) {
 bool equalConstantTime(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     unsigned char diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
     return diff == 0;
 }
 

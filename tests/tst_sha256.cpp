@@ -24,8 +24,8 @@ private Q_SLOTS:
     void sha256Vectors_data() {
         QTest::addColumn<QByteArray>("message");
         QTest::addColumn<QString>("digest");
-        QTest::newRow("empty") << QByteArray()
-                               << "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        QTest::newRow("empty")
+            << QByteArray() << "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         QTest::newRow("abc") << QByteArray("abc")
                              << "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         QTest::newRow("two blocks")
@@ -49,25 +49,29 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("data");
         QTest::addColumn<QString>("mac");
         auto b = [](const std::string& s) { return QByteArray(s.data(), int(s.size())); };
-        QTest::newRow("case 1") << b(std::string(20, '\x0b')) << QByteArray("Hi There")
-                                << "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
-        QTest::newRow("case 2") << QByteArray("Jefe")
-                                << QByteArray("what do ya want for nothing?")
-                                << "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
-        QTest::newRow("case 3") << b(std::string(20, '\xaa')) << b(std::string(50, '\xdd'))
-                                << "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe";
-        QTest::newRow("case 4") << b(fromHex("0102030405060708090a0b0c0d0e0f10111213141516171819"))
-                                << b(std::string(50, '\xcd'))
-                                << "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b";
+        QTest::newRow("case 1")
+            << b(std::string(20, '\x0b')) << QByteArray("Hi There")
+            << "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
+        QTest::newRow("case 2")
+            << QByteArray("Jefe") << QByteArray("what do ya want for nothing?")
+            << "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+        QTest::newRow("case 3")
+            << b(std::string(20, '\xaa')) << b(std::string(50, '\xdd'))
+            << "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe";
+        QTest::newRow("case 4")
+            << b(fromHex("0102030405060708090a0b0c0d0e0f10111213141516171819"))
+            << b(std::string(50, '\xcd'))
+            << "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b";
         QTest::newRow("case 6")
             << b(std::string(131, '\xaa'))
             << QByteArray("Test Using Larger Than Block-Size Key - Hash Key First")
             << "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
         QTest::newRow("case 7")
             << b(std::string(131, '\xaa'))
-            << QByteArray("This is a test using a larger than block-size key and a larger than "
-                          "block-size data. The key needs to be hashed before being used by the "
-                          "HMAC algorithm.")
+            << QByteArray(
+                   "This is a test using a larger than block-size key and a larger than "
+                   "block-size data. The key needs to be hashed before being used by the "
+                   "HMAC algorithm.")
             << "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2";
     }
     void hmacRfc4231() {
