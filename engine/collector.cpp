@@ -10,13 +10,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
+#include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "distributed.h"
 #include "netutil.h"
+#include "resources.h"
+#include "runcheck.h"
+#include "safefile.h"
 #include "slotgrid.h"
 
 namespace pd {
@@ -26,8 +32,16 @@ namespace {
 // A rank that stops reading must not hold the collector (and with it the
 // GUI's control calls) for long.
 constexpr int kSendTimeoutMs = 5000;
-// More connections than this are strangers (a port scanner), not ranks.
-constexpr std::size_t kMaxConnections = 4 * kMaxStages;
+// Connections that have not said an accepted hello yet. Ranks say hello
+// at once; more than this at a time are strangers (a port scanner, a
+// flood): the oldest is dropped to make room, so a real rank still gets in.
+constexpr std::size_t kMaxPending = 8;
+// Connections closing (their threads ending) on top of those: a flood of
+// connect-and-close probes beyond this is closed at once (a rank closed
+// without an answer connects again).
+constexpr std::size_t kMaxClosing = 64;
+// A connection that has not said hello by then is dropped.
+constexpr int kHandshakeMs = 5000;
 constexpr int kDeadlineCheckMs = 200;
 // Once the run is stopping (cancelled, or a rank failed), a rank that has
 // not said done by then is given up on: suspended (SIGSTOP), hung in a
@@ -51,6 +65,8 @@ struct EventCollector::Impl {
         std::mutex sendMutex;
         int rank = -1;  // once its hello was accepted
         bool open = true;
+        std::atomic<bool> ended{false};  // its thread is done: fd and thread can go
+        std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
         void send(const std::string& line) {
             std::lock_guard<std::mutex> lock(sendMutex);
             net::sendAll(fd, line + "\n");  // a failure shows as the reader's end of file
@@ -70,6 +86,7 @@ struct EventCollector::Impl {
         bool cancelled = false;
         std::int64_t timeUs = 0;
         std::string lostReason;  // markLost while its connection was still open
+        std::string refused;     // why the last hello claiming this rank was refused
         bool held = false;
         std::size_t next = 0;
     };
@@ -85,6 +102,7 @@ struct EventCollector::Impl {
     struct Outbox {
         std::optional<RunSummary> finish;
         std::optional<RunOptions> allConnected;
+        std::vector<std::string> logs;  // refused connections: logged, the run goes on
     };
 
     explicit Impl(EventSink& s) : sink(s) {}
@@ -92,7 +110,8 @@ struct EventCollector::Impl {
     EventSink& sink;
     mutable std::mutex mutex;
     std::condition_variable changed;
-    int listenFd = -1;
+    int listenFd = -1;  // -1 again once the run finished (the port is released)
+    int boundPort = 0;
     int wake[2] = {-1, -1};
     std::thread acceptThread;
     std::atomic<bool> stopping{false};
@@ -102,6 +121,10 @@ struct EventCollector::Impl {
     std::optional<RunOptions> options;
     std::vector<std::string> expectedArgs;
     SlotGrid grid;
+    // Per stage, the schedule's actions as sorted keys (actionKey) and
+    // whether each was reported: a slot event must be one of them, once.
+    std::vector<std::vector<std::uint64_t>> actionKeys;
+    std::vector<std::vector<bool>> actionSeen;
     std::vector<Rank> ranks;
     std::vector<std::size_t> ranPerStage;  // slot events received per stage
     std::map<int, PartialBatch> batches;
@@ -120,6 +143,8 @@ struct EventCollector::Impl {
     std::optional<std::chrono::steady_clock::time_point> stopSince;  // cancel sent to every rank
     bool finishing = false;
     bool finished = false;
+    std::function<void(const std::string&)> log;  // set before listen(); stderr by default
+    std::optional<std::uint64_t> memoryLimit;     // attach: largest run a hello may set up
 
     std::mutex sinkMutex;
     bool sinkClosed = false;
@@ -135,6 +160,12 @@ struct EventCollector::Impl {
         errorQueue.push_back(std::move(e));
     }
     void deliver(Outbox& out) {
+        for (const std::string& line : out.logs) {
+            if (log)
+                log(line);
+            else
+                std::fprintf(stderr, "warning: event collector: %s\n", line.c_str());
+        }
         if (out.allConnected && onAllConnected) onAllConnected(*out.allConnected);
         {
             std::lock_guard<std::mutex> lock(sinkMutex);
@@ -170,11 +201,36 @@ struct EventCollector::Impl {
         expectedArgs = toArgs(o);
         ranks.assign(w, Rank());
         ranPerStage.assign(w, 0);
+        actionKeys.assign(w, {});
+        actionSeen.assign(w, {});
         try {
-            grid = slotGrid(generateSchedule(o.schedule));
+            const Schedule schedule = generateSchedule(o.schedule);
+            grid = slotGrid(schedule);
+            for (int st = 0; st < w && st < static_cast<int>(schedule.stages.size()); ++st) {
+                auto& keys = actionKeys[st];
+                for (const Action& a : schedule.stages[st])
+                    keys.push_back(actionKey(a.batch, a.microbatch, a.op, a.chunk));
+                std::sort(keys.begin(), keys.end());
+                actionSeen[st].assign(keys.size(), false);
+            }
         } catch (const std::exception&) {
             grid = SlotGrid();  // checked options always have a grid; stepping stays at 0
         }
+    }
+    std::uint64_t actionKey(int batch, int microbatch, Op op, int chunk) const {
+        const auto m = static_cast<std::uint64_t>(options ? options->schedule.microbatches : 0);
+        return ((static_cast<std::uint64_t>(batch) * (m + 1) +
+                 static_cast<std::uint64_t>(microbatch + 1)) *
+                    8 +
+                static_cast<std::uint64_t>(op)) *
+                   (kMaxChunks + 1) +
+               static_cast<std::uint64_t>(chunk);
+    }
+    // Why a record is not of this run's grid (empty when it is). mutex held.
+    std::string checkSlot(int r, const SlotEvent& e);
+    std::string checkCommon(int r, int stage, std::int64_t timeUs) const;
+    std::int64_t versionBound(int stage) const {  // a version cannot pass the stage's actions
+        return static_cast<std::int64_t>(actionsOf(stage)) + 1;
     }
     std::size_t actionsOf(int stage) const {
         return static_cast<std::size_t>(stage) < grid.gate.size() ? grid.gate[stage].size() : 0;
@@ -246,9 +302,12 @@ struct EventCollector::Impl {
     }
 
     void acceptLoop();
+    void admit(int fd, std::vector<std::unique_ptr<Conn>>& dead);
+    void prune(std::vector<std::unique_ptr<Conn>>& dead);
     void readLoop(Conn* c);
-    bool hello(Conn* c, const std::string& line, Outbox& out);
-    void dispatch(Conn* c, const std::string& line);
+    bool hello(Conn* c, const std::string& line, Outbox& out, std::string& refusal);
+    // False when the line was an invalid record: `why` says what.
+    bool dispatch(Conn* c, const std::string& line, std::string& why);
     void closed(Conn* c);
     void checkConnectTimeout(Outbox& out);
     void checkStopTimeout(Outbox& out);
@@ -271,23 +330,27 @@ void EventCollector::Impl::acceptLoop() {
         pollfd p[2] = {{listenFd, POLLIN, 0}, {wake[0], POLLIN, 0}};
         const int rc = ::poll(p, 2, timeoutMs);
         if (stopping) return;
-        if (rc > 0 && (p[0].revents & POLLIN)) {
-            const int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
-            if (fd >= 0) {
-                net::tuneSocket(fd);
-                net::setSendTimeout(fd, kSendTimeoutMs);
-                std::lock_guard<std::mutex> lock(mutex);
-                if (conns.size() >= kMaxConnections) {
-                    ::close(fd);
-                } else {
-                    auto conn = std::make_unique<Conn>();
-                    conn->fd = fd;
-                    conn->reader = net::LineReader(fd);
-                    Conn* c = conn.get();
-                    conns.push_back(std::move(conn));
-                    c->thread = std::thread([this, c] { readLoop(c); });
-                }
+        {
+            // The run is over: nobody else is let in (the window's Attach
+            // listener, rank 0's collector); the port is released at once.
+            // Connections still closing go on being released.
+            std::lock_guard<std::mutex> lock(mutex);
+            if (finished && listenFd >= 0) {
+                ::close(listenFd);
+                listenFd = -1;  // poll skips it from now on
             }
+        }
+        std::vector<std::unique_ptr<Conn>> dead;
+        if (rc > 0 && p[0].fd >= 0 && listenFd >= 0 && (p[0].revents & POLLIN)) {
+            const int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd >= 0) admit(fd, dead);
+        } else {
+            std::lock_guard<std::mutex> lock(mutex);
+            prune(dead);
+        }
+        for (auto& c : dead) {  // their threads have ended: joining is immediate
+            if (c->thread.joinable()) c->thread.join();
+            ::close(c->fd);
         }
         Outbox out;
         {
@@ -299,6 +362,47 @@ void EventCollector::Impl::acceptLoop() {
     }
 }
 
+void EventCollector::Impl::admit(int fd, std::vector<std::unique_ptr<Conn>>& dead) {
+    net::tuneSocket(fd);
+    net::setSendTimeout(fd, kSendTimeoutMs);
+    std::lock_guard<std::mutex> lock(mutex);
+    prune(dead);
+    // Every rank at most once, plus a few pending: the oldest pending one
+    // makes room (a real rank says hello at once; a stranger holds on).
+    std::vector<Conn*> pending;
+    for (auto& c : conns)
+        if (c->rank < 0 && c->open) pending.push_back(c.get());
+    if (pending.size() >= kMaxPending) {
+        Conn* oldest = *std::min_element(pending.begin(), pending.end(),
+                                         [](Conn* a, Conn* b) { return a->since < b->since; });
+        ::shutdown(oldest->fd, SHUT_RDWR);  // its reader ends; pruned next time
+        oldest->open = false;
+    }
+    const std::size_t limit =
+        static_cast<std::size_t>(world > 0 ? world : kMaxStages) + kMaxPending + kMaxClosing;
+    if (conns.size() >= limit) {  // closing ones not yet pruned: never more than this
+        ::close(fd);
+        return;
+    }
+    auto conn = std::make_unique<Conn>();
+    conn->fd = fd;
+    conn->reader = net::LineReader(fd);
+    Conn* c = conn.get();
+    conns.push_back(std::move(conn));
+    c->thread = std::thread([this, c] { readLoop(c); });
+}
+
+void EventCollector::Impl::prune(std::vector<std::unique_ptr<Conn>>& dead) {  // mutex held
+    for (auto it = conns.begin(); it != conns.end();) {
+        if ((*it)->ended) {
+            dead.push_back(std::move(*it));
+            it = conns.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
 void EventCollector::Impl::checkConnectTimeout(Outbox& out) {  // mutex held
     if (!connectSince || connectTimeout.count() <= 0 || allConnectedSaid || finishing) return;
     if (std::chrono::steady_clock::now() < *connectSince + connectTimeout) return;
@@ -306,8 +410,13 @@ void EventCollector::Impl::checkConnectTimeout(Outbox& out) {  // mutex held
     for (int r = 0; r < world; ++r)
         if (ranks[r].state == State::Waiting) missing.push_back(r);
     if (missing.empty()) return;
+    std::string refusals;
+    for (int r : missing)
+        if (!ranks[r].refused.empty())
+            refusals += "; a connection claiming rank " + std::to_string(r) +
+                        " was refused: " + ranks[r].refused;
     queueError(rankList(missing) + " did not connect within " +
-               net::seconds(connectTimeout.count()));
+               net::seconds(connectTimeout.count()) + refusals);
     for (int r : missing) {
         ranks[r].state = State::Lost;
         ranks[r].failed = true;
@@ -333,26 +442,25 @@ void EventCollector::Impl::checkStopTimeout(Outbox& out) {  // mutex held
     }
 }
 
-bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) {
+// Checks a hello before anything is set up for it. A refused hello is
+// logged and its connection closed; the run goes on: it may be a stranger's
+// (a port scanner, a forged line), and a rank of this run that is refused
+// exits with the reason it is sent, which its launcher reports. The reason
+// is kept for the connect timeout's message too.
+bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out,
+                                 std::string& refusal) {
     const auto f = net::fields(line);
     int protocol = 0, r = -1, w = 0, pid = 0;
     if (f.size() < 6 || f[0] != "hello" || !net::toInt(f[1], protocol) || !net::toInt(f[2], r) ||
         !net::toInt(f[3], w) || !net::toInt(f[4], pid))
         return false;  // not a rank of ours: closed without a word
-    const std::string host = net::unescape(f[5]);
-    std::vector<std::string> args;
-    for (std::size_t i = 6; i < f.size(); ++i) args.push_back(net::unescape(f[i]));
-    const std::string name = "rank " + std::to_string(r) + " on " + host;
+    // Free text from the network: one line, no terminal control bytes.
+    const std::string host = printable(net::unescape(f[5]), 100);
+    const std::string name = "a connection claiming rank " + std::to_string(r) + " on " + host;
     auto refuse = [&](const std::string& why) {
-        queueError(name + ": " + why);
-        // A refused rank of this run cannot come back: the run fails now
-        // rather than at the connect timeout.
-        if (world > 0 && r >= 0 && r < world && ranks[r].state == State::Waiting && !finishing) {
-            ranks[r].state = State::Lost;
-            ranks[r].failed = !cancelRequested;
-            cancelOthers();
-            checkFinished(out);
-        }
+        refusal = why;
+        out.logs.push_back(name + " was refused: " + why);
+        if (world > 0 && r >= 0 && r < world) ranks[r].refused = why;
         return false;
     };
     if (protocol != kWireProtocol)
@@ -360,32 +468,52 @@ bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) 
                       std::to_string(kWireProtocol) + " (another version of pipedream-train)");
     if (world > 0 && w != world)
         return refuse("world size " + std::to_string(w) + ", expected " + std::to_string(world));
+    if (w < 1 || w > kMaxStages)
+        return refuse("world size " + std::to_string(w) + " outside 1.." +
+                      std::to_string(kMaxStages));
+    if (r < 0 || r >= w) return refuse("rank outside 0.." + std::to_string(w - 1));
+    std::vector<std::string> args;
+    for (std::size_t i = 6; i < f.size(); ++i) args.push_back(net::unescape(f[i]));
     if (world == 0) {  // attaching: the first rank tells what runs
         if (cancelRequested) return false;
         const ParsedOptions p = parseRunOptions(args, false);
-        if (!p.error.empty()) return refuse("its options are not valid: " + p.error);
+        if (!p.error.empty()) return refuse("its options are not valid: " + printable(p.error));
         if (p.options.schedule.stages != w)
             return refuse("world size " + std::to_string(w) + " for " +
                           std::to_string(p.options.schedule.stages) + " stages");
-        if (r < 0 || r >= w) return refuse("rank outside 0.." + std::to_string(w - 1));
+        // What the view of this run will hold, before any of it is made.
+        RunOptions view = p.options;
+        view.dryRun = true;
+        const MemoryEstimate need = estimateRunMemory(view);
+        const auto limit = memoryLimit ? memoryLimit : availableMemoryBytes();
+        if (limit && need.total() > *limit / (memoryLimit ? 1 : 2))
+            return refuse("its run (" + std::to_string(p.options.schedule.stages) + " stages x " +
+                          std::to_string(p.options.schedule.microbatches) + " microbatches x " +
+                          std::to_string(p.options.schedule.batches) + " batches) needs " +
+                          need.describe() + " to watch, more than " +
+                          formatBytes(*limit / (memoryLimit ? 1 : 2)) + " this window may use");
         setWorld(w, p.options);
         connectSince = std::chrono::steady_clock::now();
     } else {
-        if (r < 0 || r >= world) return refuse("rank outside 0.." + std::to_string(world - 1));
         const std::string diff = optionsDifference(args, expectedArgs);
-        if (!diff.empty()) return refuse("options differ: " + diff);
+        if (!diff.empty()) return refuse("options differ: " + printable(diff, 1000));
     }
     Rank& rank = ranks[r];
-    if (rank.state == State::Lost) return false;  // given up on (late, cancelled): not an error
+    if (rank.state == State::Lost) {  // given up on (late, cancelled): not an error
+        refusal = "rank " + std::to_string(r) + " was given up on (the run is stopping)";
+        return false;
+    }
     if (rank.state != State::Waiting) {
-        queueError(name + ": rank " + std::to_string(r) + " is already connected from " +
-                   rank.host);
+        // Not recorded in rank.refused: that rank is here.
+        refusal = "rank " + std::to_string(r) + " is already connected from " + rank.host;
+        out.logs.push_back(name + " was refused: " + refusal);
         return false;
     }
     rank.state = State::Connected;
     rank.conn = c;
     rank.host = host;
     rank.pid = pid;
+    rank.refused.clear();
     c->rank = r;
     if (paused) c->send("frontier " + std::to_string(frontier));
     if (othersCancelled || cancelRequested) c->send("cancel");
@@ -401,22 +529,44 @@ bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) 
 void EventCollector::Impl::readLoop(Conn* c) {
     std::string line;
     bool accepted = false;
-    if (c->reader.read(line) == net::LineReader::Line) {
+    std::string refusal;
+    if (c->reader.read(line, kHandshakeMs) == net::LineReader::Line) {
         Outbox out;
         {
             std::lock_guard<std::mutex> lock(mutex);
-            accepted = !finishing && hello(c, line, out);
+            if (finishing)
+                refusal = "the run is over";
+            else
+                accepted = c->open && hello(c, line, out, refusal);
         }
         deliver(out);
     }
     if (!accepted) {
+        // A rank of this run learns why (its error names it); the send gives
+        // up after kSendTimeoutMs on a peer that does not read.
+        if (!refusal.empty()) c->send("refused " + net::escape(refusal));
         ::shutdown(c->fd, SHUT_RDWR);
-        std::lock_guard<std::mutex> lock(mutex);
-        c->open = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            c->open = false;
+        }
+        c->ended = true;
         return;
     }
-    while (!stopping && c->reader.read(line) == net::LineReader::Line) dispatch(c, line);
+    std::string invalid;
+    while (!stopping && c->reader.read(line) == net::LineReader::Line) {
+        if (dispatch(c, line, invalid)) continue;
+        // Nothing it sends can be trusted any more: the rank is named and
+        // dropped (its connection closed), and nothing of it is recorded.
+        std::lock_guard<std::mutex> lock(mutex);
+        Rank& rank = ranks[c->rank];
+        if (rank.conn == c && rank.lostReason.empty())
+            rank.lostReason = "sent an invalid record (" + invalid + "); dropped";
+        break;
+    }
+    ::shutdown(c->fd, SHUT_RDWR);
     closed(c);
+    c->ended = true;
 }
 
 void EventCollector::Impl::closed(Conn* c) {
@@ -433,9 +583,48 @@ void EventCollector::Impl::closed(Conn* c) {
     deliver(out);
 }
 
-void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
+std::string EventCollector::Impl::checkCommon(int r, int stage, std::int64_t timeUs) const {
+    if (stage != r)
+        return "stage " + std::to_string(stage) + " from the rank of stage " + std::to_string(r);
+    if (timeUs < 0 || timeUs > kMaxRecordedUs) return "time " + std::to_string(timeUs) + " us";
+    return {};
+}
+
+std::string EventCollector::Impl::checkSlot(int r, const SlotEvent& e) {
+    const ScheduleConfig& sc = options->schedule;
+    if (std::string why = checkCommon(r, e.stage, e.startUs); !why.empty()) return why;
+    if (e.endUs < e.startUs || e.endUs > kMaxRecordedUs)
+        return "end " + std::to_string(e.endUs) + " us before its start or too late";
+    if (e.batch < 0 || e.batch >= sc.batches || e.microbatch < -1 ||
+        e.microbatch >= sc.microbatches || e.chunk < 0 || e.chunk >= sc.chunks)
+        return "batch " + std::to_string(e.batch) + ", microbatch " + std::to_string(e.microbatch) +
+               ", chunk " + std::to_string(e.chunk) + " outside the run's " +
+               std::to_string(sc.batches) + " x " + std::to_string(sc.microbatches) + " x " +
+               std::to_string(sc.chunks);
+    if (e.version < 0 || e.version > versionBound(e.stage))
+        return "version " + std::to_string(e.version);
+    const auto& keys = actionKeys[e.stage];
+    const std::uint64_t key = actionKey(e.batch, e.microbatch, e.op, e.chunk);
+    // Equal keys: a kind with an update per microbatch (pipedream) has
+    // several U of one batch; each may be reported once.
+    const auto [from, to] = std::equal_range(keys.begin(), keys.end(), key);
+    if (from == to)
+        return std::string("op ") + opChar(e.op) + " of batch " + std::to_string(e.batch) +
+               ", microbatch " + std::to_string(e.microbatch) + " is not in this schedule";
+    auto& seen = actionSeen[e.stage];
+    for (auto it = from; it != to; ++it) {
+        const auto i = static_cast<std::size_t>(it - keys.begin());
+        if (!seen[i]) {
+            seen[i] = true;
+            return {};
+        }
+    }
+    return "an action reported twice";
+}
+
+bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::string& why) {
     const auto f = net::fields(line);
-    if (f.empty()) return;
+    if (f.empty()) return true;
     const int r = c->rank;
     const std::string_view kind = f[0];
     auto ints = [&](std::size_t from, std::initializer_list<std::int64_t*> out) {
@@ -445,63 +634,125 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
             if (!net::toInt(f[i++], *o)) return false;
         return true;
     };
+    auto narrow = [](std::int64_t v) {  // out of int's range: caught by the range checks
+        return static_cast<int>(std::clamp<std::int64_t>(v, INT_MIN, INT_MAX));
+    };
     std::int64_t a[9] = {};
+    // A record of the run's events that does not parse is invalid too; a
+    // line of another kind is a newer rank's message, skipped.
+    const bool record = kind == "slot" || kind == "mem" || kind == "ver" || kind == "batch";
     if (kind == "ping" && f.size() == 3) {
+        std::int64_t seq = 0, t = 0;
+        if (!net::toInt(f[1], seq) || !net::toInt(f[2], t)) return true;
         const std::int64_t now = steadyNowUs();
-        c->send("pong " + std::string(f[1]) + " " + std::string(f[2]) + " " + std::to_string(now));
+        c->send("pong " + std::to_string(seq) + " " + std::to_string(t) + " " +
+                std::to_string(now));
     } else if (kind == "slot" && f.size() == 10 && f[4].size() == 1 &&
                ints(1, {&a[0], &a[1], &a[2]}) && ints(5, {&a[3], &a[4], &a[5], &a[6], &a[7]})) {
         const auto op = parseOp(f[4][0]);
-        if (!op) return;
+        if (!op) {
+            why = "slot: unknown op";
+            return false;
+        }
         SlotEvent e;
-        e.batch = static_cast<int>(a[0]);
-        e.stage = static_cast<int>(a[1]);
-        e.microbatch = static_cast<int>(a[2]);
+        e.batch = narrow(a[0]);
+        e.stage = narrow(a[1]);
+        e.microbatch = narrow(a[2]);
         e.op = *op;
-        e.chunk = static_cast<int>(a[3]);
-        e.version = static_cast<int>(a[4]);
+        e.chunk = narrow(a[3]);
+        e.version = narrow(a[4]);
         e.startUs = a[5];
         e.endUs = a[6];
         e.mismatch = a[7] != 0;
         {
             std::lock_guard<std::mutex> lock(mutex);
-            if (e.stage >= 0 && e.stage < world) ++ranPerStage[e.stage];
+            if (std::string bad = checkSlot(r, e); !bad.empty()) {
+                why = "slot: " + bad;
+                return false;
+            }
+            ++ranPerStage[e.stage];
         }
         deliver([&] { sink.onSlot(e); });
-    } else if (kind == "mem" && ints(1, {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]})) {
+    } else if (kind == "mem" && f.size() == 7 &&
+               ints(1, {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]})) {
         MemoryEvent e;
-        e.stage = static_cast<int>(a[0]);
+        e.stage = narrow(a[0]);
         e.timeUs = a[1];
-        e.activationsInFlight = static_cast<int>(a[2]);
-        e.versionsHeld = static_cast<int>(a[3]);
+        e.activationsInFlight = narrow(a[2]);
+        e.versionsHeld = narrow(a[3]);
         e.activationBytes = a[4];
         e.stashBytes = a[5];
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            std::string bad = checkCommon(r, e.stage, e.timeUs);
+            const std::int64_t bound = versionBound(r);
+            if (bad.empty() && (e.activationsInFlight < 0 || e.activationsInFlight > bound ||
+                                e.versionsHeld < 0 || e.versionsHeld > bound))
+                bad = "in flight " + std::to_string(e.activationsInFlight) + ", versions " +
+                      std::to_string(e.versionsHeld);
+            if (bad.empty() && (e.activationBytes < 0 || e.activationBytes > kMaxRecordedUs ||
+                                e.stashBytes < 0 || e.stashBytes > kMaxRecordedUs))
+                bad = "bytes " + std::to_string(e.activationBytes) + ", " +
+                      std::to_string(e.stashBytes);
+            if (!bad.empty()) {
+                why = "mem: " + bad;
+                return false;
+            }
+        }
         deliver([&] { sink.onMemory(e); });
     } else if (kind == "ver" && f.size() == 5 && ints(1, {&a[0], &a[1], &a[2]})) {
         VersionEvent e;
-        e.stage = static_cast<int>(a[0]);
+        e.stage = narrow(a[0]);
         e.timeUs = a[1];
-        e.version = static_cast<int>(a[2]);
-        if (f[4] != "-") {
-            std::string_view rest = f[4];
-            while (!rest.empty()) {
-                const auto comma = rest.find(',');
-                int v = 0;
-                if (net::toInt(rest.substr(0, comma), v)) e.stashed.push_back(v);
-                if (comma == std::string_view::npos) break;
-                rest.remove_prefix(comma + 1);
+        e.version = narrow(a[2]);
+        std::string bad;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            bad = checkCommon(r, e.stage, e.timeUs);
+            const std::int64_t bound = versionBound(r);
+            if (bad.empty() && (e.version < 0 || e.version > bound))
+                bad = "version " + std::to_string(e.version);
+            if (bad.empty() && f[4] != "-") {
+                std::string_view rest = f[4];
+                while (bad.empty()) {
+                    const auto comma = rest.find(',');
+                    int v = 0;
+                    if (!net::toInt(rest.substr(0, comma), v) || v < 0 || v > bound ||
+                        static_cast<std::int64_t>(e.stashed.size()) >= bound)
+                        bad = "stashed versions";
+                    else
+                        e.stashed.push_back(v);
+                    if (comma == std::string_view::npos) break;
+                    rest.remove_prefix(comma + 1);
+                }
             }
+        }
+        if (!bad.empty()) {
+            why = "ver: " + bad;
+            return false;
         }
         deliver([&] { sink.onVersion(e); });
     } else if (kind == "batch" && f.size() == 7 && ints(1, {&a[0], &a[1]}) &&
                ints(4, {&a[2], &a[3], &a[4]})) {
         double loss = 0;
-        if (!net::toDouble(f[3], loss)) return;
+        if (!net::toDouble(f[3], loss) || !std::isfinite(loss) || loss < 0) {
+            why = "batch: loss " + printable(f[3], 40);
+            return false;
+        }
         std::optional<BatchEvent> merged;
         {
             std::lock_guard<std::mutex> lock(mutex);
-            const int stage = static_cast<int>(a[1]);
-            if (stage < 0 || stage >= world) return;
+            const int stage = narrow(a[1]);
+            std::string bad = checkCommon(r, stage, a[4]);
+            const std::int64_t bound = versionBound(r);
+            if (bad.empty() && (a[0] < 0 || a[0] >= options->schedule.batches))
+                bad = "batch " + std::to_string(a[0]);
+            if (bad.empty() && (a[2] < 0 || a[2] > bound || a[3] < 0 || a[3] > bound))
+                bad = "versions " + std::to_string(a[2]) + ", " + std::to_string(a[3]);
+            if (!bad.empty()) {
+                why = "batch: " + bad;
+                return false;
+            }
             PartialBatch& p = batches[static_cast<int>(a[0])];
             if (p.seen.empty()) {
                 p.seen.assign(world, false);
@@ -509,7 +760,10 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
                 p.event.versionUsed.assign(world, 0);
                 p.event.versionAfter.assign(world, 0);
             }
-            if (p.seen[stage]) return;  // said twice: the first part counts
+            if (p.seen[stage]) {
+                why = "batch: batch " + std::to_string(a[0]) + " reported twice";
+                return false;
+            }
             p.seen[stage] = true;
             p.event.loss += loss;
             p.event.versionUsed[stage] = static_cast<int>(a[2]);
@@ -522,6 +776,9 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
             }
         }
         if (merged) deliver([&] { sink.onBatch(*merged); });
+    } else if (record) {
+        why = std::string(kind) + ": does not parse: " + printable(line, 80);
+        return false;
     } else if (kind == "clock" && ints(1, {&a[0], &a[1]})) {
         std::lock_guard<std::mutex> lock(mutex);
         ranks[r].offsetUs = a[0];
@@ -540,12 +797,13 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
     } else if (kind == "held" && ints(1, {&a[0], &a[1]})) {
         std::lock_guard<std::mutex> lock(mutex);
         const int stage = static_cast<int>(a[0]);
-        if (!awaitingHeld || stage < 0 || stage >= world || a[1] < 0) return;
+        if (!awaitingHeld || stage < 0 || stage >= world || a[1] < 0) return true;
         ranks[stage].held = true;
         ranks[stage].next = static_cast<std::size_t>(a[1]);
         checkHeld();
     } else if (kind == "error") {
-        const std::string message = f.size() > 1 ? net::unescape(f[1]) : "unknown error";
+        const std::string message =
+            f.size() > 1 ? printable(net::unescape(f[1]), 2000) : "unknown error";
         std::string prefix;
         {
             std::lock_guard<std::mutex> lock(mutex);
@@ -555,7 +813,7 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
                 // A consequence: said at the end, after the rank that hung.
                 silentPeerErrors.push_back(prefix + ": " + message);
                 cancelOthers();
-                return;
+                return true;
             }
         }
         deliver([&] { sink.onError(prefix + ": " + message); });
@@ -566,7 +824,7 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
         {
             std::lock_guard<std::mutex> lock(mutex);
             Rank& rank = ranks[r];
-            if (rank.state != State::Connected) return;
+            if (rank.state != State::Connected) return true;
             rank.state = State::Done;
             rank.cancelled = a[0] != 0;
             rank.failed = rank.failed || a[1] != 0;
@@ -578,6 +836,7 @@ void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
         deliver(out);
     }
     // Anything else: a newer rank's message, skipped.
+    return true;
 }
 
 EventCollector::EventCollector(EventSink& sink) : impl_(std::make_unique<Impl>(sink)) {}
@@ -597,12 +856,12 @@ EventCollector::~EventCollector() {
         if (c->thread.joinable()) c->thread.join();
         ::close(c->fd);
     }
-    for (int fd : {impl_->listenFd, impl_->wake[0], impl_->wake[1]})
+    for (int fd : {impl_->listenFd, impl_->wake[0], impl_->wake[1]})  // after the join: no race
         if (fd >= 0) ::close(fd);
 }
 
 bool EventCollector::listen(const std::string& host, int port, std::string& error) {
-    if (impl_->listenFd >= 0) {
+    if (impl_->boundPort > 0) {
         error = "the event collector already listens on port " + std::to_string(this->port());
         return false;
     }
@@ -614,6 +873,7 @@ bool EventCollector::listen(const std::string& host, int port, std::string& erro
         return false;
     }
     impl_->listenFd = fd;
+    impl_->boundPort = net::localPort(fd);
     {
         std::lock_guard<std::mutex> lock(impl_->mutex);
         if (impl_->world > 0) impl_->connectSince = std::chrono::steady_clock::now();
@@ -623,13 +883,23 @@ bool EventCollector::listen(const std::string& host, int port, std::string& erro
 }
 
 int EventCollector::port() const {
-    return impl_->listenFd >= 0 ? net::localPort(impl_->listenFd) : 0;
+    return impl_->boundPort;
 }
 
 void EventCollector::expect(int world, const RunOptions& options) {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->setWorld(world, options);
-    if (impl_->listenFd >= 0) impl_->connectSince = std::chrono::steady_clock::now();
+    if (impl_->boundPort > 0) impl_->connectSince = std::chrono::steady_clock::now();
+}
+
+void EventCollector::setLog(std::function<void(const std::string&)> log) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->log = std::move(log);
+}
+
+void EventCollector::setMemoryLimit(std::uint64_t bytes) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->memoryLimit = bytes;
 }
 
 void EventCollector::setOnAllConnected(std::function<void(const RunOptions&)> callback) {

@@ -44,6 +44,7 @@ namespace pd {
 //   error <message>
 //   done <cancelled> <failed> <batches_done> <time_us>       last line
 // collector -> rank
+//   refused <why>               the hello was refused; the connection closes
 //   pong <seq> <rank_us> <collector_us>
 //   go <t0_collector_us>        time zero of the run, on the collector's clock
 //   pause                        hold every action (frontier -1), answer held
@@ -55,6 +56,11 @@ namespace pd {
 // ranks' event times are on one timeline, the collector's, without shifting.
 // ---------------------------------------------------------------------------
 constexpr int kWireProtocol = 1;
+
+// Set by the local launcher for its ranks: the rendezvous is a c10d
+// FileStore at this path (in a directory only this user can enter) rather
+// than a TCP store, so a local run opens no store port at all.
+constexpr const char* kStoreFileVariable = "PIPEDREAM_STORE_FILE";
 
 // In a rank's error when a peer stayed silent past --timeout ("rank 2 on
 // hostB sent nothing for 300 s ..."). Such errors are consequences: the
@@ -164,9 +170,20 @@ public:
     int port() const;
 
     // The run's world size and options, when known in advance (the
-    // launcher); otherwise taken from the first hello (attach). A rank whose
-    // hello disagrees (world size, options, protocol) is refused: error.
+    // launcher); otherwise taken from the first hello (attach). A hello that
+    // disagrees (world size, options, protocol, rank range, a rank already
+    // connected) is refused: sent "refused <why>", closed and logged (setLog),
+    // and the run goes on; a rank that never comes fails it at the connect
+    // timeout, whose message quotes the refusal.
     void expect(int world, const RunOptions& options);
+    // Where refused connections are logged (a hello that is not this run's:
+    // wrong protocol, world, rank, options, a rank already connected; each
+    // line names the connection and why). They never fail the run. Default:
+    // stderr, "warning: event collector: ...". Set before listen().
+    void setLog(std::function<void(const std::string&)> log);
+    // Attach: the largest run (its schedule and events, as estimated before
+    // the run) a first hello may set up; default half the memory available.
+    void setMemoryLimit(std::uint64_t bytes);
     // Called (on the collector's thread) once every rank said hello, with
     // the options the ranks run (attach uses it to set up its view).
     void setOnAllConnected(std::function<void(const RunOptions&)> callback);
@@ -228,8 +245,11 @@ public:
                const std::string& backend, const std::string& masterAddr, int masterPort,
                const std::string& events, Output output, std::string& error);
     void setOnExit(ExitHandler handler);  // before start()
-    void terminate();                     // SIGTERM (and SIGCONT) to every child still running
-    void kill();                          // SIGKILL to every child still running
+    // NAME=VALUE variables the children get on top of this environment
+    // (the store file, the run secret); before start().
+    void setEnvironment(std::vector<std::string> variables);
+    void terminate();  // SIGTERM (and SIGCONT) to every child still running
+    void kill();       // SIGKILL to every child still running
     // Like wait(), for at most `timeout`: true once every child exited.
     bool waitFor(std::chrono::milliseconds timeout);
     // Waits for every child; their exit statuses (128 + signal when killed).

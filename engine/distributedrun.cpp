@@ -1,5 +1,9 @@
 // DistributedRun: a Run (run.h) whose stages are processes; the collector
 // does the events and the control, LocalRanks the processes.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 
@@ -19,6 +23,34 @@ std::string reachable(const std::string& listenHost) {
                                                                                : listenHost;
 }
 
+// A directory only this user can enter (mkdtemp: mode 0700), removed with
+// what is in it.
+class PrivateDir {
+public:
+    PrivateDir() {
+        const char* tmp = std::getenv("TMPDIR");
+        std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/pipedream-run-XXXXXX";
+        if (::mkdtemp(pattern.data())) path_ = pattern;
+    }
+    ~PrivateDir() {
+        if (path_.empty()) return;
+        if (DIR* d = ::opendir(path_.c_str())) {
+            while (const dirent* e = ::readdir(d)) {
+                const std::string name = e->d_name;
+                if (name != "." && name != "..") ::unlink((path_ + "/" + name).c_str());
+            }
+            ::closedir(d);
+        }
+        ::rmdir(path_.c_str());
+    }
+    PrivateDir(const PrivateDir&) = delete;
+    PrivateDir& operator=(const PrivateDir&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
 }  // namespace
 
 struct DistributedRun::Impl {
@@ -36,6 +68,9 @@ struct DistributedRun::Impl {
     std::optional<std::chrono::steady_clock::time_point> finishedAt;
     int pushed = 0;
     std::vector<int> statuses;
+    // LocalProcesses: the rendezvous is a file in here (c10d FileStore),
+    // reachable by nobody else, instead of a TCP store on every interface.
+    std::unique_ptr<PrivateDir> storeDir;
     // Last, so destroyed first: the launcher's threads call into the
     // members above and into the collector, which outlives it.
     EventCollector collector;
@@ -125,6 +160,10 @@ void DistributedRun::start() {
     // The connect timeout counts from the spawn, not from the construction.
     d.collector.expect(world, o);
     d.ranks.setOnExit([&d](int rank, int status) { d.exited(rank, status); });
+    d.storeDir = std::make_unique<PrivateDir>();
+    if (!d.storeDir->path().empty())
+        d.ranks.setEnvironment(
+            {std::string(kStoreFileVariable) + "=" + d.storeDir->path() + "/store"});
     const std::string events =
         reachable(d.setup.listenHost) + ":" + std::to_string(d.collector.port());
     std::string error;

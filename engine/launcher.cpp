@@ -53,6 +53,7 @@ struct LocalRanks::Impl {
     std::thread reader;
     Output output;
     ExitHandler onExit;
+    std::vector<std::string> environment;  // NAME=VALUE added to the children's
     bool started = false;
     bool stopReading = false;
 
@@ -72,6 +73,18 @@ struct LocalRanks::Impl {
 std::string LocalRanks::Impl::spawn(const std::string& executable,
                                     const std::vector<std::vector<std::string>>& argvs) {
     const pid_t parent = getpid();
+    // The environment is made before fork: only async-signal-safe calls after it.
+    std::vector<std::string> env = environment;
+    for (char** e = environ; e && *e; ++e) {
+        const std::string var = *e;
+        const std::string name = var.substr(0, var.find('='));
+        bool replaced = false;
+        for (const std::string& x : environment) replaced = replaced || x.rfind(name + "=", 0) == 0;
+        if (!replaced) env.push_back(var);
+    }
+    std::vector<char*> envp;
+    for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
     for (std::size_t r = 0; r < argvs.size(); ++r) {
         std::vector<char*> argv;
         for (const std::string& a : argvs[r]) argv.push_back(const_cast<char*>(a.c_str()));
@@ -94,7 +107,7 @@ std::string LocalRanks::Impl::spawn(const std::string& executable,
             signal(SIGPIPE, SIG_DFL);
             dup2(out[1], 1);
             dup2(err[1], 2);
-            execv(executable.c_str(), argv.data());
+            execve(executable.c_str(), argv.data(), envp.data());
             const int e = errno;
             [[maybe_unused]] const auto n = ::write(exec[1], &e, sizeof e);
             _exit(127);
@@ -238,6 +251,10 @@ LocalRanks::~LocalRanks() {
     }
     if (impl_->runner.joinable()) impl_->runner.join();
     if (impl_->reader.joinable()) impl_->reader.join();
+}
+
+void LocalRanks::setEnvironment(std::vector<std::string> variables) {
+    impl_->environment = std::move(variables);
 }
 
 void LocalRanks::setOnExit(ExitHandler handler) {

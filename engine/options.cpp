@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "distributed.h"
 #include "safefile.h"
 #include "trace.h"
 
@@ -22,6 +24,18 @@ constexpr int kMaxCudaIndex = 1023;
 // Arguments are echoed in errors: control bytes escaped, so one line stays one.
 std::string quoted(const std::string& s) {
     return "'" + printable(s) + "'";
+}
+
+// A host name or address as the network takes it: letters, digits and
+// . - _ : % [ ] (IPv6, zone), at most 253 bytes. Anything else (a space, a
+// control byte) is refused before anything starts, not as a rendezvous failure.
+std::string checkHost(const std::string& flag, const std::string& host) {
+    if (host.empty()) return flag + " expects a host name or address, got ''";
+    bool ok = host.size() <= 253;
+    for (char ch : host)
+        ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) ||
+                    std::string_view(".-_:%[]").find(ch) != std::string_view::npos);
+    return ok ? std::string() : flag + " expects a host name or address, got " + quoted(host);
 }
 
 // Whole token, no trailing junk, no overflow ("4x", "1e3", "99999999999" fail).
@@ -255,7 +269,7 @@ const std::vector<FlagSpec>& flagSpecs() {
         {"--master-addr", "HOST", false,
          [](State& s, const std::string& v) {
              s.o.masterAddr = v;
-             return std::string();
+             return checkHost("--master-addr", v);
          },
          "rendezvous host (rank 0's) [default: $MASTER_ADDR or 127.0.0.1]", nullptr},
         {"--master-port", "PORT", false,
@@ -264,7 +278,10 @@ const std::vector<FlagSpec>& flagSpecs() {
         {"--events", "HOST:PORT", false,
          [](State& s, const std::string& v) {
              s.o.events = v;
-             return std::string();
+             std::string host, error;
+             int port = 0;
+             if (!parseHostPort(v, host, port, error)) return "--events: " + error;
+             return checkHost("--events", host);
          },
          "send this rank's events to a collector there (the GUI's Attach)", nullptr},
         {"--rendezvous-timeout", "SEC", false,
@@ -733,6 +750,7 @@ std::string resolveRankSettings(RunOptions& o, const std::function<const char*(c
     if (o.masterAddr.empty()) {
         const char* v = env("MASTER_ADDR");
         o.masterAddr = v && *v ? v : "127.0.0.1";
+        if (std::string e = checkHost("MASTER_ADDR", o.masterAddr); !e.empty()) return e;
     }
     if (o.masterPort <= 0) o.masterPort = 29500;
     const int stages = o.schedule.stages;

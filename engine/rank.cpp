@@ -20,8 +20,10 @@
 #include "runreport.h"
 #include "runtime.h"
 #include "runtime_internal.h"
+#include "safefile.h"
 
 #if defined(PD_HAVE_GLOO) || defined(PD_HAVE_NCCL)
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
@@ -325,6 +327,22 @@ bool agentHostsStore() {
 }
 
 c10::intrusive_ptr<c10d::Store> meet(const RunOptions& o) {
+    // Started by the local launcher: a file only this user can reach.
+    const char* file = std::getenv(kStoreFileVariable);
+    if (file && *file) {
+        try {
+            auto store = c10::make_intrusive<c10d::FileStore>(file, o.worldSize);
+            store->setTimeout(std::chrono::seconds(o.rendezvousTimeoutS));
+            return c10::make_intrusive<c10d::PrefixStore>("pipedream/0", store);
+        } catch (const std::exception& e) {
+            std::string why = e.what();
+            const auto nl = why.find('\n');
+            if (nl != std::string::npos) why.resize(nl);
+            throw ConfigError("rank " + std::to_string(o.rank) +
+                              " cannot open the rendezvous file " + printable(file) + " (" +
+                              printable(why) + ")");
+        }
+    }
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(o.masterPort);
     so.isServer = o.rank == 0 && !agentHostsStore();
@@ -431,8 +449,12 @@ int runRank(RunOptions o) {
         if (o.rank == 0) {
             collector = std::make_unique<EventCollector>(collected);
             std::string error;
-            if (!collector->listen("0.0.0.0", 0, error))
-                throw ConfigError("rank 0 cannot listen for events: " + error);
+            // Where the run is: the interface of --master-addr (the other
+            // ranks reach rank 0 there), loopback for a run on this machine.
+            const std::string bind = isLoopback(o.masterAddr) ? "127.0.0.1" : o.masterAddr;
+            if (!collector->listen(bind, 0, error))
+                throw ConfigError("rank 0 cannot listen for events on " + printable(bind) +
+                                  " (the address of --master-addr): " + error);
             collector->expect(o.worldSize, o);
             collector->setConnectTimeout(std::chrono::seconds(o.rendezvousTimeoutS));
             const std::string local = (isLoopback(o.masterAddr) ? "127.0.0.1" : o.masterAddr) +

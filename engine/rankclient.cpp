@@ -12,6 +12,7 @@
 
 #include "distributed.h"
 #include "netutil.h"
+#include "safefile.h"
 
 namespace pd {
 
@@ -116,11 +117,13 @@ struct RankClient::Impl {
         // rather than waiting for ever.
         if (wasPaused && !stopping) control(Control{Control::Resume, 0});
     }
-    bool sync(std::chrono::steady_clock::time_point deadline, std::string& message);
+    bool sync(std::chrono::steady_clock::time_point deadline, std::string& message, bool& silent);
 };
 
-bool RankClient::Impl::sync(std::chrono::steady_clock::time_point deadline, std::string& message) {
+bool RankClient::Impl::sync(std::chrono::steady_clock::time_point deadline, std::string& message,
+                            bool& silent) {
     std::int64_t bestRtt = -1;
+    bool answered = false;
     for (int seq = 0; seq < kSyncRoundTrips; ++seq) {
         const std::int64_t t1 = steadyNowUs();
         if (!net::sendAll(fd, "ping " + fieldOf(seq) + " " + std::to_string(t1) + "\n")) {
@@ -138,11 +141,18 @@ bool RankClient::Impl::sync(std::chrono::steady_clock::time_point deadline, std:
                 return false;
             }
             if (r == net::LineReader::Closed) {
+                silent = !answered;
                 message = "the event collector at " + where +
                           " closed the connection: it refused this rank (its error says why)";
                 return false;
             }
+            answered = true;
             const auto f = net::fields(line);
+            if (!f.empty() && f[0] == "refused") {
+                message = "the event collector at " + where + " refused this rank: " +
+                          printable(f.size() > 1 ? net::unescape(f[1]) : "no reason given", 1000);
+                return false;
+            }
             int pongSeq = -1;
             std::int64_t t2 = 0;
             if (f.size() == 4 && f[0] == "pong" && net::toInt(f[1], pongSeq) &&
@@ -190,26 +200,6 @@ bool RankClient::connect(const std::string& hostPort, const Hello& hello,
     }
     impl_->where = hostPort;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int fd = -1;
-    for (;;) {
-        bool retryable = false;
-        std::string why;
-        fd = net::connectTcp(host, port, why, retryable);
-        if (fd >= 0) break;
-        if (!retryable) {
-            error = why;
-            return false;
-        }
-        if (std::chrono::steady_clock::now() + std::chrono::milliseconds(kRetryMs) > deadline) {
-            error = "cannot reach the event collector at " + hostPort + " within " +
-                    net::seconds(timeout.count());
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(kRetryMs));
-    }
-    net::setSendTimeout(fd, kSendTimeoutMs);
-    impl_->fd = fd;
-    impl_->reader = net::LineReader(fd);
     std::string line = "hello " + fieldOf(kWireProtocol) + " " + fieldOf(hello.rank) + " " +
                        fieldOf(hello.world) + " " + fieldOf(hello.pid) + " " +
                        net::escape(hello.host.empty() ? hostName() : hello.host);
@@ -219,9 +209,37 @@ bool RankClient::connect(const std::string& hostPort, const Hello& hello,
     // most of the timeout: a collector that accepted answers at once.
     const auto syncDeadline =
         std::max(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(10));
-    if (!net::sendAll(fd, line + "\n") || !impl_->sync(syncDeadline, error)) {
+    for (;;) {
+        int fd = -1;
+        for (;;) {
+            bool retryable = false;
+            std::string why;
+            fd = net::connectTcp(host, port, why, retryable);
+            if (fd >= 0) break;
+            if (!retryable) {
+                error = why;
+                return false;
+            }
+            if (std::chrono::steady_clock::now() + std::chrono::milliseconds(kRetryMs) > deadline) {
+                error = "cannot reach the event collector at " + hostPort + " within " +
+                        net::seconds(timeout.count());
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(kRetryMs));
+        }
+        net::setSendTimeout(fd, kSendTimeoutMs);
+        impl_->fd = fd;
+        impl_->reader = net::LineReader(fd);
+        bool silent = false;  // closed before any answer: made room for others; again
+        error.clear();
+        if (net::sendAll(fd, line + "\n") && impl_->sync(syncDeadline, error, silent)) break;
         ::close(fd);
         impl_->fd = -1;
+        if (silent &&
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(kRetryMs) < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(kRetryMs));
+            continue;
+        }
         if (error.empty()) error = "lost the connection to the event collector at " + hostPort;
         return false;
     }

@@ -206,6 +206,55 @@ bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
 
+// The collector's log (refused connections), and a way to wait for it.
+class LogLines {
+public:
+    std::function<void(const std::string&)> sink() {
+        return [this](const std::string& line) {
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                lines.push_back(line);
+            }
+            changed.notify_all();
+        };
+    }
+    bool waitFor(std::size_t count) {
+        std::unique_lock<std::mutex> lock(mutex);
+        return changed.wait_for(lock, kLong, [&] { return lines.size() >= count; });
+    }
+    std::string all() {
+        std::lock_guard<std::mutex> lock(mutex);
+        std::string out;
+        for (const auto& l : lines) out += l + "\n";
+        return out;
+    }
+
+private:
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::string> lines;
+};
+
+// Open file descriptors of this process.
+int openFds() {
+    return static_cast<int>(QDir("/proc/self/fd").entryList(QDir::Files | QDir::System).size());
+}
+
+// Connects, says one line, and returns what comes back until the
+// collector closes (or 10 s pass).
+std::string sayOnce(int port, const std::string& line) {
+    std::string error;
+    bool retryable = false;
+    const int fd = net::connectTcp("127.0.0.1", port, error, retryable);
+    if (fd < 0) return "connect: " + error;
+    net::sendAll(fd, line + "\n");
+    net::LineReader reader(fd);
+    std::string out, reply;
+    while (reader.read(reply, 10000) == net::LineReader::Line) out += reply + "\n";
+    ::close(fd);
+    return out;
+}
+
 }  // namespace
 
 class TestCollector : public QObject {
@@ -225,6 +274,10 @@ private Q_SLOTS:
     void connectTimeoutNamesMissingRanks();
     void helloWithOtherOptionsIsRefused();
     void helloWithOtherWorldIsRefused();
+    void strangersDoNotStopTheRun();
+    void invalidRecordsDropTheRank_data();
+    void invalidRecordsDropTheRank();
+    void attachRefusesAHugeRun();
     void listenOnBusyPortFails();
     void unreachableCollectorTimesOut();
     void launcherForwardsOutputAndStatuses();
@@ -424,7 +477,7 @@ void TestCollector::goOnlyAfterEveryRankIsReady() {
 
 void TestCollector::eventsAreForwarded() {
     Cluster cl;
-    const RunOptions o = smallOptions();
+    const RunOptions o = smallOptions(2, 4, 4);
     QVERIFY(cl.start(2, o));
     RecordingSink& sink = cl.sink;
     Ranks& ranks = cl.ranks;
@@ -457,7 +510,7 @@ void TestCollector::eventsAreForwarded() {
     none.stage = 1;
     none.version = 1;
     ranks[1].client.onVersion(none);
-    ranks[0].client.onError("out of memory\nin stage 0: \\x01 end");
+    ranks[0].client.onError("out of memory\nin stage 0: \\x01 \x1b[2J end");
     QVERIFY(sink.waitFor([&] {
         return sink.slots.size() == 1 && sink.memory.size() == 1 && sink.versions.size() == 2 &&
                sink.errors.size() == 1;
@@ -483,7 +536,9 @@ void TestCollector::eventsAreForwarded() {
     QCOMPARE(gv.timeUs, 88);
     const VersionEvent& gn = sink.versions[0].stage == 1 ? sink.versions[0] : sink.versions[1];
     QVERIFY(gn.stashed.empty());
-    QCOMPARE(sink.errors[0], std::string("rank 0 on host0: out of memory\nin stage 0: \\x01 end"));
+    // Free text from the network: control bytes escaped, one line.
+    QCOMPARE(sink.errors[0],
+             std::string("rank 0 on host0: out of memory\\nin stage 0: \\x01 \\x1b[2J end"));
     lock.unlock();
     // An error stops the other ranks.
     const auto c = ranks[1].next();
@@ -492,7 +547,7 @@ void TestCollector::eventsAreForwarded() {
 
 void TestCollector::batchesMergeAcrossRanks() {
     Cluster cl;
-    const RunOptions o = smallOptions(3, 3, 2);
+    const RunOptions o = smallOptions(3, 3, 8);
     QVERIFY(cl.start(3, o));
     RecordingSink& sink = cl.sink;
     EventCollector& collector = cl.collector;
@@ -708,8 +763,11 @@ void TestCollector::connectTimeoutNamesMissingRanks() {
 void TestCollector::helloWithOtherOptionsIsRefused() {
     RecordingSink sink;
     EventCollector collector(sink);
+    LogLines log;
+    collector.setLog(log.sink());
     const RunOptions o = smallOptions(2, 4, 1);
     collector.expect(2, o);
+    collector.setConnectTimeout(3s);
     std::string error;
     QVERIFY(collector.listen("127.0.0.1", 0, error));
     FakeRank rank0;
@@ -719,15 +777,26 @@ void TestCollector::helloWithOtherOptionsIsRefused() {
     other.schedule.stash = false;
     FakeRank rank1;
     QVERIFY(!rank1.connect(collector.port(), 1, 2, other, error));
-    QVERIFY2(contains(error, "refused"), error.c_str());
+    // The rank learns why (its own error, which its launcher reports).
+    QVERIFY2(contains(error, "refused this rank: options differ: "), error.c_str());
+    QVERIFY2(contains(error, "--microbatches 8, expected 4"), error.c_str());
+    QVERIFY2(contains(error, "--no-stash, expected without --no-stash"), error.c_str());
+    QVERIFY2(!contains(error, "--stages"), error.c_str());
     QVERIFY(!rank1.client.connected());
-    QVERIFY(sink.waitFor([&] { return !sink.errors.empty(); }));
+    QVERIFY(log.waitFor(1));
+    QVERIFY2(contains(log.all(),
+                      "a connection claiming rank 1 on host1 was refused: options "
+                      "differ: --microbatches 8, expected 4"),
+             log.all().c_str());
+    // A refusal alone does not fail the run (it may be a stranger's line):
+    // the rank that never comes does, at the connect timeout, quoting it.
+    QVERIFY(sink.allErrors().empty());
+    QVERIFY(sink.waitFor([&] { return !sink.errors.empty(); }, 10s));
     const std::string e = sink.errors[0];
-    QVERIFY2(contains(e, "rank 1 on host1: options differ: "), e.c_str());
-    QVERIFY2(contains(e, "--microbatches 8, expected 4"), e.c_str());
-    QVERIFY2(contains(e, "--no-stash, expected without --no-stash"), e.c_str());
-    QVERIFY2(!contains(e, "--stages"), e.c_str());
-    // That rank cannot come: the others stop and the run fails now.
+    QVERIFY2(contains(e,
+                      "rank 1 did not connect within 3 s; a connection claiming rank 1 was "
+                      "refused: options differ: "),
+             e.c_str());
     const auto c = rank0.next();
     QVERIFY(c && c->kind == RankClient::Control::Cancel);
     rank0.client.onFinished(done(0, 1, true));
@@ -738,14 +807,210 @@ void TestCollector::helloWithOtherOptionsIsRefused() {
 void TestCollector::helloWithOtherWorldIsRefused() {
     RecordingSink sink;
     EventCollector collector(sink);
+    LogLines log;
+    collector.setLog(log.sink());
     const RunOptions o = smallOptions(4, 4, 1);
     collector.expect(4, o);
     std::string error;
     QVERIFY(collector.listen("127.0.0.1", 0, error));
     FakeRank rank;
     QVERIFY(!rank.connect(collector.port(), 1, 3, smallOptions(3, 4, 1), error));
+    QVERIFY2(contains(error, "refused this rank: world size 3, expected 4"), error.c_str());
+    QVERIFY(log.waitFor(1));
+    QCOMPARE(log.all(),
+             std::string("a connection claiming rank 1 on host1 was refused: world size 3, "
+                         "expected 4\n"));
+    QVERIFY(sink.allErrors().empty());
+}
+
+// Strangers on the collector's port (issue 20): 256 connect-and-close
+// probes and a few silent connections held open, then forged hellos
+// (wrong protocol, world, rank out of range, a second rank 0, control
+// bytes in the host): every one is refused and logged, descriptors are
+// released, and the real ranks' run completes without an error.
+void TestCollector::strangersDoNotStopTheRun() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    LogLines log;
+    collector.setLog(log.sink());
+    const RunOptions o = smallOptions(2, 2, 1);
+    collector.expect(2, o);
+    collector.setConnectTimeout(20s);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    const int port = collector.port();
+    const int fdsBefore = openFds();
+    for (int i = 0; i < 256; ++i) {
+        bool retryable = false;
+        const int fd = net::connectTcp("127.0.0.1", port, error, retryable);
+        QVERIFY2(fd >= 0, error.c_str());
+        ::close(fd);
+    }
+    std::vector<int> silent;  // held open, never a word
+    for (int i = 0; i < 12; ++i) {
+        bool retryable = false;
+        silent.push_back(net::connectTcp("127.0.0.1", port, error, retryable));
+        QVERIFY2(silent.back() >= 0, error.c_str());
+    }
+    // Every probe released: the collector holds at most a few pending.
+    QTRY_VERIFY_WITH_TIMEOUT(openFds() <= fdsBefore + 12 + 8 + 2, 10000);
+    const std::string args = [&] {
+        std::string a;
+        for (const std::string& x : toArgs(o)) a += " " + net::escape(x);
+        return a;
+    }();
+    const std::string forged[] = {
+        "hello 99 0 2 1 evil" + args,  // another protocol
+        "hello 1 0 3 1 evil" + args,   // another world
+        "hello 1 7 2 1 evil" + args,   // rank out of range
+        "hello 1 -1 2 1 evil" + args,
+        "hello 1 1 2 1 " + net::escape("\x1b]0;pwned\x07\nhost") + " --stages 2",
+    };
+    for (const std::string& line : forged) {
+        const std::string reply = sayOnce(port, line);
+        QVERIFY2(contains(reply, "refused "), (line + " -> " + reply).c_str());
+    }
+    Ranks ranks;
+    QVERIFY(ranks.connect(port, 2, o));
+    // A second rank 0 while the real one is connected.
+    const std::string second = sayOnce(port, "hello 1 0 2 1 evil" + args);
+    QVERIFY2(contains(second, "refused rank\\s0\\sis\\salready\\sconnected"), second.c_str());
+    QVERIFY(ranks.ready());
+    for (int r = 0; r < 2; ++r) ranks[r].client.onFinished(done(1, 50));
+    QVERIFY(sink.waitFinished());
+    QVERIFY2(sink.allErrors().empty(), sink.allErrors().c_str());
+    QVERIFY(!sink.summary.failed);
+    for (int fd : silent) ::close(fd);
+    const std::string logged = log.all();
+    QVERIFY2(contains(logged, "wire protocol 99, expected 1"), logged.c_str());
+    QVERIFY2(contains(logged, "world size 3, expected 2"), logged.c_str());
+    QVERIFY2(contains(logged, "claiming rank 7 on evil was refused: rank outside 0..1"),
+             logged.c_str());
+    QVERIFY2(contains(logged, "claiming rank -1 on evil"), logged.c_str());
+    QVERIFY2(contains(logged, "rank 0 is already connected from host0"), logged.c_str());
+    QVERIFY2(contains(logged, "on \\x1b]0;pwned\\x07\\nhost was refused"), logged.c_str());
+    for (char ch : logged) QVERIFY(ch == '\n' || static_cast<unsigned char>(ch) >= 0x20);
+    QTRY_VERIFY_WITH_TIMEOUT(openFds() <= fdsBefore + 4, 10000);
+    // The run is over: the port is released, nobody else gets in.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            bool retryable = false;
+            const int fd = net::connectTcp("127.0.0.1", port, error, retryable);
+            if (fd >= 0) ::close(fd);
+            return fd < 0;
+        }(),
+        5000);
+    QCOMPARE(collector.port(), port);  // still says where it was
+}
+
+// Records outside the run's grid (issue 20: what a forged line made a run
+// write): the rank is named and dropped, and nothing of it reaches the sink.
+void TestCollector::invalidRecordsDropTheRank_data() {
+    QTest::addColumn<QString>("line");
+    QTest::addColumn<QString>("why");
+    QTest::newRow("stage -1") << "slot 0 -1 0 F 0 0 10 20 0"
+                              << "slot: stage -1";
+    QTest::newRow("stage 99") << "slot 0 99 0 F 0 0 10 20 0"
+                              << "slot: stage 99";
+    QTest::newRow("other rank's stage") << "slot 0 0 0 F 0 0 10 20 0"
+                                        << "slot: stage 0";
+    QTest::newRow("microbatch 2^31-1")
+        << "slot 0 1 2147483647 F 0 0 10 20 0"
+        << "microbatch 2147483647, chunk 0 outside the run's 1 x 2 x 1";
+    QTest::newRow("negative duration") << "slot 0 1 0 F 0 0 20 10 0"
+                                       << "before its start";
+    QTest::newRow("negative time") << "slot 0 1 0 F 0 0 -5 10 0"
+                                   << "time -5 us";
+    QTest::newRow("huge time") << "slot 0 1 0 F 0 0 10 18446744073709551 0"
+                               << "slot:";
+    QTest::newRow("op not in schedule") << "slot 0 1 0 W 0 0 10 20 0"
+                                        << "is not in this schedule";
+    QTest::newRow("bad op") << "slot 0 1 0 Z 0 0 10 20 0"
+                            << "unknown op";
+    QTest::newRow("version") << "slot 0 1 0 F 0 99999 10 20 0"
+                             << "version 99999";
+    QTest::newRow("twice") << "slot 0 1 0 F 0 0 10 20 0\nslot 0 1 0 F 0 0 30 40 0"
+                           << "reported twice";
+    QTest::newRow("loss nan") << "batch 0 1 nan 0 1 50"
+                              << "loss nan";
+    QTest::newRow("loss inf") << "batch 0 1 inf 0 1 50"
+                              << "loss inf";
+    QTest::newRow("loss negative") << "batch 0 1 -1 0 1 50"
+                                   << "loss -1";
+    QTest::newRow("batch out of range") << "batch 7 1 0.5 0 1 50"
+                                        << "batch 7";
+    QTest::newRow("mem bytes") << "mem 1 10 1 1 9223372036854775807 0"
+                               << "mem: bytes";
+    QTest::newRow("mem in flight") << "mem 1 10 -3 1 0 0"
+                                   << "mem: in flight -3";
+    QTest::newRow("ver version") << "ver 1 10 2147483647 -"
+                                 << "ver: version";
+    QTest::newRow("ver stashed") << "ver 1 10 1 0,x"
+                                 << "ver: stashed";
+    QTest::newRow("short slot") << "slot 0 1 0"
+                                << "slot: does not parse";
+}
+
+void TestCollector::invalidRecordsDropTheRank() {
+    QFETCH(QString, line);
+    QFETCH(QString, why);
+    RecordingSink sink;
+    EventCollector collector(sink);
+    const RunOptions o = smallOptions(2, 2, 1);
+    collector.expect(2, o);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    FakeRank rank0;
+    QVERIFY(rank0.connect(collector.port(), 0, 2, o, error));
+    // Rank 1 by hand, so that any line can be sent.
+    bool retryable = false;
+    const int fd = net::connectTcp("127.0.0.1", collector.port(), error, retryable);
+    QVERIFY(fd >= 0);
+    std::string hello = "hello 1 1 2 7 host1";
+    for (const std::string& a : toArgs(o)) hello += " " + net::escape(a);
+    QVERIFY(net::sendAll(fd, hello + "\n" + line.toStdString() + "\n"));
     QVERIFY(sink.waitFor([&] { return !sink.errors.empty(); }));
-    QCOMPARE(sink.errors[0], std::string("rank 1 on host1: world size 3, expected 4"));
+    const std::string e = sink.errors[0];
+    QVERIFY2(contains(e, "rank 1 on host1: sent an invalid record (") &&
+                 contains(e, why.toStdString()) && contains(e, "); dropped"),
+             e.c_str());
+    {
+        std::lock_guard<std::mutex> lock(sink.mutex);
+        // The first of two identical slots was valid; nothing else came.
+        QCOMPARE(sink.slots.size(), std::size_t(line.contains("\n") ? 1 : 0));
+        QVERIFY(sink.batches.empty() && sink.memory.empty() && sink.versions.empty());
+    }
+    const auto c = rank0.next();
+    QVERIFY(c && c->kind == RankClient::Control::Cancel);
+    rank0.client.onFinished(done(0, 1, true));
+    QVERIFY(sink.waitFinished());
+    QVERIFY(sink.summary.failed);
+    ::close(fd);
+}
+
+// Attach (no world known): a hello that would set up a view larger than
+// the memory limit is refused before anything is made for it.
+void TestCollector::attachRefusesAHugeRun() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    LogLines log;
+    collector.setLog(log.sink());
+    collector.setMemoryLimit(std::uint64_t{1} << 30);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    FakeRank huge;
+    RunOptions big = smallOptions(64, 4096, 95);
+    big.layers = 64;
+    big.batchSize = 4096;
+    QVERIFY(!huge.connect(collector.port(), 0, 64, big, error));
+    QVERIFY2(contains(error, "64 stages x 4096 microbatches x 95 batches) needs about"),
+             error.c_str());
+    QCOMPARE(collector.worldSize(), 0);
+    QVERIFY(log.waitFor(1));
+    Ranks ranks;  // the real run attaches after it
+    QVERIFY(ranks.connect(collector.port(), 2, smallOptions(2, 4, 1)));
+    QCOMPARE(collector.worldSize(), 2);
+    QVERIFY(sink.allErrors().empty());
 }
 
 void TestCollector::listenOnBusyPortFails() {

@@ -537,8 +537,8 @@ private Q_SLOTS:
         w.attachAction()->trigger();  // returns once the dialogs are answered
         driver.stop();
         QCOMPARE(offered.size(), 2);
-        QCOMPARE(offered[0], QStringLiteral("0.0.0.0:29600"));  // the default
-        QCOMPARE(offered[1], QStringLiteral("no-port-here"));   // asked again, as typed
+        QCOMPARE(offered[0], QStringLiteral("127.0.0.1:29600"));  // the default
+        QCOMPARE(offered[1], QStringLiteral("no-port-here"));     // asked again, as typed
         QCOMPARE(said.size(), 1);
         QVERIFY2(said[0].contains(QStringLiteral("no-port-here")), qPrintable(said[0]));
         QVERIFY(!w.controller()->listening());

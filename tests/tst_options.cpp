@@ -266,6 +266,17 @@ void TestOptions::badFlag_data() {
     row("export in train", {"--export", "d"}, "unknown option '--export' (see --help)");
     row("open in train", {"--open", "run.csv"}, "unknown option '--open' (see --help)");
     row("missing value at end", {"--stages"}, "option '--stages' needs a value (--stages N)");
+    // Network flags checked before anything starts (issue 20).
+    row("events port out of range", {"--events", "HOST:70000"},
+        "--events: bad port in 'HOST:70000': expected a number from 1 to 65535");
+    row("events without port", {"--events", "HOST"},
+        "--events: expected HOST:PORT (e.g. 127.0.0.1:29400), got 'HOST'");
+    row("events host with control bytes", {"--events", "a\x1b[2Jb:1"},
+        "--events expects a host name or address, got 'a\\x1b[2Jb'");
+    row("master-addr with a space", {"--master-addr", "a b"},
+        "--master-addr expects a host name or address, got 'a b'");
+    row("master-addr with a newline", {"--master-addr", "a\nb"},
+        "--master-addr expects a host name or address, got 'a\\nb'");
     row("missing value before flag", {"--csv", "--json"},
         "option '--csv' needs a value (--csv FILE)");
     row("empty = value", {"--csv="}, "option '--csv' needs a non-empty value");

@@ -75,13 +75,14 @@ void AttachFlow::updateActions() {
 void AttachFlow::dialog() {
     QSettings s = appSettings();
     QString address =
-        s.value(QStringLiteral("attach/address"), QStringLiteral("0.0.0.0:29600")).toString();
+        s.value(QStringLiteral("attach/address"), QStringLiteral("127.0.0.1:29600")).toString();
     for (;;) {
         bool ok = false;
         address = QInputDialog::getText(
             window_, tr("Attach to a run"),
-            tr("Listen for the ranks on HOST:PORT (0.0.0.0: every interface of this machine; "
-               "start the ranks with --events THIS_HOST:PORT):"),
+            tr("Listen for the ranks on HOST:PORT (127.0.0.1: ranks on this machine only; for "
+               "ranks on other machines, this machine's address on their network, or 0.0.0.0 "
+               "for every interface; start the ranks with --events THIS_HOST:PORT):"),
             QLineEdit::Normal, address, &ok);
         if (!ok) return;
         QString error;
