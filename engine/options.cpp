@@ -584,6 +584,7 @@ std::string resolveSplit(State& s) {
         const auto ranges = parseSplit(s.split, s.o.layers, parts, error);
         if (!ranges) return error;
         s.o.split = boundariesOf(*ranges);
+        if (s.o.split == boundariesOf(splitLayers(s.o.layers, parts))) s.o.split.clear();
         return {};
     }
     if (s.partition.empty() || s.partition == "uniform") return {};
@@ -596,6 +597,8 @@ std::string resolveSplit(State& s) {
     } catch (const std::exception& e) {
         return std::string("--partition ") + s.partition + ": " + e.what();
     }
+    // The equal cut is the default's: said by no split at all.
+    if (s.o.split == boundariesOf(splitLayers(s.o.layers, parts))) s.o.split.clear();
     return {};
 }
 

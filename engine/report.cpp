@@ -155,6 +155,48 @@ std::string formatFigures(const DryRun& run) {
               "W after I).\n";
     if (!cf.bubble)
         os << "No closed form for this bubble here: the simulated figure is the analytic one.\n";
+    if (!run.options.split.empty()) os << "\n" << formatCut(run.options);
+    return os.str();
+}
+
+CutFigures cutFigures(const RunOptions& options) {
+    const ScheduleConfig& c = options.schedule;
+    const std::vector<LayerCost> layers = estimateLayerCosts(options);
+    const std::vector<LayerRange> parts = layerSplit(options);
+    const std::vector<LayerRange> equal = splitLayers(options.layers, c.parts());
+    CutFigures f;
+    double total = 0.0;
+    for (const LayerCost& l : layers) total += l.forward + l.backward;
+    f.share.assign(static_cast<std::size_t>(c.stages), 0.0);
+    for (int p = 0; p < c.parts(); ++p)
+        for (int l = parts[p].first; l <= parts[p].last; ++l)
+            f.share[stageOfPart(c, p)] += (layers[l - 1].forward + layers[l - 1].backward) / total;
+    f.memory = partitionMemory(layers, parts, c);
+    f.equalMemory = partitionMemory(layers, equal, c);
+    f.makespan = simulatedMakespan(layers, parts, c);
+    f.equalMakespan = simulatedMakespan(layers, equal, c);
+    return f;
+}
+
+std::string formatCut(const RunOptions& options) {
+    const ScheduleConfig& c = options.schedule;
+    const CutFigures f = cutFigures(options);
+    const std::vector<std::string> names = stageNames(options);
+    auto mib = [](std::int64_t b) { return fixed(static_cast<double>(b) / (1024.0 * 1024.0), 1); };
+    std::ostringstream os;
+    os << "Cut (--split";
+    for (std::size_t k = 0; k < options.split.size(); ++k)
+        os << (k ? "," : " ") << options.split[k];
+    os << "), from the layers' costs estimated from their shapes:\n";
+    os << std::left << std::setw(24) << "Stage" << std::right << std::setw(14) << "cost share"
+       << std::setw(18) << "memory MiB" << std::setw(22) << "(equal cut MiB)"
+       << "\n";
+    for (int s = 0; s < c.stages; ++s)
+        os << std::left << std::setw(24) << names[s] << std::right << std::setw(14)
+           << percent(f.share[s]) << std::setw(18) << mib(f.memory[s]) << std::setw(22)
+           << mib(f.equalMemory[s]) << "\n";
+    os << "Predicted makespan with these costs: " << fixed(f.makespan / f.equalMakespan, 3)
+       << " x the equal cut's\n";
     return os.str();
 }
 
@@ -203,6 +245,20 @@ json::Value toJson(const DryRun& run) {
     }
     o.set("bubble_fraction", bubble);
     o.set("mean_utilization", a.meanUtilization);
+    if (!run.options.split.empty()) {
+        const CutFigures cut = cutFigures(run.options);
+        json::Value p = json::Value::object();
+        json::Value boundaries = json::Value::array();
+        for (int b : run.options.split) boundaries.push(b);
+        p.set("boundaries", std::move(boundaries));
+        json::Value share = json::Value::array(), memory = json::Value::array();
+        for (double v : cut.share) share.push(v);
+        for (std::int64_t v : cut.memory) memory.push(v);
+        p.set("estimated_stage_share", std::move(share));
+        p.set("estimated_stage_memory_bytes", std::move(memory));
+        p.set("predicted_makespan_vs_equal_cut", cut.makespan / cut.equalMakespan);
+        o.set("partition", std::move(p));
+    }
     json::Value stages = json::Value::array();
     for (int s = 0; s < c.stages; ++s) {
         const StageFigures& f = a.stages[s];

@@ -35,6 +35,17 @@ std::string formatFigures(const DryRun& run);
 
 json::Value toJson(const DryRun& run);
 
+// What a cut (--split, --partition) does by the layers' estimated costs:
+// per stage its share of the compute and its memory (and the equal cut's),
+// and the simulated makespan under both cuts (same units).
+struct CutFigures {
+    std::vector<double> share;
+    std::vector<std::int64_t> memory, equalMemory;
+    double makespan = 0.0, equalMakespan = 0.0;
+};
+CutFigures cutFigures(const RunOptions& options);
+std::string formatCut(const RunOptions& options);
+
 // The run's configuration as the first members of a JSON object: schedule,
 // display_name, stages, microbatches, batches, chunks, vertical_sync, stash,
 // layers, batch_size (shared by the dry-run and the training summaries).

@@ -251,6 +251,30 @@ private Q_SLOTS:
         QCOMPARE(timeline.size(), 4 * 12 * 3);  // F, B, U per microbatch per stage
     }
 
+    // A cut other than the equal one: the dry run says what it does by the
+    // layers' estimated costs, in text and JSON; lopsided costs more.
+    void dryRunShowsTheCut() {
+        const Result r = run(kTrain, {"--dry-run", "--split", "4,25,37"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("GPU0 (L1-3)") && r.out.contains("GPU1 (L4-24)"),
+                 qPrintable(r.out.right(1500)));
+        QVERIFY2(r.out.contains("Cut (--split 4,25,37)"), qPrintable(r.out.right(1500)));
+        const Result j = run(kTrain, {"--dry-run", "--json", "--split", "4,25,37"});
+        QCOMPARE(j.exitCode, 0);
+        const QJsonObject p =
+            QJsonDocument::fromJson(j.out.toUtf8()).object()["partition"].toObject();
+        QCOMPARE(p["boundaries"].toArray().size(), 3);
+        const QJsonArray share = p["estimated_stage_share"].toArray();
+        QCOMPARE(share.size(), 4);
+        QVERIFY(share[1].toDouble() > 3 * share[0].toDouble());  // 21 layers against 3
+        QVERIFY(p["predicted_makespan_vs_equal_cut"].toDouble() > 1.1);
+        // The equal cut prints no such section; time chooses the equal cut.
+        const Result equal = run(kTrain, {"--dry-run", "--partition", "time"});
+        QCOMPARE(equal.exitCode, 0);
+        QVERIFY(!equal.out.contains("Cut (--split"));
+        QVERIFY(equal.out.contains("GPU0 (L1-12)"));
+    }
+
     void dryRunWritesCsvAndTrace() {
         QTemporaryDir dir;
         const QString csv = dir.filePath("ideal.csv"), trace = dir.filePath("trace.json");

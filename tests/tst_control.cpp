@@ -345,7 +345,10 @@ void TestControl::longPausesAreNotTrainingTime() {
         QVERIFY2(f.longestGapUs < 1000000, qPrintable(say(what, f)));
         QVERIFY2(f.makespanUs < 3 * free.makespanUs + 200000, qPrintable(say(what, f)));
         QVERIFY2(f.makespanUs * 3 + 200000 > free.makespanUs, qPrintable(say(what, f)));
-        QVERIFY2(f.utilization > free.utilization / 3, qPrintable(say(what, f)));
+        // A counted pause takes utilization below a thousandth of the free
+        // run's for runs of milliseconds; a loaded machine (ctest -j, other
+        // builds) moves a run this short by a few times.
+        QVERIFY2(f.utilization > free.utilization / 20, qPrintable(say(what, f)));
     }
 }
 
