@@ -7,18 +7,28 @@
 #include <unistd.h>
 #include <webp/demux.h>
 
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialog>
 #include <QDir>
 #include <QFile>
 #include <QImageReader>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QtTest>
 #include <csignal>
 
 #include "animation.h"
+#include "animationdialog.h"
 #include "animencoder.h"
+#include "controlspanel.h"
+#include "enginecontroller.h"
 #include "figures.h"
+#include "mainwindow.h"
 #include "palette.h"
 #include "runmodel.h"
 
@@ -170,6 +180,10 @@ private:
 class TestAnimation : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);  // keep the user's QSettings out of it
+        qputenv("XDG_CONFIG_HOME", config_.path().toUtf8());
+    }
     void framesFollowTheSlots();
     void gifReadsBack();
     void webpReadsBackExactly();
@@ -181,6 +195,11 @@ private Q_SLOTS:
     void cancelledLeavesNothing();
     void fullDiskLeavesPreviousFile();
     void headlessEndToEnd();
+    void windowExportKeepsTheView();
+    void settingsDialog();
+
+private:
+    QTemporaryDir config_;
 };
 
 void TestAnimation::framesFollowTheSlots() {
@@ -444,8 +463,8 @@ void TestAnimation::fullDiskLeavesPreviousFile() {
 void TestAnimation::headlessEndToEnd() {
 #ifdef PD_VIZ_EXE
     QTemporaryDir dir;
-    const QStringList run = {"--stages", "2",      "--microbatches", "2",  "--batches",   "1",
-                             "--layers", "4",      "--hidden",       "16", "--batch-size", "8"};
+    const QStringList run = {"--stages", "2", "--microbatches", "2",  "--batches",    "1",
+                             "--layers", "4", "--hidden",       "16", "--batch-size", "8"};
     const auto viz = [&](const QStringList& args, QString* out = nullptr, QString* err = nullptr) {
         QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -494,9 +513,9 @@ void TestAnimation::headlessEndToEnd() {
     QVERIFY2(err.contains("--anim-width expects an integer between 64 and 4000"), qPrintable(err));
     QCOMPARE(viz({"--headless", "--export-animation", dir.filePath("x.png")}, &out, &err), 2);
     QVERIFY2(err.contains(".gif or .webp"), qPrintable(err));
-    QCOMPARE(viz({"--headless", "--export-animation", dir.filePath("no/such/dir/x.gif")}, &out,
-                 &err),
-             2);
+    QCOMPARE(
+        viz({"--headless", "--export-animation", dir.filePath("no/such/dir/x.gif")}, &out, &err),
+        2);
     QCOMPARE(viz({"--export-animation", bad}, &out, &err), 2);
     QVERIFY2(err.contains("needs --headless"), qPrintable(err));
     QCOMPARE(viz({"--headless", "--export", dir.filePath("d"), "--anim-fps", "5"}, &out, &err), 2);
@@ -506,6 +525,69 @@ void TestAnimation::headlessEndToEnd() {
 #else
     QSKIP("pipedream-viz is not built");
 #endif
+}
+
+void TestAnimation::windowExportKeepsTheView() {
+    MainWindow w(small(ScheduleKind::PipeDream), nullptr, false);
+    w.controller()->setPreferSimulated(true);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.newRun();
+    w.controls()->paceCombo()->setCurrentIndex(w.controls()->paceCombo()->count() - 1);
+    w.playPause();
+    QTRY_VERIFY_WITH_TIMEOUT(w.model()->finished() && w.model()->cursor() == w.model()->slotCount(),
+                             20000);
+    w.model()->setCursor(7);
+    QTRY_COMPARE(w.model()->cursor(), 7);
+    const double playhead = w.timeline()->playhead();
+    const QCPRange range = w.timeline()->xAxis->range();
+    QTemporaryDir dir;
+    QString error;
+    AnimationSettings s;
+    s.width = 480;
+    QVERIFY2(w.exportAnimation(dir.filePath("w.webp"), s, &error), qPrintable(error));
+    QCOMPARE(decodeWebP(dir.filePath("w.webp")).size(), w.model()->slotCount());
+    // The window is where it was: cursor, playhead, range.
+    QCOMPARE(w.model()->cursor(), 7);
+    QCOMPARE(w.timeline()->playhead(), playhead);
+    QCOMPARE(w.timeline()->xAxis->range().lower, range.lower);
+    QCOMPARE(w.timeline()->xAxis->range().upper, range.upper);
+    // The export menu has the entry.
+    bool found = false;
+    for (QAction* a : w.findChildren<QAction*>())
+        found = found || a->text().startsWith("Animation (GIF, WebP)");
+    QVERIFY(found);
+}
+
+void TestAnimation::settingsDialog() {
+    RunModel model;
+    loadSchedule(model, small());
+    AnimationSettings s;
+    bool seen = false;
+    QTimer::singleShot(0, [&] {
+        for (QWidget* top : QApplication::topLevelWidgets()) {
+            auto* d = qobject_cast<QDialog*>(top);
+            if (!d || d->objectName() != "animationSettings") continue;
+            seen = true;
+            // The range offered is the run's: t0 .. the last slot.
+            auto* to = d->findChild<QSpinBox*>("to");
+            QCOMPARE(to->maximum(), model.slotCount() - 1);
+            QCOMPARE(to->value(), model.slotCount() - 1);
+            d->findChild<QSpinBox*>("width")->setValue(99999);  // clamped to the limit
+            d->findChild<QSpinBox*>("fps")->setValue(12);
+            d->findChild<QSpinBox*>("from")->setValue(2);
+            d->findChild<QCheckBox*>("caption")->setChecked(false);
+            d->accept();
+        }
+    });
+    QVERIFY(askAnimationSettings(nullptr, model, &s));
+    QVERIFY(seen);
+    QCOMPARE(s.width, kAnimMaxWidth);
+    QCOMPARE(s.fps, 12);
+    QCOMPARE(s.from, 2);
+    QCOMPARE(s.to, model.slotCount() - 1);
+    QVERIFY(!s.caption);
+    QVERIFY(s.holdLast);
 }
 
 QTEST_MAIN(TestAnimation)

@@ -57,8 +57,7 @@ QString AnimationFrames::check(const RunModel& model, const AnimationSettings& s
     const int b = s.to < 0 ? shown - 1 : s.to;
     if (a >= shown)
         return tr("first slot t%1 is outside the run (t0 to t%2)").arg(a).arg(shown - 1);
-    if (b >= shown)
-        return tr("last slot t%1 is outside the run (t0 to t%2)").arg(b).arg(shown - 1);
+    if (b >= shown) return tr("last slot t%1 is outside the run (t0 to t%2)").arg(b).arg(shown - 1);
     if (b < a) return tr("last slot t%1 comes before the first, t%2").arg(b).arg(a);
     const long long frames = static_cast<long long>(b) - a + 1;
     if (frames > kAnimMaxFrames)
@@ -70,8 +69,9 @@ QString AnimationFrames::check(const RunModel& model, const AnimationSettings& s
             .arg(kAnimMaxFrames);
     // Worst case: every frame stored whole at a byte per pixel, plus the
     // encoder's full frames (ARGB) it compares and keeps.
-    const std::uint64_t pixels = static_cast<std::uint64_t>(s.width) *
-                                 (plotHeightFor(s.width) + (s.caption ? captionBoundFor(s.width) : 0));
+    const std::uint64_t pixels =
+        static_cast<std::uint64_t>(s.width) *
+        (plotHeightFor(s.width) + (s.caption ? captionBoundFor(s.width) : 0));
     const std::uint64_t need = static_cast<std::uint64_t>(frames) * pixels + 16 * pixels * 4;
     const auto available =
         availableBytes > 0 ? std::optional<std::uint64_t>(availableBytes) : availableMemoryBytes();
@@ -218,7 +218,8 @@ bool exportAnimation(RunModel& model, const AnimationLook& look, const QString& 
     if (!problem.isEmpty()) return fail(error, problem);
     const AnimFormat format = animFormatFromSuffix(path);
     if (format == AnimFormat::Unknown)
-        return fail(error, QObject::tr("%1: unknown animation format (use .gif or .webp)").arg(path));
+        return fail(error,
+                    QObject::tr("%1: unknown animation format (use .gif or .webp)").arg(path));
     std::string why;
     if (!checkWritable(QFile::encodeName(path).toStdString(), why))
         return fail(error, QString::fromStdString(printable(why, 4096)));

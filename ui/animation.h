@@ -28,12 +28,12 @@ class RunModel;
 // command line.
 
 struct AnimationSettings {
-    int width = 1280;        // pixels; the height follows (timeline + caption)
-    int fps = 3;             // frames (slots) per second
-    int from = -1;           // first slot shown as a frame (t-number); -1: t0
-    int to = -1;             // last slot; -1: the last slot of the run
-    bool holdLast = true;    // the last frame stays kHoldLastMs before the loop restarts
-    bool caption = true;     // the slot's explanation and versions under the timeline
+    int width = 1280;      // pixels; the height follows (timeline + caption)
+    int fps = 3;           // frames (slots) per second
+    int from = -1;         // first slot shown as a frame (t-number); -1: t0
+    int to = -1;           // last slot; -1: the last slot of the run
+    bool holdLast = true;  // the last frame stays kHoldLastMs before the loop restarts
+    bool caption = true;   // the slot's explanation and versions under the timeline
     static constexpr int kHoldLastMs = 2000;
 };
 
@@ -93,10 +93,10 @@ private:
 };
 
 struct AnimationResult {
-    int frames = 0;       // frames walked
-    int stored = 0;       // frames in the file (equal neighbours merged)
-    QSize size;           // pixels
-    qint64 bytes = 0;     // file size
+    int frames = 0;    // frames walked
+    int stored = 0;    // frames in the file (equal neighbours merged)
+    QSize size;        // pixels
+    qint64 bytes = 0;  // file size
 };
 
 // Renders and encodes the animation and writes it to `path` (format from

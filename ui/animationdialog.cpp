@@ -31,15 +31,17 @@ bool askAnimationSettings(QWidget* parent, const RunModel& model, AnimationSetti
         box->setSuffix(suffix);
         return box;
     };
-    QSpinBox* width = spin("width", kAnimMinWidth, kAnimMaxWidth, settings->width,
-                           QObject::tr(" px"));
-    QSpinBox* fps = spin("fps", kAnimMinFps, kAnimMaxFps, settings->fps, QObject::tr(" per second"));
+    QSpinBox* width =
+        spin("width", kAnimMinWidth, kAnimMaxWidth, settings->width, QObject::tr(" px"));
+    QSpinBox* fps =
+        spin("fps", kAnimMinFps, kAnimMaxFps, settings->fps, QObject::tr(" per second"));
     QSpinBox* from = spin("from", 0, last, settings->from < 0 ? 0 : settings->from, QString());
     QSpinBox* to = spin("to", 0, last, settings->to < 0 ? last : settings->to, QString());
     from->setPrefix(QStringLiteral("t"));
     to->setPrefix(QStringLiteral("t"));
     auto* hold = new QCheckBox(
-        QObject::tr("Hold the last frame %1 s").arg(AnimationSettings::kHoldLastMs / 1000), &dialog);
+        QObject::tr("Hold the last frame %1 s").arg(AnimationSettings::kHoldLastMs / 1000),
+        &dialog);
     hold->setObjectName(QStringLiteral("hold"));
     hold->setChecked(settings->holdLast);
     auto* caption =
@@ -49,11 +51,13 @@ bool askAnimationSettings(QWidget* parent, const RunModel& model, AnimationSetti
     auto* frames = new QLabel(&dialog);
     const auto count = [&] {
         const int n = std::max(0, to->value() - from->value() + 1);
-        frames->setText(QObject::tr("%1 frames, %2 s").arg(n).arg(
-            QLocale().toString(n / static_cast<double>(fps->value()) +
-                                   (hold->isChecked() ? AnimationSettings::kHoldLastMs / 1000.0
-                                                      : 0.0),
-                               'f', 1)));
+        frames->setText(
+            QObject::tr("%1 frames, %2 s")
+                .arg(n)
+                .arg(QLocale().toString(
+                    n / static_cast<double>(fps->value()) +
+                        (hold->isChecked() ? AnimationSettings::kHoldLastMs / 1000.0 : 0.0),
+                    'f', 1)));
     };
     for (QSpinBox* box : {from, to, fps})
         QObject::connect(box, &QSpinBox::valueChanged, &dialog, count);

@@ -267,7 +267,8 @@ public:
         WebPAnimEncoderOptions options;
         if (!WebPAnimEncoderOptionsInit(&options) || !WebPConfigInit(&config_) ||
             !WebPConfigLosslessPreset(&config_, 4))
-            return fail(error, QObject::tr("WebP encoder: this libwebp does not match its headers"));
+            return fail(error,
+                        QObject::tr("WebP encoder: this libwebp does not match its headers"));
         options.anim_params.loop_count = 0;  // forever
         options.anim_params.bgcolor = 0xffffffff;
         options.allow_mixed = 0;  // lossless only: colours exact
@@ -300,9 +301,9 @@ public:
             QSysInfo::ByteOrder == QSysInfo::LittleEndian
                 ? WebPPictureImportBGRA(&picture, image.constBits(),
                                         static_cast<int>(image.bytesPerLine()))
-                : WebPPictureImportRGBA(
-                      &picture, image.convertToFormat(QImage::Format_RGBA8888).constBits(),
-                      static_cast<int>(image.bytesPerLine()));
+                : WebPPictureImportRGBA(&picture,
+                                        image.convertToFormat(QImage::Format_RGBA8888).constBits(),
+                                        static_cast<int>(image.bytesPerLine()));
         if (!imported) {
             WebPPictureFree(&picture);
             return fail(error, QObject::tr("WebP encoder: out of memory"));
