@@ -108,6 +108,9 @@ AnimationFrames::AnimationFrames(RunModel& model, const AnimationLook& look,
     view_->setMode(model.measuredBoxes().empty() ? TimelineView::Mode::Ideal : look.mode);
     view_->setColorMode(look.colors);
     view_->setTitle(look.title);
+    // Wide frames (a 4K slide) get the presentation mode's larger text, so
+    // that labels are not lost; the caption takes the view's text size.
+    view_->setPresentation(width >= 2400);
     view_->wrapTitle(width);
     view_->resize(width, plotHeight_);
     // One range for every frame: the walked slots, a little room either side
@@ -128,7 +131,7 @@ AnimationFrames::AnimationFrames(RunModel& model, const AnimationLook& look,
     // The caption's height: the tallest of every frame's, so all frames
     // are one size.
     captionFont_ = view_->font();
-    captionFont_.setPixelSize(std::clamp(width / 95, 9, 40));
+    captionFont_.setPointSizeF(captionFont_.pointSizeF() * 1.1);
     if (settings.caption) {
         QTextDocument doc;
         doc.setDefaultFont(captionFont_);
