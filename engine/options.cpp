@@ -278,7 +278,7 @@ const std::vector<FlagSpec>& flagSpecs() {
              s.o.headless = true;
              return std::string();
          },
-         "no window (needs --export DIR)", nullptr},
+         "no window (needs --export DIR or --export-animation FILE)", nullptr},
         {"--export", "DIR", true,
          [](State& s, const std::string& v) {
              s.o.exportDir = v;
