@@ -41,8 +41,8 @@ void ensureRuntimeDir() {
         qputenv("XDG_RUNTIME_DIR", dir);
 }
 
-// --headless --export DIR [--open FILE]: no window, the offscreen platform
-// whatever the session has.
+// --headless --export DIR and/or --export-animation FILE [--open FILE]: no window, the offscreen
+// platform whatever the session has.
 int headless(const pd::RunOptions& options, char** argv) {
     qputenv("QT_QPA_PLATFORM", "offscreen");
     int qtArgc = 1;
@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     // A file that cannot be written is said before a run is spent on it.
-    for (const std::string* path : {&parsed.options.csvPath, &parsed.options.tracePath}) {
+    for (const std::string* path :
+         {&parsed.options.csvPath, &parsed.options.tracePath, &parsed.options.animationPath}) {
         std::string why;
         if (!path->empty() && !pd::checkWritable(*path, why)) {
             std::fprintf(stderr, "error: %s\n", pd::printable(why, 4096).c_str());

@@ -88,6 +88,23 @@ std::string setTimeout(const std::string& flag, const std::string& v, int& out) 
     return {};
 }
 
+std::string setBetween(const std::string& flag, const std::string& v, int lo, int hi, int& out) {
+    if (!parseInteger(v, out) || out < lo || out > hi)
+        return flag + " expects an integer between " + std::to_string(lo) + " and " +
+               std::to_string(hi) + ", got " + quoted(v);
+    return {};
+}
+
+std::string setAnimationPath(State& s, const std::string& v) {
+    std::string suffix =
+        v.substr(v.find_last_of('.') == std::string::npos ? v.size() : v.find_last_of('.'));
+    for (char& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (suffix != ".gif" && suffix != ".webp")
+        return "--export-animation " + quoted(v) + ": use a .gif or .webp file name";
+    s.o.animationPath = v;
+    return {};
+}
+
 std::string setSchedule(State& s, const std::string& v) {
     auto kind = parseScheduleKind(v);
     if (!kind)
@@ -299,7 +316,7 @@ const std::vector<FlagSpec>& flagSpecs() {
              s.o.headless = true;
              return std::string();
          },
-         "no window (needs --export DIR)", nullptr},
+         "no window (needs --export DIR or --export-animation FILE)", nullptr},
         {"--export", "DIR", true,
          [](State& s, const std::string& v) {
              s.o.exportDir = v;
@@ -312,6 +329,36 @@ const std::vector<FlagSpec>& flagSpecs() {
              return std::string();
          },
          "show a run saved as CSV or Chrome trace (with --headless: export its timeline)", nullptr},
+        {"--export-animation", "FILE", true, setAnimationPath,
+         "with --headless: the walk through the run as an animated .gif or .webp, one frame per "
+         "slot",
+         nullptr},
+        {"--anim-width", "PX", true,
+         [](State& s, const std::string& v) {
+             return setBetween("--anim-width", v, kAnimMinWidth, kAnimMaxWidth, s.o.animWidth);
+         },
+         "animation width in pixels (64 to 4000)",
+         [](const RunOptions& o) { return str(o.animWidth); }},
+        {"--anim-fps", "N", true,
+         [](State& s, const std::string& v) {
+             return setBetween("--anim-fps", v, kAnimMinFps, kAnimMaxFps, s.o.animFps);
+         },
+         "animation frames (slots) per second (1 to 50)",
+         [](const RunOptions& o) { return str(o.animFps); }},
+        {"--anim-from", "SLOT", true,
+         [](State& s, const std::string& v) {
+             return setNonNegative("--anim-from", v, s.o.animFrom);
+         },
+         "first slot of the animation [default: 0]", nullptr},
+        {"--anim-to", "SLOT", true,
+         [](State& s, const std::string& v) { return setNonNegative("--anim-to", v, s.o.animTo); },
+         "last slot of the animation [default: the run's last]", nullptr},
+        {"--anim-no-caption", nullptr, true,
+         [](State& s, const std::string&) {
+             s.o.animCaption = false;
+             return std::string();
+         },
+         "animation without the caption line (the slot's actions and versions)", nullptr},
     };
     return specs;
 }
@@ -411,6 +458,27 @@ std::string checkDistributedCombinations(const RunOptions& o, bool vizFlags) {
     return {};
 }
 
+std::string checkAnimationFlags(const State& s) {
+    const RunOptions& o = s.o;
+    if (!o.animationPath.empty() && !o.headless)
+        return "--export-animation needs --headless (in the window: File > Export > Animation)";
+    const RunOptions d;
+    const bool tuned = o.animWidth != d.animWidth || o.animFps != d.animFps || o.animFrom >= 0 ||
+                       o.animTo >= 0 || !o.animCaption;
+    if (tuned && o.animationPath.empty())
+        return "--anim-width, --anim-fps, --anim-from, --anim-to and --anim-no-caption need "
+               "--export-animation FILE";
+    if (o.animFrom >= 0 && o.animTo >= 0 && o.animTo < o.animFrom)
+        return "--anim-to " + std::to_string(o.animTo) + " comes before --anim-from " +
+               std::to_string(o.animFrom);
+    if (o.animFrom >= 0 && o.animTo >= 0 &&
+        static_cast<long long>(o.animTo) - o.animFrom + 1 > kAnimMaxFrames)
+        return "--anim-from " + std::to_string(o.animFrom) + " to --anim-to " +
+               std::to_string(o.animTo) + " is more than " + std::to_string(kAnimMaxFrames) +
+               " frames";
+    return {};
+}
+
 // Rules about which flags go together; value ranges are checkRunOptions'.
 std::string checkFlagCombinations(State& s, bool vizFlags) {
     ScheduleConfig& c = s.o.schedule;
@@ -425,7 +493,9 @@ std::string checkFlagCombinations(State& s, bool vizFlags) {
     if (c.verticalSync && !pipedream) return "--vertical-sync applies only to --schedule pipedream";
     if (c.verticalSync && !c.stash)
         return "--vertical-sync and --no-stash cannot be combined (vertical sync needs stashing)";
-    if (vizFlags && s.o.headless && s.o.exportDir.empty()) return "--headless needs --export DIR";
+    if (vizFlags && s.o.headless && s.o.exportDir.empty() && s.o.animationPath.empty())
+        return "--headless needs --export DIR or --export-animation FILE";
+    if (std::string e = checkAnimationFlags(s); !e.empty()) return e;
     if (std::string e = checkDistributedCombinations(s.o, vizFlags); !e.empty()) return e;
     return checkOutputCombinations(s.o);
 }

@@ -20,6 +20,12 @@ constexpr int kMaxBatchSize = 1000000;
 // Far above any rate plain SGD trains with, far below what overflows the
 // update (1e308 passed the parser and failed mid-run).
 constexpr double kMaxLr = 1e4;
+// pipedream-viz --export-animation: frame width, frames per second, frames.
+constexpr int kAnimMinWidth = 64;
+constexpr int kAnimMaxWidth = 4000;
+constexpr int kAnimMinFps = 1;
+constexpr int kAnimMaxFps = 50;
+constexpr int kAnimMaxFrames = 5000;
 
 struct RunOptions {
     ScheduleConfig schedule;  // kind, stages, microbatches, batches, chunks, sync, stash
@@ -60,6 +66,13 @@ struct RunOptions {
     bool headless = false;
     std::string exportDir;
     std::string openFile;  // a run saved as CSV or Chrome trace, shown instead of a new run
+    // --export-animation FILE (.gif or .webp): the walk, one frame per slot.
+    std::string animationPath;
+    int animWidth = 1280;
+    int animFps = 3;
+    int animFrom = -1;  // first slot; -1: t0
+    int animTo = -1;    // last slot; -1: the run's last
+    bool animCaption = true;
 
     int microbatchSize() const { return batchSize / schedule.microbatches; }
 };

@@ -8,6 +8,7 @@ packages=(
   g++ cmake make pkg-config
   qt6-base-dev qt6-svg-dev libqcustomplot-dev
   libtorch-dev libopenblas0-pthread libgloo-dev
+  libgif-dev libwebp-dev
   xvfb xauth fonts-dejavu-core
   clang-format
 )

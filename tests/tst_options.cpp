@@ -45,15 +45,23 @@ QString field(const RunOptions& o, const QString& name) {
         for (int v : o.split) b << QString::number(v);
         return b.join(',');
     }
+    if (name == "export-animation") return QString::fromStdString(o.animationPath);
+    if (name == "anim-width") return QString::number(o.animWidth);
+    if (name == "anim-fps") return QString::number(o.animFps);
+    if (name == "anim-from") return QString::number(o.animFrom);
+    if (name == "anim-to") return QString::number(o.animTo);
+    if (name == "anim-no-caption") return o.animCaption ? "0" : "1";
     return "?" + name;
 }
 
 bool sameOptions(const RunOptions& a, const RunOptions& b) {
-    for (const char* f :
-         {"schedule", "stages",        "microbatches", "batches", "batch-size", "layers",
-          "hidden",   "chunks",        "lr",           "seed",    "device",     "data",
-          "stash",    "vertical-sync", "dry-run",      "json",    "csv",        "trace",
-          "headless", "export",        "open",         "split"})
+    for (const char* f : {"schedule",   "stages",        "microbatches",     "batches",
+                          "batch-size", "layers",        "hidden",           "chunks",
+                          "lr",         "seed",          "device",           "data",
+                          "stash",      "vertical-sync", "dry-run",          "json",
+                          "csv",        "trace",         "headless",         "export",
+                          "open",       "split",         "export-animation", "anim-width",
+                          "anim-fps",   "anim-from",     "anim-to",          "anim-no-caption"})
         if (field(a, f) != field(b, f)) return false;
     return a.classes == b.classes;
 }
@@ -235,6 +243,36 @@ void TestOptions::goodFlag_data() {
     QTest::newRow("viz --open with --headless --export")
         << QStringList{"--headless", "--open=t.json", "--export", "figs"} << true << "open"
         << "t.json";
+    QTest::newRow("viz --export-animation alone headless")
+        << QStringList{"--headless", "--export-animation", "walk.gif"} << true << "export-animation"
+        << "walk.gif";
+    QTest::newRow("viz --export-animation WEBP any case")
+        << QStringList{"--headless", "--export-animation=w.WebP"} << true << "export-animation"
+        << "w.WebP";
+    QTest::newRow("viz --anim-width")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-width", "4000"} << true
+        << "anim-width"
+        << "4000";
+    QTest::newRow("viz --anim-fps")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-fps=50"} << true
+        << "anim-fps"
+        << "50";
+    QTest::newRow("viz --anim-from")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-from", "3"} << true
+        << "anim-from"
+        << "3";
+    QTest::newRow("viz --anim-to")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-to", "0"} << true
+        << "anim-to"
+        << "0";
+    QTest::newRow("viz --anim-no-caption")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-no-caption"} << true
+        << "anim-no-caption"
+        << "1";
+    QTest::newRow("viz --export-animation with --open")
+        << QStringList{"--headless", "--open", "r.csv", "--export-animation", "w.gif"} << true
+        << "export-animation"
+        << "w.gif";
 }
 
 void TestOptions::goodFlag() {
@@ -366,7 +404,38 @@ void TestOptions::badFlag_data() {
         "--vertical-sync applies only to --schedule pipedream");
     row("no-stash with vertical-sync", {"--schedule", "pipedream", "--no-stash", "--vertical-sync"},
         "--vertical-sync and --no-stash cannot be combined (vertical sync needs stashing)");
-    row("viz headless without export", {"--headless"}, "--headless needs --export DIR", true);
+    row("viz headless without export", {"--headless"},
+        "--headless needs --export DIR or --export-animation FILE", true);
+    row("viz animation not gif", {"--headless", "--export-animation", "w.mp4"},
+        "--export-animation 'w.mp4': use a .gif or .webp file name", true);
+    row("viz animation no suffix", {"--headless", "--export-animation", "gif"},
+        "--export-animation 'gif': use a .gif or .webp file name", true);
+    row("viz animation without headless", {"--export-animation", "w.gif"},
+        "--export-animation needs --headless (in the window: File > Export > Animation)", true);
+    row("viz anim-width too small",
+        {"--headless", "--export-animation", "w.gif", "--anim-width", "63"},
+        "--anim-width expects an integer between 64 and 4000, got '63'", true);
+    row("viz anim-width too large",
+        {"--headless", "--export-animation", "w.gif", "--anim-width", "4001"},
+        "--anim-width expects an integer between 64 and 4000, got '4001'", true);
+    row("viz anim-fps zero", {"--headless", "--export-animation", "w.gif", "--anim-fps", "0"},
+        "--anim-fps expects an integer between 1 and 50, got '0'", true);
+    row("viz anim-fps too many", {"--headless", "--export-animation", "w.gif", "--anim-fps", "51"},
+        "--anim-fps expects an integer between 1 and 50, got '51'", true);
+    row("viz anim-from negative",
+        {"--headless", "--export-animation", "w.gif", "--anim-from", "-1"},
+        "--anim-from expects a non-negative integer, got '-1'", true);
+    row("viz anim-to before anim-from",
+        {"--headless", "--export-animation", "w.gif", "--anim-from", "5", "--anim-to", "4"},
+        "--anim-to 4 comes before --anim-from 5", true);
+    row("viz anim range too long",
+        {"--headless", "--export-animation", "w.gif", "--anim-from", "0", "--anim-to", "5000"},
+        "--anim-from 0 to --anim-to 5000 is more than 5000 frames", true);
+    row("viz anim flag without animation", {"--headless", "--export", "d", "--anim-fps", "5"},
+        "--anim-width, --anim-fps, --anim-from, --anim-to and --anim-no-caption need "
+        "--export-animation FILE",
+        true);
+    row("anim flag in train", {"--anim-fps", "5"}, "unknown option '--anim-fps' (see --help)");
     row("viz export missing value", {"--headless", "--export"},
         "option '--export' needs a value (--export DIR)", true);
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 
+#include "animation.h"
 #include "charts.h"
 #include "enginecontroller.h"
 #include "exporter.h"
@@ -211,6 +212,66 @@ RunOptions withKind(RunOptions o, ScheduleKind kind) {
 
 }  // namespace
 
+AnimationSettings animationSettings(const RunOptions& o) {
+    AnimationSettings s;
+    s.width = o.animWidth;
+    s.fps = o.animFps;
+    s.from = o.animFrom;
+    s.to = o.animTo;
+    s.caption = o.animCaption;
+    return s;
+}
+
+namespace {
+
+// The slot range and sizes of --export-animation against the schedule the
+// options make, before a run is spent on it: 0, or 2 (bad input).
+int checkAnimationFirst(const RunOptions& options, QTextStream& err) {
+    if (options.animationPath.empty()) return 0;
+    RunResult prepared;
+    QString error;
+    if (!prepareRun(options, prepared, &error)) {
+        err << "error: " << error << '\n';
+        return 2;
+    }
+    RunModel model;
+    model.reset(prepared, RunModel::Source::Schedule);
+    error = AnimationFrames::check(model, animationSettings(options));
+    if (error.isEmpty()) return 0;
+    err << "error: --export-animation: " << error << '\n';
+    return 2;
+}
+
+}  // namespace
+
+int headlessAnimation(const RunResult& run, const QString& title, const RunOptions& options,
+                      QTextStream& out, QTextStream& err) {
+    RunModel model;
+    TimelineView view;
+    loadTimeline(&view, model, run);
+    AnimationLook look;
+    look.mode = TimelineView::Mode::Slots;  // one frame per slot: the cursor steps evenly
+    look.title = title;
+    const QString path = QString::fromStdString(options.animationPath);
+    QString error;
+    AnimationResult result;
+    const AnimationSettings settings = animationSettings(options);
+    const QString problem = AnimationFrames::check(model, settings);
+    if (!problem.isEmpty()) {
+        err << "error: --export-animation: " << problem << '\n';
+        return 2;
+    }
+    if (!exportAnimation(model, look, path, settings, {}, &error, &result)) {
+        err << "error: " << error << '\n';
+        return 1;
+    }
+    out << "wrote " << path << ": " << result.frames << " frames (" << result.stored << " stored), "
+        << result.size.width() << "x" << result.size.height() << " px, " << result.bytes
+        << " bytes\n";
+    out.flush();
+    return 0;
+}
+
 int headlessExportOpened(const QString& file, const RunOptions& options, const QString& dir,
                          QTextStream& out, QTextStream& err) {
     RunResult run;
@@ -221,7 +282,7 @@ int headlessExportOpened(const QString& file, const RunOptions& options, const Q
         err << "error: " << QString::fromStdString(printable(problem.toStdString(), 4096)) << '\n';
         return 2;
     }
-    if (!QDir().mkpath(dir)) {
+    if (!dir.isEmpty() && !QDir().mkpath(dir)) {
         err << "error: cannot create the export folder " << dir << '\n';
         return 1;
     }
@@ -231,19 +292,32 @@ int headlessExportOpened(const QString& file, const RunOptions& options, const Q
         << counted(c.microbatches, QStringLiteral("microbatch"), QStringLiteral("microbatches"))
         << ", " << counted(c.batches, QStringLiteral("batch"), QStringLiteral("batches"))
         << cutShortNote(id) << '\n';
+    const QString title =
+        QFileInfo(file).fileName() + QStringLiteral(": ") + runTitle(run) + cutShortNote(id);
+    // The animation first: its slot range is checked against the file's run.
+    if (!options.animationPath.empty())
+        if (const int status = headlessAnimation(run, title, options, out, err); status != 0)
+            return status;
     Exporter ex{dir, out, err};
-    RunModel model;
-    TimelineView view;
-    loadTimeline(&view, model, run);
-    view.setTitle(QFileInfo(file).fileName() + QStringLiteral(": ") + runTitle(run) +
-                  cutShortNote(id));
-    for (const char* name : {"timeline.png", "timeline.svg", "timeline.pdf"})
-        ex.plot(&view, QString::fromLatin1(name), QSize(1600, 600));
+    if (!dir.isEmpty()) {
+        RunModel model;
+        TimelineView view;
+        loadTimeline(&view, model, run);
+        view.setTitle(title);
+        for (const char* name : {"timeline.png", "timeline.svg", "timeline.pdf"})
+            ex.plot(&view, QString::fromLatin1(name), QSize(1600, 600));
+    }
     return ex.failures == 0 ? 0 : 1;
 }
 
 int headlessExport(const RunOptions& options, const QString& dir, QTextStream& out,
                    QTextStream& err) {
+    if (const int status = checkAnimationFirst(options, err); status != 0) return status;
+    if (dir.isEmpty()) {  // --export-animation alone
+        RunResult run;
+        if (!obtain(options, run, out, err)) return 1;
+        return headlessAnimation(run, runTitle(run), options, out, err);
+    }
     if (!QDir().mkpath(dir)) {
         err << "error: cannot create the export folder " << dir << '\n';
         return 1;
@@ -277,6 +351,10 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
         if (!options.csvPath.empty()) ex.file(QString::fromStdString(options.csvPath), csv);
         if (!options.tracePath.empty()) ex.file(QString::fromStdString(options.tracePath), trace);
     }
+    if (!options.animationPath.empty())
+        if (const int status = headlessAnimation(run, runTitle(run), options, out, err);
+            status != 0)
+            return status;
 
     // The tutorial's figures, from runs of the same configuration.
     RunOptions base = options;

@@ -34,7 +34,17 @@ double measuredUtilization(const RunResult& run);
 // saved as CSV or Chrome trace. Exit status 2 when the file cannot be opened.
 int headlessExportOpened(const QString& file, const RunOptions& options, const QString& dir,
                          QTextStream& out, QTextStream& err);
+// DIR may be empty when --export-animation FILE is given: then only the
+// animation is written. With it, the animation comes from the configured
+// run (the opened file's); its slot range is checked before the run.
 int headlessExport(const RunOptions& options, const QString& dir, QTextStream& out,
                    QTextStream& err);
+
+struct AnimationSettings;
+AnimationSettings animationSettings(const RunOptions& options);
+// --export-animation FILE of `run` (Slots time base, titled `title`): 0,
+// 1 when encoding or writing failed, 2 for settings the run cannot take.
+int headlessAnimation(const RunResult& run, const QString& title, const RunOptions& options,
+                      QTextStream& out, QTextStream& err);
 
 }  // namespace pd

@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "animationdialog.h"
 #include "attachflow.h"
 #include "chartspanel.h"
 #include "controlspanel.h"
@@ -228,6 +229,7 @@ void MainWindow::buildMenus() {
     exportMenu->addAction(tr("All charts image..."), this, [this] { exportDialog(2); });
     exportMenu->addAction(tr("Run as CSV..."), this, [this] { exportDialog(3); });
     exportMenu->addAction(tr("Run as Chrome trace..."), this, [this] { exportDialog(4); });
+    exportMenu->addAction(tr("Animation (GIF, WebP)..."), this, &MainWindow::exportAnimationDialog);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -717,6 +719,38 @@ bool MainWindow::exportCsv(const QString& path, QString* error) {
 
 bool MainWindow::exportTrace(const QString& path, QString* error) {
     return exports().trace(path, error);
+}
+
+AnimationLook MainWindow::animationLook() const {
+    AnimationLook look;
+    look.mode = timeline_->mode();
+    look.colors = timeline_->colorMode();
+    look.title = timeline_->title().isEmpty() ? exports().title(timeBase_->currentText())
+                                              : timeline_->title();
+    return look;
+}
+
+bool MainWindow::exportAnimation(const QString& path, const AnimationSettings& settings,
+                                 QString* error) {
+    if (AnimationFrames::check(*model_, settings).isEmpty()) setPlaying(false);
+    return pd::exportAnimation(*model_, animationLook(), path, settings, {}, error);
+}
+
+void MainWindow::exportAnimationDialog() {
+    // A run still going is said before anything stops (playing a finished
+    // run stops: the walk takes the cursor).
+    if (const QString problem = AnimationFrames::check(*model_, AnimationSettings());
+        !problem.isEmpty()) {
+        QMessageBox::warning(this, tr("Export animation"), problem);
+        return;
+    }
+    setPlaying(false);
+    bool ok = false;
+    const QString message = exportAnimationInteractive(this, *model_, animationLook(), &ok);
+    if (ok)
+        statusBar()->showMessage(message, 5000);
+    else if (!message.isEmpty())
+        QMessageBox::warning(this, tr("Export failed"), message);
 }
 
 RunExport MainWindow::exports() const {

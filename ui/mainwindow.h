@@ -28,6 +28,8 @@ class EngineController;
 class ExplainPanel;
 class RunActions;
 class RunExport;
+struct AnimationLook;
+struct AnimationSettings;
 class RunOutputs;
 class RunStatus;
 class RunWalker;
@@ -56,6 +58,10 @@ public:
     bool exportCharts(const QString& path, const QSize& size, QString* error);
     bool exportCsv(const QString& path, QString* error);
     bool exportTrace(const QString& path, QString* error);
+    // The walk as an animated GIF or WebP, looking like the timeline on
+    // screen (time base, colours, title); the cursor on screen stays.
+    AnimationLook animationLook() const;
+    bool exportAnimation(const QString& path, const AnimationSettings& settings, QString* error);
 
     // Opens a run saved as CSV or Chrome trace: recognises its schedule and
     // shows it with the cursor at its end, without starting a run; every
@@ -135,6 +141,7 @@ private:
     void openDialog();
     void openWithMessage(const QString& path);
     void exportDialog(int what);  // a RunExport::What
+    void exportAnimationDialog();
     void adoptOptions(const RunOptions& options, const DryRun& ideal);
     void followRunOnScreen();  // titles after the model's reset
     void applyPresentation();
