@@ -10,6 +10,7 @@ packages=(
   libtorch-dev libopenblas0-pthread libgloo-dev
   xvfb xauth fonts-dejavu-core
   clang-format
+  zlib1g-dev dataset-fashion-mnist fortunes
 )
 
 missing=()
