@@ -1,5 +1,6 @@
 # pd_engine: real staged training with LibTorch (included by engine/CMakeLists.txt).
 find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
 add_library(pd_engine STATIC
   model.cpp model.h
   data.cpp data.h
@@ -9,7 +10,7 @@ add_library(pd_engine STATIC
 )
 target_include_directories(pd_engine PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_include_directories(pd_engine SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS})
-target_link_libraries(pd_engine PUBLIC pd_schedule ${TORCH_LIBRARIES} Threads::Threads ${CMAKE_DL_LIBS}
+target_link_libraries(pd_engine PUBLIC pd_schedule ${TORCH_LIBRARIES} Threads::Threads ${CMAKE_DL_LIBS} ZLIB::ZLIB
   PRIVATE pd_warnings)
 if(TORCH_CUDA_LIBRARIES)
   target_compile_definitions(pd_engine PRIVATE PD_TORCH_CUDA=1)

@@ -1,6 +1,10 @@
-// The staged model: the tutorial's MLP of L Linear+ReLU layers of width H
-// plus a class head in the last model part. Internal to pd_engine (torch
-// types): ui/ and app/ never include this header.
+// The staged model. `mlp`: the tutorial's MLP of L Linear+ReLU layers of
+// width H plus a class head in the last model part, with an explicit
+// backward. `cnn` (a small convolutional network for square grayscale
+// images) and `gpt` (a character-level decoder-only transformer) are
+// sequences of layers run with LibTorch autograd (forwardLayers, lossOf).
+// Internal to pd_engine (torch types): ui/ and app/ never include this
+// header.
 //
 // Parameters are plain tensors, one list per model part
 // ([W, b] per layer, the head's last), so that a weight version is simply a
@@ -10,22 +14,39 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "schedule.h"
 
 namespace pd::model {
 
+enum class ModelKind { Mlp, Cnn, Gpt };
+
 struct ModelSpec {
-    int layers = 48;
+    ModelKind kind = ModelKind::Mlp;
+    int layers = 48;  // mlp: hidden layers; gpt: transformer blocks; cnn: 6
     int hidden = 512;
-    int classes = 10;
+    int classes = 10;  // gpt: the vocabulary
     int inputDim = 512;
+    int heads = 4;                  // gpt
+    int seqLen = 64;                // gpt
     std::vector<LayerRange> split;  // per model part, 1-based layer ranges
     int parts() const { return static_cast<int>(split.size()); }
+    // Layers the split divides: mlp: its hidden layers (the head goes with
+    // the last); cnn: 6 (4 conv blocks, 2 fully connected, the last the
+    // head); gpt: the embedding, the blocks, and the final norm with the head.
+    int partitionLayers() const;
+    bool autograd() const { return kind != ModelKind::Mlp; }
 };
 
 ModelSpec makeSpec(int layers, int hidden, int classes, int inputDim, int parts);
+// Any kind ("mlp", "cnn", "gpt"); throws std::runtime_error with a
+// user-facing line when the data does not fit the model.
+ModelSpec makeModelSpec(const std::string& kind, int layers, int hidden, int heads, int seqLen,
+                        int classes, int inputDim, int parts);
+// Layers of the cnn.
+constexpr int kCnnLayers = 6;
 
 using PartParams = std::vector<torch::Tensor>;  // W0, b0, W1, b1, ... (head last)
 
@@ -64,6 +85,21 @@ torch::Tensor backwardInput(const PartParams& params, bool head, const ForwardTr
 // (allocated on first use), from the layer inputs and `gradZ`.
 void accumulateWeightGrad(const std::vector<torch::Tensor>& layerInputs,
                           const std::vector<torch::Tensor>& gradZ, PartParams& gradSum);
+
+// --- cnn and gpt (autograd) ---
+// Forward through the layers of model part `part` with `params` (that
+// part's list, in layer order); the graph is recorded when grad mode is
+// on and the tensors require it. The last part returns logits ([rows,
+// classes]; gpt: [rows, seqLen, vocab]).
+torch::Tensor forwardLayers(const ModelSpec& spec, int part, const PartParams& params,
+                            const torch::Tensor& x);
+// Mean cross-entropy over every prediction (gpt: every position).
+torch::Tensor lossOf(const ModelSpec& spec, const torch::Tensor& logits,
+                     const torch::Tensor& labels);
+// Correct predictions among them.
+std::int64_t correctOf(const torch::Tensor& logits, const torch::Tensor& labels);
+// Shape of the activation entering part `part` (> 0) for `rows` samples.
+std::vector<std::int64_t> boundaryShape(const ModelSpec& spec, int part, int rows);
 
 // Mean cross-entropy of logits against labels, and its gradient w.r.t. the logits.
 torch::Tensor crossEntropy(const torch::Tensor& logits, const torch::Tensor& labels);

@@ -199,7 +199,24 @@ const std::vector<FlagSpec>& flagSpecs() {
              s.o.data = v;
              return std::string();
          },
-         "synthetic | mnist:DIR (MNIST IDX files)", [](const RunOptions& o) { return o.data; }},
+         "synthetic | mnist:DIR | fashion-mnist[:DIR] (IDX files, plain or .gz; "
+         "held out: t10k) | text[:PATH] (a file or folder; text: the fortunes)",
+         [](const RunOptions& o) { return o.data; }},
+        {"--model", "NAME", false,
+         [](State& s, const std::string& v) {
+             if (v != "mlp" && v != "cnn" && v != "gpt")
+                 return "unknown model " + quoted(v) + " (mlp, cnn or gpt)";
+             s.o.model = v;
+             return std::string();
+         },
+         "mlp | cnn (6 layers, for 28 x 28 images) | gpt (character-level transformer)",
+         [](const RunOptions& o) { return o.model; }},
+        {"--heads", "N", false,
+         [](State& s, const std::string& v) { return setInt("--heads", v, s.o.heads); },
+         "gpt: attention heads", [](const RunOptions&) { return std::string("4"); }},
+        {"--seq-len", "N", false,
+         [](State& s, const std::string& v) { return setInt("--seq-len", v, s.o.seqLen); },
+         "gpt: context length in characters", [](const RunOptions&) { return std::string("64"); }},
         {"--split", "L,L,...", false,
          [](State& s, const std::string& v) {
              s.split = v;
@@ -510,12 +527,39 @@ std::string checkDevice(const std::string& device) {
 }
 
 std::string checkData(const std::string& data) {
-    if (data == "synthetic") return {};
-    if (data.compare(0, 6, "mnist:") == 0) {
-        if (data.size() == 6) return "--data mnist: needs a folder (mnist:DIR)";
+    if (data == "synthetic" || data == "fashion-mnist" || data == "text") return {};
+    for (const char* prefix : {"mnist:", "fashion-mnist:", "text:"}) {
+        const std::size_t n = std::string(prefix).size();
+        if (data.compare(0, n, prefix) != 0) continue;
+        if (data.size() == n)
+            return "--data " + std::string(prefix) + " needs a " +
+                   (n == 5 ? "file or folder (text:PATH)"
+                           : std::string("folder (") + prefix + "DIR)");
         return {};
     }
-    return "unknown data source " + quoted(data) + " (synthetic or mnist:DIR)";
+    return "unknown data source " + quoted(data) +
+           " (synthetic, mnist:DIR, fashion-mnist[:DIR] or text[:PATH])";
+}
+
+std::string checkRange(const char* what, long long v, long long lo, long long hi);
+
+std::string checkModel(const RunOptions& o) {
+    if (o.model != "mlp" && o.model != "cnn" && o.model != "gpt")
+        return "unknown model " + quoted(o.model) + " (mlp, cnn or gpt)";
+    const bool text = isTextData(o.data);
+    if (o.model == "gpt" && !text) return "--model gpt trains on text (--data text or text:PATH)";
+    if (o.model != "gpt" && text) return "--data " + o.data + " is text: it needs --model gpt";
+    if (o.model == "cnn" && o.layers != 6)
+        return "--model cnn has 6 layers (4 convolutions, 2 fully connected): leave out --layers";
+    if (o.model == "gpt") {
+        std::string e = checkRange("heads", o.heads, 1, o.hidden);
+        if (e.empty() && o.hidden % o.heads != 0)
+            e = "--heads " + std::to_string(o.heads) + " must divide --hidden " +
+                std::to_string(o.hidden);
+        if (e.empty()) e = checkRange("seq-len", o.seqLen, 1, kMaxSeqLen);
+        return e;
+    }
+    return {};
 }
 
 std::string checkRange(const char* what, long long v, long long lo, long long hi) {
@@ -531,13 +575,17 @@ std::string checkSizes(const RunOptions& o) {
     if (e.empty()) e = checkRange("classes", o.classes, 2, kMaxHidden);
     if (!e.empty()) return e;
     const ScheduleConfig& c = o.schedule;
-    if (static_cast<long long>(c.stages) * c.chunks > o.layers) {
+    const int layers = partitionLayers(o);
+    const std::string got =
+        std::to_string(layers) +
+        (o.model == "gpt" ? " (the embedding, " + std::to_string(o.layers) + " blocks and the head)"
+                          : "");
+    if (static_cast<long long>(c.stages) * c.chunks > layers) {
         if (c.chunks > 1)
             return std::to_string(c.stages) + " stages x " + std::to_string(c.chunks) +
-                   " chunks need at least " + std::to_string(c.parts()) + " layers, got " +
-                   std::to_string(o.layers);
+                   " chunks need at least " + std::to_string(c.parts()) + " layers, got " + got;
         return std::to_string(c.stages) + " stages need at least " + std::to_string(c.stages) +
-               " layers, got " + std::to_string(o.layers);
+               " layers, got " + got;
     }
     if (c.microbatches > o.batchSize)
         return "batch size " + std::to_string(o.batchSize) + " is too small for " +
@@ -623,6 +671,38 @@ std::vector<std::string> normalized(const std::vector<std::string>& args) {
 
 }  // namespace
 
+bool isTextData(const std::string& data) {
+    return data == "text" || data.compare(0, 5, "text:") == 0;
+}
+
+int partitionLayers(const RunOptions& o) {
+    if (o.model == "cnn") return 6;
+    if (o.model == "gpt") return o.layers + 2;
+    return o.layers;
+}
+
+RunOptions modelDefaults(const std::string& model) {
+    RunOptions o = defaultRunOptions();
+    if (model == "cnn") {
+        o.model = model;
+        o.layers = 6;
+        o.hidden = 128;
+        o.batchSize = 64;
+        o.lr = 0.05;
+        o.data = "fashion-mnist";
+    } else if (model == "gpt") {
+        o.model = model;
+        o.layers = 4;
+        o.hidden = 128;
+        o.heads = 4;
+        o.seqLen = 64;
+        o.batchSize = 32;
+        o.lr = 0.3;
+        o.data = "text";
+    }
+    return o;
+}
+
 RunOptions defaultRunOptions() {
     RunOptions o;
     o.schedule.kind = ScheduleKind::OneFOneB;
@@ -651,13 +731,18 @@ std::string resolveSplit(State& s) {
     const int parts = s.o.schedule.parts();
     if (!s.split.empty()) {
         std::string error;
-        const auto ranges = parseSplit(s.split, s.o.layers, parts, error);
+        const auto ranges = parseSplit(s.split, partitionableLayers(s.o), parts, error);
         if (!ranges) return error;
         s.o.split = boundariesOf(*ranges);
-        if (s.o.split == boundariesOf(splitLayers(s.o.layers, parts))) s.o.split.clear();
+        if (s.o.split == boundariesOf(splitLayers(partitionableLayers(s.o), parts)))
+            s.o.split.clear();
         return {};
     }
     if (s.partition.empty() || s.partition == "uniform") return {};
+    if (s.o.model != "mlp")
+        return "--partition " + s.partition +
+               " estimates the MLP's layer costs only; for --model " + s.o.model +
+               " give the cut with --split";
     try {
         PartitionGoal goal;
         goal.config = s.o.schedule;
@@ -668,7 +753,7 @@ std::string resolveSplit(State& s) {
         return std::string("--partition ") + s.partition + ": " + e.what();
     }
     // The equal cut is the default's: said by no split at all.
-    if (s.o.split == boundariesOf(splitLayers(s.o.layers, parts))) s.o.split.clear();
+    if (s.o.split == boundariesOf(splitLayers(partitionableLayers(s.o), parts))) s.o.split.clear();
     return {};
 }
 
@@ -689,6 +774,15 @@ ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlag
     std::set<std::string> seen;
     for (std::size_t i = 0; i < args.size() && result.error.empty(); ++i)
         result.error = parseOne(args, i, vizFlags, state, seen);
+    if (result.error.empty() && state.o.model != "mlp") {
+        // The model's own defaults for what the command line leaves open.
+        const RunOptions d = modelDefaults(state.o.model);
+        if (!seen.count("--layers")) state.o.layers = d.layers;
+        if (!seen.count("--hidden")) state.o.hidden = d.hidden;
+        if (!seen.count("--batch-size")) state.o.batchSize = d.batchSize;
+        if (!seen.count("--lr")) state.o.lr = d.lr;
+        if (!seen.count("--data")) state.o.data = d.data;
+    }
     if (result.error.empty()) result.error = checkFlagCombinations(state, vizFlags);
     if (result.error.empty() && vizFlags && !state.o.openFile.empty())
         result.error = checkOpenCombinations(seen);
@@ -711,19 +805,24 @@ std::string checkRunOptions(const RunOptions& options) {
     if (e.empty() && !options.split.empty()) {
         std::string text;
         for (int b : options.split) text += (text.empty() ? "" : ",") + std::to_string(b);
-        if (!parseSplit(text, options.layers, options.schedule.parts(), e)) return e;
+        if (!parseSplit(text, partitionableLayers(options), options.schedule.parts(), e)) return e;
     }
     if (e.empty()) e = checkDevice(options.device);
     if (e.empty()) e = checkData(options.data);
+    if (e.empty()) e = checkModel(options);
     return e;
 }
 
+int partitionableLayers(const RunOptions& o) {
+    return o.model == "gpt" ? o.layers + 2 : o.layers;  // gpt: embedding and head beside
+}
+
 std::vector<LayerRange> layerSplit(const RunOptions& o) {
-    if (o.split.empty()) return splitLayers(o.layers, o.schedule.parts());
+    if (o.split.empty()) return splitLayers(partitionableLayers(o), o.schedule.parts());
     std::string error;
     std::string text;
     for (int b : o.split) text += (text.empty() ? "" : ",") + std::to_string(b);
-    const auto ranges = parseSplit(text, o.layers, o.schedule.parts(), error);
+    const auto ranges = parseSplit(text, partitionableLayers(o), o.schedule.parts(), error);
     if (!ranges) throw ConfigError(error);
     return *ranges;
 }
@@ -784,6 +883,8 @@ std::vector<std::string> toArgs(const RunOptions& o) {
     lr.precision(17);
     lr << o.lr;
     a.insert(a.end(), {"--lr", lr.str()});
+    if (o.model != "mlp") a.insert(a.end(), {"--model", o.model});
+    if (o.model == "gpt") a.insert(a.end(), {"--heads", str(o.heads), "--seq-len", str(o.seqLen)});
     if (isChunkedKind(c.kind)) a.insert(a.end(), {"--chunks", str(c.chunks)});
     if (!o.split.empty()) {
         std::string text;

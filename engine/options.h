@@ -35,8 +35,15 @@ struct RunOptions {
     int classes = 10;
     double lr = 0.02;
     std::uint64_t seed = 0;
-    std::string device = "cpu";      // cpu | cuda | cuda:K
-    std::string data = "synthetic";  // synthetic | mnist:DIR
+    std::string device = "cpu";  // cpu | cuda | cuda:K
+    // mlp | cnn | gpt. Each has its own defaults for the sizes, the batch,
+    // the learning rate and the data (modelDefaults), which the parser
+    // applies to the flags not given.
+    std::string model = "mlp";
+    int heads = 4;    // gpt: attention heads (divides hidden)
+    int seqLen = 64;  // gpt: context in characters
+    // synthetic | mnist:DIR | fashion-mnist[:DIR] | text[:PATH]
+    std::string data = "synthetic";
     // Where the model is cut: the first layer of every model part after the
     // first (--split 4,9,13); empty: equal layer counts. --partition METHOD
     // fills it when the flags are parsed (engine/partition.h).
@@ -80,6 +87,9 @@ struct RunOptions {
 // Each model part's layers: `split` where given, else equal counts. Throws
 // ConfigError when they do not fit (checkRunOptions says so first).
 std::vector<LayerRange> layerSplit(const RunOptions& options);
+// The layers a cut divides: the MLP's and the CNN's layers; a GPT's blocks
+// with its embedding and its head (--layers + 2).
+int partitionableLayers(const RunOptions& options);
 // The lanes' names ("GPU0 (L1-12)") for that split; plain "GPU0" labels
 // where the options do not make one.
 std::vector<std::string> stageNames(const RunOptions& options);
@@ -92,6 +102,16 @@ std::vector<LayerCost> estimateLayerCosts(const RunOptions& options);
 // The tutorial's configuration: 4 stages, 4 microbatches, 5 batches, batch
 // 32, 48 layers, hidden 512, 10 classes.
 RunOptions defaultRunOptions();
+
+constexpr int kMaxSeqLen = 4096;
+
+// The defaults of `model` (mlp: defaultRunOptions()'s sizes): layers,
+// hidden, heads, seqLen, batchSize, lr and data.
+RunOptions modelDefaults(const std::string& model);
+// Layers a split divides: mlp: layers; cnn: 6; gpt: layers + 2 (the
+// embedding and the head are layers of their own).
+int partitionLayers(const RunOptions& options);
+bool isTextData(const std::string& data);
 
 struct ParsedOptions {
     RunOptions options;

@@ -155,11 +155,15 @@ std::string formatFigures(const DryRun& run) {
               "W after I).\n";
     if (!cf.bubble)
         os << "No closed form for this bubble here: the simulated figure is the analytic one.\n";
-    if (!run.options.split.empty()) os << "\n" << formatCut(run.options);
+    // Layer costs are estimated for the MLP; another model's cut shows in
+    // the lanes' names only.
+    if (!run.options.split.empty() && run.options.model == "mlp")
+        os << "\n" << formatCut(run.options);
     return os.str();
 }
 
 CutFigures cutFigures(const RunOptions& options) {
+    if (options.model != "mlp") throw ConfigError("layer costs are estimated for --model mlp only");
     const ScheduleConfig& c = options.schedule;
     const std::vector<LayerCost> layers = estimateLayerCosts(options);
     const std::vector<LayerRange> parts = layerSplit(options);
@@ -245,7 +249,7 @@ json::Value toJson(const DryRun& run) {
     }
     o.set("bubble_fraction", bubble);
     o.set("mean_utilization", a.meanUtilization);
-    if (!run.options.split.empty()) {
+    if (!run.options.split.empty() && run.options.model == "mlp") {
         const CutFigures cut = cutFigures(run.options);
         json::Value p = json::Value::object();
         json::Value boundaries = json::Value::array();

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -117,6 +118,11 @@ struct Outgoing {
 
 struct InFlight {
     model::ForwardTrace trace;
+    // cnn and gpt (autograd): the part's input (a leaf requiring its
+    // gradient, except in the first part), its output (the loss in the head
+    // part) with the graph, and the parameter leaves the graph was built on.
+    Tensor input, output;
+    std::vector<Tensor> leaves;
     Tensor logits, labels;      // head part only
     std::vector<Tensor> gradZ;  // after I, until W
     Tensor gradOut;             // kept only when recording
@@ -125,6 +131,10 @@ struct InFlight {
 };
 
 std::int64_t traceBytes(const InFlight& f) {
+    // Autograd parts: their input and output (the tensors the graph saves
+    // inside the part are not counted).
+    if (f.input.defined())
+        return model::bytesOf(f.input) + model::bytesOf(f.output) + model::bytesOf(f.gradOut);
     return model::bytesOf(f.trace.layerInputs) + model::bytesOf(f.trace.preActivations) +
            model::bytesOf(f.logits) + model::bytesOf(f.gradZ);
 }
@@ -292,6 +302,14 @@ struct TrainingRun::Impl {
     Outgoing forward(StageState& st, const Action& a, const Tensor& in);
     Outgoing backward(StageState& st, const Action& a, const Tensor& in);
     void weightGrad(StageState& st, const Action& a);
+    // cnn and gpt: the same actions with autograd.
+    Outgoing forwardAutograd(StageState& st, const Action& a, const Tensor& in);
+    Outgoing backwardAutograd(StageState& st, const Action& a, const Tensor& in);
+    void weightGradAutograd(StageState& st, const Action& a);
+    void addGradients(StageState& st, ChunkState& ch, const Action& a, InFlight& f,
+                      std::vector<Tensor> grads);
+    Outgoing sendActivation(int p, const Action& a, const Tensor& y);
+    Outgoing sendGradient(int p, const Action& a, const Tensor& dx);
     void update(StageState& st, const Action& a);
     void afterAction(StageState& st, std::size_t i, const Action& a);
     void addGrad(StageState& st, ChunkState& ch, const Action& a, InFlight& f);
@@ -343,18 +361,32 @@ void TrainingRun::Impl::setUp() {
         throw ConfigError(deviceError(dev, "expected cpu, cuda or cuda:K"));
     }
 
+    const bool gpt = options.model == "gpt";
     try {
-        data = data::createDataset(options.data, options.batchSize, options.hidden, options.classes,
-                                   options.seed);
+        data::DataConfig dc;
+        dc.batchSize = options.batchSize;
+        // The cnn on synthetic data: 28 x 28 "images".
+        dc.hidden = options.model == "cnn" ? 28 * 28 : options.hidden;
+        dc.classes = options.classes;
+        dc.seed = options.seed;
+        dc.seqLen = options.seqLen;
+        data = data::createDataset(options.data, dc);
+        if (gpt != data->isText())
+            throw ConfigError(gpt ? "--model gpt trains on text (--data text or text:PATH)"
+                                  : "--data " + options.data + " is text: it needs --model gpt");
+        if (!gpt && data->classes() != options.classes)
+            throw ConfigError("the data has " + std::to_string(data->classes()) +
+                              " classes, the model " + std::to_string(options.classes));
+        spec = model::makeModelSpec(options.model, options.layers, options.hidden, options.heads,
+                                    options.seqLen, data->classes(), data->inputDim(), S * V);
+    } catch (const ConfigError&) {
+        throw;
     } catch (const std::exception& e) {
         throw ConfigError(e.what());
     }
-    if (data->classes() != options.classes)
-        throw ConfigError("the data has " + std::to_string(data->classes()) +
-                          " classes, the model " + std::to_string(options.classes));
-    spec =
-        model::makeSpec(options.layers, options.hidden, options.classes, data->inputDim(), S * V);
-    spec.split = pd::layerSplit(options);
+    // A cut given by --split (or chosen by --partition) replaces the equal one.
+    if (!options.split.empty())
+        spec.split = rangesFromBoundaries(spec.partitionLayers(), options.split);
     std::vector<PartParams> parts = model::initParameters(spec, options.seed);
     if (transport) {
         const int ts = transport->localStage();
@@ -460,7 +492,8 @@ Tensor TrainingRun::Impl::receive(StageState& st, const Action& a, MessageStamp*
     const int from = activation ? stageOfPart(ch.part - 1) : stageOfPart(ch.part + 1);
     if ((activation || gradient) && !isLocal(from)) {
         t = transport->recv(from, tag(a.batch, a.microbatch, ch.part, activation ? 0 : 1),
-                            {rows, options.hidden}, stamp);
+                            model::boundaryShape(spec, activation ? ch.part : ch.part + 1, rows),
+                            stamp);
         if (!t.defined()) throw RunStopped{};
         t = t.to(st.device);
     } else if (activation) {
@@ -476,7 +509,176 @@ Tensor TrainingRun::Impl::receive(StageState& st, const Action& a, MessageStamp*
     return t;
 }
 
+Outgoing TrainingRun::Impl::sendActivation(int p, const Action& a, const Tensor& y) {
+    Outgoing out;
+    if (!isLocal(stageOfPart(p + 1))) {
+        out.remoteStage = stageOfPart(p + 1);
+        out.tag = tag(a.batch, a.microbatch, p + 1, 0);
+        out.tensor = y;
+    } else {
+        out = {&stages[stageOfPart(p + 1)]->activations, {a.batch, a.microbatch, p + 1}, y};
+    }
+    return out;
+}
+
+Outgoing TrainingRun::Impl::sendGradient(int p, const Action& a, const Tensor& dx) {
+    Outgoing out;
+    if (p > 0 && !isLocal(stageOfPart(p - 1))) {
+        out.remoteStage = stageOfPart(p - 1);
+        out.tag = tag(a.batch, a.microbatch, p - 1, 1);
+        out.tensor = dx;
+    } else if (p > 0) {
+        out = {&stages[stageOfPart(p - 1)]->gradients, {a.batch, a.microbatch, p - 1}, dx};
+    }
+    return out;
+}
+
+namespace {
+
+void checkLoss(double loss, const Action& a) {
+    if (!std::isfinite(loss))
+        throw std::runtime_error("loss became " +
+                                 std::string(std::isnan(loss) ? "NaN" : "infinite") + " at batch " +
+                                 std::to_string(a.batch) + ", microbatch " +
+                                 std::to_string(a.microbatch) + " (try a smaller --lr)");
+}
+
+// Leaves sharing the tensors' storage, for a graph whose gradient is taken
+// with respect to them.
+std::vector<Tensor> leavesOf(const PartParams& params) {
+    std::vector<Tensor> leaves;
+    leaves.reserve(params.size());
+    for (const Tensor& t : params) leaves.push_back(t.detach().requires_grad_(true));
+    return leaves;
+}
+
+}  // namespace
+
+// The forward of a cnn or gpt part records its graph on leaves of the
+// version's tensors (and, past the first part, of its input).
+Outgoing TrainingRun::Impl::forwardAutograd(StageState& st, const Action& a, const Tensor& in) {
+    ChunkState& ch = st.chunks[a.chunk];
+    const int p = ch.part;
+    torch::AutoGradMode grad(true);
+    InFlight f;
+    f.forwardVersion = a.version;
+    f.input = p == 0 ? data->microbatch(a.batch, a.microbatch, rows).first.to(st.device)
+                     : in.detach().requires_grad_(true);
+    f.leaves = leavesOf(version(st, a.version)[a.chunk]);
+    Tensor y = model::forwardLayers(spec, p, f.leaves, f.input);
+    Outgoing out;
+    if (ch.head) {
+        f.labels = data->microbatch(a.batch, a.microbatch, rows).second.to(st.device);
+        f.output = model::lossOf(spec, y, f.labels);
+        const double loss = f.output.item<double>();
+        checkLoss(loss, a);
+        std::lock_guard<std::mutex> lock(batchMutex);
+        lossSum[a.batch] += loss;
+    } else {
+        f.output = y;
+        out = sendActivation(p, a, y.detach());
+    }
+    f.bytes = traceBytes(f);
+    st.activationBytes += f.bytes;
+    ++st.inFlightCount;
+    ch.inFlight[{a.batch, a.microbatch}] = std::move(f);
+    return out;
+}
+
+// B: the input and weight gradients in one pass; I: the input gradient,
+// keeping the graph for W. Without stashing, a backward that reads a newer
+// version than its forward recomputes the part's forward on that version
+// from the saved input first (the MLP instead uses the forward's
+// activations with the newer weights).
+Outgoing TrainingRun::Impl::backwardAutograd(StageState& st, const Action& a, const Tensor& in) {
+    ChunkState& ch = st.chunks[a.chunk];
+    const int p = ch.part;
+    auto it = ch.inFlight.find({a.batch, a.microbatch});
+    if (it == ch.inFlight.end())
+        throw std::logic_error("backward before forward at stage " + std::to_string(st.index));
+    InFlight& f = it->second;
+    if (a.version != f.forwardVersion) {
+        torch::AutoGradMode grad(true);
+        f.leaves = leavesOf(version(st, a.version)[a.chunk]);
+        Tensor y = model::forwardLayers(spec, p, f.leaves, f.input);
+        f.output = ch.head ? model::lossOf(spec, y, f.labels) : y;
+    }
+    if (!ch.head) f.gradOut = in;
+    std::vector<Tensor> gradOuts;
+    if (!ch.head) gradOuts.push_back(in);
+    Outgoing out;
+    if (a.op == Op::B) {
+        std::vector<Tensor> targets;
+        if (p > 0) targets.push_back(f.input);
+        targets.insert(targets.end(), f.leaves.begin(), f.leaves.end());
+        std::vector<Tensor> grads =
+            torch::autograd::grad({f.output}, targets, gradOuts, false, false, true);
+        if (p > 0) {
+            out = sendGradient(p, a, grads.front());
+            grads.erase(grads.begin());
+        }
+        addGradients(st, ch, a, f, std::move(grads));
+        st.activationBytes -= f.bytes;
+        --st.inFlightCount;
+        ch.inFlight.erase(it);
+        return out;
+    }
+    if (p > 0) {
+        std::vector<Tensor> dx =
+            torch::autograd::grad({f.output}, {f.input}, gradOuts, true, false, true);
+        out = sendGradient(p, a, dx.front());
+    }
+    st.activationBytes -= f.bytes;
+    f.bytes = traceBytes(f);
+    st.activationBytes += f.bytes;
+    return out;
+}
+
+void TrainingRun::Impl::weightGradAutograd(StageState& st, const Action& a) {
+    ChunkState& ch = st.chunks[a.chunk];
+    auto it = ch.inFlight.find({a.batch, a.microbatch});
+    if (it == ch.inFlight.end() || !it->second.output.defined())
+        throw std::logic_error("W before F at stage " + std::to_string(st.index));
+    InFlight& f = it->second;
+    std::vector<Tensor> gradOuts;
+    if (!ch.head) gradOuts.push_back(f.gradOut);
+    std::vector<Tensor> grads =
+        torch::autograd::grad({f.output}, f.leaves, gradOuts, false, false, true);
+    addGradients(st, ch, a, f, std::move(grads));
+    st.activationBytes -= f.bytes;
+    --st.inFlightCount;
+    ch.inFlight.erase(it);
+}
+
+void TrainingRun::Impl::addGradients(StageState& st, ChunkState& ch, const Action& a, InFlight& f,
+                                     std::vector<Tensor> grads) {
+    for (std::size_t j = 0; j < grads.size(); ++j)
+        if (!grads[j].defined()) grads[j] = torch::zeros_like(f.leaves[j]);
+    if (ch.gradSum.empty()) {
+        for (const Tensor& g : grads) ch.gradSum.push_back(g.clone());
+    } else {
+        for (std::size_t j = 0; j < grads.size(); ++j) ch.gradSum[j].add_(grads[j]);
+    }
+    if (keepAll) {
+        BackwardRecord r;
+        r.stage = st.index;
+        r.chunk = a.chunk;
+        r.part = ch.part;
+        r.batch = a.batch;
+        r.microbatch = a.microbatch;
+        r.forwardVersion = f.forwardVersion;
+        r.backwardVersion = a.version;
+        r.input = f.input.detach();
+        r.gradOut = f.gradOut;
+        r.labels = f.labels;
+        r.grads = std::move(grads);
+        st.records.push_back(std::move(r));
+    }
+    ++ch.gradCount;
+}
+
 Outgoing TrainingRun::Impl::forward(StageState& st, const Action& a, const Tensor& in) {
+    if (spec.autograd()) return forwardAutograd(st, a, in);
     ChunkState& ch = st.chunks[a.chunk];
     const int p = ch.part;
     Outgoing out;
@@ -538,6 +740,7 @@ void TrainingRun::Impl::addGrad(StageState& st, ChunkState& ch, const Action& a,
 // B and I: the input gradient goes upstream at once; B adds the weight
 // gradient right after, I leaves it to its W.
 Outgoing TrainingRun::Impl::backward(StageState& st, const Action& a, const Tensor& in) {
+    if (spec.autograd()) return backwardAutograd(st, a, in);
     ChunkState& ch = st.chunks[a.chunk];
     const int p = ch.part;
     auto it = ch.inFlight.find({a.batch, a.microbatch});
@@ -572,6 +775,7 @@ Outgoing TrainingRun::Impl::backward(StageState& st, const Action& a, const Tens
 }
 
 void TrainingRun::Impl::weightGrad(StageState& st, const Action& a) {
+    if (spec.autograd()) return weightGradAutograd(st, a);
     ChunkState& ch = st.chunks[a.chunk];
     auto it = ch.inFlight.find({a.batch, a.microbatch});
     if (it == ch.inFlight.end() || it->second.gradZ.empty())
@@ -1094,6 +1298,66 @@ bool TrainingRun::finished() const {
 
 std::string TrainingRun::dataDescription() const {
     return impl_->data->describe();
+}
+
+DataInfo TrainingRun::dataInfo() const {
+    const data::Dataset& d = *impl_->data;
+    DataInfo info;
+    info.name = d.name();
+    info.trainSamples = d.trainSamples();
+    info.heldoutSamples = d.heldoutSamples();
+    info.unigramLoss = d.unigramLoss();
+    info.batchesPerEpoch = d.batchesPerEpoch();
+    return info;
+}
+
+Evaluation TrainingRun::evaluate(std::int64_t maxSamples) const {
+    Impl& d = *impl_;
+    if (d.transport) throw std::runtime_error("evaluation needs every stage in this process");
+    {
+        std::lock_guard<std::mutex> lock(d.finishMutex);
+        if (d.started && !d.finishedFlag)
+            throw std::runtime_error("evaluation while the run is running");
+    }
+    torch::NoGradGuard noGrad;
+    const int parts = d.spec.parts();
+    std::vector<PartParams> newest(parts);
+    for (int p = 0; p < parts; ++p) {
+        const StageState& st = *d.stages[d.stageOfPart(p)];
+        newest[p] = st.versions.at(st.newest)[d.chunkOfPart(p)];
+    }
+    const torch::Device device = d.stages[d.stageOfPart(0)]->device;
+    std::int64_t n = d.data->heldoutSamples();
+    if (maxSamples >= 0) n = std::min(n, maxSamples);
+    Evaluation e;
+    double lossSum = 0.0;
+    std::int64_t correct = 0, predictions = 0;
+    constexpr std::int64_t kChunk = 256;
+    for (std::int64_t first = 0; first < n; first += kChunk) {
+        const std::int64_t count = std::min(kChunk, n - first);
+        auto [x, y] = d.data->heldout(first, count);
+        Tensor h = x.to(device);
+        for (int p = 0; p < parts; ++p) {
+            const Tensor& in = h;
+            const torch::Device on = d.stages[d.stageOfPart(p)]->device;
+            h = d.spec.autograd()
+                    ? model::forwardLayers(d.spec, p, newest[p], in.to(on))
+                    : model::forwardPart(newest[p], model::hasHead(d.spec, p), in.to(on));
+        }
+        y = y.to(h.device());
+        lossSum += model::lossOf(d.spec, h, y).item<double>() * static_cast<double>(y.numel());
+        correct += model::correctOf(h, y);
+        predictions += y.numel();
+    }
+    e.samples = n;
+    if (predictions == 0) {
+        e.loss = e.accuracy = std::numeric_limits<double>::quiet_NaN();
+        return e;
+    }
+    e.loss = lossSum / static_cast<double>(predictions);
+    e.accuracy = d.data->isText() ? std::numeric_limits<double>::quiet_NaN()
+                                  : static_cast<double>(correct) / static_cast<double>(predictions);
+    return e;
 }
 int TrainingRun::threadsPerWorker() const {
     return impl_->workerThreads;

@@ -18,6 +18,23 @@ namespace pd {
 
 class StageTransport;  // runtime_internal.h: messages to stages in other processes
 
+// Loss and accuracy on the held-out split (accuracy NaN for text: the loss
+// is then in nats per character).
+struct Evaluation {
+    std::int64_t samples = 0;
+    double loss = 0.0;
+    double accuracy = 0.0;
+};
+
+// What the run trains on.
+struct DataInfo {
+    std::string name;  // synthetic | mnist | fashion-mnist | text
+    std::int64_t trainSamples = 0;
+    std::int64_t heldoutSamples = 0;
+    double unigramLoss = 0.0;  // text: entropy of its characters in nats; NaN otherwise
+    std::int64_t batchesPerEpoch = 0;
+};
+
 class TrainingRun : public Run {
 public:
     // Throws ConfigError when the options are invalid. Nothing runs yet.
@@ -49,6 +66,12 @@ public:
     // --- additions (tests, benchmarks, the CLI) ---
     // Describes the data set ("synthetic Gaussian clusters (...)", "MNIST from ...").
     std::string dataDescription() const;
+    DataInfo dataInfo() const;
+    // The held-out split (its first `maxSamples`; -1: all) through the
+    // newest weights of every part, in the calling thread. Only when every
+    // stage is in this process and the run is not running (before start or
+    // after it finished). Throws std::runtime_error otherwise.
+    Evaluation evaluate(std::int64_t maxSamples = -1) const;
     // Worker threads: one per stage; intra-op / BLAS threads each worker uses.
     int threadsPerWorker() const;
     // Before start(): override the automatic choice (cores / stages, at least 1).

@@ -11,6 +11,7 @@ packages=(
   libgif-dev libwebp-dev
   xvfb xauth fonts-dejavu-core
   clang-format
+  zlib1g-dev dataset-fashion-mnist fortunes
 )
 
 missing=()

@@ -31,6 +31,9 @@ QString field(const RunOptions& o, const QString& name) {
     if (name == "seed") return QString::number(o.seed);
     if (name == "device") return QString::fromStdString(o.device);
     if (name == "data") return QString::fromStdString(o.data);
+    if (name == "model") return QString::fromStdString(o.model);
+    if (name == "heads") return QString::number(o.heads);
+    if (name == "seq-len") return QString::number(o.seqLen);
     if (name == "stash") return c.stash ? "1" : "0";
     if (name == "vertical-sync") return c.verticalSync ? "1" : "0";
     if (name == "dry-run") return o.dryRun ? "1" : "0";
@@ -61,7 +64,8 @@ bool sameOptions(const RunOptions& a, const RunOptions& b) {
                           "stash",      "vertical-sync", "dry-run",          "json",
                           "csv",        "trace",         "headless",         "export",
                           "open",       "split",         "export-animation", "anim-width",
-                          "anim-fps",   "anim-from",     "anim-to",          "anim-no-caption"})
+                          "anim-fps",   "anim-from",     "anim-to",          "anim-no-caption",
+                          "model",      "heads",         "seq-len"})
         if (field(a, f) != field(b, f)) return false;
     return a.classes == b.classes;
 }
@@ -200,6 +204,14 @@ void TestOptions::goodFlag_data() {
         {"--device", "cuda:1", "device", "cuda:1"},
         {"--data", "synthetic", "data", "synthetic"},
         {"--data", "mnist:/tmp/mnist", "data", "mnist:/tmp/mnist"},
+        {"--data", "fashion-mnist", "data", "fashion-mnist"},
+        {"--data", "fashion-mnist:/tmp/f", "data", "fashion-mnist:/tmp/f"},
+        {"--model", "mlp", "model", "mlp"},
+        {"--model", "cnn", "model", "cnn"},
+        {"--model", "gpt", "model", "gpt"},
+        {"--model", "gpt", "data", "text"},
+        {"--model", "cnn", "layers", "6"},
+        {"--model", "cnn", "data", "fashion-mnist"},
         {"--csv", "run.csv", "csv", "run.csv"},
         {"--trace", "out/trace.json", "trace", "out/trace.json"},
         {"--chunks", "1", "chunks", "1"},
@@ -215,6 +227,18 @@ void TestOptions::goodFlag_data() {
         }
     }
     // Flags without a value, and the ones that need a partner.
+    QTest::newRow("gpt --heads") << QStringList{"--model", "gpt", "--heads", "8"} << false
+                                 << "heads"
+                                 << "8";
+    QTest::newRow("gpt --seq-len")
+        << QStringList{"--model", "gpt", "--seq-len", "32"} << false << "seq-len"
+        << "32";
+    QTest::newRow("gpt text:PATH")
+        << QStringList{"--model", "gpt", "--data", "text:/x"} << false << "data"
+        << "text:/x";
+    QTest::newRow("gpt --layers") << QStringList{"--model", "gpt", "--layers", "2"} << false
+                                  << "layers"
+                                  << "2";
     QTest::newRow("--dry-run") << QStringList{"--dry-run"} << false << "dry-run"
                                << "1";
     QTest::newRow("--json") << QStringList{"--json"} << false << "json"
@@ -385,10 +409,25 @@ void TestOptions::badFlag_data() {
         "unknown device 'cuda:-1' (cpu, cuda or cuda:K)");
     row("device cuda:x", {"--device", "cuda:x"}, "unknown device 'cuda:x' (cpu, cuda or cuda:K)");
     row("data unknown", {"--data", "cifar"},
-        "unknown data source 'cifar' (synthetic or mnist:DIR)");
+        "unknown data source 'cifar' (synthetic, mnist:DIR, fashion-mnist[:DIR] or text[:PATH])");
+    row("data text without path", {"--model", "gpt", "--data", "text:"},
+        "--data text: needs a file or folder (text:PATH)");
+    row("data fashion without dir", {"--data", "fashion-mnist:"},
+        "--data fashion-mnist: needs a folder (fashion-mnist:DIR)");
+    row("model unknown", {"--model", "resnet"}, "unknown model 'resnet' (mlp, cnn or gpt)");
+    row("gpt on images", {"--model", "gpt", "--data", "fashion-mnist"},
+        "--model gpt trains on text (--data text or text:PATH)");
+    row("mlp on text", {"--data", "text"}, "--data text is text: it needs --model gpt");
+    row("cnn layers", {"--model", "cnn", "--layers", "4"},
+        "--model cnn has 6 layers (4 convolutions, 2 fully connected): leave out --layers");
+    row("gpt heads", {"--model", "gpt", "--heads", "3"}, "--heads 3 must divide --hidden 128");
+    row("gpt seq-len", {"--model", "gpt", "--seq-len", "0"},
+        "seq-len must be between 1 and 4096, got 0");
+    row("gpt too many stages", {"--model", "gpt", "--layers", "1", "--stages", "4"},
+        "4 stages need at least 4 layers, got 3 (the embedding, 1 blocks and the head)");
     row("data mnist without dir", {"--data", "mnist:"}, "--data mnist: needs a folder (mnist:DIR)");
     row("data mnist no colon", {"--data", "mnist"},
-        "unknown data source 'mnist' (synthetic or mnist:DIR)");
+        "unknown data source 'mnist' (synthetic, mnist:DIR, fashion-mnist[:DIR] or text[:PATH])");
     row("chunks on 1f1b", {"--chunks", "2"},
         "--chunks applies only to --schedule interleaved, looped-bfs and interleaved-zb");
     row("chunks on gpipe", {"--schedule", "gpipe", "--chunks=3"},
@@ -791,6 +830,9 @@ void TestOptions::toArgsRoundTrip_data() {
     QTest::newRow("split") << QStringList{"--layers", "10", "--split", "2,3,9"};
     QTest::newRow("partition memory")
         << QStringList{"--schedule", "pipedream", "--partition", "memory"};
+    QTest::newRow("cnn") << QStringList{"--model", "cnn", "--hidden", "64", "--batch-size", "32"};
+    QTest::newRow("gpt") << QStringList{"--model", "gpt",       "--layers", "2",      "--heads",
+                                        "2",       "--seq-len", "16",       "--data", "text:/t"};
 }
 
 void TestOptions::toArgsRoundTrip() {

@@ -14,3 +14,11 @@ if(TARGET pd_engine AND PD_HAVE_GLOO)
   target_include_directories(bench_distributed SYSTEM PRIVATE ${PD_GLOO_INCLUDE})
   target_link_libraries(bench_distributed PRIVATE pd_engine pd_warnings)
 endif()
+
+# bench_workloads: the cnn on Fashion-MNIST per schedule (held-out accuracy,
+# time per epoch) and the gpt on the fortunes (held-out loss against the
+# unigram entropy). Needs dataset-fashion-mnist and fortunes.
+if(TARGET pd_engine)
+  add_executable(bench_workloads bench_workloads.cpp)
+  target_link_libraries(bench_workloads PRIVATE pd_engine pd_warnings)
+endif()
