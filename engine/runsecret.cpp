@@ -58,17 +58,17 @@ std::string readRunSecret(const RunOptions& o, const std::function<const char*(c
     }
     if (const char* v = env(kSecretVariable)) {
         secret = trimmed(v);
-        if (secret.size() > kMaxSecretBytes)
-            return std::string("the environment variable ") + kSecretVariable +
-                   " is longer than " + std::to_string(kMaxSecretBytes) + " bytes";
+        if (secret.size() > kMaxSecretBytes) {
+            secret.clear();
+            return std::string("the environment variable ") + kSecretVariable + " is longer than " +
+                   std::to_string(kMaxSecretBytes) + " bytes";
+        }
         if (secret.empty())
             return std::string("the environment variable ") + kSecretVariable +
                    " is set but empty (it holds the run secret)";
         return {};
     }
-    return std::string(
-               "ranks started by hand need a shared run secret: set ") +
-           kSecretVariable +
+    return std::string("ranks started by hand need a shared run secret: set ") + kSecretVariable +
            " (the same on every rank) or --secret-file FILE; --no-secret accepts events from "
            "anyone who can reach the collector (a trusted network only)";
 }

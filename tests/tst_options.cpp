@@ -831,6 +831,9 @@ void TestOptions::runSecretSources_data() {
     QTest::newRow("empty environment")
         << QStringList{} << " " << QByteArray()
         << "the environment variable PIPEDREAM_SECRET is set but empty (it holds the run secret)";
+    QTest::newRow("long environment")
+        << QStringList{} << QString(1025, 'x') << QByteArray()
+        << "the environment variable PIPEDREAM_SECRET is longer than 1024 bytes";
     QTest::newRow("empty file") << QStringList{"--secret-file", "FILE"} << none << QByteArray()
                                 << "--secret-file 'FILE' is empty (its first line is the run "
                                    "secret)";
