@@ -505,7 +505,7 @@ int runRank(RunOptions o) {
         throw ConfigError("rank " + std::to_string(o.rank) +
                           " could not connect to every rank within " +
                           secondsText(o.rendezvousTimeoutS) + " (" + why +
-                          "); did every rank start, with the same options?");
+                          "); did every rank start, with the same options and run secret?");
     }
     const torch::Device wire = o.backend == "nccl" ? torch::Device(o.device) : torch::kCPU;
     auto transport = std::make_shared<ProcessGroupTransport>(
