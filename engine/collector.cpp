@@ -3,7 +3,9 @@
 // connect timeout. Everything the ranks say is checked under one mutex;
 // the sink is called outside it, under a lock of its own that also makes
 // onFinished the last call the sink gets.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #include "resources.h"
 #include "runcheck.h"
 #include "safefile.h"
+#include "sha256.h"
 #include "slotgrid.h"
 
 namespace pd {
@@ -47,6 +50,38 @@ constexpr int kDeadlineCheckMs = 200;
 // not said done by then is given up on: suspended (SIGSTOP), hung in a
 // kernel, on a machine that froze. Ranks stop within one slot otherwise.
 constexpr auto kStopGrace = std::chrono::seconds(5);
+
+// Connections without the run secret logged at most this many times; then
+// once that the rest are not (a flood must not flood the log).
+constexpr int kMaxAuthLogs = 20;
+
+// "HOST:PORT" of the peer of `fd`, numeric, for the log.
+std::string peerOf(int fd) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "an unknown peer";
+    char host[INET6_ADDRSTRLEN] = {};
+    int port = 0;
+    if (addr.ss_family == AF_INET) {
+        const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+        ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        port = ntohs(a->sin_port);
+        return std::string(host) + ":" + std::to_string(port);
+    }
+    if (addr.ss_family == AF_INET6) {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+        ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        port = ntohs(a->sin6_port);
+        return "[" + std::string(host) + "]:" + std::to_string(port);
+    }
+    return "an unknown peer";
+}
+
+bool isNonce(std::string_view text) {
+    return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char ch) {
+               return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+           });
+}
 
 std::string rankList(const std::vector<int>& ranks) {
     std::string out = ranks.size() == 1 ? "rank " : "ranks ";
@@ -145,6 +180,9 @@ struct EventCollector::Impl {
     bool finished = false;
     std::function<void(const std::string&)> log;  // set before listen(); stderr by default
     std::optional<std::uint64_t> memoryLimit;     // attach: largest run a hello may set up
+    // The run secret; empty: none asked (--no-secret); unset: all refused.
+    std::optional<std::string> secret;
+    int authLogs = 0;  // connections without the secret logged so far
 
     std::mutex sinkMutex;
     bool sinkClosed = false;
@@ -305,6 +343,16 @@ struct EventCollector::Impl {
     void admit(int fd, std::vector<std::unique_ptr<Conn>>& dead);
     void prune(std::vector<std::unique_ptr<Conn>>& dead);
     void readLoop(Conn* c);
+    // The challenge-response: true when `c` proved it knows the secret (or
+    // none is asked). Otherwise `refusal` is what it is told, if anything.
+    bool authenticate(Conn* c, std::chrono::steady_clock::time_point deadline,
+                      std::string& refusal);
+    void logLine(const std::string& line) {  // mutex not held
+        if (log)
+            log(line);
+        else
+            std::fprintf(stderr, "warning: event collector: %s\n", line.c_str());
+    }
     bool hello(Conn* c, const std::string& line, Outbox& out, std::string& refusal);
     // False when the line was an invalid record: `why` says what.
     bool dispatch(Conn* c, const std::string& line, std::string& why);
@@ -530,7 +578,15 @@ void EventCollector::Impl::readLoop(Conn* c) {
     std::string line;
     bool accepted = false;
     std::string refusal;
-    if (c->reader.read(line, kHandshakeMs) == net::LineReader::Line) {
+    const auto deadline = c->since + std::chrono::milliseconds(kHandshakeMs);
+    const auto left = [&] {
+        return static_cast<int>(
+            std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          deadline - std::chrono::steady_clock::now())
+                                          .count()));
+    };
+    if (authenticate(c, deadline, refusal) &&
+        c->reader.read(line, left()) == net::LineReader::Line) {
         Outbox out;
         {
             std::lock_guard<std::mutex> lock(mutex);
@@ -567,6 +623,68 @@ void EventCollector::Impl::readLoop(Conn* c) {
     ::shutdown(c->fd, SHUT_RDWR);
     closed(c);
     c->ended = true;
+}
+
+bool EventCollector::Impl::authenticate(Conn* c, std::chrono::steady_clock::time_point deadline,
+                                        std::string& refusal) {
+    std::optional<std::string> key;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        key = secret;
+    }
+    const std::string nonce = toHex(randomBytes(32));
+    if (nonce.size() != 64) {
+        logLine("cannot read /dev/urandom for a challenge; connection from " + peerOf(c->fd) +
+                " closed");
+        return false;
+    }
+    c->send("challenge " + nonce);
+    std::string line;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now())
+                        .count();
+    const auto got = c->reader.read(line, static_cast<int>(std::max<std::int64_t>(0, ms)));
+    if (got == net::LineReader::Closed) return false;  // a probe: closed without a line
+    const auto f = net::fields(line);
+    std::string why;
+    int protocol = 0;
+    if (got == net::LineReader::Timeout) {
+        why = "no answer to the challenge within " + net::seconds(kHandshakeMs);
+    } else if (f.size() >= 2 && f[0] == "hello" && net::toInt(f[1], protocol) &&
+               protocol != kWireProtocol) {
+        // An older rank says hello first: it is told why it cannot join.
+        refusal = "wire protocol " + std::to_string(protocol) + ", expected " +
+                  std::to_string(kWireProtocol) + " (another version of pipedream-train)";
+        why = "it speaks " + refusal;
+    } else if (f.size() != 3 || f[0] != "auth" || !isNonce(f[2])) {
+        why = "its first line is not an answer to the challenge";
+    } else if (!key) {
+        why = "no run secret is set for this collector";
+    } else if (!key->empty() &&
+               !equalConstantTime(f[1], toHex(hmacSha256(*key, "pipedream-collector " + nonce)))) {
+        why = f[1] == "-" ? "it has none (--no-secret?)" : "a wrong proof";
+    }
+    if (why.empty()) {
+        // With no secret asked, any proof passes; the rank learns from
+        // "welcome -" that this side cannot prove one, and decides.
+        c->send("welcome " +
+                (key->empty() ? std::string("-")
+                              : toHex(hmacSha256(*key, "pipedream-rank " + std::string(f[2])))));
+        return true;
+    }
+    if (refusal.empty())
+        refusal = "it sent no valid run secret (every rank needs the run's: the same " +
+                  std::string(kSecretVariable) + " or --secret-file)";
+    int logged = 0;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        logged = ++authLogs;
+    }
+    if (logged <= kMaxAuthLogs)
+        logLine("a connection from " + printable(peerOf(c->fd)) + " sent no valid run secret (" +
+                printable(why, 200) + "); closed" +
+                (logged == kMaxAuthLogs ? " (more such connections are not logged)" : ""));
+    return false;
 }
 
 void EventCollector::Impl::closed(Conn* c) {
@@ -874,6 +992,16 @@ bool EventCollector::listen(const std::string& host, int port, std::string& erro
     }
     impl_->listenFd = fd;
     impl_->boundPort = net::localPort(fd);
+    bool open = false;
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        open = impl_->secret && impl_->secret->empty();
+    }
+    if (open)
+        impl_->logLine(
+            "accepting events without a run secret (--no-secret): anyone who can "
+            "reach port " +
+            std::to_string(impl_->boundPort) + " may pose as a rank");
     {
         std::lock_guard<std::mutex> lock(impl_->mutex);
         if (impl_->world > 0) impl_->connectSince = std::chrono::steady_clock::now();
@@ -895,6 +1023,11 @@ void EventCollector::expect(int world, const RunOptions& options) {
 void EventCollector::setLog(std::function<void(const std::string&)> log) {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->log = std::move(log);
+}
+
+void EventCollector::setSecret(std::string secret) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->secret = std::move(secret);
 }
 
 void EventCollector::setMemoryLimit(std::uint64_t bytes) {

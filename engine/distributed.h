@@ -32,7 +32,8 @@ namespace pd {
 // (printable(), no newline). Version-checked in hello.
 //
 // rank -> collector
-//   hello <protocol> <rank> <world> <pid> <host> <args...>   first line
+//   auth <proof|-> <rank_nonce>     first line: the answer to challenge
+//   hello <protocol> <rank> <world> <pid> <host> <args...>   after welcome
 //   ping <seq> <rank_us>                                     clock sync
 //   clock <offset_us> <error_us>        collector_time = rank_time + offset
 //   ready                                      warm-up done, waits for go
@@ -44,6 +45,8 @@ namespace pd {
 //   error <message>
 //   done <cancelled> <failed> <batches_done> <time_us>       last line
 // collector -> rank
+//   challenge <nonce>          at once on accept: 32 random bytes as hex
+//   welcome <proof|->          the auth was accepted
 //   refused <why>               the hello was refused; the connection closes
 //   pong <seq> <rank_us> <collector_us>
 //   go <t0_collector_us>        time zero of the run, on the collector's clock
@@ -51,16 +54,42 @@ namespace pd {
 //   frontier <slot>              paused; actions whose slot gate < slot may run
 //   resume
 //   cancel
+// The run secret, proven both ways before anything else is said: the rank
+// answers the challenge with HMAC-SHA256(secret, "pipedream-collector " +
+// nonce) as hex, and sends a nonce of its own, which the collector answers
+// in welcome with HMAC-SHA256(secret, "pipedream-rank " + rank_nonce): a
+// stranger cannot pose as a rank, nor as the collector to a rank. With
+// --no-secret both sides send "-" and accept only "-": a mixed run is
+// refused with its reason. The secret itself never travels.
 // Times: steady-clock microseconds. Every rank's run starts at the same
 // instant T0 (sent with go, converted by the rank with its offset), so the
 // ranks' event times are on one timeline, the collector's, without shifting.
 // ---------------------------------------------------------------------------
-constexpr int kWireProtocol = 1;
+constexpr int kWireProtocol = 2;  // 2: the run secret (challenge, auth, welcome)
 
 // Set by the local launcher for its ranks: the rendezvous is a c10d
 // FileStore at this path (in a directory only this user can enter) rather
 // than a TCP store, so a local run opens no store port at all.
 constexpr const char* kStoreFileVariable = "PIPEDREAM_STORE_FILE";
+
+// The run secret (see EventCollector::setSecret): the launcher gives its
+// ranks a new one in this variable, never on the command line (ps shows
+// argv); ranks started by hand or by torchrun read it here or from
+// --secret-file.
+constexpr const char* kSecretVariable = "PIPEDREAM_SECRET";
+constexpr std::size_t kMaxSecretBytes = 1024;
+
+// A new run secret: 32 bytes from /dev/urandom as 64 hex digits. Throws
+// ConfigError when /dev/urandom cannot be read.
+std::string newRunSecret();
+
+// This rank's run secret into `secret`: --secret-file's first line (a
+// regular file, not empty), else $PIPEDREAM_SECRET (`env`: getenv or a
+// test's), trimmed; empty with --no-secret. Returns one line when there is
+// none or it cannot be read ("ranks started by hand need a shared run
+// secret: ..."), else empty.
+std::string readRunSecret(const RunOptions& options,
+                          const std::function<const char*(const char*)>& env, std::string& secret);
 
 // In a rank's error when a peer stayed silent past --timeout ("rank 2 on
 // hostB sent nothing for 300 s ..."). Such errors are consequences: the
@@ -92,6 +121,9 @@ public:
         std::string host;               // hostName()
         int pid = 0;                    // getpid()
         std::vector<std::string> args;  // the run options as flags (toArgs)
+        // The run secret, proven to the collector, which must prove it back;
+        // empty: none (--no-secret), and the collector must ask for none.
+        std::string secret;
     };
     struct Control {
         enum Kind { Pause, Frontier, Resume, Cancel } kind = Pause;
@@ -181,6 +213,14 @@ public:
     // line names the connection and why). They never fail the run. Default:
     // stderr, "warning: event collector: ...". Set before listen().
     void setLog(std::function<void(const std::string&)> log);
+    // The run secret every connection must prove it knows before anything
+    // else of it is read (challenge-response, see the wire protocol): one
+    // that does not, within the handshake deadline, is closed and logged
+    // ("a connection from HOST:PORT sent no valid run secret"), and the run
+    // goes on. Empty: no secret is asked (--no-secret; said once on the log
+    // at listen()). Until it is set, every connection is refused. Set
+    // before listen().
+    void setSecret(std::string secret);
     // Attach: the largest run (its schedule and events, as estimated before
     // the run) a first hello may set up; default half the memory available.
     void setMemoryLimit(std::uint64_t bytes);
@@ -278,6 +318,10 @@ public:
     struct Setup {
         enum Mode { LocalProcesses, Attach } mode = LocalProcesses;
         std::string executable;  // LocalProcesses: pipedream-train (trainExecutable())
+        // The run secret the collector asks for: empty makes a new one
+        // (secret()); ignored with options.noSecret. LocalProcesses hands it
+        // to the ranks in $PIPEDREAM_SECRET.
+        std::string secret;
         std::string listenHost = "127.0.0.1";  // collector address
         int listenPort = 0;                    // 0: a free one
         LocalRanks::Output output;             // LocalProcesses: the ranks' output lines
@@ -298,6 +342,9 @@ public:
 
     EventCollector& collector();
     int port() const;  // where the collector listens
+    // The run secret the ranks must know (empty with --no-secret): Attach
+    // shows it in the command that starts a rank.
+    const std::string& secret() const;
     // LocalProcesses: the ranks' exit statuses after wait(), worst first rank order.
     int exitStatus() const;
 

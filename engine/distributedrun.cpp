@@ -139,6 +139,13 @@ DistributedRun::DistributedRun(const RunOptions& options, EventSink& sink, const
     impl_->lastError.assign(o.schedule.stages, std::string());
     impl_->collector.setConnectTimeout(std::chrono::seconds(o.rendezvousTimeoutS));
     if (impl_->local()) impl_->collector.expect(o.schedule.stages, o);
+    // A secret for this run only (for Attach: this listening session's).
+    std::string& secret = impl_->setup.secret;
+    if (o.noSecret)
+        secret.clear();
+    else if (secret.empty())
+        secret = newRunSecret();
+    impl_->collector.setSecret(secret);
     std::string error;
     if (!impl_->collector.listen(setup.listenHost, setup.listenPort, error))
         throw ConfigError(error);
@@ -161,14 +168,23 @@ void DistributedRun::start() {
     d.collector.expect(world, o);
     d.ranks.setOnExit([&d](int rank, int status) { d.exited(rank, status); });
     d.storeDir = std::make_unique<PrivateDir>();
+    std::vector<std::string> environment;
     if (!d.storeDir->path().empty())
-        d.ranks.setEnvironment(
-            {std::string(kStoreFileVariable) + "=" + d.storeDir->path() + "/store"});
+        environment.push_back(std::string(kStoreFileVariable) + "=" + d.storeDir->path() +
+                              "/store");
+    // The secret in the environment, never in argv (ps shows argv to every
+    // user); the ranks take it from there.
+    std::vector<std::string> args = toArgs(o);
+    if (o.noSecret)
+        args.push_back("--no-secret");
+    else
+        environment.push_back(std::string(kSecretVariable) + "=" + d.setup.secret);
+    d.ranks.setEnvironment(std::move(environment));
     const std::string events =
         reachable(d.setup.listenHost) + ":" + std::to_string(d.collector.port());
     std::string error;
     const bool ok = d.ranks.start(
-        d.setup.executable, toArgs(o), world, o.backend, "127.0.0.1", freePort("127.0.0.1"), events,
+        d.setup.executable, args, world, o.backend, "127.0.0.1", freePort("127.0.0.1"), events,
         [&d](int rank, bool isError, const std::string& line) { d.output(rank, isError, line); },
         error);
     if (!ok) {
@@ -229,6 +245,10 @@ bool DistributedRun::wait(std::chrono::milliseconds timeout) {
 
 bool DistributedRun::finished() const {
     return impl_->collector.finished() && impl_->reapFor(std::chrono::milliseconds(0));
+}
+
+const std::string& DistributedRun::secret() const {
+    return impl_->setup.secret;
 }
 
 EventCollector& DistributedRun::collector() {

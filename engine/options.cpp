@@ -318,6 +318,22 @@ const std::vector<FlagSpec>& flagSpecs() {
              return checkHost("--events", host);
          },
          "send this rank's events to a collector there (the GUI's Attach)", nullptr},
+        {"--secret-file", "FILE", false,
+         [](State& s, const std::string& v) {
+             s.o.secretFile = v;
+             return std::string();
+         },
+         "the run secret, shared by every rank and the collector: this file's first line "
+         "[default: $PIPEDREAM_SECRET; --launch makes its own]",
+         nullptr},
+        {"--no-secret", nullptr, false,
+         [](State& s, const std::string&) {
+             s.o.noSecret = true;
+             return std::string();
+         },
+         "ranks and collector prove no run secret: anyone who can reach the collector may pose "
+         "as a rank (a trusted network only)",
+         nullptr},
         {"--rendezvous-timeout", "SEC", false,
          [](State& s, const std::string& v) {
              return setTimeout("--rendezvous-timeout", v, s.o.rendezvousTimeoutS);
@@ -465,6 +481,13 @@ std::string checkDistributedCombinations(const RunOptions& o, bool vizFlags) {
     if (threads && rankGiven)
         return "--rank, --world-size, --local-rank, --master-addr, --master-port and --events "
                "need --backend gloo or nccl";
+    if (threads && (o.noSecret || !o.secretFile.empty()))
+        return "--secret-file and --no-secret are for distributed runs: they need --backend "
+               "gloo or nccl";
+    if (o.noSecret && !o.secretFile.empty())
+        return "--no-secret and --secret-file contradict each other: give one of them";
+    if (o.launch && !o.secretFile.empty())
+        return "--launch makes a new run secret for its ranks: leave out --secret-file";
     if (o.launch && (o.rank >= 0 || o.worldSize >= 0 || o.localRank >= 0))
         return "--launch starts every rank itself: leave out --rank, --world-size and "
                "--local-rank";

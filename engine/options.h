@@ -63,7 +63,11 @@ struct RunOptions {
     int localRank = -1;
     std::string masterAddr;
     int masterPort = 0;
-    std::string events;           // HOST:PORT of a collector (the GUI's attach)
+    std::string events;  // HOST:PORT of a collector (the GUI's attach)
+    // The run secret (engine/distributed.h): a rank's is in this file's
+    // first line or $PIPEDREAM_SECRET; noSecret turns the check off.
+    std::string secretFile;
+    bool noSecret = false;
     int rendezvousTimeoutS = 60;  // ranks meeting at the master, connecting
     // A peer silent this long (not paused) fails the run: generous, since a
     // stage may legitimately wait several slots of a big model; a dead peer

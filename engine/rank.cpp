@@ -425,6 +425,13 @@ int runRank(RunOptions o) {
     if (o.device == "cuda") o.device = "cuda:" + std::to_string(o.localRank);
     const std::string invalid = checkRunOptions(o);
     if (!invalid.empty()) throw ConfigError(invalid);
+    // Before anything starts: a rank without the run's secret (and without
+    // --no-secret) would only be refused by its collector.
+    std::string secret;
+    if (std::string e = readRunSecret(
+            o, [](const char* n) { return std::getenv(n); }, secret);
+        !e.empty())
+        throw ConfigError(e);
 
     const std::string host = hostName();
     const std::vector<std::string> args = toArgs(o);
@@ -448,6 +455,7 @@ int runRank(RunOptions o) {
     if (events.empty()) {
         if (o.rank == 0) {
             collector = std::make_unique<EventCollector>(collected);
+            collector->setSecret(secret);
             std::string error;
             // Where the run is: the interface of --master-addr (the other
             // ranks reach rank 0 there), loopback for a run on this machine.
@@ -477,6 +485,7 @@ int runRank(RunOptions o) {
     hello.host = host;
     hello.pid = static_cast<int>(::getpid());
     hello.args = args;
+    hello.secret = secret;
     {
         std::string error;
         if (!client.connect(events, hello, std::chrono::seconds(o.rendezvousTimeoutS), error))
@@ -496,7 +505,7 @@ int runRank(RunOptions o) {
         throw ConfigError("rank " + std::to_string(o.rank) +
                           " could not connect to every rank within " +
                           secondsText(o.rendezvousTimeoutS) + " (" + why +
-                          "); did every rank start, with the same options?");
+                          "); did every rank start, with the same options and run secret?");
     }
     const torch::Device wire = o.backend == "nccl" ? torch::Device(o.device) : torch::kCPU;
     auto transport = std::make_shared<ProcessGroupTransport>(

@@ -13,6 +13,7 @@
 #include "distributed.h"
 #include "netutil.h"
 #include "safefile.h"
+#include "sha256.h"
 
 namespace pd {
 
@@ -118,7 +119,86 @@ struct RankClient::Impl {
         if (wasPaused && !stopping) control(Control{Control::Resume, 0});
     }
     bool sync(std::chrono::steady_clock::time_point deadline, std::string& message, bool& silent);
+    bool authenticate(const std::string& secret, std::chrono::steady_clock::time_point deadline,
+                      std::string& message, bool& silent);
 };
+
+// The run secret both ways (distributed.h): the collector's challenge is
+// answered, and its welcome must prove it knows the secret too.
+bool RankClient::Impl::authenticate(const std::string& secret,
+                                    std::chrono::steady_clock::time_point deadline,
+                                    std::string& message, bool& silent) {
+    auto next = [&](std::string& line) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              deadline - std::chrono::steady_clock::now())
+                              .count();
+        return reader.read(line, static_cast<int>(std::max<std::int64_t>(left, 0)));
+    };
+    auto refusedBy = [&](const std::vector<std::string_view>& f) {
+        message = "the event collector at " + where + " refused this rank: " +
+                  printable(f.size() > 1 ? net::unescape(f[1]) : "no reason given", 1000);
+        return false;
+    };
+    std::string line;
+    auto r = next(line);
+    if (r == net::LineReader::Closed) {
+        silent = true;  // made room for others (a flood): again
+        message = "the event collector at " + where + " closed the connection at once";
+        return false;
+    }
+    auto f = net::fields(line);
+    if (r == net::LineReader::Timeout || f.size() != 2 || f[0] != "challenge") {
+        if (!f.empty() && f[0] == "refused") return refusedBy(f);
+        message = "the event collector at " + where +
+                  " sent no challenge for the run secret (an older pipedream-train, or not an "
+                  "event collector)";
+        return false;
+    }
+    const std::string nonce = toHex(randomBytes(32));
+    if (nonce.size() != 64) {
+        message = "cannot read /dev/urandom for the run secret's challenge";
+        return false;
+    }
+    const std::string proof =
+        secret.empty() ? "-"
+                       : toHex(hmacSha256(secret, "pipedream-collector " + std::string(f[1])));
+    if (!net::sendAll(fd, "auth " + proof + " " + nonce + "\n")) {
+        message = "lost the connection to the event collector at " + where;
+        return false;
+    }
+    r = next(line);
+    if (r == net::LineReader::Closed) {
+        silent = true;
+        message = "the event collector at " + where + " closed the connection";
+        return false;
+    }
+    f = net::fields(line);
+    if (!f.empty() && f[0] == "refused") return refusedBy(f);
+    if (r == net::LineReader::Timeout || f.size() != 2 || f[0] != "welcome") {
+        message = "the event collector at " + where + " did not answer the run secret's proof";
+        return false;
+    }
+    if (secret.empty()) {
+        if (f[1] == "-") return true;
+        message = "the event collector at " + where +
+                  " asks for a run secret and this rank has none (--no-secret): give every rank "
+                  "and the collector the same secret, or --no-secret to all";
+        return false;
+    }
+    if (f[1] == "-") {
+        message = "the event collector at " + where +
+                  " asks for no run secret (--no-secret) and this rank has one: give --no-secret "
+                  "to every rank and the collector, or the same secret to all";
+        return false;
+    }
+    if (!equalConstantTime(f[1], toHex(hmacSha256(secret, "pipedream-rank " + nonce)))) {
+        message = "the event collector at " + where +
+                  " does not know this run's secret (not this run's collector, or another " +
+                  kSecretVariable + "); not sending it anything";
+        return false;
+    }
+    return true;
+}
 
 bool RankClient::Impl::sync(std::chrono::steady_clock::time_point deadline, std::string& message,
                             bool& silent) {
@@ -232,7 +312,9 @@ bool RankClient::connect(const std::string& hostPort, const Hello& hello,
         impl_->reader = net::LineReader(fd);
         bool silent = false;  // closed before any answer: made room for others; again
         error.clear();
-        if (net::sendAll(fd, line + "\n") && impl_->sync(syncDeadline, error, silent)) break;
+        if (impl_->authenticate(hello.secret, syncDeadline, error, silent) &&
+            net::sendAll(fd, line + "\n") && impl_->sync(syncDeadline, error, silent))
+            break;
         ::close(fd);
         impl_->fd = -1;
         if (silent &&

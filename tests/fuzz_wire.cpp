@@ -28,6 +28,7 @@
 #include "netutil.h"
 #include "options.h"
 #include "runcheck.h"
+#include "sha256.h"
 #include "simulator.h"
 #include "trace.h"
 
@@ -211,12 +212,14 @@ Verdict runCase(const RunOptions& o, Mutator& m, std::string& why, int& linesSen
     CheckingSink sink(o.schedule);
     EventCollector collector(sink);
     collector.setLog([](const std::string&) {});
+    collector.setSecret("fuzz");
     collector.expect(o.schedule.stages, o);
     collector.setConnectTimeout(std::chrono::seconds(1));
     if (!collector.listen("127.0.0.1", 0, why)) return Verdict::Crash;
     std::string hello[2];
     for (int r = 0; r < 2; ++r) {
-        hello[r] = "hello 1 " + std::to_string(r) + " 2 " + std::to_string(100 + r) + " fuzz";
+        hello[r] = "hello " + std::to_string(kWireProtocol) + " " + std::to_string(r) + " 2 " +
+                   std::to_string(100 + r) + " fuzz";
         for (const std::string& a : toArgs(o)) hello[r] += " " + net::escape(a);
     }
     int fds[2];
@@ -224,8 +227,19 @@ Verdict runCase(const RunOptions& o, Mutator& m, std::string& why, int& linesSen
         bool retryable = false;
         fds[r] = net::connectTcp("127.0.0.1", collector.port(), why, retryable);
         if (fds[r] < 0) return Verdict::Crash;
+        // The challenge answered (the answer mutated too, sometimes).
+        net::LineReader reader(fds[r]);
+        std::string challenge;
+        if (reader.read(challenge, 2000) != net::LineReader::Line ||
+            challenge.rfind("challenge ", 0) != 0) {
+            why = "no challenge: " + challenge;
+            return Verdict::Crash;
+        }
+        const std::string auth =
+            "auth " + toHex(hmacSha256("fuzz", "pipedream-collector " + challenge.substr(10))) +
+            " " + std::string(64, 'a');
         std::vector<std::string> lines = linesOf(o, r);
-        lines.insert(lines.begin(), hello[r]);
+        lines.insert(lines.begin(), {auth, hello[r]});
         // 0 to 3 lines mutated per rank (the hello among them sometimes), or
         // one semantic change: a valid-looking record outside the grid.
         const std::size_t changes = m.pick(4);

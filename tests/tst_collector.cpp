@@ -15,9 +15,11 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include "distributed.h"
 #include "netutil.h"
+#include "sha256.h"
 #include "slotgrid.h"
 
 using namespace pd;
@@ -26,6 +28,8 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto kLong = 20s;  // for things that take milliseconds
+// The run secret of the tests' collectors and fake ranks.
+const std::string kSecret = "tst-collector-secret";
 
 // Everything the collector hands on, and a way to wait for it.
 class RecordingSink : public EventSink {
@@ -109,8 +113,10 @@ public:
             changed.notify_all();
         });
     }
-    bool connect(int port, int rank, int world, const RunOptions& options, std::string& error) {
+    bool connect(int port, int rank, int world, const RunOptions& options, std::string& error,
+                 const std::string& secret = kSecret) {
         RankClient::Hello h;
+        h.secret = secret;
         h.rank = rank;
         h.world = world;
         h.host = "host" + std::to_string(rank);
@@ -148,11 +154,11 @@ struct Ranks {
     std::vector<std::unique_ptr<FakeRank>> ranks;
     std::vector<std::chrono::steady_clock::time_point> t0;
 
-    bool connect(int port, int world, const RunOptions& o) {
+    bool connect(int port, int world, const RunOptions& o, const std::string& secret = kSecret) {
         for (int r = 0; r < world; ++r) {
             ranks.push_back(std::make_unique<FakeRank>());
             std::string error;
-            if (!ranks.back()->connect(port, r, world, o, error)) {
+            if (!ranks.back()->connect(port, r, world, o, error, secret)) {
                 qWarning("connect: %s", error.c_str());
                 return false;
             }
@@ -184,6 +190,7 @@ struct Cluster {
     Ranks ranks;  // last: the ranks go first, while the collector listens
 
     bool start(int world, const RunOptions& options, bool ready = true) {
+        collector.setSecret(kSecret);
         collector.expect(world, options);
         std::string error;
         if (!collector.listen("127.0.0.1", 0, error)) {
@@ -240,15 +247,37 @@ int openFds() {
     return static_cast<int>(QDir("/proc/self/fd").entryList(QDir::Files | QDir::System).size());
 }
 
-// Connects, says one line, and returns what comes back until the
-// collector closes (or 10 s pass).
-std::string sayOnce(int port, const std::string& line) {
+// Connects and answers the collector's challenge with `secret` (a rank's
+// nonce of "a"s); `welcome` gets the collector's answer. -1 when it fails.
+int connectWithSecret(int port, const std::string& secret, std::string& welcome,
+                      net::LineReader& reader) {
     std::string error;
     bool retryable = false;
     const int fd = net::connectTcp("127.0.0.1", port, error, retryable);
-    if (fd < 0) return "connect: " + error;
+    if (fd < 0) return -1;
+    reader = net::LineReader(fd);
+    std::string challenge;
+    if (reader.read(challenge, 10000) != net::LineReader::Line ||
+        challenge.rfind("challenge ", 0) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    net::sendAll(fd, "auth " +
+                         toHex(hmacSha256(secret, "pipedream-collector " + challenge.substr(10))) +
+                         " " + std::string(64, 'a') + "\n");
+    if (reader.read(welcome, 10000) != net::LineReader::Line) welcome.clear();
+    return fd;
+}
+
+// Connects with the run secret, says one line, and returns what comes back
+// until the collector closes (or 10 s pass).
+std::string sayOnce(int port, const std::string& line) {
+    net::LineReader reader;
+    std::string welcome;
+    const int fd = connectWithSecret(port, kSecret, welcome, reader);
+    if (fd < 0) return "connect failed";
+    if (welcome.rfind("welcome ", 0) != 0) return "not welcome: " + welcome;
     net::sendAll(fd, line + "\n");
-    net::LineReader reader(fd);
     std::string out, reply;
     while (reader.read(reply, 10000) == net::LineReader::Line) out += reply + "\n";
     ::close(fd);
@@ -278,6 +307,11 @@ private Q_SLOTS:
     void invalidRecordsDropTheRank_data();
     void invalidRecordsDropTheRank();
     void attachRefusesAHugeRun();
+    void runSecretKeepsStrangersOut();
+    void rankChecksTheCollectorsSecret();
+    void noSecretOnBothSides();
+    void olderRankIsToldWhy();
+    void launcherGivesTheSecretInTheEnvironment();
     void listenOnBusyPortFails();
     void unreachableCollectorTimesOut();
     void launcherForwardsOutputAndStatuses();
@@ -338,6 +372,7 @@ void TestCollector::parseHostPortAccepts() {
 void TestCollector::clockSyncOnOneMachine() {
     RecordingSink sink;
     EventCollector collector(sink);
+    collector.setSecret(kSecret);
     const RunOptions o = smallOptions();
     collector.expect(2, o);
     std::string error;
@@ -382,6 +417,17 @@ void TestCollector::clockOffsetAgainstAFakeCollector() {
         const int fd = ::accept(listenFd, nullptr, nullptr);
         net::LineReader reader(fd);
         std::string line;
+        const std::string nonce(64, 'c');
+        net::sendAll(fd, "challenge " + nonce + "\n");
+        if (reader.read(line, 20000) == net::LineReader::Line) {
+            const auto f = net::fields(line);
+            if (f.size() == 3 && f[0] == "auth" &&
+                f[1] == toHex(hmacSha256(kSecret, "pipedream-collector " + nonce)))
+                net::sendAll(fd,
+                             "welcome " +
+                                 toHex(hmacSha256(kSecret, "pipedream-rank " + std::string(f[2]))) +
+                                 "\n");
+        }
         // Control before the sync (a paused run), and a message from a
         // newer collector, which the rank skips.
         net::sendAll(fd, "frontier 7\nnews from the future\n");
@@ -411,6 +457,7 @@ void TestCollector::clockOffsetAgainstAFakeCollector() {
         h.host = "my host";  // a space: escaped
         h.pid = 42;
         h.args = {"--data", "mnist:/a b"};
+        h.secret = kSecret;
         QVERIFY2(rank.client.connect("127.0.0.1:" + std::to_string(port), h, 10s, error),
                  error.c_str());
         QCOMPARE(rank.nextFrontier(), std::optional<int>(7));
@@ -430,7 +477,7 @@ void TestCollector::clockOffsetAgainstAFakeCollector() {
     const std::vector<std::string> got = lines.get();
     QVERIFY(got.size() >= 20);
     QCOMPARE(QString::fromStdString(got[0]),
-             QString("hello 1 2 4 42 my\\shost --data mnist:/a\\sb"));
+             QString("hello %1 2 4 42 my\\shost --data mnist:/a\\sb").arg(kWireProtocol));
     QCOMPARE(net::unescape("my\\shost"), std::string("my host"));
     QCOMPARE(std::count_if(got.begin(), got.end(),
                            [](const std::string& l) { return l.rfind("ping ", 0) == 0; }),
@@ -443,6 +490,7 @@ void TestCollector::clockOffsetAgainstAFakeCollector() {
 void TestCollector::goOnlyAfterEveryRankIsReady() {
     RecordingSink sink;
     EventCollector collector(sink);
+    collector.setSecret(kSecret);
     const RunOptions o = smallOptions();
     collector.expect(2, o);
     bool allConnected = false;
@@ -693,6 +741,7 @@ void TestCollector::pauseHeldFrontierAndSteps() {
 void TestCollector::pausedBeforeConnectStartsAtSlotZero() {
     RecordingSink sink;
     EventCollector collector(sink);
+    collector.setSecret(kSecret);
     const RunOptions o = smallOptions(2, 4, 1);
     const SlotGrid grid = slotGrid(generateSchedule(o.schedule));
     collector.expect(2, o);
@@ -742,6 +791,7 @@ void TestCollector::lostRankFailsTheRun() {
 void TestCollector::connectTimeoutNamesMissingRanks() {
     RecordingSink sink;
     EventCollector collector(sink);
+    collector.setSecret(kSecret);
     const RunOptions o = smallOptions(3, 3, 1);
     collector.expect(3, o);
     collector.setConnectTimeout(2s);  // rank 1 connects well before
@@ -763,6 +813,7 @@ void TestCollector::connectTimeoutNamesMissingRanks() {
 void TestCollector::helloWithOtherOptionsIsRefused() {
     RecordingSink sink;
     EventCollector collector(sink);
+    collector.setSecret(kSecret);
     LogLines log;
     collector.setLog(log.sink());
     const RunOptions o = smallOptions(2, 4, 1);
@@ -807,6 +858,7 @@ void TestCollector::helloWithOtherOptionsIsRefused() {
 void TestCollector::helloWithOtherWorldIsRefused() {
     RecordingSink sink;
     EventCollector collector(sink);
+    collector.setSecret(kSecret);
     LogLines log;
     collector.setLog(log.sink());
     const RunOptions o = smallOptions(4, 4, 1);
@@ -831,6 +883,7 @@ void TestCollector::helloWithOtherWorldIsRefused() {
 void TestCollector::strangersDoNotStopTheRun() {
     RecordingSink sink;
     EventCollector collector(sink);
+    collector.setSecret(kSecret);
     LogLines log;
     collector.setLog(log.sink());
     const RunOptions o = smallOptions(2, 2, 1);
@@ -859,12 +912,13 @@ void TestCollector::strangersDoNotStopTheRun() {
         for (const std::string& x : toArgs(o)) a += " " + net::escape(x);
         return a;
     }();
+    const std::string hello = "hello " + std::to_string(kWireProtocol) + " ";
     const std::string forged[] = {
         "hello 99 0 2 1 evil" + args,  // another protocol
-        "hello 1 0 3 1 evil" + args,   // another world
-        "hello 1 7 2 1 evil" + args,   // rank out of range
-        "hello 1 -1 2 1 evil" + args,
-        "hello 1 1 2 1 " + net::escape("\x1b]0;pwned\x07\nhost") + " --stages 2",
+        hello + "0 3 1 evil" + args,   // another world
+        hello + "7 2 1 evil" + args,   // rank out of range
+        hello + "-1 2 1 evil" + args,
+        hello + "1 2 1 " + net::escape("\x1b]0;pwned\x07\nhost") + " --stages 2",
     };
     for (const std::string& line : forged) {
         const std::string reply = sayOnce(port, line);
@@ -873,7 +927,7 @@ void TestCollector::strangersDoNotStopTheRun() {
     Ranks ranks;
     QVERIFY(ranks.connect(port, 2, o));
     // A second rank 0 while the real one is connected.
-    const std::string second = sayOnce(port, "hello 1 0 2 1 evil" + args);
+    const std::string second = sayOnce(port, hello + "0 2 1 evil" + args);
     QVERIFY2(contains(second, "refused rank\\s0\\sis\\salready\\sconnected"), second.c_str());
     QVERIFY(ranks.ready());
     for (int r = 0; r < 2; ++r) ranks[r].client.onFinished(done(1, 50));
@@ -882,7 +936,8 @@ void TestCollector::strangersDoNotStopTheRun() {
     QVERIFY(!sink.summary.failed);
     for (int fd : silent) ::close(fd);
     const std::string logged = log.all();
-    QVERIFY2(contains(logged, "wire protocol 99, expected 1"), logged.c_str());
+    QVERIFY2(contains(logged, "wire protocol 99, expected " + std::to_string(kWireProtocol)),
+             logged.c_str());
     QVERIFY2(contains(logged, "world size 3, expected 2"), logged.c_str());
     QVERIFY2(contains(logged, "claiming rank 7 on evil was refused: rank outside 0..1"),
              logged.c_str());
@@ -956,6 +1011,7 @@ void TestCollector::invalidRecordsDropTheRank() {
     QFETCH(QString, why);
     RecordingSink sink;
     EventCollector collector(sink);
+    collector.setSecret(kSecret);
     const RunOptions o = smallOptions(2, 2, 1);
     collector.expect(2, o);
     std::string error;
@@ -963,10 +1019,12 @@ void TestCollector::invalidRecordsDropTheRank() {
     FakeRank rank0;
     QVERIFY(rank0.connect(collector.port(), 0, 2, o, error));
     // Rank 1 by hand, so that any line can be sent.
-    bool retryable = false;
-    const int fd = net::connectTcp("127.0.0.1", collector.port(), error, retryable);
+    net::LineReader reader;
+    std::string welcome;
+    const int fd = connectWithSecret(collector.port(), kSecret, welcome, reader);
     QVERIFY(fd >= 0);
-    std::string hello = "hello 1 1 2 7 host1";
+    QVERIFY2(welcome.rfind("welcome ", 0) == 0, welcome.c_str());
+    std::string hello = "hello " + std::to_string(kWireProtocol) + " 1 2 7 host1";
     for (const std::string& a : toArgs(o)) hello += " " + net::escape(a);
     QVERIFY(net::sendAll(fd, hello + "\n" + line.toStdString() + "\n"));
     QVERIFY(sink.waitFor([&] { return !sink.errors.empty(); }));
@@ -993,6 +1051,7 @@ void TestCollector::invalidRecordsDropTheRank() {
 void TestCollector::attachRefusesAHugeRun() {
     RecordingSink sink;
     EventCollector collector(sink);
+    collector.setSecret(kSecret);
     LogLines log;
     collector.setLog(log.sink());
     collector.setMemoryLimit(std::uint64_t{1} << 30);
@@ -1013,12 +1072,232 @@ void TestCollector::attachRefusesAHugeRun() {
     QVERIFY(sink.allErrors().empty());
 }
 
+// The run secret (issue 20): a wrong secret, none, garbage, a forged hello
+// without the challenge answered, silence and an answer after the deadline
+// are each closed and logged; the real ranks' run completes without error.
+void TestCollector::runSecretKeepsStrangersOut() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    collector.setSecret(kSecret);
+    LogLines log;
+    collector.setLog(log.sink());
+    const RunOptions o = smallOptions(2, 2, 1);
+    collector.expect(2, o);
+    collector.setConnectTimeout(30s);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    const int port = collector.port();
+    // Silence, and the right answer too late: both past the 5 s deadline.
+    auto late = std::async(std::launch::async, [port] {
+        std::string error;
+        bool retryable = false;
+        const int fd = net::connectTcp("127.0.0.1", port, error, retryable);
+        net::LineReader reader(fd);
+        std::string challenge, reply;
+        reader.read(challenge, 10000);
+        std::this_thread::sleep_for(5500ms);
+        net::sendAll(fd,
+                     "auth " +
+                         toHex(hmacSha256(kSecret, "pipedream-collector " + challenge.substr(10))) +
+                         " " + std::string(64, 'a') + "\n");
+        const auto got = reader.read(reply, 10000);
+        ::close(fd);
+        return got == net::LineReader::Line ? reply : std::string("closed");
+    });
+    bool retryable = false;
+    const int silent = net::connectTcp("127.0.0.1", port, error, retryable);
+    QVERIFY(silent >= 0);
+    // A wrong secret, and none: the rank is told why.
+    FakeRank wrong;
+    QVERIFY(!wrong.connect(port, 0, 2, o, error, "not-the-secret"));
+    QVERIFY2(contains(error, "refused this rank: it sent no valid run secret"), error.c_str());
+    FakeRank none;
+    QVERIFY(!none.connect(port, 1, 2, o, error, ""));
+    QVERIFY2(contains(error, "refused this rank: it sent no valid run secret"), error.c_str());
+    // Garbage, and a forged hello that skips the challenge.
+    std::string args;
+    for (const std::string& x : toArgs(o)) args += " " + net::escape(x);
+    for (const std::string& line :
+         {std::string("GET / HTTP/1.1"),
+          "hello " + std::to_string(kWireProtocol) + " 0 2 1 evil" + args,
+          std::string("auth 00 ") + std::string(64, 'b'), std::string("auth \x1b[2J x")}) {
+        const int fd = net::connectTcp("127.0.0.1", port, error, retryable);
+        QVERIFY(fd >= 0);
+        net::LineReader reader(fd);
+        std::string reply, all;
+        QCOMPARE(reader.read(reply, 10000), net::LineReader::Line);  // the challenge
+        net::sendAll(fd, line + "\n");
+        while (reader.read(reply, 10000) == net::LineReader::Line) all += reply + "\n";
+        ::close(fd);
+        QVERIFY2(!contains(all, "welcome") && !contains(all, "pong"), all.c_str());
+    }
+    QVERIFY2(!contains(late.get(), "welcome"), "an answer after the deadline was welcomed");
+    ::close(silent);
+    Ranks ranks;
+    QVERIFY(ranks.connect(port, 2, o));
+    QVERIFY(ranks.ready());
+    for (int r = 0; r < 2; ++r) ranks[r].client.onFinished(done(1, 50));
+    QVERIFY(sink.waitFinished());
+    QVERIFY2(sink.allErrors().empty(), sink.allErrors().c_str());
+    QVERIFY(!sink.summary.failed);
+    QCOMPARE(collector.ranks()[0].host, std::string("host0"));  // the real one, not "evil"
+    // wrong, none, 4 lines, late, silent
+    QVERIFY(log.waitFor(8));
+    const std::string logged = log.all();
+    std::size_t count = 0;
+    for (std::size_t at = 0;
+         (at = logged.find("sent no valid run secret", at)) != std::string::npos; ++at)
+        ++count;
+    QVERIFY2(count == 8, logged.c_str());
+    QVERIFY2(contains(logged, "a connection from 127.0.0.1:"), logged.c_str());
+    QVERIFY2(contains(logged, "(a wrong proof)"), logged.c_str());
+    QVERIFY2(contains(logged, "(it has none (--no-secret?))"), logged.c_str());
+    QVERIFY2(contains(logged, "no answer to the challenge within 5 s"), logged.c_str());
+    for (char ch : logged) QVERIFY(ch == '\n' || static_cast<unsigned char>(ch) >= 0x20);
+}
+
+// Mutual: a rank sends nothing to a collector that cannot prove the
+// secret back (one that took the rank's proof and answered at random).
+void TestCollector::rankChecksTheCollectorsSecret() {
+    for (const std::string& welcome :
+         {"welcome " + std::string(64, '0'), std::string("welcome -")}) {
+        std::string error;
+        const int listenFd = net::listenTcp("127.0.0.1", 0, error);
+        QVERIFY2(listenFd >= 0, error.c_str());
+        const int port = net::localPort(listenFd);
+        std::promise<std::string> after;  // what the rank sent after the welcome
+        std::thread fake([&] {
+            const int fd = ::accept(listenFd, nullptr, nullptr);
+            net::LineReader reader(fd);
+            net::sendAll(fd, "challenge " + std::string(64, 'c') + "\n" + welcome + "\n");
+            std::string line, rest;
+            reader.read(line, 10000);  // the auth
+            while (reader.read(line, 10000) == net::LineReader::Line) rest += line + "\n";
+            after.set_value(rest);
+            ::close(fd);
+        });
+        FakeRank rank;
+        const bool ok = rank.connect(port, 0, 2, smallOptions(2, 2, 1), error);
+        fake.join();
+        ::close(listenFd);
+        QVERIFY(!ok);
+        QVERIFY2(contains(error, welcome == "welcome -" ? "asks for no run secret (--no-secret)"
+                                                        : "does not know this run's secret"),
+                 error.c_str());
+        const std::string rest = after.get_future().get();
+        QVERIFY2(rest.empty(), rest.c_str());  // no hello: not even the options
+    }
+}
+
+// --no-secret on both sides: said once on the log, the run completes; a
+// rank with a secret refuses such a collector with the reason.
+void TestCollector::noSecretOnBothSides() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    collector.setSecret("");
+    LogLines log;
+    collector.setLog(log.sink());
+    const RunOptions o = smallOptions(2, 2, 1);
+    collector.expect(2, o);
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    QVERIFY(log.waitFor(1));
+    QVERIFY2(contains(log.all(), "accepting events without a run secret (--no-secret)"),
+             log.all().c_str());
+    FakeRank withSecret;
+    QVERIFY(!withSecret.connect(collector.port(), 0, 2, o, error, kSecret));
+    QVERIFY2(contains(error, "asks for no run secret"), error.c_str());
+    Ranks ranks;
+    QVERIFY(ranks.connect(collector.port(), 2, o, ""));
+    QVERIFY(ranks.ready());
+    for (int r = 0; r < 2; ++r) ranks[r].client.onFinished(done(1, 50));
+    QVERIFY(sink.waitFinished());
+    QVERIFY2(sink.allErrors().empty(), sink.allErrors().c_str());
+    QVERIFY(!sink.summary.failed);
+}
+
+// A rank of the protocol before the secret says hello at once: it is told
+// which protocol this collector speaks.
+void TestCollector::olderRankIsToldWhy() {
+    RecordingSink sink;
+    EventCollector collector(sink);
+    collector.setSecret(kSecret);
+    LogLines log;
+    collector.setLog(log.sink());
+    collector.expect(2, smallOptions(2, 2, 1));
+    std::string error;
+    QVERIFY(collector.listen("127.0.0.1", 0, error));
+    bool retryable = false;
+    const int fd = net::connectTcp("127.0.0.1", collector.port(), error, retryable);
+    QVERIFY(fd >= 0);
+    net::sendAll(fd, "hello 1 0 2 1 old --stages 2\n");
+    net::LineReader reader(fd);
+    std::string line, all;
+    while (reader.read(line, 10000) == net::LineReader::Line) all += line + "\n";
+    ::close(fd);
+    QVERIFY2(
+        contains(all, "refused wire\\sprotocol\\s1,\\sexpected\\s" + std::to_string(kWireProtocol)),
+        all.c_str());
+    QVERIFY(log.waitFor(1));
+}
+
+// The launcher's ranks get the run's secret in their environment, never in
+// their argv (which ps shows every user).
+void TestCollector::launcherGivesTheSecretInTheEnvironment() {
+    const QString dir = QDir::tempPath() + "/tst_collector_secret_" + QString::number(getpid());
+    QVERIFY(QDir().mkpath(dir));
+    const std::string exe = (dir + "/fake-train").toStdString();
+    {
+        std::ofstream f(exe);
+        f << "#!/bin/sh\necho \"secret=$PIPEDREAM_SECRET\"\n"
+             "tr '\\0' ' ' < /proc/$$/cmdline; echo\nexit 3\n";
+    }
+    QCOMPARE(::chmod(exe.c_str(), 0755), 0);
+    for (const bool noSecret : {false, true}) {
+        RecordingSink sink;
+        std::mutex mutex;
+        std::vector<std::string> lines;
+        DistributedRun::Setup setup;
+        setup.executable = exe;
+        setup.output = [&](int, bool, const std::string& line) {
+            std::lock_guard<std::mutex> lock(mutex);
+            lines.push_back(line);
+        };
+        RunOptions o = smallOptions(2, 2, 1);
+        o.noSecret = noSecret;
+        DistributedRun run(o, sink, setup);
+        QCOMPARE(run.secret().size(), noSecret ? std::size_t(0) : std::size_t(64));
+        run.start();
+        QVERIFY(run.wait(kLong));
+        std::lock_guard<std::mutex> lock(mutex);
+        int secrets = 0, argvs = 0;
+        for (const std::string& l : lines) {
+            if (contains(l, "] secret=")) {
+                QVERIFY2(contains(l, "secret=" + run.secret()) &&
+                             l.size() == l.find("secret=") + 7 + run.secret().size(),
+                         l.c_str());
+                ++secrets;
+            }
+            if (contains(l, "--events")) {
+                ++argvs;
+                QVERIFY2(noSecret ? contains(l, "--no-secret") : !contains(l, run.secret()),
+                         l.c_str());
+            }
+        }
+        QCOMPARE(secrets, 2);
+        QCOMPARE(argvs, 2);
+    }
+    QDir(dir).removeRecursively();
+}
+
 void TestCollector::listenOnBusyPortFails() {
     RecordingSink sink;
     EventCollector first(sink);
+    first.setSecret(kSecret);
     std::string error;
     QVERIFY(first.listen("127.0.0.1", 0, error));
     EventCollector second(sink);
+    second.setSecret(kSecret);
     QVERIFY(!second.listen("127.0.0.1", first.port(), error));
     QCOMPARE(error, "cannot listen on 127.0.0.1:" + std::to_string(first.port()) +
                         ": the port is in use by another program");
@@ -1135,7 +1414,8 @@ void TestCollector::distributedRunAttach() {
     QVERIFY(!run.finished());
     const RunOptions o = smallOptions(2, 4, 1);
     Ranks ranks;
-    QVERIFY(ranks.connect(run.port(), 2, o));
+    QCOMPARE(run.secret().size(), std::size_t(64));  // a new one: 32 random bytes
+    QVERIFY(ranks.connect(run.port(), 2, o, run.secret()));
     QCOMPARE(run.collector().worldSize(), 2);
     QCOMPARE(run.collector().options()->schedule.microbatches, 4);
     for (int r = 0; r < 2; ++r) QCOMPARE(ranks[r].nextFrontier(), std::optional<int>(0));

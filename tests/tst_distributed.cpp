@@ -136,6 +136,44 @@ private Q_SLOTS:
                     << QString(kind) << stages;
         }
     }
+    // Ranks started by hand here share one run secret (the README's export).
+    void initTestCase() { qputenv("PIPEDREAM_SECRET", "tst-distributed-secret"); }
+
+    // Without a secret (and without --no-secret) a rank started by hand is
+    // refused before anything starts: one line, exit 2, at once.
+    void byHandNeedsASecret_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("none") << QStringList{}
+                              << "error: ranks started by hand need a shared run secret: set "
+                                 "PIPEDREAM_SECRET (the same on every rank) or --secret-file "
+                                 "FILE; --no-secret accepts events from anyone who can reach the "
+                                 "collector (a trusted network only)";
+        QTest::newRow("missing file")
+            << QStringList{"--secret-file", "/nonexistent/secret"}
+            << "error: --secret-file '/nonexistent/secret' cannot be read (No such file or "
+               "directory)";
+        QTest::newRow("directory") << QStringList{"--secret-file", "/"}
+                                   << "error: --secret-file '/' is not a regular file";
+    }
+    void byHandNeedsASecret() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, expected);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (const char* name :
+             {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "PIPEDREAM_SECRET"})
+            env.remove(name);
+        const Result r =
+            run(kTrain,
+                QStringList{"--backend", "gloo", "--rank", "0", "--world-size", "2", "--stages",
+                            "2", "--master-port", QString::number(freePort())} +
+                    args,
+                30000, env);
+        QCOMPARE(r.exitCode, 2);
+        QCOMPARE(r.err.trimmed(), expected);
+        QVERIFY2(r.ms < 10000, qPrintable(QString("took %1 ms").arg(r.ms)));
+    }
+
     void launchMatchesThreads() {
         QFETCH(QString, kind);
         QFETCH(int, stages);

@@ -68,10 +68,12 @@ class FakeRank {
 public:
     // `answersCancel`: says done when cancelled, as a rank does. Off where a
     // test needs the collector's order of error and end fixed.
-    FakeRank(const QString& hostPort, const RunOptions& o, int rank, const std::string& host,
-             bool finish, bool answersCancel = true)
-        : answersCancel_(answersCancel),
-          thread_([=] { run(hostPort.toStdString(), o, rank, host, finish); }) {}
+    // `secret`: the run secret of the window's listening session.
+    FakeRank(const QString& hostPort, const QString& secret, const RunOptions& o, int rank,
+             const std::string& host, bool finish, bool answersCancel = true)
+        : answersCancel_(answersCancel), thread_([=] {
+              run(hostPort.toStdString(), secret.toStdString(), o, rank, host, finish);
+          }) {}
     ~FakeRank() { join(); }
     void join() {
         if (thread_.joinable()) thread_.join();
@@ -89,9 +91,10 @@ public:
     }
 
 private:
-    void run(const std::string& hostPort, const RunOptions& o, int rank, const std::string& host,
-             bool finish) {
+    void run(const std::string& hostPort, const std::string& secret, const RunOptions& o, int rank,
+             const std::string& host, bool finish) {
         RankClient::Hello hello;
+        hello.secret = secret;
         hello.rank = rank;
         hello.world = o.schedule.stages;
         hello.host = host;
@@ -206,9 +209,15 @@ private Q_SLOTS:
         threads.backend = "threads";  // toArgs without the backend flags
         QStringList flags;
         for (const std::string& a : toArgs(threads)) flags << QString::fromStdString(a);
-        const QString command = AttachFlow::rankCommand(small(3), world, host, 29600);
-        QVERIFY2(command.startsWith(QStringLiteral("pipedream-train ") + flags.join(' ')),
+        const QString secret = QStringLiteral("0123abcd");
+        const QString command = AttachFlow::rankCommand(small(3), world, host, 29600, secret);
+        // The secret in the environment, not in the rank's argv.
+        QVERIFY2(command.startsWith(QStringLiteral("PIPEDREAM_SECRET=0123abcd pipedream-train ") +
+                                    flags.join(' ')),
                  qPrintable(command));
+        QCOMPARE(command.count(secret), 1);
+        QVERIFY(AttachFlow::rankCommand(small(3), world, host, 29600, QString())
+                    .startsWith(QStringLiteral("pipedream-train ")));
         QVERIFY2(
             command.contains(QStringLiteral("--backend gloo --rank R --world-size %1 ").arg(world)),
             qPrintable(command));
@@ -335,11 +344,13 @@ private Q_SLOTS:
         QCOMPARE(waiting.count(), 1);  // 0 ranks, world not known yet
         QCOMPARE(waiting.at(0).at(0).toInt(), 0);
 
-        ranks.push_back(std::make_unique<FakeRank>(address(c), o, 0, "hostA", true));
+        ranks.push_back(
+            std::make_unique<FakeRank>(address(c), c.listenSecret(), o, 0, "hostA", true));
         QTRY_VERIFY_WITH_TIMEOUT(!waiting.isEmpty() && waiting.last().at(0).toInt() == 1, 20000);
         QCOMPARE(waiting.last().at(1).toInt(), 2);  // world from the first hello
         QVERIFY(c.listening());
-        ranks.push_back(std::make_unique<FakeRank>(address(c), o, 1, "hostB", true));
+        ranks.push_back(
+            std::make_unique<FakeRank>(address(c), c.listenSecret(), o, 1, "hostB", true));
 
         QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, 20000);
         QVERIFY(!c.listening());
@@ -372,7 +383,8 @@ private Q_SLOTS:
         QString error;
         QVERIFY2(c.attach(QStringLiteral("127.0.0.1:0"), &error), qPrintable(error));
         for (int r = 0; r < 2; ++r)
-            ranks.push_back(std::make_unique<FakeRank>(address(c), o, r, "host", false));
+            ranks.push_back(
+                std::make_unique<FakeRank>(address(c), c.listenSecret(), o, r, "host", false));
         // Running: every rank got go and sent its actions (no done).
         QTRY_COMPARE_WITH_TIMEOUT(slots, makeDryRun(o).timeline.actions.size(), 20000);
         auto everyRankGot = [&](Kind kind, int times) {
@@ -408,8 +420,10 @@ private Q_SLOTS:
                 [&](const std::vector<SlotEvent>& v) { slots += v.size(); });
         QString error;
         QVERIFY2(c.attach(QStringLiteral("127.0.0.1:0"), &error), qPrintable(error));
-        ranks.push_back(std::make_unique<FakeRank>(address(c), o, 0, "hostA", false, false));
-        ranks.push_back(std::make_unique<FakeRank>(address(c), o, 1, "hostB", false, false));
+        ranks.push_back(
+            std::make_unique<FakeRank>(address(c), c.listenSecret(), o, 0, "hostA", false, false));
+        ranks.push_back(
+            std::make_unique<FakeRank>(address(c), c.listenSecret(), o, 1, "hostB", false, false));
         const std::size_t first = stageEvents(o, 0).size() + stageEvents(o, 1).size();
         QTRY_COMPARE_WITH_TIMEOUT(slots, first, 20000);
         QCOMPARE(failed.count(), 0);
@@ -463,11 +477,13 @@ private Q_SLOTS:
             QVERIFY2(explain.contains(part), qPrintable(explain));
         QVERIFY(w.model()->measuredBoxes().empty());
 
-        ranks.push_back(std::make_unique<FakeRank>(where, o, 0, "hostA", true));
+        ranks.push_back(
+            std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, 0, "hostA", true));
         QTRY_VERIFY_WITH_TIMEOUT(w.listeningText().contains(QStringLiteral("(1 of 2 connected)")),
                                  20000);
         QVERIFY(!statusBarText(w).contains(QStringLiteral("attached")));
-        ranks.push_back(std::make_unique<FakeRank>(where, o, 1, "hostB", true));
+        ranks.push_back(
+            std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, 1, "hostB", true));
         QTRY_VERIFY_WITH_TIMEOUT(w.model()->hasRun(), 20000);
         QTRY_VERIFY_WITH_TIMEOUT(statusBarText(w).contains(QStringLiteral("attached run: 2 ranks")),
                                  5000);
@@ -555,8 +571,10 @@ private Q_SLOTS:
         QString error;
         QVERIFY2(w.attachTo(QStringLiteral("127.0.0.1:0"), &error), qPrintable(error));
         const QString where = address(*w.controller());
-        ranks.push_back(std::make_unique<FakeRank>(where, o, 0, "hostA", false, false));
-        ranks.push_back(std::make_unique<FakeRank>(where, o, 1, "hostB", false, false));
+        ranks.push_back(std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, 0,
+                                                   "hostA", false, false));
+        ranks.push_back(std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, 1,
+                                                   "hostB", false, false));
         const std::size_t sent = makeDryRun(o).timeline.actions.size();
         QTRY_COMPARE_WITH_TIMEOUT(w.model()->measuredBoxes().size(), sent, 20000);
         ranks[1]->die();
@@ -709,6 +727,10 @@ private Q_SLOTS:
                  << QStringLiteral("--events") << address(c);
             ranks.push_back(std::make_unique<QProcess>());
             ranks.back()->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+            // The window's secret, as its command says: in the environment.
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(QStringLiteral("PIPEDREAM_SECRET"), c.listenSecret());
+            ranks.back()->setProcessEnvironment(env);
             ranks.back()->start(QStringLiteral(PD_TRAIN_EXE), args);
         }
         QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, 60000);
@@ -743,14 +765,16 @@ private Q_SLOTS:
         QString error;
         QVERIFY2(w.attachTo(QStringLiteral("127.0.0.1:0"), &error), qPrintable(error));
         const QString where = address(*w.controller());
-        ranks.push_back(std::make_unique<FakeRank>(where, o, 0, "alpha", true));
+        ranks.push_back(
+            std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, 0, "alpha", true));
         QTRY_VERIFY_WITH_TIMEOUT(w.listeningText().contains(QStringLiteral("(1 of 4 connected)")),
                                  20000);
         QTest::qWait(200);
         w.grab().save(dir.filePath(QStringLiteral("attach_listening.png")));
         const char* hosts[] = {"alpha", "alpha", "beta", "gamma"};
         for (int r = 1; r < 4; ++r)
-            ranks.push_back(std::make_unique<FakeRank>(where, o, r, hosts[r], true));
+            ranks.push_back(std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, r,
+                                                       hosts[r], true));
         QTRY_VERIFY_WITH_TIMEOUT(w.model()->finished(), 20000);
         w.controls()->paceCombo()->setCurrentIndex(w.controls()->paceCombo()->count() - 1);
         QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), w.model()->slotCount(), 20000);

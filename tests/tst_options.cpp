@@ -4,6 +4,7 @@
 #include <map>
 #include <random>
 
+#include "distributed.h"
 #include "options.h"
 
 using namespace pd;
@@ -99,6 +100,8 @@ private Q_SLOTS:
     void rankSettingsFromEnvironment_data();
     void rankSettingsFromEnvironment();
     void partitionChoosesTheSplit();
+    void runSecretSources_data();
+    void runSecretSources();
 };
 
 // --partition picks the cut from the estimated layer costs when the flags
@@ -791,6 +794,22 @@ void TestOptions::distributedFlags_data() {
         << QStringList{"--backend", "gloo", "--rendezvous-timeout", "5"} << "";
     QTest::newRow("dry run") << QStringList{"--backend", "gloo", "--dry-run"}
                              << "--dry-run trains nothing: leave out --backend";
+    QTest::newRow("secret file") << QStringList{"--backend", "gloo", "--secret-file", "/x"} << "";
+    QTest::newRow("no secret") << QStringList{"--backend", "gloo", "--no-secret"} << "";
+    QTest::newRow("launch no secret")
+        << QStringList{"--backend", "gloo", "--launch", "--no-secret"} << "";
+    QTest::newRow("secret file empty name") << QStringList{"--backend", "gloo", "--secret-file", ""}
+                                            << "option '--secret-file' needs a non-empty value";
+    QTest::newRow("secret with threads")
+        << QStringList{"--no-secret"}
+        << "--secret-file and --no-secret are for distributed runs: they need --backend gloo or "
+           "nccl";
+    QTest::newRow("secret and no secret")
+        << QStringList{"--backend", "gloo", "--no-secret", "--secret-file", "/x"}
+        << "--no-secret and --secret-file contradict each other: give one of them";
+    QTest::newRow("launch with secret file")
+        << QStringList{"--backend", "gloo", "--launch", "--secret-file", "/x"}
+        << "--launch makes a new run secret for its ranks: leave out --secret-file";
     QTest::newRow("all rank settings") << QStringList{"--backend",     "gloo",
                                                       "--rank",        "2",
                                                       "--world-size",  "4",
@@ -902,6 +921,86 @@ void TestOptions::rankSettingsFromEnvironment() {
                  .arg(QString::fromStdString(o.masterAddr))
                  .arg(o.masterPort),
              expected);
+}
+
+// Where a rank's run secret comes from, and each way that fails (one line).
+void TestOptions::runSecretSources_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("env");       // PIPEDREAM_SECRET, "<unset>" for none
+    QTest::addColumn<QByteArray>("file");   // written to FILE, named by --secret-file FILE
+    QTest::addColumn<QString>("expected");  // "=SECRET" or the error ("FILE": the file's name)
+    const QString none = QStringLiteral("<unset>");
+    QTest::newRow("environment") << QStringList{} << " s3cret \n" << QByteArray() << "=s3cret";
+    QTest::newRow("file") << QStringList{"--secret-file", "FILE"} << none
+                          << QByteArray("  abc def \nsecond line\n") << "=abc def";
+    QTest::newRow("file wins") << QStringList{"--secret-file", "FILE"} << "env"
+                               << QByteArray("from-file") << "=from-file";
+    QTest::newRow("no secret") << QStringList{"--no-secret"} << "env" << QByteArray() << "=";
+    QTest::newRow("none")
+        << QStringList{} << none << QByteArray()
+        << "ranks started by hand need a shared run secret: set PIPEDREAM_SECRET (the same on "
+           "every rank) or --secret-file FILE; --no-secret accepts events from anyone who can "
+           "reach the collector (a trusted network only)";
+    QTest::newRow("empty environment")
+        << QStringList{} << " " << QByteArray()
+        << "the environment variable PIPEDREAM_SECRET is set but empty (it holds the run secret)";
+    QTest::newRow("long environment")
+        << QStringList{} << QString(1025, 'x') << QByteArray()
+        << "the environment variable PIPEDREAM_SECRET is longer than 1024 bytes";
+    QTest::newRow("empty file") << QStringList{"--secret-file", "FILE"} << none << QByteArray()
+                                << "--secret-file 'FILE' is empty (its first line is the run "
+                                   "secret)";
+    QTest::newRow("blank first line")
+        << QStringList{"--secret-file", "FILE"} << none << QByteArray(" \t\nlater")
+        << "--secret-file 'FILE' is empty (its first line is the run secret)";
+    QTest::newRow("long line") << QStringList{"--secret-file", "FILE"} << none
+                               << QByteArray(2000, 'x')
+                               << "--secret-file 'FILE': its first line is longer than 1024 bytes";
+    QTest::newRow("missing") << QStringList{"--secret-file", "MISSING"} << none << QByteArray()
+                             << "--secret-file 'MISSING' cannot be read (No such file or "
+                                "directory)";
+    QTest::newRow("directory") << QStringList{"--secret-file", "DIR"} << none << QByteArray()
+                               << "--secret-file 'DIR' is not a regular file";
+}
+
+void TestOptions::runSecretSources() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, env);
+    QFETCH(QByteArray, file);
+    QFETCH(QString, expected);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath("secret");
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(file);
+    }
+    QStringList flags{"--backend", "gloo"};
+    for (QString a : args) {
+        if (a == "FILE") a = path;
+        if (a == "MISSING") a = dir.filePath("missing");
+        if (a == "DIR") a = dir.path();
+        flags << a;
+    }
+    const ParsedOptions p = parseRunOptions(toArgs(flags), false);
+    QVERIFY2(p.error.empty(), p.error.c_str());
+    const std::string value = env.toStdString();
+    std::string secret = "stale";
+    const std::string error = readRunSecret(
+        p.options,
+        [&](const char* name) {
+            return std::string(name) == kSecretVariable && env != "<unset>" ? value.c_str()
+                                                                            : nullptr;
+        },
+        secret);
+    QString got =
+        error.empty() ? "=" + QString::fromStdString(secret) : QString::fromStdString(error);
+    got.replace(path, "FILE")
+        .replace(dir.filePath("missing"), "MISSING")
+        .replace(dir.path(), "DIR");
+    QCOMPARE(got, expected);
+    if (!error.empty()) QVERIFY(secret.empty());
 }
 
 QTEST_APPLESS_MAIN(TestOptions)

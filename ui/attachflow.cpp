@@ -46,11 +46,16 @@ AttachFlow::AttachFlow(const Parts& parts, QWidget* window)
             &AttachFlow::showAttachedRun);
 }
 
-QString AttachFlow::rankCommand(RunOptions options, int world, QString host, int port) {
+QString AttachFlow::rankCommand(RunOptions options, int world, QString host, int port,
+                                const QString& secret) {
     if (host == QLatin1String("0.0.0.0") || host.isEmpty())
         host = QString::fromStdString(hostName());
     options.backend = "threads";  // toArgs leaves the backend flags out then; added here
-    QStringList args{QStringLiteral("pipedream-train")};
+    QStringList args;
+    // In the environment, not in argv: ps shows every process's argv.
+    if (!secret.isEmpty())
+        args << QStringLiteral("%1=%2").arg(QString::fromLatin1(kSecretVariable), secret);
+    args << QStringLiteral("pipedream-train");
     for (const std::string& a : toArgs(options)) args << QString::fromStdString(a);
     args << QStringLiteral("--backend gloo --rank R --world-size %1").arg(world)
          << QStringLiteral("--master-addr RANK0_HOST --master-port 29500")
@@ -121,7 +126,8 @@ void AttachFlow::showListening(int connected, int world) {
     const RunOptions o = parts_.options();
     const int W = world > 0 ? world : o.schedule.stages;
     parts_.explain->showListening(
-        listening_, rankCommand(o, W, controller.listenHost(), controller.listenPort()));
+        listening_, rankCommand(o, W, controller.listenHost(), controller.listenPort(),
+                                controller.listenSecret()));
     parts_.statusBar->showMessage(listening_);
     parts_.timeline->setTitle(listening_);
     parts_.timeline->replot(

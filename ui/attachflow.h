@@ -43,8 +43,11 @@ public:
 
     // The command that starts rank R of `options`' run of `world` ranks on
     // another machine, sending its events to HOST:PORT (host 0.0.0.0 or
-    // empty: this machine's name).
-    static QString rankCommand(RunOptions options, int world, QString host, int port);
+    // empty: this machine's name), with the listening session's run secret
+    // in the environment (PIPEDREAM_SECRET=... pipedream-train ...; none
+    // when `secret` is empty).
+    static QString rankCommand(RunOptions options, int world, QString host, int port,
+                               const QString& secret);
 
     void addTo(QMenu* menu);  // Attach to a run..., Stop listening
     QAction* attachAction() const { return attach_; }

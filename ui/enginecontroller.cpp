@@ -277,6 +277,7 @@ bool EngineController::attach(const QString& hostPort, QString* error) {
     attachedRun_ = run.get();
     listenHost_ = QString::fromStdString(host);
     listenPort_ = run->port();
+    listenSecret_ = QString::fromStdString(run->secret());
     run_ = std::move(run);
     run_->start();
     simulated_ = false;

@@ -61,6 +61,9 @@ public:
     bool attached() const { return attached_; }    // the current run is an attached one
     QString listenHost() const { return listenHost_; }
     int listenPort() const { return listenPort_; }
+    // The run secret the attached ranks must know (a new one per listening
+    // session; shown only in the command that starts a rank).
+    QString listenSecret() const { return listenSecret_; }
     // The ranks' hosts, by rank (= stage), as far as they said hello.
     QStringList rankHosts() const;
     // True while the current (or last) run is the simulated one.
@@ -136,6 +139,7 @@ private:
     bool listening_ = false;
     QString listenHost_;
     int listenPort_ = 0;
+    QString listenSecret_;
     int waitingConnected_ = -1, waitingWorld_ = -1;
     QString trainExecutable_;
 };

@@ -43,6 +43,9 @@ void ExplainPanel::showListening(const QString& state, const QString& command) {
            "<p>On each machine, start the ranks that run there, one per stage: R is the rank "
            "(0 to W-1, rank = stage), RANK0_HOST the machine of rank 0, where the ranks meet "
            "(its port must be free there):</p><p><code>%2</code></p>"
+           "<p>PIPEDREAM_SECRET is this listening session's run secret: a connection that "
+           "cannot prove it knows it is closed and logged. Give it only to the ranks' "
+           "machines.</p>"
            "<p>The run starts once every rank has connected, with the ranks' configuration, "
            "and the timeline fills as it runs. <i>Run \u25B8 Stop listening</i> ends it.</p>")
             .arg(state.toHtmlEscaped(), command.toHtmlEscaped()));
