@@ -927,8 +927,10 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
             std::lock_guard<std::mutex> lock(mutex);
             prefix = who(r);
             ranks[r].failed = true;
-            if (message.find(kSilentPeer) != std::string::npos) {
-                // A consequence: said at the end, after the rank that hung.
+            if (message.find(kSilentPeer) != std::string::npos ||
+                message.find(kBrokenPeer) != std::string::npos) {
+                // A consequence: said at the end, after the rank that hung or
+                // died (whose lost connection may reach us a moment later).
                 silentPeerErrors.push_back(prefix + ": " + message);
                 cancelOthers();
                 return true;

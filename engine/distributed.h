@@ -96,6 +96,9 @@ std::string readRunSecret(const RunOptions& options,
 // collector reports them after a rank that does not stop when told to,
 // which is the one that hung.
 constexpr const char* kSilentPeer = "sent nothing for";
+// What a rank says when a peer's connection breaks under it: a consequence
+// of that peer's death, which its own lost connection says first.
+constexpr const char* kBrokenPeer = "failed (the process died or its connection broke)";
 
 std::int64_t steadyNowUs();  // steady_clock::now() in microseconds since its epoch
 

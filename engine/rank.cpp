@@ -190,8 +190,8 @@ private:
         }
         const auto nl = why.find('\n');
         if (nl != std::string::npos) why.resize(nl);
-        throw std::runtime_error(std::string(what) + " " + peerName(peer) +
-                                 " failed (the process died or its connection broke): " + why);
+        throw std::runtime_error(std::string(what) + " " + peerName(peer) + " " + kBrokenPeer +
+                                 ": " + why);
     }
 
     // Waits for `work` with the watchdog on it: true when done, false when
