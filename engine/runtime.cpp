@@ -650,27 +650,44 @@ void TrainingRun::Impl::weightGradAutograd(StageState& st, const Action& a) {
     ch.inFlight.erase(it);
 }
 
+namespace {
+
+// What a test reads of one backward (keepAll): where it ran, the versions
+// its forward and it read, what it started from and the gradients it made.
+BackwardRecord recordOf(const StageState& st, const ChunkState& ch, const Action& a,
+                        const InFlight& f, Tensor input) {
+    BackwardRecord r;
+    r.stage = st.index;
+    r.chunk = a.chunk;
+    r.part = ch.part;
+    r.batch = a.batch;
+    r.microbatch = a.microbatch;
+    r.forwardVersion = f.forwardVersion;
+    r.backwardVersion = a.version;
+    r.input = std::move(input);
+    r.gradOut = f.gradOut;
+    r.labels = f.labels;
+    return r;
+}
+
+// Adds one microbatch's gradients to the batch's sum (a copy the first time).
+void addToSum(model::PartParams& sum, const std::vector<Tensor>& grads) {
+    if (sum.empty()) {
+        for (const Tensor& g : grads) sum.push_back(g.clone());
+    } else {
+        for (std::size_t j = 0; j < grads.size(); ++j) sum[j].add_(grads[j]);
+    }
+}
+
+}  // namespace
+
 void TrainingRun::Impl::addGradients(StageState& st, ChunkState& ch, const Action& a, InFlight& f,
                                      std::vector<Tensor> grads) {
     for (std::size_t j = 0; j < grads.size(); ++j)
         if (!grads[j].defined()) grads[j] = torch::zeros_like(f.leaves[j]);
-    if (ch.gradSum.empty()) {
-        for (const Tensor& g : grads) ch.gradSum.push_back(g.clone());
-    } else {
-        for (std::size_t j = 0; j < grads.size(); ++j) ch.gradSum[j].add_(grads[j]);
-    }
+    addToSum(ch.gradSum, grads);
     if (keepAll) {
-        BackwardRecord r;
-        r.stage = st.index;
-        r.chunk = a.chunk;
-        r.part = ch.part;
-        r.batch = a.batch;
-        r.microbatch = a.microbatch;
-        r.forwardVersion = f.forwardVersion;
-        r.backwardVersion = a.version;
-        r.input = f.input.detach();
-        r.gradOut = f.gradOut;
-        r.labels = f.labels;
+        BackwardRecord r = recordOf(st, ch, a, f, f.input.detach());
         r.grads = std::move(grads);
         st.records.push_back(std::move(r));
     }
@@ -715,23 +732,9 @@ void TrainingRun::Impl::addGrad(StageState& st, ChunkState& ch, const Action& a,
     if (!keepAll) {
         model::accumulateWeightGrad(f.trace.layerInputs, f.gradZ, ch.gradSum);
     } else {
-        BackwardRecord r;
-        r.stage = st.index;
-        r.chunk = a.chunk;
-        r.part = ch.part;
-        r.batch = a.batch;
-        r.microbatch = a.microbatch;
-        r.forwardVersion = f.forwardVersion;
-        r.backwardVersion = a.version;
-        r.input = f.trace.layerInputs.front();
-        r.gradOut = f.gradOut;
-        r.labels = f.labels;
+        BackwardRecord r = recordOf(st, ch, a, f, f.trace.layerInputs.front());
         model::accumulateWeightGrad(f.trace.layerInputs, f.gradZ, r.grads);
-        if (ch.gradSum.empty()) {
-            for (const Tensor& g : r.grads) ch.gradSum.push_back(g.clone());
-        } else {
-            for (std::size_t j = 0; j < r.grads.size(); ++j) ch.gradSum[j].add_(r.grads[j]);
-        }
+        addToSum(ch.gradSum, r.grads);
         st.records.push_back(std::move(r));
     }
     ++ch.gradCount;
