@@ -662,6 +662,23 @@ private Q_SLOTS:
         }
     }
 
+    // A cut from the command line stays while the controls keep its parts and
+    // layers, and gives way to the equal cut when they change them.
+    void commandLineCutFollowsTheControls() {
+        RunOptions o = defaultRunOptions();
+        o.split = {4, 25, 37};
+        MainWindow w(o, nullptr, false);
+        simulated(w);
+        QCOMPARE(w.currentOptions().split, o.split);
+        QCOMPARE(w.timeline()->lanes().value(0), QStringLiteral("GPU0 (L1-3)"));
+        w.controls()->microbatchesSpin()->setValue(8);
+        QCOMPARE(w.currentOptions().split, o.split);
+        w.controls()->stagesSlider()->setValue(2);
+        QVERIFY(w.currentOptions().split.empty());
+        QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
+        QCOMPARE(QString::fromStdString(checkRunOptions(w.currentOptions())), QString());
+    }
+
     // Reset to defaults restores the defaults and says so; New run runs the
     // settings shown again. They are told apart by name, tooltip and place.
     void resetRestoresTheDefaults() {

@@ -356,6 +356,12 @@ RunOptions ControlsPanel::options(const RunOptions& base) const {
     o.backend = placement_->currentData().toString().toStdString();
     o.dryRun = false;
     o.headless = false;
+    // A cut given on the command line (--split) holds while it divides the
+    // same layers into the same parts; another stage, chunk or layer count
+    // gets the equal cut rather than an error about a flag never typed here.
+    if (o.schedule.parts() != base.schedule.parts() ||
+        partitionableLayers(o) != partitionableLayers(base))
+        o.split.clear();
     return o;
 }
 
