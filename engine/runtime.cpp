@@ -754,14 +754,7 @@ Outgoing TrainingRun::Impl::backward(StageState& st, const Action& a, const Tens
     if (keepAll) f.gradOut = gradOut;
     Tensor dx = model::backwardInput(version(st, a.version)[a.chunk], ch.head, f.trace, gradOut,
                                      p > 0, f.gradZ);
-    Outgoing out;
-    if (p > 0 && !isLocal(stageOfPart(p - 1))) {
-        out.remoteStage = stageOfPart(p - 1);
-        out.tag = tag(a.batch, a.microbatch, p - 1, 1);
-        out.tensor = dx;
-    } else if (p > 0) {
-        out = {&stages[stageOfPart(p - 1)]->gradients, {a.batch, a.microbatch, p - 1}, dx};
-    }
+    Outgoing out = sendGradient(p, a, dx);
     if (a.op == Op::B) {
         addGrad(st, ch, a, f);
         st.activationBytes -= f.bytes;

@@ -28,6 +28,16 @@ bool fail(QString* error, const QString& message) {
     return false;
 }
 
+// Every frame of an animation has its first frame's size.
+bool sameSize(const QImage& frame, const QSize& size, QString* error) {
+    if (frame.size() == size) return true;
+    return fail(error, QObject::tr("frame size %1x%2 differs from the animation's %3x%4")
+                           .arg(frame.width())
+                           .arg(frame.height())
+                           .arg(size.width())
+                           .arg(size.height()));
+}
+
 QImage opaque(const QImage& frame) {
     return frame.format() == QImage::Format_RGB32 ? frame
                                                   : frame.convertToFormat(QImage::Format_RGB32);
@@ -98,12 +108,7 @@ public:
 
     bool add(const QImage& frame, int durationMs, QString* error) override {
         if (!gif_) return fail(error, QObject::tr("GIF encoder: already finished"));
-        if (frame.size() != size_)
-            return fail(error, QObject::tr("frame size %1x%2 differs from the animation's %3x%4")
-                                   .arg(frame.width())
-                                   .arg(frame.height())
-                                   .arg(size_.width())
-                                   .arg(size_.height()));
+        if (!sameSize(frame, size_, error)) return false;
         const QImage image = opaque(frame);
         if (previous_.isNull()) {
             prepare(image, QRect(QPoint(0, 0), size_), false);
@@ -279,12 +284,7 @@ public:
 
     bool add(const QImage& frame, int durationMs, QString* error) override {
         if (!encoder_) return fail(error, QObject::tr("WebP encoder: already finished"));
-        if (frame.size() != size_)
-            return fail(error, QObject::tr("frame size %1x%2 differs from the animation's %3x%4")
-                                   .arg(frame.width())
-                                   .arg(frame.height())
-                                   .arg(size_.width())
-                                   .arg(size_.height()));
+        if (!sameSize(frame, size_, error)) return false;
         // Equal frames are merged here, so frames() counts what is stored.
         const QImage image = opaque(frame).convertToFormat(QImage::Format_ARGB32);
         if (!previous_.isNull() && image == previous_) {
