@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "data.h"
-#include "events.h"
-#include "model.h"
-#include "options.h"
-#include "runtime.h"
+#include "engine/config/options.h"
+#include "engine/model/data.h"
+#include "engine/model/model.h"
+#include "engine/run/runtime.h"
+#include "engine/schedule/events.h"
 
 namespace pd::test {
 

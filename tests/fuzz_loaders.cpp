@@ -23,10 +23,10 @@
 #include <string>
 #include <vector>
 
-#include "measured.h"
-#include "schedule.h"
-#include "simulator.h"
-#include "trace.h"
+#include "engine/formats/trace.h"
+#include "engine/schedule/measured.h"
+#include "engine/schedule/schedule.h"
+#include "engine/schedule/simulator.h"
 
 using namespace pd;
 

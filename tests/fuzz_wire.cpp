@@ -24,13 +24,13 @@
 #include <string>
 #include <vector>
 
-#include "distributed.h"
-#include "netutil.h"
-#include "options.h"
-#include "runcheck.h"
-#include "sha256.h"
-#include "simulator.h"
-#include "trace.h"
+#include "engine/base/sha256.h"
+#include "engine/config/options.h"
+#include "engine/distributed/distributed.h"
+#include "engine/distributed/netutil.h"
+#include "engine/formats/trace.h"
+#include "engine/schedule/runcheck.h"
+#include "engine/schedule/simulator.h"
 
 using namespace pd;
 

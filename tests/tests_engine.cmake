@@ -10,7 +10,7 @@ endif()
 # Distributed stages on loopback: 2 and 4 rank processes (issue 11); needs
 # Gloo (engine_torch.cmake).
 if(TARGET pd_engine AND PD_HAVE_GLOO)
-  pd_add_test(tst_distributed LIBS pd_schedule TIMEOUT 600)
+  pd_add_test(tst_distributed LIBS pd_core TIMEOUT 600)
   target_compile_definitions(tst_distributed PRIVATE
     PD_TRAIN_EXE="$<TARGET_FILE:pipedream-train>"
     PD_CHECK_RUN_SCRIPT="${PROJECT_SOURCE_DIR}/scripts/check-run.py")

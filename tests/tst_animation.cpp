@@ -22,15 +22,15 @@
 #include <QtTest>
 #include <csignal>
 
-#include "animation.h"
-#include "animationdialog.h"
-#include "animencoder.h"
-#include "controlspanel.h"
-#include "enginecontroller.h"
-#include "figures.h"
-#include "mainwindow.h"
-#include "palette.h"
-#include "runmodel.h"
+#include "ui/export/animation.h"
+#include "ui/export/animationdialog.h"
+#include "ui/export/animencoder.h"
+#include "ui/export/figures.h"
+#include "ui/model/enginecontroller.h"
+#include "ui/model/runmodel.h"
+#include "ui/panels/controlspanel.h"
+#include "ui/views/palette.h"
+#include "ui/window/mainwindow.h"
 
 using namespace pd;
 

@@ -6,9 +6,9 @@
 #include <QtTest>
 #include <cstdio>
 
-#include "batchlog.h"
-#include "simulator.h"
-#include "trace.h"
+#include "engine/formats/batchlog.h"
+#include "engine/formats/trace.h"
+#include "engine/schedule/simulator.h"
 
 using namespace pd;
 

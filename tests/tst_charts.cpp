@@ -17,17 +17,17 @@
 #include <algorithm>
 #include <thread>
 
-#include "charts.h"
-#include "chartspanel.h"
-#include "comparison.h"
-#include "enginecontroller.h"
-#include "explain.h"
-#include "mainwindow.h"
-#include "report.h"
-#include "runmodel.h"
-#include "runreport.h"
-#include "simulatedrun.h"
-#include "versionpanel.h"
+#include "engine/config/report.h"
+#include "engine/config/resources.h"
+#include "engine/run/comparison.h"
+#include "engine/run/simulatedrun.h"
+#include "ui/model/enginecontroller.h"
+#include "ui/model/runmodel.h"
+#include "ui/panels/chartspanel.h"
+#include "ui/panels/explain.h"
+#include "ui/panels/versionpanel.h"
+#include "ui/views/charts.h"
+#include "ui/window/mainwindow.h"
 
 using namespace pd;
 

@@ -16,7 +16,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "schedule.h"
+#include "engine/schedule/schedule.h"
 
 namespace {
 

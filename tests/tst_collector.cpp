@@ -17,10 +17,10 @@
 #include <mutex>
 #include <thread>
 
-#include "distributed.h"
-#include "netutil.h"
-#include "sha256.h"
-#include "slotgrid.h"
+#include "engine/base/sha256.h"
+#include "engine/distributed/distributed.h"
+#include "engine/distributed/netutil.h"
+#include "engine/schedule/slotgrid.h"
 
 using namespace pd;
 using namespace std::chrono_literals;

@@ -7,8 +7,8 @@
 #include <atomic>
 #include <thread>
 
+#include "engine/schedule/slotgrid.h"
 #include "engine_test_util.h"
-#include "slotgrid.h"
 
 using namespace pd;
 using pd::test::RecordingSink;

@@ -20,11 +20,11 @@
 #include <QtTest>
 #include <algorithm>
 
-#include "batchlog.h"
-#include "distributed.h"
-#include "report.h"
-#include "schedule.h"
-#include "slotgrid.h"
+#include "engine/config/report.h"
+#include "engine/distributed/distributed.h"
+#include "engine/formats/batchlog.h"
+#include "engine/schedule/schedule.h"
+#include "engine/schedule/slotgrid.h"
 
 namespace {
 

@@ -25,16 +25,16 @@
 #include <mutex>
 #include <thread>
 
-#include "attachflow.h"
-#include "controlspanel.h"
-#include "distributed.h"
-#include "enginecontroller.h"
-#include "mainwindow.h"
-#include "report.h"
-#include "runmodel.h"
-#include "settings.h"
-#include "timelineplot.h"
-#include "trace.h"
+#include "engine/config/report.h"
+#include "engine/distributed/distributed.h"
+#include "engine/formats/trace.h"
+#include "ui/model/enginecontroller.h"
+#include "ui/model/runmodel.h"
+#include "ui/model/settings.h"
+#include "ui/panels/controlspanel.h"
+#include "ui/views/timelineplot.h"
+#include "ui/window/attachflow.h"
+#include "ui/window/mainwindow.h"
 
 using namespace pd;
 

@@ -10,12 +10,12 @@
 #include <mutex>
 #include <thread>
 
-#include "asyncrun.h"
-#include "comparison.h"
-#include "enginecontroller.h"
-#include "report.h"
-#include "simulatedrun.h"
-#include "slotgrid.h"
+#include "engine/config/report.h"
+#include "engine/run/asyncrun.h"
+#include "engine/run/comparison.h"
+#include "engine/run/simulatedrun.h"
+#include "engine/schedule/slotgrid.h"
+#include "ui/model/enginecontroller.h"
 
 using namespace pd;
 

@@ -12,11 +12,11 @@
 #include <csignal>
 #include <cstring>
 
-#include "charts.h"
-#include "exporter.h"
-#include "figures.h"
-#include "runmodel.h"
-#include "timelineplot.h"
+#include "ui/export/exporter.h"
+#include "ui/export/figures.h"
+#include "ui/model/runmodel.h"
+#include "ui/views/charts.h"
+#include "ui/views/timelineplot.h"
 
 using namespace pd;
 

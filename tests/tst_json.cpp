@@ -5,7 +5,7 @@
 #include <limits>
 #include <random>
 
-#include "json.h"
+#include "engine/base/json.h"
 
 using pd::json::Value;
 

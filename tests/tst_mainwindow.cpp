@@ -33,20 +33,20 @@
 #include <QUrl>
 #include <QtTest>
 
-#include "charts.h"
-#include "chartspanel.h"
-#include "controlspanel.h"
-#include "detailspanel.h"
-#include "enginecontroller.h"
-#include "helpdialog.h"
-#include "mainwindow.h"
-#include "palette.h"
-#include "report.h"
-#include "runmodel.h"
-#include "timelineplot.h"
-#include "timelinetoolbar.h"
-#include "trace.h"
-#include "versionpanel.h"
+#include "engine/config/report.h"
+#include "engine/formats/trace.h"
+#include "ui/model/enginecontroller.h"
+#include "ui/model/runmodel.h"
+#include "ui/panels/chartspanel.h"
+#include "ui/panels/controlspanel.h"
+#include "ui/panels/detailspanel.h"
+#include "ui/panels/helpdialog.h"
+#include "ui/panels/versionpanel.h"
+#include "ui/views/charts.h"
+#include "ui/views/palette.h"
+#include "ui/views/timelineplot.h"
+#include "ui/views/timelinetoolbar.h"
+#include "ui/window/mainwindow.h"
 
 using namespace pd;
 

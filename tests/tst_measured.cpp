@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <random>
 
-#include "measured.h"
-#include "trace.h"
+#include "engine/formats/trace.h"
+#include "engine/schedule/measured.h"
 
 using namespace pd;
 

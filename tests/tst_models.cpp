@@ -5,8 +5,8 @@
 #include <QtTest>
 #include <fstream>
 
+#include "engine/run/runtime_internal.h"
 #include "engine_test_util.h"
-#include "runtime_internal.h"
 
 using namespace pd;
 

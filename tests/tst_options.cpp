@@ -4,8 +4,8 @@
 #include <map>
 #include <random>
 
-#include "distributed.h"
-#include "options.h"
+#include "engine/config/options.h"
+#include "engine/distributed/distributed.h"
 
 using namespace pd;
 

@@ -5,7 +5,7 @@
 #include <functional>
 #include <random>
 
-#include "partition.h"
+#include "engine/schedule/partition.h"
 
 using namespace pd;
 

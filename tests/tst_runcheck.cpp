@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <limits>
 
-#include "measured.h"
-#include "runcheck.h"
-#include "trace.h"
+#include "engine/formats/trace.h"
+#include "engine/schedule/measured.h"
+#include "engine/schedule/runcheck.h"
 
 using namespace pd;
 

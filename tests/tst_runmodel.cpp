@@ -6,12 +6,12 @@
 #include <QSignalSpy>
 #include <QtTest>
 
-#include "enginecontroller.h"
-#include "report.h"
-#include "runmodel.h"
-#include "runwalker.h"
-#include "simulatedrun.h"
-#include "trace.h"
+#include "engine/config/report.h"
+#include "engine/formats/trace.h"
+#include "engine/run/simulatedrun.h"
+#include "ui/model/enginecontroller.h"
+#include "ui/model/runmodel.h"
+#include "ui/model/runwalker.h"
 
 using namespace pd;
 

@@ -11,8 +11,8 @@
 #include <map>
 #include <tuple>
 
+#include "engine/formats/trace.h"
 #include "engine_test_util.h"
-#include "trace.h"
 
 using namespace pd;
 using pd::test::RecordingSink;

@@ -4,8 +4,8 @@
 #include <map>
 #include <set>
 
-#include "schedule.h"
-#include "validator.h"
+#include "engine/schedule/schedule.h"
+#include "engine/schedule/validator.h"
 
 using namespace pd;
 

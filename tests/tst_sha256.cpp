@@ -1,9 +1,9 @@
-// SHA-256 and HMAC-SHA256 (engine/sha256.h) against published vectors:
+// SHA-256 and HMAC-SHA256 (engine/base/sha256.h) against published vectors:
 // FIPS 180-4 examples (one block, two blocks, a million 'a') and RFC 4231's
 // HMAC test cases 1-4, 6 and 7 (case 5 is a truncated output).
 #include <QtTest>
 
-#include "sha256.h"
+#include "engine/base/sha256.h"
 
 using namespace pd;
 

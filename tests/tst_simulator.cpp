@@ -2,9 +2,9 @@
 // forms of shared/docs/schedules.md over many (S, M).
 #include <QtTest>
 
-#include "schedule.h"
-#include "simulator.h"
-#include "validator.h"
+#include "engine/schedule/schedule.h"
+#include "engine/schedule/simulator.h"
+#include "engine/schedule/validator.h"
 
 using namespace pd;
 

@@ -3,9 +3,9 @@
 // its actions.
 #include <QtTest>
 
-#include "slotgrid.h"
-#include "stageclock.h"
-#include "stagestate.h"
+#include "engine/schedule/slotgrid.h"
+#include "engine/schedule/stageclock.h"
+#include "engine/schedule/stagestate.h"
 
 using namespace pd;
 

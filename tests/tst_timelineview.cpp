@@ -6,13 +6,13 @@
 #include <QSet>
 #include <QtTest>
 
-#include "boxfilter.h"
-#include "colourlegend.h"
-#include "palette.h"
-#include "simulator.h"
-#include "slotgrid.h"
-#include "timelinedata.h"
-#include "timelineplot.h"
+#include "engine/schedule/simulator.h"
+#include "engine/schedule/slotgrid.h"
+#include "ui/model/boxfilter.h"
+#include "ui/model/timelinedata.h"
+#include "ui/views/colourlegend.h"
+#include "ui/views/palette.h"
+#include "ui/views/timelineplot.h"
 
 using namespace pd;
 

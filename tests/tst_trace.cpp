@@ -14,9 +14,9 @@
 #include <random>
 #include <thread>
 
-#include "schedule.h"
-#include "simulator.h"
-#include "trace.h"
+#include "engine/formats/trace.h"
+#include "engine/schedule/schedule.h"
+#include "engine/schedule/simulator.h"
 
 using namespace pd;
 

@@ -3,9 +3,9 @@
 #include <QtTest>
 #include <algorithm>
 
-#include "schedule.h"
-#include "simulator.h"
-#include "validator.h"
+#include "engine/schedule/schedule.h"
+#include "engine/schedule/simulator.h"
+#include "engine/schedule/validator.h"
 
 using namespace pd;
 

@@ -6,8 +6,8 @@
 #include <map>
 #include <tuple>
 
+#include "engine/run/runtime_internal.h"
 #include "engine_test_util.h"
-#include "runtime_internal.h"
 
 using namespace pd;
 using pd::test::RecordingSink;

@@ -26,8 +26,8 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <vector>
 
-#include "distributed.h"
-#include "json.h"
+#include "engine/base/json.h"
+#include "engine/distributed/distributed.h"
 
 namespace {
 

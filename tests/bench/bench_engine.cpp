@@ -23,10 +23,10 @@
 #include <thread>
 #include <vector>
 
-#include "data.h"
-#include "model.h"
-#include "options.h"
-#include "runtime.h"
+#include "engine/config/options.h"
+#include "engine/model/data.h"
+#include "engine/model/model.h"
+#include "engine/run/runtime.h"
 
 using namespace pd;
 

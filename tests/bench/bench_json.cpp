@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "json.h"
-#include "trace.h"
+#include "engine/base/json.h"
+#include "engine/formats/trace.h"
 
 namespace {
 

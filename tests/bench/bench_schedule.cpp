@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <vector>
 
-#include "schedule.h"
-#include "simulator.h"
-#include "validator.h"
+#include "engine/schedule/schedule.h"
+#include "engine/schedule/simulator.h"
+#include "engine/schedule/validator.h"
 
 namespace {
 

@@ -20,11 +20,11 @@
 #include <thread>
 #include <vector>
 
-#include "enginecontroller.h"
-#include "report.h"
-#include "runmodel.h"
-#include "timelineplot.h"
-#include "trace.h"
+#include "engine/config/report.h"
+#include "engine/formats/trace.h"
+#include "ui/model/enginecontroller.h"
+#include "ui/model/runmodel.h"
+#include "ui/views/timelineplot.h"
 
 using namespace pd;
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "options.h"
-#include "runtime.h"
+#include "engine/config/options.h"
+#include "engine/run/runtime.h"
 
 using namespace pd;
 

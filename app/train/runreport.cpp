@@ -1,0 +1,432 @@
+// What pipedream-train prints and writes about a run, threaded or
+// distributed (header, log supervision, results, --json, output files, how
+// it ended), and the collecting side of a distributed run: --launch and
+// rank 0 under torchrun. Torch-free, so the launcher never loads LibTorch.
+#include "app/train/runreport.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/base/json.h"
+#include "engine/base/safefile.h"
+#include "engine/config/report.h"
+#include "engine/config/resources.h"
+#include "engine/distributed/distributed.h"
+#include "engine/formats/batchlog.h"
+#include "engine/formats/trace.h"
+#include "engine/schedule/measured.h"
+
+namespace pd {
+
+namespace {
+
+std::atomic<int> gInterrupted{0};  // the signal that asked to stop, 0 while none
+
+extern "C" void onInterrupt(int signal) {
+    gInterrupted.store(signal);
+}
+
+constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
+
+}  // namespace
+
+InterruptGuard::InterruptGuard() {
+    gInterrupted.store(0);
+    struct sigaction action {};
+    action.sa_handler = onInterrupt;
+    sigemptyset(&action.sa_mask);
+    for (std::size_t i = 0; i < kSignals.size(); ++i)
+        ::sigaction(kSignals[i], &action, &previous_[i]);
+}
+
+InterruptGuard::~InterruptGuard() {
+    for (std::size_t i = 0; i < kSignals.size(); ++i)
+        ::sigaction(kSignals[i], &previous_[i], nullptr);
+}
+
+int InterruptGuard::signal() {
+    return gInterrupted.load();
+}
+
+const char* signalName(int signal) {
+    switch (signal) {
+        case SIGINT:
+            return "SIGINT";
+        case SIGTERM:
+            return "SIGTERM";
+        case SIGHUP:
+            return "SIGHUP";
+        default:
+            return "a signal";
+    }
+}
+
+namespace {
+
+std::string formatBytes(std::int64_t bytes) {
+    const double b = static_cast<double>(bytes);
+    if (b >= 1024.0 * 1024.0 * 1024.0) return fixed(b / (1024.0 * 1024.0 * 1024.0), 2) + " GiB";
+    if (b >= 1024.0 * 1024.0) return fixed(b / (1024.0 * 1024.0), 2) + " MiB";
+    if (b >= 1024.0) return fixed(b / 1024.0, 1) + " KiB";
+    return std::to_string(bytes) + " B";
+}
+
+}  // namespace
+
+void printHeader(const RunOptions& o, const Schedule& schedule, const RunPlace& place,
+                 const std::vector<std::string>& names) {
+    const ScheduleConfig& c = o.schedule;
+    std::printf("PipeDream Studio - pipedream-train\n");
+    std::printf("Schedule: %s - %s\n", toString(c.kind), displayName(c.kind));
+    std::printf(
+        "Pipeline: %d stages x %d microbatches%s, %d batches of %d samples (%d per microbatch)\n",
+        c.stages, c.microbatches,
+        c.chunks > 1 ? (", " + std::to_string(c.chunks) + " chunks per stage").c_str() : "",
+        c.batches, o.batchSize, o.microbatchSize());
+    if (c.kind == ScheduleKind::PipeDream) {
+        std::printf("Weight versions: %s%s\n",
+                    c.stash ? "stashed per microbatch" : "NOT stashed (ablation)",
+                    c.verticalSync ? ", vertical sync" : "");
+    }
+    std::printf("Model: MLP of %d Linear(%d)+ReLU layers and a %d-class head; split:", o.layers,
+                o.hidden, o.classes);
+    for (const std::string& n : names) std::printf(" %s", n.c_str());
+    std::printf(
+        "\nData: %s\nDevice %s, %d thread(s) per stage worker; optimizer plain SGD, lr %g, seed "
+        "%llu\n",
+        place.data.c_str(), o.device.c_str(), place.threads, o.lr,
+        static_cast<unsigned long long>(o.seed));
+    if (!place.processes.empty()) std::printf("Processes: %s\n", place.processes.c_str());
+    std::printf("Actions: %zu\n", schedule.actionCount());
+    const std::string note = coreSharingNote(o, std::thread::hardware_concurrency());
+    if (!note.empty()) std::printf("Note: %s\n", note.c_str());
+}
+
+namespace {
+
+void printResults(const RunOptions& o, const Schedule& schedule,
+                  const std::vector<std::string>& names, const CollectingSink::Snapshot& snap,
+                  const MeasuredFigures& m, const ClosedForm& cf) {
+    const ScheduleConfig& c = o.schedule;
+    std::printf("\nTraining results (%zu batches)\n", snap.batches.size());
+    std::printf("| Batch | Loss   | Weight version used | Weight version after |\n");
+    std::printf("|-------|--------|---------------------|----------------------|\n");
+    std::vector<BatchEvent> batches = snap.batches;
+    std::sort(batches.begin(), batches.end(),
+              [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
+    for (const BatchEvent& b : batches) {
+        std::printf("| %-5d | %.4f | %-19s | %-20s |\n", b.batch + 1, b.loss,
+                    versionsText(b.versionUsed).c_str(), versionsText(b.versionAfter).c_str());
+    }
+    if (c.kind == ScheduleKind::PipeDream || c.kind == ScheduleKind::TwoBW)
+        std::printf("(versions per stage GPU0/.../GPU%d where they differ)\n", c.stages - 1);
+
+    std::printf("\nMeasured on this machine (%s):\n",
+                o.device == "cpu" ? "steady clock" : "CUDA events on each stage's stream");
+    std::printf("%-22s %10s %12s %18s %26s\n", "Stage", "busy ms", "utilization",
+                "peak activations", "peak memory (act + stash)");
+    for (int s = 0; s < c.stages; ++s) {
+        const auto i = static_cast<std::size_t>(s);
+        const std::string act = std::to_string(m.peakActivations[i]) + " (formula " +
+                                std::to_string(cf.peakActivations[i]) + ")";
+        const std::string mem =
+            formatBytes(m.peakActivationBytes[i]) + " + " + formatBytes(m.peakStashBytes[i]);
+        std::printf("%-22s %10s %12s %18s %26s\n", names[i].c_str(),
+                    fixed(m.measured.stages[i].busy / 1000.0, 2).c_str(),
+                    percent(m.measured.stages[i].utilization).c_str(), act.c_str(), mem.c_str());
+    }
+    std::printf(
+        "Bubble fraction (idle / (S x makespan)): measured %s, ideal with the measured op times %s",
+        fixed(m.measured.bubbleFraction, 4).c_str(), fixed(m.ideal.bubbleFraction, 4).c_str());
+    if (cf.bubble)
+        std::printf(", closed form %s = %s%s", cf.bubbleFormula.c_str(),
+                    fixed(*cf.bubble, 4).c_str(), cf.exact ? "" : " (approximate)");
+    std::printf("\n");
+    // Only the ops this schedule runs: the others' costs are estimates.
+    std::printf("Mean op times: F %s ms", fixed(m.costs.f / 1000.0, 3).c_str());
+    if (c.kind == ScheduleKind::DualPipeV || !usesSplitBackward(c.kind))
+        std::printf(", B %s ms", fixed(m.costs.b / 1000.0, 3).c_str());
+    if (usesSplitBackward(c.kind))
+        std::printf(", I %s ms, W %s ms", fixed(m.costs.i / 1000.0, 3).c_str(),
+                    fixed(m.costs.w / 1000.0, 3).c_str());
+    std::printf(", U %s ms (per whole stage)\n", fixed(m.costs.u / 1000.0, 3).c_str());
+    const double seconds = m.measured.makespan / 1e6;
+    const double samples = static_cast<double>(snap.batches.size()) * o.batchSize;
+    std::printf(
+        "Throughput: %.0f samples in %.3f s of training = %.1f samples/s (wall time with start-up "
+        "%.3f s)\n",
+        samples, seconds, seconds > 0 ? samples / seconds : 0.0,
+        static_cast<double>(snap.summary.timeUs) / 1e6);
+}
+
+json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& names,
+                        const CollectingSink::Snapshot& snap, const MeasuredFigures& m,
+                        const ClosedForm& cf) {
+    const ScheduleConfig& c = o.schedule;
+    json::Value root = configJson(o);
+    root.set("hidden", o.hidden);
+    root.set("lr", o.lr);
+    root.set("seed", static_cast<std::int64_t>(o.seed));
+    root.set("device", o.device);
+    root.set("data", o.data);
+    root.set("cancelled", snap.summary.cancelled);
+    json::Value batches = json::Value::array();
+    std::vector<BatchEvent> sorted = snap.batches;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
+    for (const BatchEvent& b : sorted) {
+        json::Value row = json::Value::object();
+        row.set("batch", b.batch);
+        row.set("loss", b.loss);
+        json::Value used = json::Value::array(), after = json::Value::array();
+        for (int v : b.versionUsed) used.push(v);
+        for (int v : b.versionAfter) after.push(v);
+        row.set("version_used", used);
+        row.set("version_after", after);
+        batches.push(row);
+    }
+    root.set("batch_results", batches);
+    json::Value bubble = json::Value::object();
+    bubble.set("definition", "idle / (S x makespan)");
+    bubble.set("measured", m.measured.bubbleFraction);
+    bubble.set("ideal_measured_costs", m.ideal.bubbleFraction);
+    if (cf.bubble) {
+        bubble.set("closed_form", *cf.bubble);
+        bubble.set("formula", cf.bubbleFormula);
+        bubble.set("exact", cf.exact);
+    }
+    root.set("bubble_fraction", bubble);
+    json::Value costs = json::Value::object();
+    costs.set("f_us", m.costs.f);
+    if (c.kind == ScheduleKind::DualPipeV || !usesSplitBackward(c.kind))
+        costs.set("b_us", m.costs.b);
+    if (usesSplitBackward(c.kind)) {
+        costs.set("i_us", m.costs.i);
+        costs.set("w_us", m.costs.w);
+    }
+    costs.set("u_us", m.costs.u);
+    root.set("mean_op_us", costs);
+    json::Value stages = json::Value::array();
+    for (int s = 0; s < c.stages; ++s) {
+        const auto i = static_cast<std::size_t>(s);
+        json::Value st = json::Value::object();
+        st.set("stage", s);
+        st.set("name", names[i]);
+        st.set("busy_us", m.measured.stages[i].busy);
+        st.set("utilization", m.measured.stages[i].utilization);
+        st.set("utilization_ideal", m.ideal.stages[i].utilization);
+        st.set("peak_activations", m.peakActivations[i]);
+        st.set("peak_activations_formula", cf.peakActivations[i]);
+        st.set("peak_versions", m.peakVersions[i]);
+        st.set("peak_activation_bytes", m.peakActivationBytes[i]);
+        st.set("peak_stash_bytes", m.peakStashBytes[i]);
+        st.set("peak_bytes", m.peakBytes[i]);
+        stages.push(st);
+    }
+    root.set("stage_figures", stages);
+    const double seconds = m.measured.makespan / 1e6;
+    const double samples = static_cast<double>(snap.batches.size()) * o.batchSize;
+    root.set("training_s", seconds);
+    root.set("wall_s", static_cast<double>(snap.summary.timeUs) / 1e6);
+    root.set("samples_per_s", seconds > 0 ? samples / seconds : 0.0);
+    root.set("slots", static_cast<std::int64_t>(snap.slots.size()));
+    return root;
+}
+
+// The run's outcome, in the files and the summary: a failed or cancelled run
+// still writes what it recorded, marked as such.
+struct Outcome {
+    std::string status;  // "completed", "cancelled" or "failed"
+    std::string error;   // why it failed
+};
+
+Outcome outcomeOf(const CollectingSink::Snapshot& snap) {
+    if (!snap.error.empty()) return {"failed", snap.error};
+    if (snap.summary.cancelled) return {"cancelled", {}};
+    return {"completed", {}};
+}
+
+// Writes --csv and --trace; false (message printed) when one fails.
+bool writeOutputs(const RunOptions& options, const std::vector<std::string>& names,
+                  const CollectingSink::Snapshot& snap, const Outcome& outcome,
+                  const std::vector<std::string>& hosts = {}) {
+    RunRecord record;
+    record.stageNames = names;
+    record.stageHosts = hosts;
+    record.slots = snap.slots;
+    record.memory = snap.memory;
+    record.status = outcome.status;
+    record.statusMessage = outcome.error;
+    record.runArgs = toArgs(options);
+    std::string error;
+    if (!options.csvPath.empty() && !writeFileAtomic(options.csvPath, toCsv(record.slots), error)) {
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+        return false;
+    }
+    if (!options.tracePath.empty() &&
+        !writeFileAtomic(options.tracePath, toChromeTrace(record), error)) {
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+        return false;
+    }
+    return true;
+}
+
+json::Value distributedJson(const RunOptions& o, const EventCollector& collector) {
+    json::Value d = json::Value::object();
+    d.set("backend", o.backend);
+    d.set("world_size", collector.worldSize());
+    d.set("clock_error_us", collector.clockErrorUs());
+    json::Value ranks = json::Value::array();
+    for (const EventCollector::RankInfo& r : collector.ranks()) {
+        json::Value row = json::Value::object();
+        row.set("rank", r.rank);
+        row.set("host", r.host);
+        row.set("pid", r.pid);
+        row.set("clock_offset_us", r.offsetUs);
+        row.set("clock_error_us", r.errorUs);
+        row.set("lost", r.lost);
+        ranks.push(row);
+    }
+    d.set("ranks", ranks);
+    return d;
+}
+
+}  // namespace
+
+int reportRun(const RunOptions& options, const Schedule& schedule,
+              const std::vector<std::string>& names, CollectingSink& sink,
+              const EventCollector* collector) {
+    const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
+    const CollectingSink::Snapshot snap = sink.snapshot();
+    const Outcome outcome = outcomeOf(snap);
+    std::vector<std::string> hosts;
+    if (collector) {
+        hosts.resize(static_cast<std::size_t>(options.schedule.stages));
+        for (const EventCollector::RankInfo& r : collector->ranks())
+            if (r.rank >= 0 && r.rank < options.schedule.stages)
+                hosts[static_cast<std::size_t>(r.rank)] = r.host;
+    }
+    const MeasuredFigures measured = measureRun(schedule, snap.slots, snap.memory);
+    const ClosedForm cf = closedForm(options.schedule);
+    const bool written = writeOutputs(options, names, snap, outcome, hosts);
+    if (options.json) {
+        json::Value summary = summaryJson(options, names, snap, measured, cf);
+        summary.set("status", outcome.status);
+        if (!outcome.error.empty()) summary.set("error", outcome.error);
+        if (collector) summary.set("distributed", distributedJson(options, *collector));
+        std::printf("%s\n", summary.dump(2).c_str());
+    } else if (!quiet) {
+        printResults(options, schedule, names, snap, measured, cf);
+        if (collector) {
+            std::printf("Clock alignment: largest estimated offset error %s us over %d ranks",
+                        std::to_string(collector->clockErrorUs()).c_str(), collector->worldSize());
+            for (const EventCollector::RankInfo& r : collector->ranks())
+                std::printf("%s rank %d on %s", r.rank == 0 ? ":" : ",", r.rank, r.host.c_str());
+            std::printf("\n");
+        }
+        const char* what =
+            outcome.status == "completed" ? "" : " (partial: the run did not complete)";
+        if (written && !options.csvPath.empty())
+            std::printf("Measured timeline written to %s%s\n", options.csvPath.c_str(), what);
+        if (written && !options.tracePath.empty())
+            std::printf("Chrome trace written to %s%s\n", options.tracePath.c_str(), what);
+    }
+    std::fflush(stdout);
+    if (outcome.status == "failed") {
+        std::fprintf(stderr, "error: %s\n", outcome.error.c_str());
+        // What the other ranks saw: often the cause is named by a later one
+        // (a suspended rank is named once it does not stop).
+        for (const std::string& e : sink.errors())
+            if (e != outcome.error) std::fprintf(stderr, "  also: %s\n", e.c_str());
+        return 1;
+    }
+    if (outcome.status == "cancelled") {
+        std::fprintf(stderr, "error: the run was cancelled after %d of %d batches\n",
+                     snap.summary.batchesDone, options.schedule.batches);
+        return 1;
+    }
+    return written ? 0 : 1;
+}
+
+int superviseCollectedRun(const RunOptions& options, EventCollector& collector,
+                          CollectingSink& sink, Run* run) {
+    const Schedule schedule = generateSchedule(options.schedule);
+    const std::vector<std::string> names = stageNames(options);
+    const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
+    const bool log = !options.json && !quiet;
+    const int S = options.schedule.stages;
+    if (log) {
+        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+        RunPlace place{options.data, std::max(1, static_cast<int>(cores) / S), {}};
+        place.processes = std::to_string(S) + " rank processes over " + options.backend +
+                          (run ? " started here" : "") + ", events collected on port " +
+                          std::to_string(collector.port());
+        printHeader(options, schedule, place, names);
+        std::fflush(stdout);
+    }
+    BatchLog batchLog(schedule, names, options.batchSize);
+    {
+        InterruptGuard guard;
+        if (run) run->start();
+        bool cancelRequested = false;
+        auto done = [&] {
+            return run ? run->wait(std::chrono::milliseconds(50))
+                       : collector.wait(std::chrono::milliseconds(50));
+        };
+        while (!done()) {
+            const int signal = InterruptGuard::signal();
+            if (signal && !cancelRequested) {
+                cancelRequested = true;
+                std::fprintf(stderr, "interrupted by %s: cancelling the run on every rank\n",
+                             signalName(signal));
+                if (run)
+                    run->cancel();
+                else
+                    collector.cancel();
+            }
+            if (log) batchLog.printReady(sink, false);
+        }
+        if (log) batchLog.printReady(sink, true);
+    }
+    return reportRun(options, schedule, names, sink, &collector);
+}
+
+int runLaunched(const RunOptions& options) {
+    if (std::string e = backendUnavailable(options.backend); !e.empty()) throw ConfigError(e);
+    for (const std::string* path : {&options.csvPath, &options.tracePath}) {
+        std::string error;
+        if (!checkWritable(*path, error)) {
+            std::fprintf(stderr, "error: %s\n", error.c_str());
+            return 1;
+        }
+    }
+    CollectingSink sink;
+    DistributedRun::Setup setup;
+    setup.mode = DistributedRun::Setup::LocalProcesses;
+    setup.executable = trainExecutable();
+    std::mutex outputMutex;
+    setup.output = [&outputMutex](int rank, bool isError, const std::string& line) {
+        std::lock_guard<std::mutex> lock(outputMutex);
+        std::FILE* to = isError ? stderr : stdout;
+        (void)rank;  // the line comes with its "[rank R] " prefix
+        std::fprintf(to, "%s\n", line.c_str());
+        std::fflush(to);
+    };
+    DistributedRun run(options, sink, setup);
+    const int status = superviseCollectedRun(options, run.collector(), sink, &run);
+    const int ranks = run.exitStatus();
+    return ranks != 0 ? ranks : status;
+}
+
+}  // namespace pd

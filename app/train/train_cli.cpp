@@ -1,0 +1,76 @@
+// pipedream-train's training mode (app/train/train_cli.h): a threaded run
+// supervised here, or this process's rank of a distributed run
+// (engine/distributed/rank.cpp); what is printed and written lives in runreport.cpp.
+#include "app/train/train_cli.h"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "app/train/runreport.h"
+#include "engine/base/safefile.h"
+#include "engine/distributed/rank.h"
+#include "engine/formats/batchlog.h"
+#include "engine/formats/trace.h"
+#include "engine/run/runtime.h"
+
+namespace pd {
+
+namespace {
+
+// Waits for the run, printing the log as batches complete, and cancels it
+// on SIGINT, SIGTERM or SIGHUP.
+void superviseRun(TrainingRun& run, CollectingSink& sink, BatchLog* log) {
+    InterruptGuard guard;
+    run.start();
+    bool cancelRequested = false;
+    while (!run.wait(std::chrono::milliseconds(50))) {
+        const int signal = InterruptGuard::signal();
+        if (signal && !cancelRequested) {
+            cancelRequested = true;
+            std::fprintf(stderr, "interrupted by %s: cancelling the run\n", signalName(signal));
+            run.cancel();
+        }
+        if (log) log->printReady(sink, false);
+    }
+    if (log) log->printReady(sink, true);
+}
+
+}  // namespace
+
+int runTrainingCli(const RunOptions& options) {
+    const std::string invalid = checkRunOptions(options);
+    if (!invalid.empty()) throw ConfigError(invalid);
+    // Before training, not after it: the output files can be written.
+    for (const std::string* path : {&options.csvPath, &options.tracePath}) {
+        std::string error;
+        if (!checkWritable(*path, error)) {
+            std::fprintf(stderr, "error: %s\n", error.c_str());
+            return 1;
+        }
+    }
+
+    if (options.backend != "threads")
+        return options.launch ? runLaunched(options)
+                              : runRank(options, [](const RunOptions& o, EventCollector& collector,
+                                                    CollectingSink& sink) {
+                                    return superviseCollectedRun(o, collector, sink, nullptr);
+                                });
+
+    CollectingSink sink;
+    TrainingRun run(options, sink);  // throws ConfigError on bad options
+    const Schedule& schedule = run.schedule();
+    const std::vector<std::string> names = stageNames(options);
+    // Output piped to stdout takes stdout for itself: no log, no table.
+    const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
+    const bool log = !options.json && !quiet;
+    if (log)
+        printHeader(options, schedule, {run.dataDescription(), run.threadsPerWorker(), {}}, names);
+    BatchLog batchLog(schedule, names, options.batchSize);
+    superviseRun(run, sink, log ? &batchLog : nullptr);
+
+    return reportRun(options, schedule, names, sink, nullptr);
+}
+
+}  // namespace pd

@@ -1,0 +1,119 @@
+// pipedream-train: the engine without Qt. --dry-run prints the schedule and
+// its analytic figures; otherwise it trains (app/train/train_cli.h).
+// Exit status: 0 success, 2 bad input ("error: ..." on stderr), 1 failure.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "app/train/runreport.h"
+#include "engine/config/options.h"
+#include "engine/config/report.h"
+#include "engine/config/resources.h"
+#include "engine/formats/trace.h"
+
+#ifdef PD_HAVE_ENGINE
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include "app/train/train_cli.h"
+#endif
+
+namespace {
+
+int fail(int status, const std::string& message) {
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+    return status;
+}
+
+int dryRun(const pd::RunOptions& options) {
+    for (const std::string* path : {&options.csvPath, &options.tracePath}) {
+        std::string error;
+        if (!pd::checkWritable(*path, error)) return fail(1, error);
+    }
+    const pd::DryRun run = pd::makeDryRun(options);
+    if (!options.csvPath.empty() || !options.tracePath.empty()) {
+        pd::RunRecord record;
+        record.stageNames = pd::stageNames(options.schedule, options.layers);
+        record.slots = pd::toSlotEvents(run.timeline);
+        record.runArgs = pd::toArgs(options);
+        std::string error;
+        if (!options.csvPath.empty() &&
+            !pd::writeFileAtomic(options.csvPath, pd::toCsv(record.slots), error))
+            return fail(1, error);
+        if (!options.tracePath.empty() &&
+            !pd::writeFileAtomic(options.tracePath, pd::toChromeTrace(record), error))
+            return fail(1, error);
+    }
+    if (options.json) {
+        std::printf("%s\n", pd::toJson(run).dump(2).c_str());
+    } else if (!pd::isStdoutPath(options.csvPath) && !pd::isStdoutPath(options.tracePath)) {
+        std::printf("%s\n%s", pd::formatGrid(run).c_str(), pd::formatFigures(run).c_str());
+        if (!options.csvPath.empty())
+            std::printf("Ideal timeline written to %s\n", options.csvPath.c_str());
+        if (!options.tracePath.empty())
+            std::printf("Chrome trace written to %s\n", options.tracePath.c_str());
+    }
+    return 0;
+}
+
+#ifdef PD_HAVE_ENGINE
+// The folder of this executable, where the engine module lies beside it.
+std::string executableFolder() {
+    std::string path(4096, '\0');
+    const ssize_t n = ::readlink("/proc/self/exe", path.data(), path.size());
+    if (n <= 0) return ".";
+    path.resize(static_cast<std::size_t>(n));
+    return path.substr(0, path.rfind('/'));
+}
+
+// Loads LibTorch only now, through the engine module, and trains.
+int train(const pd::RunOptions& options) {
+    const std::string module = executableFolder() + "/" + PD_TRAIN_MODULE;
+    // LibTorch logs through glog, which reads GLOG_* when it is loaded:
+    // without this, c10d's socket retries print warnings and errors that our
+    // own one-line error already explains. A user's setting wins.
+    ::setenv("GLOG_minloglevel", "3", 0);
+    void* handle = ::dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) return fail(1, std::string("cannot load the training engine: ") + ::dlerror());
+    auto entry = reinterpret_cast<PdRunTrainingCli>(::dlsym(handle, "pd_run_training_cli"));
+    if (!entry)
+        return fail(1, std::string("the training engine ") + module + " has no entry point");
+    return entry(&options);  // never unloaded: LibTorch's threads outlive the call
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    const pd::ParsedOptions parsed = pd::parseRunOptions(args, /*vizFlags=*/false);
+    if (parsed.help) {
+        std::fputs(pd::usage("pipedream-train", false).c_str(), stdout);
+        return 0;
+    }
+    if (!parsed.error.empty()) return fail(2, parsed.error);
+    // Before anything is built: a run that cannot fit is bad input.
+    const std::string tooBig = pd::checkRunMemory(parsed.options);
+    if (!tooBig.empty()) return fail(2, tooBig);
+    try {
+        if (parsed.options.dryRun) return dryRun(parsed.options);
+#ifdef PD_HAVE_ENGINE
+        // The launcher only starts and watches the rank processes: no LibTorch here.
+        if (parsed.options.backend != "threads" && parsed.options.launch)
+            return pd::runLaunched(parsed.options);
+        return train(parsed.options);
+#else
+        return fail(1, "this build has no training engine; use --dry-run");
+#endif
+    } catch (const pd::ConfigError& e) {
+        return fail(2, e.what());
+    } catch (const std::bad_alloc&) {
+        return fail(1, "out of memory (the estimate before the run was " +
+                           pd::estimateRunMemory(parsed.options).describe() + ")");
+    } catch (const std::exception& e) {
+        return fail(1, e.what());
+    }
+}

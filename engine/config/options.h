@@ -1,0 +1,157 @@
+// The run options shared by pipedream-train and pipedream-viz
+// (shared/docs/architecture.md, "Command line"). No torch, no Qt.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/schedule/partition.h"
+#include "engine/schedule/schedule.h"
+
+namespace pd {
+
+// The model's limits checkRunOptions enforces (the schedule's are in
+// schedule.h); the window's controls take the same ranges.
+constexpr int kMaxLayers = 4096;
+constexpr int kMaxHidden = 65536;
+constexpr int kMaxBatchSize = 1000000;
+// Far above any rate plain SGD trains with, far below what overflows the
+// update (1e308 passed the parser and failed mid-run).
+constexpr double kMaxLr = 1e4;
+// pipedream-viz --export-animation: frame width, frames per second, frames.
+constexpr int kAnimMinWidth = 64;
+constexpr int kAnimMaxWidth = 4000;
+constexpr int kAnimMinFps = 1;
+constexpr int kAnimMaxFps = 50;
+constexpr int kAnimMaxFrames = 5000;
+
+struct RunOptions {
+    ScheduleConfig schedule;  // kind, stages, microbatches, batches, chunks, sync, stash
+    int batchSize = 32;
+    int layers = 48;
+    int hidden = 512;
+    int classes = 10;
+    double lr = 0.02;
+    std::uint64_t seed = 0;
+    std::string device = "cpu";  // cpu | cuda | cuda:K
+    // mlp | cnn | gpt. Each has its own defaults for the sizes, the batch,
+    // the learning rate and the data (modelDefaults), which the parser
+    // applies to the flags not given.
+    std::string model = "mlp";
+    int heads = 4;    // gpt: attention heads (divides hidden)
+    int seqLen = 64;  // gpt: context in characters
+    // synthetic | mnist:DIR | fashion-mnist[:DIR] | text[:PATH]
+    std::string data = "synthetic";
+    // Where the model is cut: the first layer of every model part after the
+    // first (--split 4,9,13); empty: equal layer counts. --partition METHOD
+    // fills it when the flags are parsed (engine/schedule/partition.h).
+    std::vector<int> split;
+    bool dryRun = false;
+    bool json = false;
+    std::string csvPath;
+    std::string tracePath;
+    // Distributed stages (engine/distributed/distributed.h). threads: one process.
+    std::string backend = "threads";  // threads | gloo | nccl
+    bool launch = false;              // start the S ranks locally and collect
+    // Rank settings: -1 / empty / 0 take torchrun's environment (RANK,
+    // WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT), then the defaults
+    // (127.0.0.1:29500).
+    int rank = -1;
+    int worldSize = -1;
+    int localRank = -1;
+    std::string masterAddr;
+    int masterPort = 0;
+    std::string events;  // HOST:PORT of a collector (the GUI's attach)
+    // The run secret (engine/distributed/distributed.h): a rank's is in this file's
+    // first line or $PIPEDREAM_SECRET; noSecret turns the check off.
+    std::string secretFile;
+    bool noSecret = false;
+    int rendezvousTimeoutS = 60;  // ranks meeting at the master, connecting
+    // A peer silent this long (not paused) fails the run: generous, since a
+    // stage may legitimately wait several slots of a big model; a dead peer
+    // is noticed at once anyway (its connection closes).
+    int timeoutS = 300;
+    // pipedream-viz only
+    bool headless = false;
+    std::string exportDir;
+    std::string openFile;  // a run saved as CSV or Chrome trace, shown instead of a new run
+    // --export-animation FILE (.gif or .webp): the walk, one frame per slot.
+    std::string animationPath;
+    int animWidth = 1280;
+    int animFps = 3;
+    int animFrom = -1;  // first slot; -1: t0
+    int animTo = -1;    // last slot; -1: the run's last
+    bool animCaption = true;
+
+    int microbatchSize() const { return batchSize / schedule.microbatches; }
+};
+
+// Each model part's layers: `split` where given, else equal counts. Throws
+// ConfigError when they do not fit (checkRunOptions says so first).
+std::vector<LayerRange> layerSplit(const RunOptions& options);
+// The layers a cut divides: the MLP's and the CNN's layers; a GPT's blocks
+// with its embedding and its head (--layers + 2).
+int partitionableLayers(const RunOptions& options);
+// The lanes' names ("GPU0 (L1-12)") for that split; plain "GPU0" labels
+// where the options do not make one.
+std::vector<std::string> stageNames(const RunOptions& options);
+
+// Each layer's cost estimated from the model's shapes (flops, bytes kept per
+// microbatch, parameter bytes): what --partition chooses from until a
+// measured profile is given.
+std::vector<LayerCost> estimateLayerCosts(const RunOptions& options);
+
+// The tutorial's configuration: 4 stages, 4 microbatches, 5 batches, batch
+// 32, 48 layers, hidden 512, 10 classes.
+RunOptions defaultRunOptions();
+
+constexpr int kMaxSeqLen = 4096;
+
+// The defaults of `model` (mlp: defaultRunOptions()'s sizes): layers,
+// hidden, heads, seqLen, batchSize, lr and data.
+RunOptions modelDefaults(const std::string& model);
+// Layers a split divides: mlp: layers; cnn: 6; gpt: layers + 2 (the
+// embedding and the head are layers of their own).
+int partitionLayers(const RunOptions& options);
+bool isTextData(const std::string& data);
+
+struct ParsedOptions {
+    RunOptions options;
+    bool help = false;
+    std::string error;  // set on bad input: one line, without the "error: " prefix
+};
+
+// Parses argv[1..]. `vizFlags` accepts --headless / --export DIR / --open FILE
+// as well.
+// Unknown flags, missing or malformed values and invalid combinations all
+// come back as `error`; nothing throws.
+ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlags);
+
+// Every cross-field rule (S <= layers, M divides the batch, interleaved
+// needs whole rounds of microbatches, ...). Empty when valid.
+std::string checkRunOptions(const RunOptions& options);
+
+std::string usage(const std::string& program, bool vizFlags);
+
+// The flags that give `options`' run (schedule, sizes, data, device, seed,
+// lr, backend timeouts): parseRunOptions(toArgs(o)) trains the same run.
+// Outputs (--csv, --trace, --json), --launch, the rank settings and the
+// viz flags are left out.
+std::vector<std::string> toArgs(const RunOptions& options);
+
+// What differs between the flags of one run (`actual`, in any spelling the
+// parser takes) and another's (`expected`, as toArgs writes them), flag by
+// flag ("--microbatches 8, expected 4"); empty when they agree. Ranks of one
+// run must agree.
+std::string optionsDifference(const std::vector<std::string>& actual,
+                              const std::vector<std::string>& expected);
+
+// Fills the rank settings left unset from torchrun's environment (`env`:
+// getenv, or a test's), then the defaults. Empty when they make sense (rank
+// in 0..world-1, world = stages), else one line.
+std::string resolveRankSettings(RunOptions& options,
+                                const std::function<const char*(const char*)>& env);
+
+}  // namespace pd

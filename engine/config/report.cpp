@@ -1,0 +1,299 @@
+#include "engine/config/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+#include <stdexcept>
+
+#include "engine/formats/trace.h"
+#include "engine/schedule/slotgrid.h"
+#include "engine/schedule/validator.h"
+
+namespace pd {
+
+std::string fixed(double value, int decimals) {
+    std::ostringstream os;
+    os << std::fixed << std::setprecision(decimals) << value;
+    return os.str();
+}
+
+std::string percent(double fraction, int decimals) {
+    return fixed(100.0 * fraction, decimals) + "%";
+}
+
+DryRun makeDryRun(const RunOptions& options, const OpCosts& costs) {
+    const std::string problem = checkRunOptions(options);
+    if (!problem.empty()) throw ConfigError(problem);
+    DryRun run;
+    run.options = options;
+    run.costs = costs;
+    run.schedule = generateSchedule(options.schedule);
+    const std::vector<Violation> violations = validate(run.schedule);
+    if (!violations.empty())
+        throw std::logic_error("generated schedule is invalid: " + violations.front().message);
+    run.timeline = simulate(run.schedule, costs);
+    run.analysis = analyze(run.schedule, run.timeline);
+    run.closed = closedForm(options.schedule);
+    return run;
+}
+
+namespace {
+
+std::string cellLabel(const Action& a, const ScheduleConfig& c) {
+    std::ostringstream os;
+    os << opChar(a.op);
+    if (a.op != Op::U) {
+        os << ' ';
+        if (c.batches > 1) os << 'b' << a.batch << ':';
+        os << "mb" << a.microbatch;
+        if (c.chunks > 1) os << ".c" << a.chunk;
+    }
+    os << (a.op == Op::U ? " >v" : " v") << a.version;
+    if (a.mismatch) os << '!';
+    return os.str();
+}
+
+}  // namespace
+
+std::string formatGrid(const DryRun& run, int maxRows) {
+    const ScheduleConfig& c = run.schedule.config;
+    const Timeline& tl = run.timeline;
+    const double unit = slotUnit(tl);
+    const long long rows = std::llround(std::ceil(tl.makespan / unit - 1e-9));
+    const long long shown = std::min<long long>(rows, std::max(maxRows, 1));
+    const int S = c.stages;
+    std::vector<std::vector<std::string>> cells(shown, std::vector<std::string>(S, "idle"));
+    for (int s = 0; s < S; ++s) {
+        std::string* previous = nullptr;
+        for (std::size_t k = tl.stageBegin[s]; k < tl.stageBegin[s + 1]; ++k) {
+            const TimedAction& t = tl.actions[k];
+            const long long r0 = std::llround(t.start / unit);
+            const long long r1 = std::llround(t.end / unit);
+            if (r1 == r0) {  // a zero-cost update: mark it on the op it follows
+                if (previous) *previous += " >v" + std::to_string(t.action.version);
+                continue;
+            }
+            for (long long r = r0; r < r1 && r < shown; ++r)
+                cells[r][s] = r == r0 ? cellLabel(t.action, c) : "  ..";
+            previous = r0 < shown ? &cells[r0][s] : nullptr;
+        }
+    }
+    const std::vector<std::string> names = stageNames(run.options);
+    std::vector<std::size_t> width(S);
+    for (int s = 0; s < S; ++s) {
+        width[s] = names[s].size();
+        for (const auto& row : cells) width[s] = std::max(width[s], row[s].size());
+    }
+    const std::size_t timeWidth = std::max<std::size_t>(4, std::to_string(rows).size() + 1);
+    std::ostringstream os;
+    auto line = [&](const std::string& first, auto cellOf) {
+        os << std::left << std::setw(static_cast<int>(timeWidth)) << first;
+        for (int s = 0; s < S; ++s)
+            os << " | " << std::setw(static_cast<int>(width[s])) << cellOf(s);
+        os << '\n';
+    };
+    line("Time", [&](int s) { return names[s]; });
+    line(std::string(timeWidth, '-'), [&](int s) { return std::string(width[s], '-'); });
+    for (long long r = 0; r < shown; ++r)
+        line("t" + std::to_string(r), [&](int s) { return cells[r][s]; });
+    if (shown < rows)
+        os << "... " << rows - shown << " more rows (write them all with --csv FILE)\n";
+    os << "One row = " << fixed(unit, unit < 1 ? 3 : 0)
+       << " time unit(s) (tF = " << fixed(run.costs.f, 2)
+       << "). \"F mb3 v2\": forward of microbatch 3"
+       << " reading weight version 2; \">v3\": the stage then updates to version 3";
+    if (c.kind == ScheduleKind::PipeDream && !c.stash) os << "; \"!\": version mismatch";
+    os << ".\n";
+    return os.str();
+}
+
+std::string formatFigures(const DryRun& run) {
+    const ScheduleConfig& c = run.schedule.config;
+    const Analysis& a = run.analysis;
+    const ClosedForm& cf = run.closed;
+    const std::vector<std::string> names = stageNames(run.options);
+    std::ostringstream os;
+    os << "Schedule: " << toString(c.kind) << " - " << displayName(c.kind) << "\n";
+    os << "Stages " << c.stages << ", microbatches " << c.microbatches << ", batches " << c.batches;
+    if (c.chunks > 1) os << ", chunks " << c.chunks;
+    if (c.verticalSync) os << ", vertical sync";
+    if (!c.stash) os << ", no weight stashing (ablation)";
+    os << "; " << run.options.layers << " layers, batch size " << run.options.batchSize << " ("
+       << run.options.microbatchSize() << " per microbatch)\n";
+    os << "Costs per microbatch and stage (units): tF " << fixed(run.costs.f, 2) << ", tB "
+       << fixed(run.costs.b, 2) << ", tI " << fixed(run.costs.i, 2) << ", tW "
+       << fixed(run.costs.w, 2) << ", tU " << fixed(run.costs.u, 2) << "\n";
+    os << "Actions: " << run.schedule.actionCount() << ", makespan " << fixed(a.makespan, 2)
+       << " units\n";
+    os << "Bubble fraction (idle / (S x makespan)): simulated " << fixed(a.bubbleFraction, 4);
+    if (cf.bubble)
+        os << ", closed form " << cf.bubbleFormula << " = " << fixed(*cf.bubble, 4)
+           << (cf.exact ? " (exact)" : " (approximate)");
+    os << "\nMean utilization: " << percent(a.meanUtilization) << "\n\n";
+    os << std::left << std::setw(18) << "Stage" << std::right << std::setw(10) << "busy"
+       << std::setw(13) << "utilization" << std::setw(20) << "peak activations" << std::setw(18)
+       << "versions held"
+       << "\n";
+    for (int s = 0; s < c.stages; ++s) {
+        const StageFigures& f = a.stages[s];
+        std::string act = std::to_string(f.peakActivations) +
+                          (cf.peakFromOrder ? " (of order " : " (formula ") +
+                          std::to_string(cf.peakActivations[s]) + ")";
+        std::string ver = std::to_string(f.versionsHeld);
+        if (!cf.versionsHeld.empty())
+            ver += " (formula " + std::to_string(cf.versionsHeld[s]) + ")";
+        os << std::left << std::setw(18) << names[s] << std::right << std::setw(10)
+           << fixed(f.busy, 2) << std::setw(13) << percent(f.utilization) << std::setw(20) << act
+           << std::setw(18) << ver << "\n";
+    }
+    if (c.chunks > 1)
+        os << "Peak activations are counted in microbatch-chunks (1/" << c.chunks
+           << " of a microbatch each).\n";
+    if (usesSplitBackward(c.kind))
+        os << "A microbatch holds activations from its F until its weight gradient is made (B, or "
+              "W after I).\n";
+    if (!cf.bubble)
+        os << "No closed form for this bubble here: the simulated figure is the analytic one.\n";
+    // Layer costs are estimated for the MLP; another model's cut shows in
+    // the lanes' names only.
+    if (!run.options.split.empty() && run.options.model == "mlp")
+        os << "\n" << formatCut(run.options);
+    return os.str();
+}
+
+CutFigures cutFigures(const RunOptions& options) {
+    if (options.model != "mlp") throw ConfigError("layer costs are estimated for --model mlp only");
+    const ScheduleConfig& c = options.schedule;
+    const std::vector<LayerCost> layers = estimateLayerCosts(options);
+    const std::vector<LayerRange> parts = layerSplit(options);
+    const std::vector<LayerRange> equal = splitLayers(options.layers, c.parts());
+    CutFigures f;
+    double total = 0.0;
+    for (const LayerCost& l : layers) total += l.forward + l.backward;
+    f.share.assign(static_cast<std::size_t>(c.stages), 0.0);
+    for (int p = 0; p < c.parts(); ++p)
+        for (int l = parts[p].first; l <= parts[p].last; ++l)
+            f.share[stageOfPart(c, p)] += (layers[l - 1].forward + layers[l - 1].backward) / total;
+    f.memory = partitionMemory(layers, parts, c);
+    f.equalMemory = partitionMemory(layers, equal, c);
+    f.makespan = simulatedMakespan(layers, parts, c);
+    f.equalMakespan = simulatedMakespan(layers, equal, c);
+    return f;
+}
+
+std::string formatCut(const RunOptions& options) {
+    const ScheduleConfig& c = options.schedule;
+    const CutFigures f = cutFigures(options);
+    const std::vector<std::string> names = stageNames(options);
+    auto mib = [](std::int64_t b) { return fixed(static_cast<double>(b) / (1024.0 * 1024.0), 1); };
+    std::ostringstream os;
+    os << "Cut (--split";
+    for (std::size_t k = 0; k < options.split.size(); ++k)
+        os << (k ? "," : " ") << options.split[k];
+    os << "), from the layers' costs estimated from their shapes:\n";
+    os << std::left << std::setw(24) << "Stage" << std::right << std::setw(14) << "cost share"
+       << std::setw(18) << "memory MiB" << std::setw(22) << "(equal cut MiB)"
+       << "\n";
+    for (int s = 0; s < c.stages; ++s)
+        os << std::left << std::setw(24) << names[s] << std::right << std::setw(14)
+           << percent(f.share[s]) << std::setw(18) << mib(f.memory[s]) << std::setw(22)
+           << mib(f.equalMemory[s]) << "\n";
+    os << "Predicted makespan with these costs: " << fixed(f.makespan / f.equalMakespan, 3)
+       << " x the equal cut's\n";
+    return os.str();
+}
+
+}  // namespace pd
+
+namespace pd {
+
+json::Value configJson(const RunOptions& options) {
+    const ScheduleConfig& c = options.schedule;
+    json::Value o = json::Value::object();
+    o.set("schedule", toString(c.kind));
+    o.set("display_name", displayName(c.kind));
+    o.set("stages", c.stages);
+    o.set("microbatches", c.microbatches);
+    o.set("batches", c.batches);
+    o.set("chunks", c.chunks);
+    o.set("vertical_sync", c.verticalSync);
+    o.set("stash", c.stash);
+    o.set("layers", options.layers);
+    o.set("batch_size", options.batchSize);
+    return o;
+}
+
+json::Value toJson(const DryRun& run) {
+    const ScheduleConfig& c = run.schedule.config;
+    const Analysis& a = run.analysis;
+    const ClosedForm& cf = run.closed;
+    const std::vector<std::string> names = stageNames(run.options);
+    json::Value o = configJson(run.options);
+    json::Value costs = json::Value::object();
+    costs.set("f", run.costs.f);
+    costs.set("b", run.costs.b);
+    costs.set("i", run.costs.i);
+    costs.set("w", run.costs.w);
+    costs.set("u", run.costs.u);
+    o.set("costs", costs);
+    o.set("actions", static_cast<std::int64_t>(run.schedule.actionCount()));
+    o.set("makespan", a.makespan);
+    json::Value bubble = json::Value::object();
+    bubble.set("definition", "idle / (S x makespan)");
+    bubble.set("simulated", a.bubbleFraction);
+    if (cf.bubble) {
+        bubble.set("closed_form", *cf.bubble);
+        bubble.set("formula", cf.bubbleFormula);
+        bubble.set("exact", cf.exact);
+    }
+    o.set("bubble_fraction", bubble);
+    o.set("mean_utilization", a.meanUtilization);
+    if (!run.options.split.empty() && run.options.model == "mlp") {
+        const CutFigures cut = cutFigures(run.options);
+        json::Value p = json::Value::object();
+        json::Value boundaries = json::Value::array();
+        for (int b : run.options.split) boundaries.push(b);
+        p.set("boundaries", std::move(boundaries));
+        json::Value share = json::Value::array(), memory = json::Value::array();
+        for (double v : cut.share) share.push(v);
+        for (std::int64_t v : cut.memory) memory.push(v);
+        p.set("estimated_stage_share", std::move(share));
+        p.set("estimated_stage_memory_bytes", std::move(memory));
+        p.set("predicted_makespan_vs_equal_cut", cut.makespan / cut.equalMakespan);
+        o.set("partition", std::move(p));
+    }
+    json::Value stages = json::Value::array();
+    for (int s = 0; s < c.stages; ++s) {
+        const StageFigures& f = a.stages[s];
+        json::Value st = json::Value::object();
+        st.set("stage", s);
+        st.set("name", names[s]);
+        st.set("busy", f.busy);
+        st.set("utilization", f.utilization);
+        st.set("peak_activations", f.peakActivations);
+        st.set("peak_activations_formula", cf.peakActivations[s]);
+        st.set("versions_held", f.versionsHeld);
+        if (!cf.versionsHeld.empty()) st.set("versions_held_formula", cf.versionsHeld[s]);
+        stages.push(st);
+    }
+    o.set("stage_figures", stages);
+    json::Value timeline = json::Value::array();
+    for (const TimedAction& t : run.timeline.actions) {
+        json::Value e = json::Value::object();
+        e.set("stage", t.stage);
+        e.set("batch", t.action.batch);
+        e.set("microbatch", t.action.microbatch);
+        e.set("op", std::string(1, opChar(t.action.op)));
+        e.set("chunk", t.action.chunk);
+        e.set("version", t.action.version);
+        if (t.action.mismatch) e.set("mismatch", true);
+        e.set("start", t.start);
+        e.set("end", t.end);
+        timeline.push(e);
+    }
+    o.set("timeline", timeline);
+    return o;
+}
+
+}  // namespace pd

@@ -1,0 +1,498 @@
+#include "engine/formats/trace.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "engine/base/json.h"
+#include "engine/formats/traceflow.h"
+
+namespace pd {
+
+const char* const kCsvHeader = "batch,stage,microbatch,op,chunk,version,start_us,end_us";
+
+namespace {
+
+constexpr const char* kMismatchColumn = "mismatch";
+constexpr const char* kProcessName = "PipeDream Studio";
+constexpr const char* kMemoryPrefix = "memory stage ";
+constexpr const char* kInFlightPrefix = "in flight stage ";
+constexpr const char* kRankPrefix = "rank ";  // process names of a distributed run
+
+template <typename T>
+bool parseInteger(std::string_view text, T& out) {
+    if (text.empty()) return false;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), out);
+    return r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
+
+std::vector<std::string_view> split(std::string_view line, char sep) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    for (;;) {
+        const auto pos = line.find(sep, start);
+        out.push_back(line.substr(start, pos == std::string_view::npos ? pos : pos - start));
+        if (pos == std::string_view::npos) return out;
+        start = pos + 1;
+    }
+}
+
+// Lines without their terminators ("\n" or "\r\n"); a final newline does
+// not make an extra empty line.
+std::vector<std::string_view> lines(std::string_view text) {
+    std::vector<std::string_view> out = split(text, '\n');
+    if (!out.empty() && out.back().empty()) out.pop_back();
+    for (auto& l : out) {
+        if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    }
+    return out;
+}
+
+std::string outOfRange(const char* what, int limit) {
+    return std::string(what) + " must be >= 0 and < " + std::to_string(limit);
+}
+
+// The fields every slot must satisfy, whatever file it came from. Indices
+// stay below the program's limits, so that "index + 1" (a count) cannot
+// overflow anywhere (a stage of 2^31-1 crashed identifySchedule).
+std::string checkSlot(const SlotEvent& e) {
+    if (e.batch < 0 || e.batch >= kMaxBatches) return outOfRange("batch", kMaxBatches);
+    if (e.stage < 0 || e.stage >= kMaxStages) return outOfRange("stage", kMaxStages);
+    if (e.chunk < 0 || e.chunk >= kMaxChunks) return outOfRange("chunk", kMaxChunks);
+    if (e.microbatch >= kMaxMicrobatches) return outOfRange("microbatch", kMaxMicrobatches);
+    if (e.version < 0) return "version must be >= 0";
+    if (e.op == Op::U ? e.microbatch != -1 : e.microbatch < 0)
+        return e.op == Op::U ? "microbatch must be -1 for U" : "microbatch must be >= 0";
+    if (e.endUs < e.startUs) return "end_us is before start_us";
+    return {};
+}
+
+std::string parseCsvRow(std::string_view line, std::size_t columns, SlotEvent& e) {
+    const auto f = split(line, ',');
+    if (f.size() != columns)
+        return "expected " + std::to_string(columns) + " fields, got " + std::to_string(f.size());
+    const char* names[] = {"batch", "stage", "microbatch", "op", "chunk", "version"};
+    int* ints[] = {&e.batch, &e.stage, &e.microbatch, nullptr, &e.chunk, &e.version};
+    for (int i = 0; i < 6; ++i) {
+        if (ints[i] && !parseInteger(f[i], *ints[i]))
+            return std::string("bad ") + names[i] + " '" + printable(f[i]) + "'";
+    }
+    auto op = f[3].size() == 1 ? parseOp(f[3][0]) : std::nullopt;
+    if (!op) return "bad op '" + printable(f[3]) + "' (F, B, I, W or U)";
+    e.op = *op;
+    if (!parseInteger(f[6], e.startUs)) return "bad start_us '" + printable(f[6]) + "'";
+    if (!parseInteger(f[7], e.endUs)) return "bad end_us '" + printable(f[7]) + "'";
+    e.mismatch = false;
+    if (columns == 9) {
+        if (f[8] != "0" && f[8] != "1") return "bad mismatch '" + printable(f[8]) + "' (0 or 1)";
+        e.mismatch = f[8] == "1";
+    }
+    return checkSlot(e);
+}
+
+std::string slotName(const SlotEvent& e) {
+    std::string name(1, opChar(e.op));
+    if (e.microbatch >= 0) name += " mb" + std::to_string(e.microbatch);
+    if (e.chunk > 0) name += " c" + std::to_string(e.chunk);
+    return name + " v" + std::to_string(e.version);
+}
+
+json::Value metadata(const char* name, int tid, json::Value args) {
+    json::Value e = json::Value::object();
+    e.set("name", name);
+    e.set("ph", "M");
+    e.set("pid", 0);
+    e.set("tid", tid);
+    e.set("args", std::move(args));
+    return e;
+}
+
+json::Value slotArgs(const SlotEvent& s) {
+    json::Value a = json::Value::object();
+    a.set("batch", s.batch);
+    a.set("stage", s.stage);
+    a.set("microbatch", s.microbatch);
+    a.set("op", std::string(1, opChar(s.op)));
+    a.set("chunk", s.chunk);
+    a.set("version", s.version);
+    a.set("start_us", s.startUs);
+    a.set("end_us", s.endUs);
+    a.set("mismatch", s.mismatch ? 1 : 0);
+    return a;
+}
+
+json::Value slotEvent(const SlotEvent& s) {
+    json::Value e = json::Value::object();
+    e.set("name", slotName(s));
+    e.set("cat", std::string(1, opChar(s.op)));
+    e.set("ph", "X");
+    e.set("ts", s.startUs);
+    e.set("dur", s.endUs - s.startUs);
+    e.set("pid", 0);
+    e.set("tid", s.stage);
+    e.set("args", slotArgs(s));
+    return e;
+}
+
+json::Value counter(const std::string& name, const MemoryEvent& m, json::Value args) {
+    json::Value e = json::Value::object();
+    e.set("name", name);
+    e.set("ph", "C");
+    e.set("ts", m.timeUs);
+    e.set("pid", 0);
+    e.set("tid", m.stage);
+    e.set("args", std::move(args));
+    return e;
+}
+
+// Bytes and counts go into separate counters because Perfetto draws one
+// track per counter name with a shared scale.
+std::array<json::Value, 2> memoryCounters(const MemoryEvent& m) {
+    json::Value bytes = json::Value::object();
+    bytes.set("activations_bytes", m.activationBytes);
+    bytes.set("stash_bytes", m.stashBytes);
+    json::Value counts = json::Value::object();
+    counts.set("activations", m.activationsInFlight);
+    counts.set("versions", m.versionsHeld);
+    return {counter(kMemoryPrefix + std::to_string(m.stage), m, std::move(bytes)),
+            counter(kInFlightPrefix + std::to_string(m.stage), m, std::move(counts))};
+}
+
+// Reads an integer member; false (with `error`) when absent or not integral.
+template <typename T>
+bool readInt(const json::Value& obj, const char* key, T& out, std::string& error) {
+    const json::Value& v = obj[key];
+    if (!v.isInteger()) {
+        error = std::string("missing or non-integer '") + key + "'";
+        return false;
+    }
+    const std::int64_t i = v.toInt();
+    if (i < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+        i > static_cast<std::int64_t>(std::numeric_limits<T>::max())) {
+        error = std::string("'") + key + "' out of range";
+        return false;
+    }
+    out = static_cast<T>(i);
+    return true;
+}
+
+bool readSlot(const json::Value& ev, SlotEvent& s, std::string& error) {
+    const json::Value& a = ev["args"];
+    if (!readInt(a, "batch", s.batch, error) || !readInt(a, "stage", s.stage, error) ||
+        !readInt(a, "microbatch", s.microbatch, error) || !readInt(a, "chunk", s.chunk, error) ||
+        !readInt(a, "version", s.version, error) || !readInt(a, "start_us", s.startUs, error) ||
+        !readInt(a, "end_us", s.endUs, error))
+        return false;
+    const std::string& op = a["op"].toString();
+    auto parsed = op.size() == 1 ? parseOp(op[0]) : std::nullopt;
+    if (!parsed) {
+        error = "bad op '" + printable(op) + "'";
+        return false;
+    }
+    s.op = *parsed;
+    int mismatch = 0;
+    if (a.contains("mismatch") && !readInt(a, "mismatch", mismatch, error)) return false;
+    s.mismatch = mismatch != 0;
+    error = checkSlot(s);
+    return error.empty();
+}
+
+bool stageFromName(const std::string& name, const char* prefix, int& stage) {
+    const std::size_t n = std::strlen(prefix);
+    return name.compare(0, n, prefix) == 0 &&
+           parseInteger(std::string_view(name).substr(n), stage) && stage >= 0;
+}
+
+bool readMemoryBytes(const json::Value& ev, int stage, MemoryEvent& m, std::string& error) {
+    m.stage = stage;
+    return readInt(ev, "ts", m.timeUs, error) &&
+           readInt(ev["args"], "activations_bytes", m.activationBytes, error) &&
+           readInt(ev["args"], "stash_bytes", m.stashBytes, error);
+}
+
+// The counts counter follows its bytes counter (see appendMemory).
+bool readMemoryCounts(const json::Value& ev, int stage, RunRecord& record, std::string& error) {
+    std::int64_t ts = 0;
+    if (!readInt(ev, "ts", ts, error)) return false;
+    if (record.memory.empty() || record.memory.back().stage != stage ||
+        record.memory.back().timeUs != ts) {
+        error = "counter without a preceding memory counter of the same stage and time";
+        return false;
+    }
+    MemoryEvent& m = record.memory.back();
+    return readInt(ev["args"], "activations", m.activationsInFlight, error) &&
+           readInt(ev["args"], "versions", m.versionsHeld, error);
+}
+
+bool readCounter(const json::Value& ev, RunRecord& record, std::string& error) {
+    const std::string& name = ev["name"].toString();
+    int stage = 0;
+    if (stageFromName(name, kMemoryPrefix, stage)) {
+        MemoryEvent m;
+        if (!readMemoryBytes(ev, stage, m, error)) return false;
+        record.memory.push_back(m);
+        return true;
+    }
+    if (stageFromName(name, kInFlightPrefix, stage))
+        return readMemoryCounts(ev, stage, record, error);
+    return true;  // a counter of another tool: not ours, not an error
+}
+
+// "rank S (HOST)": the process of stage S in a distributed run.
+bool readRankProcess(const json::Value& ev, RunRecord& record, std::string& error) {
+    const std::string& name = ev["args"]["name"].toString();
+    const auto open = name.find(" (");
+    int stage = 0;
+    if (name.compare(0, std::strlen(kRankPrefix), kRankPrefix) != 0 || open == std::string::npos ||
+        name.back() != ')' ||
+        !parseInteger(std::string_view(name).substr(std::strlen(kRankPrefix),
+                                                    open - std::strlen(kRankPrefix)),
+                      stage))
+        return true;  // another process name: not ours, not an error
+    int pid = 0;
+    if (!readInt(ev, "pid", pid, error)) return false;
+    if (stage < 0 || stage >= kMaxStages || pid != stage) {
+        error = "process_name '" + printable(name) + "' for pid " + std::to_string(pid) +
+                ": expected a rank 0.." + std::to_string(kMaxStages - 1) + " with pid = rank";
+        return false;
+    }
+    if (record.stageHosts.size() <= static_cast<std::size_t>(stage))
+        record.stageHosts.resize(stage + 1);
+    record.stageHosts[stage] = name.substr(open + 2, name.size() - open - 3);
+    return true;
+}
+
+bool readMetadata(const json::Value& ev, RunRecord& record, std::string& error) {
+    if (ev["name"].toString() == "process_name") return readRankProcess(ev, record, error);
+    if (ev["name"].toString() != "thread_name") return true;
+    int tid = 0;
+    if (!readInt(ev, "tid", tid, error)) return false;
+    if (tid < 0 || tid >= kMaxStages) {
+        error = "thread_name for tid " + std::to_string(tid) + " outside 0.." +
+                std::to_string(kMaxStages - 1);
+        return false;
+    }
+    if (record.stageNames.size() <= static_cast<std::size_t>(tid))
+        record.stageNames.resize(tid + 1);
+    record.stageNames[tid] = ev["args"]["name"].toString();
+    return true;
+}
+
+bool readEvent(const json::Value& ev, RunRecord& record, std::string& error) {
+    if (!ev.isObject()) {
+        error = "not an object";
+        return false;
+    }
+    const std::string& ph = ev["ph"].toString();
+    if (ph == "X") {
+        SlotEvent s;
+        if (!readSlot(ev, s, error)) return false;
+        record.slots.push_back(s);
+        return true;
+    }
+    if (ph == "C") return readCounter(ev, record, error);
+    if (ph == "M") return readMetadata(ev, record, error);
+    return true;  // other phases (instant events, flows) carry nothing we keep
+}
+
+}  // namespace
+
+std::string toCsv(const std::vector<SlotEvent>& slots) {
+    std::string out = std::string(kCsvHeader) + "," + kMismatchColumn + "\n";
+    out.reserve(out.size() + slots.size() * 40);
+    for (const SlotEvent& s : slots) {
+        out += std::to_string(s.batch) + ',' + std::to_string(s.stage) + ',' +
+               std::to_string(s.microbatch) + ',' + opChar(s.op) + ',' + std::to_string(s.chunk) +
+               ',' + std::to_string(s.version) + ',' + std::to_string(s.startUs) + ',' +
+               std::to_string(s.endUs) + ',' + (s.mismatch ? '1' : '0') + '\n';
+    }
+    return out;
+}
+
+namespace {
+
+bool parseCsvRows(const std::string& text, std::vector<SlotEvent>& slots, std::string& error) {
+    const auto rows = lines(text);
+    const std::string header = kCsvHeader;
+    if (rows.empty() || (rows[0] != header && rows[0] != header + "," + kMismatchColumn)) {
+        error = "line 1: expected the header '" + header + "' (optionally followed by '," +
+                kMismatchColumn + "')";
+        return false;
+    }
+    const std::size_t columns = rows[0] == header ? 8 : 9;
+    std::vector<SlotEvent> parsed;
+    parsed.reserve(rows.size() - 1);
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        SlotEvent e;
+        const std::string message = parseCsvRow(rows[i], columns, e);
+        if (!message.empty()) {
+            error = "line " + std::to_string(i + 1) + ": " + message;
+            return false;
+        }
+        parsed.push_back(e);
+    }
+    slots = std::move(parsed);
+    return true;
+}
+
+}  // namespace
+
+bool parseCsv(const std::string& text, std::vector<SlotEvent>& slots, std::string& error) {
+    slots.clear();
+    error.clear();
+    try {
+        return parseCsvRows(text, slots, error);
+    } catch (const std::bad_alloc&) {
+        slots.clear();
+        error = "not enough memory to read " + std::to_string(text.size()) + " bytes of CSV";
+        return false;
+    }
+}
+
+std::string toChromeTrace(const RunRecord& record) {
+    // One event per line: small diffs, and each event is dumped as soon as
+    // it is built, so a long run never holds a second copy as a tree.
+    std::string out = "{\"traceEvents\":[\n";
+    out.reserve(out.size() + (record.slots.size() + record.memory.size()) * 200);
+    bool first = true;
+    // A distributed run: one process per rank, so every event of stage S
+    // (its tid) goes to pid S.
+    const bool perRank = !record.stageHosts.empty();
+    auto emit = [&](json::Value event) {
+        if (perRank) event.set("pid", event["tid"].toInt());
+        if (!first) out += ",\n";
+        first = false;
+        out += event.dump();
+    };
+    if (!perRank) {
+        json::Value process = json::Value::object();
+        process.set("name", kProcessName);
+        emit(metadata("process_name", 0, std::move(process)));
+    }
+    for (std::size_t s = 0; s < record.stageHosts.size(); ++s) {
+        json::Value process = json::Value::object();
+        process.set("name", kRankPrefix + std::to_string(s) + " (" + record.stageHosts[s] + ")");
+        emit(metadata("process_name", static_cast<int>(s), std::move(process)));
+        json::Value order = json::Value::object();
+        order.set("sort_index", static_cast<int>(s));
+        emit(metadata("process_sort_index", static_cast<int>(s), std::move(order)));
+    }
+    for (std::size_t s = 0; s < record.stageNames.size(); ++s) {
+        json::Value name = json::Value::object();
+        name.set("name", record.stageNames[s]);
+        emit(metadata("thread_name", static_cast<int>(s), std::move(name)));
+        json::Value order = json::Value::object();
+        order.set("sort_index", static_cast<int>(s));
+        emit(metadata("thread_sort_index", static_cast<int>(s), std::move(order)));
+    }
+    for (const SlotEvent& s : record.slots) emit(slotEvent(s));
+    for (const json::Value& flow : flowEvents(record.slots)) emit(flow);
+    for (const MemoryEvent& m : record.memory) {
+        for (const json::Value& counter : memoryCounters(m)) emit(counter);
+    }
+    out += "\n],\"displayTimeUnit\":\"ms\"";
+    if (!record.status.empty() || !record.runArgs.empty()) {
+        json::Value other = json::Value::object();
+        if (!record.status.empty()) other.set("run_status", record.status);
+        if (!record.statusMessage.empty()) other.set("run_error", record.statusMessage);
+        if (!record.runArgs.empty()) {
+            json::Value args = json::Value::array();
+            for (const std::string& a : record.runArgs) args.push(a);
+            other.set("run_args", std::move(args));
+        }
+        out += ",\"otherData\":" + other.dump();
+    }
+    out += "}\n";
+    return out;
+}
+
+bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& error) {
+    record = RunRecord();
+    error.clear();
+    // A real trace spends about 10 bytes of text per JSON value (our events:
+    // 19 values in about 190 bytes); a file of bare numbers spends 2 and would
+    // take 20 times its size in memory. Fewer than 4 bytes per value is not a
+    // trace.
+    json::Value root;
+    if (!json::parse(text, root, error, text.size() / 4 + 64)) return false;
+    // Chrome's two formats: an object with "traceEvents", or a bare array.
+    const json::Value* events = root.isArray() ? &root : root.find("traceEvents");
+    if (!events || !events->isArray()) {
+        error =
+            "not a Chrome trace: neither an array of events nor an object with a "
+            "\"traceEvents\" array";
+        return false;
+    }
+    RunRecord parsed;
+    for (std::size_t i = 0; i < events->size(); ++i) {
+        std::string message;
+        if (!readEvent((*events)[i], parsed, message)) {
+            error = "trace event " + std::to_string(i) + ": " + message;
+            return false;
+        }
+    }
+    const json::Value& other = root["otherData"];
+    parsed.status = other["run_status"].toString();
+    parsed.statusMessage = other["run_error"].toString();
+    // The run's flags: strings, a bounded number of short ones; anything else
+    // is not ours and is left out (the run still opens, without them).
+    if (const json::Value& args = other["run_args"]; args.isArray() && args.size() <= 256) {
+        std::vector<std::string> flags;
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            if (!args[i].isString() || args[i].toString().size() > 4096) {
+                flags.clear();
+                break;
+            }
+            flags.push_back(args[i].toString());
+        }
+        parsed.runArgs = std::move(flags);
+    }
+    record = std::move(parsed);
+    return true;
+}
+
+std::vector<SlotEvent> toSlotEvents(const Timeline& timeline, double usPerUnit) {
+    std::vector<SlotEvent> out;
+    out.reserve(timeline.actions.size());
+    for (const TimedAction& t : timeline.actions) {
+        out.push_back(slotEvent(t.stage, t.action, std::llround(t.start * usPerUnit),
+                                std::llround(t.end * usPerUnit)));
+    }
+    return out;
+}
+
+std::vector<std::string> stageNames(const ScheduleConfig& config, int layers) {
+    std::vector<LayerRange> parts;
+    try {
+        parts = splitLayers(layers, config.parts());
+    } catch (const std::exception&) {
+        parts.clear();  // invalid split: plain "GPUs" labels still name the lanes
+    }
+    return stageNames(config, parts);
+}
+
+std::vector<std::string> stageNames(const ScheduleConfig& config,
+                                    const std::vector<LayerRange>& parts) {
+    // Clamped so that a bad configuration cannot ask for a billion labels.
+    const int stages = std::clamp(config.stages, 0, kMaxStages);
+    std::vector<std::string> names;
+    for (int s = 0; s < stages; ++s) {
+        std::string name = "GPU" + std::to_string(s);
+        std::string ranges;
+        for (int c = 0; !parts.empty() && c < config.chunks; ++c) {
+            const int p = partOf(config, s, c);
+            if (p < 0 || p >= static_cast<int>(parts.size())) continue;
+            if (!ranges.empty()) ranges += ", ";
+            const LayerRange& r = parts[p];
+            ranges += "L" + std::to_string(r.first);
+            if (r.last != r.first) ranges += "-" + std::to_string(r.last);
+        }
+        names.push_back(ranges.empty() ? name : name + " (" + ranges + ")");
+    }
+    return names;
+}
+
+}  // namespace pd

@@ -1,0 +1,101 @@
+// Every schedule on one configuration: simulated, and really run when a
+// run factory is given, one kind after another on a thread of its own. A
+// comparison is a Run like any other: cancel() stops the kind in progress
+// and returns at once, so closing a window or opening a file never waits
+// for a comparison to finish. Plain C++: no Qt, no torch.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/run/run.h"
+#include "engine/schedule/simulator.h"
+
+namespace pd {
+
+struct ComparisonRow {
+    ScheduleKind kind = ScheduleKind::Naive;
+    std::string name;
+    bool valid = false;
+    std::string problem;  // why the kind does not fit, or why its real run failed
+    double analyticUtilization = std::numeric_limits<double>::quiet_NaN();
+    double analyticBubble = std::numeric_limits<double>::quiet_NaN();
+    double measuredUtilization = std::numeric_limits<double>::quiet_NaN();
+    double measuredBubble = std::numeric_limits<double>::quiet_NaN();
+    int peakActivations = 0;  // stage 0, microbatch(-chunk)s in flight
+    int versionsHeld = 0;     // most versions any stage keeps
+    double finalLoss = std::numeric_limits<double>::quiet_NaN();
+    // Activations in flight plus stashed weight versions, the most of any
+    // stage, in bytes: measured when the run reported memory, else estimated
+    // from the analytic peaks and the model shape.
+    double peakMemoryBytes = std::numeric_limits<double>::quiet_NaN();
+    bool memoryMeasured = false;
+};
+
+// The memory of one stage of the MLP (fp32), from the model shape: what the
+// real run counts (engine/run/runtime.cpp) computed by arithmetic. A forward
+// keeps, per linear layer and sample, the layer's input and its
+// pre-activation output (model::ForwardTrace: two hidden-wide tensors, not
+// one), and the head part its logits as well. The first layer's input is
+// taken as hidden wide, as synthetic data is (MNIST's 784 inputs make stage
+// 0 a little larger). The comparison's estimate and the simulated run's
+// memory events both use it.
+struct StageMemory {
+    double keptPerMicrobatch = 0.0;  // one microbatch(-chunk) in flight, mean over chunks
+    double versionBytes = 0.0;       // one weight version of every chunk of the stage
+};
+StageMemory stageMemory(const RunOptions& options, int stage);
+
+// Activations in flight plus stashed weight versions, the most of any stage,
+// from the analytic peaks (StageFigures) and stageMemory().
+double estimatedPeakMemoryBytes(const RunOptions& options, const Analysis& analysis);
+
+// The options of `base` run with `kind` (chunks and PipeDream's variants
+// adjusted to what the kind takes).
+RunOptions comparisonOptions(const RunOptions& base, ScheduleKind kind);
+
+// One row: the analytic figures, plus the measured ones when `factory` is
+// set (a real run). `cancelled` is polled; `current` receives the run in
+// progress so that another thread can cancel it.
+ComparisonRow compareOne(const RunOptions& base, ScheduleKind kind, const RunFactory& factory);
+
+class ComparisonJob : public Run {
+public:
+    using RowCallback = std::function<void(const ComparisonRow&)>;
+    using DoneCallback = std::function<void(bool cancelled)>;
+    // Callbacks run on the job's thread. `factory` empty: analytic rows only.
+    ComparisonJob(RunOptions base, std::vector<ScheduleKind> kinds, RunFactory factory,
+                  RowCallback onRow, DoneCallback onDone);
+    ~ComparisonJob() override;
+
+    void start() override;
+    void pause() override {}
+    void resume() override {}
+    void stepSlot() override {}
+    void stepBatch() override {}
+    void cancel() override;
+    bool paused() const override { return false; }
+    bool wait(std::chrono::milliseconds timeout = std::chrono::milliseconds::max()) override;
+    bool finished() const override { return done_; }
+
+private:
+    void loop();
+
+    RunOptions base_;
+    std::vector<ScheduleKind> kinds_;
+    RunFactory factory_;
+    RowCallback onRow_;
+    DoneCallback onDone_;
+    std::atomic<bool> cancelled_{false};
+    std::atomic<bool> done_{false};
+    std::mutex mutex_;  // guards current_
+    Run* current_ = nullptr;
+    std::thread thread_;
+};
+
+}  // namespace pd

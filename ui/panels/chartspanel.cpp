@@ -1,0 +1,424 @@
+#include "ui/panels/chartspanel.h"
+
+#include <QCheckBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <cmath>
+#include <thread>
+
+#include "engine/config/resources.h"
+#include "engine/distributed/distributed.h"
+#include "ui/model/enginecontroller.h"
+#include "ui/model/runmodel.h"
+#include "ui/views/charts.h"
+#include "ui/views/palette.h"
+
+namespace pd {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+QString shortName(const QString& lane) {
+    return lane.section(QLatin1Char(' '), 0, 0);
+}
+
+QString pctText(double v) {
+    return std::isfinite(v) ? QString::number(v * 100.0, 'f', 1) + QLatin1Char('%')
+                            : QStringLiteral("n/a");
+}
+
+// Every field that changes a comparison's rows (the kind does not: every
+// kind is compared).
+QString comparisonKey(const RunOptions& o) {
+    return QStringLiteral("%1|%2|%3|%4|%5|%6|%7|%8")
+        .arg(comparedConfiguration(o))
+        .arg(std::max(2, o.schedule.chunks))
+        .arg(o.batchSize)
+        .arg(o.layers)
+        .arg(o.hidden)
+        .arg(o.classes)
+        .arg(QString::fromStdString(o.data + "|" + o.device))
+        .arg(o.seed);
+}
+
+// The CLI's note on stage workers sharing cores, for the run on screen. Its
+// ranks all on this machine (local processes, or attached ranks started
+// here) share its cores as threads would.
+QString coreNote(const RunModel& model, unsigned cores) {
+    RunOptions o = model.options();
+    const QStringList& hosts = model.stageHosts();
+    const QString here = QString::fromStdString(hostName());
+    if (!hosts.isEmpty() &&
+        std::all_of(hosts.begin(), hosts.end(), [&](const QString& h) { return h == here; }))
+        o.launch = true;
+    return QString::fromStdString(coreSharingNote(o, cores));
+}
+
+// Why a run holds fewer actions than its schedule, or empty.
+QString partialNote(const RunModel& model) {
+    const std::size_t done = model.measuredBoxes().size();
+    const std::size_t all = model.idealBoxes().size();
+    if (done >= all || (model.finished() && !model.cancelled())) return {};
+    const QString counts = QObject::tr("%1 of the schedule's %2 actions").arg(done).arg(all);
+    if (model.source() == RunModel::Source::File)
+        return QObject::tr(
+                   "The file holds %1: the measured figures cover those, the analytic "
+                   "ones the whole schedule.")
+            .arg(counts);
+    if (!model.error().isEmpty())
+        return QObject::tr(
+                   "The run failed after %1: the measured figures cover those, the "
+                   "analytic ones the whole schedule.")
+            .arg(counts);
+    return QObject::tr(
+               "The run is not over (%1 so far): the measured figures cover what has "
+               "run, the analytic ones the whole schedule.")
+        .arg(counts);
+}
+
+}  // namespace
+
+QString comparedConfiguration(const RunOptions& o) {
+    const ScheduleConfig& c = o.schedule;
+    return QObject::tr("S=%1, M=%2, %3%4")
+        .arg(c.stages)
+        .arg(c.microbatches)
+        .arg(countText(c.batches, QObject::tr("batch"), QObject::tr("batches")))
+        .arg(c.chunks > 2 ? QStringLiteral(", V=%1").arg(c.chunks) : QString());
+}
+
+QString measuredVsAnalyticNote(const RunModel& model, unsigned cores) {
+    if (!model.hasRun() || model.source() == RunModel::Source::Schedule ||
+        model.figures().slotCount() == 0)
+        return {};
+    const double measured = model.figures().utilization().bubbleFraction;
+    const double analytic = model.ideal().analysis.bubbleFraction;
+    // Two percentage points: less is noise on a run of a few batches.
+    const bool differ = std::abs(measured - analytic) >= 0.02;
+    const QString partial = partialNote(model);
+    if (!differ && partial.isEmpty()) return {};
+    QStringList why;
+    if (!partial.isEmpty()) why << partial;
+    if (differ && model.source() == RunModel::Source::Live) {
+        const QString shared = coreNote(model, cores);
+        if (!shared.isEmpty()) why << shared;
+        // A hand-over between stages in one process takes tens of
+        // microseconds (bench_distributed: about 20 us); ops under ten of
+        // those spend a tenth of their time or more on it.
+        constexpr double kHandOverMs = 0.05;
+        const double forwardMs = model.figures().msPerUnit();
+        if (forwardMs < 10.0 * kHandOverMs)
+            why << QObject::tr(
+                       "A stage's forward takes only %1 ms, so handing tensors between "
+                       "stages (up to %2 ms each) weighs as much as the work; the "
+                       "analytic figures count hand-overs as free.")
+                       .arg(forwardMs, 0, 'f', 2)
+                       .arg(kHandOverMs, 0, 'f', 2);
+        if (why.isEmpty())
+            why << QObject::tr(
+                "The analytic figures assume fixed op lengths (a backward twice a "
+                "forward) and free hand-overs; measured ops vary in length and "
+                "wait for their inputs.");
+    } else if (differ && model.source() == RunModel::Source::File && partial.isEmpty()) {
+        why << QObject::tr(
+            "The file was measured on the machine that recorded it (its cores "
+            "and its load are not known here); the analytic figures assume fixed "
+            "op lengths and free hand-overs.");
+    } else if (differ && model.source() == RunModel::Source::Simulated && partial.isEmpty()) {
+        why << QObject::tr(
+            "The run is simulated: its figures come from the simulator's op "
+            "lengths, not from a clock.");
+    }
+    if (!differ) return why.join(QLatin1Char(' '));
+    return QObject::tr("Measured bubble %1 against %2 analytic. %3")
+        .arg(pctText(measured), pctText(analytic), why.join(QLatin1Char(' ')));
+}
+
+ChartsPanel::ChartsPanel(QWidget* parent) : QTabWidget(parent) {
+    utilChart_ = new GroupedBarChart(this);
+    bubbleChart_ = new GroupedBarChart(this);
+    memoryChart_ = new GroupedBarChart(this);
+    memoryChart_->setFormat(GroupedBarChart::Format::Bytes);
+    lossChart_ = new LossChart(this);
+    addTab(utilChart_, tr("Utilization"));
+    addTab(bubbleChart_, tr("Bubble"));
+    addTab(lossChart_, tr("Loss"));
+    addTab(memoryChart_, tr("Memory"));
+    addTab(buildComparison(), tr("Schedule comparison"));
+}
+
+QWidget* ChartsPanel::buildComparison() {
+    auto* compare = new QWidget(this);
+    auto* v = new QHBoxLayout(compare);
+    auto* left = new QVBoxLayout;
+    auto* button = new QPushButton(tr("Compare every schedule on this configuration"), compare);
+    compareReal_ =
+        new QCheckBox(tr("Real runs (LibTorch; takes a few seconds per schedule)"), compare);
+    compareReal_->setEnabled(EngineController::engineAvailable());
+    compareReal_->setChecked(EngineController::engineAvailable());
+    if (!EngineController::engineAvailable())
+        compareReal_->setToolTip(tr("This build has no training engine: simulated figures only"));
+    connect(button, &QPushButton::clicked, this,
+            [this] { Q_EMIT compareRequested(compareReal_->isChecked()); });
+    compareStatus_ = new QLabel(compare);
+    compareTable_ = new QTableWidget(compare);
+    compareTable_->setColumnCount(6);
+    // Two short lines each: a stretched column stays narrow and a header
+    // line is never cut.
+    compareTable_->setHorizontalHeaderLabels({tr("schedule"), tr("utilization"), tr("bubble"),
+                                              tr("peak memory\nper stage"), tr("versions\nheld"),
+                                              tr("final\nloss")});
+    compareTable_->horizontalHeaderItem(3)->setToolTip(
+        tr("The most memory any stage holds: activations kept for the backward plus stashed "
+           "weight versions"));
+    compareTable_->horizontalHeaderItem(4)->setToolTip(
+        tr("The most weight versions any stage keeps at once"));
+    compareTable_->horizontalHeader()->setTextElideMode(Qt::ElideNone);
+    // Columns share the width (text wraps) instead of scrolling sideways.
+    compareTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    compareTable_->setWordWrap(true);
+    compareTable_->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    compareTable_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    compareTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    left->addWidget(button);
+    left->addWidget(compareReal_);
+    left->addWidget(compareStatus_);
+    left->addWidget(compareTable_, 1);
+    v->addLayout(left, 1);
+    compareChart_ = new GroupedBarChart(compare);
+    // Twelve schedules x three bars: the numbers are in the table, not on the bars.
+    compareChart_->setValueLabels(false);
+    compareChart_->setData({}, {});  // the percent axis, empty
+    compareChart_->setNote(tr("Press \"Compare every schedule\" to rank the schedules here"));
+    v->addWidget(compareChart_, 1);
+    return compare;
+}
+
+QList<QCustomPlot*> ChartsPanel::runCharts() const {
+    return {utilChart_, bubbleChart_, lossChart_, memoryChart_};
+}
+
+QCustomPlot* ChartsPanel::currentPlot() const {
+    auto* plot = qobject_cast<QCustomPlot*>(currentWidget());
+    return plot ? plot : compareChart_;
+}
+
+void ChartsPanel::showRun(const RunModel& model) {
+    if (!comparedKey_.isEmpty() &&
+        (!model.hasRun() || comparisonKey(model.options()) != comparedKey_))
+        dropComparison(
+            model.hasRun()
+                ? tr("The comparison was for %1.\nPress \"Compare every schedule\" for this run's.")
+                      .arg(comparedTitle_)
+                : tr("No run on screen: nothing to compare"));
+    if (!model.hasRun())
+        showNoRun();
+    else
+        showRunCharts(model);
+}
+
+// No run on screen (settings not valid, ranks awaited): nothing stale stays.
+void ChartsPanel::showNoRun() {
+    const QString none = tr("No run on screen: nothing to chart");
+    for (GroupedBarChart* chart : {utilChart_, bubbleChart_, memoryChart_}) {
+        chart->setData({}, {});
+        chart->setCaption(QString());
+        chart->setNote(none);
+    }
+    utilChart_->setTitle(tr("Utilization per stage (busy / makespan) \u2014 not run"));
+    bubbleChart_->setTitle(tr("Bubble: measured vs analytic \u2014 not run"));
+    memoryChart_->setTitle(tr("Memory per stage \u2014 not run"));
+    lossChart_->setTitle(tr("Training loss per batch \u2014 not run"));
+    lossChart_->clear();
+    lossChart_->setNote(none);
+}
+
+void ChartsPanel::showRunCharts(const RunModel& model) {
+    const int S = static_cast<int>(model.stageNames().size());
+    QStringList stages;
+    for (const QString& n : model.stageNames()) stages << shortName(n);
+    const bool have =
+        model.figures().slotCount() > 0 && model.source() != RunModel::Source::Schedule;
+    const QString name = model.source() == RunModel::Source::File ? tr("measured (opened file)")
+                         : model.source() == RunModel::Source::Simulated
+                             ? tr("replayed (simulated)")
+                             : tr("measured");
+    const Analysis& ideal = model.ideal().analysis;
+    const Analysis measured = model.figures().utilization();
+    std::vector<double> analytic, real;
+    for (int s = 0; s < S; ++s) {
+        const auto k = static_cast<std::size_t>(s);
+        analytic.push_back(k < ideal.stages.size() ? ideal.stages[k].utilization : kNaN);
+        real.push_back(have && k < measured.stages.size() ? measured.stages[k].utilization : kNaN);
+    }
+    std::vector<BarSeries> util;
+    if (have) util.push_back({name, measuredColor(), real});
+    util.push_back({tr("analytic (simulated schedule)"), analyticColor(), analytic});
+    utilChart_->setData(stages, util);
+    // Each chart names the run, so an exported image says what it shows.
+    const ScheduleConfig& c = model.options().schedule;
+    const QString run =
+        tr(" \u2014 %1, %2")
+            .arg(QString::fromUtf8(displayName(c.kind)), comparedConfiguration(model.options()));
+    utilChart_->setTitle(tr("Utilization per stage (busy / makespan)") + run);
+    // Why measured and analytic differ, under both charts that show them.
+    const QString why = measuredVsAnalyticNote(model, std::thread::hardware_concurrency());
+    utilChart_->setCaption(why);
+    bubbleChart_->setCaption(why);
+
+    std::vector<BarSeries> bubble;
+    if (have) bubble.push_back({name, measuredColor(), {measured.bubbleFraction}});
+    bubble.push_back(
+        {tr("analytic (simulated schedule)"), analyticColor(), {ideal.bubbleFraction}});
+    const ClosedForm& closed = model.ideal().closed;
+    if (closed.bubble)
+        bubble.push_back({tr("closed form %1").arg(QString::fromStdString(closed.bubbleFormula)),
+                          tutorialColor(),
+                          {*closed.bubble}});
+    bubbleChart_->setData({tr("bubble fraction (idle / (S x makespan))")}, bubble);
+    bubbleChart_->setTitle(tr("Bubble: measured vs analytic") + run);
+
+    const RunFigures::Peaks& p = model.figures().peaks();
+    std::vector<double> act, stash;
+    for (int s = 0; s < S; ++s) {
+        const auto k = static_cast<std::size_t>(s);
+        act.push_back(k < p.activationBytes.size() ? static_cast<double>(p.activationBytes[k])
+                                                   : 0.0);
+        stash.push_back(k < p.stashBytes.size() ? static_cast<double>(p.stashBytes[k]) : 0.0);
+    }
+    memoryChart_->setData(stages,
+                          {{tr("activations in flight (peak bytes)"), opColor(Op::F), act},
+                           {tr("stashed weight versions (peak bytes)"), opColor(Op::U), stash}});
+    memoryChart_->setTitle(
+        model.source() == RunModel::Source::Simulated
+            ? tr("Memory per stage (estimated from the model shape; simulated run)") + run
+            : tr("Memory per stage") + run);
+    lossChart_->setTitle(tr("Training loss per batch") + run);
+
+    lossChart_->clear();
+    for (const BatchEvent& b : model.batches()) lossChart_->addPoint(b.batch, b.loss);
+    lossChart_->setNote(model.source() == RunModel::Source::File
+                            ? tr("No loss: the file records the schedule's slots only")
+                        : model.source() == RunModel::Source::Simulated
+                            ? tr("No loss: the run is simulated (no training engine)")
+                        : model.batches().empty() ? tr("No batch has finished yet")
+                                                  : QString());
+}
+
+void ChartsPanel::beginComparison(const RunOptions& base, const QString& status) {
+    rows_.clear();
+    comparedKey_ = comparisonKey(base);
+    compareChart_->setNote(QString());
+    compareTable_->setRowCount(0);
+    comparedTitle_ = comparedConfiguration(base);
+    compareChart_->setTitle(tr("Every schedule on %1").arg(comparedTitle_));
+    // Real runs of the comparison share this machine's cores as the run's do.
+    RunOptions threads = base;
+    threads.backend = "threads";
+    coreNote_ =
+        QString::fromStdString(coreSharingNote(threads, std::thread::hardware_concurrency()));
+    setComparisonStatus(status);
+    redrawComparison();
+}
+
+QString ChartsPanel::comparisonTitle() const {
+    return compareChart_->title();
+}
+
+void ChartsPanel::dropComparison(const QString& why) {
+    comparedKey_.clear();
+    rows_.clear();
+    coreNote_.clear();
+    compareTable_->setRowCount(0);
+    compareStatus_->setText(QString());
+    compareChart_->setTitle(tr("Schedule comparison"));
+    compareChart_->setData({}, {});
+    compareChart_->setNote(why);
+}
+
+void ChartsPanel::setComparisonStatus(const QString& status) {
+    if (comparedKey_.isEmpty()) return;  // dropped: its job's end says nothing here
+    const bool measured = std::any_of(rows_.begin(), rows_.end(), [](const ComparisonRow& r) {
+        return std::isfinite(r.measuredUtilization);
+    });
+    compareStatus_->setText(measured && !coreNote_.isEmpty()
+                                ? status + QLatin1Char(' ') +
+                                      tr("Measured figures: %1").arg(coreNote_)
+                                : status);
+    compareStatus_->setWordWrap(true);
+}
+
+void ChartsPanel::addComparisonRow(const ComparisonRow& r) {
+    if (comparedKey_.isEmpty()) return;  // dropped: the run on screen moved on
+    // A real run's row replaces the analytic one of its kind.
+    const auto same = std::find_if(rows_.begin(), rows_.end(),
+                                   [&](const ComparisonRow& x) { return x.kind == r.kind; });
+    const int i = static_cast<int>(same - rows_.begin());
+    if (same != rows_.end())
+        *same = r;
+    else
+        rows_.push_back(r);
+    if (i >= compareTable_->rowCount()) compareTable_->setRowCount(i + 1);
+    auto cell = [&](int c, const QString& s) {
+        compareTable_->setItem(i, c, new QTableWidgetItem(s));
+    };
+    cell(0, QString::fromStdString(r.name));
+    if (!r.valid) {
+        cell(1, tr("not valid here: %1").arg(QString::fromStdString(r.problem)));
+        for (int c = 2; c < 6; ++c) cell(c, QString());
+    } else {
+        const bool measured = std::isfinite(r.measuredUtilization);
+        cell(1, measured ? tr("%1 (analytic %2)")
+                               .arg(pctText(r.measuredUtilization), pctText(r.analyticUtilization))
+                         : pctText(r.analyticUtilization));
+        cell(2,
+             measured
+                 ? tr("%1 (analytic %2)").arg(pctText(r.measuredBubble), pctText(r.analyticBubble))
+                 : pctText(r.analyticBubble));
+        cell(3, tr("%1%2 (%3)")
+                    .arg(formatBytes(r.peakMemoryBytes), r.memoryMeasured ? QString() : tr(" est."),
+                         countText(r.peakActivations, tr("activation"), tr("activations"))));
+        compareTable_->item(i, 3)->setToolTip(
+            (r.memoryMeasured ? tr("Measured on the real run: ")
+                              : tr("Estimated from the model shape: ")) +
+            tr("the activations a forward keeps for its backward (each layer's input and its "
+               "output before the ReLU, fp32) times the microbatches in flight, plus stashed "
+               "weight versions; the most of any stage. %1 in flight at most on stage 0.")
+                .arg(countText(r.peakActivations, tr("microbatch"), tr("microbatches"))));
+        cell(4, QString::number(r.versionsHeld));
+        cell(5, std::isfinite(r.finalLoss) ? QString::number(r.finalLoss, 'f', 4)
+                                           : tr("n/a (simulated)"));
+        if (!r.problem.empty())
+            compareTable_->item(i, 0)->setToolTip(QString::fromStdString(r.problem));
+    }
+    redrawComparison();
+}
+
+void ChartsPanel::redrawComparison() {
+    QStringList names, tips;
+    std::vector<double> measuredUtil, util, bubble;
+    bool anyMeasured = false;
+    for (const ComparisonRow& r : rows_) {
+        if (!r.valid) continue;
+        anyMeasured = anyMeasured || std::isfinite(r.measuredUtilization);
+        names << QString::fromLatin1(toString(r.kind));
+        tips << QString::fromStdString(r.name);
+        measuredUtil.push_back(r.measuredUtilization);
+        util.push_back(r.analyticUtilization);
+        bubble.push_back(r.analyticBubble);
+    }
+    std::vector<BarSeries> series;
+    if (anyMeasured)
+        series.push_back({tr("utilization (measured)"), measuredColor(), measuredUtil});
+    series.push_back({tr("utilization (analytic)"), analyticColor(), util});
+    series.push_back({tr("bubble (analytic)"), tutorialColor(), bubble});
+    compareChart_->setCategoryToolTips(tips);
+    compareChart_->setData(names, series);
+}
+
+}  // namespace pd

@@ -1,0 +1,84 @@
+// The Charts dock: utilization, bubble, loss and memory of the run on
+// screen (read from the run model's figures) and the schedule comparison
+// (rows arrive one by one from the comparison job).
+#pragma once
+
+#include <QString>
+#include <QTabWidget>
+#include <vector>
+
+#include "engine/run/comparison.h"
+
+class QCheckBox;
+class QLabel;
+class QTableWidget;
+class QCustomPlot;
+
+namespace pd {
+
+class GroupedBarChart;
+class LossChart;
+class RunModel;
+
+// Why the run's measured utilization and bubble differ from the analytic
+// ones, in plain words, or empty when they agree and the figures are whole:
+// a run not over yet (or a file that holds part of one), stage workers
+// sharing this machine's `cores` (the CLI's note, coreSharingNote), ops so
+// short that the hand-over between stages weighs as much as the work, a
+// file recorded elsewhere, a simulated run.
+QString measuredVsAnalyticNote(const RunModel& model, unsigned cores);
+
+// "S=4, M=8, 5 batches" (", V=3" for more than two chunks): the
+// configuration every schedule of a comparison shares.
+QString comparedConfiguration(const RunOptions& options);
+
+class ChartsPanel : public QTabWidget {
+    Q_OBJECT
+public:
+    explicit ChartsPanel(QWidget* parent = nullptr);
+
+    // Redraws the run charts from `model` (its figures, loss and memory).
+    void showRun(const RunModel& model);
+    // A comparison of every schedule on `base` starts (rows cleared) / gets
+    // a row / ends. Once the run on screen has another configuration (or
+    // there is none) the comparison is cleared, and rows still on their way
+    // are dropped.
+    void beginComparison(const RunOptions& base, const QString& status);
+    void addComparisonRow(const ComparisonRow& row);
+    void setComparisonStatus(const QString& status);
+    QString comparisonTitle() const;
+    GroupedBarChart* comparisonChart() const { return compareChart_; }
+    GroupedBarChart* utilizationChart() const { return utilChart_; }
+    GroupedBarChart* bubbleChart() const { return bubbleChart_; }
+
+    QList<QCustomPlot*> runCharts() const;
+    QCustomPlot* currentPlot() const;  // the comparison chart on its tab
+    QTableWidget* comparisonTable() const { return compareTable_; }
+    LossChart* lossChart() const { return lossChart_; }
+    GroupedBarChart* memoryChart() const { return memoryChart_; }
+
+Q_SIGNALS:
+    void compareRequested(bool realRuns);
+
+private:
+    QWidget* buildComparison();
+    void redrawComparison();
+    void showRunCharts(const RunModel& model);
+    void showNoRun();
+    void dropComparison(const QString& why);
+
+    GroupedBarChart* utilChart_ = nullptr;
+    GroupedBarChart* bubbleChart_ = nullptr;
+    GroupedBarChart* memoryChart_ = nullptr;
+    GroupedBarChart* compareChart_ = nullptr;
+    LossChart* lossChart_ = nullptr;
+    QTableWidget* compareTable_ = nullptr;
+    QCheckBox* compareReal_ = nullptr;
+    QLabel* compareStatus_ = nullptr;
+    std::vector<ComparisonRow> rows_;
+    QString coreNote_;       // the comparison's real runs share this machine's cores
+    QString comparedTitle_;  // "S=4, M=8, 5 batches"
+    QString comparedKey_;    // the compared configuration; empty: no comparison on screen
+};
+
+}  // namespace pd

@@ -1,0 +1,91 @@
+// The charts next to the timeline: grouped bars (utilization measured vs
+// analytic, bubble, memory, schedule comparison) and the loss curve.
+#pragma once
+
+#include <QStringList>
+#include <vector>
+
+#include "ui/views/qcp.h"
+
+namespace pd {
+
+// "36.1 MiB" style.
+QString formatBytes(double bytes);
+// "1 batch", "5 batches": a count with its noun in the right number.
+QString countText(long long n, const QString& one, const QString& many);
+// `text` broken into lines no wider than `width` pixels in `metrics`, at spaces.
+QString wrapText(const QString& text, const QFontMetrics& metrics, int width);
+
+struct BarSeries {
+    QString name;
+    QColor color;
+    std::vector<double> values;  // one per category; NaN = no value (not drawn)
+};
+
+class GroupedBarChart : public QCustomPlot {
+    Q_OBJECT
+public:
+    enum class Format { Percent, Bytes, Count };
+    explicit GroupedBarChart(QWidget* parent = nullptr);
+
+    void setTitle(const QString& title);
+    void setValueLabel(const QString& label);
+    void setFormat(Format format) { format_ = format; }
+    // Replaces categories and series; values of Percent charts are fractions.
+    void setData(const QStringList& categories, const std::vector<BarSeries>& series);
+    // Value labels on top of the bars (for exported figures).
+    void setValueLabels(bool on) { valueLabels_ = on; }
+    // A line in the middle of the empty chart (what to do to fill it).
+    void setNote(const QString& note);
+    QString note() const;
+    // Plain words under the legend (why the figures read as they do),
+    // wrapped to the chart's width; empty: none. Part of exported images.
+    void setCaption(const QString& caption);
+    QString caption() const { return captionText_; }
+    QString title() const;
+    // Longer names of the categories, shown as tool tips over their bars
+    // and labels (the axis shows the short ones).
+    void setCategoryToolTips(const QStringList& tips) { tips_ = tips; }
+    QString categoryToolTip(const QPoint& pos) const;
+    // Tick labels slant when they would not fit side by side.
+    bool labelsSlanted() const { return xAxis->tickLabelRotation() != 0.0; }
+    QString formatValue(double v) const;
+    const std::vector<BarSeries>& series() const { return series_; }
+
+protected:
+    bool event(QEvent* event) override;
+
+private:
+    void fitLabels();
+    void wrapCaption();
+
+    QCPTextElement* title_ = nullptr;
+    QCPItemText* note_ = nullptr;
+    QCPTextElement* caption_ = nullptr;
+    QString captionText_;
+    QStringList categories_;
+    QStringList tips_;
+    std::vector<BarSeries> series_;
+    Format format_ = Format::Percent;
+    bool valueLabels_ = true;
+};
+
+class LossChart : public QCustomPlot {
+    Q_OBJECT
+public:
+    explicit LossChart(QWidget* parent = nullptr);
+    void setTitle(const QString& title);
+    QString title() const;
+    void clear();
+    void addPoint(int batch, double loss);  // queues a replot
+    int points() const;
+    // A line shown in the middle of an empty chart (why there is no data).
+    void setNote(const QString& note);
+
+private:
+    QCPGraph* graph_ = nullptr;
+    QCPItemText* note_ = nullptr;
+    QCPTextElement* title_ = nullptr;
+};
+
+}  // namespace pd
