@@ -12,6 +12,7 @@ packages=(
   xvfb xauth fonts-dejavu-core
   clang-format
   zlib1g-dev dataset-fashion-mnist fortunes
+  nlohmann-json3-dev libcli11-dev python3
 )
 
 missing=()
