@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -170,77 +171,76 @@ void printResults(const RunOptions& o, const Schedule& schedule,
         static_cast<double>(snap.summary.timeUs) / 1e6);
 }
 
-json::Value summaryJson(const RunOptions& o, const std::vector<std::string>& names,
-                        const CollectingSink::Snapshot& snap, const MeasuredFigures& m,
-                        const ClosedForm& cf) {
+json::Ordered summaryJson(const RunOptions& o, const std::vector<std::string>& names,
+                          const CollectingSink::Snapshot& snap, const MeasuredFigures& m,
+                          const ClosedForm& cf) {
     const ScheduleConfig& c = o.schedule;
-    json::Value root = configJson(o);
-    root.set("hidden", o.hidden);
-    root.set("lr", o.lr);
-    root.set("seed", static_cast<std::int64_t>(o.seed));
-    root.set("device", o.device);
-    root.set("data", o.data);
-    root.set("cancelled", snap.summary.cancelled);
-    json::Value batches = json::Value::array();
+    json::Ordered root = configJson(o);
+    root["hidden"] = o.hidden;
+    root["lr"] = o.lr;
+    root["seed"] = static_cast<std::int64_t>(o.seed);
+    root["device"] = o.device;
+    root["data"] = o.data;
+    root["cancelled"] = snap.summary.cancelled;
+    json::Ordered batches = json::Ordered::array();
     std::vector<BatchEvent> sorted = snap.batches;
     std::sort(sorted.begin(), sorted.end(),
               [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
     for (const BatchEvent& b : sorted) {
-        json::Value row = json::Value::object();
-        row.set("batch", b.batch);
-        row.set("loss", b.loss);
-        json::Value used = json::Value::array(), after = json::Value::array();
-        for (int v : b.versionUsed) used.push(v);
-        for (int v : b.versionAfter) after.push(v);
-        row.set("version_used", used);
-        row.set("version_after", after);
-        batches.push(row);
+        json::Ordered row = json::Ordered::object();
+        row["batch"] = b.batch;
+        row["loss"] = b.loss;
+        json::Ordered used = json::Ordered::array(), after = json::Ordered::array();
+        for (int v : b.versionUsed) used.push_back(v);
+        for (int v : b.versionAfter) after.push_back(v);
+        row["version_used"] = used;
+        row["version_after"] = after;
+        batches.push_back(row);
     }
-    root.set("batch_results", batches);
-    json::Value bubble = json::Value::object();
-    bubble.set("definition", "idle / (S x makespan)");
-    bubble.set("measured", m.measured.bubbleFraction);
-    bubble.set("ideal_measured_costs", m.ideal.bubbleFraction);
+    root["batch_results"] = batches;
+    json::Ordered bubble = json::Ordered::object();
+    bubble["definition"] = "idle / (S x makespan)";
+    bubble["measured"] = m.measured.bubbleFraction;
+    bubble["ideal_measured_costs"] = m.ideal.bubbleFraction;
     if (cf.bubble) {
-        bubble.set("closed_form", *cf.bubble);
-        bubble.set("formula", cf.bubbleFormula);
-        bubble.set("exact", cf.exact);
+        bubble["closed_form"] = *cf.bubble;
+        bubble["formula"] = cf.bubbleFormula;
+        bubble["exact"] = cf.exact;
     }
-    root.set("bubble_fraction", bubble);
-    json::Value costs = json::Value::object();
-    costs.set("f_us", m.costs.f);
-    if (c.kind == ScheduleKind::DualPipeV || !usesSplitBackward(c.kind))
-        costs.set("b_us", m.costs.b);
+    root["bubble_fraction"] = bubble;
+    json::Ordered costs = json::Ordered::object();
+    costs["f_us"] = m.costs.f;
+    if (c.kind == ScheduleKind::DualPipeV || !usesSplitBackward(c.kind)) costs["b_us"] = m.costs.b;
     if (usesSplitBackward(c.kind)) {
-        costs.set("i_us", m.costs.i);
-        costs.set("w_us", m.costs.w);
+        costs["i_us"] = m.costs.i;
+        costs["w_us"] = m.costs.w;
     }
-    costs.set("u_us", m.costs.u);
-    root.set("mean_op_us", costs);
-    json::Value stages = json::Value::array();
+    costs["u_us"] = m.costs.u;
+    root["mean_op_us"] = costs;
+    json::Ordered stages = json::Ordered::array();
     for (int s = 0; s < c.stages; ++s) {
         const auto i = static_cast<std::size_t>(s);
-        json::Value st = json::Value::object();
-        st.set("stage", s);
-        st.set("name", names[i]);
-        st.set("busy_us", m.measured.stages[i].busy);
-        st.set("utilization", m.measured.stages[i].utilization);
-        st.set("utilization_ideal", m.ideal.stages[i].utilization);
-        st.set("peak_activations", m.peakActivations[i]);
-        st.set("peak_activations_formula", cf.peakActivations[i]);
-        st.set("peak_versions", m.peakVersions[i]);
-        st.set("peak_activation_bytes", m.peakActivationBytes[i]);
-        st.set("peak_stash_bytes", m.peakStashBytes[i]);
-        st.set("peak_bytes", m.peakBytes[i]);
-        stages.push(st);
+        json::Ordered st = json::Ordered::object();
+        st["stage"] = s;
+        st["name"] = names[i];
+        st["busy_us"] = m.measured.stages[i].busy;
+        st["utilization"] = m.measured.stages[i].utilization;
+        st["utilization_ideal"] = m.ideal.stages[i].utilization;
+        st["peak_activations"] = m.peakActivations[i];
+        st["peak_activations_formula"] = cf.peakActivations[i];
+        st["peak_versions"] = m.peakVersions[i];
+        st["peak_activation_bytes"] = m.peakActivationBytes[i];
+        st["peak_stash_bytes"] = m.peakStashBytes[i];
+        st["peak_bytes"] = m.peakBytes[i];
+        stages.push_back(st);
     }
-    root.set("stage_figures", stages);
+    root["stage_figures"] = stages;
     const double seconds = m.measured.makespan / 1e6;
     const double samples = static_cast<double>(snap.batches.size()) * o.batchSize;
-    root.set("training_s", seconds);
-    root.set("wall_s", static_cast<double>(snap.summary.timeUs) / 1e6);
-    root.set("samples_per_s", seconds > 0 ? samples / seconds : 0.0);
-    root.set("slots", static_cast<std::int64_t>(snap.slots.size()));
+    root["training_s"] = seconds;
+    root["wall_s"] = static_cast<double>(snap.summary.timeUs) / 1e6;
+    root["samples_per_s"] = seconds > 0 ? samples / seconds : 0.0;
+    root["slots"] = static_cast<std::int64_t>(snap.slots.size());
     return root;
 }
 
@@ -282,23 +282,23 @@ bool writeOutputs(const RunOptions& options, const std::vector<std::string>& nam
     return true;
 }
 
-json::Value distributedJson(const RunOptions& o, const EventCollector& collector) {
-    json::Value d = json::Value::object();
-    d.set("backend", o.backend);
-    d.set("world_size", collector.worldSize());
-    d.set("clock_error_us", collector.clockErrorUs());
-    json::Value ranks = json::Value::array();
+json::Ordered distributedJson(const RunOptions& o, const EventCollector& collector) {
+    json::Ordered d = json::Ordered::object();
+    d["backend"] = o.backend;
+    d["world_size"] = collector.worldSize();
+    d["clock_error_us"] = collector.clockErrorUs();
+    json::Ordered ranks = json::Ordered::array();
     for (const EventCollector::RankInfo& r : collector.ranks()) {
-        json::Value row = json::Value::object();
-        row.set("rank", r.rank);
-        row.set("host", r.host);
-        row.set("pid", r.pid);
-        row.set("clock_offset_us", r.offsetUs);
-        row.set("clock_error_us", r.errorUs);
-        row.set("lost", r.lost);
-        ranks.push(row);
+        json::Ordered row = json::Ordered::object();
+        row["rank"] = r.rank;
+        row["host"] = r.host;
+        row["pid"] = r.pid;
+        row["clock_offset_us"] = r.offsetUs;
+        row["clock_error_us"] = r.errorUs;
+        row["lost"] = r.lost;
+        ranks.push_back(row);
     }
-    d.set("ranks", ranks);
+    d["ranks"] = ranks;
     return d;
 }
 
@@ -321,11 +321,11 @@ int reportRun(const RunOptions& options, const Schedule& schedule,
     const ClosedForm cf = closedForm(options.schedule);
     const bool written = writeOutputs(options, names, snap, outcome, hosts);
     if (options.json) {
-        json::Value summary = summaryJson(options, names, snap, measured, cf);
-        summary.set("status", outcome.status);
-        if (!outcome.error.empty()) summary.set("error", outcome.error);
-        if (collector) summary.set("distributed", distributedJson(options, *collector));
-        std::printf("%s\n", summary.dump(2).c_str());
+        json::Ordered summary = summaryJson(options, names, snap, measured, cf);
+        summary["status"] = outcome.status;
+        if (!outcome.error.empty()) summary["error"] = outcome.error;
+        if (collector) summary["distributed"] = distributedJson(options, *collector);
+        std::printf("%s\n", json::dump(summary, 2).c_str());
     } else if (!quiet) {
         printResults(options, schedule, names, snap, measured, cf);
         if (collector) {

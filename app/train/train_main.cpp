@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <exception>
 #include <new>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,7 @@ int dryRun(const pd::RunOptions& options) {
             return fail(1, error);
     }
     if (options.json) {
-        std::printf("%s\n", pd::toJson(run).dump(2).c_str());
+        std::printf("%s\n", pd::json::dump(pd::toJson(run), 2).c_str());
     } else if (!pd::isStdoutPath(options.csvPath) && !pd::isStdoutPath(options.tracePath)) {
         std::printf("%s\n%s", pd::formatGrid(run).c_str(), pd::formatFigures(run).c_str());
         if (!options.csvPath.empty())

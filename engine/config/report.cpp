@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
@@ -208,91 +209,91 @@ std::string formatCut(const RunOptions& options) {
 
 namespace pd {
 
-json::Value configJson(const RunOptions& options) {
+json::Ordered configJson(const RunOptions& options) {
     const ScheduleConfig& c = options.schedule;
-    json::Value o = json::Value::object();
-    o.set("schedule", toString(c.kind));
-    o.set("display_name", displayName(c.kind));
-    o.set("stages", c.stages);
-    o.set("microbatches", c.microbatches);
-    o.set("batches", c.batches);
-    o.set("chunks", c.chunks);
-    o.set("vertical_sync", c.verticalSync);
-    o.set("stash", c.stash);
-    o.set("layers", options.layers);
-    o.set("batch_size", options.batchSize);
+    json::Ordered o = json::Ordered::object();
+    o["schedule"] = toString(c.kind);
+    o["display_name"] = displayName(c.kind);
+    o["stages"] = c.stages;
+    o["microbatches"] = c.microbatches;
+    o["batches"] = c.batches;
+    o["chunks"] = c.chunks;
+    o["vertical_sync"] = c.verticalSync;
+    o["stash"] = c.stash;
+    o["layers"] = options.layers;
+    o["batch_size"] = options.batchSize;
     return o;
 }
 
-json::Value toJson(const DryRun& run) {
+json::Ordered toJson(const DryRun& run) {
     const ScheduleConfig& c = run.schedule.config;
     const Analysis& a = run.analysis;
     const ClosedForm& cf = run.closed;
     const std::vector<std::string> names = stageNames(run.options);
-    json::Value o = configJson(run.options);
-    json::Value costs = json::Value::object();
-    costs.set("f", run.costs.f);
-    costs.set("b", run.costs.b);
-    costs.set("i", run.costs.i);
-    costs.set("w", run.costs.w);
-    costs.set("u", run.costs.u);
-    o.set("costs", costs);
-    o.set("actions", static_cast<std::int64_t>(run.schedule.actionCount()));
-    o.set("makespan", a.makespan);
-    json::Value bubble = json::Value::object();
-    bubble.set("definition", "idle / (S x makespan)");
-    bubble.set("simulated", a.bubbleFraction);
+    json::Ordered o = configJson(run.options);
+    json::Ordered costs = json::Ordered::object();
+    costs["f"] = run.costs.f;
+    costs["b"] = run.costs.b;
+    costs["i"] = run.costs.i;
+    costs["w"] = run.costs.w;
+    costs["u"] = run.costs.u;
+    o["costs"] = costs;
+    o["actions"] = static_cast<std::int64_t>(run.schedule.actionCount());
+    o["makespan"] = a.makespan;
+    json::Ordered bubble = json::Ordered::object();
+    bubble["definition"] = "idle / (S x makespan)";
+    bubble["simulated"] = a.bubbleFraction;
     if (cf.bubble) {
-        bubble.set("closed_form", *cf.bubble);
-        bubble.set("formula", cf.bubbleFormula);
-        bubble.set("exact", cf.exact);
+        bubble["closed_form"] = *cf.bubble;
+        bubble["formula"] = cf.bubbleFormula;
+        bubble["exact"] = cf.exact;
     }
-    o.set("bubble_fraction", bubble);
-    o.set("mean_utilization", a.meanUtilization);
+    o["bubble_fraction"] = bubble;
+    o["mean_utilization"] = a.meanUtilization;
     if (!run.options.split.empty() && run.options.model == "mlp") {
         const CutFigures cut = cutFigures(run.options);
-        json::Value p = json::Value::object();
-        json::Value boundaries = json::Value::array();
-        for (int b : run.options.split) boundaries.push(b);
-        p.set("boundaries", std::move(boundaries));
-        json::Value share = json::Value::array(), memory = json::Value::array();
-        for (double v : cut.share) share.push(v);
-        for (std::int64_t v : cut.memory) memory.push(v);
-        p.set("estimated_stage_share", std::move(share));
-        p.set("estimated_stage_memory_bytes", std::move(memory));
-        p.set("predicted_makespan_vs_equal_cut", cut.makespan / cut.equalMakespan);
-        o.set("partition", std::move(p));
+        json::Ordered p = json::Ordered::object();
+        json::Ordered boundaries = json::Ordered::array();
+        for (int b : run.options.split) boundaries.push_back(b);
+        p["boundaries"] = std::move(boundaries);
+        json::Ordered share = json::Ordered::array(), memory = json::Ordered::array();
+        for (double v : cut.share) share.push_back(v);
+        for (std::int64_t v : cut.memory) memory.push_back(v);
+        p["estimated_stage_share"] = std::move(share);
+        p["estimated_stage_memory_bytes"] = std::move(memory);
+        p["predicted_makespan_vs_equal_cut"] = cut.makespan / cut.equalMakespan;
+        o["partition"] = std::move(p);
     }
-    json::Value stages = json::Value::array();
+    json::Ordered stages = json::Ordered::array();
     for (int s = 0; s < c.stages; ++s) {
         const StageFigures& f = a.stages[s];
-        json::Value st = json::Value::object();
-        st.set("stage", s);
-        st.set("name", names[s]);
-        st.set("busy", f.busy);
-        st.set("utilization", f.utilization);
-        st.set("peak_activations", f.peakActivations);
-        st.set("peak_activations_formula", cf.peakActivations[s]);
-        st.set("versions_held", f.versionsHeld);
-        if (!cf.versionsHeld.empty()) st.set("versions_held_formula", cf.versionsHeld[s]);
-        stages.push(st);
+        json::Ordered st = json::Ordered::object();
+        st["stage"] = s;
+        st["name"] = names[s];
+        st["busy"] = f.busy;
+        st["utilization"] = f.utilization;
+        st["peak_activations"] = f.peakActivations;
+        st["peak_activations_formula"] = cf.peakActivations[s];
+        st["versions_held"] = f.versionsHeld;
+        if (!cf.versionsHeld.empty()) st["versions_held_formula"] = cf.versionsHeld[s];
+        stages.push_back(st);
     }
-    o.set("stage_figures", stages);
-    json::Value timeline = json::Value::array();
+    o["stage_figures"] = stages;
+    json::Ordered timeline = json::Ordered::array();
     for (const TimedAction& t : run.timeline.actions) {
-        json::Value e = json::Value::object();
-        e.set("stage", t.stage);
-        e.set("batch", t.action.batch);
-        e.set("microbatch", t.action.microbatch);
-        e.set("op", std::string(1, opChar(t.action.op)));
-        e.set("chunk", t.action.chunk);
-        e.set("version", t.action.version);
-        if (t.action.mismatch) e.set("mismatch", true);
-        e.set("start", t.start);
-        e.set("end", t.end);
-        timeline.push(e);
+        json::Ordered e = json::Ordered::object();
+        e["stage"] = t.stage;
+        e["batch"] = t.action.batch;
+        e["microbatch"] = t.action.microbatch;
+        e["op"] = std::string(1, opChar(t.action.op));
+        e["chunk"] = t.action.chunk;
+        e["version"] = t.action.version;
+        if (t.action.mismatch) e["mismatch"] = true;
+        e["start"] = t.start;
+        e["end"] = t.end;
+        timeline.push_back(e);
     }
-    o.set("timeline", timeline);
+    o["timeline"] = timeline;
     return o;
 }
 

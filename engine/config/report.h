@@ -33,7 +33,7 @@ std::string formatGrid(const DryRun& run, int maxRows = 240);
 // activations and versions held next to the formulas.
 std::string formatFigures(const DryRun& run);
 
-json::Value toJson(const DryRun& run);
+json::Ordered toJson(const DryRun& run);
 
 // What a cut (--split, --partition) does by the layers' estimated costs:
 // per stage its share of the compute and its memory (and the equal cut's),
@@ -49,7 +49,7 @@ std::string formatCut(const RunOptions& options);
 // The run's configuration as the first members of a JSON object: schedule,
 // display_name, stages, microbatches, batches, chunks, vertical_sync, stash,
 // layers, batch_size (shared by the dry-run and the training summaries).
-json::Value configJson(const RunOptions& options);
+json::Ordered configJson(const RunOptions& options);
 
 // "12.5%" style helpers shared by the reports.
 std::string percent(double fraction, int decimals = 1);

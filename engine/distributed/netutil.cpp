@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "engine/base/parse.h"
 #include "engine/base/safefile.h"
 #include "engine/distributed/distributed.h"
 
@@ -276,24 +277,15 @@ std::vector<std::string_view> fields(std::string_view line) {
 }
 
 bool toInt(std::string_view text, std::int64_t& out) {
-    if (text.empty()) return false;
-    const auto r = std::from_chars(text.data(), text.data() + text.size(), out);
-    return r.ec == std::errc() && r.ptr == text.data() + text.size();
+    return parseNumber(text, out);
 }
 
 bool toInt(std::string_view text, int& out) {
-    std::int64_t wide = 0;
-    if (!toInt(text, wide) || wide < INT32_MIN || wide > INT32_MAX) return false;
-    out = static_cast<int>(wide);
-    return true;
+    return parseNumber(text, out);
 }
 
 bool toDouble(std::string_view text, double& out) {
-    if (text.empty()) return false;
-    const std::string copy(text);  // strtod: from_chars for double needs GCC 11
-    char* end = nullptr;
-    out = std::strtod(copy.c_str(), &end);
-    return end == copy.c_str() + copy.size();
+    return parseNumber(text, out);
 }
 
 std::string seconds(std::int64_t ms) {

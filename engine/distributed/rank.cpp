@@ -514,8 +514,8 @@ int runRank(RunOptions o, const SuperviseCollected& supervise) {
     TrainingRun run(o, sink, transport);
     // Every process of this machine shares its cores.
     const char* localWorld = std::getenv("LOCAL_WORLD_SIZE");
-    const int onThisMachine =
-        localWorld && std::atoi(localWorld) > 0 ? std::atoi(localWorld) : o.worldSize;
+    int onThisMachine = o.worldSize;
+    if (int n = 0; localWorld && parseNumber(localWorld, n) && n > 0) onThisMachine = n;
     const int cores = std::max(1u, std::thread::hardware_concurrency());
     run.setThreadsPerWorker(std::max(1, cores / onThisMachine));
 

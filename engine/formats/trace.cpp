@@ -6,8 +6,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "engine/base/json.h"
+#include "engine/base/parse.h"
 #include "engine/formats/traceflow.h"
 
 namespace pd {
@@ -21,13 +23,6 @@ constexpr const char* kProcessName = "PipeDream Studio";
 constexpr const char* kMemoryPrefix = "memory stage ";
 constexpr const char* kInFlightPrefix = "in flight stage ";
 constexpr const char* kRankPrefix = "rank ";  // process names of a distributed run
-
-template <typename T>
-bool parseInteger(std::string_view text, T& out) {
-    if (text.empty()) return false;
-    auto r = std::from_chars(text.data(), text.data() + text.size(), out);
-    return r.ec == std::errc() && r.ptr == text.data() + text.size();
-}
 
 std::vector<std::string_view> split(std::string_view line, char sep) {
     std::vector<std::string_view> out;
@@ -77,14 +72,14 @@ std::string parseCsvRow(std::string_view line, std::size_t columns, SlotEvent& e
     const char* names[] = {"batch", "stage", "microbatch", "op", "chunk", "version"};
     int* ints[] = {&e.batch, &e.stage, &e.microbatch, nullptr, &e.chunk, &e.version};
     for (int i = 0; i < 6; ++i) {
-        if (ints[i] && !parseInteger(f[i], *ints[i]))
+        if (ints[i] && !parseNumber(f[i], *ints[i]))
             return std::string("bad ") + names[i] + " '" + printable(f[i]) + "'";
     }
     auto op = f[3].size() == 1 ? parseOp(f[3][0]) : std::nullopt;
     if (!op) return "bad op '" + printable(f[3]) + "' (F, B, I, W or U)";
     e.op = *op;
-    if (!parseInteger(f[6], e.startUs)) return "bad start_us '" + printable(f[6]) + "'";
-    if (!parseInteger(f[7], e.endUs)) return "bad end_us '" + printable(f[7]) + "'";
+    if (!parseNumber(f[6], e.startUs)) return "bad start_us '" + printable(f[6]) + "'";
+    if (!parseNumber(f[7], e.endUs)) return "bad end_us '" + printable(f[7]) + "'";
     e.mismatch = false;
     if (columns == 9) {
         if (f[8] != "0" && f[8] != "1") return "bad mismatch '" + printable(f[8]) + "' (0 or 1)";
@@ -100,63 +95,63 @@ std::string slotName(const SlotEvent& e) {
     return name + " v" + std::to_string(e.version);
 }
 
-json::Value metadata(const char* name, int tid, json::Value args) {
-    json::Value e = json::Value::object();
-    e.set("name", name);
-    e.set("ph", "M");
-    e.set("pid", 0);
-    e.set("tid", tid);
-    e.set("args", std::move(args));
+json::Ordered metadata(const char* name, int tid, json::Ordered args) {
+    json::Ordered e = json::Ordered::object();
+    e["name"] = name;
+    e["ph"] = "M";
+    e["pid"] = 0;
+    e["tid"] = tid;
+    e["args"] = std::move(args);
     return e;
 }
 
-json::Value slotArgs(const SlotEvent& s) {
-    json::Value a = json::Value::object();
-    a.set("batch", s.batch);
-    a.set("stage", s.stage);
-    a.set("microbatch", s.microbatch);
-    a.set("op", std::string(1, opChar(s.op)));
-    a.set("chunk", s.chunk);
-    a.set("version", s.version);
-    a.set("start_us", s.startUs);
-    a.set("end_us", s.endUs);
-    a.set("mismatch", s.mismatch ? 1 : 0);
+json::Ordered slotArgs(const SlotEvent& s) {
+    json::Ordered a = json::Ordered::object();
+    a["batch"] = s.batch;
+    a["stage"] = s.stage;
+    a["microbatch"] = s.microbatch;
+    a["op"] = std::string(1, opChar(s.op));
+    a["chunk"] = s.chunk;
+    a["version"] = s.version;
+    a["start_us"] = s.startUs;
+    a["end_us"] = s.endUs;
+    a["mismatch"] = s.mismatch ? 1 : 0;
     return a;
 }
 
-json::Value slotEvent(const SlotEvent& s) {
-    json::Value e = json::Value::object();
-    e.set("name", slotName(s));
-    e.set("cat", std::string(1, opChar(s.op)));
-    e.set("ph", "X");
-    e.set("ts", s.startUs);
-    e.set("dur", s.endUs - s.startUs);
-    e.set("pid", 0);
-    e.set("tid", s.stage);
-    e.set("args", slotArgs(s));
+json::Ordered slotEvent(const SlotEvent& s) {
+    json::Ordered e = json::Ordered::object();
+    e["name"] = slotName(s);
+    e["cat"] = std::string(1, opChar(s.op));
+    e["ph"] = "X";
+    e["ts"] = s.startUs;
+    e["dur"] = s.endUs - s.startUs;
+    e["pid"] = 0;
+    e["tid"] = s.stage;
+    e["args"] = slotArgs(s);
     return e;
 }
 
-json::Value counter(const std::string& name, const MemoryEvent& m, json::Value args) {
-    json::Value e = json::Value::object();
-    e.set("name", name);
-    e.set("ph", "C");
-    e.set("ts", m.timeUs);
-    e.set("pid", 0);
-    e.set("tid", m.stage);
-    e.set("args", std::move(args));
+json::Ordered counter(const std::string& name, const MemoryEvent& m, json::Ordered args) {
+    json::Ordered e = json::Ordered::object();
+    e["name"] = name;
+    e["ph"] = "C";
+    e["ts"] = m.timeUs;
+    e["pid"] = 0;
+    e["tid"] = m.stage;
+    e["args"] = std::move(args);
     return e;
 }
 
 // Bytes and counts go into separate counters because Perfetto draws one
 // track per counter name with a shared scale.
-std::array<json::Value, 2> memoryCounters(const MemoryEvent& m) {
-    json::Value bytes = json::Value::object();
-    bytes.set("activations_bytes", m.activationBytes);
-    bytes.set("stash_bytes", m.stashBytes);
-    json::Value counts = json::Value::object();
-    counts.set("activations", m.activationsInFlight);
-    counts.set("versions", m.versionsHeld);
+std::array<json::Ordered, 2> memoryCounters(const MemoryEvent& m) {
+    json::Ordered bytes = json::Ordered::object();
+    bytes["activations_bytes"] = m.activationBytes;
+    bytes["stash_bytes"] = m.stashBytes;
+    json::Ordered counts = json::Ordered::object();
+    counts["activations"] = m.activationsInFlight;
+    counts["versions"] = m.versionsHeld;
     return {counter(kMemoryPrefix + std::to_string(m.stage), m, std::move(bytes)),
             counter(kInFlightPrefix + std::to_string(m.stage), m, std::move(counts))};
 }
@@ -164,12 +159,11 @@ std::array<json::Value, 2> memoryCounters(const MemoryEvent& m) {
 // Reads an integer member; false (with `error`) when absent or not integral.
 template <typename T>
 bool readInt(const json::Value& obj, const char* key, T& out, std::string& error) {
-    const json::Value& v = obj[key];
-    if (!v.isInteger()) {
+    std::int64_t i = 0;
+    if (!json::integer(json::member(obj, key), i)) {
         error = std::string("missing or non-integer '") + key + "'";
         return false;
     }
-    const std::int64_t i = v.toInt();
     if (i < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
         i > static_cast<std::int64_t>(std::numeric_limits<T>::max())) {
         error = std::string("'") + key + "' out of range";
@@ -180,13 +174,13 @@ bool readInt(const json::Value& obj, const char* key, T& out, std::string& error
 }
 
 bool readSlot(const json::Value& ev, SlotEvent& s, std::string& error) {
-    const json::Value& a = ev["args"];
+    const json::Value& a = json::member(ev, "args");
     if (!readInt(a, "batch", s.batch, error) || !readInt(a, "stage", s.stage, error) ||
         !readInt(a, "microbatch", s.microbatch, error) || !readInt(a, "chunk", s.chunk, error) ||
         !readInt(a, "version", s.version, error) || !readInt(a, "start_us", s.startUs, error) ||
         !readInt(a, "end_us", s.endUs, error))
         return false;
-    const std::string& op = a["op"].toString();
+    const std::string& op = json::text(json::member(a, "op"));
     auto parsed = op.size() == 1 ? parseOp(op[0]) : std::nullopt;
     if (!parsed) {
         error = "bad op '" + printable(op) + "'";
@@ -203,14 +197,14 @@ bool readSlot(const json::Value& ev, SlotEvent& s, std::string& error) {
 bool stageFromName(const std::string& name, const char* prefix, int& stage) {
     const std::size_t n = std::strlen(prefix);
     return name.compare(0, n, prefix) == 0 &&
-           parseInteger(std::string_view(name).substr(n), stage) && stage >= 0;
+           parseNumber(std::string_view(name).substr(n), stage) && stage >= 0;
 }
 
 bool readMemoryBytes(const json::Value& ev, int stage, MemoryEvent& m, std::string& error) {
     m.stage = stage;
     return readInt(ev, "ts", m.timeUs, error) &&
-           readInt(ev["args"], "activations_bytes", m.activationBytes, error) &&
-           readInt(ev["args"], "stash_bytes", m.stashBytes, error);
+           readInt(json::member(ev, "args"), "activations_bytes", m.activationBytes, error) &&
+           readInt(json::member(ev, "args"), "stash_bytes", m.stashBytes, error);
 }
 
 // The counts counter follows its bytes counter (see appendMemory).
@@ -223,12 +217,12 @@ bool readMemoryCounts(const json::Value& ev, int stage, RunRecord& record, std::
         return false;
     }
     MemoryEvent& m = record.memory.back();
-    return readInt(ev["args"], "activations", m.activationsInFlight, error) &&
-           readInt(ev["args"], "versions", m.versionsHeld, error);
+    return readInt(json::member(ev, "args"), "activations", m.activationsInFlight, error) &&
+           readInt(json::member(ev, "args"), "versions", m.versionsHeld, error);
 }
 
 bool readCounter(const json::Value& ev, RunRecord& record, std::string& error) {
-    const std::string& name = ev["name"].toString();
+    const std::string& name = json::text(json::member(ev, "name"));
     int stage = 0;
     if (stageFromName(name, kMemoryPrefix, stage)) {
         MemoryEvent m;
@@ -243,14 +237,14 @@ bool readCounter(const json::Value& ev, RunRecord& record, std::string& error) {
 
 // "rank S (HOST)": the process of stage S in a distributed run.
 bool readRankProcess(const json::Value& ev, RunRecord& record, std::string& error) {
-    const std::string& name = ev["args"]["name"].toString();
+    const std::string& name = json::text(json::member(json::member(ev, "args"), "name"));
     const auto open = name.find(" (");
     int stage = 0;
     if (name.compare(0, std::strlen(kRankPrefix), kRankPrefix) != 0 || open == std::string::npos ||
         name.back() != ')' ||
-        !parseInteger(std::string_view(name).substr(std::strlen(kRankPrefix),
-                                                    open - std::strlen(kRankPrefix)),
-                      stage))
+        !parseNumber(std::string_view(name).substr(std::strlen(kRankPrefix),
+                                                   open - std::strlen(kRankPrefix)),
+                     stage))
         return true;  // another process name: not ours, not an error
     int pid = 0;
     if (!readInt(ev, "pid", pid, error)) return false;
@@ -266,8 +260,9 @@ bool readRankProcess(const json::Value& ev, RunRecord& record, std::string& erro
 }
 
 bool readMetadata(const json::Value& ev, RunRecord& record, std::string& error) {
-    if (ev["name"].toString() == "process_name") return readRankProcess(ev, record, error);
-    if (ev["name"].toString() != "thread_name") return true;
+    if (json::text(json::member(ev, "name")) == "process_name")
+        return readRankProcess(ev, record, error);
+    if (json::text(json::member(ev, "name")) != "thread_name") return true;
     int tid = 0;
     if (!readInt(ev, "tid", tid, error)) return false;
     if (tid < 0 || tid >= kMaxStages) {
@@ -277,16 +272,16 @@ bool readMetadata(const json::Value& ev, RunRecord& record, std::string& error) 
     }
     if (record.stageNames.size() <= static_cast<std::size_t>(tid))
         record.stageNames.resize(tid + 1);
-    record.stageNames[tid] = ev["args"]["name"].toString();
+    record.stageNames[tid] = json::text(json::member(json::member(ev, "args"), "name"));
     return true;
 }
 
 bool readEvent(const json::Value& ev, RunRecord& record, std::string& error) {
-    if (!ev.isObject()) {
+    if (!ev.is_object()) {
         error = "not an object";
         return false;
     }
-    const std::string& ph = ev["ph"].toString();
+    const std::string& ph = json::text(json::member(ev, "ph"));
     if (ph == "X") {
         SlotEvent s;
         if (!readSlot(ev, s, error)) return false;
@@ -361,49 +356,49 @@ std::string toChromeTrace(const RunRecord& record) {
     // A distributed run: one process per rank, so every event of stage S
     // (its tid) goes to pid S.
     const bool perRank = !record.stageHosts.empty();
-    auto emit = [&](json::Value event) {
-        if (perRank) event.set("pid", event["tid"].toInt());
+    auto emit = [&](json::Ordered event) {
+        if (perRank) event["pid"] = event["tid"];
         if (!first) out += ",\n";
         first = false;
-        out += event.dump();
+        out += json::dump(event);
     };
     if (!perRank) {
-        json::Value process = json::Value::object();
-        process.set("name", kProcessName);
+        json::Ordered process = json::Ordered::object();
+        process["name"] = kProcessName;
         emit(metadata("process_name", 0, std::move(process)));
     }
     for (std::size_t s = 0; s < record.stageHosts.size(); ++s) {
-        json::Value process = json::Value::object();
-        process.set("name", kRankPrefix + std::to_string(s) + " (" + record.stageHosts[s] + ")");
+        json::Ordered process = json::Ordered::object();
+        process["name"] = kRankPrefix + std::to_string(s) + " (" + record.stageHosts[s] + ")";
         emit(metadata("process_name", static_cast<int>(s), std::move(process)));
-        json::Value order = json::Value::object();
-        order.set("sort_index", static_cast<int>(s));
+        json::Ordered order = json::Ordered::object();
+        order["sort_index"] = static_cast<int>(s);
         emit(metadata("process_sort_index", static_cast<int>(s), std::move(order)));
     }
     for (std::size_t s = 0; s < record.stageNames.size(); ++s) {
-        json::Value name = json::Value::object();
-        name.set("name", record.stageNames[s]);
+        json::Ordered name = json::Ordered::object();
+        name["name"] = record.stageNames[s];
         emit(metadata("thread_name", static_cast<int>(s), std::move(name)));
-        json::Value order = json::Value::object();
-        order.set("sort_index", static_cast<int>(s));
+        json::Ordered order = json::Ordered::object();
+        order["sort_index"] = static_cast<int>(s);
         emit(metadata("thread_sort_index", static_cast<int>(s), std::move(order)));
     }
     for (const SlotEvent& s : record.slots) emit(slotEvent(s));
-    for (const json::Value& flow : flowEvents(record.slots)) emit(flow);
+    for (const json::Ordered& flow : flowEvents(record.slots)) emit(flow);
     for (const MemoryEvent& m : record.memory) {
-        for (const json::Value& counter : memoryCounters(m)) emit(counter);
+        for (const json::Ordered& counter : memoryCounters(m)) emit(counter);
     }
     out += "\n],\"displayTimeUnit\":\"ms\"";
     if (!record.status.empty() || !record.runArgs.empty()) {
-        json::Value other = json::Value::object();
-        if (!record.status.empty()) other.set("run_status", record.status);
-        if (!record.statusMessage.empty()) other.set("run_error", record.statusMessage);
+        json::Ordered other = json::Ordered::object();
+        if (!record.status.empty()) other["run_status"] = record.status;
+        if (!record.statusMessage.empty()) other["run_error"] = record.statusMessage;
         if (!record.runArgs.empty()) {
-            json::Value args = json::Value::array();
-            for (const std::string& a : record.runArgs) args.push(a);
-            other.set("run_args", std::move(args));
+            json::Ordered args = json::Ordered::array();
+            for (const std::string& a : record.runArgs) args.push_back(a);
+            other["run_args"] = std::move(args);
         }
-        out += ",\"otherData\":" + other.dump();
+        out += ",\"otherData\":" + json::dump(other);
     }
     out += "}\n";
     return out;
@@ -419,8 +414,8 @@ bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& e
     json::Value root;
     if (!json::parse(text, root, error, text.size() / 4 + 64)) return false;
     // Chrome's two formats: an object with "traceEvents", or a bare array.
-    const json::Value* events = root.isArray() ? &root : root.find("traceEvents");
-    if (!events || !events->isArray()) {
+    const json::Value* events = root.is_array() ? &root : &json::member(root, "traceEvents");
+    if (!events->is_array()) {
         error =
             "not a Chrome trace: neither an array of events nor an object with a "
             "\"traceEvents\" array";
@@ -434,19 +429,20 @@ bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& e
             return false;
         }
     }
-    const json::Value& other = root["otherData"];
-    parsed.status = other["run_status"].toString();
-    parsed.statusMessage = other["run_error"].toString();
+    const json::Value& other = json::member(root, "otherData");
+    parsed.status = json::text(json::member(other, "run_status"));
+    parsed.statusMessage = json::text(json::member(other, "run_error"));
     // The run's flags: strings, a bounded number of short ones; anything else
     // is not ours and is left out (the run still opens, without them).
-    if (const json::Value& args = other["run_args"]; args.isArray() && args.size() <= 256) {
+    if (const json::Value& args = json::member(other, "run_args");
+        args.is_array() && args.size() <= 256) {
         std::vector<std::string> flags;
-        for (std::size_t i = 0; i < args.size(); ++i) {
-            if (!args[i].isString() || args[i].toString().size() > 4096) {
+        for (const json::Value& a : args) {
+            if (!a.is_string() || json::text(a).size() > 4096) {
                 flags.clear();
                 break;
             }
-            flags.push_back(args[i].toString());
+            flags.push_back(json::text(a));
         }
         parsed.runArgs = std::move(flags);
     }

@@ -1,23 +1,24 @@
 #include "engine/formats/traceflow.h"
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace pd {
 
 namespace {
 
-json::Value flowEnd(const char* ph, const SlotEvent& s, std::int64_t ts, std::size_t id,
-                    bool gradient) {
-    json::Value e = json::Value::object();
-    e.set("name", gradient ? "gradient" : "activation");
-    e.set("cat", "flow");
-    e.set("ph", ph);
-    e.set("id", static_cast<std::int64_t>(id));
-    e.set("ts", ts);
-    e.set("pid", 0);
-    e.set("tid", s.stage);
+json::Ordered flowEnd(const char* ph, const SlotEvent& s, std::int64_t ts, std::size_t id,
+                      bool gradient) {
+    json::Ordered e = json::Ordered::object();
+    e["name"] = gradient ? "gradient" : "activation";
+    e["cat"] = "flow";
+    e["ph"] = ph;
+    e["id"] = static_cast<std::int64_t>(id);
+    e["ts"] = ts;
+    e["pid"] = 0;
+    e["tid"] = s.stage;
     // "e": the arrow ends at the slice that encloses ts (the receiver).
-    if (ph[0] == 'f') e.set("bp", "e");
+    if (ph[0] == 'f') e["bp"] = "e";
     return e;
 }
 
@@ -27,9 +28,9 @@ std::int64_t midpoint(const SlotEvent& e) {
 
 }  // namespace
 
-std::vector<json::Value> flowEvents(const std::vector<SlotEvent>& slots) {
+std::vector<json::Ordered> flowEvents(const std::vector<SlotEvent>& slots) {
     const auto links = flowLinks(slots, [](const SlotEvent& e) { return e.startUs; });
-    std::vector<json::Value> out;
+    std::vector<json::Ordered> out;
     out.reserve(links.size() * 2);
     std::size_t id = 1;
     for (const FlowLink& l : links) {

@@ -62,6 +62,6 @@ std::vector<FlowLink> flowLinks(const std::vector<Rec>& records, StartOf startOf
 // The Chrome trace's flow events of `slots`: per link a "s" event on the
 // sender's track and a "f" event (bound to the enclosing slice) on the
 // receiver's, with one id per pair.
-std::vector<json::Value> flowEvents(const std::vector<SlotEvent>& slots);
+std::vector<json::Ordered> flowEvents(const std::vector<SlotEvent>& slots);
 
 }  // namespace pd

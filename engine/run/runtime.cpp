@@ -22,6 +22,7 @@
 #include <thread>
 #include <tuple>
 
+#include "engine/base/parse.h"
 #include "engine/model/data.h"
 #include "engine/model/model.h"
 #include "engine/run/runtime_internal.h"
@@ -348,7 +349,8 @@ void TrainingRun::Impl::setUp() {
             throw ConfigError(deviceError(dev, "no CUDA device is available"));
         const int n = static_cast<int>(torch::cuda::device_count());
         int fixed = -1;
-        if (dev.size() > 5) fixed = std::stoi(dev.substr(5));
+        if (dev.size() > 5 && !parseNumber(std::string_view(dev).substr(5), fixed))
+            throw ConfigError(deviceError(dev, "expected cuda or cuda:N"));
         if (fixed >= n)
             throw ConfigError(deviceError(dev, "there are only " + std::to_string(n) + " GPUs"));
         for (int s = 0; s < S; ++s)

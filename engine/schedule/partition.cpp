@@ -6,6 +6,8 @@
 #include <limits>
 #include <sstream>
 
+#include "engine/base/parse.h"
+
 namespace pd {
 
 namespace {
@@ -214,14 +216,8 @@ std::optional<std::vector<LayerRange>> parseSplit(const std::string& text, int l
     std::stringstream in(text);
     std::string item;
     while (std::getline(in, item, ',')) {
-        std::size_t used = 0;
         int value = 0;
-        try {
-            value = std::stoi(item, &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (item.empty() || used != item.size()) {
+        if (!parseNumber(item, value)) {
             error =
                 "--split takes the first layer of each part after the first, as "
                 "increasing whole numbers separated by commas (\"4,9,13\"); got \"" +

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -178,12 +179,15 @@ void runs(const std::string& train) {
         const bool gloo = i == 1;
         const pd::json::Value s =
             summary(train + (gloo ? " --backend gloo --launch" : "") + " --json 2>/dev/null");
-        const double rate = s["samples_per_s"].toDouble();
+        const double rate = pd::json::member(s, "samples_per_s").get<double>();
         if (!gloo) threads = rate;
-        std::printf(
-            "%-26s %12.1f %12.1f %18s\n", gloo ? "gloo, 4 local processes" : "threads, one process",
-            rate, s["training_s"].toDouble() * 1000,
-            gloo ? std::to_string(s["distributed"]["clock_error_us"].toInt()).c_str() : "-");
+        std::printf("%-26s %12.1f %12.1f %18s\n",
+                    gloo ? "gloo, 4 local processes" : "threads, one process", rate,
+                    pd::json::member(s, "training_s").get<double>() * 1000,
+                    gloo ? pd::json::dump(pd::json::member(pd::json::member(s, "distributed"),
+                                                           "clock_error_us"))
+                               .c_str()
+                         : "-");
         if (gloo && threads > 0) std::printf("gloo / threads samples/s: %.2f\n", rate / threads);
     }
 }
