@@ -1,0 +1,64 @@
+// Internal to engine/config: what the option files share (the parse
+// state, the flag table, the checks and the helpers that echo arguments).
+// Not for other folders; they use engine/config/options.h.
+#pragma once
+
+#include <charconv>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/config/options.h"
+
+namespace pd::optionsdetail {
+
+// Arguments are echoed in errors: control bytes escaped, so one line stays one.
+std::string quoted(const std::string& s);
+
+// A host name or address as the network takes it; an error or empty.
+std::string checkHost(const std::string& flag, const std::string& host);
+
+// Whole token, no trailing junk, no overflow ("4x", "1e3", "99999999999" fail).
+template <typename T>
+bool parseInteger(const std::string& text, T& out) {
+    if (text.empty()) return false;
+    const char* first = text.data();
+    const char* last = first + text.size();
+    auto r = std::from_chars(first, last, out);
+    return r.ec == std::errc() && r.ptr == last;
+}
+
+// A finite number, the whole token, whatever the C locale says.
+bool parseFinite(const std::string& text, double& out);
+
+// What one command line has said so far.
+struct State {
+    RunOptions o;
+    bool chunksGiven = false;
+    std::string split;      // --split as typed, read once the sizes are known
+    std::string partition;  // --partition METHOD
+};
+
+// One table drives parsing and --help, so the two cannot drift apart.
+struct FlagSpec {
+    const char* name;
+    const char* metavar;  // nullptr: the flag takes no value
+    bool vizOnly;
+    std::string (*set)(State&, const std::string&);
+    const char* help;
+    std::string (*defaultText)(const RunOptions&);  // nullptr: no default shown
+};
+
+const std::vector<FlagSpec>& flagSpecs();
+
+std::string str(int v);
+std::string str(double v);
+
+// Rules about which flags go together (value ranges are checkRunOptions').
+std::string checkFlagCombinations(State& s, bool vizFlags);
+// pipedream-viz --open: flags the file would make meaningless.
+std::string checkOpenCombinations(const std::set<std::string>& seen);
+// --split read against the sizes, or --partition's choice.
+std::string resolveSplit(State& s);
+
+}  // namespace pd::optionsdetail
