@@ -37,24 +37,64 @@ std::string reason(const std::string& what) {
     return colon == std::string::npos ? what : what.substr(colon + 2);
 }
 
+// nlohmann's own DOM builder, with the values and the nesting counted on
+// the way. (Its callback parser would count them too, but after each nested
+// object it scans the whole parent for discarded members: a trace with 200k
+// stack frames took minutes.)
+class BoundedBuilder {
+public:
+    using Dom = nlohmann::detail::json_sax_dom_parser<Value>;
+    BoundedBuilder(Value& out, std::size_t maxValues) : dom_(out, true), max_(maxValues) {}
+
+    bool null() { return count() && dom_.null(); }
+    bool boolean(bool v) { return count() && dom_.boolean(v); }
+    bool number_integer(Value::number_integer_t v) { return count() && dom_.number_integer(v); }
+    bool number_unsigned(Value::number_unsigned_t v) { return count() && dom_.number_unsigned(v); }
+    bool number_float(Value::number_float_t v, const std::string& s) {
+        return count() && dom_.number_float(v, s);
+    }
+    bool string(std::string& v) { return count() && dom_.string(v); }
+    bool binary(Value::binary_t& v) { return count() && dom_.binary(v); }
+    bool start_object(std::size_t n) { return open() && dom_.start_object(n); }
+    bool key(std::string& k) { return dom_.key(k); }
+    bool end_object() {
+        --depth_;
+        return dom_.end_object();
+    }
+    bool start_array(std::size_t n) { return open() && dom_.start_array(n); }
+    bool end_array() {
+        --depth_;
+        return dom_.end_array();
+    }
+    template <class Exception>
+    bool parse_error(std::size_t position, const std::string& token, const Exception& e) {
+        return dom_.parse_error(position, token, e);  // throws e
+    }
+
+private:
+    bool count() {
+        if (++values_ > max_) throw TooMany{"values"};
+        return true;
+    }
+    bool open() {
+        if (++depth_ > kMaxDepth) throw TooMany{"levels of nesting"};
+        return count();
+    }
+
+    Dom dom_;
+    std::size_t max_;
+    std::size_t values_ = 0;
+    int depth_ = 0;
+};
+
 }  // namespace
 
 bool parse(std::string_view text, Value& out, std::string& error, std::size_t maxValues) {
     out = nullptr;
     error.clear();
-    std::size_t values = 0;
-    const Value::parser_callback_t bound = [&](int depth, nlohmann::json::parse_event_t event,
-                                               Value&) {
-        if (depth > kMaxDepth) throw TooMany{"levels of nesting"};
-        if ((event == nlohmann::json::parse_event_t::value ||
-             event == nlohmann::json::parse_event_t::object_start ||
-             event == nlohmann::json::parse_event_t::array_start) &&
-            ++values > maxValues)
-            throw TooMany{"values"};
-        return true;
-    };
     try {
-        out = Value::parse(text.begin(), text.end(), bound);
+        BoundedBuilder builder(out, maxValues);
+        Value::sax_parse(text.begin(), text.end(), &builder);
         return true;
     } catch (const nlohmann::json::parse_error& e) {
         error =
