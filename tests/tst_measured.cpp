@@ -83,9 +83,9 @@ private Q_SLOTS:
     void gapsCountAsIdle() {
         // Two stages; stage 1 idles 10 us between its two actions.
         std::vector<SlotEvent> slots(3);
-        slots[0] = {0, 0, 0, Op::F, 0, 0, 0, 10, false};
-        slots[1] = {0, 1, 0, Op::F, 0, 0, 10, 20, false};
-        slots[2] = {0, 1, 1, Op::F, 0, 0, 30, 40, false};
+        slots[0] = {0, 0, 0, Op::F, false, 0, 0, 0, 10};
+        slots[1] = {0, 1, 0, Op::F, false, 0, 0, 10, 20};
+        slots[2] = {0, 1, 1, Op::F, false, 0, 0, 30, 40};
         const Timeline t = timelineFromSlots(slots, 2);
         QCOMPARE(t.makespan, 40.0);
         QCOMPARE(t.stageBegin.size(), std::size_t(3));
@@ -98,7 +98,7 @@ private Q_SLOTS:
         QCOMPARE(a.stages[1].busy, 20.0);
         QVERIFY(std::abs(a.bubbleFraction - (1.0 - 30.0 / 80.0)) < 1e-12);
         // Slots on stages that do not exist are ignored, not a crash.
-        slots.push_back({0, 7, 0, Op::F, 0, 0, 0, 1000, false});
+        slots.push_back({0, 7, 0, Op::F, false, 0, 0, 0, 1000});
         QCOMPARE(timelineFromSlots(slots, 2).makespan, 40.0);
     }
 

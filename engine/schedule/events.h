@@ -17,12 +17,14 @@ struct SlotEvent {
     int stage = 0;
     int microbatch = 0;  // -1 for U
     Op op = Op::F;
+    bool mismatch = false;  // no-stash ablation: backward on other weights than forward's
     int chunk = 0;
     int version = 0;  // weight version read (U: produced)
     std::int64_t startUs = 0;
     std::int64_t endUs = 0;
-    bool mismatch = false;  // no-stash ablation: backward on other weights than forward's
 };
+// 40 bytes: a million events are what a large run holds while it opens.
+static_assert(sizeof(SlotEvent) <= 40, "keep SlotEvent's small fields together");
 
 // The slot event of `action` executed on `stage` from startUs to endUs.
 inline SlotEvent slotEvent(int stage, const Action& action, std::int64_t startUs,

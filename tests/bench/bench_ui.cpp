@@ -6,12 +6,21 @@
 //           EngineController's sink, drained by its timer into a RunModel:
 //           the longest and the 99th-percentile drain (GUI-thread time).
 //   paint   the full view of those 1M boxes, 1600 x 600, median of 15.
+//   openexport VIZ   the whole open-and-export path of the application:
+//           `VIZ --headless --open FILE --export DIR` on runs of about 100k
+//           and 1M boxes, each in a process of its own; its peak resident
+//           memory and the slope between the two, in bytes per box.
 // Usage: QT_QPA_PLATFORM=offscreen bench_ui [all|open|ingest|paint]
+//        QT_QPA_PLATFORM=offscreen bench_ui openexport build/release/app/pipedream-viz
 #include <malloc.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <algorithm>
 #include <cstdio>
@@ -90,6 +99,64 @@ void benchOpen() {
         residentKiB("VmHWM:") / 1024);
 }
 
+// Peak resident KiB of `argv` run to its end, or -1 when it fails.
+long peakOfChild(const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::fflush(stdout);  // or the child would print what is buffered again
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (FILE* quiet = std::freopen("/dev/null", "w", stdout)) (void)quiet;
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    struct rusage usage {};
+    if (pid < 0 || ::wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+        return -1;
+    return usage.ru_maxrss;
+}
+
+void benchOpenExport(const std::string& viz) {
+    QTemporaryDir dir;
+    dir.setAutoRemove(qEnvironmentVariableIsEmpty("BENCH_UI_KEEP"));  // the runs, for a profiler
+    std::vector<std::pair<double, long>> points;                      // boxes, peak KiB
+    for (int batches : {97, 969}) {
+        RunOptions o = bigRun();
+        o.schedule.batches = batches;
+        const std::vector<SlotEvent> events = bigEvents(o);
+        const QString path = dir.filePath(QStringLiteral("run%1.csv").arg(batches));
+        {
+            const std::string csv = toCsv(events);
+            QFile f(path);
+            f.open(QIODevice::WriteOnly);
+            f.write(csv.data(), static_cast<qint64>(csv.size()));
+        }
+        const QString out = dir.filePath(QStringLiteral("out%1").arg(batches));
+        QElapsedTimer t;
+        t.start();
+        const long kib = peakOfChild(
+            {viz, "--headless", "--open", path.toStdString(), "--export", out.toStdString()});
+        if (kib < 0) {
+            std::printf("openexport: %s failed on %s\n", viz.c_str(), qPrintable(path));
+            return;
+        }
+        std::printf(
+            "openexport: %zu boxes (%s): open and export (PNG, SVG, PDF) in %lld ms, "
+            "peak %ld MiB\n",
+            events.size(), qPrintable(QFileInfo(path).fileName()),
+            static_cast<long long>(t.elapsed()), kib / 1024);
+        points.emplace_back(static_cast<double>(events.size()), kib);
+    }
+    const double slope =
+        (points[1].second - points[0].second) * 1024.0 / (points[1].first - points[0].first);
+    std::printf(
+        "openexport: peak grows %.1f bytes per box from %.0f to %.0f boxes (target < 150)\n", slope,
+        points[0].first, points[1].first);
+}
+
 void benchIngest(RunModel& model) {
     const RunOptions o = bigRun();
     const std::vector<SlotEvent> events = bigEvents(o);
@@ -156,6 +223,14 @@ void benchPaint(const RunModel& model) {
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     const std::string what = argc > 1 ? argv[1] : "all";
+    if (what == "openexport") {
+        if (argc < 3) {
+            std::printf("usage: bench_ui openexport PATH_TO_PIPEDREAM_VIZ\n");
+            return 2;
+        }
+        benchOpenExport(argv[2]);
+        return 0;
+    }
     if (what == "all" || what == "open") benchOpen();
     if (what == "all" || what == "ingest" || what == "paint") {
         RunModel model;

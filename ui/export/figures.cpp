@@ -37,16 +37,18 @@ double measuredUtilization(const RunResult& run) {
     return a.makespan > 0.0 ? a.meanUtilization : kNaN;
 }
 
-void loadTimeline(TimelineView* view, RunModel& model, const RunResult& run) {
-    RunResult copy = run;
-    if (run.measured)
-        model.load(std::move(copy),
-                   run.source.isEmpty() ? RunModel::Source::Live : RunModel::Source::File, true);
-    else
-        model.reset(copy, RunModel::Source::Schedule);
+void loadTimeline(TimelineView* view, RunModel& model, RunResult run) {
+    const bool measured = run.measured;
+    if (measured) {
+        const RunModel::Source source =
+            run.source.isEmpty() ? RunModel::Source::Live : RunModel::Source::File;
+        model.load(std::move(run), source, true);
+    } else {
+        model.reset(std::move(run), RunModel::Source::Schedule);
+    }
     view->setSources(&model.measuredBoxes(), &model.idealBoxes());
     view->setLanes(model.laneLabels());
-    view->setMode(run.measured ? TimelineView::Mode::Measured : TimelineView::Mode::Ideal);
+    view->setMode(measured ? TimelineView::Mode::Measured : TimelineView::Mode::Ideal);
     view->setCursor(0, std::numeric_limits<double>::quiet_NaN());  // everything shown
     view->fit();
 }
@@ -302,7 +304,7 @@ int headlessExportOpened(const QString& file, const RunOptions& options, const Q
     if (!dir.isEmpty()) {
         RunModel model;
         TimelineView view;
-        loadTimeline(&view, model, run);
+        loadTimeline(&view, model, std::move(run));  // the file's run is not needed again
         view.setTitle(title);
         for (const char* name : {"timeline.png", "timeline.svg", "timeline.pdf"})
             ex.plot(&view, QString::fromLatin1(name), QSize(1600, 600));

@@ -22,7 +22,7 @@ class RunModel;
 // Loads `run` into `model` (a measured run when it has events, else the
 // ideal schedule) and shows it whole on `view`, on the measured axis when
 // measured, else the ideal one. The model must outlive the view's use.
-void loadTimeline(TimelineView* view, RunModel& model, const RunResult& run);
+void loadTimeline(TimelineView* view, RunModel& model, RunResult run);
 QString runTitle(const RunResult& run);
 
 // Mean utilization of the run's measured slots (NaN when none).

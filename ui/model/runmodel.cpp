@@ -2,8 +2,49 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
 
 namespace pd {
+
+namespace {
+
+// Each stage's actions in execution order (the order they map onto the
+// grid), ties kept in file order. Sorted through 4-byte indices and then
+// permuted in place: a stable sort of the 48-byte events themselves takes a
+// buffer of half of them (24 MB at a million).
+void sortByStageAndStart(std::vector<SlotEvent>& slots) {
+    auto before = [](const SlotEvent& a, const SlotEvent& b) {
+        return a.stage != b.stage ? a.stage < b.stage : a.startUs < b.startUs;
+    };
+    if (std::is_sorted(slots.begin(), slots.end(), before)) return;
+    if (slots.size() > std::numeric_limits<std::uint32_t>::max()) {
+        std::stable_sort(slots.begin(), slots.end(), before);
+        return;
+    }
+    std::vector<std::uint32_t> order(slots.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return before(slots[a], slots[b]); });
+    // slots[j] = old slots[order[j]], one cycle of the permutation at a time;
+    // order[j] = j marks a place done.
+    for (std::uint32_t i = 0; i < order.size(); ++i) {
+        if (order[i] == i) continue;
+        const SlotEvent first = slots[i];
+        std::uint32_t j = i;
+        while (order[j] != i) {
+            const std::uint32_t k = order[j];
+            slots[j] = slots[k];
+            order[j] = j;
+            j = k;
+        }
+        slots[j] = first;
+        order[j] = j;
+    }
+}
+
+}  // namespace
 
 RunModel::RunModel(QObject* parent) : QObject(parent) {
     connect(&timer_, &QTimer::timeout, this, &RunModel::tick);
@@ -21,9 +62,10 @@ void RunModel::reset(RunResult prepared, Source source) {
     DryRun& ideal = run_.ideal;
     grid_ = ideal.schedule.stages.empty() ? SlotGrid{} : slotGrid(ideal.schedule, ideal.timeline);
     msPerUnit_ = 1.0;
-    fillIdeal(idealBoxes_, ideal.timeline, grid_, msPerUnit_);
-    // Kept once, as the ideal boxes: release the lists.
+    // Kept once, as the ideal boxes: release the lists, each as soon as it
+    // is not needed (a million actions take 25 MB as the schedule).
     std::vector<std::vector<Action>>().swap(ideal.schedule.stages);
+    fillIdeal(idealBoxes_, ideal.timeline, grid_, msPerUnit_);
     std::vector<TimedAction>().swap(ideal.timeline.actions);
     std::vector<std::size_t>().swap(ideal.timeline.stageBegin);
     for (auto* lists : {&grid_.start, &grid_.end, &grid_.gate})
@@ -53,10 +95,7 @@ void RunModel::load(RunResult&& run, Source source, bool complete) {
     std::vector<SlotEvent> slots = std::move(run.slots);
     std::vector<MemoryEvent> memory = std::move(run.memory);
     reset(std::move(run), source);
-    // Each stage's actions in execution order: the order they map onto the grid.
-    std::stable_sort(slots.begin(), slots.end(), [](const SlotEvent& a, const SlotEvent& b) {
-        return a.stage != b.stage ? a.stage < b.stage : a.startUs < b.startUs;
-    });
+    sortByStageAndStart(slots);
     appendSlots(slots);
     appendMemory(memory);
     finished_ = complete;

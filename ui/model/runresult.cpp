@@ -101,6 +101,7 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
     const bool json = first != std::string::npos && (text[first] == '{' || text[first] == '[');
     if (json ? !parseChromeTrace(text, record, problem) : !parseCsv(text, record.slots, problem))
         return fail(QString::fromStdString(problem));
+    std::string().swap(text);  // the events hold it all now
     const auto id = identifySchedule(record.slots, problem);
     if (!id) return fail(QString::fromStdString(problem));
 
