@@ -25,6 +25,7 @@
 #include "engine/config/resources.h"
 #include "engine/distributed/distributed.h"
 #include "engine/distributed/netutil.h"
+#include "engine/formats/wire.h"
 #include "engine/schedule/runcheck.h"
 #include "engine/schedule/slotgrid.h"
 
@@ -752,36 +753,19 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
             if (!net::toInt(f[i++], *o)) return false;
         return true;
     };
-    auto narrow = [](std::int64_t v) {  // out of int's range: caught by the range checks
-        return static_cast<int>(std::clamp<std::int64_t>(v, INT_MIN, INT_MAX));
-    };
     std::int64_t a[9] = {};
-    // A record of the run's events that does not parse is invalid too; a
-    // line of another kind is a newer rank's message, skipped.
-    const bool record = kind == "slot" || kind == "mem" || kind == "ver" || kind == "batch";
+    // A record of the run's events that does not decode is invalid (the
+    // rank is dropped); a line of another kind is a newer rank's message,
+    // skipped.
     if (kind == "ping" && f.size() == 3) {
         std::int64_t seq = 0, t = 0;
         if (!net::toInt(f[1], seq) || !net::toInt(f[2], t)) return true;
         const std::int64_t now = steadyNowUs();
         c->send("pong " + std::to_string(seq) + " " + std::to_string(t) + " " +
                 std::to_string(now));
-    } else if (kind == "slot" && f.size() == 10 && f[4].size() == 1 &&
-               ints(1, {&a[0], &a[1], &a[2]}) && ints(5, {&a[3], &a[4], &a[5], &a[6], &a[7]})) {
-        const auto op = parseOp(f[4][0]);
-        if (!op) {
-            why = "slot: unknown op";
-            return false;
-        }
+    } else if (kind == "slot") {
         SlotEvent e;
-        e.batch = narrow(a[0]);
-        e.stage = narrow(a[1]);
-        e.microbatch = narrow(a[2]);
-        e.op = *op;
-        e.chunk = narrow(a[3]);
-        e.version = narrow(a[4]);
-        e.startUs = a[5];
-        e.endUs = a[6];
-        e.mismatch = a[7] != 0;
+        if (!wire::decode(f, e, why)) return false;
         {
             std::lock_guard<std::mutex> lock(mutex);
             if (std::string bad = checkSlot(r, e); !bad.empty()) {
@@ -791,15 +775,9 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
             ++ranPerStage[e.stage];
         }
         deliver([&] { sink.onSlot(e); });
-    } else if (kind == "mem" && f.size() == 7 &&
-               ints(1, {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]})) {
+    } else if (kind == "mem") {
         MemoryEvent e;
-        e.stage = narrow(a[0]);
-        e.timeUs = a[1];
-        e.activationsInFlight = narrow(a[2]);
-        e.versionsHeld = narrow(a[3]);
-        e.activationBytes = a[4];
-        e.stashBytes = a[5];
+        if (!wire::decode(f, e, why)) return false;
         {
             std::lock_guard<std::mutex> lock(mutex);
             std::string bad = checkCommon(r, e.stage, e.timeUs);
@@ -818,85 +796,68 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
             }
         }
         deliver([&] { sink.onMemory(e); });
-    } else if (kind == "ver" && f.size() == 5 && ints(1, {&a[0], &a[1], &a[2]})) {
+    } else if (kind == "ver") {
         VersionEvent e;
-        e.stage = narrow(a[0]);
-        e.timeUs = a[1];
-        e.version = narrow(a[2]);
         std::string bad;
         {
             std::lock_guard<std::mutex> lock(mutex);
-            bad = checkCommon(r, e.stage, e.timeUs);
             const std::int64_t bound = versionBound(r);
+            if (!wire::decode(f, e, why,
+                              static_cast<std::size_t>(std::max<std::int64_t>(bound, 0))))
+                return false;
+            bad = checkCommon(r, e.stage, e.timeUs);
             if (bad.empty() && (e.version < 0 || e.version > bound))
                 bad = "version " + std::to_string(e.version);
-            if (bad.empty() && f[4] != "-") {
-                std::string_view rest = f[4];
-                while (bad.empty()) {
-                    const auto comma = rest.find(',');
-                    int v = 0;
-                    if (!net::toInt(rest.substr(0, comma), v) || v < 0 || v > bound ||
-                        static_cast<std::int64_t>(e.stashed.size()) >= bound)
-                        bad = "stashed versions";
-                    else
-                        e.stashed.push_back(v);
-                    if (comma == std::string_view::npos) break;
-                    rest.remove_prefix(comma + 1);
-                }
-            }
+            for (int v : e.stashed)
+                if (bad.empty() && v > bound) bad = "stashed versions";
         }
         if (!bad.empty()) {
             why = "ver: " + bad;
             return false;
         }
         deliver([&] { sink.onVersion(e); });
-    } else if (kind == "batch" && f.size() == 7 && ints(1, {&a[0], &a[1]}) &&
-               ints(4, {&a[2], &a[3], &a[4]})) {
-        double loss = 0;
-        if (!net::toDouble(f[3], loss) || !std::isfinite(loss) || loss < 0) {
-            why = "batch: loss " + printable(f[3], 40);
-            return false;
-        }
+    } else if (kind == "batch") {
+        wire::BatchPart part;
+        if (!wire::decode(f, part, why)) return false;
         std::optional<BatchEvent> merged;
         {
             std::lock_guard<std::mutex> lock(mutex);
-            const int stage = narrow(a[1]);
-            std::string bad = checkCommon(r, stage, a[4]);
+            const int stage = part.stage;
+            std::string bad = checkCommon(r, stage, part.timeUs);
             const std::int64_t bound = versionBound(r);
-            if (bad.empty() && (a[0] < 0 || a[0] >= options->schedule.batches))
-                bad = "batch " + std::to_string(a[0]);
-            if (bad.empty() && (a[2] < 0 || a[2] > bound || a[3] < 0 || a[3] > bound))
-                bad = "versions " + std::to_string(a[2]) + ", " + std::to_string(a[3]);
+            if (bad.empty() && (part.batch < 0 || part.batch >= options->schedule.batches))
+                bad = "batch " + std::to_string(part.batch);
+            if (bad.empty() && (part.versionUsed < 0 || part.versionUsed > bound ||
+                                part.versionAfter < 0 || part.versionAfter > bound))
+                bad = "versions " + std::to_string(part.versionUsed) + ", " +
+                      std::to_string(part.versionAfter);
             if (!bad.empty()) {
                 why = "batch: " + bad;
                 return false;
             }
-            PartialBatch& p = batches[static_cast<int>(a[0])];
+            PartialBatch& p = batches[part.batch];
             if (p.seen.empty()) {
                 p.seen.assign(world, false);
-                p.event.batch = static_cast<int>(a[0]);
+                p.event.batch = part.batch;
                 p.event.versionUsed.assign(world, 0);
                 p.event.versionAfter.assign(world, 0);
             }
             if (p.seen[stage]) {
-                why = "batch: batch " + std::to_string(a[0]) + " reported twice";
+                why = "batch: batch " + std::to_string(part.batch) + " reported twice";
                 return false;
             }
             p.seen[stage] = true;
-            p.event.loss += loss;
-            p.event.versionUsed[stage] = static_cast<int>(a[2]);
-            p.event.versionAfter[stage] = static_cast<int>(a[3]);
-            p.event.timeUs = std::max(p.event.timeUs, a[4]);
+            p.event.loss += part.loss;
+            p.event.versionUsed[stage] = part.versionUsed;
+            p.event.versionAfter[stage] = part.versionAfter;
+            p.event.timeUs = std::max(p.event.timeUs, part.timeUs);
             if (++p.parts == world) {
                 merged = std::move(p.event);
-                batches.erase(static_cast<int>(a[0]));
+                batches.erase(part.batch);
                 ++batchesMerged;
             }
         }
         if (merged) deliver([&] { sink.onBatch(*merged); });
-    } else if (record) {
-        why = std::string(kind) + ": does not parse: " + printable(line, 80);
-        return false;
     } else if (kind == "clock" && ints(1, {&a[0], &a[1]})) {
         std::lock_guard<std::mutex> lock(mutex);
         ranks[r].offsetUs = a[0];

@@ -14,6 +14,7 @@
 #include "engine/base/sha256.h"
 #include "engine/distributed/distributed.h"
 #include "engine/distributed/netutil.h"
+#include "engine/formats/wire.h"
 
 namespace pd {
 
@@ -374,16 +375,11 @@ void RankClient::setStage(int stage) {
 }
 
 void RankClient::onSlot(const SlotEvent& e) {
-    impl_->send("slot " + fieldOf(e.batch) + " " + fieldOf(e.stage) + " " + fieldOf(e.microbatch) +
-                " " + std::string(1, opChar(e.op)) + " " + fieldOf(e.chunk) + " " +
-                fieldOf(e.version) + " " + std::to_string(e.startUs) + " " +
-                std::to_string(e.endUs) + " " + (e.mismatch ? "1" : "0"));
+    impl_->send(wire::encode(e));
 }
 
 void RankClient::onMemory(const MemoryEvent& e) {
-    impl_->send("mem " + fieldOf(e.stage) + " " + std::to_string(e.timeUs) + " " +
-                fieldOf(e.activationsInFlight) + " " + fieldOf(e.versionsHeld) + " " +
-                std::to_string(e.activationBytes) + " " + std::to_string(e.stashBytes));
+    impl_->send(wire::encode(e));
 }
 
 void RankClient::onBatch(const BatchEvent& e) {
@@ -393,18 +389,18 @@ void RankClient::onBatch(const BatchEvent& e) {
         if (s >= 0 && static_cast<std::size_t>(s) < v.size()) return v[s];
         return v.size() == 1 ? v[0] : 0;
     };
-    char loss[40];
-    std::snprintf(loss, sizeof loss, "%.17g", e.loss);
-    impl_->send("batch " + fieldOf(e.batch) + " " + fieldOf(s) + " " + loss + " " +
-                fieldOf(of(e.versionUsed)) + " " + fieldOf(of(e.versionAfter)) + " " +
-                std::to_string(e.timeUs));
+    wire::BatchPart part;
+    part.batch = e.batch;
+    part.stage = s;
+    part.loss = e.loss;
+    part.versionUsed = of(e.versionUsed);
+    part.versionAfter = of(e.versionAfter);
+    part.timeUs = e.timeUs;
+    impl_->send(wire::encode(part));
 }
 
 void RankClient::onVersion(const VersionEvent& e) {
-    std::string stashed;
-    for (int v : e.stashed) stashed += (stashed.empty() ? "" : ",") + fieldOf(v);
-    impl_->send("ver " + fieldOf(e.stage) + " " + std::to_string(e.timeUs) + " " +
-                fieldOf(e.version) + " " + (stashed.empty() ? "-" : stashed));
+    impl_->send(wire::encode(e));
 }
 
 void RankClient::onFinished(const RunSummary& s) {
