@@ -28,13 +28,6 @@ std::string checkHost(const std::string& flag, const std::string& host) {
     return ok ? std::string() : flag + " expects a host name or address, got " + quoted(host);
 }
 
-bool parseFinite(const std::string& text, double& out) {
-    if (text.empty()) return false;
-    // from_chars ignores the C locale, which Qt sets from the environment.
-    auto r = std::from_chars(text.data(), text.data() + text.size(), out);
-    return r.ec == std::errc() && r.ptr == text.data() + text.size() && std::isfinite(out);
-}
-
 std::string str(int v) {
     return std::to_string(v);
 }
@@ -126,7 +119,7 @@ std::string checkAnimationFlags(const State& s) {
 std::string checkDevice(const std::string& device) {
     if (device == "cpu" || device == "cuda") return {};
     int index = -1;
-    if (device.compare(0, 5, "cuda:") == 0 && parseInteger(device.substr(5), index) && index >= 0 &&
+    if (device.compare(0, 5, "cuda:") == 0 && parseNumber(device.substr(5), index) && index >= 0 &&
         index <= kMaxCudaIndex)
         return {};
     return "unknown device " + quoted(device) + " (cpu, cuda or cuda:K)";

@@ -17,18 +17,18 @@ using namespace optionsdetail;
 namespace {
 
 std::string setInt(const std::string& flag, const std::string& v, int& out) {
-    if (!parseInteger(v, out)) return flag + " expects an integer, got " + quoted(v);
+    if (!parseNumber(v, out)) return flag + " expects an integer, got " + quoted(v);
     return {};
 }
 
 std::string setNonNegative(const std::string& flag, const std::string& v, int& out) {
-    if (!parseInteger(v, out) || out < 0)
+    if (!parseNumber(v, out) || out < 0)
         return flag + " expects a non-negative integer, got " + quoted(v);
     return {};
 }
 
 std::string setPort(const std::string& flag, const std::string& v, int& out) {
-    if (!parseInteger(v, out) || out < 1 || out > 65535)
+    if (!parseNumber(v, out) || out < 1 || out > 65535)
         return flag + " expects a port between 1 and 65535, got " + quoted(v);
     return {};
 }
@@ -36,14 +36,14 @@ std::string setPort(const std::string& flag, const std::string& v, int& out) {
 constexpr int kMaxTimeoutS = 86400;
 
 std::string setTimeout(const std::string& flag, const std::string& v, int& out) {
-    if (!parseInteger(v, out) || out < 1 || out > kMaxTimeoutS)
+    if (!parseNumber(v, out) || out < 1 || out > kMaxTimeoutS)
         return flag + " expects seconds between 1 and " + std::to_string(kMaxTimeoutS) + ", got " +
                quoted(v);
     return {};
 }
 
 std::string setBetween(const std::string& flag, const std::string& v, int lo, int hi, int& out) {
-    if (!parseInteger(v, out) || out < lo || out > hi)
+    if (!parseNumber(v, out) || out < lo || out > hi)
         return flag + " expects an integer between " + std::to_string(lo) + " and " +
                std::to_string(hi) + ", got " + quoted(v);
     return {};
@@ -75,8 +75,7 @@ std::string setLr(State& s, const std::string& v) {
 }
 
 std::string setSeed(State& s, const std::string& v) {
-    if (!parseInteger(v, s.o.seed))
-        return "--seed expects a non-negative integer, got " + quoted(v);
+    if (!parseNumber(v, s.o.seed)) return "--seed expects a non-negative integer, got " + quoted(v);
     return {};
 }
 

@@ -3,11 +3,11 @@
 // Not for other folders; they use engine/config/options.h.
 #pragma once
 
-#include <charconv>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "engine/base/parse.h"  // parseNumber, parseFinite: every number read here
 #include "engine/config/options.h"
 
 namespace pd::optionsdetail {
@@ -17,19 +17,6 @@ std::string quoted(const std::string& s);
 
 // A host name or address as the network takes it; an error or empty.
 std::string checkHost(const std::string& flag, const std::string& host);
-
-// Whole token, no trailing junk, no overflow ("4x", "1e3", "99999999999" fail).
-template <typename T>
-bool parseInteger(const std::string& text, T& out) {
-    if (text.empty()) return false;
-    const char* first = text.data();
-    const char* last = first + text.size();
-    auto r = std::from_chars(first, last, out);
-    return r.ec == std::errc() && r.ptr == last;
-}
-
-// A finite number, the whole token, whatever the C locale says.
-bool parseFinite(const std::string& text, double& out);
 
 // What one command line has said so far.
 struct State {

@@ -105,7 +105,7 @@ std::string resolveRankSettings(RunOptions& o, const std::function<const char*(c
         const char* v = env(name);
         if (!v || !*v) return {};
         int parsed = 0;
-        if (!parseInteger(std::string(v), parsed) || parsed < lo || parsed > hi)
+        if (!parseNumber(std::string(v), parsed) || parsed < lo || parsed > hi)
             return std::string("environment variable ") + name + "=" + quoted(v) +
                    " is not a valid value";
         out = parsed;
