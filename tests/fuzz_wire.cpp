@@ -1,4 +1,4 @@
-// Fuzzer of the wire decoder (issue 20): mutations of a real run's lines
+// Fuzzer of the wire decoder: mutations of a real run's lines
 // (hello, slot, mem, ver, batch, done, as two ranks of every schedule kind
 // send them) go to a live event collector on loopback. Counts cases, runs
 // that completed, runs that failed with a rank named and dropped (or a

@@ -7,7 +7,7 @@ if(TARGET pd_engine)
   pd_add_test(tst_models LIBS pd_engine TIMEOUT 300)
 endif()
 
-# Distributed stages on loopback: 2 and 4 rank processes (issue 11); needs
+# Distributed stages on loopback: 2 and 4 rank processes; needs
 # Gloo (engine_torch.cmake).
 if(TARGET pd_engine AND PD_HAVE_GLOO)
   pd_add_test(tst_distributed LIBS pd_core TIMEOUT 600)

@@ -1,8 +1,8 @@
 // pipedream-train's batch log: every batch printed once, in order, as soon
 // as it is complete, even when the events of later batches arrive first; and
 // each event is copied out of the sink once, whatever the number of polls
-// (issue 12, item 7: the log copied and rescanned every event of the run on
-// each 50 ms poll and for each printed batch, quadratic in the batches).
+// (the log must not copy and rescan every event of the run on each 50 ms
+// poll and for each printed batch: that was quadratic in the batches).
 #include <QtTest>
 #include <cstdio>
 

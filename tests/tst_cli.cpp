@@ -302,7 +302,7 @@ private Q_SLOTS:
         QCOMPARE(QDir(dir.path()).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).size(), 0);
     }
 
-    // issue 12, item 6: the schedule alone of this configuration (in the
+    // The schedule alone of this configuration (in the
     // documented limits) does not fit in a 3 GiB address space: refused
     // before anything is built, with what it needs and what there is.
     void tooLargeForMemoryExitsTwo() {
@@ -327,7 +327,7 @@ private Q_SLOTS:
             qPrintable(weights.err));
     }
 
-    // issue 12, item 1: "--csv -" pipes the CSV; the report stays off stdout.
+    // "--csv -" pipes the CSV; the report stays off stdout.
     void dryRunCsvToStdout() {
         const Result r = run(kTrain, {"--dry-run", "--schedule", "gpipe", "--stages", "2",
                                       "--microbatches", "2", "--batches", "1", "--csv", "-"});
@@ -514,8 +514,8 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(dir.filePath("out2")));
     }
 
-    // issue 12, items 2, 5 and 11: files that froze, blocked or garbled the
-    // terminal are refused at once with one escaped line.
+    // Files that would freeze, block or garble the terminal (a huge run
+    // named by a tiny file, a FIFO, control bytes) are refused at once with one escaped line.
     void vizRefusesHostileFilesInOneLine() {
         QTemporaryDir dir;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -597,7 +597,7 @@ private Q_SLOTS:
 #endif
 
 #ifdef PD_HAVE_ENGINE
-    // issue 12, item 11: a --csv that is a folder is reported before training.
+    // A --csv that is a folder is reported before training.
     void csvFolderIsReportedFirst() {
         QTemporaryDir dir;
         const Result r =
@@ -608,7 +608,7 @@ private Q_SLOTS:
         QVERIFY2(!r.out.contains("BATCH"), qPrintable(r.out));
     }
 
-    // issue 12, item 10: SIGTERM and SIGHUP cancel like SIGINT; the partial
+    // SIGTERM and SIGHUP cancel like SIGINT; the partial
     // run is written and marked.
     void terminationSignalsCancelCleanly_data() {
         QTest::addColumn<int>("signal");
@@ -633,7 +633,7 @@ private Q_SLOTS:
                  2);  // no temporaries
     }
 
-    // issue 12, item 9: a run that fails (NaN loss) writes what it recorded,
+    // A run that fails (NaN loss) writes what it recorded,
     // marked failed, and its --json summary.
     void failedRunWritesItsOutput() {
         QTemporaryDir dir;
@@ -653,7 +653,7 @@ private Q_SLOTS:
     }
 #endif
 
-    // issue 12, start-up: --help and --dry-run never train, so pipedream-train
+    // Start-up: --help and --dry-run never train, so pipedream-train
     // does not link LibTorch; it loads the engine module only to train.
     void trainStartsWithoutLibTorch() {
         QProcess ldd;

@@ -875,7 +875,7 @@ void TestCollector::helloWithOtherWorldIsRefused() {
     QVERIFY(sink.allErrors().empty());
 }
 
-// Strangers on the collector's port (issue 20): 256 connect-and-close
+// Strangers on the collector's port: 256 connect-and-close
 // probes and a few silent connections held open, then forged hellos
 // (wrong protocol, world, rank out of range, a second rank 0, control
 // bytes in the host): every one is refused and logged, descriptors are
@@ -958,7 +958,7 @@ void TestCollector::strangersDoNotStopTheRun() {
     QCOMPARE(collector.port(), port);  // still says where it was
 }
 
-// Records outside the run's grid (issue 20: what a forged line made a run
+// Records outside the run's grid (what a forged line could make a run
 // write): the rank is named and dropped, and nothing of it reaches the sink.
 void TestCollector::invalidRecordsDropTheRank_data() {
     QTest::addColumn<QString>("line");
@@ -1072,7 +1072,7 @@ void TestCollector::attachRefusesAHugeRun() {
     QVERIFY(sink.allErrors().empty());
 }
 
-// The run secret (issue 20): a wrong secret, none, garbage, a forged hello
+// The run secret: a wrong secret, none, garbage, a forged hello
 // without the challenge answered, silence and an answer after the deadline
 // are each closed and logged; the real ranks' run completes without error.
 void TestCollector::runSecretKeepsStrangersOut() {

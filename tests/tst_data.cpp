@@ -180,7 +180,7 @@ void TestData::mnistBadFiles() {
     } catch (const ConfigError& e) {
         QVERIFY2(QString(e.what()).contains("magic"), e.what());
     }
-    // issue 12, item 5: a FIFO named like the images file blocked forever.
+    // A FIFO named like the images file is refused, not read forever.
     QTemporaryDir fifo;
     writeMnist(fifo.path(), 10, 4);
     const QString images = fifo.path() + "/train-images-idx3-ubyte";

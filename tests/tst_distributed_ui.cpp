@@ -1,4 +1,4 @@
-// Stages as processes in the GUI (issue 11): the Controls dock's choice of
+// Stages as processes in the GUI: the Controls dock's choice of
 // threads or local processes and its setting; the controller's attach mode
 // with fake ranks (RankClient instances speaking the collector's protocol
 // from threads of this test): options and hosts when every rank is there,

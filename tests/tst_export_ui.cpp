@@ -160,7 +160,7 @@ private Q_SLOTS:
             QDir(dir.path()).entryList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot).isEmpty());
     }
 
-    // issue 12, item 3: on a full disk an export fails, keeps the previous
+    // On a full disk an export fails, keeps the previous
     // file and names the cause; for every format and for text.
     void fullDiskKeepsThePreviousFile_data() {
         QTest::addColumn<QString>("name");

@@ -57,8 +57,8 @@ QString refused(const std::vector<SlotEvent>& slots) {
 class TestRunCheck : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    // issue 12, item 2: "189,63,4095,F,0,0,0,1" named 64 x 4096 x 190
-    // microbatch-stages and made the loader generate ten such schedules.
+    // "189,63,4095,F,0,0,0,1" names 64 x 4096 x 190 microbatch-stages: a
+    // tiny file must not make the loader generate such schedules.
     void tinyFileNamingAHugeRunIsRefused_data() {
         QTest::addColumn<int>("op");
         QTest::newRow("F") << int(Op::F);
@@ -119,7 +119,7 @@ private Q_SLOTS:
         }
     }
 
-    // issue 12, item 8: impossible runs are refused with the first violation.
+    // Impossible runs are refused with the first violation.
     void overlapOnAStageIsRefused() {
         auto slots = runOf(ScheduleKind::OneFOneB, 4, 4, 1);
         const std::size_t b = firstOn(slots, 3, Op::B);

@@ -1,4 +1,4 @@
-// Benchmark of the distributed stages (issue 11); every figure is measured
+// Benchmark of the distributed stages; every figure is measured
 // in this run.
 //   p2p      one-way latency and bandwidth of a message between two stages:
 //            in-process (the threaded runtime's hand-over: a tensor moved
