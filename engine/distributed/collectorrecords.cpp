@@ -1,0 +1,232 @@
+// What the event collector does with a rank's lines once it has said hello:
+// records decoded (engine/formats/wire) and checked against the run's grid
+// before they reach the sink, batches merged across ranks, clock, ready,
+// held, error and done.
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
+#include "engine/base/safefile.h"
+#include "engine/distributed/collectorimpl.h"
+#include "engine/formats/wire.h"
+#include "engine/schedule/runcheck.h"
+
+namespace pd {
+
+std::string EventCollector::Impl::checkCommon(int r, int stage, std::int64_t timeUs) const {
+    if (stage != r)
+        return "stage " + std::to_string(stage) + " from the rank of stage " + std::to_string(r);
+    if (timeUs < 0 || timeUs > kMaxRecordedUs) return "time " + std::to_string(timeUs) + " us";
+    return {};
+}
+
+std::string EventCollector::Impl::checkSlot(int r, const SlotEvent& e) {
+    const ScheduleConfig& sc = options->schedule;
+    if (std::string why = checkCommon(r, e.stage, e.startUs); !why.empty()) return why;
+    if (e.endUs < e.startUs || e.endUs > kMaxRecordedUs)
+        return "end " + std::to_string(e.endUs) + " us before its start or too late";
+    if (e.batch < 0 || e.batch >= sc.batches || e.microbatch < -1 ||
+        e.microbatch >= sc.microbatches || e.chunk < 0 || e.chunk >= sc.chunks)
+        return "batch " + std::to_string(e.batch) + ", microbatch " + std::to_string(e.microbatch) +
+               ", chunk " + std::to_string(e.chunk) + " outside the run's " +
+               std::to_string(sc.batches) + " x " + std::to_string(sc.microbatches) + " x " +
+               std::to_string(sc.chunks);
+    if (e.version < 0 || e.version > versionBound(e.stage))
+        return "version " + std::to_string(e.version);
+    const auto& keys = actionKeys[e.stage];
+    const std::uint64_t key = actionKey(e.batch, e.microbatch, e.op, e.chunk);
+    // Equal keys: a kind with an update per microbatch (pipedream) has
+    // several U of one batch; each may be reported once.
+    const auto [from, to] = std::equal_range(keys.begin(), keys.end(), key);
+    if (from == to)
+        return std::string("op ") + opChar(e.op) + " of batch " + std::to_string(e.batch) +
+               ", microbatch " + std::to_string(e.microbatch) + " is not in this schedule";
+    auto& seen = actionSeen[e.stage];
+    for (auto it = from; it != to; ++it) {
+        const auto i = static_cast<std::size_t>(it - keys.begin());
+        if (!seen[i]) {
+            seen[i] = true;
+            return {};
+        }
+    }
+    return "an action reported twice";
+}
+
+bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::string& why) {
+    const auto f = net::fields(line);
+    if (f.empty()) return true;
+    const int r = c->rank;
+    const std::string_view kind = f[0];
+    auto ints = [&](std::size_t from, std::initializer_list<std::int64_t*> out) {
+        if (f.size() < from + out.size()) return false;
+        std::size_t i = from;
+        for (std::int64_t* o : out)
+            if (!net::toInt(f[i++], *o)) return false;
+        return true;
+    };
+    std::int64_t a[9] = {};
+    // A record of the run's events that does not decode is invalid (the
+    // rank is dropped); a line of another kind is a newer rank's message,
+    // skipped.
+    if (kind == "ping" && f.size() == 3) {
+        std::int64_t seq = 0, t = 0;
+        if (!net::toInt(f[1], seq) || !net::toInt(f[2], t)) return true;
+        const std::int64_t now = steadyNowUs();
+        c->send("pong " + std::to_string(seq) + " " + std::to_string(t) + " " +
+                std::to_string(now));
+    } else if (kind == "slot") {
+        SlotEvent e;
+        if (!wire::decode(f, e, why)) return false;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (std::string bad = checkSlot(r, e); !bad.empty()) {
+                why = "slot: " + bad;
+                return false;
+            }
+            ++ranPerStage[e.stage];
+        }
+        deliver([&] { sink.onSlot(e); });
+    } else if (kind == "mem") {
+        MemoryEvent e;
+        if (!wire::decode(f, e, why)) return false;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            std::string bad = checkCommon(r, e.stage, e.timeUs);
+            const std::int64_t bound = versionBound(r);
+            if (bad.empty() && (e.activationsInFlight < 0 || e.activationsInFlight > bound ||
+                                e.versionsHeld < 0 || e.versionsHeld > bound))
+                bad = "in flight " + std::to_string(e.activationsInFlight) + ", versions " +
+                      std::to_string(e.versionsHeld);
+            if (bad.empty() && (e.activationBytes < 0 || e.activationBytes > kMaxRecordedUs ||
+                                e.stashBytes < 0 || e.stashBytes > kMaxRecordedUs))
+                bad = "bytes " + std::to_string(e.activationBytes) + ", " +
+                      std::to_string(e.stashBytes);
+            if (!bad.empty()) {
+                why = "mem: " + bad;
+                return false;
+            }
+        }
+        deliver([&] { sink.onMemory(e); });
+    } else if (kind == "ver") {
+        VersionEvent e;
+        std::string bad;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            const std::int64_t bound = versionBound(r);
+            if (!wire::decode(f, e, why,
+                              static_cast<std::size_t>(std::max<std::int64_t>(bound, 0))))
+                return false;
+            bad = checkCommon(r, e.stage, e.timeUs);
+            if (bad.empty() && (e.version < 0 || e.version > bound))
+                bad = "version " + std::to_string(e.version);
+            for (int v : e.stashed)
+                if (bad.empty() && v > bound) bad = "stashed versions";
+        }
+        if (!bad.empty()) {
+            why = "ver: " + bad;
+            return false;
+        }
+        deliver([&] { sink.onVersion(e); });
+    } else if (kind == "batch") {
+        wire::BatchPart part;
+        if (!wire::decode(f, part, why)) return false;
+        std::optional<BatchEvent> merged;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            const int stage = part.stage;
+            std::string bad = checkCommon(r, stage, part.timeUs);
+            const std::int64_t bound = versionBound(r);
+            if (bad.empty() && (part.batch < 0 || part.batch >= options->schedule.batches))
+                bad = "batch " + std::to_string(part.batch);
+            if (bad.empty() && (part.versionUsed < 0 || part.versionUsed > bound ||
+                                part.versionAfter < 0 || part.versionAfter > bound))
+                bad = "versions " + std::to_string(part.versionUsed) + ", " +
+                      std::to_string(part.versionAfter);
+            if (!bad.empty()) {
+                why = "batch: " + bad;
+                return false;
+            }
+            PartialBatch& p = batches[part.batch];
+            if (p.seen.empty()) {
+                p.seen.assign(world, false);
+                p.event.batch = part.batch;
+                p.event.versionUsed.assign(world, 0);
+                p.event.versionAfter.assign(world, 0);
+            }
+            if (p.seen[stage]) {
+                why = "batch: batch " + std::to_string(part.batch) + " reported twice";
+                return false;
+            }
+            p.seen[stage] = true;
+            p.event.loss += part.loss;
+            p.event.versionUsed[stage] = part.versionUsed;
+            p.event.versionAfter[stage] = part.versionAfter;
+            p.event.timeUs = std::max(p.event.timeUs, part.timeUs);
+            if (++p.parts == world) {
+                merged = std::move(p.event);
+                batches.erase(part.batch);
+                ++batchesMerged;
+            }
+        }
+        if (merged) deliver([&] { sink.onBatch(*merged); });
+    } else if (kind == "clock" && ints(1, {&a[0], &a[1]})) {
+        std::lock_guard<std::mutex> lock(mutex);
+        ranks[r].offsetUs = a[0];
+        ranks[r].errorUs = a[1];
+        ranks[r].synced = true;
+    } else if (kind == "ready") {
+        std::lock_guard<std::mutex> lock(mutex);
+        ranks[r].ready = true;
+        const bool all = std::all_of(ranks.begin(), ranks.end(), [](const Rank& x) {
+            return x.state == State::Connected && x.ready;
+        });
+        if (all && !goSent && !finishing) {
+            goSent = true;
+            sendAll("go " + std::to_string(steadyNowUs()));
+        }
+    } else if (kind == "held" && ints(1, {&a[0], &a[1]})) {
+        std::lock_guard<std::mutex> lock(mutex);
+        const int stage = static_cast<int>(a[0]);
+        if (stage < 0 || stage >= world || a[1] < 0) return true;
+        pauser.held(stage, static_cast<std::size_t>(a[1]), pauseView(), toAll());
+    } else if (kind == "error") {
+        const std::string message =
+            f.size() > 1 ? printable(net::unescape(f[1]), 2000) : "unknown error";
+        std::string prefix;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            prefix = who(r);
+            ranks[r].failed = true;
+            if (message.find(kSilentPeer) != std::string::npos ||
+                message.find(kBrokenPeer) != std::string::npos) {
+                // A consequence: said at the end, after the rank that hung or
+                // died (whose lost connection may reach us a moment later).
+                silentPeerErrors.push_back(prefix + ": " + message);
+                cancelOthers();
+                return true;
+            }
+        }
+        deliver([&] { sink.onError(prefix + ": " + message); });
+        std::lock_guard<std::mutex> lock(mutex);
+        cancelOthers();
+    } else if (kind == "done" && ints(1, {&a[0], &a[1], &a[2], &a[3]})) {
+        Outbox out;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            Rank& rank = ranks[r];
+            if (rank.state != State::Connected) return true;
+            rank.state = State::Done;
+            rank.cancelled = a[0] != 0;
+            rank.failed = rank.failed || a[1] != 0;
+            rank.timeUs = a[3];
+            if (rank.failed) cancelOthers();
+            checkHeld();
+            checkFinished(out);
+        }
+        deliver(out);
+    }
+    // Anything else: a newer rank's message, skipped.
+    return true;
+}
+
+}  // namespace pd
