@@ -16,3 +16,6 @@ if(TARGET pd_engine AND PD_HAVE_GLOO)
     PD_CHECK_RUN_SCRIPT="${PROJECT_SOURCE_DIR}/scripts/check-run.py")
   add_dependencies(tst_distributed pipedream-train pd_train_module)
 endif()
+
+# The rendezvous store of ranks started by hand, on loopback (torch-free).
+pd_add_test(tst_store LIBS pd_distributed TIMEOUT 120)

@@ -19,6 +19,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 #include <algorithm>
+#include <cstring>
 
 #include "engine/config/report.h"
 #include "engine/distributed/distributed.h"
@@ -406,6 +407,54 @@ private Q_SLOTS:
                  qPrintable(r.err));
         QVERIFY2(r.err.contains(expected), qPrintable(r.err));
         QVERIFY2(r.ms < 15000, qPrintable(QString("took %1 ms").arg(r.ms)));
+    }
+
+    // Two ranks started by hand meet at rank 0's rendezvous store: strangers
+    // who connect to it without the run secret (or hold it open with one
+    // byte) are refused and logged on rank 0, and the run completes.
+    void byHandStoreRefusesStrangers() {
+        const int port = freePort();
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"})
+            env.remove(name);
+        const QStringList common =
+            smallRun("1f1b", 2) +
+            QStringList{
+                "--backend", "gloo", "--master-port", QString::number(port), "--rendezvous-timeout",
+                "20"};
+        QProcess zero;
+        zero.setProcessEnvironment(env);
+        zero.start(kTrain, common + QStringList{"--rank", "0"});
+        QVERIFY(zero.waitForStarted());
+        std::vector<int> strangers;
+        for (int tries = 0; tries < 200 && strangers.size() < 2; ++tries) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_port = htons(static_cast<std::uint16_t>(port));
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+                // No secret (rank 0 reads it after its challenge); one byte.
+                const std::string say =
+                    strangers.empty() ? "auth - " + std::string(64, 'd') + "\n" : "a";
+                QVERIFY(::send(fd, say.data(), say.size(), MSG_NOSIGNAL) > 0);
+                strangers.push_back(fd);
+            } else {
+                ::close(fd);
+                QTest::qWait(50);
+            }
+        }
+        QCOMPARE(strangers.size(), std::size_t(2));
+        const Result one = run(kTrain, common + QStringList{"--rank", "1"}, 120000, env);
+        QVERIFY(zero.waitForFinished(120000));
+        const QString err0 = QString::fromUtf8(zero.readAllStandardError());
+        QVERIFY2(one.exitCode == 0, qPrintable(one.err));
+        QVERIFY2(zero.exitCode() == 0, qPrintable(err0));
+        QVERIFY2(err0.contains("rendezvous store: a connection from 127.0.0.1:") &&
+                     err0.contains("sent no run secret"),
+                 qPrintable(err0));
+        QVERIFY2(one.ms < 60000, qPrintable(QString("took %1 ms").arg(one.ms)));
+        for (int fd : strangers) ::close(fd);
     }
 
     // Ranks started with different configurations: the late one names the

@@ -107,6 +107,30 @@ int connectTcp(const std::string& host, int port, std::string& error, bool& retr
     return -1;
 }
 
+std::string localAddressToward(const std::string& host, int port) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* list = nullptr;
+    if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list) != 0) return {};
+    std::string out;
+    for (addrinfo* a = list; a && out.empty(); a = a->ai_next) {
+        const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) continue;
+        sockaddr_storage local{};
+        socklen_t len = sizeof local;
+        char text[INET6_ADDRSTRLEN] = {};
+        if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0 &&
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0 &&
+            ::getnameinfo(reinterpret_cast<sockaddr*>(&local), len, text, sizeof text, nullptr, 0,
+                          NI_NUMERICHOST) == 0)
+            out = text;
+        ::close(fd);
+    }
+    freeaddrinfo(list);
+    return out;
+}
+
 int listenTcp(const std::string& host, int port, std::string& error) {
     if (port < 0 || port > 65535) {
         error = "bad port " + std::to_string(port) + ": expected 0 (any free port) to 65535";

@@ -22,6 +22,11 @@ int connectTcp(const std::string& host, int port, std::string& error, bool& retr
 // Listening socket on host:port (0: a free port); -1 with `error`.
 int listenTcp(const std::string& host, int port, std::string& error);
 
+// The local address this machine uses to reach host:port (the route's
+// source: a UDP socket connected there, nothing sent), numeric; empty when
+// it cannot be found.
+std::string localAddressToward(const std::string& host, int port);
+
 // The local port of a bound socket, 0 on failure.
 int localPort(int fd);
 

@@ -17,6 +17,8 @@
 
 #include "engine/base/safefile.h"
 #include "engine/distributed/distributed.h"
+#include "engine/distributed/netutil.h"
+#include "engine/distributed/rankstore.h"
 #include "engine/formats/batchlog.h"
 #include "engine/run/runtime.h"
 #include "engine/run/runtime_internal.h"
@@ -325,7 +327,8 @@ bool agentHostsStore() {
     return v && std::string(v) == "True";
 }
 
-c10::intrusive_ptr<c10d::Store> meet(const RunOptions& o) {
+c10::intrusive_ptr<c10d::Store> meet(const RunOptions& o, const std::string& secret,
+                                     RankRendezvous& byHand) {
     // Started by the local launcher: a file only this user can reach.
     const char* file = std::getenv(kStoreFileVariable);
     if (file && *file) {
@@ -342,13 +345,21 @@ c10::intrusive_ptr<c10d::Store> meet(const RunOptions& o) {
                               printable(why) + ")");
         }
     }
+    // Started by hand: rank 0 hosts our own store (the run secret first,
+    // bounded, on --master-addr only).
+    if (!agentHostsStore()) {
+        byHand.open(o, secret);
+        return c10::make_intrusive<c10d::PrefixStore>(
+            "pipedream/0", c10::intrusive_ptr<c10d::Store>(byHand.store()));
+    }
+    // torchrun's agent hosts its own TCPStore (a trusted network's).
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(o.masterPort);
-    so.isServer = o.rank == 0 && !agentHostsStore();
+    so.isServer = false;
     so.numWorkers = static_cast<std::size_t>(o.worldSize);
     so.waitWorkers = false;
     so.timeout = std::chrono::seconds(o.rendezvousTimeoutS);
-    const std::string where = o.masterAddr + ":" + std::to_string(o.masterPort);
+    const std::string where = printable(o.masterAddr) + ":" + std::to_string(o.masterPort);
     try {
         auto store = c10::make_intrusive<c10d::TCPStore>(o.masterAddr, so);
         // A store that outlives one attempt (torchrun's, across restarts)
@@ -360,9 +371,6 @@ c10::intrusive_ptr<c10d::Store> meet(const RunOptions& o) {
         std::string why = e.what();
         const auto nl = why.find('\n');
         if (nl != std::string::npos) why.resize(nl);
-        if (so.isServer)
-            throw ConfigError("rank 0 cannot host the rendezvous at " + where + " (" + why +
-                              "); is the port in use? choose another with --master-port");
         throw ConfigError("rank " + std::to_string(o.rank) + " cannot reach the rendezvous at " +
                           where + " within " + secondsText(o.rendezvousTimeoutS) + " (" + why +
                           ")");
@@ -374,10 +382,13 @@ std::string storeGet(c10d::Store& store, const std::string& key, const RunOption
     try {
         const std::vector<std::uint8_t> v = store.get(key);
         return std::string(v.begin(), v.end());
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+        std::string why = e.what();
+        why.resize(std::min(why.size(), why.find('\n')));
         throw ConfigError("rank " + std::to_string(o.rank) + ": " + what +
                           " did not arrive within " + secondsText(o.rendezvousTimeoutS) +
-                          " (did every rank start, with the same --world-size?)");
+                          " (did every rank start, with the same --world-size? " + printable(why) +
+                          ")");
     }
 }
 
@@ -402,6 +413,11 @@ c10::intrusive_ptr<c10d::ProcessGroup> makeGroup(const RunOptions& o,
         opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
     else if (isLoopback(o.masterAddr))
         opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    else if (const std::string local = net::localAddressToward(o.masterAddr, o.masterPort);
+             !local.empty())
+        // Gloo listens where the other ranks reach this one: the address of
+        // the route to --master-addr, not every interface.
+        opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(local));
     else
         opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     opts->threads = 2;
@@ -434,7 +450,8 @@ int runRank(RunOptions o, const SuperviseCollected& supervise) {
 
     const std::string host = hostName();
     const std::vector<std::string> args = toArgs(o);
-    auto store = meet(o);
+    RankRendezvous byHand;
+    auto store = meet(o, secret, byHand);
     storeSet(*store, "pd/host/" + std::to_string(o.rank), host);
     storeSet(*store, "pd/args/" + std::to_string(o.rank), joinArgs(args));
     if (o.rank != 0) {
@@ -506,6 +523,7 @@ int runRank(RunOptions o, const SuperviseCollected& supervise) {
                           secondsText(o.rendezvousTimeoutS) + " (" + why +
                           "); did every rank start, with the same options and run secret?");
     }
+    byHand.finish(o);  // rank 0's store closes: nothing listens for it any more
     const torch::Device wire = o.backend == "nccl" ? torch::Device(o.device) : torch::kCPU;
     auto transport = std::make_shared<ProcessGroupTransport>(
         group, o.rank, hosts, std::chrono::seconds(o.timeoutS), wire, client);

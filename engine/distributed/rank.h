@@ -1,6 +1,7 @@
 // One rank of a distributed run (pipedream-train --backend gloo|nccl
 // without --launch): this process runs one pipeline stage, meets the other
-// ranks at a TCPStore rendezvous (torchrun's MASTER_ADDR / MASTER_PORT),
+// ranks at rank 0's rendezvous store (rankstore.h; torchrun's own TCPStore
+// under torchrun's agent),
 // exchanges activations and gradients with them over a c10d process group
 // and streams its events to the run's collector. Torch-free header.
 #pragma once
