@@ -1,20 +1,20 @@
 // The application window: wiring only. The run on screen lives in the
-// RunModel; the EngineController produces its events; the timeline, the
+// RunModel; the EngineController produces its events; the RunSession
+// checks configurations, restarts runs and chooses their source; the timeline, the
 // version panel, the charts, the explanation and the status bar read the
 // model and follow its signals. Menus and shortcuts act on the model's
 // cursor and on the controller; configuration and layout are remembered.
 #pragma once
 
 #include <QMainWindow>
-#include <QTimer>
 
 #include "ui/model/runresult.h"
+#include "ui/model/runsession.h"
 
 class QAction;
 class QCloseEvent;
 class QComboBox;
 class QLabel;
-class QProgressBar;
 class QTextBrowser;
 
 namespace pd {
@@ -51,7 +51,7 @@ public:
     RunOptions currentOptions() const;           // what the controls say
     void setOptions(const RunOptions& options);  // sets the controls (restarts, debounced)
     QString inlineError() const;                 // empty when the controls are valid
-    void setRestartDelay(int ms) { restartTimer_.setInterval(ms); }
+    void setRestartDelay(int ms);
 
     // Exports (format from the suffix; atomic). Also used by the File menu.
     bool exportTimeline(const QString& path, const QSize& size, QString* error);
@@ -87,7 +87,6 @@ public:
     QComboBox* timeBaseCombo() const { return timeBase_; }
     QAction* playAction() const;
     QAction* stepForwardAction() const;
-    QAction* stepBackAction() const;
     QAction* attachAction() const;
     QAction* stopListeningAction() const;
     QAction* newRunAction() const;
@@ -132,8 +131,8 @@ private:
     void buildToolbar();
     void connectEngine();
     void connectModel();
+    void connectSession();
     void controlsChanged();
-    void showInvalid(const QString& problem);
     void setPlaying(bool on);
     void showCursor();
     void updateStatus();
@@ -142,7 +141,7 @@ private:
     void openWithMessage(const QString& path);
     void exportDialog(int what);  // a RunExport::What
     void exportAnimationDialog();
-    void adoptOptions(const RunOptions& options, const DryRun& ideal);
+    void showOpened(const QString& path, const RunSession::Opened& opened);
     void followRunOnScreen();  // titles after the model's reset
     void applyPresentation();
     void fitControls();
@@ -160,16 +159,13 @@ private:
     ExplainPanel* explain_ = nullptr;
     QComboBox* timeBase_ = nullptr;
     RunActions* actions_ = nullptr;
-    RunWalker* walker_ = nullptr;
+    RunSession* session_ = nullptr;  // validation, restarts, the run's source
+    RunWalker* walker_ = nullptr;    // the session's
     RunStatus* status_ = nullptr;
     AttachFlow* attach_ = nullptr;
     RunOutputs* outputs_ = nullptr;
     QAction* presentation_ = nullptr;
     QByteArray layoutBeforePresentation_;  // dock sizes, given back when it ends
-
-    RunOptions options_;  // of the run on screen; the controls' fields on top of it
-    bool valid_ = false;
-    QTimer restartTimer_;
 };
 
 }  // namespace pd
