@@ -428,10 +428,6 @@ QString MainWindow::inlineError() const {
     return controls_->error();
 }
 
-void MainWindow::setRestartDelay(int ms) {
-    session_->setRestartDelay(ms);
-}
-
 void MainWindow::controlsChanged() {
     session_->configure(currentOptions());
 }
@@ -492,33 +488,6 @@ void MainWindow::updateActions() {
     actions_->update(*model_, session_->valid() && !controller_->listening());
     if (attach_) attach_->updateActions();
     controls_->setRunnable(model_->hasRun(), model_->playing());
-}
-
-QTextBrowser* MainWindow::explainView() const {
-    return explain_->text();
-}
-
-QAction* MainWindow::playAction() const {
-    return actions_->play;
-}
-QAction* MainWindow::stepForwardAction() const {
-    return actions_->forward;
-}
-QAction* MainWindow::attachAction() const {
-    return attach_->attachAction();
-}
-QAction* MainWindow::stopListeningAction() const {
-    return attach_->stopListeningAction();
-}
-QAction* MainWindow::newRunAction() const {
-    return actions_->newRun;
-}
-QAction* MainWindow::resetToDefaultsAction() const {
-    return actions_->resetDefaults;
-}
-
-QLabel* MainWindow::statusLabel() const {
-    return status_->label();
 }
 
 QString MainWindow::outputsProblem() const {
