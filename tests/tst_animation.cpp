@@ -22,6 +22,7 @@
 #include <QtTest>
 #include <csignal>
 
+#include "tests/mainwindowprobe.h"
 #include "ui/export/animation.h"
 #include "ui/export/animationdialog.h"
 #include "ui/export/animencoder.h"
@@ -529,29 +530,31 @@ void TestAnimation::headlessEndToEnd() {
 
 void TestAnimation::windowExportKeepsTheView() {
     MainWindow w(small(ScheduleKind::PipeDream), nullptr, false);
-    w.controller()->setPreferSimulated(true);
+    probe(w).controller()->setPreferSimulated(true);
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     w.newRun();
-    w.controls()->paceCombo()->setCurrentIndex(w.controls()->paceCombo()->count() - 1);
+    probe(w).controls()->paceCombo()->setCurrentIndex(probe(w).controls()->paceCombo()->count() -
+                                                      1);
     w.playPause();
-    QTRY_VERIFY_WITH_TIMEOUT(w.model()->finished() && w.model()->cursor() == w.model()->slotCount(),
-                             20000);
-    w.model()->setCursor(7);
-    QTRY_COMPARE(w.model()->cursor(), 7);
-    const double playhead = w.timeline()->playhead();
-    const QCPRange range = w.timeline()->xAxis->range();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        probe(w).model()->finished() && probe(w).model()->cursor() == probe(w).model()->slotCount(),
+        20000);
+    probe(w).model()->setCursor(7);
+    QTRY_COMPARE(probe(w).model()->cursor(), 7);
+    const double playhead = probe(w).timeline()->playhead();
+    const QCPRange range = probe(w).timeline()->xAxis->range();
     QTemporaryDir dir;
     QString error;
     AnimationSettings s;
     s.width = 480;
     QVERIFY2(w.exportAnimation(dir.filePath("w.webp"), s, &error), qPrintable(error));
-    QCOMPARE(decodeWebP(dir.filePath("w.webp")).size(), w.model()->slotCount());
+    QCOMPARE(decodeWebP(dir.filePath("w.webp")).size(), probe(w).model()->slotCount());
     // The window is where it was: cursor, playhead, range.
-    QCOMPARE(w.model()->cursor(), 7);
-    QCOMPARE(w.timeline()->playhead(), playhead);
-    QCOMPARE(w.timeline()->xAxis->range().lower, range.lower);
-    QCOMPARE(w.timeline()->xAxis->range().upper, range.upper);
+    QCOMPARE(probe(w).model()->cursor(), 7);
+    QCOMPARE(probe(w).timeline()->playhead(), playhead);
+    QCOMPARE(probe(w).timeline()->xAxis->range().lower, range.lower);
+    QCOMPARE(probe(w).timeline()->xAxis->range().upper, range.upper);
     // The export menu has the entry.
     bool found = false;
     for (QAction* a : w.findChildren<QAction*>())

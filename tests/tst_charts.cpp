@@ -21,6 +21,7 @@
 #include "engine/config/resources.h"
 #include "engine/run/comparison.h"
 #include "engine/run/simulatedrun.h"
+#include "tests/mainwindowprobe.h"
 #include "ui/model/enginecontroller.h"
 #include "ui/model/runmodel.h"
 #include "ui/panels/chartspanel.h"
@@ -335,12 +336,12 @@ private Q_SLOTS:
     // whole (two short lines each, never "eak memory / stag").
     void comparisonHeadersFit() {
         MainWindow w(options(ScheduleKind::OneFOneB, 2), nullptr, false);
-        w.controller()->setPreferSimulated(true);
+        probe(w).controller()->setPreferSimulated(true);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
-        w.charts()->setCurrentIndex(w.charts()->count() - 1);
+        probe(w).charts()->setCurrentIndex(probe(w).charts()->count() - 1);
         w.compareSchedules(false);
-        QTableWidget* t = w.charts()->comparisonTable();
+        QTableWidget* t = probe(w).charts()->comparisonTable();
         QTRY_VERIFY(t->isVisible());
         const QFontMetrics fm(t->horizontalHeader()->font());
         for (int c = 0; c < t->columnCount(); ++c)
@@ -427,10 +428,10 @@ private Q_SLOTS:
         RunOptions o = options(ScheduleKind::PipeDream, 2);
         o.layers = 48;  // long stage names: "GPU0 (L1-12)"
         MainWindow w(o, nullptr, false);
-        w.controller()->setPreferSimulated(true);
+        probe(w).controller()->setPreferSimulated(true);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
-        RunModel& m = *w.model();
+        RunModel& m = *probe(w).model();
         int most = 0, at = 0;
         for (int c = 0; c <= m.slotCount(); ++c) {
             m.setCursor(c);

@@ -28,6 +28,7 @@
 #include "engine/config/report.h"
 #include "engine/distributed/distributed.h"
 #include "engine/formats/trace.h"
+#include "tests/mainwindowprobe.h"
 #include "ui/model/enginecontroller.h"
 #include "ui/model/runmodel.h"
 #include "ui/model/settings.h"
@@ -265,7 +266,7 @@ private Q_SLOTS:
             MainWindow w(o, nullptr, false);
             QString error;
             if (!w.openRun(path, &error)) return QStringList{error};
-            return w.timeline()->lanes();
+            return probe(w).timeline()->lanes();
         };
         const QStringList plain = open(record, QStringLiteral("threads.json"));
         QCOMPARE(plain, toQStringList(record.stageNames));
@@ -447,59 +448,60 @@ private Q_SLOTS:
         const RunOptions o = small(2);
         std::vector<std::unique_ptr<FakeRank>> ranks;
         MainWindow w(shown, nullptr, false);
-        w.controller()->setPreferSimulated(true);
-        QVERIFY(w.attachAction());
-        QCOMPARE(w.attachAction()->shortcut(), QKeySequence(QStringLiteral("Ctrl+Shift+A")));
-        QVERIFY(!w.stopListeningAction()->isEnabled());
+        probe(w).controller()->setPreferSimulated(true);
+        QVERIFY(probe(w).attachAction());
+        QCOMPARE(probe(w).attachAction()->shortcut(), QKeySequence(QStringLiteral("Ctrl+Shift+A")));
+        QVERIFY(!probe(w).stopListeningAction()->isEnabled());
 
         QString error;
         QVERIFY(!w.attachTo(QStringLiteral("no port here"), &error));
         QVERIFY(!error.isEmpty());
-        QVERIFY(!w.controller()->listening());
+        QVERIFY(!probe(w).controller()->listening());
 
         QVERIFY2(w.attachTo(QStringLiteral("127.0.0.1:0"), &error), qPrintable(error));
-        const QString where = address(*w.controller());
-        QVERIFY(w.stopListeningAction()->isEnabled());
+        const QString where = address(*probe(w).controller());
+        QVERIFY(probe(w).stopListeningAction()->isEnabled());
         QVERIFY2(w.listeningText().startsWith(QStringLiteral("Listening on ") + where),
                  qPrintable(w.listeningText()));
-        QVERIFY(w.statusLabel()->text().contains(w.listeningText()));
+        QVERIFY(probe(w).statusLabel()->text().contains(w.listeningText()));
         // Before any rank's hello the world size is not known: said, not guessed.
         QVERIFY2(w.listeningText().contains(QStringLiteral("waiting for the first rank")),
                  qPrintable(w.listeningText()));
         // Nothing in the status bar claims a run is attached while none is.
         QVERIFY2(!statusBarText(w).contains(QStringLiteral("attached")),
                  qPrintable(statusBarText(w)));
-        const QString explain = w.explainView()->toPlainText();
+        const QString explain = probe(w).explainView()->toPlainText();
         for (const QString& part :
              {QStringLiteral("pipedream-train --schedule 1f1b --stages 3"),
               QStringLiteral("--backend gloo --rank R --world-size 3"),
-              QStringLiteral("--events 127.0.0.1:%1").arg(w.controller()->listenPort())})
+              QStringLiteral("--events 127.0.0.1:%1").arg(probe(w).controller()->listenPort())})
             QVERIFY2(explain.contains(part), qPrintable(explain));
-        QVERIFY(w.model()->measuredBoxes().empty());
+        QVERIFY(probe(w).model()->measuredBoxes().empty());
 
-        ranks.push_back(
-            std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, 0, "hostA", true));
+        ranks.push_back(std::make_unique<FakeRank>(where, probe(w).controller()->listenSecret(), o,
+                                                   0, "hostA", true));
         QTRY_VERIFY_WITH_TIMEOUT(w.listeningText().contains(QStringLiteral("(1 of 2 connected)")),
                                  20000);
         QVERIFY(!statusBarText(w).contains(QStringLiteral("attached")));
-        ranks.push_back(
-            std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, 1, "hostB", true));
-        QTRY_VERIFY_WITH_TIMEOUT(w.model()->hasRun(), 20000);
+        ranks.push_back(std::make_unique<FakeRank>(where, probe(w).controller()->listenSecret(), o,
+                                                   1, "hostB", true));
+        QTRY_VERIFY_WITH_TIMEOUT(probe(w).model()->hasRun(), 20000);
         QTRY_VERIFY_WITH_TIMEOUT(statusBarText(w).contains(QStringLiteral("attached run: 2 ranks")),
                                  5000);
-        QCOMPARE(w.model()->options().schedule.stages, 2);  // the ranks' run, not the controls'
-        QCOMPARE(w.controls()->stagesSpin()->value(), 2);
-        QCOMPARE(w.timeline()->lanes().size(), 2);
-        QVERIFY2(w.timeline()->lanes()[0].endsWith(QStringLiteral(" \u00B7 hostA")),
-                 qPrintable(w.timeline()->lanes()[0]));
-        QVERIFY(w.timeline()->lanes()[1].endsWith(QStringLiteral(" \u00B7 hostB")));
-        QVERIFY(w.timeline()->title().contains(QStringLiteral("hostA, hostB")));
-        QVERIFY(!w.stopListeningAction()->isEnabled());
-        QTRY_COMPARE_WITH_TIMEOUT(w.model()->measuredBoxes().size(),
+        QCOMPARE(probe(w).model()->options().schedule.stages,
+                 2);  // the ranks' run, not the controls'
+        QCOMPARE(probe(w).controls()->stagesSpin()->value(), 2);
+        QCOMPARE(probe(w).timeline()->lanes().size(), 2);
+        QVERIFY2(probe(w).timeline()->lanes()[0].endsWith(QStringLiteral(" \u00B7 hostA")),
+                 qPrintable(probe(w).timeline()->lanes()[0]));
+        QVERIFY(probe(w).timeline()->lanes()[1].endsWith(QStringLiteral(" \u00B7 hostB")));
+        QVERIFY(probe(w).timeline()->title().contains(QStringLiteral("hostA, hostB")));
+        QVERIFY(!probe(w).stopListeningAction()->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->measuredBoxes().size(),
                                   makeDryRun(o).timeline.actions.size(), 20000);
-        QTRY_VERIFY_WITH_TIMEOUT(w.model()->finished(), 20000);
-        QVERIFY(w.model()->error().isEmpty());
-        QVERIFY(w.model()->record().status == "completed");
+        QTRY_VERIFY_WITH_TIMEOUT(probe(w).model()->finished(), 20000);
+        QVERIFY(probe(w).model()->error().isEmpty());
+        QVERIFY(probe(w).model()->record().status == "completed");
 
         // Its trace keeps the hosts; opened again, the lanes show them.
         QTemporaryDir files;
@@ -507,16 +509,16 @@ private Q_SLOTS:
         QVERIFY2(w.exportTrace(trace, &error), qPrintable(error));
         MainWindow reopened(shown, nullptr, false);
         QVERIFY2(reopened.openRun(trace, &error), qPrintable(error));
-        QCOMPARE(reopened.model()->stageHosts(),
+        QCOMPARE(probe(reopened).model()->stageHosts(),
                  (QStringList{QStringLiteral("hostA"), QStringLiteral("hostB")}));
-        QVERIFY(reopened.timeline()->lanes()[1].endsWith(QStringLiteral(" \u00B7 hostB")));
+        QVERIFY(probe(reopened).timeline()->lanes()[1].endsWith(QStringLiteral(" \u00B7 hostB")));
 
         // Listening again on a fixed port, then stopping: the port is free.
         const QString again = where;
         QVERIFY2(w.attachTo(again, &error), qPrintable(error));
-        QVERIFY(w.controller()->listening());
-        w.stopListeningAction()->trigger();
-        QVERIFY(!w.controller()->listening());
+        QVERIFY(probe(w).controller()->listening());
+        probe(w).stopListeningAction()->trigger();
+        QVERIFY(!probe(w).controller()->listening());
         QVERIFY(w.listeningText().isEmpty());
         EngineController other;
         QVERIFY2(other.attach(again, &error), qPrintable(error));
@@ -527,7 +529,7 @@ private Q_SLOTS:
     // leaves the window as it was.
     void attachDialogAsksAgainAfterABadAddress() {
         MainWindow w(small(2), nullptr, false);
-        w.controller()->setPreferSimulated(true);
+        probe(w).controller()->setPreferSimulated(true);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QStringList offered, said;
@@ -550,14 +552,14 @@ private Q_SLOTS:
             }
         });
         driver.start(20);
-        w.attachAction()->trigger();  // returns once the dialogs are answered
+        probe(w).attachAction()->trigger();  // returns once the dialogs are answered
         driver.stop();
         QCOMPARE(offered.size(), 2);
         QCOMPARE(offered[0], QStringLiteral("127.0.0.1:29600"));  // the default
         QCOMPARE(offered[1], QStringLiteral("no-port-here"));     // asked again, as typed
         QCOMPARE(said.size(), 1);
         QVERIFY2(said[0].contains(QStringLiteral("no-port-here")), qPrintable(said[0]));
-        QVERIFY(!w.controller()->listening());
+        QVERIFY(!probe(w).controller()->listening());
         QVERIFY(w.listeningText().isEmpty());
     }
 
@@ -567,29 +569,29 @@ private Q_SLOTS:
         const RunOptions o = small(2);
         std::vector<std::unique_ptr<FakeRank>> ranks;
         MainWindow w(o, nullptr, false);
-        w.controller()->setPreferSimulated(true);
+        probe(w).controller()->setPreferSimulated(true);
         QString error;
         QVERIFY2(w.attachTo(QStringLiteral("127.0.0.1:0"), &error), qPrintable(error));
-        const QString where = address(*w.controller());
-        ranks.push_back(std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, 0,
-                                                   "hostA", false, false));
-        ranks.push_back(std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, 1,
-                                                   "hostB", false, false));
+        const QString where = address(*probe(w).controller());
+        ranks.push_back(std::make_unique<FakeRank>(where, probe(w).controller()->listenSecret(), o,
+                                                   0, "hostA", false, false));
+        ranks.push_back(std::make_unique<FakeRank>(where, probe(w).controller()->listenSecret(), o,
+                                                   1, "hostB", false, false));
         const std::size_t sent = makeDryRun(o).timeline.actions.size();
-        QTRY_COMPARE_WITH_TIMEOUT(w.model()->measuredBoxes().size(), sent, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->measuredBoxes().size(), sent, 20000);
         ranks[1]->die();
-        QTRY_VERIFY_WITH_TIMEOUT(!w.model()->error().isEmpty(), 20000);
-        QVERIFY2(w.model()->error().contains(QStringLiteral("rank 1")),
-                 qPrintable(w.model()->error()));
+        QTRY_VERIFY_WITH_TIMEOUT(!probe(w).model()->error().isEmpty(), 20000);
+        QVERIFY2(probe(w).model()->error().contains(QStringLiteral("rank 1")),
+                 qPrintable(probe(w).model()->error()));
         QVERIFY(w.inlineError().startsWith(QStringLiteral("Run failed: ")));
-        QVERIFY2(w.timeline()->title().contains(QStringLiteral("partial")),
-                 qPrintable(w.timeline()->title()));
-        QCOMPARE(w.model()->measuredBoxes().size(), sent);
-        QCOMPARE(w.model()->record().status, std::string("failed"));
-        QVERIFY(w.model()->record().statusMessage.find("rank 1") != std::string::npos);
+        QVERIFY2(probe(w).timeline()->title().contains(QStringLiteral("partial")),
+                 qPrintable(probe(w).timeline()->title()));
+        QCOMPARE(probe(w).model()->measuredBoxes().size(), sent);
+        QCOMPARE(probe(w).model()->record().status, std::string("failed"));
+        QVERIFY(probe(w).model()->record().statusMessage.find("rank 1") != std::string::npos);
         ranks[0]->die();
-        QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->running(), 20000);
-        QCOMPARE(w.model()->measuredBoxes().size(), sent);
+        QTRY_VERIFY_WITH_TIMEOUT(!probe(w).controller()->running(), 20000);
+        QCOMPARE(probe(w).model()->measuredBoxes().size(), sent);
     }
 
     // Local processes: Start runs S pipedream-train ranks with the rank
@@ -653,23 +655,24 @@ private Q_SLOTS:
         RunOptions o = small(2);
         o.backend = "threads";
         MainWindow w(o, nullptr, false);
-        w.controller()->setTrainExecutable(script);
-        w.controls()->placementCombo()->setCurrentIndex(1);
+        probe(w).controller()->setTrainExecutable(script);
+        probe(w).controls()->placementCombo()->setCurrentIndex(1);
         QCOMPARE(w.currentOptions().backend, std::string("gloo"));
         w.restartRun();
-        QVERIFY(w.controller()->distributed());
+        QVERIFY(probe(w).controller()->distributed());
         const QString here = QString::fromStdString(hostName());
-        QVERIFY2(w.timeline()->lanes()[1].endsWith(QStringLiteral(" \u00B7 ") + here),
-                 qPrintable(w.timeline()->lanes()[1]));
-        QTRY_VERIFY_WITH_TIMEOUT(!w.model()->error().isEmpty(), 30000);
-        QVERIFY2(w.model()->error().contains(QStringLiteral("status 3")),
-                 qPrintable(w.model()->error()));
+        QVERIFY2(probe(w).timeline()->lanes()[1].endsWith(QStringLiteral(" \u00B7 ") + here),
+                 qPrintable(probe(w).timeline()->lanes()[1]));
+        QTRY_VERIFY_WITH_TIMEOUT(!probe(w).model()->error().isEmpty(), 30000);
+        QVERIFY2(probe(w).model()->error().contains(QStringLiteral("status 3")),
+                 qPrintable(probe(w).model()->error()));
         QVERIFY(w.inlineError().startsWith(QStringLiteral("Run failed: ")));
 
-        w.controls()->placementCombo()->setCurrentIndex(0);  // back to threads: labels as before
+        probe(w).controls()->placementCombo()->setCurrentIndex(
+            0);  // back to threads: labels as before
         w.restartRun();
-        QVERIFY(!w.controller()->distributed());
-        QVERIFY(!w.timeline()->lanes()[1].contains(QStringLiteral("\u00B7")));
+        QVERIFY(!probe(w).controller()->distributed());
+        QVERIFY(!probe(w).timeline()->lanes()[1].contains(QStringLiteral("\u00B7")));
     }
 
     // Real ranks (pipedream-train --backend gloo) started by the controller:
@@ -758,38 +761,39 @@ private Q_SLOTS:
         RunOptions shown = o;
         shown.backend = "threads";
         MainWindow w(shown, nullptr, false);
-        w.controller()->setPreferSimulated(true);
+        probe(w).controller()->setPreferSimulated(true);
         w.resize(1600, 1000);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QString error;
         QVERIFY2(w.attachTo(QStringLiteral("127.0.0.1:0"), &error), qPrintable(error));
-        const QString where = address(*w.controller());
-        ranks.push_back(
-            std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, 0, "alpha", true));
+        const QString where = address(*probe(w).controller());
+        ranks.push_back(std::make_unique<FakeRank>(where, probe(w).controller()->listenSecret(), o,
+                                                   0, "alpha", true));
         QTRY_VERIFY_WITH_TIMEOUT(w.listeningText().contains(QStringLiteral("(1 of 4 connected)")),
                                  20000);
         QTest::qWait(200);
         w.grab().save(dir.filePath(QStringLiteral("attach_listening.png")));
         const char* hosts[] = {"alpha", "alpha", "beta", "gamma"};
         for (int r = 1; r < 4; ++r)
-            ranks.push_back(std::make_unique<FakeRank>(where, w.controller()->listenSecret(), o, r,
-                                                       hosts[r], true));
-        QTRY_VERIFY_WITH_TIMEOUT(w.model()->finished(), 20000);
-        w.controls()->paceCombo()->setCurrentIndex(w.controls()->paceCombo()->count() - 1);
-        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), w.model()->slotCount(), 20000);
+            ranks.push_back(std::make_unique<FakeRank>(where, probe(w).controller()->listenSecret(),
+                                                       o, r, hosts[r], true));
+        QTRY_VERIFY_WITH_TIMEOUT(probe(w).model()->finished(), 20000);
+        probe(w).controls()->paceCombo()->setCurrentIndex(
+            probe(w).controls()->paceCombo()->count() - 1);
+        QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->cursor(), probe(w).model()->slotCount(), 20000);
         QTest::qWait(300);
         w.grab().save(dir.filePath(QStringLiteral("attach_run.png")));
 #ifdef PD_TRAIN_EXE
         // The same configuration as local processes of the real pipedream-train.
-        w.controller()->setPreferSimulated(false);
-        w.controller()->setTrainExecutable(QStringLiteral(PD_TRAIN_EXE));
+        probe(w).controller()->setPreferSimulated(false);
+        probe(w).controller()->setTrainExecutable(QStringLiteral(PD_TRAIN_EXE));
         w.setOptions(o);
         w.restartRun();
         w.playPause();
-        QTRY_VERIFY_WITH_TIMEOUT(w.model()->finished(), 60000);
-        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), w.model()->slotCount(), 20000);
-        w.timeBaseCombo()->setCurrentIndex(1);  // measured
+        QTRY_VERIFY_WITH_TIMEOUT(probe(w).model()->finished(), 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->cursor(), probe(w).model()->slotCount(), 20000);
+        probe(w).timeBaseCombo()->setCurrentIndex(1);  // measured
         QTest::qWait(300);
         w.grab().save(dir.filePath(QStringLiteral("local_processes.png")));
 #endif

@@ -35,6 +35,7 @@
 
 #include "engine/config/report.h"
 #include "engine/formats/trace.h"
+#include "tests/mainwindowprobe.h"
 #include "ui/model/enginecontroller.h"
 #include "ui/model/runmodel.h"
 #include "ui/panels/chartspanel.h"
@@ -65,17 +66,20 @@ RunOptions small() {
 }
 
 void simulated(MainWindow& w) {
-    w.controller()->setPreferSimulated(true);
+    probe(w).controller()->setPreferSimulated(true);
 }
 
 // Plays the run to its end as fast as the pace control allows.
 bool playToEnd(MainWindow& w, int timeoutMs = 20000) {
-    w.controls()->paceCombo()->setCurrentIndex(w.controls()->paceCombo()->count() - 1);
-    if (!w.model()->playing()) w.playPause();
+    probe(w).controls()->paceCombo()->setCurrentIndex(probe(w).controls()->paceCombo()->count() -
+                                                      1);
+    if (!probe(w).model()->playing()) w.playPause();
     QElapsedTimer t;
     t.start();
     while (t.elapsed() < timeoutMs) {
-        if (w.model()->finished() && w.model()->cursor() == w.model()->slotCount()) return true;
+        if (probe(w).model()->finished() &&
+            probe(w).model()->cursor() == probe(w).model()->slotCount())
+            return true;
         QTest::qWait(20);
     }
     return false;
@@ -130,20 +134,20 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(w));
         QVERIFY(QFile::exists(QStringLiteral(":/pipedream-viz.svg")));  // the icon is linked in
         w->restartRun();
-        QVERIFY(w->controller()->running());
-        QVERIFY(w->controller()->paused());
+        QVERIFY(probe(*w).controller()->running());
+        QVERIFY(probe(*w).controller()->paused());
         QTest::qWait(200);
-        QCOMPARE(w->model()->cursor(), 0);
-        QCOMPARE(w->model()->measuredBoxes().size(), std::size_t(0));  // nothing ran
-        QVERIFY(w->timeline()->ghost()->visible());                    // but the schedule is shown
-        QVERIFY(w->explainView()->toPlainText().contains(QStringLiteral("(S-1)/(M+S-1)")));
-        QVERIFY(w->statusLabel()->text().contains(QStringLiteral("cursor at t0 of")));
+        QCOMPARE(probe(*w).model()->cursor(), 0);
+        QCOMPARE(probe(*w).model()->measuredBoxes().size(), std::size_t(0));  // nothing ran
+        QVERIFY(probe(*w).timeline()->ghost()->visible());  // but the schedule is shown
+        QVERIFY(probe(*w).explainView()->toPlainText().contains(QStringLiteral("(S-1)/(M+S-1)")));
+        QVERIFY(probe(*w).statusLabel()->text().contains(QStringLiteral("cursor at t0 of")));
         QVERIFY(playToEnd(*w));
         const std::size_t expected = makeDryRun(small()).timeline.actions.size();
-        QCOMPARE(w->model()->measuredBoxes().size(), expected);
-        QCOMPARE(w->versionPanel()->current(0), 3);  // one update per batch
-        QVERIFY(w->statusLabel()->text().contains(QStringLiteral("batch 3/3")));
-        QTRY_VERIFY(!w->model()->playing());  // playing stops at the end
+        QCOMPARE(probe(*w).model()->measuredBoxes().size(), expected);
+        QCOMPARE(probe(*w).versionPanel()->current(0), 3);  // one update per batch
+        QVERIFY(probe(*w).statusLabel()->text().contains(QStringLiteral("batch 3/3")));
+        QTRY_VERIFY(!probe(*w).model()->playing());  // playing stops at the end
         QVERIFY(w->close());
         delete w;
     }
@@ -163,53 +167,54 @@ private Q_SLOTS:
         auto snapshot = [&] {
             std::vector<int> v, st;
             for (int s = 0; s < 4; ++s) {
-                v.push_back(w.versionPanel()->current(s));
-                st.push_back(static_cast<int>(w.versionPanel()->stashed(s).size()));
+                v.push_back(probe(w).versionPanel()->current(s));
+                st.push_back(static_cast<int>(probe(w).versionPanel()->stashed(s).size()));
             }
             return std::make_pair(v, st);
         };
         for (int k = 1; k <= steps; ++k) {
             w.stepForward();
-            QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), k, 5000);
+            QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->cursor(), k, 5000);
             auto [v, st] = snapshot();
             versions.push_back(v);
             stashed.push_back(st);
         }
         QVERIFY2(*std::max_element(versions.back().begin(), versions.back().end()) > 0,
                  "PipeDream updates after its first backwards");
-        QVERIFY(w.model()->frontier() == steps);  // the engine ran exactly these slots
+        QVERIFY(probe(w).model()->frontier() == steps);  // the engine ran exactly these slots
         for (int k = steps - 1; k >= 1; --k) {
             w.stepBack();
-            QCOMPARE(w.model()->cursor(), k);
+            QCOMPARE(probe(w).model()->cursor(), k);
             auto [v, st] = snapshot();
             QCOMPARE(v, versions[static_cast<std::size_t>(k - 1)]);
             QCOMPARE(st, stashed[static_cast<std::size_t>(k - 1)]);
         }
         w.batchForward();
-        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), w.model()->grid().batchEnd[0], 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->cursor(), probe(w).model()->grid().batchEnd[0],
+                                  5000);
         w.batchBack();
-        QCOMPARE(w.model()->cursor(), 0);
+        QCOMPARE(probe(w).model()->cursor(), 0);
     }
 
     void slidersChangeTheSchedule() {
         MainWindow w(small(), nullptr, false);
         simulated(w);
-        const std::size_t four = w.model()->idealBoxes().size();
-        w.controls()->stagesSlider()->setValue(2);
-        QCOMPARE(w.controls()->stagesSpin()->value(), 2);
-        QCOMPARE(w.model()->options().schedule.stages, 2);
-        QCOMPARE(w.model()->stageNames().size(), 2);
-        QCOMPARE(w.timeline()->lanes().size(), 2);
-        QCOMPARE(w.model()->idealBoxes().lanes(), 2);
-        QVERIFY(w.model()->idealBoxes().size() != four);
+        const std::size_t four = probe(w).model()->idealBoxes().size();
+        probe(w).controls()->stagesSlider()->setValue(2);
+        QCOMPARE(probe(w).controls()->stagesSpin()->value(), 2);
+        QCOMPARE(probe(w).model()->options().schedule.stages, 2);
+        QCOMPARE(probe(w).model()->stageNames().size(), 2);
+        QCOMPARE(probe(w).timeline()->lanes().size(), 2);
+        QCOMPARE(probe(w).model()->idealBoxes().lanes(), 2);
+        QVERIFY(probe(w).model()->idealBoxes().size() != four);
         RunOptions expect = small();
         expect.schedule.stages = 2;
         expect.schedule.microbatches = 8;
-        w.controls()->microbatchesSlider()->setValue(8);
-        QCOMPARE(w.model()->idealBoxes().size(), makeDryRun(expect).timeline.actions.size());
-        QCOMPARE(w.model()->idealBoxes().size(), makeDryRun(expect).timeline.actions.size());
-        w.controls()->scheduleCombo()->setCurrentIndex(0);
-        QCOMPARE(w.model()->options().schedule.kind, ScheduleKind::Naive);
+        probe(w).controls()->microbatchesSlider()->setValue(8);
+        QCOMPARE(probe(w).model()->idealBoxes().size(), makeDryRun(expect).timeline.actions.size());
+        QCOMPARE(probe(w).model()->idealBoxes().size(), makeDryRun(expect).timeline.actions.size());
+        probe(w).controls()->scheduleCombo()->setCurrentIndex(0);
+        QCOMPARE(probe(w).model()->options().schedule.kind, ScheduleKind::Naive);
         QVERIFY(w.inlineError().isEmpty());
     }
 
@@ -231,7 +236,7 @@ private Q_SLOTS:
         colour->setCurrentIndex(1);
         QTRY_VERIFY(!visibleChips("F") && !visibleChips("U"));  // the toolbar lays out later
         // The scale's ends: v0 and the run's last version (3 batches: v3), no wrap.
-        const int top = w.model()->idealBoxes().maxVersion();
+        const int top = probe(w).model()->idealBoxes().maxVersion();
         QCOMPARE(top, small().schedule.batches);
         QTRY_VERIFY(visibleChips("v0") && visibleChips(QStringLiteral("v%1").arg(top)));
         colour->setCurrentIndex(2);  // staleness: 1F1B flushes, every action reads the newest
@@ -246,10 +251,10 @@ private Q_SLOTS:
         MainWindow w(small(), nullptr, false);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
-        TimelineView* view = w.timeline();
-        w.timeBaseCombo()->setCurrentIndex(2);  // ideal: the whole schedule is drawn
+        TimelineView* view = probe(w).timeline();
+        probe(w).timeBaseCombo()->setCurrentIndex(2);  // ideal: the whole schedule is drawn
         view->replot(QCustomPlot::rpImmediateRefresh);
-        const TimelineData& d = w.model()->idealBoxes();
+        const TimelineData& d = probe(w).model()->idealBoxes();
         const TimelineBox* f1 = nullptr;
         for (const TimelineBox& b : d.lane(1))
             if (b.op == Op::F && b.microbatch == 2 && b.batch == 0) f1 = &b;
@@ -263,18 +268,18 @@ private Q_SLOTS:
         QCOMPARE(view->ghost()->lastDrawStats().flows, std::size_t(2 * (4 - 1)));
         QCOMPARE(view->selection().stage, 1);
         QCOMPARE(view->selection().microbatch, 2);
-        const QString text = w.detailsPanel()->text();
+        const QString text = probe(w).detailsPanel()->text();
         QVERIFY2(text.contains(QStringLiteral("F2 v0")), qPrintable(text));
         QVERIFY(text.contains(QStringLiteral("Batch\t1 of 3")) ||
                 text.contains(QStringLiteral("1 of 3")));
         QVERIFY2(text.contains(QStringLiteral("the activation of F2 from stage 0")),
                  qPrintable(text));
-        QVERIFY(text.contains(w.model()->stageNames()[1]));
+        QVERIFY(text.contains(probe(w).model()->stageNames()[1]));
         // Escape from the search box clears the selection too.
         w.activateWindow();
         QVERIFY(QTest::qWaitForWindowActive(&w));
-        w.timelineToolbar()->searchBox()->setFocus();
-        QTest::keyClick(w.timelineToolbar()->searchBox(), Qt::Key_Escape);
+        probe(w).timelineToolbar()->searchBox()->setFocus();
+        QTest::keyClick(probe(w).timelineToolbar()->searchBox(), Qt::Key_Escape);
         QVERIFY(!view->selection().valid());
     }
 
@@ -284,21 +289,21 @@ private Q_SLOTS:
         RunOptions o = small();
         o.schedule.kind = ScheduleKind::PipeDream;
         MainWindow w(o, nullptr, false);
-        w.timeBaseCombo()->setCurrentIndex(2);
-        TimelineView* view = w.timeline();
+        probe(w).timeBaseCombo()->setCurrentIndex(2);
+        TimelineView* view = probe(w).timeline();
         view->select({0, 1, 0, Op::B, 0, true});
-        QString text = w.detailsPanel()->text();
+        QString text = probe(w).detailsPanel()->text();
         QVERIFY2(text.contains(QStringLiteral("B0 v")), qPrintable(text));
         QVERIFY2(text.contains(QStringLiteral("kept for F0")), qPrintable(text));
         QVERIFY(text.contains(QStringLiteral("freed after B0")));
         // Staleness on stage 0 of S=4: three versions behind.
         QVERIFY2(text.contains(QStringLiteral("staleness 3")), qPrintable(text));
         view->select({1, 0, 0, Op::F, 0, true});
-        text = w.detailsPanel()->text();
+        text = probe(w).detailsPanel()->text();
         QVERIFY2(text.contains(QStringLiteral("the activation of F0 from stage 0 (a bubble of")),
                  qPrintable(text));
         view->clearSelection();
-        QVERIFY(w.detailsPanel()->text().contains(QStringLiteral("Click a box")));
+        QVERIFY(probe(w).detailsPanel()->text().contains(QStringLiteral("Click a box")));
     }
 
     // The Help menu: how to read the timeline, and the shortcut list read
@@ -328,34 +333,37 @@ private Q_SLOTS:
         w.show();
         w.activateWindow();
         QVERIFY(QTest::qWaitForWindowActive(&w));
-        QComboBox* colour = w.timelineToolbar()->colorCombo();
+        QComboBox* colour = probe(w).timelineToolbar()->colorCombo();
         colour->setFocus();
         colour->setCurrentIndex(1);
         Q_EMIT colour->activated(1);  // what choosing an item with the mouse emits
-        QTRY_VERIFY(w.timeline()->hasFocus());
-        w.timeline()->zoomBy(3.0);
-        QVERIFY(!w.timeline()->follow());
-        QTest::keyClick(w.timeline(), Qt::Key_F);
-        QVERIFY(w.timeline()->follow());
+        QTRY_VERIFY(probe(w).timeline()->hasFocus());
+        probe(w).timeline()->zoomBy(3.0);
+        QVERIFY(!probe(w).timeline()->follow());
+        QTest::keyClick(probe(w).timeline(), Qt::Key_F);
+        QVERIFY(probe(w).timeline()->follow());
     }
 
     void searchBoxDimsTheRest() {
         MainWindow w(small(), nullptr, false);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
-        w.timeBaseCombo()->setCurrentIndex(2);
-        QTest::keyClicks(w.timelineToolbar()->searchBox(), QStringLiteral("mb3"));
+        probe(w).timeBaseCombo()->setCurrentIndex(2);
+        QTest::keyClicks(probe(w).timelineToolbar()->searchBox(), QStringLiteral("mb3"));
         const QImage img =
-            w.timeline()->toPixmap(w.timeline()->width(), w.timeline()->height()).toImage();
+            probe(w)
+                .timeline()
+                ->toPixmap(probe(w).timeline()->width(), probe(w).timeline()->height())
+                .toImage();
         // At t0 the schedule is drawn pale (not run yet); the match stays
         // darker than every other forward of the stage.
-        const TimelineData& d = w.model()->idealBoxes();
+        const TimelineData& d = probe(w).model()->idealBoxes();
         int match = -1, others = 0, lightestMatch = 0, darkestOther = 255;
         for (const TimelineBox& b : d.lane(2)) {
             if (b.op != Op::F || b.batch != 0) continue;
-            const QColor c =
-                img.pixelColor(qRound(w.timeline()->xAxis->coordToPixel((b.start + b.end) / 2)),
-                               qRound(w.timeline()->yAxis->coordToPixel(1.75)));
+            const QColor c = img.pixelColor(
+                qRound(probe(w).timeline()->xAxis->coordToPixel((b.start + b.end) / 2)),
+                qRound(probe(w).timeline()->yAxis->coordToPixel(1.75)));
             if (b.microbatch == 3) {
                 match = c.lightness();
                 lightestMatch = std::max(lightestMatch, c.lightness());
@@ -374,7 +382,7 @@ private Q_SLOTS:
     void exportedTimelineHasTitleAndLegend() {
         QTemporaryDir dir;
         MainWindow w(small(), nullptr, false);
-        w.timeBaseCombo()->setCurrentIndex(0);
+        probe(w).timeBaseCombo()->setCurrentIndex(0);
         QString error;
         QVERIFY2(w.exportTimeline(dir.filePath("t.svg"), QSize(1000, 400), &error),
                  qPrintable(error));
@@ -386,7 +394,7 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("1F1B")));
         QVERIFY(text.contains(QStringLiteral("Colour by op")));
         QVERIFY(text.contains(QStringLiteral("time step (slot")));
-        QVERIFY(w.timeline()->title().isEmpty());  // the screen keeps its own (none)
+        QVERIFY(probe(w).timeline()->title().isEmpty());  // the screen keeps its own (none)
         QVERIFY2(w.exportTimeline(dir.filePath("t.png"), QSize(1000, 400), &error),
                  qPrintable(error));
         const QImage img(dir.filePath("t.png"));
@@ -415,23 +423,23 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QTest::qWait(100);
         const QSize before = w.size();
-        const int explainWidth = w.explainView()->width();
+        const int explainWidth = probe(w).explainView()->width();
         RunOptions o = small();
         o.schedule.stages = 64;
         o.schedule.microbatches = 64;
         o.layers = 64;
         o.batchSize = 128;
-        QSignalSpy replots(w.timeline(), &QCustomPlot::afterReplot);
+        QSignalSpy replots(probe(w).timeline(), &QCustomPlot::afterReplot);
         w.setOptions(o);
         QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
         QTest::qWait(200);
         // Queued replots: a handful, not one per version panel row.
         QVERIFY2(replots.count() < 10, qPrintable(QString::number(replots.count())));
         QCOMPARE(w.size(), before);
-        QCOMPARE(w.explainView()->width(), explainWidth);
-        QCOMPARE(w.model()->stageNames().size(), 64);
-        QCOMPARE(w.versionPanel()->current(63), 0);
-        QVERIFY(w.charts()->lossChart()->title().contains(QStringLiteral("S=64, M=64")));
+        QCOMPARE(probe(w).explainView()->width(), explainWidth);
+        QCOMPARE(probe(w).model()->stageNames().size(), 64);
+        QCOMPARE(probe(w).versionPanel()->current(63), 0);
+        QVERIFY(probe(w).charts()->lossChart()->title().contains(QStringLiteral("S=64, M=64")));
     }
 
     // An invalid combination clears the stale timeline, says why and
@@ -442,41 +450,41 @@ private Q_SLOTS:
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         // The slider spans what the batch can be split into; the box takes more.
-        QCOMPARE(w.controls()->microbatchesSlider()->maximum(), 16);
-        w.controls()->batchSizeSpin()->setValue(6);
-        QCOMPARE(w.controls()->microbatchesSlider()->maximum(), 6);
-        w.controls()->microbatchesSpin()->setValue(5);  // does not divide 6
+        QCOMPARE(probe(w).controls()->microbatchesSlider()->maximum(), 16);
+        probe(w).controls()->batchSizeSpin()->setValue(6);
+        QCOMPARE(probe(w).controls()->microbatchesSlider()->maximum(), 6);
+        probe(w).controls()->microbatchesSpin()->setValue(5);  // does not divide 6
         QVERIFY(!w.inlineError().isEmpty());
-        QVERIFY(!w.model()->hasRun());
-        QCOMPARE(w.model()->idealBoxes().size(), std::size_t(0));
-        QVERIFY(w.explainView()->toPlainText().contains(QStringLiteral("cannot run")));
-        QVERIFY(!w.stepForwardAction()->isEnabled());
-        QVERIFY(!w.playAction()->isEnabled());
-        QVERIFY(!w.controller()->running());
-        w.controls()->microbatchesSpin()->setValue(3);
+        QVERIFY(!probe(w).model()->hasRun());
+        QCOMPARE(probe(w).model()->idealBoxes().size(), std::size_t(0));
+        QVERIFY(probe(w).explainView()->toPlainText().contains(QStringLiteral("cannot run")));
+        QVERIFY(!probe(w).stepForwardAction()->isEnabled());
+        QVERIFY(!probe(w).playAction()->isEnabled());
+        QVERIFY(!probe(w).controller()->running());
+        probe(w).controls()->microbatchesSpin()->setValue(3);
         QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
-        QVERIFY(w.model()->hasRun());
-        QVERIFY(w.playAction()->isEnabled());
-        QVERIFY(!w.controls()->chunksSpin()->isEnabled());
-        w.controls()->scheduleCombo()->setCurrentIndex(
-            w.controls()->scheduleCombo()->findData(QStringLiteral("interleaved")));
-        QVERIFY(w.controls()->chunksSpin()->isEnabled());
+        QVERIFY(probe(w).model()->hasRun());
+        QVERIFY(probe(w).playAction()->isEnabled());
+        QVERIFY(!probe(w).controls()->chunksSpin()->isEnabled());
+        probe(w).controls()->scheduleCombo()->setCurrentIndex(
+            probe(w).controls()->scheduleCombo()->findData(QStringLiteral("interleaved")));
+        QVERIFY(probe(w).controls()->chunksSpin()->isEnabled());
         // Interleaved needs whole rounds of M / max(1, M/S) microbatches
         // (PyTorch's rule): 3 on 4 stages is one round.
         QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
-        w.controls()->batchSizeSpin()->setValue(18);
-        w.controls()->microbatchesSlider()->setValue(9);
+        probe(w).controls()->batchSizeSpin()->setValue(18);
+        probe(w).controls()->microbatchesSlider()->setValue(9);
         QVERIFY(!w.inlineError().isEmpty());  // 9 microbatches do not make 2 whole rounds
-        QVERIFY(!w.model()->hasRun());
-        QVERIFY(!w.controls()->stashCheck()->isEnabled());
-        w.controls()->batchSizeSpin()->setValue(16);
-        w.controls()->microbatchesSlider()->setValue(8);
+        QVERIFY(!probe(w).model()->hasRun());
+        QVERIFY(!probe(w).controls()->stashCheck()->isEnabled());
+        probe(w).controls()->batchSizeSpin()->setValue(16);
+        probe(w).controls()->microbatchesSlider()->setValue(8);
         QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
         // The V kinds have their two chunks whatever the spin box says.
-        w.controls()->scheduleCombo()->setCurrentIndex(
-            w.controls()->scheduleCombo()->findData(QStringLiteral("zb-v")));
+        probe(w).controls()->scheduleCombo()->setCurrentIndex(
+            probe(w).controls()->scheduleCombo()->findData(QStringLiteral("zb-v")));
         QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
-        QCOMPARE(w.model()->options().schedule.chunks, 2);
+        QCOMPARE(probe(w).model()->options().schedule.chunks, 2);
     }
 
     void shortcutsDriveTheRun() {
@@ -488,29 +496,29 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowActive(&w));
         w.restartRun();
         QTest::keyClick(&w, Qt::Key_Right);
-        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), 1, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->cursor(), 1, 5000);
         QTest::keyClick(&w, Qt::Key_Right);
-        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), 2, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->cursor(), 2, 5000);
         QTest::keyClick(&w, Qt::Key_Left);
-        QCOMPARE(w.model()->cursor(), 1);
+        QCOMPARE(probe(w).model()->cursor(), 1);
         QTest::keyClick(&w, Qt::Key_Space);
-        QVERIFY(w.model()->playing());
+        QVERIFY(probe(w).model()->playing());
         QTest::keyClick(&w, Qt::Key_Space);
-        QVERIFY(!w.model()->playing());
+        QVERIFY(!probe(w).model()->playing());
         // Looking far from the cursor, then Space: the view comes back to it.
-        TimelineView* view = w.timeline();
-        const double at = w.model()->cursorX(view->timeBase());
+        TimelineView* view = probe(w).timeline();
+        const double at = probe(w).model()->cursorX(view->timeBase());
         view->xAxis->setRange(at + 1000.0, at + 1010.0);
         QVERIFY(!view->followsCursor());
         QTest::keyClick(&w, Qt::Key_Space);
-        QVERIFY(w.model()->playing());
+        QVERIFY(probe(w).model()->playing());
         QVERIFY(view->followsCursor());
-        QVERIFY2(view->xAxis->range().contains(w.model()->cursorX(view->timeBase())),
+        QVERIFY2(view->xAxis->range().contains(probe(w).model()->cursorX(view->timeBase())),
                  qPrintable(QString::number(view->xAxis->range().lower)));
         QTest::keyClick(&w, Qt::Key_Space);
         QTest::keyClick(&w, Qt::Key_R, Qt::ControlModifier);  // a new run, at t0
-        QCOMPARE(w.model()->cursor(), 0);
-        QCOMPARE(w.model()->measuredBoxes().size(), std::size_t(0));
+        QCOMPARE(probe(w).model()->cursor(), 0);
+        QCOMPARE(probe(w).model()->measuredBoxes().size(), std::size_t(0));
     }
 
     // Runs saved as CSV or Chrome trace open as measured runs with the cursor
@@ -524,7 +532,7 @@ private Q_SLOTS:
         simulated(source);
         source.restartRun();
         QVERIFY(playToEnd(source));
-        const std::size_t n = source.model()->measuredBoxes().size();
+        const std::size_t n = probe(source).model()->measuredBoxes().size();
         QVERIFY(n > 0);
         QString error;
         const QString csv = dir.filePath("run.csv"), trace = dir.filePath("trace.json");
@@ -534,29 +542,30 @@ private Q_SLOTS:
         for (const QString& path : {csv, trace}) {
             MainWindow w(small(), nullptr, false);
             simulated(w);
-            w.setRestartDelay(10);
+            probe(w).setRestartDelay(10);
             w.show();
             QVERIFY(QTest::qWaitForWindowExposed(&w));
             QVERIFY2(w.openRun(path, &error), qPrintable(error));
             QCOMPARE(w.openedFile(), path);
-            QCOMPARE(w.controls()->scheduleCombo()->currentData().toString(),
+            QCOMPARE(probe(w).controls()->scheduleCombo()->currentData().toString(),
                      QStringLiteral("pipedream"));
-            QCOMPARE(w.model()->options().schedule.batches, 2);
-            QVERIFY(w.model()->measured());
-            QCOMPARE(w.model()->measuredBoxes().size(), n);
-            QCOMPARE(w.model()->cursor(), w.model()->slotCount());
-            QCOMPARE(w.versionPanel()->current(0), source.versionPanel()->current(0));
-            if (path == trace) QCOMPARE(w.model()->stageNames(), source.model()->stageNames());
+            QCOMPARE(probe(w).model()->options().schedule.batches, 2);
+            QVERIFY(probe(w).model()->measured());
+            QCOMPARE(probe(w).model()->measuredBoxes().size(), n);
+            QCOMPARE(probe(w).model()->cursor(), probe(w).model()->slotCount());
+            QCOMPARE(probe(w).versionPanel()->current(0), probe(source).versionPanel()->current(0));
+            if (path == trace)
+                QCOMPARE(probe(w).model()->stageNames(), probe(source).model()->stageNames());
             if (const QByteArray shots = qgetenv("PD_SCREENSHOT_DIR"); !shots.isEmpty()) {
                 QTest::qWait(200);
                 const QString name = QFileInfo(path).baseName() + QStringLiteral("_opened.png");
                 w.grab().save(QDir(QString::fromUtf8(shots)).filePath(name));
             }
             QTest::qWait(100);  // a restart would have begun by now
-            QVERIFY(!w.controller()->running());
-            QCOMPARE(w.model()->measuredBoxes().size(), n);
+            QVERIFY(!probe(w).controller()->running());
+            QCOMPARE(probe(w).model()->measuredBoxes().size(), n);
             w.stepBack();  // an opened run can be walked too
-            QCOMPARE(w.model()->cursor(), w.model()->slotCount() - 1);
+            QCOMPARE(probe(w).model()->cursor(), probe(w).model()->slotCount() - 1);
 
             // Not a run, not readable, or no schedule's order: one message, nothing changes.
             const QString garbage = dir.filePath("garbage.csv");
@@ -568,7 +577,7 @@ private Q_SLOTS:
             QVERIFY2(error.startsWith("Cannot open garbage.csv: "), qPrintable(error));
             QVERIFY(!w.openRun(dir.filePath("missing.csv"), &error));
             QVERIFY2(error.startsWith("Cannot open missing.csv: "), qPrintable(error));
-            std::vector<SlotEvent> shuffled = source.model()->slotEvents();
+            std::vector<SlotEvent> shuffled = probe(source).model()->slotEvents();
             std::swap(shuffled[0].version, shuffled[1].version);
             shuffled[0].version += 5;
             const QString wrong = dir.filePath("wrong.csv");
@@ -579,14 +588,14 @@ private Q_SLOTS:
             QVERIFY(!w.openRun(wrong, &error));
             QVERIFY2(error.contains("match no schedule kind"), qPrintable(error));
             QCOMPARE(w.openedFile(), path);
-            QCOMPARE(w.model()->measuredBoxes().size(), n);
+            QCOMPARE(probe(w).model()->measuredBoxes().size(), n);
 
             // A new run, or touching a control, leaves the file behind.
             w.newRun();
             QVERIFY(w.openedFile().isEmpty());
-            QCOMPARE(w.model()->measuredBoxes().size(), std::size_t(0));
+            QCOMPARE(probe(w).model()->measuredBoxes().size(), std::size_t(0));
             QVERIFY(w.openRun(path, &error));
-            w.controls()->stagesSlider()->setValue(2);
+            probe(w).controls()->stagesSlider()->setValue(2);
             QVERIFY(w.openedFile().isEmpty());
         }
     }
@@ -626,10 +635,10 @@ private Q_SLOTS:
             const bool isTrace = path == trace;
             MainWindow w(previous, nullptr, false);
             simulated(w);
-            w.setRestartDelay(10);
+            probe(w).setRestartDelay(10);
             w.show();
             QVERIFY2(w.openRun(path, &error), qPrintable(error));
-            const ControlsPanel* c = w.controls();
+            const ControlsPanel* c = probe(w).controls();
             QCOMPARE(c->scheduleCombo()->currentData().toString(), QStringLiteral("pipedream"));
             QVERIFY(!c->stashCheck()->isChecked());
             QVERIFY(!c->verticalSyncCheck()->isChecked());
@@ -642,22 +651,22 @@ private Q_SLOTS:
             QCOMPARE(c->batchSizeSpin()->value(), isTrace ? o.batchSize : d.batchSize);
             QCOMPARE(c->hiddenSpin()->value(), isTrace ? o.hidden : d.hidden);
             QCOMPARE(c->lrSpin()->value(), isTrace ? o.lr : d.lr);
-            QCOMPARE(flags(w.currentOptions()), flags(w.model()->options()));
+            QCOMPARE(flags(w.currentOptions()), flags(probe(w).model()->options()));
             const QString said = c->note();  // in the dock: where the settings came from
             QVERIFY2(said.contains(QStringLiteral("batch size")) != isTrace, qPrintable(said));
             QVERIFY2(said.contains(QStringLiteral("layers")) != isTrace, qPrintable(said));
             QVERIFY(w.windowTitle().contains(QFileInfo(path).fileName()));
-            QVERIFY(w.timeline()->title().contains(QFileInfo(path).fileName()));
-            QVERIFY2(w.timeline()->title().contains(QStringLiteral("2 batches")),
-                     qPrintable(w.timeline()->title()));
+            QVERIFY(probe(w).timeline()->title().contains(QFileInfo(path).fileName()));
+            QVERIFY2(probe(w).timeline()->title().contains(QStringLiteral("2 batches")),
+                     qPrintable(probe(w).timeline()->title()));
 
             // A new run is the configuration shown; the file's titles go.
             w.newRun();
             QVERIFY(w.openedFile().isEmpty());
-            QCOMPARE(flags(w.model()->options()), flags(w.currentOptions()));
-            QCOMPARE(w.model()->options().schedule.kind, ScheduleKind::PipeDream);
+            QCOMPARE(flags(probe(w).model()->options()), flags(w.currentOptions()));
+            QCOMPARE(probe(w).model()->options().schedule.kind, ScheduleKind::PipeDream);
             QVERIFY(!w.windowTitle().contains(QFileInfo(path).fileName()));
-            QVERIFY(w.timeline()->title().isEmpty());
+            QVERIFY(probe(w).timeline()->title().isEmpty());
             QVERIFY(c->note().isEmpty());
         }
     }
@@ -670,10 +679,10 @@ private Q_SLOTS:
         MainWindow w(o, nullptr, false);
         simulated(w);
         QCOMPARE(w.currentOptions().split, o.split);
-        QCOMPARE(w.timeline()->lanes().value(0), QStringLiteral("GPU0 (L1-3)"));
-        w.controls()->microbatchesSpin()->setValue(8);
+        QCOMPARE(probe(w).timeline()->lanes().value(0), QStringLiteral("GPU0 (L1-3)"));
+        probe(w).controls()->microbatchesSpin()->setValue(8);
         QCOMPARE(w.currentOptions().split, o.split);
-        w.controls()->stagesSlider()->setValue(2);
+        probe(w).controls()->stagesSlider()->setValue(2);
         QVERIFY(w.currentOptions().split.empty());
         QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
         QCOMPARE(QString::fromStdString(checkRunOptions(w.currentOptions())), QString());
@@ -689,18 +698,18 @@ private Q_SLOTS:
         simulated(w);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
-        w.controls()->stagesSlider()->setValue(2);
+        probe(w).controls()->stagesSlider()->setValue(2);
         w.newRun();
-        QCOMPARE(w.model()->options().schedule.stages, 2);  // the settings shown
-        QCOMPARE(w.model()->options().schedule.kind, ScheduleKind::GPipe);
+        QCOMPARE(probe(w).model()->options().schedule.stages, 2);  // the settings shown
+        QCOMPARE(probe(w).model()->options().schedule.kind, ScheduleKind::GPipe);
 
-        w.resetToDefaultsAction()->trigger();
+        probe(w).resetToDefaultsAction()->trigger();
         QCOMPARE(flags(w.currentOptions()), flags(defaultRunOptions()));
-        QCOMPARE(flags(w.model()->options()), flags(defaultRunOptions()));
-        QVERIFY(w.controller()->running());  // a new run of them, at t0
-        QCOMPARE(w.model()->cursor(), 0);
+        QCOMPARE(flags(probe(w).model()->options()), flags(defaultRunOptions()));
+        QVERIFY(probe(w).controller()->running());  // a new run of them, at t0
+        QCOMPARE(probe(w).model()->cursor(), 0);
         QVERIFY(w.inlineError().isEmpty());
-        const QString said = w.controls()->note();
+        const QString said = probe(w).controls()->note();
         QVERIFY2(said.contains(QStringLiteral("defaults")), qPrintable(said));
         QVERIFY2(said.contains(describeConfiguration(defaultRunOptions())), qPrintable(said));
         QCOMPARE(w.statusBar()->currentMessage(), said);
@@ -716,11 +725,11 @@ private Q_SLOTS:
         w.statusBar()->clearMessage();
         for (const QLabel* l : w.statusBar()->findChildren<QLabel*>())
             if (l->text().startsWith(QStringLiteral("cursor at"))) QVERIFY(l->isVisible());
-        w.controls()->stagesSlider()->setValue(2);  // an edit: the note no longer holds
-        QVERIFY(w.controls()->note().isEmpty());
+        probe(w).controls()->stagesSlider()->setValue(2);  // an edit: the note no longer holds
+        QVERIFY(probe(w).controls()->note().isEmpty());
 
-        QAction* newRun = w.newRunAction();
-        QAction* reset = w.resetToDefaultsAction();
+        QAction* newRun = probe(w).newRunAction();
+        QAction* reset = probe(w).resetToDefaultsAction();
         QVERIFY(newRun->text() != reset->text());
         QVERIFY(newRun->iconText() != reset->iconText());
         QVERIFY2(reset->toolTip().contains(QStringLiteral("defaults")),
@@ -732,9 +741,9 @@ private Q_SLOTS:
         for (QToolBar* bar : w.findChildren<QToolBar*>())
             onToolbar = onToolbar || bar->actions().contains(reset);
         QVERIFY(!onToolbar);
-        auto* newButton = w.controls()->findChild<QPushButton*>(QStringLiteral("newRun"));
+        auto* newButton = probe(w).controls()->findChild<QPushButton*>(QStringLiteral("newRun"));
         auto* resetButton =
-            w.controls()->findChild<QPushButton*>(QStringLiteral("resetToDefaults"));
+            probe(w).controls()->findChild<QPushButton*>(QStringLiteral("resetToDefaults"));
         QVERIFY(newButton && resetButton);
         QVERIFY(newButton->text() != resetButton->text());
         QVERIFY(!newButton->text().contains(QStringLiteral("Reset")));
@@ -749,31 +758,33 @@ private Q_SLOTS:
     void walkingKeysAfterAnEdit() {
         MainWindow w(small(), nullptr, false);
         simulated(w);
-        w.setRestartDelay(10);
+        probe(w).setRestartDelay(10);
         w.show();
         w.activateWindow();
         QVERIFY(QTest::qWaitForWindowActive(&w));
         w.restartRun();
-        QSpinBox* batches = w.controls()->batchesSpin();
+        QSpinBox* batches = probe(w).controls()->batchesSpin();
         typeInto(batches, QStringLiteral("2"));
         QTest::keyClick(batches, Qt::Key_Left);  // typing: moves in the text
-        QCOMPARE(w.model()->cursor(), 0);
+        QCOMPARE(probe(w).model()->cursor(), 0);
         QVERIFY(batches->hasFocus());
         QTest::keyClick(batches, Qt::Key_Return);
         QCOMPARE(batches->value(), 2);
-        QTRY_VERIFY(w.timeline()->hasFocus());
-        QTRY_VERIFY(w.controller()->running() && w.model()->options().schedule.batches == 2);
+        QTRY_VERIFY(probe(w).timeline()->hasFocus());
+        QTRY_VERIFY(probe(w).controller()->running() &&
+                    probe(w).model()->options().schedule.batches == 2);
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_Right);
-        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), 1, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->cursor(), 1, 5000);
 
         batches->setFocus();  // focused, nothing typed: the arrows walk
         QTRY_VERIFY(batches->hasFocus());
         QTest::keyClick(batches, Qt::Key_Right);
-        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), 2, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->cursor(), 2, 5000);
         QTest::keyClick(batches, Qt::Key_Right, Qt::ShiftModifier);
-        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), w.model()->grid().batchEnd[0], 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->cursor(), probe(w).model()->grid().batchEnd[0],
+                                  5000);
         QTest::keyClick(batches, Qt::Key_Left);
-        QCOMPARE(w.model()->cursor(), w.model()->grid().batchEnd[0] - 1);
+        QCOMPARE(probe(w).model()->cursor(), probe(w).model()->grid().batchEnd[0] - 1);
         QCOMPARE(batches->value(), 2);  // and the field is unchanged
         QVERIFY(batches->hasFocus());
     }
@@ -789,16 +800,16 @@ private Q_SLOTS:
         w.show();
         w.activateWindow();
         QVERIFY(QTest::qWaitForWindowActive(&w));
-        QSpinBox* micro = w.controls()->microbatchesSpin();
+        QSpinBox* micro = probe(w).controls()->microbatchesSpin();
         typeInto(micro, QStringLiteral("64"));
         QCOMPARE(micro->text(), QStringLiteral("64"));
         QTest::keyClick(micro, Qt::Key_Return);
         QCOMPARE(micro->value(), 64);
         QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
-        QCOMPARE(w.model()->options().schedule.microbatches, 64);
-        QCOMPARE(w.controls()->microbatchesSlider()->value(), 64);
+        QCOMPARE(probe(w).model()->options().schedule.microbatches, 64);
+        QCOMPARE(probe(w).controls()->microbatchesSlider()->value(), 64);
 
-        w.controls()->batchSizeSpin()->setValue(32);  // cannot be split into 64
+        probe(w).controls()->batchSizeSpin()->setValue(32);  // cannot be split into 64
         QCOMPARE(micro->value(), 64);
         const QString tooSmall = w.inlineError();
         QVERIFY2(tooSmall.contains(QStringLiteral("32")) && tooSmall.contains(QStringLiteral("64")),
@@ -816,7 +827,7 @@ private Q_SLOTS:
         QVERIFY(micro->hasFocus());  // to correct it
 
         // Plurals: one slot per second is "1 slot/s".
-        QComboBox* pace = w.controls()->paceCombo();
+        QComboBox* pace = probe(w).controls()->paceCombo();
         QCOMPARE(pace->itemText(pace->findData(1.0)), QStringLiteral("1 slot/s"));
         QCOMPARE(pace->itemText(pace->findData(2.0)), QStringLiteral("2 slots/s"));
     }
@@ -853,25 +864,26 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         auto sizes = [&w] {
             QList<double> out;
-            for (QWidget* panel :
-                 {static_cast<QWidget*>(w.controls()), static_cast<QWidget*>(w.versionPanel()),
-                  static_cast<QWidget*>(w.detailsPanel()), static_cast<QWidget*>(w.explainView())})
+            for (QWidget* panel : {static_cast<QWidget*>(probe(w).controls()),
+                                   static_cast<QWidget*>(probe(w).versionPanel()),
+                                   static_cast<QWidget*>(probe(w).detailsPanel()),
+                                   static_cast<QWidget*>(probe(w).explainView())})
                 out << panel->font().pointSizeF();
-            for (QCustomPlot* plot : w.charts()->findChildren<QCustomPlot*>())
+            for (QCustomPlot* plot : probe(w).charts()->findChildren<QCustomPlot*>())
                 out << plot->xAxis->tickLabelFont().pointSizeF()
                     << plot->yAxis->labelFont().pointSizeF();
             return out;
         };
         const QList<double> before = sizes();
         QVERIFY(before.size() > 4);
-        w.presentationAction()->trigger();
-        QVERIFY(w.presentationAction()->isChecked());
+        probe(w).presentationAction()->trigger();
+        QVERIFY(probe(w).presentationAction()->isChecked());
         QTest::qWait(50);  // queued replots
         const QList<double> on = sizes();
         for (int i = 0; i < before.size(); ++i)
             QVERIFY2(on[i] >= before[i] * 1.2,
                      qPrintable(QStringLiteral("%1: %2 -> %3").arg(i).arg(before[i]).arg(on[i])));
-        w.presentationAction()->trigger();
+        probe(w).presentationAction()->trigger();
         QTest::qWait(50);
         QCOMPARE(sizes(), before);
     }
@@ -893,7 +905,7 @@ private Q_SLOTS:
             simulated(w);
             w.restartRun();
             w.stepForward();
-            QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), 1, 5000);
+            QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->cursor(), 1, 5000);
             QVERIFY(!QFile::exists(csv));  // not before the end
             QVERIFY(playToEnd(w));
             QTRY_VERIFY(QFile::exists(csv) && QFile::exists(trace));
@@ -909,7 +921,7 @@ private Q_SLOTS:
                 QCOMPARE(id.config.kind, o.schedule.kind);
                 QCOMPARE(id.config.stages, o.schedule.stages);
                 QCOMPARE(id.config.batches, o.schedule.batches);
-                QCOMPARE(read.slots.size(), w.model()->measuredBoxes().size());
+                QCOMPARE(read.slots.size(), probe(w).model()->measuredBoxes().size());
                 if (path == trace) QCOMPARE(read.options.layers, o.layers);
             }
             // Later runs leave the command line's files alone.
@@ -926,7 +938,7 @@ private Q_SLOTS:
             simulated(w);
             w.restartRun();
             w.stepForward();
-            w.controls()->stagesSlider()->setValue(2);  // another run before the end
+            probe(w).controls()->stagesSlider()->setValue(2);  // another run before the end
             const QString why = w.outputsProblem();
             QVERIFY2(why.contains(QStringLiteral("replaced")) &&
                          why.contains(QString::fromStdString(o.csvPath)),
@@ -978,34 +990,36 @@ private Q_SLOTS:
             QByteArray::fromStdString(toCsv(toSlotEvents(simulate(generateSchedule(big))))));
         bigFile.close();
         QVERIFY2(w.openRun(bigCsv, &error), qPrintable(error));
-        QCOMPARE(w.controls()->stagesSpin()->value(), 12);
-        QCOMPARE(w.controls()->microbatchesSpin()->value(), 48);
-        QCOMPARE(w.controls()->chunksSpin()->value(), 2);
+        QCOMPARE(probe(w).controls()->stagesSpin()->value(), 12);
+        QCOMPARE(probe(w).controls()->microbatchesSpin()->value(), 48);
+        QCOMPARE(probe(w).controls()->chunksSpin()->value(), 2);
         QCOMPARE(w.currentOptions().schedule.stages, 12);
         QCOMPARE(w.currentOptions().schedule.microbatches, 48);
         QVERIFY(w.inlineError().isEmpty());
         QVERIFY(drag(csv));
         QTRY_COMPARE(w.openedFile(), csv);
-        QCOMPARE(w.controls()->scheduleCombo()->currentData().toString(), QStringLiteral("gpipe"));
-        QCOMPARE(w.model()->measuredBoxes().size(), source.model()->idealBoxes().size());
+        QCOMPARE(probe(w).controls()->scheduleCombo()->currentData().toString(),
+                 QStringLiteral("gpipe"));
+        QCOMPARE(probe(w).model()->measuredBoxes().size(),
+                 probe(source).model()->idealBoxes().size());
     }
 
     void restartMidRunLeavesNoStaleBoxes() {
         MainWindow w(small(), nullptr, false);
         simulated(w);
-        w.setRestartDelay(10);
+        probe(w).setRestartDelay(10);
         w.restartRun();
         for (int i = 0; i < 4; ++i) w.stepForward();
-        QTRY_VERIFY_WITH_TIMEOUT(w.model()->measuredBoxes().size() >= 3, 5000);
-        w.controls()->stagesSlider()->setValue(2);  // restarts (debounced)
-        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->running(), 2000);
+        QTRY_VERIFY_WITH_TIMEOUT(probe(w).model()->measuredBoxes().size() >= 3, 5000);
+        probe(w).controls()->stagesSlider()->setValue(2);  // restarts (debounced)
+        QTRY_VERIFY_WITH_TIMEOUT(probe(w).controller()->running(), 2000);
         QVERIFY(playToEnd(w));
         RunOptions two = small();
         two.schedule.stages = 2;
         const std::size_t expected = makeDryRun(two).timeline.actions.size();
-        QCOMPARE(w.model()->measuredBoxes().size(), expected);
-        QCOMPARE(w.model()->measuredBoxes().lanes(), 2);
-        for (const SlotEvent& e : w.model()->slotEvents()) QVERIFY(e.stage < 2);
+        QCOMPARE(probe(w).model()->measuredBoxes().size(), expected);
+        QCOMPARE(probe(w).model()->measuredBoxes().lanes(), 2);
+        for (const SlotEvent& e : probe(w).model()->slotEvents()) QVERIFY(e.stage < 2);
     }
 
     void exportsFromTheWindow() {
@@ -1027,7 +1041,7 @@ private Q_SLOTS:
     void comparisonView() {
         MainWindow w(small(), nullptr, false);
         w.compareSchedules(true);
-        QTableWidget* t = w.charts()->comparisonTable();
+        QTableWidget* t = probe(w).charts()->comparisonTable();
         QCOMPARE(t->rowCount(), static_cast<int>(allScheduleKinds().size()));
         // Every row names its schedule and shows a utilization (or why it does not fit).
         for (int i = 0; i < t->rowCount(); ++i) {
@@ -1037,7 +1051,7 @@ private Q_SLOTS:
         QVERIFY(t->item(0, 1)->text().startsWith(QStringLiteral("25.0%")));  // naive: 1/S
         if (!EngineController::engineAvailable()) return;
         QTRY_VERIFY_WITH_TIMEOUT(
-            !w.controller()->comparing() || t->item(1, 5)->text().toDouble() > 0.0, 60000);
+            !probe(w).controller()->comparing() || t->item(1, 5)->text().toDouble() > 0.0, 60000);
         QTRY_VERIFY_WITH_TIMEOUT(t->item(0, 1)->text().contains(QStringLiteral("analytic")), 60000);
         bool ok = false;
         QTRY_VERIFY_WITH_TIMEOUT((t->item(1, 5)->text().toDouble(&ok), ok), 60000);  // a real loss
@@ -1053,7 +1067,7 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(w));
         w->compareSchedules(true);
         QTest::qWait(300);
-        QVERIFY(w->controller()->comparing());
+        QVERIFY(probe(*w).controller()->comparing());
         QElapsedTimer t;
         t.start();
         QVERIFY(w->close());
@@ -1075,21 +1089,21 @@ private Q_SLOTS:
         QTest::qWait(300);
         w.grab().save(dir.filePath("first_start.png"));
         for (int i = 0; i < 9; ++i) w.stepForward();
-        QTRY_COMPARE_WITH_TIMEOUT(w.model()->cursor(), 9, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(probe(w).model()->cursor(), 9, 30000);
         QTest::qWait(200);
         w.grab().save(dir.filePath("stepped.png"));
         QVERIFY(playToEnd(w, 120000));
-        w.timeBaseCombo()->setCurrentIndex(1);
-        w.charts()->setCurrentIndex(2);
+        probe(w).timeBaseCombo()->setCurrentIndex(1);
+        probe(w).charts()->setCurrentIndex(2);
         QTest::qWait(200);
         w.grab().save(dir.filePath("measured_loss.png"));
-        w.timeBaseCombo()->setCurrentIndex(0);
+        probe(w).timeBaseCombo()->setCurrentIndex(0);
         // A microbatch followed across the stages, on the schedule's slots.
-        TimelineView* view = w.timeline();
+        TimelineView* view = probe(w).timeline();
         view->fit();
         view->replot(QCustomPlot::rpImmediateRefresh);
         int at = 0;
-        for (const TimelineBox& b : w.model()->measuredBoxes().lane(0))
+        for (const TimelineBox& b : probe(w).model()->measuredBoxes().lane(0))
             if (b.op == Op::F && b.batch == 1 && b.microbatch == 1) {
                 view->select({0, b.batch, b.microbatch, b.op, b.chunk, false});
                 at = b.slot0;
@@ -1102,10 +1116,10 @@ private Q_SLOTS:
         view->replot();
         QTest::qWait(200);
         w.grab().save(dir.filePath("selected.png"));
-        w.timeBaseCombo()->setCurrentIndex(3);  // measured above, ideal below
+        probe(w).timeBaseCombo()->setCurrentIndex(3);  // measured above, ideal below
         QTest::qWait(200);
         w.grab().save(dir.filePath("selected_both.png"));
-        w.timeBaseCombo()->setCurrentIndex(0);
+        probe(w).timeBaseCombo()->setCurrentIndex(0);
         view->fit();
         view->measureRange(view->xAxis->range().lower + view->xAxis->range().size() * 0.3,
                            view->xAxis->range().lower + view->xAxis->range().size() * 0.5);
@@ -1119,20 +1133,20 @@ private Q_SLOTS:
         w.setOptions(pd);
         QTest::qWait(500);
         QVERIFY(playToEnd(w, 120000));
-        w.timeline()->fit();
-        w.timelineToolbar()->colorCombo()->setCurrentIndex(2);
+        probe(w).timeline()->fit();
+        probe(w).timelineToolbar()->colorCombo()->setCurrentIndex(2);
         QTest::qWait(200);
         w.grab().save(dir.filePath("pipedream_staleness.png"));
-        w.timelineToolbar()->colorCombo()->setCurrentIndex(1);
+        probe(w).timelineToolbar()->colorCombo()->setCurrentIndex(1);
         QTest::qWait(200);
         w.grab().save(dir.filePath("pipedream_versions.png"));
-        w.timelineToolbar()->colorCombo()->setCurrentIndex(0);
+        probe(w).timelineToolbar()->colorCombo()->setCurrentIndex(0);
     }
 
     void settingsRemembered() {
         {
             MainWindow w(small(), nullptr, false);
-            w.controls()->stagesSlider()->setValue(3);
+            probe(w).controls()->stagesSlider()->setValue(3);
             w.close();
         }
         const RunOptions restored = MainWindow::restoredOptions(small());
@@ -1149,10 +1163,10 @@ private Q_SLOTS:
         o.hidden = 8192;  // 512 x 8192 x 8192 floats: about 137 GB of weights
         MainWindow w(o, nullptr, false);
         QVERIFY2(w.inlineError().contains(QStringLiteral("memory")), qPrintable(w.inlineError()));
-        QVERIFY(!w.model()->hasRun());
-        QVERIFY(!w.playAction()->isEnabled());
-        w.controller()->setPreferSimulated(true);
-        w.controls()->stagesSlider()->setValue(2);  // re-checked: simulated, nothing to fit
+        QVERIFY(!probe(w).model()->hasRun());
+        QVERIFY(!probe(w).playAction()->isEnabled());
+        probe(w).controller()->setPreferSimulated(true);
+        probe(w).controls()->stagesSlider()->setValue(2);  // re-checked: simulated, nothing to fit
         QVERIFY2(w.inlineError().isEmpty(), qPrintable(w.inlineError()));
     }
 
@@ -1170,8 +1184,9 @@ private Q_SLOTS:
         MainWindow w(small(), nullptr, false);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
-        QVERIFY2(w.statusLabel()->toolTip().contains(QStringLiteral("will not be remembered")),
-                 qPrintable(w.statusLabel()->toolTip()));
+        QVERIFY2(
+            probe(w).statusLabel()->toolTip().contains(QStringLiteral("will not be remembered")),
+            qPrintable(probe(w).statusLabel()->toolTip()));
     }
 };
 

@@ -21,12 +21,11 @@
 #include <cmath>
 #include <cstdio>
 
-#include "engine/config/resources.h"
-#include "engine/distributed/distributed.h"
 #include "ui/export/animationdialog.h"
 #include "ui/export/runexport.h"
 #include "ui/model/enginecontroller.h"
 #include "ui/model/runmodel.h"
+#include "ui/model/runsession.h"
 #include "ui/model/runwalker.h"
 #include "ui/model/settings.h"
 #include "ui/panels/chartspanel.h"
@@ -90,16 +89,12 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     setAcceptDrops(true);
     controller_ = new EngineController(this);
     model_ = new RunModel(this);
-    walker_ = new RunWalker(
-        *model_, *controller_, [this] { restartRun(); }, this);
+    session_ = new RunSession(*controller_, *model_, this);
+    walker_ = session_->walker();
     timeline_ = new TimelineView(this);
     timeline_->setMinimumSize(480, 220);
     timeline_->setSources(&model_->measuredBoxes(), &model_->idealBoxes());
     setCentralWidget(timeline_);
-
-    restartTimer_.setSingleShot(true);
-    restartTimer_.setInterval(350);
-    connect(&restartTimer_, &QTimer::timeout, this, &MainWindow::restartRun);
 
     buildDocks();
     buildMenus();
@@ -107,6 +102,7 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     addHelpMenu(menuBar(), this);
     connectEngine();
     connectModel();
+    connectSession();
     outputs_ = new RunOutputs(*model_, QString::fromStdString(options.csvPath),
                               QString::fromStdString(options.tracePath), this);
     connect(outputs_, &RunOutputs::message, this,
@@ -128,8 +124,8 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
             std::clamp(s.value(QStringLiteral("view/timeBase"), 0).toInt(), 0, 3));
     }
     setOptions(options);
-    restartTimer_.stop();
-    if (autoStart && valid_) restartRun();
+    session_->cancelRestart();
+    if (autoStart && session_->valid()) restartRun();
     updateStatus();
 }
 
@@ -251,12 +247,13 @@ void MainWindow::buildMenus() {
                               [this] { return currentOptions(); }},
                              this);
     attach_->addTo(runMenu);
-    connect(attach_, &AttachFlow::leavingRun, this, [this] { restartTimer_.stop(); });
+    connect(attach_, &AttachFlow::leavingRun, session_, &RunSession::cancelRestart);
     connect(attach_, &AttachFlow::backToControls, this, &MainWindow::controlsChanged);
-    connect(attach_, &AttachFlow::adopting, this, [this](const RunOptions& o, const DryRun& ideal) {
-        restartTimer_.stop();
-        adoptOptions(o, ideal);
-    });
+    connect(attach_, &AttachFlow::adopting, session_,
+            [this](const RunOptions& o, const DryRun& ideal) {
+                session_->cancelRestart();
+                session_->adopt(o, ideal);
+            });
     connect(attach_, &AttachFlow::changed, this, [this] {
         updateStatus();
         updateActions();
@@ -321,6 +318,24 @@ void MainWindow::connectEngine() {
     connect(controller_, &EngineController::comparisonFinished, charts_, [this] {
         charts_->setComparisonStatus(tr("Measured on real runs of this configuration."));
     });
+}
+
+// The session's run replaces the one on screen: the controls and the
+// Explain dock say whether its configuration can run, and why not.
+void MainWindow::connectSession() {
+    connect(session_, &RunSession::replacingRun, attach_, [this] { attach_->clearListening(); });
+    connect(session_, &RunSession::adopted, controls_,
+            [this](const RunOptions& o) { controls_->showOptions(o); });
+    connect(session_, &RunSession::scheduled, explain_, [this](const DryRun& ideal) {
+        controls_->setError(QString());
+        explain_->showSchedule(ideal);
+    });
+    connect(session_, &RunSession::invalid, this, [this](const QString& problem) {
+        controls_->setError(problem);
+        explain_->showProblem(problem);
+        updateActions();
+    });
+    connect(session_, &RunSession::started, this, &MainWindow::updateActions);
 }
 
 void MainWindow::connectModel() {
@@ -400,11 +415,11 @@ void MainWindow::showCursor() {
 // Configuration
 
 RunOptions MainWindow::currentOptions() const {
-    return controls_->options(options_);
+    return controls_->options(session_->options());
 }
 
 void MainWindow::setOptions(const RunOptions& o) {
-    options_ = o;
+    session_->setBase(o);
     controls_->showOptions(o);
     controlsChanged();
 }
@@ -414,65 +429,14 @@ QString MainWindow::inlineError() const {
 }
 
 void MainWindow::controlsChanged() {
-    RunResult next;
-    QString problem;
-    valid_ = prepareRun(currentOptions(), next, &problem);
-    // A real run that cannot fit is refused before anything is built.
-    if (valid_ && EngineController::engineAvailable() && !controller_->preferSimulated()) {
-        const std::string memory = checkRunMemory(next.options);
-        valid_ = memory.empty();
-        problem = QString::fromStdString(memory);
-    }
-    if (!valid_) {
-        showInvalid(problem);
-        return;
-    }
-    controls_->setError(QString());
-    controller_->cancel();
-    attach_->clearListening();
-    options_ = next.options;
-    explain_->showSchedule(next.ideal);
-    model_->reset(std::move(next), RunModel::Source::Schedule);
-    restartTimer_.start();
-}
-
-// Nothing stale stays on screen: the timeline empties, the explanation says
-// what is wrong, and the controls that cannot act are disabled.
-void MainWindow::showInvalid(const QString& problem) {
-    restartTimer_.stop();
-    setPlaying(false);
-    controller_->cancel();
-    attach_->clearListening();
-    controls_->setError(problem);
-    model_->reset(RunResult{}, RunModel::Source::Schedule);
-    explain_->showProblem(problem);
-    updateActions();
+    session_->configure(currentOptions());
 }
 
 // ---------------------------------------------------------------------------
 // Walking a run
 
 void MainWindow::restartRun() {
-    restartTimer_.stop();
-    if (!valid_) return;
-    const bool play = model_->playing();
-    RunResult prepared;
-    QString problem;
-    // Paused at t0 unless the user was playing: the first start shows the
-    // schedule before anything runs.
-    if (!prepareRun(options_, prepared, &problem) ||
-        !controller_->start(options_, &problem, !play)) {
-        showInvalid(problem);
-        return;
-    }
-    if (controller_->distributed())  // local processes: every rank on this machine
-        for (int s = 0; s < prepared.stageNames.size(); ++s)
-            prepared.stageHosts << QString::fromStdString(hostName());
-    attach_->clearListening();
-    model_->reset(std::move(prepared),
-                  controller_->simulated() ? RunModel::Source::Simulated : RunModel::Source::Live);
-    if (play) model_->setPlaying(true);
-    updateActions();
+    session_->restart();
 }
 
 void MainWindow::setPlaying(bool on) {
@@ -480,7 +444,7 @@ void MainWindow::setPlaying(bool on) {
 }
 
 void MainWindow::playPause() {
-    walker_->playPause(valid_);
+    walker_->playPause(session_->valid());
 }
 
 void MainWindow::stepForward() {
@@ -509,7 +473,7 @@ void MainWindow::resetToDefaults() {
     setPlaying(false);
     const RunOptions d = defaultRunOptions();
     setOptions(d);
-    if (valid_) restartRun();  // at once: a new run, as the button says
+    if (session_->valid()) restartRun();  // at once: a new run, as the button says
     const QString said = tr("Reset to the defaults: %1.").arg(describeConfiguration(d));
     controls_->setNote(said);
     statusBar()->showMessage(said, 10000);
@@ -521,35 +485,9 @@ void MainWindow::replay() {
 
 void MainWindow::updateActions() {
     // Listening, the window waits for the ranks' run: Play would start one of its own.
-    actions_->update(*model_, valid_ && !controller_->listening());
+    actions_->update(*model_, session_->valid() && !controller_->listening());
     if (attach_) attach_->updateActions();
     controls_->setRunnable(model_->hasRun(), model_->playing());
-}
-
-QTextBrowser* MainWindow::explainView() const {
-    return explain_->text();
-}
-
-QAction* MainWindow::playAction() const {
-    return actions_->play;
-}
-QAction* MainWindow::stepForwardAction() const {
-    return actions_->forward;
-}
-QAction* MainWindow::stepBackAction() const {
-    return actions_->back;
-}
-QAction* MainWindow::attachAction() const {
-    return attach_->attachAction();
-}
-QAction* MainWindow::stopListeningAction() const {
-    return attach_->stopListeningAction();
-}
-QAction* MainWindow::newRunAction() const {
-    return actions_->newRun;
-}
-QAction* MainWindow::resetToDefaultsAction() const {
-    return actions_->resetDefaults;
 }
 
 QString MainWindow::outputsProblem() const {
@@ -599,10 +537,6 @@ QString MainWindow::listeningText() const {
     return attach_->listeningText();
 }
 
-QLabel* MainWindow::statusLabel() const {
-    return status_->label();
-}
-
 void MainWindow::updateStatus() {
     status_->update(attach_->listeningText());
 }
@@ -621,48 +555,43 @@ void MainWindow::compareSchedules(bool realRuns) {
 // Files
 
 bool MainWindow::openRun(const QString& path, QString* error) {
-    RunResult opened;
-    IdentifiedSchedule id;
     // What the file does not record comes from the defaults, not from the
     // controls' previous run; where the stages run stays this machine's choice.
     RunOptions base = defaultRunOptions();
     const RunOptions shown = currentOptions();
     base.device = shown.device;
     base.backend = shown.backend;
-    if (!loadRunFile(path, base, opened, &id, error)) return false;
-    restartTimer_.stop();
-    setPlaying(false);
-    controller_->cancelComparison();
-    controller_->cancel();
-    attach_->clearListening();  // an opened run ends any wait for ranks
-    const RunOptions o = opened.options;
-    const QStringList unrecorded = opened.unrecorded;
-    adoptOptions(o, opened.ideal);
-    model_->load(std::move(opened), RunModel::Source::File, id.complete);
-    const ScheduleConfig& c = o.schedule;
+    // The session says why a file cannot be opened by its signal; the
+    // caller of this call gets those words.
+    const QMetaObject::Connection why = connect(session_, &RunSession::openFailed, this,
+                                                [error](const QString&, const QString& problem) {
+                                                    if (error) *error = problem;
+                                                });
+    const std::optional<RunSession::Opened> opened = session_->open(path, base);
+    disconnect(why);
+    if (!opened) return false;
+    showOpened(path, *opened);
+    return true;
+}
+
+// The title names the file and its schedule; the controls' note says what
+// the file does not record.
+void MainWindow::showOpened(const QString& path, const RunSession::Opened& opened) {
+    const ScheduleConfig& c = opened.options.schedule;
     timeline_->setTitle(tr("%1: %2, %3, %4, %5%6")
                             .arg(QFileInfo(path).fileName(), QString::fromUtf8(displayName(c.kind)),
                                  counted(c.stages, tr("stage"), tr("stages")),
                                  counted(c.microbatches, tr("microbatch"), tr("microbatches")),
-                                 counted(c.batches, tr("batch"), tr("batches")), cutShortNote(id)));
+                                 counted(c.batches, tr("batch"), tr("batches")),
+                                 cutShortNote(opened.id)));
     timeline_->fit();
     updateActions();
     QString note = tr("Settings of the run in %1.").arg(QFileInfo(path).fileName());
-    if (!unrecorded.isEmpty())
+    if (!opened.unrecorded.isEmpty())
         note += QLatin1Char(' ') + tr("The file does not record its %1: the defaults are shown.")
-                                       .arg(unrecorded.join(QStringLiteral(", ")));
+                                       .arg(opened.unrecorded.join(QStringLiteral(", ")));
     controls_->setNote(note);
     statusBar()->showMessage(tr("Opened %1").arg(path), 15000);
-    return true;
-}
-
-// A run not made from the controls (opened, attached): they show its configuration.
-void MainWindow::adoptOptions(const RunOptions& o, const DryRun& ideal) {
-    controls_->showOptions(o);
-    controls_->setError(QString());
-    valid_ = true;
-    options_ = o;
-    explain_->showSchedule(ideal);
 }
 
 QString MainWindow::openedFile() const {

@@ -1,21 +1,20 @@
 // The application window: wiring only. The run on screen lives in the
-// RunModel; the EngineController produces its events; the timeline, the
+// RunModel; the EngineController produces its events; the RunSession checks
+// configurations, restarts runs and chooses their source; the timeline, the
 // version panel, the charts, the explanation and the status bar read the
 // model and follow its signals. Menus and shortcuts act on the model's
 // cursor and on the controller; configuration and layout are remembered.
+// The tests reach its parts through MainWindowProbe (tests/mainwindowprobe.h).
 #pragma once
 
 #include <QMainWindow>
-#include <QTimer>
 
 #include "ui/model/runresult.h"
+#include "ui/model/runsession.h"
 
 class QAction;
 class QCloseEvent;
 class QComboBox;
-class QLabel;
-class QProgressBar;
-class QTextBrowser;
 
 namespace pd {
 
@@ -39,6 +38,8 @@ class VersionPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
+    friend class MainWindowProbe;  // the tests' view of the parts (tests/mainwindowprobe.h)
+
 public:
     // `autoStart`: start a run (paused at slot 0) as soon as the window exists.
     explicit MainWindow(const RunOptions& options, QWidget* parent = nullptr,
@@ -51,7 +52,6 @@ public:
     RunOptions currentOptions() const;           // what the controls say
     void setOptions(const RunOptions& options);  // sets the controls (restarts, debounced)
     QString inlineError() const;                 // empty when the controls are valid
-    void setRestartDelay(int ms) { restartTimer_.setInterval(ms); }
 
     // Exports (format from the suffix; atomic). Also used by the File menu.
     bool exportTimeline(const QString& path, const QSize& size, QString* error);
@@ -73,26 +73,6 @@ public:
     // Says that a file could not be opened (a message over the window, once
     // it is shown): for `pipedream-viz --open FILE` started from a launcher.
     void showOpenError(const QString& error);
-
-    RunModel* model() const { return model_; }
-    EngineController* controller() const { return controller_; }
-    TimelineView* timeline() const { return timeline_; }
-    ControlsPanel* controls() const { return controls_; }
-    VersionPanel* versionPanel() const { return versions_; }
-    DetailsPanel* detailsPanel() const { return details_; }
-    TimelineToolbar* timelineToolbar() const { return toolbar_; }
-    ChartsPanel* charts() const { return charts_; }
-    QTextBrowser* explainView() const;
-    QLabel* statusLabel() const;
-    QComboBox* timeBaseCombo() const { return timeBase_; }
-    QAction* playAction() const;
-    QAction* stepForwardAction() const;
-    QAction* stepBackAction() const;
-    QAction* attachAction() const;
-    QAction* stopListeningAction() const;
-    QAction* newRunAction() const;
-    QAction* resetToDefaultsAction() const;
-    QAction* presentationAction() const { return presentation_; }
 
     // pipedream-viz --csv / --trace: why a file asked for was not written
     // (the run replaced or cancelled before its end, a failed write); empty
@@ -132,8 +112,8 @@ private:
     void buildToolbar();
     void connectEngine();
     void connectModel();
+    void connectSession();
     void controlsChanged();
-    void showInvalid(const QString& problem);
     void setPlaying(bool on);
     void showCursor();
     void updateStatus();
@@ -142,7 +122,7 @@ private:
     void openWithMessage(const QString& path);
     void exportDialog(int what);  // a RunExport::What
     void exportAnimationDialog();
-    void adoptOptions(const RunOptions& options, const DryRun& ideal);
+    void showOpened(const QString& path, const RunSession::Opened& opened);
     void followRunOnScreen();  // titles after the model's reset
     void applyPresentation();
     void fitControls();
@@ -160,16 +140,13 @@ private:
     ExplainPanel* explain_ = nullptr;
     QComboBox* timeBase_ = nullptr;
     RunActions* actions_ = nullptr;
-    RunWalker* walker_ = nullptr;
+    RunSession* session_ = nullptr;  // validation, restarts, the run's source
+    RunWalker* walker_ = nullptr;    // the session's
     RunStatus* status_ = nullptr;
     AttachFlow* attach_ = nullptr;
     RunOutputs* outputs_ = nullptr;
     QAction* presentation_ = nullptr;
     QByteArray layoutBeforePresentation_;  // dock sizes, given back when it ends
-
-    RunOptions options_;  // of the run on screen; the controls' fields on top of it
-    bool valid_ = false;
-    QTimer restartTimer_;
 };
 
 }  // namespace pd
