@@ -448,6 +448,22 @@ void TestAnimation::headlessEndToEnd() {
              0);
     QCOMPARE(decodeWebP(webp).size(), 3);
 
+    // Coloured by weight version, as the window and the still weight
+    // versioning figure can: the first frame's forward is v0's colour, not F's.
+    const QString versions = dir.filePath("versions.gif");
+    QCOMPARE(viz(QStringList{"--headless", "--export-animation", versions, "--anim-color-by",
+                             "version", "--anim-no-caption", "--anim-width", "400"} +
+                     run,
+                 &out, &err),
+             0);
+    const QImage byVersion = QImageReader(versions).read().convertToFormat(QImage::Format_RGB32);
+    const QImage byOp = decodeWebP(webp).first();
+    const QRgb f0 = boxColor(Op::F, 0).rgb() | 0xff000000u;
+    const QRgb v0 = versionColor(0, 1).rgb() | 0xff000000u;  // one batch: v0 and v1
+    QVERIFY(countColour(byOp, f0) > 50);
+    QCOMPARE(countColour(byVersion, f0), 0);
+    QVERIFY(countColour(byVersion, v0) > 50);
+
     // The measured base: frames every N ms of the real run, as many as said.
     if (EngineController::engineAvailable()) {
         const QString measured = dir.filePath("measured.gif");

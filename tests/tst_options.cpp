@@ -57,6 +57,10 @@ QString field(const RunOptions& o, const QString& name) {
     if (name == "anim-no-caption") return o.animCaption ? "0" : "1";
     if (name == "anim-base") return o.animBase == AnimBase::Measured ? "measured" : "slots";
     if (name == "anim-every-ms") return QString::number(o.animEveryMs);
+    if (name == "anim-color-by")
+        return o.animColors == AnimColors::ByVersion     ? "version"
+               : o.animColors == AnimColors::ByStaleness ? "staleness"
+                                                         : "op";
     return "?" + name;
 }
 
@@ -336,6 +340,14 @@ void TestOptions::goodFlag_data() {
                        "measured",   "--anim-every-ms",    "2.5"}
         << true << "anim-every-ms"
         << "2.5";
+    QTest::newRow("viz --anim-color-by version")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-color-by", "version"}
+        << true << "anim-color-by"
+        << "version";
+    QTest::newRow("viz --anim-color-by staleness")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-color-by=staleness"}
+        << true << "anim-color-by"
+        << "staleness";
     QTest::newRow("viz --export-animation with --open")
         << QStringList{"--headless", "--open", "r.csv", "--export-animation", "w.gif"} << true
         << "export-animation"
@@ -535,14 +547,22 @@ void TestOptions::badFlag_data() {
     row("viz anim-every-ms without measured base",
         {"--headless", "--export-animation", "w.gif", "--anim-every-ms", "20"},
         "--anim-every-ms steps through measured time: add --anim-base measured", true);
+    row("viz anim-color-by unknown",
+        {"--headless", "--export-animation", "w.gif", "--anim-color-by", "microbatch"},
+        "--anim-color-by expects op, version or staleness, got 'microbatch'", true);
+    row("viz anim-color-by without animation",
+        {"--headless", "--export", "d", "--anim-color-by", "version"},
+        "--anim-width, --anim-fps, --anim-from, --anim-to, --anim-no-caption, --anim-base, "
+        "--anim-every-ms and --anim-color-by need --export-animation FILE",
+        true);
     row("viz anim-base without animation",
         {"--headless", "--export", "d", "--anim-base", "measured"},
-        "--anim-width, --anim-fps, --anim-from, --anim-to, --anim-no-caption, --anim-base and "
-        "--anim-every-ms need --export-animation FILE",
+        "--anim-width, --anim-fps, --anim-from, --anim-to, --anim-no-caption, --anim-base, "
+        "--anim-every-ms and --anim-color-by need --export-animation FILE",
         true);
     row("viz anim flag without animation", {"--headless", "--export", "d", "--anim-fps", "5"},
-        "--anim-width, --anim-fps, --anim-from, --anim-to, --anim-no-caption, --anim-base and "
-        "--anim-every-ms need --export-animation FILE",
+        "--anim-width, --anim-fps, --anim-from, --anim-to, --anim-no-caption, --anim-base, "
+        "--anim-every-ms and --anim-color-by need --export-animation FILE",
         true);
     row("anim flag in train", {"--anim-fps", "5"}, "unknown option '--anim-fps' (see --help)");
     row("viz export missing value", {"--headless", "--export"},

@@ -109,10 +109,10 @@ std::string checkAnimationFlags(const State& s) {
     const RunOptions d;
     const bool tuned = o.animWidth != d.animWidth || o.animFps != d.animFps || o.animFrom >= 0 ||
                        o.animTo >= 0 || !o.animCaption || o.animBase != d.animBase ||
-                       o.animEveryMs > 0.0;
+                       o.animEveryMs > 0.0 || o.animColors != d.animColors;
     if (tuned && o.animationPath.empty())
-        return "--anim-width, --anim-fps, --anim-from, --anim-to, --anim-no-caption, --anim-base "
-               "and --anim-every-ms need --export-animation FILE";
+        return "--anim-width, --anim-fps, --anim-from, --anim-to, --anim-no-caption, --anim-base, "
+               "--anim-every-ms and --anim-color-by need --export-animation FILE";
     if (o.animEveryMs > 0.0 && o.animBase != AnimBase::Measured)
         return "--anim-every-ms steps through measured time: add --anim-base measured";
     if (o.animFrom >= 0 && o.animTo >= 0 && o.animTo < o.animFrom)

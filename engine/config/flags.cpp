@@ -69,6 +69,18 @@ std::string setAnimBase(State& s, const std::string& v) {
     return {};
 }
 
+std::string setAnimColors(State& s, const std::string& v) {
+    if (v == "op")
+        s.o.animColors = AnimColors::ByOp;
+    else if (v == "version")
+        s.o.animColors = AnimColors::ByVersion;
+    else if (v == "staleness")
+        s.o.animColors = AnimColors::ByStaleness;
+    else
+        return "--anim-color-by expects op, version or staleness, got " + quoted(v);
+    return {};
+}
+
 // Above 0 and at most a day: a frame per day of a real run is already one
 // frame.
 std::string setAnimEveryMs(State& s, const std::string& v) {
@@ -360,6 +372,13 @@ const std::vector<FlagSpec>& flagSpecs() {
          "with --anim-base measured: one frame per MS of measured time [default: about one "
          "per slot]",
          nullptr},
+        {"--anim-color-by", "WHAT", true, setAnimColors,
+         "animation boxes coloured by op | version (the weight version read) | staleness",
+         [](const RunOptions& o) {
+             return std::string(o.animColors == AnimColors::ByVersion     ? "version"
+                                : o.animColors == AnimColors::ByStaleness ? "staleness"
+                                                                          : "op");
+         }},
     };
     return specs;
 }

@@ -29,6 +29,8 @@ constexpr int kAnimMaxFrames = 5000;
 // What an animation's frames step through: the schedule's slots (one frame
 // per slot), or measured time (one frame per --anim-every-ms of a real run).
 enum class AnimBase { Slots, Measured };
+// How an animation's boxes are coloured: the window's colourings.
+enum class AnimColors { ByOp, ByVersion, ByStaleness };
 
 struct RunOptions {
     ScheduleConfig schedule;  // kind, stages, microbatches, batches, chunks, sync, stash
@@ -91,6 +93,7 @@ struct RunOptions {
     // Measured base: milliseconds of measured time per frame; 0: about one
     // frame per slot (the measured span over the slots, rounded).
     double animEveryMs = 0.0;
+    AnimColors animColors = AnimColors::ByOp;
 
     int microbatchSize() const { return batchSize / schedule.microbatches; }
 };

@@ -262,6 +262,10 @@ int headlessAnimation(const RunResult& run, const QString& title, const RunOptio
     loadTimeline(&view, model, run);
     AnimationLook look;
     look.mode = TimelineView::Mode::Slots;  // one frame per slot: the cursor steps evenly
+    look.colors = options.animColors == AnimColors::ByVersion ? GanttPlottable::ColorMode::ByVersion
+                  : options.animColors == AnimColors::ByStaleness
+                      ? GanttPlottable::ColorMode::ByStaleness
+                      : GanttPlottable::ColorMode::ByOp;
     look.title = title;
     const QString path = QString::fromStdString(options.animationPath);
     QString error;
