@@ -14,6 +14,7 @@ if(TARGET pd_ui)
   # A real window under Xvfb (falls back to offscreen where xvfb-run is missing).
   pd_add_test(tst_mainwindow LIBS pd_ui XVFB TIMEOUT 120)
   pd_add_test(tst_animation LIBS pd_ui XVFB TIMEOUT 180)
+  pd_add_test(tst_animmeasured LIBS pd_ui TIMEOUT 120)
   if(TARGET pipedream-viz)
     target_compile_definitions(tst_export_ui PRIVATE PD_VIZ_EXE="$<TARGET_FILE:pipedream-viz>")
     add_dependencies(tst_export_ui pipedream-viz)

@@ -13,15 +13,21 @@
 #include <QDir>
 #include <QFile>
 #include <QImageReader>
+#include <QLabel>
 #include <QProcess>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
+#include <cmath>
 #include <csignal>
+#include <functional>
 
+#include "animation_test_util.h"
 #include "tests/mainwindowprobe.h"
 #include "ui/export/animation.h"
 #include "ui/export/animationdialog.h"
@@ -29,39 +35,15 @@
 #include "ui/export/figures.h"
 #include "ui/model/enginecontroller.h"
 #include "ui/model/runmodel.h"
+#include "ui/model/settings.h"
 #include "ui/panels/controlspanel.h"
 #include "ui/views/palette.h"
 #include "ui/window/mainwindow.h"
 
 using namespace pd;
+using namespace pd::test;
 
 namespace {
-
-RunOptions small(ScheduleKind kind = ScheduleKind::OneFOneB, int batches = 1) {
-    RunOptions o = defaultRunOptions();
-    o.schedule.kind = kind;
-    o.schedule.stages = 4;
-    o.schedule.microbatches = 4;
-    o.schedule.batches = batches;
-    o.layers = 8;
-    o.hidden = 32;
-    o.batchSize = 16;
-    return o;
-}
-
-// The schedule of `o`, whole (a simulated schedule is complete at once).
-void loadSchedule(RunModel& model, const RunOptions& o) {
-    RunResult run;
-    QString error;
-    QVERIFY2(prepareRun(o, run, &error), qPrintable(error));
-    model.reset(run, RunModel::Source::Schedule);
-}
-
-AnimationLook look() {
-    AnimationLook l;
-    l.title = QStringLiteral("test walk");
-    return l;
-}
 
 // Every frame of a GIF composed onto its canvas, as giflib decodes it.
 QList<QImage> decodeGif(const QString& path, QList<int>* delays = nullptr) {
@@ -93,43 +75,6 @@ QList<QImage> decodeGif(const QString& path, QList<int>* delays = nullptr) {
     }
     DGifCloseFile(gif, &error);
     return frames;
-}
-
-QList<QImage> decodeWebP(const QString& path, QList<int>* timestamps = nullptr) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    const QByteArray bytes = f.readAll();
-    WebPData data{reinterpret_cast<const uint8_t*>(bytes.constData()),
-                  static_cast<size_t>(bytes.size())};
-    WebPAnimDecoderOptions options;
-    WebPAnimDecoderOptionsInit(&options);
-    options.color_mode = MODE_BGRA;  // QImage::Format_ARGB32 on little-endian
-    WebPAnimDecoder* decoder = WebPAnimDecoderNew(&data, &options);
-    if (!decoder) return {};
-    WebPAnimInfo info;
-    WebPAnimDecoderGetInfo(decoder, &info);
-    QList<QImage> frames;
-    while (WebPAnimDecoderHasMoreFrames(decoder)) {
-        uint8_t* pixels = nullptr;
-        int timestamp = 0;
-        if (!WebPAnimDecoderGetNext(decoder, &pixels, &timestamp)) break;
-        if (timestamps) timestamps->append(timestamp);
-        frames << QImage(pixels, static_cast<int>(info.canvas_width),
-                         static_cast<int>(info.canvas_height), QImage::Format_ARGB32)
-                      .convertToFormat(QImage::Format_RGB32);
-    }
-    WebPAnimDecoderDelete(decoder);
-    return frames;
-}
-
-// Pixels of `colour` in `image`.
-int countColour(const QImage& image, QRgb colour) {
-    int n = 0;
-    for (int y = 0; y < image.height(); ++y) {
-        const auto* p = reinterpret_cast<const QRgb*>(image.constScanLine(y));
-        for (int x = 0; x < image.width(); ++x) n += (p[x] | 0xff000000u) == colour;
-    }
-    return n;
 }
 
 // The box colours of the schedule (by op, per microbatch).
@@ -503,6 +448,47 @@ void TestAnimation::headlessEndToEnd() {
                  &out, &err),
              0);
     QCOMPARE(decodeWebP(webp).size(), 3);
+
+    // Coloured by weight version, as the window and the still weight
+    // versioning figure can: the first frame's forward is v0's colour, not F's.
+    const QString versions = dir.filePath("versions.gif");
+    QCOMPARE(viz(QStringList{"--headless", "--export-animation", versions, "--anim-color-by",
+                             "version", "--anim-no-caption", "--anim-width", "400"} +
+                     run,
+                 &out, &err),
+             0);
+    const QImage byVersion = QImageReader(versions).read().convertToFormat(QImage::Format_RGB32);
+    const QImage byOp = decodeWebP(webp).first();
+    const QRgb f0 = boxColor(Op::F, 0).rgb() | 0xff000000u;
+    const QRgb v0 = versionColor(0, 1).rgb() | 0xff000000u;  // one batch: v0 and v1
+    QVERIFY(countColour(byOp, f0) > 50);
+    QCOMPARE(countColour(byVersion, f0), 0);
+    QVERIFY(countColour(byVersion, v0) > 50);
+
+    // The measured base: frames every N ms of the real run, as many as said.
+    if (EngineController::engineAvailable()) {
+        const QString measured = dir.filePath("measured.gif");
+        QCOMPARE(viz(QStringList{"--headless", "--export-animation", measured, "--anim-base",
+                                 "measured", "--anim-every-ms", "0.5", "--anim-width", "320"} +
+                         run,
+                     &out, &err),
+                 0);
+        QVERIFY2(out.contains("a frame every 0.5 ms of measured time"), qPrintable(out + err));
+        const QRegularExpressionMatch m =
+            QRegularExpression("(\\d+) frames \\((\\d+) stored\\)").match(out);
+        QVERIFY2(m.hasMatch(), qPrintable(out));
+        QCOMPARE(QImageReader(measured).imageCount(), m.captured(2).toInt());
+        // A step too fine for the run: refused once its times are known.
+        const QString fine = dir.filePath("fine.gif");
+        QCOMPARE(viz(QStringList{"--headless", "--export-animation", fine, "--anim-base",
+                                 "measured", "--anim-every-ms", "0.00001"} +
+                         run,
+                     &out, &err),
+                 2);
+        QVERIFY2(err.contains("more than an animation may have (5000): choose a frame every"),
+                 qPrintable(err));
+        QVERIFY(!QFile::exists(fine));
+    }
 
     // Bad input: exit 2, one line, nothing written.
     const QString bad = dir.filePath("bad.gif");

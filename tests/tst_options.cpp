@@ -55,18 +55,49 @@ QString field(const RunOptions& o, const QString& name) {
     if (name == "anim-from") return QString::number(o.animFrom);
     if (name == "anim-to") return QString::number(o.animTo);
     if (name == "anim-no-caption") return o.animCaption ? "0" : "1";
+    if (name == "anim-base") return o.animBase == AnimBase::Measured ? "measured" : "slots";
+    if (name == "anim-every-ms") return QString::number(o.animEveryMs);
+    if (name == "anim-color-by")
+        return o.animColors == AnimColors::ByVersion     ? "version"
+               : o.animColors == AnimColors::ByStaleness ? "staleness"
+                                                         : "op";
     return "?" + name;
 }
 
 bool sameOptions(const RunOptions& a, const RunOptions& b) {
-    for (const char* f : {"schedule",   "stages",        "microbatches",     "batches",
-                          "batch-size", "layers",        "hidden",           "chunks",
-                          "lr",         "seed",          "device",           "data",
-                          "stash",      "vertical-sync", "dry-run",          "json",
-                          "csv",        "trace",         "headless",         "export",
-                          "open",       "split",         "export-animation", "anim-width",
-                          "anim-fps",   "anim-from",     "anim-to",          "anim-no-caption",
-                          "model",      "heads",         "seq-len"})
+    for (const char* f : {"schedule",
+                          "stages",
+                          "microbatches",
+                          "batches",
+                          "batch-size",
+                          "layers",
+                          "hidden",
+                          "chunks",
+                          "lr",
+                          "seed",
+                          "device",
+                          "data",
+                          "stash",
+                          "vertical-sync",
+                          "dry-run",
+                          "json",
+                          "csv",
+                          "trace",
+                          "headless",
+                          "export",
+                          "open",
+                          "split",
+                          "export-animation",
+                          "anim-width",
+                          "anim-fps",
+                          "anim-from",
+                          "anim-to",
+                          "anim-no-caption",
+                          "anim-base",
+                          "anim-every-ms",
+                          "model",
+                          "heads",
+                          "seq-len"})
         if (field(a, f) != field(b, f)) return false;
     return a.classes == b.classes;
 }
@@ -296,6 +327,27 @@ void TestOptions::goodFlag_data() {
         << QStringList{"--headless", "--export-animation", "w.gif", "--anim-no-caption"} << true
         << "anim-no-caption"
         << "1";
+    QTest::newRow("viz --anim-base measured")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-base", "measured"}
+        << true << "anim-base"
+        << "measured";
+    QTest::newRow("viz --anim-base slots")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-base=slots"} << true
+        << "anim-base"
+        << "slots";
+    QTest::newRow("viz --anim-every-ms fraction")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-base",
+                       "measured",   "--anim-every-ms",    "2.5"}
+        << true << "anim-every-ms"
+        << "2.5";
+    QTest::newRow("viz --anim-color-by version")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-color-by", "version"}
+        << true << "anim-color-by"
+        << "version";
+    QTest::newRow("viz --anim-color-by staleness")
+        << QStringList{"--headless", "--export-animation", "w.gif", "--anim-color-by=staleness"}
+        << true << "anim-color-by"
+        << "staleness";
     QTest::newRow("viz --export-animation with --open")
         << QStringList{"--headless", "--open", "r.csv", "--export-animation", "w.gif"} << true
         << "export-animation"
@@ -473,9 +525,44 @@ void TestOptions::badFlag_data() {
     row("viz anim range too long",
         {"--headless", "--export-animation", "w.gif", "--anim-from", "0", "--anim-to", "5000"},
         "--anim-from 0 to --anim-to 5000 is more than 5000 frames", true);
+    row("viz anim-base unknown",
+        {"--headless", "--export-animation", "w.gif", "--anim-base", "ideal"},
+        "--anim-base expects slots or measured, got 'ideal'", true);
+    row("viz anim-every-ms zero",
+        {"--headless", "--export-animation", "w.gif", "--anim-base", "measured", "--anim-every-ms",
+         "0"},
+        "--anim-every-ms expects milliseconds above 0 (at most 86400000), got '0'", true);
+    row("viz anim-every-ms negative",
+        {"--headless", "--export-animation", "w.gif", "--anim-base", "measured", "--anim-every-ms",
+         "-5"},
+        "--anim-every-ms expects milliseconds above 0 (at most 86400000), got '-5'", true);
+    row("viz anim-every-ms not a number",
+        {"--headless", "--export-animation", "w.gif", "--anim-base", "measured", "--anim-every-ms",
+         "20ms"},
+        "--anim-every-ms expects milliseconds above 0 (at most 86400000), got '20ms'", true);
+    row("viz anim-every-ms nan",
+        {"--headless", "--export-animation", "w.gif", "--anim-base", "measured", "--anim-every-ms",
+         "nan"},
+        "--anim-every-ms expects milliseconds above 0 (at most 86400000), got 'nan'", true);
+    row("viz anim-every-ms without measured base",
+        {"--headless", "--export-animation", "w.gif", "--anim-every-ms", "20"},
+        "--anim-every-ms steps through measured time: add --anim-base measured", true);
+    row("viz anim-color-by unknown",
+        {"--headless", "--export-animation", "w.gif", "--anim-color-by", "microbatch"},
+        "--anim-color-by expects op, version or staleness, got 'microbatch'", true);
+    row("viz anim-color-by without animation",
+        {"--headless", "--export", "d", "--anim-color-by", "version"},
+        "--anim-width, --anim-fps, --anim-from, --anim-to, --anim-no-caption, --anim-base, "
+        "--anim-every-ms and --anim-color-by need --export-animation FILE",
+        true);
+    row("viz anim-base without animation",
+        {"--headless", "--export", "d", "--anim-base", "measured"},
+        "--anim-width, --anim-fps, --anim-from, --anim-to, --anim-no-caption, --anim-base, "
+        "--anim-every-ms and --anim-color-by need --export-animation FILE",
+        true);
     row("viz anim flag without animation", {"--headless", "--export", "d", "--anim-fps", "5"},
-        "--anim-width, --anim-fps, --anim-from, --anim-to and --anim-no-caption need "
-        "--export-animation FILE",
+        "--anim-width, --anim-fps, --anim-from, --anim-to, --anim-no-caption, --anim-base, "
+        "--anim-every-ms and --anim-color-by need --export-animation FILE",
         true);
     row("anim flag in train", {"--anim-fps", "5"}, "unknown option '--anim-fps' (see --help)");
     row("viz export missing value", {"--headless", "--export"},

@@ -101,10 +101,13 @@ std::string checkAnimationFlags(const State& s) {
         return "--export-animation needs --headless (in the window: File > Export > Animation)";
     const RunOptions d;
     const bool tuned = o.animWidth != d.animWidth || o.animFps != d.animFps || o.animFrom >= 0 ||
-                       o.animTo >= 0 || !o.animCaption;
+                       o.animTo >= 0 || !o.animCaption || o.animBase != d.animBase ||
+                       o.animEveryMs > 0.0 || o.animColors != d.animColors;
     if (tuned && o.animationPath.empty())
-        return "--anim-width, --anim-fps, --anim-from, --anim-to and --anim-no-caption need "
-               "--export-animation FILE";
+        return "--anim-width, --anim-fps, --anim-from, --anim-to, --anim-no-caption, --anim-base, "
+               "--anim-every-ms and --anim-color-by need --export-animation FILE";
+    if (o.animEveryMs > 0.0 && o.animBase != AnimBase::Measured)
+        return "--anim-every-ms steps through measured time: add --anim-base measured";
     if (o.animFrom >= 0 && o.animTo >= 0 && o.animTo < o.animFrom)
         return "--anim-to " + std::to_string(o.animTo) + " comes before --anim-from " +
                std::to_string(o.animFrom);

@@ -59,6 +59,38 @@ std::string setAnimationPath(State& s, const std::string& v) {
     return {};
 }
 
+std::string setAnimBase(State& s, const std::string& v) {
+    if (v == "slots")
+        s.o.animBase = AnimBase::Slots;
+    else if (v == "measured")
+        s.o.animBase = AnimBase::Measured;
+    else
+        return "--anim-base expects slots or measured, got " + quoted(v);
+    return {};
+}
+
+std::string setAnimColors(State& s, const std::string& v) {
+    if (v == "op")
+        s.o.animColors = AnimColors::ByOp;
+    else if (v == "version")
+        s.o.animColors = AnimColors::ByVersion;
+    else if (v == "staleness")
+        s.o.animColors = AnimColors::ByStaleness;
+    else
+        return "--anim-color-by expects op, version or staleness, got " + quoted(v);
+    return {};
+}
+
+// Above 0 and at most a day: a frame per day of a real run is already one
+// frame.
+std::string setAnimEveryMs(State& s, const std::string& v) {
+    double ms = 0.0;
+    if (!parseFinite(v, ms) || !(ms > 0.0) || ms > 86400000.0)
+        return "--anim-every-ms expects milliseconds above 0 (at most 86400000), got " + quoted(v);
+    s.o.animEveryMs = ms;
+    return {};
+}
+
 std::string setSchedule(State& s, const std::string& v) {
     auto kind = parseScheduleKind(v);
     if (!kind)
@@ -313,7 +345,7 @@ const std::vector<FlagSpec>& flagSpecs() {
          [](State& s, const std::string& v) {
              return setBetween("--anim-fps", v, kAnimMinFps, kAnimMaxFps, s.o.animFps);
          },
-         "animation frames (slots) per second (1 to 50)",
+         "animation frames per second (1 to 50)",
          [](const RunOptions& o) { return str(o.animFps); }},
         {"--anim-from", "SLOT", true,
          [](State& s, const std::string& v) {
@@ -329,6 +361,23 @@ const std::vector<FlagSpec>& flagSpecs() {
              return std::string();
          },
          "animation without the caption line (the slot's actions and versions)", nullptr},
+        {"--anim-base", "BASE", true, setAnimBase,
+         "slots (a frame per slot) | measured (a frame per --anim-every-ms of measured time, "
+         "boxes at their measured times; a run with measured times only)",
+         [](const RunOptions& o) {
+             return std::string(o.animBase == AnimBase::Measured ? "measured" : "slots");
+         }},
+        {"--anim-every-ms", "MS", true, setAnimEveryMs,
+         "with --anim-base measured: one frame per MS of measured time [default: about one "
+         "per slot]",
+         nullptr},
+        {"--anim-color-by", "WHAT", true, setAnimColors,
+         "animation boxes coloured by op | version (the weight version read) | staleness",
+         [](const RunOptions& o) {
+             return std::string(o.animColors == AnimColors::ByVersion     ? "version"
+                                : o.animColors == AnimColors::ByStaleness ? "staleness"
+                                                                          : "op");
+         }},
     };
     return specs;
 }

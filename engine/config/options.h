@@ -26,6 +26,11 @@ constexpr int kAnimMaxWidth = 4000;
 constexpr int kAnimMinFps = 1;
 constexpr int kAnimMaxFps = 50;
 constexpr int kAnimMaxFrames = 5000;
+// What an animation's frames step through: the schedule's slots (one frame
+// per slot), or measured time (one frame per --anim-every-ms of a real run).
+enum class AnimBase { Slots, Measured };
+// How an animation's boxes are coloured: the window's colourings.
+enum class AnimColors { ByOp, ByVersion, ByStaleness };
 
 struct RunOptions {
     ScheduleConfig schedule;  // kind, stages, microbatches, batches, chunks, sync, stash
@@ -84,6 +89,11 @@ struct RunOptions {
     int animFrom = -1;  // first slot; -1: t0
     int animTo = -1;    // last slot; -1: the run's last
     bool animCaption = true;
+    AnimBase animBase = AnimBase::Slots;
+    // Measured base: milliseconds of measured time per frame; 0: about one
+    // frame per slot (the measured span over the slots, rounded).
+    double animEveryMs = 0.0;
+    AnimColors animColors = AnimColors::ByOp;
 
     int microbatchSize() const { return batchSize / schedule.microbatches; }
 };

@@ -2,7 +2,10 @@
 // slot and each step is one frame, drawn like the still timeline export
 // (title, legend, time base) at the animation's own size, with the cursor
 // line and, optionally, a caption: what each stage ran in the slot (the
-// explain panel's caption) and the weight versions each stage holds.
+// explain panel's caption) and the weight versions each stage holds. In the
+// measured base a frame is a moment of measured time instead (every N ms):
+// the boxes stand at their measured times, cut at the cursor, and the
+// caption says the time and what each stage is running then.
 // Frames go to an AnimEncoder (GIF or WebP); the file is written atomically
 // once every frame is encoded, so a cancelled or failed export leaves no file.
 #pragma once
@@ -18,6 +21,7 @@
 #include <memory>
 
 #include "engine/config/options.h"
+#include "engine/schedule/stagestate.h"
 #include "ui/views/timelineplot.h"
 
 namespace pd {
@@ -34,6 +38,10 @@ struct AnimationSettings {
     int to = -1;           // last slot; -1: the last slot of the run
     bool holdLast = true;  // the last frame stays kHoldLastMs before the loop restarts
     bool caption = true;   // the slot's explanation and versions under the timeline
+    // Slots: a frame per slot. Measured: a frame per `everyMs` of measured
+    // time (a run with measured times only); 0: about one frame per slot.
+    AnimBase base = AnimBase::Slots;
+    double everyMs = 0.0;
     static constexpr int kHoldLastMs = 2000;
 };
 
@@ -43,6 +51,17 @@ struct AnimationLook {
     TimelineView::Mode mode = TimelineView::Mode::Slots;
     GanttPlottable::ColorMode colors = GanttPlottable::ColorMode::ByOp;
     QString title;
+    // The title in the measured base, when it differs (the window's names
+    // its time base); empty: `title`. A note of the frame step is added.
+    QString measuredTitle;
+};
+
+// What an animation walks: slots first..last and, in the measured base,
+// `count` moments t0 + everyMs, t0 + 2 everyMs, ..., t1 (ms).
+struct AnimationPlan {
+    int first = 0, last = 0;
+    int count = 0;
+    double t0 = 0.0, t1 = 0.0, everyMs = 0.0;
 };
 
 // The frames of one animation: the model's cursor is moved to each slot in
@@ -64,11 +83,22 @@ public:
     static QString check(const RunModel& model, const AnimationSettings& settings,
                          int* first = nullptr, int* last = nullptr,
                          std::uint64_t availableBytes = 0);
+    // The same, with the whole plan (frame count, measured times).
+    static QString plan(const RunModel& model, const AnimationSettings& settings,
+                        AnimationPlan* plan, std::uint64_t availableBytes = 0);
+    // Whether the measured base can be chosen: a run recorded by the engine
+    // (live or opened), not a simulated schedule.
+    static bool hasMeasuredTimes(const RunModel& model);
 
-    int count() const { return last_ - first_ + 1; }
+    int count() const { return plan_.count; }
     QSize size() const { return size_; }
-    int slotOf(int frame) const { return first_ + frame; }
-    // Frame `i`: the run up to and including slot first + i, the cursor after it.
+    int slotOf(int frame) const { return plan_.first + frame; }
+    // Measured base: the time of frame `i` (ms of measured time); the step.
+    double timeOf(int frame) const;
+    double everyMs() const { return plan_.everyMs; }
+    AnimBase base() const { return settings_.base; }
+    // Frame `i`: the run up to and including slot first + i, the cursor
+    // after it; measured: the run up to timeOf(i), the cursor there.
     QImage render(int i);
     // The caption's plain text for frame `i` (empty without a caption).
     QString captionText(int i);
@@ -78,18 +108,22 @@ public:
     int durationMs(int i) const;
 
 private:
-    QString captionHtml();  // at the model's cursor
+    QString captionHtml(int i);  // frame i's; slots: at the model's cursor
+    QString measuredCaptionHtml(double t);
     void moveTo(int i);
 
     RunModel& model_;
     AnimationSettings settings_;
     QSignalBlocker blocker_;
     int savedCursor_ = 0, savedRequested_ = 0;
-    int first_ = 0, last_ = 0;
+    AnimationPlan plan_;
     std::unique_ptr<TimelineView> view_;
     QSize size_;
     int plotHeight_ = 0, captionHeight_ = 0, margin_ = 0;
     QFont captionFont_;
+    // The measured caption's versions, folded in as the frames go forward.
+    std::vector<StageWalker> walkers_;
+    double walkedTo_ = 0.0;
 };
 
 struct AnimationResult {

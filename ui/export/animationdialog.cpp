@@ -1,6 +1,7 @@
 #include "ui/export/animationdialog.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QCoreApplication>
 #include <QDialog>
 #include <QDialogButtonBox>
@@ -11,9 +12,12 @@
 #include <QProgressDialog>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardItemModel>
+#include <cmath>
 
 #include "ui/export/animencoder.h"
 #include "ui/model/runmodel.h"
+#include "ui/model/settings.h"
 
 namespace pd {
 
@@ -39,6 +43,27 @@ bool askAnimationSettings(QWidget* parent, const RunModel& model, AnimationSetti
     QSpinBox* to = spin("to", 0, last, settings->to < 0 ? last : settings->to, QString());
     from->setPrefix(QStringLiteral("t"));
     to->setPrefix(QStringLiteral("t"));
+    // The time base: the measured one only where the run has measured times.
+    const bool measurable = AnimationFrames::hasMeasuredTimes(model);
+    auto* base = new QComboBox(&dialog);
+    base->setObjectName(QStringLiteral("base"));
+    base->addItem(QObject::tr("Slots: a frame per slot"));
+    base->addItem(QObject::tr("Measured time: a frame every N ms"));
+    if (!measurable) {
+        if (auto* items = qobject_cast<QStandardItemModel*>(base->model()))
+            items->item(1)->setEnabled(false);
+        base->setToolTip(
+            QObject::tr("This run has no measured times (a simulated run or "
+                        "schedule): its frames step through the slots."));
+    }
+    base->setCurrentIndex(measurable && settings->base == AnimBase::Measured ? 1 : 0);
+    auto* every = new QDoubleSpinBox(&dialog);
+    every->setObjectName(QStringLiteral("everyMs"));
+    every->setRange(0.0, 86400000.0);
+    every->setDecimals(2);
+    every->setSuffix(QObject::tr(" ms"));
+    every->setSpecialValueText(QObject::tr("about one frame per slot"));
+    every->setValue(std::max(0.0, settings->everyMs));
     auto* hold = new QCheckBox(
         QObject::tr("Hold the last frame %1 s").arg(AnimationSettings::kHoldLastMs / 1000),
         &dialog);
@@ -50,7 +75,22 @@ bool askAnimationSettings(QWidget* parent, const RunModel& model, AnimationSetti
     caption->setChecked(settings->caption);
     auto* frames = new QLabel(&dialog);
     const auto count = [&] {
-        const int n = std::max(0, to->value() - from->value() + 1);
+        every->setEnabled(base->currentIndex() == 1);
+        AnimationSettings probe;
+        probe.from = from->value();
+        probe.to = to->value();
+        probe.base = base->currentIndex() == 1 ? AnimBase::Measured : AnimBase::Slots;
+        probe.everyMs = every->value();
+        AnimationPlan plan;
+        int n = std::max(0, to->value() - from->value() + 1);
+        if (probe.base == AnimBase::Measured) {
+            const QString problem = AnimationFrames::plan(model, probe, &plan);
+            if (!problem.isEmpty()) {
+                frames->setText(problem);
+                return;
+            }
+            n = plan.count;
+        }
         frames->setText(
             QObject::tr("%1 frames, %2 s")
                 .arg(n)
@@ -62,11 +102,17 @@ bool askAnimationSettings(QWidget* parent, const RunModel& model, AnimationSetti
     for (QSpinBox* box : {from, to, fps})
         QObject::connect(box, &QSpinBox::valueChanged, &dialog, count);
     QObject::connect(hold, &QCheckBox::toggled, &dialog, count);
+    QObject::connect(base, &QComboBox::currentIndexChanged, &dialog, count);
+    QObject::connect(every, &QDoubleSpinBox::valueChanged, &dialog, count);
+    frames->setObjectName(QStringLiteral("frames"));
+    frames->setWordWrap(true);
     count();
     form->addRow(QObject::tr("Width:"), width);
     form->addRow(QObject::tr("Frames:"), fps);
     form->addRow(QObject::tr("First slot:"), from);
     form->addRow(QObject::tr("Last slot:"), to);
+    form->addRow(QObject::tr("Time base:"), base);
+    form->addRow(QObject::tr("Frame every:"), every);
     form->addRow(QString(), hold);
     form->addRow(QString(), caption);
     form->addRow(QString(), frames);
@@ -82,7 +128,41 @@ bool askAnimationSettings(QWidget* parent, const RunModel& model, AnimationSetti
     settings->to = to->value();
     settings->holdLast = hold->isChecked();
     settings->caption = caption->isChecked();
+    settings->base = base->currentIndex() == 1 ? AnimBase::Measured : AnimBase::Slots;
+    settings->everyMs = every->value();
     return true;
+}
+
+AnimationSettings rememberedAnimationSettings(const RunModel& model, const AnimationLook& look) {
+    QSettings s = appSettings();
+    s.beginGroup(QStringLiteral("animation"));
+    AnimationSettings a;
+    a.width =
+        std::clamp(s.value(QStringLiteral("width"), a.width).toInt(), kAnimMinWidth, kAnimMaxWidth);
+    a.fps = std::clamp(s.value(QStringLiteral("fps"), a.fps).toInt(), kAnimMinFps, kAnimMaxFps);
+    a.holdLast = s.value(QStringLiteral("holdLast"), a.holdLast).toBool();
+    a.caption = s.value(QStringLiteral("caption"), a.caption).toBool();
+    const bool windowMeasured =
+        look.mode == TimelineView::Mode::Measured || look.mode == TimelineView::Mode::Both;
+    const QString base = s.value(QStringLiteral("base")).toString();
+    const bool measured = base.isEmpty() ? windowMeasured : base == QStringLiteral("measured");
+    a.base =
+        measured && AnimationFrames::hasMeasuredTimes(model) ? AnimBase::Measured : AnimBase::Slots;
+    const double every = s.value(QStringLiteral("everyMs"), 0.0).toDouble();
+    a.everyMs = std::isfinite(every) && every > 0.0 ? every : 0.0;
+    return a;
+}
+
+void rememberAnimationSettings(const AnimationSettings& a) {
+    QSettings s = appSettings();
+    s.beginGroup(QStringLiteral("animation"));
+    s.setValue(QStringLiteral("width"), a.width);
+    s.setValue(QStringLiteral("fps"), a.fps);
+    s.setValue(QStringLiteral("holdLast"), a.holdLast);
+    s.setValue(QStringLiteral("caption"), a.caption);
+    s.setValue(QStringLiteral("base"),
+               a.base == AnimBase::Measured ? QStringLiteral("measured") : QStringLiteral("slots"));
+    s.setValue(QStringLiteral("everyMs"), a.everyMs);
 }
 
 QString exportAnimationInteractive(QWidget* parent, RunModel& model, const AnimationLook& look,
@@ -97,11 +177,14 @@ QString exportAnimationInteractive(QWidget* parent, RunModel& model, const Anima
         QObject::tr("Animated GIF (*.gif);;Animated WebP, lossless (*.webp)"));
     if (path.isEmpty()) return {};
     if (animFormatFromSuffix(path) == AnimFormat::Unknown) path += QStringLiteral(".gif");
+    settings = rememberedAnimationSettings(model, look);
     if (!askAnimationSettings(parent, model, &settings)) return {};
-    if (const QString problem = AnimationFrames::check(model, settings); !problem.isEmpty())
+    rememberAnimationSettings(settings);
+    AnimationPlan plan;
+    if (const QString problem = AnimationFrames::plan(model, settings, &plan); !problem.isEmpty())
         return problem;
     QProgressDialog progress(QObject::tr("Rendering %1...").arg(path), QObject::tr("Cancel"), 0,
-                             settings.to - settings.from + 1, parent);
+                             plan.count, parent);
     progress.setWindowTitle(QObject::tr("Export animation"));
     progress.setWindowModality(Qt::WindowModal);
     progress.setMinimumDuration(300);

@@ -1,6 +1,8 @@
 // File > Export > Animation...: the file (.gif or .webp), then width,
-// frames per second, slot range, hold and caption; the export runs with a
-// cancellable progress dialog. Nothing is written when it is cancelled.
+// frames per second, slot range, time base (slots, or measured time every
+// N ms), hold and caption, remembered between sessions; the export runs
+// with a cancellable progress dialog. Nothing is written when it is
+// cancelled.
 #pragma once
 
 #include <QString>
@@ -19,6 +21,13 @@ QString exportAnimationInteractive(QWidget* parent, RunModel& model, const Anima
                                    bool* ok);
 
 // The settings dialog alone (tests fill and accept it): false when cancelled.
+// The measured base is offered only for a run with measured times.
 bool askAnimationSettings(QWidget* parent, const RunModel& model, AnimationSettings* settings);
+
+// The dialog's last choices (QSettings; the slot range is the run's own):
+// the defaults the first time, the base then the window's (`look`), and
+// the slots base for a run without measured times.
+AnimationSettings rememberedAnimationSettings(const RunModel& model, const AnimationLook& look);
+void rememberAnimationSettings(const AnimationSettings& settings);
 
 }  // namespace pd

@@ -221,6 +221,8 @@ AnimationSettings animationSettings(const RunOptions& o) {
     s.from = o.animFrom;
     s.to = o.animTo;
     s.caption = o.animCaption;
+    s.base = o.animBase;
+    s.everyMs = o.animEveryMs;
     return s;
 }
 
@@ -236,9 +238,18 @@ int checkAnimationFirst(const RunOptions& options, QTextStream& err) {
         err << "error: " << error << '\n';
         return 2;
     }
+    // Measured times come with the run: the slot range and sizes now, the
+    // times once it has run (a build without the engine has none).
+    AnimationSettings settings = animationSettings(options);
+    if (settings.base == AnimBase::Measured && !EngineController::engineAvailable()) {
+        err << "error: --anim-base measured: this build has no training engine, so the run is "
+               "simulated and has no measured times: use --anim-base slots\n";
+        return 2;
+    }
+    settings.base = AnimBase::Slots;
     RunModel model;
     model.reset(prepared, RunModel::Source::Schedule);
-    error = AnimationFrames::check(model, animationSettings(options));
+    error = AnimationFrames::check(model, settings);
     if (error.isEmpty()) return 0;
     err << "error: --export-animation: " << error << '\n';
     return 2;
@@ -253,12 +264,17 @@ int headlessAnimation(const RunResult& run, const QString& title, const RunOptio
     loadTimeline(&view, model, run);
     AnimationLook look;
     look.mode = TimelineView::Mode::Slots;  // one frame per slot: the cursor steps evenly
+    look.colors = options.animColors == AnimColors::ByVersion ? GanttPlottable::ColorMode::ByVersion
+                  : options.animColors == AnimColors::ByStaleness
+                      ? GanttPlottable::ColorMode::ByStaleness
+                      : GanttPlottable::ColorMode::ByOp;
     look.title = title;
     const QString path = QString::fromStdString(options.animationPath);
     QString error;
     AnimationResult result;
     const AnimationSettings settings = animationSettings(options);
-    const QString problem = AnimationFrames::check(model, settings);
+    AnimationPlan plan;
+    const QString problem = AnimationFrames::plan(model, settings, &plan);
     if (!problem.isEmpty()) {
         err << "error: --export-animation: " << problem << '\n';
         return 2;
@@ -267,8 +283,11 @@ int headlessAnimation(const RunResult& run, const QString& title, const RunOptio
         err << "error: " << error << '\n';
         return 1;
     }
-    out << "wrote " << path << ": " << result.frames << " frames (" << result.stored << " stored), "
-        << result.size.width() << "x" << result.size.height() << " px, " << result.bytes
+    out << "wrote " << path << ": " << result.frames << " frames (" << result.stored
+        << " stored), ";
+    if (settings.base == AnimBase::Measured)
+        out << "a frame every " << plan.everyMs << " ms of measured time, ";
+    out << result.size.width() << "x" << result.size.height() << " px, " << result.bytes
         << " bytes\n";
     out.flush();
     return 0;

@@ -42,7 +42,8 @@ int headlessExport(const RunOptions& options, const QString& dir, QTextStream& o
 
 struct AnimationSettings;
 AnimationSettings animationSettings(const RunOptions& options);
-// --export-animation FILE of `run` (Slots time base, titled `title`): 0,
+// --export-animation FILE of `run` (the slots base, or --anim-base measured;
+// titled `title`): 0,
 // 1 when encoding or writing failed, 2 for settings the run cannot take.
 int headlessAnimation(const RunResult& run, const QString& title, const RunOptions& options,
                       QTextStream& out, QTextStream& err);

@@ -656,6 +656,8 @@ AnimationLook MainWindow::animationLook() const {
     look.colors = timeline_->colorMode();
     look.title = timeline_->title().isEmpty() ? exports().title(timeBase_->currentText())
                                               : timeline_->title();
+    // An animation in the measured base names that base, whatever the window shows.
+    if (timeline_->title().isEmpty()) look.measuredTitle = exports().title(timeBase_->itemText(1));
     return look;
 }
 
