@@ -1,4 +1,4 @@
-// Distributed stages on loopback (issue 11): pipedream-train --backend gloo
+// Distributed stages on loopback: pipedream-train --backend gloo
 // with 2 and 4 local rank processes against the threaded runtime, the
 // merged trace, a killed rank, bad rendezvous settings, and a torchrun
 // launch where Debian's python3-torch is installed.

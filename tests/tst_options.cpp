@@ -385,7 +385,7 @@ void TestOptions::badFlag_data() {
     row("export in train", {"--export", "d"}, "unknown option '--export' (see --help)");
     row("open in train", {"--open", "run.csv"}, "unknown option '--open' (see --help)");
     row("missing value at end", {"--stages"}, "option '--stages' needs a value (--stages N)");
-    // Network flags checked before anything starts (issue 20).
+    // Network flags checked before anything starts.
     row("events port out of range", {"--events", "HOST:70000"},
         "--events: bad port in 'HOST:70000': expected a number from 1 to 65535");
     row("events without port", {"--events", "HOST"},
@@ -431,7 +431,7 @@ void TestOptions::badFlag_data() {
     row("lr zero", {"--lr", "0"}, "learning rate must be greater than 0 and at most 10000, got 0");
     row("lr negative", {"--lr=-0.5"},
         "learning rate must be greater than 0 and at most 10000, got -0.5");
-    // issue 12: 1e308 is finite, passed, and overflowed the first update.
+    // 1e308 is finite, passed, and overflowed the first update.
     row("lr huge", {"--lr", "1e308"},
         "learning rate must be greater than 0 and at most 10000, got 1e+308");
     row("csv and trace one file", {"--csv", "run.out", "--trace", "run.out"},

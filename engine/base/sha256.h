@@ -1,6 +1,6 @@
 // SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for the run secret's
 // challenge-response between a distributed run's ranks and its event
-// collector (issue 20): the secret never travels, only HMAC(secret, nonce).
+// collector: the secret never travels, only HMAC(secret, nonce).
 // Small and dependency-free; checked against the RFC 4231 test vectors.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Distributed stages (issue 11): one process per stage (rank = stage) over
+// Distributed stages: one process per stage (rank = stage) over
 // torch.distributed's c10d (Gloo; NCCL on CUDA builds), and the torch-free
 // pieces around it: the wire protocol between ranks and one event
 // collector, the collector, a rank's client, the local launcher and a Run
