@@ -35,6 +35,10 @@ public:
         Lock l(mutex);
         versions.push_back(e);
     }
+    void onEvaluation(const EvaluationEvent& e) override {
+        Lock l(mutex);
+        evaluations.push_back(e);
+    }
     void onFinished(const RunSummary& s) override {
         Lock l(mutex);
         summary = s;
@@ -62,6 +66,7 @@ public:
     std::vector<SlotEvent> slots;
     std::vector<MemoryEvent> memory;
     std::vector<BatchEvent> batches;
+    std::vector<EvaluationEvent> evaluations;
     std::vector<VersionEvent> versions;
     std::vector<std::string> errors;
     RunSummary summary;

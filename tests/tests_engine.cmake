@@ -5,6 +5,7 @@ if(TARGET pd_engine)
   pd_add_test(tst_control LIBS pd_engine TIMEOUT 120)
   pd_add_test(tst_data LIBS pd_engine TIMEOUT 60)
   pd_add_test(tst_models LIBS pd_engine TIMEOUT 300)
+  pd_add_test(tst_training LIBS pd_engine TIMEOUT 300)
 endif()
 
 # Distributed stages on loopback: 2 and 4 rank processes; needs

@@ -17,6 +17,7 @@
 #include <QtTest>
 
 #include "engine/schedule/schedule.h"
+#include "model_test_data.h"
 
 namespace {
 
@@ -115,7 +116,13 @@ private Q_SLOTS:
             row("lr out of range", {"--lr", "1e308"}, "at most 10000");
             row("csv and trace one file", {"--csv", "same.out", "--trace", "same.out"},
                 "the same file");
+            row("epochs zero", {"--epochs", "0"}, "--epochs expects a positive integer");
+            row("unknown optimizer", {"--optimizer", "rmsprop"}, "sgd, momentum or adam");
+            row("epochs of synthetic data", {"--epochs", "2", "--batches", "3"}, "finite size");
         }
+        QTest::addRow("train dry run epochs without batches")
+            << kTrain << QStringList{"--model", "cnn", "--epochs", "2"}
+            << "give --batches with --epochs";
         QTest::addRow("viz model too large for memory")
             << kViz << QStringList{"--headless", "--export", "unused", "--hidden",
                                    "65536",      "--layers", "4096"}
@@ -664,6 +671,48 @@ private Q_SLOTS:
 #ifdef PD_HAVE_ENGINE
         QVERIFY(QFileInfo::exists(QFileInfo(kTrain).dir().filePath("pipedream-train-engine.so")));
 #endif
+    }
+
+    // A cnn run on tiny IDX files with epochs: the log prints each held-out
+    // evaluation after its batch; --json has them and what the data holds.
+    void epochsAndEvaluations() {
+        pd::test::Data d;
+        const QStringList args = {
+            "--model",      "cnn", "--data",      QString::fromStdString(d.images()),
+            "--stages",     "2",   "--hidden",    "16",
+            "--batch-size", "32",  "--epochs",    "2",
+            "--eval-every", "3",   "--optimizer", "adam"};
+        const Result log = run(kTrain, args);
+        QVERIFY2(log.exitCode == 0, qPrintable(log.err));
+        QVERIFY2(log.out.contains("Epochs: 2, each in its own seeded order (16 batches in all)"),
+                 qPrintable(log.out.left(800)));
+        QVERIFY(log.out.contains("optimizer Adam (0.9, 0.999), lr 0.001"));
+        // After batch 3's block, before batch 4's.
+        const int held = log.out.indexOf("HELD-OUT after batch 3 (epoch 1): loss ");
+        QVERIFY(held > log.out.indexOf("BATCH 3/16") && held < log.out.indexOf("BATCH 4/16"));
+        QCOMPARE(log.out.count("HELD-OUT after batch"), 7);  // 3 6 8 9 12 15 16
+
+        const Result json = run(kTrain, args + QStringList{"--json"});
+        QVERIFY2(json.exitCode == 0, qPrintable(json.err));
+        const QJsonObject o = QJsonDocument::fromJson(json.out.toUtf8()).object();
+        const QJsonObject data = o["data"].toObject();
+        QCOMPARE(data["name"].toString(), QString("mnist"));
+        QCOMPARE(data["train_samples"].toInt(), 256);
+        QCOMPARE(data["heldout_samples"].toInt(), 64);
+        QVERIFY(data["unigram_loss"].isNull());
+        const QJsonArray evals = o["evaluations"].toArray();
+        QList<int> batches, epochs;
+        for (const QJsonValue& v : evals) {
+            const QJsonObject e = v.toObject();
+            batches << e["batch"].toInt();
+            epochs << e["epoch"].toInt();
+            QVERIFY(e["accuracy"].toDouble() >= 0.0 && e["accuracy"].toDouble() <= 1.0);
+            QVERIFY(e["train_seconds"].toDouble() > 0.0);
+            QVERIFY(e["loss"].toDouble() > 0.0);
+        }
+        QCOMPARE(batches, (QList<int>{3, 6, 8, 9, 12, 15, 16}));
+        QCOMPARE(epochs, (QList<int>{1, 1, 1, 2, 2, 2, 2}));
+        QCOMPARE(o["batches"].toInt(), 16);
     }
 
     void helpExitsZero() {

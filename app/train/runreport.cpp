@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <mutex>
@@ -100,14 +101,33 @@ void printHeader(const RunOptions& o, const Schedule& schedule, const RunPlace& 
                     c.stash ? "stashed per microbatch" : "NOT stashed (ablation)",
                     c.verticalSync ? ", vertical sync" : "");
     }
-    std::printf("Model: MLP of %d Linear(%d)+ReLU layers and a %d-class head; split:", o.layers,
-                o.hidden, o.classes);
+    if (o.model == "cnn")
+        std::printf(
+            "Model: CNN of 4 convolutions (16-32-64-64 channels, two 2x2 pools), a "
+            "fully connected layer of %d and a head; split:",
+            o.hidden);
+    else if (o.model == "gpt")
+        std::printf(
+            "Model: GPT of %d pre-norm blocks (width %d, %d heads, context %d) with its "
+            "embedding and head; split:",
+            o.layers, o.hidden, o.heads, o.seqLen);
+    else
+        std::printf("Model: MLP of %d Linear(%d)+ReLU layers and a %d-class head; split:", o.layers,
+                    o.hidden, o.classes);
     for (const std::string& n : names) std::printf(" %s", n.c_str());
-    std::printf(
-        "\nData: %s\nDevice %s, %d thread(s) per stage worker; optimizer plain SGD, lr %g, seed "
-        "%llu\n",
-        place.data.c_str(), o.device.c_str(), place.threads, o.lr,
-        static_cast<unsigned long long>(o.seed));
+    std::printf("\nData: %s\n", place.data.c_str());
+    if (place.dataKnown && std::isfinite(place.unigramLoss))
+        std::printf("Unigram entropy of the training text: %.4f nats per character\n",
+                    place.unigramLoss);
+    if (o.epochs > 0)
+        std::printf("Epochs: %d, each in its own seeded order (%d batches in all)\n", o.epochs,
+                    c.batches);
+    const char* optimizer = o.optimizer == "adam"       ? "Adam (0.9, 0.999)"
+                            : o.optimizer == "momentum" ? "SGD with momentum 0.9"
+                                                        : "plain SGD";
+    std::printf("Device %s, %d thread(s) per stage worker; optimizer %s, lr %g, seed %llu\n",
+                o.device.c_str(), place.threads, optimizer, o.lr,
+                static_cast<unsigned long long>(o.seed));
     if (!place.processes.empty()) std::printf("Processes: %s\n", place.processes.c_str());
     std::printf("Actions: %zu\n", schedule.actionCount());
     const std::string note = coreSharingNote(o, std::thread::hardware_concurrency());
@@ -165,22 +185,52 @@ void printResults(const RunOptions& o, const Schedule& schedule,
     const double seconds = m.measured.makespan / 1e6;
     const double samples = static_cast<double>(snap.batches.size()) * o.batchSize;
     std::printf(
-        "Throughput: %.0f samples in %.3f s of training = %.1f samples/s (wall time with start-up "
-        "%.3f s)\n",
+        "Throughput: %.0f samples in %.3f s of training = %.1f samples/s (from time zero, pauses "
+        "and "
+        "evaluations left out: %.3f s)\n",
         samples, seconds, seconds > 0 ? samples / seconds : 0.0,
         static_cast<double>(snap.summary.timeUs) / 1e6);
 }
 
+// null for what is not a number (accuracy of text, the unigram loss of images).
+json::Ordered numberOrNull(double v) {
+    return std::isfinite(v) ? json::Ordered(v) : json::Ordered(nullptr);
+}
+
 json::Ordered summaryJson(const RunOptions& o, const std::vector<std::string>& names,
                           const CollectingSink::Snapshot& snap, const MeasuredFigures& m,
-                          const ClosedForm& cf) {
+                          const ClosedForm& cf, const RunPlace* place) {
     const ScheduleConfig& c = o.schedule;
     json::Ordered root = configJson(o);
     root["hidden"] = o.hidden;
     root["lr"] = o.lr;
     root["seed"] = static_cast<std::int64_t>(o.seed);
     root["device"] = o.device;
-    root["data"] = o.data;
+    root["optimizer"] = o.optimizer;
+    if (o.epochs > 0) root["epochs"] = o.epochs;
+    if (place && place->dataKnown) {
+        json::Ordered d = json::Ordered::object();
+        d["source"] = o.data;
+        d["name"] = place->dataName;
+        d["train_samples"] = place->trainSamples;
+        d["heldout_samples"] = place->heldoutSamples;
+        d["unigram_loss"] = numberOrNull(place->unigramLoss);
+        root["data"] = d;
+    } else {
+        root["data"] = o.data;
+    }
+    json::Ordered evaluations = json::Ordered::array();
+    for (const EvaluationEvent& e : snap.evaluations) {
+        json::Ordered row = json::Ordered::object();
+        row["batch"] = e.batch;
+        row["epoch"] = e.epoch;
+        row["train_seconds"] = static_cast<double>(e.trainUs) / 1e6;
+        row["samples"] = e.samples;
+        row["loss"] = numberOrNull(e.loss);
+        row["accuracy"] = numberOrNull(e.accuracy);
+        evaluations.push_back(row);
+    }
+    root["evaluations"] = evaluations;
     root["cancelled"] = snap.summary.cancelled;
     json::Ordered batches = json::Ordered::array();
     std::vector<BatchEvent> sorted = snap.batches;
@@ -306,7 +356,7 @@ json::Ordered distributedJson(const RunOptions& o, const EventCollector& collect
 
 int reportRun(const RunOptions& options, const Schedule& schedule,
               const std::vector<std::string>& names, CollectingSink& sink,
-              const EventCollector* collector) {
+              const EventCollector* collector, const RunPlace* place) {
     const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
     const CollectingSink::Snapshot snap = sink.snapshot();
     const Outcome outcome = outcomeOf(snap);
@@ -321,7 +371,7 @@ int reportRun(const RunOptions& options, const Schedule& schedule,
     const ClosedForm cf = closedForm(options.schedule);
     const bool written = writeOutputs(options, names, snap, outcome, hosts);
     if (options.json) {
-        json::Ordered summary = summaryJson(options, names, snap, measured, cf);
+        json::Ordered summary = summaryJson(options, names, snap, measured, cf, place);
         summary["status"] = outcome.status;
         if (!outcome.error.empty()) summary["error"] = outcome.error;
         if (collector) summary["distributed"] = distributedJson(options, *collector);
@@ -368,7 +418,9 @@ int superviseCollectedRun(const RunOptions& options, EventCollector& collector,
     const int S = options.schedule.stages;
     if (log) {
         const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-        RunPlace place{options.data, std::max(1, static_cast<int>(cores) / S), {}};
+        RunPlace place;
+        place.data = options.data;
+        place.threads = std::max(1, static_cast<int>(cores) / S);
         place.processes = std::to_string(S) + " rank processes over " + options.backend +
                           (run ? " started here" : "") + ", events collected on port " +
                           std::to_string(collector.port());

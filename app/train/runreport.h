@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,11 @@ struct RunPlace {
     std::string data;       // the data set's description
     int threads = 1;        // intra-op threads per stage worker
     std::string processes;  // distributed: "4 rank processes over gloo ..."
+    // What the data set holds (known where the data was read: threads runs).
+    bool dataKnown = false;
+    std::string dataName;  // synthetic | mnist | fashion-mnist | text
+    std::int64_t trainSamples = 0, heldoutSamples = 0;
+    double unigramLoss = 0.0;  // text: nats per character; NaN otherwise
 };
 void printHeader(const RunOptions& o, const Schedule& schedule, const RunPlace& place,
                  const std::vector<std::string>& names);
@@ -51,7 +57,7 @@ void printHeader(const RunOptions& o, const Schedule& schedule, const RunPlace& 
 // file could not be written.
 int reportRun(const RunOptions& options, const Schedule& schedule,
               const std::vector<std::string>& names, CollectingSink& sink,
-              const EventCollector* collector);
+              const EventCollector* collector, const RunPlace* place = nullptr);
 
 // The collecting side of a distributed run (--launch, or rank 0 under
 // torchrun): prints the header and the log as merged batches arrive (SIGINT

@@ -65,12 +65,22 @@ int runTrainingCli(const RunOptions& options) {
     // Output piped to stdout takes stdout for itself: no log, no table.
     const bool quiet = isStdoutPath(options.csvPath) || isStdoutPath(options.tracePath);
     const bool log = !options.json && !quiet;
-    if (log)
-        printHeader(options, schedule, {run.dataDescription(), run.threadsPerWorker(), {}}, names);
+    const DataInfo info = run.dataInfo();
+    RunPlace place;
+    place.data = run.dataDescription();
+    place.threads = run.threadsPerWorker();
+    place.dataKnown = true;
+    place.dataName = info.name;
+    place.trainSamples = info.trainSamples;
+    place.heldoutSamples = info.heldoutSamples;
+    place.unigramLoss = info.unigramLoss;
+    // The run's own options: --epochs resolved into batches.
+    RunOptions resolved = options;
+    resolved.schedule.batches = schedule.config.batches;
+    if (log) printHeader(resolved, schedule, place, names);
     BatchLog batchLog(schedule, names, options.batchSize);
     superviseRun(run, sink, log ? &batchLog : nullptr);
-
-    return reportRun(options, schedule, names, sink, nullptr);
+    return reportRun(resolved, schedule, names, sink, nullptr, &place);
 }
 
 }  // namespace pd

@@ -239,13 +239,25 @@ std::string checkFlagCombinations(State& s, bool vizFlags) {
 
 std::string checkRunOptions(const RunOptions& options) {
     try {
-        checkConfig(options.schedule);
+        ScheduleConfig c = options.schedule;
+        if (options.epochs > 0 && c.batches == 0) c.batches = 1;  // the epochs decide
+        checkConfig(c);
     } catch (const ConfigError& e) {
         return e.what();
     }
     if (!(std::isfinite(options.lr) && options.lr > 0.0 && options.lr <= kMaxLr))
         return "learning rate must be greater than 0 and at most " + str(kMaxLr) + ", got " +
                str(options.lr);
+    if (options.epochs < 0 || options.epochs > kMaxEpochs)
+        return "epochs must be between 1 and " + str(kMaxEpochs) + ", got " + str(options.epochs);
+    if (options.epochs > 0 && options.data == "synthetic")
+        return "--epochs needs a data set of finite size (--data synthetic has no epochs)";
+    if (options.evalEvery < 0 || options.evalEvery > kMaxBatches)
+        return "--eval-every must be between 1 and " + str(kMaxBatches) + " batches, got " +
+               str(options.evalEvery);
+    if (options.optimizer != "sgd" && options.optimizer != "momentum" &&
+        options.optimizer != "adam")
+        return "unknown optimizer '" + options.optimizer + "' (sgd, momentum or adam)";
     std::string e = checkSizes(options);
     if (e.empty() && !options.split.empty()) {
         std::string text;

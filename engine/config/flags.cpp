@@ -21,6 +21,12 @@ std::string setInt(const std::string& flag, const std::string& v, int& out) {
     return {};
 }
 
+std::string setPositive(const std::string& flag, const std::string& v, int& out) {
+    if (!parseNumber(v, out) || out < 1)
+        return flag + " expects a positive integer, got " + quoted(v);
+    return {};
+}
+
 std::string setNonNegative(const std::string& flag, const std::string& v, int& out) {
     if (!parseNumber(v, out) || out < 0)
         return flag + " expects a non-negative integer, got " + quoted(v);
@@ -155,6 +161,23 @@ const std::vector<FlagSpec>& flagSpecs() {
          [](const RunOptions&) { return std::string("2"); }},
         {"--lr", "X", false, setLr, "learning rate, above 0 and at most 10000",
          [](const RunOptions& o) { return str(o.lr); }},
+        {"--optimizer", "NAME", false,
+         [](State& s, const std::string& v) {
+             if (v != "sgd" && v != "momentum" && v != "adam")
+                 return "unknown optimizer " + quoted(v) + " (sgd, momentum or adam)";
+             s.o.optimizer = v;
+             return std::string();
+         },
+         "sgd | momentum (0.9) | adam (--lr defaults to 0.001)",
+         [](const RunOptions& o) { return o.optimizer; }},
+        {"--epochs", "E", false,
+         [](State& s, const std::string& v) { return setPositive("--epochs", v, s.o.epochs); },
+         "passes over the training data, each shuffled (seeded); --batches caps them",
+         nullptr},
+        {"--eval-every", "N", false,
+         [](State& s, const std::string& v) { return setPositive("--eval-every", v, s.o.evalEvery); },
+         "held-out loss and accuracy every N batches (also at each epoch's end and the run's)",
+         nullptr},
         {"--seed", "N", false, setSeed, "random seed for weights and data",
          [](const RunOptions& o) { return std::to_string(o.seed); }},
         {"--device", "DEV", false,
@@ -475,6 +498,20 @@ ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlag
         if (!seen.count("--batch-size")) state.o.batchSize = d.batchSize;
         if (!seen.count("--lr")) state.o.lr = d.lr;
         if (!seen.count("--data")) state.o.data = d.data;
+    }
+    if (result.error.empty() && state.o.optimizer == "adam" && !seen.count("--lr"))
+        state.o.lr = kAdamLr;
+    // --epochs without --batches: every batch of the epochs, known once the
+    // data is read (pipedream-viz and the dry run need --batches).
+    if (result.error.empty() && seen.count("--epochs") && !seen.count("--batches")) {
+        if (vizFlags || state.o.dryRun || state.o.backend != "threads")
+            result.error = std::string(vizFlags         ? "pipedream-viz"
+                                       : state.o.dryRun ? "--dry-run"
+                                                        : "a distributed run") +
+                           " does not read the data before it schedules: give --batches with "
+                           "--epochs (it caps them)";
+        else
+            state.o.schedule.batches = 0;
     }
     if (result.error.empty()) result.error = checkFlagCombinations(state, vizFlags);
     if (result.error.empty() && vizFlags && !state.o.openFile.empty())

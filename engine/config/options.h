@@ -20,6 +20,9 @@ constexpr int kMaxBatchSize = 1000000;
 // Far above any rate plain SGD trains with, far below what overflows the
 // update (1e308 passed the parser and failed mid-run).
 constexpr double kMaxLr = 1e4;
+constexpr int kMaxEpochs = 1000;
+// What --optimizer adam trains with when --lr is not given (Kingma and Ba's).
+constexpr double kAdamLr = 1e-3;
 // pipedream-viz --export-animation: frame width, frames per second, frames.
 constexpr int kAnimMinWidth = 64;
 constexpr int kAnimMaxWidth = 4000;
@@ -39,7 +42,18 @@ struct RunOptions {
     int hidden = 512;
     int classes = 10;
     double lr = 0.02;
+    // sgd | momentum (0.9, PyTorch's form) | adam (0.9, 0.999, 1e-8). The
+    // state lives with the newest weight version of each stage.
+    std::string optimizer = "sgd";
     std::uint64_t seed = 0;
+    // Passes over the training split, each in its own seeded order; 0: off
+    // (batch b takes the samples after batch b - 1's, in file order). With
+    // epochs, schedule.batches caps the run, and 0 there means "every batch
+    // of the epochs" (TrainingRun resolves it once the data is read).
+    int epochs = 0;
+    // A held-out evaluation every this many batches (0: none), besides each
+    // epoch's end and the run's end; see evaluates().
+    int evalEvery = 0;
     std::string device = "cpu";  // cpu | cuda | cuda:K
     // mlp | cnn | gpt. Each has its own defaults for the sizes, the batch,
     // the learning rate and the data (modelDefaults), which the parser
@@ -96,6 +110,9 @@ struct RunOptions {
     AnimColors animColors = AnimColors::ByOp;
 
     int microbatchSize() const { return batchSize / schedule.microbatches; }
+    // Whether the run evaluates on the held-out split: with --epochs,
+    // --eval-every or real (non-synthetic) data.
+    bool evaluates() const { return epochs > 0 || evalEvery > 0 || data != "synthetic"; }
 };
 
 // Each model part's layers: `split` where given, else equal counts. Throws

@@ -73,11 +73,15 @@ std::vector<std::string> toArgs(const RunOptions& o) {
                                   "--seed",         std::to_string(o.seed),
                                   "--device",       o.device,
                                   "--data",         o.data};
+    if (c.batches == 0) a.erase(a.begin() + 6, a.begin() + 8);  // the epochs decide
     std::ostringstream lr;
     lr.precision(17);
     lr << o.lr;
     a.insert(a.end(), {"--lr", lr.str()});
     if (o.model != "mlp") a.insert(a.end(), {"--model", o.model});
+    if (o.optimizer != "sgd") a.insert(a.end(), {"--optimizer", o.optimizer});
+    if (o.epochs > 0) a.insert(a.end(), {"--epochs", str(o.epochs)});
+    if (o.evalEvery > 0) a.insert(a.end(), {"--eval-every", str(o.evalEvery)});
     if (o.model == "gpt") a.insert(a.end(), {"--heads", str(o.heads), "--seq-len", str(o.seqLen)});
     if (isChunkedKind(c.kind)) a.insert(a.end(), {"--chunks", str(c.chunks)});
     if (!o.split.empty()) {

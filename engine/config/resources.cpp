@@ -109,6 +109,7 @@ std::string MemoryEstimate::describe() const {
     std::string s = "about " + formatBytes(total()) + " (";
     if (parameters) s += "weights and gradients " + formatBytes(parameters) + ", ";
     if (versions) s += "stashed weight versions " + formatBytes(versions) + ", ";
+    if (optimizer) s += "optimizer state " + formatBytes(optimizer) + ", ";
     if (activations) s += "activations " + formatBytes(activations) + ", ";
     return s + "schedule and events of " + std::to_string(actions) + " actions " +
            formatBytes(events) + ")";
@@ -124,6 +125,9 @@ MemoryEstimate estimateRunMemory(const RunOptions& o) {
     const std::uint64_t weights = mul(parameterCount(o), kFloat);
     e.parameters = mul(weights, 2);
     e.versions = mul(weights, extraVersions(o.schedule));
+    // The optimizer's state follows the newest version only (stashed
+    // versions are read, never updated).
+    e.optimizer = mul(weights, o.optimizer == "adam" ? 2 : o.optimizer == "momentum" ? 1 : 0);
     // Per sample and layer, the layer's input and pre-activation (H floats each).
     const std::uint64_t perSample = mul(mul(u(o.layers), u(o.hidden)), 2 * kFloat);
     const std::uint64_t microbatch =

@@ -16,10 +16,11 @@ namespace pd {
 struct MemoryEstimate {
     std::uint64_t parameters = 0;   // weights and their gradients, fp32
     std::uint64_t versions = 0;     // extra weight versions the kind keeps (stash, 2BW)
+    std::uint64_t optimizer = 0;    // momentum buffer (1x the weights) or Adam's moments (2x)
     std::uint64_t activations = 0;  // saved for backward, all microbatches in flight
     std::uint64_t events = 0;       // schedule, timeline, recorded events and output text
     std::uint64_t actions = 0;      // actions of the schedule (upper bound)
-    std::uint64_t total() const { return parameters + versions + activations + events; }
+    std::uint64_t total() const { return parameters + versions + optimizer + activations + events; }
     // "about 51.3 GiB (weights 1.0 GiB, weight versions 0 B, activations
     // 2.0 GiB, schedule and events of 199229440 actions 48.3 GiB)"
     std::string describe() const;

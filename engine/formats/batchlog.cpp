@@ -1,5 +1,8 @@
 #include "engine/formats/batchlog.h"
 
+#include <cmath>
+#include <limits>
+
 namespace pd {
 
 std::string versionsText(const std::vector<int>& versions) {
@@ -17,23 +20,47 @@ std::string versionsText(const std::vector<int>& versions) {
 void BatchLog::printReady(CollectingSink& sink, bool all) {
     std::vector<SlotEvent> slots;
     std::vector<BatchEvent> batches;
-    sink.takeNew(slots, batches);
+    sink.takeNew(slots, batches, &evaluations_);
     for (const SlotEvent& e : slots)
         if (e.batch >= next_ && e.batch < static_cast<int>(expected_.size()))
             slots_[e.batch].push_back(e);
     for (const BatchEvent& b : batches) batchEvents_[b.batch] = b;
+    // An evaluation after batch b arrives before batch b + 1 can complete
+    // (every stage is held at b's end while it is taken): printed in order.
+    printEvaluations(next_);
     while (next_ < static_cast<int>(expected_.size())) {
         const auto be = batchEvents_.find(next_);
         const bool have = be != batchEvents_.end();
         std::vector<SlotEvent>& mine = slots_[next_];
         const bool complete =
             have && static_cast<int>(mine.size()) >= expected_[static_cast<std::size_t>(next_)];
-        if (!complete && !(all && have)) return;
+        if (!complete && !(all && have)) break;
         printBatch(mine, be->second);
         slots_.erase(next_);
         batchEvents_.erase(be);
         ++next_;
+        printEvaluations(next_);
     }
+    if (all) printEvaluations(std::numeric_limits<int>::max());
+}
+
+void BatchLog::printEvaluations(int batches) {
+    auto it = evaluations_.begin();
+    for (; it != evaluations_.end() && it->batch <= batches; ++it) {
+        const EvaluationEvent& e = *it;
+        std::string what = "HELD-OUT after batch " + std::to_string(e.batch);
+        if (e.epoch > 0) what += " (epoch " + std::to_string(e.epoch) + ")";
+        if (std::isnan(e.accuracy))
+            std::fprintf(out_, "  %s: loss %.4f nats/char on %lld samples, %.2f s of training\n",
+                         what.c_str(), e.loss, static_cast<long long>(e.samples),
+                         static_cast<double>(e.trainUs) / 1e6);
+        else
+            std::fprintf(out_,
+                         "  %s: loss %.4f, accuracy %.2f %% on %lld samples, %.2f s of training\n",
+                         what.c_str(), e.loss, 100.0 * e.accuracy,
+                         static_cast<long long>(e.samples), static_cast<double>(e.trainUs) / 1e6);
+    }
+    evaluations_.erase(evaluations_.begin(), it);
 }
 
 void BatchLog::printBatch(const std::vector<SlotEvent>& slots, const BatchEvent& be) {

@@ -34,6 +34,10 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         batches_.push_back(e);
     }
+    void onEvaluation(const EvaluationEvent& e) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        evaluations_.push_back(e);
+    }
     void onFinished(const RunSummary& s) override {
         std::lock_guard<std::mutex> lock(mutex_);
         summary_ = s;
@@ -54,19 +58,28 @@ public:
         std::vector<SlotEvent> slots;
         std::vector<MemoryEvent> memory;
         std::vector<BatchEvent> batches;
+        std::vector<EvaluationEvent> evaluations;
         RunSummary summary;
         bool finished = false;
         std::string error;
     };
     Snapshot snapshot() {
         std::lock_guard<std::mutex> lock(mutex_);
-        return {slots_, memory_, batches_, summary_, finished_, error_};
+        return {slots_, memory_, batches_, evaluations_, summary_, finished_, error_};
     }
     // Appends the slot and batch events that arrived since the last call:
     // the log's cost stays proportional to the events, and the workers wait
     // on the lock only for the copy of what is new.
-    void takeNew(std::vector<SlotEvent>& slots, std::vector<BatchEvent>& batches) {
+    void takeNew(std::vector<SlotEvent>& slots, std::vector<BatchEvent>& batches,
+                 std::vector<EvaluationEvent>* evaluations = nullptr) {
         std::lock_guard<std::mutex> lock(mutex_);
+        if (evaluations) {
+            evaluations->insert(
+                evaluations->end(),
+                evaluations_.begin() + static_cast<std::ptrdiff_t>(evaluationsTaken_),
+                evaluations_.end());
+            evaluationsTaken_ = evaluations_.size();
+        }
         slots.insert(slots.end(), slots_.begin() + static_cast<std::ptrdiff_t>(slotsTaken_),
                      slots_.end());
         batches.insert(batches.end(), batches_.begin() + static_cast<std::ptrdiff_t>(batchesTaken_),
@@ -86,11 +99,12 @@ private:
     std::vector<SlotEvent> slots_;
     std::vector<MemoryEvent> memory_;
     std::vector<BatchEvent> batches_;
+    std::vector<EvaluationEvent> evaluations_;
     RunSummary summary_;
     bool finished_ = false;
     std::string error_;
     std::vector<std::string> errors_;
-    std::size_t slotsTaken_ = 0, batchesTaken_ = 0, slotsCopied_ = 0;
+    std::size_t slotsTaken_ = 0, batchesTaken_ = 0, slotsCopied_ = 0, evaluationsTaken_ = 0;
 };
 
 // "v3" when every stage has the same version, else "v3/v2/v2/v1" (per stage).
@@ -123,6 +137,8 @@ public:
 
 private:
     void printBatch(const std::vector<SlotEvent>& slots, const BatchEvent& be);
+    // Prints the held-out evaluations taken after at most `batches` batches.
+    void printEvaluations(int batches);
 
     const Schedule& schedule_;
     std::vector<std::string> names_;
@@ -133,6 +149,7 @@ private:
     int next_ = 0;
     std::map<int, std::vector<SlotEvent>> slots_;  // batches not yet printed
     std::map<int, BatchEvent> batchEvents_;
+    std::vector<EvaluationEvent> evaluations_;  // arrived, not printed yet
 };
 
 }  // namespace pd

@@ -282,7 +282,11 @@ void TrainingRun::Impl::addGradients(StageState& st, ChunkState& ch, const Actio
 
 // --- U: a new version ----------------------------------------------------
 
-// new = newest - lr * (mean of the gradients since the last update).
+// new = newest - lr * step, where the step is the mean g of the gradients
+// since the last update (sgd), the momentum buffer m = 0.9 m + g (momentum,
+// PyTorch's form), or Adam's m / (sqrt(v) + 1e-8) with bias-corrected
+// moments (0.9, 0.999). The optimizer's state follows the newest version:
+// stashed versions are only read.
 void TrainingRun::Impl::update(StageState& st, const Action& a) {
     WeightStore& w = st.weights;
     if (a.version != w.newest() + 1)
@@ -296,18 +300,47 @@ void TrainingRun::Impl::update(StageState& st, const Action& a) {
     const bool reuse = w.takeSpare(next);
     if (!reuse) next.resize(base.size());
     std::int64_t bytes = 0;
+    const bool sgd = options.optimizer == "sgd", adam = options.optimizer == "adam";
     for (std::size_t c = 0; c < base.size(); ++c) {
         ChunkState& ch = st.chunks[c];
         if (ch.gradCount == 0)
             throw std::logic_error("update without a gradient at stage " +
                                    std::to_string(st.index));
-        const double scale = options.lr / ch.gradCount;
+        const double mean = 1.0 / ch.gradCount;
+        if (!sgd && ch.moment1.empty()) {
+            for (const Tensor& g : ch.gradSum) {
+                ch.moment1.push_back(torch::zeros_like(g));
+                if (adam) ch.moment2.push_back(torch::zeros_like(g));
+            }
+        }
+        ++ch.steps;
         for (std::size_t j = 0; j < base[c].size(); ++j) {
+            Tensor& g = ch.gradSum[j];
+            double scale = options.lr * mean;
+            if (!sgd) {
+                g.mul_(mean);
+                if (adam) {
+                    constexpr double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+                    ch.moment1[j].mul_(b1).add_(g, 1.0 - b1);
+                    ch.moment2[j].mul_(b2).addcmul_(g, g, 1.0 - b2);
+                    const double c1 = 1.0 - std::pow(b1, static_cast<double>(ch.steps));
+                    const double c2 = 1.0 - std::pow(b2, static_cast<double>(ch.steps));
+                    // g <- m / (sqrt(v / c2) + eps), and the step is lr / c1 of it.
+                    torch::sqrt_out(g, ch.moment2[j]);
+                    g.mul_(1.0 / std::sqrt(c2)).add_(eps);
+                    torch::div_out(g, ch.moment1[j], g);
+                    scale = options.lr / c1;
+                } else {
+                    ch.moment1[j].mul_(0.9).add_(g);
+                    g.copy_(ch.moment1[j]);
+                    scale = options.lr;
+                }
+            }
             if (reuse)
-                torch::add_out(next[c][j], base[c][j], ch.gradSum[j], -scale);
+                torch::add_out(next[c][j], base[c][j], g, -scale);
             else
-                next[c].push_back(torch::add(base[c][j], ch.gradSum[j], -scale));
-            ch.gradSum[j].zero_();
+                next[c].push_back(torch::add(base[c][j], g, -scale));
+            g.zero_();
         }
         ch.gradCount = 0;
         bytes += model::bytesOf(next[c]);

@@ -10,11 +10,18 @@ namespace pd {
 // slots below the frontier may. `heldUs`: how long a pause held it here.
 bool TrainingRun::Impl::gate(int s, std::size_t i, std::int64_t* heldUs) {
     std::unique_lock<std::mutex> lock(controlMutex);
-    auto open = [&] { return stop.load() || !pausedFlag || grid.gate[s][i] < frontier; };
+    const int slot = grid.gate[s][i];
+    auto open = [&] {
+        return stop.load() ||
+               ((!pausedFlag || slot < frontier) && (evalFrontier < 0 || slot < evalFrontier));
+    };
     *heldUs = 0;
     if (!open()) {
         const std::int64_t from = realUs();
+        waitingAt[s] = static_cast<std::int64_t>(i);
+        controlCv.notify_all();  // the evaluator waits for every stage to stand still
         controlCv.wait(lock, open);
+        waitingAt[s] = -1;
         *heldUs = realUs() - from;
     }
     if (stop) return false;

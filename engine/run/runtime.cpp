@@ -53,7 +53,14 @@ void TrainingRun::Impl::worker(int s) {
     } catch (...) {
         fail(s, "unknown error");
     }
+    markDone(s);
     finishWorker();
+}
+
+void TrainingRun::Impl::markDone(int s) {
+    std::lock_guard<std::mutex> lock(controlMutex);
+    workerDone[s] = 1;
+    controlCv.notify_all();
 }
 
 // One action past its gate: its message received, the action executed and
@@ -87,7 +94,7 @@ void TrainingRun::Impl::fail(int stage, const std::string& message) {
         errorSent = true;
         failed = true;
         try {
-            sink.onError("stage " + std::to_string(stage) + ": " + message);
+            sink.onError(stage < 0 ? message : "stage " + std::to_string(stage) + ": " + message);
         } catch (...) {
         }
     }
@@ -140,8 +147,10 @@ void TrainingRun::Impl::joinWorkers() {
     const auto self = std::this_thread::get_id();
     for (auto& st : stages)
         if (st->thread.get_id() == self) return;  // called from a sink callback
+    if (evaluatorThread.get_id() == self) return;
     for (auto& st : stages)
         if (st->thread.joinable()) st->thread.join();
+    if (evaluatorThread.joinable()) evaluatorThread.join();
 }
 
 // --- TrainingRun ---------------------------------------------------------
@@ -178,7 +187,7 @@ void TrainingRun::start() {
         std::lock_guard<std::mutex> lock(d.finishMutex);
         if (d.started || d.finishSent) return;
         d.started = true;
-        d.running = d.localCount();
+        d.running = d.localCount() + (d.evalAfter.empty() ? 0 : 1);
     }
     keepFreedMemoryMapped();
     at::set_num_threads(d.workerThreads);
@@ -188,9 +197,11 @@ void TrainingRun::start() {
         std::lock_guard<std::mutex> lock(d.controlMutex);
         d.warming = d.localCount();
         d.rehoming = d.localCount();
+        d.evalFrontier = d.evalFrontierOf(0);
     }
     for (int s = 0; s < d.S; ++s)
         if (d.isLocal(s)) d.stages[s]->thread = std::thread([&d, s] { d.worker(s); });
+    if (!d.evalAfter.empty()) d.evaluatorThread = std::thread([&d] { d.evaluator(); });
 }
 
 void TrainingRun::cancel() {
@@ -251,45 +262,7 @@ Evaluation TrainingRun::evaluate(std::int64_t maxSamples) const {
         if (d.started && !d.finishedFlag)
             throw std::runtime_error("evaluation while the run is running");
     }
-    torch::NoGradGuard noGrad;
-    const int parts = d.spec.parts();
-    std::vector<PartParams> newest(parts);
-    for (int p = 0; p < parts; ++p) {
-        const StageState& st = *d.stages[d.stageOfPart(p)];
-        newest[p] = st.weights.held().at(st.weights.newest())[d.chunkOfPart(p)];
-    }
-    const torch::Device device = d.stages[d.stageOfPart(0)]->device;
-    std::int64_t n = d.data->heldoutSamples();
-    if (maxSamples >= 0) n = std::min(n, maxSamples);
-    Evaluation e;
-    double lossSum = 0.0;
-    std::int64_t correct = 0, predictions = 0;
-    constexpr std::int64_t kChunk = 256;
-    for (std::int64_t first = 0; first < n; first += kChunk) {
-        const std::int64_t count = std::min(kChunk, n - first);
-        auto [x, y] = d.data->heldout(first, count);
-        Tensor h = x.to(device);
-        for (int p = 0; p < parts; ++p) {
-            const Tensor& in = h;
-            const torch::Device on = d.stages[d.stageOfPart(p)]->device;
-            h = d.spec.autograd()
-                    ? model::forwardLayers(d.spec, p, newest[p], in.to(on))
-                    : model::forwardPart(newest[p], model::hasHead(d.spec, p), in.to(on));
-        }
-        y = y.to(h.device());
-        lossSum += model::lossOf(d.spec, h, y).item<double>() * static_cast<double>(y.numel());
-        correct += model::correctOf(h, y);
-        predictions += y.numel();
-    }
-    e.samples = n;
-    if (predictions == 0) {
-        e.loss = e.accuracy = std::numeric_limits<double>::quiet_NaN();
-        return e;
-    }
-    e.loss = lossSum / static_cast<double>(predictions);
-    e.accuracy = d.data->isText() ? std::numeric_limits<double>::quiet_NaN()
-                                  : static_cast<double>(correct) / static_cast<double>(predictions);
-    return e;
+    return d.evaluateNewest(maxSamples);
 }
 int TrainingRun::threadsPerWorker() const {
     return impl_->workerThreads;

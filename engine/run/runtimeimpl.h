@@ -2,8 +2,8 @@
 // shared by the runtime's .cpp files: each stage's state (its chunks, the
 // microbatches in flight, its weight versions, mailboxes and clock) and the
 // run's Impl, whose members are defined by role in runtime.cpp (API, worker
-// loop), setup.cpp, channels.cpp, compute.cpp, control.cpp, reporting.cpp,
-// warmup.cpp and deviceclock.cpp. Never include it from a header or from
+// loop), setup.cpp, channels.cpp, compute.cpp, control.cpp, evaluation.cpp,
+// reporting.cpp, warmup.cpp and deviceclock.cpp. Never include it from a header or from
 // outside engine/run (tests and other layers use runtime_internal.h).
 #pragma once
 
@@ -65,6 +65,10 @@ struct ChunkState {
     bool head = false;
     model::PartParams gradSum;
     int gradCount = 0;
+    // The optimizer's state for the newest version: momentum's buffer or
+    // Adam's first moment, Adam's second moment, and the updates so far.
+    std::vector<torch::Tensor> moment1, moment2;
+    std::int64_t steps = 0;
     std::map<std::pair<int, int>, InFlight> inFlight;
 };
 
@@ -160,6 +164,15 @@ struct TrainingRun::Impl {
     SlotGrid grid;
     int frontier = 0;
     std::vector<std::size_t> nextAction;
+    // Held-out evaluations (evaluation.cpp): the batches after which one is
+    // taken, the slot every stage is held at until the next one is (-1:
+    // none), per stage the action waiting at its gate (-1: none) and
+    // whether its worker is done; all guarded by controlMutex.
+    std::vector<int> evalAfter;
+    int evalFrontier = -1;
+    std::vector<std::int64_t> waitingAt;
+    std::vector<char> workerDone;
+    std::thread evaluatorThread;
     std::atomic<std::int64_t> lastEndUs{0};  // latest slot end, training time
     std::atomic<bool> stop{false};
     std::atomic<bool> userCancelled{false};
@@ -193,6 +206,7 @@ struct TrainingRun::Impl {
 
     // setup.cpp
     void setUp();
+    void resolveEpochs();
     void precompute(StageState& st);
     // runtime.cpp: the worker loop and the run's end.
     void worker(int s);
@@ -200,8 +214,15 @@ struct TrainingRun::Impl {
     void fail(int stage, const std::string& message);
     void requestStop();
     void finishWorker();
+    void markDone(int s);  // the worker has no more actions (or stopped)
     void sendFinished();
     void joinWorkers();
+    // evaluation.cpp
+    Evaluation evaluateNewest(std::int64_t maxSamples = -1) const;
+    void planEvaluations();
+    int evalFrontierOf(std::size_t k) const;
+    bool settledAt(int frontier) const;  // controlMutex held
+    void evaluator();
     // control.cpp: the gate at each action boundary.
     bool gate(int s, std::size_t i, std::int64_t* heldUs);
     int pausedFrontier() const;  // controlMutex held

@@ -47,10 +47,35 @@ std::vector<torch::Device> stageDevices(const std::string& dev, int S) {
 
 }  // namespace
 
+// --epochs: the batches of that many passes over the training split (fewer
+// when --batches caps them), each pass in its own seeded order.
+void TrainingRun::Impl::resolveEpochs() {
+    const int epochs = options.epochs;
+    if (epochs <= 0) return;
+    const std::int64_t perEpoch = data->batchesPerEpoch();
+    if (perEpoch <= 0)
+        throw ConfigError("--epochs needs a data set of finite size (--data " + options.data +
+                          " has no epochs)");
+    const std::int64_t all = perEpoch * epochs;
+    int& batches = options.schedule.batches;
+    if (transport && batches > all)  // every rank and the collector schedule --batches
+        throw ConfigError("--epochs " + std::to_string(epochs) + " makes " + std::to_string(all) +
+                          " batches, fewer than --batches " + std::to_string(batches) +
+                          ": a distributed run trains exactly --batches");
+    if (batches <= 0 || batches > all) {
+        if (all > kMaxBatches)
+            throw ConfigError("--epochs " + std::to_string(epochs) + " is " + std::to_string(all) +
+                              " batches of " + std::to_string(options.batchSize) + "; at most " +
+                              std::to_string(kMaxBatches) +
+                              " (fewer epochs, a bigger --batch-size or --batches to cap)");
+        batches = static_cast<int>(all);
+    }
+    data->setShuffle(true, options.seed);
+}
+
 void TrainingRun::Impl::setUp() {
     const std::string error = checkRunOptions(options);
     if (!error.empty()) throw ConfigError(error);
-    schedule = generateSchedule(options.schedule);
     S = options.schedule.stages;
     V = options.schedule.chunks;
     M = options.schedule.microbatches;
@@ -74,6 +99,7 @@ void TrainingRun::Impl::setUp() {
         if (!gpt && data->classes() != options.classes)
             throw ConfigError("the data has " + std::to_string(data->classes()) +
                               " classes, the model " + std::to_string(options.classes));
+        resolveEpochs();
         spec = model::makeModelSpec(options.model, options.layers, options.hidden, options.heads,
                                     options.seqLen, data->classes(), data->inputDim(), S * V);
     } catch (const ConfigError&) {
@@ -81,6 +107,7 @@ void TrainingRun::Impl::setUp() {
     } catch (const std::exception& e) {
         throw ConfigError(e.what());
     }
+    schedule = generateSchedule(options.schedule);
     // A cut given by --split (or chosen by --partition) replaces the equal one.
     if (!options.split.empty())
         spec.split = rangesFromBoundaries(spec.partitionLayers(), options.split);
@@ -98,6 +125,9 @@ void TrainingRun::Impl::setUp() {
     const std::size_t capacity = static_cast<std::size_t>(M) * V + 2 * S + 2;
     grid = slotGrid(schedule);
     nextAction.assign(S, 0);
+    waitingAt.assign(S, -1);
+    workerDone.assign(S, 0);
+    planEvaluations();
     stagesDone.assign(options.schedule.batches, 0);
     lossSum.assign(options.schedule.batches, 0.0);
     pending.assign(options.schedule.batches, BatchEvent{});

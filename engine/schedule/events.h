@@ -66,6 +66,19 @@ struct VersionEvent {
     std::int64_t timeUs = 0;
 };
 
+// Loss and accuracy on the held-out split through the newest weights of
+// every part, taken while every stage is held at a batch boundary (the
+// hold is not training time). Accuracy is NaN for text, whose loss is in
+// nats per character.
+struct EvaluationEvent {
+    int batch = 0;             // batches trained when it was taken (1-based)
+    int epoch = 0;             // epochs begun by then (1-based; 0 without --epochs)
+    std::int64_t trainUs = 0;  // training time by then
+    std::int64_t samples = 0;
+    double loss = 0.0;
+    double accuracy = 0.0;
+};
+
 struct RunSummary {
     bool cancelled = false;
     std::int64_t timeUs = 0;
@@ -80,6 +93,7 @@ public:
     virtual void onMemory(const MemoryEvent&) {}
     virtual void onBatch(const BatchEvent&) {}
     virtual void onVersion(const VersionEvent&) {}
+    virtual void onEvaluation(const EvaluationEvent&) {}
     virtual void onFinished(const RunSummary&) {}
     virtual void onError(const std::string& /*message*/) {}
 };

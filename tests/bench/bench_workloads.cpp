@@ -1,16 +1,20 @@
 // Real workloads, every figure measured in this run:
 //   cnn  --model cnn on Fashion-MNIST, 4 stages, per schedule (gpipe, 1f1b,
 //        pipedream, pipedream --no-stash, 2bw): held-out (t10k) accuracy and
-//        loss after the batches of E epochs (or the cap), training seconds.
+//        loss after each epoch (shuffled, seeded; evaluated during the run,
+//        outside training time), training seconds per epoch.
 //   gpt  --model gpt on the fortunes: held-out loss in nats per character
 //        after B batches, beside the unigram entropy, per schedule.
-// Usage: bench_workloads [cnn|gpt|all] [EPOCHS_OR_BATCHES] [HELDOUT_SAMPLES]
+// Usage: bench_workloads [cnn|gpt|all] [EPOCHS_OR_BATCHES] [OPTIMIZER]
 //   cnn: EPOCHS (default 1; a fraction like 0.1 trains that share of one)
 //   gpt: BATCHES (default 300)
+//   OPTIMIZER: sgd (default), momentum or adam (lr 0.001 unless the model's
+//   default is kept with sgd)
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,14 +25,22 @@ using namespace pd;
 
 namespace {
 
-struct NullSink : EventSink {
-    void onSlot(const SlotEvent&) override {}
-    void onMemory(const MemoryEvent&) override {}
-    void onBatch(const BatchEvent& e) override { lastLoss = e.loss; }
-    void onVersion(const VersionEvent&) override {}
-    void onFinished(const RunSummary&) override {}
-    void onError(const std::string& m) override { error = m; }
+struct Sink : EventSink {
+    void onBatch(const BatchEvent& e) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        lastLoss = e.loss;
+    }
+    void onEvaluation(const EvaluationEvent& e) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        evaluations.push_back(e);
+    }
+    void onError(const std::string& m) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        error = m;
+    }
+    std::mutex mutex;
     double lastLoss = NAN;
+    std::vector<EvaluationEvent> evaluations;
     std::string error;
 };
 
@@ -44,82 +56,100 @@ const Row kRows[] = {{"gpipe", ScheduleKind::GPipe, true},
                      {"pipedream --no-stash", ScheduleKind::PipeDream, false},
                      {"2bw", ScheduleKind::TwoBW, true}};
 
-// Trains `o` for `batches` with shuffled epochs when `epochs`; returns the
-// training seconds and fills the evaluation.
-double train(RunOptions o, int batches, std::int64_t heldout, Evaluation& eval, DataInfo& info,
-             double& lastLoss) {
-    o.schedule.batches = batches;
-    NullSink sink;
+// Trains `o` (epochs and the batch cap set) and returns its sink's
+// evaluations (one per epoch, and the last batch's) and last training loss.
+struct Trained {
+    std::vector<EvaluationEvent> evaluations;
+    double lastLoss = NAN;
+    DataInfo info;
+    int batches = 0;
+};
+
+Trained train(const RunOptions& o) {
+    Sink sink;
     TrainingRun run(o, sink);
-    info = run.dataInfo();
-    const auto t0 = std::chrono::steady_clock::now();
+    Trained t;
+    t.info = run.dataInfo();
+    t.batches = run.schedule().config.batches;
     run.start();
     run.wait();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!sink.error.empty()) {
         std::fprintf(stderr, "error: %s\n", sink.error.c_str());
         std::exit(1);
     }
-    eval = run.evaluate(heldout);
-    lastLoss = sink.lastLoss;
-    return s;
+    t.evaluations = sink.evaluations;
+    t.lastLoss = sink.lastLoss;
+    return t;
 }
 
-void cnn(double epochs, std::int64_t heldout) {
-    RunOptions o = modelDefaults("cnn");
+RunOptions withOptimizer(RunOptions o, const std::string& optimizer) {
+    o.optimizer = optimizer;
+    if (optimizer == "adam") o.lr = kAdamLr;
+    return o;
+}
+
+void cnn(double epochs, const std::string& optimizer) {
+    RunOptions o = withOptimizer(modelDefaults("cnn"), optimizer);
     o.schedule.stages = 4;
     o.schedule.microbatches = 4;
-    // Batches per epoch from the data (60000 / 64).
-    NullSink probe;
-    o.schedule.batches = 1;
-    const DataInfo info = TrainingRun(o, probe).dataInfo();
-    const int batches = std::max(1, static_cast<int>(std::lround(epochs * info.batchesPerEpoch)));
+    o.epochs = std::max(1, static_cast<int>(std::ceil(epochs)));
+    o.schedule.batches = 0;
+    Sink probe;
+    RunOptions one = o;
+    one.epochs = 0;
+    one.schedule.batches = 1;
+    const DataInfo info = TrainingRun(one, probe).dataInfo();
+    if (epochs < 1.0)
+        o.schedule.batches =
+            std::max(1, static_cast<int>(std::lround(epochs * info.batchesPerEpoch)));
     std::printf(
-        "cnn on %s: %lld training images, %d batches of %d (%.2f epochs), lr %g, "
-        "4 stages, 4 microbatches; held out: first %lld of %lld t10k images\n",
-        info.name.c_str(), static_cast<long long>(info.trainSamples), batches, o.batchSize, epochs,
-        o.lr, static_cast<long long>(heldout), static_cast<long long>(info.heldoutSamples));
-    std::printf("%-22s %10s %10s %12s %12s %14s\n", "schedule", "accuracy", "loss", "train loss",
-                "seconds", "s per epoch");
+        "cnn on %s: %lld training images, %.2f epochs of %lld batches of %d, %s, lr %g, "
+        "4 stages, 4 microbatches; held out: the %lld t10k images\n",
+        info.name.c_str(), static_cast<long long>(info.trainSamples), epochs,
+        static_cast<long long>(info.batchesPerEpoch), o.batchSize, optimizer.c_str(), o.lr,
+        static_cast<long long>(info.heldoutSamples));
+    std::printf("%-22s %8s %8s %8s %8s %10s %12s\n", "schedule", "acc@1", "acc@end", "loss@end",
+                "epochs", "train loss", "s per epoch");
     for (const Row& r : kRows) {
         RunOptions x = o;
         x.schedule.kind = r.kind;
         x.schedule.stash = r.stash;
-        Evaluation e;
-        DataInfo d;
-        double last = NAN;
-        const double s = train(x, batches, heldout, e, d, last);
-        std::printf("%-22s %10.4f %10.4f %12.4f %12.1f %14.1f\n", r.name, e.accuracy, e.loss, last,
-                    s, s * d.batchesPerEpoch / batches);
+        const Trained t = train(x);
+        const EvaluationEvent& first = t.evaluations.front();
+        const EvaluationEvent& last = t.evaluations.back();
+        const double done = static_cast<double>(last.batch) / info.batchesPerEpoch;
+        std::printf("%-22s %8.4f %8.4f %8.4f %8.2f %10.4f %12.1f\n", r.name,
+                    first.batch >= info.batchesPerEpoch ? first.accuracy : NAN, last.accuracy,
+                    last.loss, done, t.lastLoss, static_cast<double>(last.trainUs) / 1e6 / done);
         std::fflush(stdout);
     }
 }
 
-void gpt(int batches, std::int64_t heldout) {
-    RunOptions o = modelDefaults("gpt");
+void gpt(int batches, const std::string& optimizer) {
+    RunOptions o = withOptimizer(modelDefaults("gpt"), optimizer);
     o.schedule.stages = 4;
     o.schedule.microbatches = 4;
-    NullSink probe;
-    o.schedule.batches = 1;
-    const DataInfo info = TrainingRun(o, probe).dataInfo();
+    o.schedule.batches = batches;
+    o.evalEvery = batches;
+    Sink probe;
+    RunOptions one = o;
+    one.schedule.batches = 1;
+    const DataInfo info = TrainingRun(one, probe).dataInfo();
     std::printf(
-        "gpt on the fortunes: %lld training windows of %d characters, %d batches of %d, "
-        "lr %g; unigram entropy %.4f nats/char; held out: first %lld of %lld windows\n",
-        static_cast<long long>(info.trainSamples), o.seqLen, batches, o.batchSize, o.lr,
-        info.unigramLoss, static_cast<long long>(heldout),
-        static_cast<long long>(info.heldoutSamples));
+        "gpt on the fortunes: %lld training windows of %d characters, %d batches of %d, %s, "
+        "lr %g; unigram entropy %.4f nats/char; held out: %lld windows\n",
+        static_cast<long long>(info.trainSamples), o.seqLen, batches, o.batchSize,
+        optimizer.c_str(), o.lr, info.unigramLoss, static_cast<long long>(info.heldoutSamples));
     std::printf("%-22s %12s %16s %12s %10s\n", "schedule", "loss", "loss / unigram", "train loss",
                 "seconds");
     for (const Row& r : kRows) {
         RunOptions x = o;
         x.schedule.kind = r.kind;
         x.schedule.stash = r.stash;
-        Evaluation e;
-        DataInfo d;
-        double last = NAN;
-        const double s = train(x, batches, heldout, e, d, last);
+        const Trained t = train(x);
+        const EvaluationEvent& e = t.evaluations.back();
         std::printf("%-22s %12.4f %16.3f %12.4f %10.1f\n", r.name, e.loss,
-                    e.loss / info.unigramLoss, last, s);
+                    e.loss / info.unigramLoss, t.lastLoss, static_cast<double>(e.trainUs) / 1e6);
         std::fflush(stdout);
     }
 }
@@ -129,11 +159,11 @@ void gpt(int batches, std::int64_t heldout) {
 int main(int argc, char** argv) {
     const std::string what = argc > 1 ? argv[1] : "all";
     const double amount = argc > 2 ? std::atof(argv[2]) : -1;
-    const std::int64_t heldout = argc > 3 ? std::atoll(argv[3]) : -1;
+    const std::string optimizer = argc > 3 ? argv[3] : "sgd";
     try {
-        if (what == "cnn" || what == "all") cnn(amount > 0 ? amount : 1.0, heldout);
+        if (what == "cnn" || what == "all") cnn(amount > 0 ? amount : 1.0, optimizer);
         if (what == "gpt" || what == "all")
-            gpt(amount > 0 && what == "gpt" ? static_cast<int>(amount) : 300, heldout);
+            gpt(amount > 0 && what == "gpt" ? static_cast<int>(amount) : 300, optimizer);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;
