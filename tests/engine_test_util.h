@@ -13,6 +13,7 @@
 #include "engine/model/model.h"
 #include "engine/run/runtime.h"
 #include "engine/schedule/events.h"
+#include "model_test_data.h"
 
 namespace pd::test {
 
@@ -156,6 +157,30 @@ inline double maxAbsDiff(const model::PartParams& a, const model::PartParams& b)
     for (std::size_t i = 0; i < a.size(); ++i)
         d = std::max(d, (a[i] - b[i]).abs().max().item<double>());
     return d;
+}
+
+// The small cnn (on the images) or gpt (on the text) the model tests train.
+inline RunOptions modelOptions(const std::string& model, const Data& d, ScheduleKind kind,
+                               int batches) {
+    RunOptions o = test::smallOptions(kind, 2, 4);
+    o.model = model;
+    o.schedule.batches = batches;
+    if (model == "cnn") {
+        o.layers = 6;
+        o.hidden = 16;
+        o.data = d.images();
+        o.batchSize = 16;
+        o.lr = 0.05;
+    } else {
+        o.layers = 2;  // 4 partitionable layers: embedding, 2 blocks, head
+        o.hidden = 16;
+        o.heads = 2;
+        o.seqLen = 8;
+        o.data = d.text();
+        o.batchSize = 8;
+        o.lr = 0.5;
+    }
+    return o;
 }
 
 }  // namespace pd::test

@@ -424,6 +424,45 @@ private Q_SLOTS:
     // The versions dock at the window's default size shows four stages
     // whole, at the slot where they hold the most versions: no label cut,
     // no scroll bar; counts in words ("1 activation", "3 activations").
+    // Held-out evaluations beside the training loss: their loss on the loss
+    // axis, their accuracy (percent) on the right axis, shown only with one.
+    void heldOutOnTheLossChart() {
+        LossChart chart;
+        chart.addPoint(0, 2.3);
+        chart.addPoint(1, 1.9);
+        EvaluationEvent a;
+        a.batch = 2;
+        a.loss = 1.5;
+        a.accuracy = 0.62;
+        EvaluationEvent b = a;
+        b.batch = 4;
+        b.loss = 0.9;
+        b.accuracy = 0.81;
+        chart.setHeldOut({a, b});
+        QCOMPARE(chart.heldOutPoints(), 2);
+        QCOMPARE(chart.points(), 2);
+        QVERIFY(chart.yAxis2->visible());
+        QVERIFY(chart.legend->visible());
+        QVERIFY(chart.xAxis->range().upper >= 4.0);  // the later evaluation is in view
+        QVERIFY(chart.yAxis->range().lower <= 0.9);
+        a.accuracy = b.accuracy = std::numeric_limits<double>::quiet_NaN();  // text: loss only
+        chart.setHeldOut({a, b});
+        QCOMPARE(chart.heldOutPoints(), 2);
+        QVERIFY(!chart.yAxis2->visible());
+        chart.clear();
+        QCOMPARE(chart.heldOutPoints(), 0);
+        QVERIFY(!chart.legend->visible());
+
+        // Through the run model and the panel, with the title saying so.
+        ChartsPanel panel;
+        RunModel m;
+        m.reset(prepared(options(ScheduleKind::OneFOneB, 4)), RunModel::Source::Live);
+        m.appendEvaluations({a});
+        panel.showRun(m);
+        QCOMPARE(panel.lossChart()->heldOutPoints(), 1);
+        QVERIFY(panel.lossChart()->title().contains(QStringLiteral("held-out")));
+    }
+
     void versionsFitTheirDock() {
         RunOptions o = options(ScheduleKind::PipeDream, 2);
         o.layers = 48;  // long stage names: "GPU0 (L1-12)"

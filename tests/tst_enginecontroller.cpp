@@ -15,6 +15,7 @@
 #include "engine/run/comparison.h"
 #include "engine/run/simulatedrun.h"
 #include "engine/schedule/slotgrid.h"
+#include "model_test_data.h"
 #include "ui/model/enginecontroller.h"
 
 using namespace pd;
@@ -64,6 +65,7 @@ struct Recorder : QObject {
     std::vector<SlotEvent> slots;
     std::vector<BatchEvent> batches;
     std::vector<VersionEvent> versions;
+    std::vector<EvaluationEvent> evaluations;
     int memory = 0;
     int finishedCount = 0;
     RunSummary summary;
@@ -89,6 +91,11 @@ struct Recorder : QObject {
                 [=](const std::vector<VersionEvent>& v) {
                     check();
                     versions.insert(versions.end(), v.begin(), v.end());
+                });
+        connect(&c, &EngineController::evaluationsArrived, this,
+                [=](const std::vector<EvaluationEvent>& v) {
+                    check();
+                    evaluations.insert(evaluations.end(), v.begin(), v.end());
                 });
         connect(&c, &EngineController::memoryArrived, this, [=](const std::vector<MemoryEvent>& v) {
             check();
@@ -281,6 +288,34 @@ private Q_SLOTS:
         QCOMPARE(r.slots.size(), actionCount(o));
         QCOMPARE(static_cast<int>(r.batches.size()), o.schedule.batches);
         for (const BatchEvent& b : r.batches) QVERIFY(std::isfinite(b.loss));
+    }
+
+    // A cnn run on tiny images with evaluations every 2 batches: they reach
+    // the GUI thread, in order, before the run's end.
+    void realEngineEvaluations() {
+        if (!EngineController::engineAvailable())
+            QSKIP("built without the LibTorch engine (PD_UI_NO_ENGINE or no pd_engine target)");
+        test::Data d;
+        RunOptions o = small(ScheduleKind::OneFOneB, 2, 4, 5);
+        o.model = "cnn";
+        o.layers = 6;
+        o.hidden = 16;
+        o.batchSize = 16;
+        o.lr = 0.05;
+        o.data = d.images();
+        o.evalEvery = 2;
+        EngineController c;
+        Recorder r(c);
+        QString error;
+        QVERIFY2(c.start(o, &error), qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(r.finishedCount, 1, 60000);
+        QVERIFY(!r.offThread);
+        QVERIFY(!r.afterFinish);
+        std::vector<int> batches;
+        for (const EvaluationEvent& e : r.evaluations) batches.push_back(e.batch);
+        QCOMPARE(batches, (std::vector<int>{2, 4, 5}));
+        for (const EvaluationEvent& e : r.evaluations)
+            QVERIFY(e.accuracy >= 0.0 && e.accuracy <= 1.0 && e.samples == 64);
     }
 
     void realEnginePauseStepCancelRestart() {

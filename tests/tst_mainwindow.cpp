@@ -218,6 +218,39 @@ private Q_SLOTS:
         QVERIFY(w.inlineError().isEmpty());
     }
 
+    // Choosing a model puts its own sizes, learning rate and data in the
+    // fields; the optimizer, epochs and evaluation interval reach the run's
+    // options.
+    void modelDataEpochsAreControls() {
+        MainWindow w(small(), nullptr, false);
+        simulated(w);
+        ControlsPanel* c = probe(w).controls();
+        c->modelCombo()->setCurrentIndex(c->modelCombo()->findData(QStringLiteral("cnn")));
+        const RunOptions cnn = modelDefaults("cnn");
+        QCOMPARE(c->layersSpin()->value(), cnn.layers);
+        QCOMPARE(c->hiddenSpin()->value(), cnn.hidden);
+        QCOMPARE(c->batchSizeSpin()->value(), cnn.batchSize);
+        QCOMPARE(c->dataCombo()->currentText(), QStringLiteral("fashion-mnist"));
+        QCOMPARE(probe(w).model()->options().model, std::string("cnn"));
+        c->optimizerCombo()->setCurrentIndex(c->optimizerCombo()->findData(QStringLiteral("adam")));
+        c->epochsSpin()->setValue(2);
+        c->evalEverySpin()->setValue(50);
+        const RunOptions o = probe(w).model()->options();
+        QCOMPARE(o.optimizer, std::string("adam"));
+        QCOMPARE(o.epochs, 2);
+        QCOMPARE(o.evalEvery, 50);
+        QCOMPARE(o.data, std::string("fashion-mnist"));
+        QCOMPARE(c->epochsSpin()->text(), QStringLiteral("2"));
+        c->epochsSpin()->setValue(0);
+        QCOMPARE(c->epochsSpin()->text(), QStringLiteral("off"));
+        // Epochs of data that has none: one line, nothing runs.
+        c->modelCombo()->setCurrentIndex(c->modelCombo()->findData(QStringLiteral("mlp")));
+        QCOMPARE(c->dataCombo()->currentText(), QStringLiteral("synthetic"));
+        c->epochsSpin()->setValue(1);
+        QVERIFY2(w.inlineError().contains(QStringLiteral("finite size")),
+                 qPrintable(w.inlineError()));
+    }
+
     void legendFollowsColourMode() {
         MainWindow w(small(), nullptr, false);
         w.show();

@@ -11,30 +11,9 @@
 
 using namespace pd;
 using test::Data;
+using test::modelOptions;
 
 namespace {
-
-RunOptions options(const std::string& model, const Data& d, ScheduleKind kind, int batches) {
-    RunOptions o = test::smallOptions(kind, 2, 4);
-    o.model = model;
-    o.schedule.batches = batches;
-    if (model == "cnn") {
-        o.layers = 6;
-        o.hidden = 16;
-        o.data = d.images();
-        o.batchSize = 16;
-        o.lr = 0.05;
-    } else {
-        o.layers = 2;  // 4 partitionable layers: embedding, 2 blocks, head
-        o.hidden = 16;
-        o.heads = 2;
-        o.seqLen = 8;
-        o.data = d.text();
-        o.batchSize = 8;
-        o.lr = 0.5;
-    }
-    return o;
-}
 
 std::vector<double> lossesOf(const RunOptions& o, QString* error = nullptr) {
     test::RecordingSink sink;
@@ -75,14 +54,14 @@ void TestModels::everyKindTrains() {
     Data d;
     // Plain SGD takes the transformer past the characters' frequencies slowly.
     const int batches = model == "gpt" ? 40 : 8;
-    const auto ref = lossesOf(options(model.toStdString(), d, ScheduleKind::GPipe, batches));
+    const auto ref = lossesOf(modelOptions(model.toStdString(), d, ScheduleKind::GPipe, batches));
     QCOMPARE(ref.size(), std::size_t(batches));
     // Learning: the last batches' loss is well below the first's.
     const double first = ref[0], last = (ref[batches - 1] + ref[batches - 2]) / 2;
     QVERIFY2(last < 0.8 * first, qPrintable(QString("gpipe %1 -> %2").arg(first).arg(last)));
     for (ScheduleKind kind : allScheduleKinds()) {
         QString error;
-        const RunOptions o = options(model.toStdString(), d, kind, batches);
+        const RunOptions o = modelOptions(model.toStdString(), d, kind, batches);
         const auto losses = lossesOf(o, &error);
         QVERIFY2(losses.size() == std::size_t(batches),
                  qPrintable(QString(toString(kind)) + ": " + error));
@@ -105,7 +84,7 @@ void TestModels::everyKindTrains() {
         }
     }
     // The no-stash ablation runs too.
-    RunOptions o = options(model.toStdString(), d, ScheduleKind::PipeDream, batches);
+    RunOptions o = modelOptions(model.toStdString(), d, ScheduleKind::PipeDream, batches);
     o.schedule.stash = false;
     const auto noStash = lossesOf(o);
     QCOMPARE(noStash.size(), std::size_t(batches));
@@ -122,7 +101,7 @@ void TestModels::evaluation() {
     QFETCH(QString, model);
     Data d;
     RunOptions o =
-        options(model.toStdString(), d, ScheduleKind::OneFOneB, model == "gpt" ? 40 : 12);
+        modelOptions(model.toStdString(), d, ScheduleKind::OneFOneB, model == "gpt" ? 40 : 12);
     test::RecordingSink sink;
     TrainingRun run(o, sink);
     const DataInfo info = run.dataInfo();
@@ -203,19 +182,19 @@ void TestModels::badCombinations() {
         }
         return QString();
     };
-    RunOptions o = options("gpt", d, ScheduleKind::GPipe, 2);
+    RunOptions o = modelOptions("gpt", d, ScheduleKind::GPipe, 2);
     o.data = "synthetic";
     QVERIFY(error(o).contains("--model gpt trains on text"));
-    o = options("cnn", d, ScheduleKind::GPipe, 2);
+    o = modelOptions("cnn", d, ScheduleKind::GPipe, 2);
     o.data = d.text();
     QVERIFY(error(o).contains("needs --model gpt"));
-    o = options("gpt", d, ScheduleKind::GPipe, 2);
+    o = modelOptions("gpt", d, ScheduleKind::GPipe, 2);
     o.heads = 3;
     QVERIFY(error(o).contains("must divide --hidden"));
-    o = options("gpt", d, ScheduleKind::GPipe, 2);
+    o = modelOptions("gpt", d, ScheduleKind::GPipe, 2);
     o.seqLen = 4000;
     QVERIFY2(error(o).contains("too few for a context of 4000"), qPrintable(error(o)));
-    o = options("cnn", d, ScheduleKind::GPipe, 2);
+    o = modelOptions("cnn", d, ScheduleKind::GPipe, 2);
     o.data = "synthetic";  // 28 x 28 Gaussian "images": runs
     QVERIFY(error(o).isEmpty());
     // Parsing applies each model's defaults to the flags not given.

@@ -17,14 +17,7 @@ namespace {
 
 // The cnn on 256 training images (16 batches of 16 per epoch) and 64 held out.
 RunOptions cnnOptions(const Data& d, ScheduleKind kind) {
-    RunOptions o = test::smallOptions(kind, 2, 4);
-    o.model = "cnn";
-    o.layers = 6;
-    o.hidden = 16;
-    o.data = d.images();
-    o.batchSize = 16;
-    o.lr = 0.05;
-    return o;
+    return test::modelOptions("cnn", d, kind, 3);
 }
 
 struct Result {

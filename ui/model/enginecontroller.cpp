@@ -23,6 +23,7 @@ struct EngineController::Queue {
     std::vector<MemoryEvent> memory;
     std::vector<VersionEvent> versions;
     std::vector<BatchEvent> batches;
+    std::vector<EvaluationEvent> evaluations;
     std::vector<std::string> errors;
     std::optional<RunSummary> finished;
 
@@ -31,6 +32,7 @@ struct EngineController::Queue {
         memory.clear();
         versions.clear();
         batches.clear();
+        evaluations.clear();
         errors.clear();
         finished.reset();
     }
@@ -53,6 +55,9 @@ public:
     }
     void onVersion(const VersionEvent& e) override {
         push([&](Queue& q) { q.versions.push_back(e); });
+    }
+    void onEvaluation(const EvaluationEvent& e) override {
+        push([&](Queue& q) { q.evaluations.push_back(e); });
     }
     void onFinished(const RunSummary& s) override {
         push([&](Queue& q) { q.finished = s; });
@@ -97,6 +102,7 @@ void EngineController::registerMetaTypes() {
     qRegisterMetaType<pd::SlotEvent>();
     qRegisterMetaType<pd::MemoryEvent>();
     qRegisterMetaType<pd::BatchEvent>();
+    qRegisterMetaType<pd::EvaluationEvent>();
     qRegisterMetaType<pd::VersionEvent>();
     qRegisterMetaType<pd::RunSummary>();
     qRegisterMetaType<pd::RunOptions>();
@@ -379,14 +385,17 @@ void EngineController::drain() {
         taken.memory.swap(queue_->memory);
         taken.versions.swap(queue_->versions);
         taken.batches.swap(queue_->batches);
+        taken.evaluations.swap(queue_->evaluations);
         taken.errors.swap(queue_->errors);
         taken.finished.swap(queue_->finished);
     }
-    // Fixed order within a drain: slots, memory, versions, batches, errors, end.
+    // Fixed order within a drain: slots, memory, versions, batches,
+    // evaluations, errors, end.
     if (!taken.slots.empty()) Q_EMIT slotsArrived(taken.slots);
     if (!taken.memory.empty()) Q_EMIT memoryArrived(taken.memory);
     if (!taken.versions.empty()) Q_EMIT versionsArrived(taken.versions);
     if (!taken.batches.empty()) Q_EMIT batchesArrived(taken.batches);
+    if (!taken.evaluations.empty()) Q_EMIT evaluationsArrived(taken.evaluations);
     for (const std::string& m : taken.errors) Q_EMIT failed(QString::fromStdString(m));
     if (taken.finished) {
         running_ = false;

@@ -107,6 +107,8 @@ Q_SIGNALS:
     void memoryArrived(const std::vector<pd::MemoryEvent>& events);
     void versionsArrived(const std::vector<pd::VersionEvent>& events);
     void batchesArrived(const std::vector<pd::BatchEvent>& events);
+    // Held-out evaluations taken during the run (engine/schedule/events.h).
+    void evaluationsArrived(const std::vector<pd::EvaluationEvent>& events);
     void failed(const QString& message);
     void finished(const pd::RunSummary& summary);
     void pausedChanged(bool paused);

@@ -77,6 +77,7 @@ void RunModel::reset(RunResult prepared, Source source) {
     figures_ = RunFigures(S, run_.options.schedule.chunks);
     memory_.clear();
     batches_.clear();
+    evaluations_.clear();
     arrived_.assign(static_cast<std::size_t>(S), 0);
     summary_ = {};
     error_.clear();
@@ -139,6 +140,12 @@ void RunModel::appendBatches(const std::vector<BatchEvent>& events) {
     if (events.empty()) return;
     batches_.insert(batches_.end(), events.begin(), events.end());
     Q_EMIT appended();
+    Q_EMIT figuresChanged();
+}
+
+void RunModel::appendEvaluations(const std::vector<EvaluationEvent>& events) {
+    if (events.empty()) return;
+    evaluations_.insert(evaluations_.end(), events.begin(), events.end());
     Q_EMIT figuresChanged();
 }
 

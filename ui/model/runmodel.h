@@ -39,6 +39,7 @@ public:
     void appendSlots(const std::vector<SlotEvent>& events);
     void appendMemory(const std::vector<MemoryEvent>& events);
     void appendBatches(const std::vector<BatchEvent>& events);
+    void appendEvaluations(const std::vector<EvaluationEvent>& events);
     void finish(const RunSummary& summary);
     void fail(const QString& message);
 
@@ -63,6 +64,8 @@ public:
     const TimelineData& idealBoxes() const { return idealBoxes_; }
     const RunFigures& figures() const { return figures_; }
     const std::vector<BatchEvent>& batches() const { return batches_; }
+    // Held-out loss and accuracy, in the order they were taken.
+    const std::vector<EvaluationEvent>& evaluations() const { return evaluations_; }
     const std::vector<MemoryEvent>& memory() const { return memory_; }
     // Milliseconds per ideal unit: the measured forward (1 before any).
     double idealMsPerUnit() const { return msPerUnit_; }
@@ -122,6 +125,7 @@ private:
     RunFigures figures_;
     std::vector<MemoryEvent> memory_;
     std::vector<BatchEvent> batches_;
+    std::vector<EvaluationEvent> evaluations_;
     std::vector<std::size_t> arrived_;  // slot events per stage
     // State at the cursor, folded in as the cursor moves forward (a step
     // back starts that stage over): walking a long run stays cheap.

@@ -76,6 +76,7 @@ QStringList laneLabels(const QStringList& stageNames, const QStringList& stageHo
 Q_DECLARE_METATYPE(pd::SlotEvent)
 Q_DECLARE_METATYPE(pd::MemoryEvent)
 Q_DECLARE_METATYPE(pd::BatchEvent)
+Q_DECLARE_METATYPE(pd::EvaluationEvent)
 Q_DECLARE_METATYPE(pd::VersionEvent)
 Q_DECLARE_METATYPE(pd::RunSummary)
 Q_DECLARE_METATYPE(pd::RunOptions)

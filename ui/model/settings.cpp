@@ -33,6 +33,11 @@ void saveRunOptions(QSettings& s, const RunOptions& o) {
     s.setValue(QStringLiteral("run/lr"), o.lr);
     s.setValue(QStringLiteral("run/device"), QString::fromStdString(o.device));
     s.setValue(QStringLiteral("run/backend"), QString::fromStdString(o.backend));
+    s.setValue(QStringLiteral("run/model"), QString::fromStdString(o.model));
+    s.setValue(QStringLiteral("run/data"), QString::fromStdString(o.data));
+    s.setValue(QStringLiteral("run/optimizer"), QString::fromStdString(o.optimizer));
+    s.setValue(QStringLiteral("run/epochs"), o.epochs);
+    s.setValue(QStringLiteral("run/evalEvery"), o.evalEvery);
 }
 
 RunOptions restoreRunOptions(QSettings& s, const RunOptions& fallback) {
@@ -61,6 +66,16 @@ RunOptions restoreRunOptions(QSettings& s, const RunOptions& fallback) {
     // Where the stages run: threads, or local processes over Gloo.
     const QString backend = s.value(QStringLiteral("run/backend")).toString();
     o.backend = backend == QLatin1String("gloo") ? "gloo" : "threads";
+    auto text = [&](const char* key, const std::string& fallbackValue) {
+        return s.value(QString::fromLatin1(key), QString::fromStdString(fallbackValue))
+            .toString()
+            .toStdString();
+    };
+    o.model = text("run/model", o.model);
+    o.data = text("run/data", o.data);
+    o.optimizer = text("run/optimizer", o.optimizer);
+    o.epochs = integer("run/epochs", o.epochs);
+    o.evalEvery = integer("run/evalEvery", o.evalEvery);
     return checkRunOptions(o).empty() ? o : fallback;
 }
 

@@ -298,10 +298,14 @@ void ChartsPanel::showRunCharts(const RunModel& model) {
         model.source() == RunModel::Source::Simulated
             ? tr("Memory per stage (estimated from the model shape; simulated run)") + run
             : tr("Memory per stage") + run);
-    lossChart_->setTitle(tr("Training loss per batch") + run);
+    lossChart_->setTitle((model.evaluations().empty()
+                              ? tr("Training loss per batch")
+                              : tr("Training loss per batch and held-out evaluations")) +
+                         run);
 
     lossChart_->clear();
     for (const BatchEvent& b : model.batches()) lossChart_->addPoint(b.batch, b.loss);
+    lossChart_->setHeldOut(model.evaluations());
     lossChart_->setNote(model.source() == RunModel::Source::File
                             ? tr("No loss: the file records the schedule's slots only")
                         : model.source() == RunModel::Source::Simulated

@@ -110,6 +110,17 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     connect(vsync_, &QCheckBox::toggled, this, changed);
     connect(stash_, &QCheckBox::toggled, this, changed);
     connect(placement_, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
+    connect(model_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this, changed] {
+        if (updating_) return;
+        applyModelDefaults();
+        changed();
+    });
+    connect(data_, &QComboBox::currentTextChanged, this, changed);
+    connect(optimizer_, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
+    for (QSpinBox* s : {epochs_, evalEvery_})
+        connect(s, qOverload<int>(&QSpinBox::valueChanged), this, changed);
+    watchField(epochs_, tr("Epochs"));
+    watchField(evalEvery_, tr("Evaluate every"));
     watchField(stagesSpin_, tr("Stages"));
     watchField(microSpin_, tr("Microbatches"));
     watchField(batches_, tr("Batches"));
@@ -244,10 +255,43 @@ void ControlsPanel::buildForm() {
     lr_->setSingleStep(0.01);
     lr_->setKeyboardTracking(false);
     form->addRow(tr("Learning rate"), lr_);
+    optimizer_ = new QComboBox(this);
+    optimizer_->addItem(tr("SGD"), QStringLiteral("sgd"));
+    optimizer_->addItem(tr("SGD with momentum 0.9"), QStringLiteral("momentum"));
+    optimizer_->addItem(tr("Adam"), QStringLiteral("adam"));
+    form->addRow(tr("&Optimizer"), optimizer_);
     device_ = new QComboBox(this);
     device_->addItems({QStringLiteral("cpu"), QStringLiteral("cuda")});
     device_->setEditable(true);
     form->addRow(tr("Device"), device_);
+    model_ = new QComboBox(this);
+    model_->addItem(tr("MLP (the tutorial's)"), QStringLiteral("mlp"));
+    model_->addItem(tr("CNN (28 x 28 images)"), QStringLiteral("cnn"));
+    model_->addItem(tr("GPT (characters)"), QStringLiteral("gpt"));
+    model_->setToolTip(
+        tr("Choosing a model puts its own sizes, learning rate and data in the "
+           "fields"));
+    form->addRow(tr("Mo&del"), model_);
+    data_ = new QComboBox(this);
+    data_->addItems(
+        {QStringLiteral("synthetic"), QStringLiteral("fashion-mnist"), QStringLiteral("text")});
+    data_->setEditable(true);
+    data_->setToolTip(
+        tr("synthetic | fashion-mnist[:DIR] | mnist:DIR | text[:PATH] (a file or a folder)"));
+    form->addRow(tr("Data"), data_);
+    epochs_ = spin(0, kMaxEpochs, this);
+    epochs_->setSpecialValueText(tr("off"));
+    epochs_->setToolTip(
+        tr("Passes over the training data, each in its own seeded order; "
+           "Batches caps them"));
+    form->addRow(tr("Epochs"), epochs_);
+    evalEvery_ = spin(0, kMaxBatches, this);
+    evalEvery_->setSpecialValueText(tr("epoch ends"));
+    evalEvery_->setSuffix(tr(" batches"));
+    evalEvery_->setToolTip(
+        tr("Held-out loss and accuracy every N batches, besides each epoch's "
+           "end and the run's (real data, or with epochs)"));
+    form->addRow(tr("Evaluate every"), evalEvery_);
     vsync_ = new QCheckBox(tr("Vertical sync (PipeDream)"), this);
     form->addRow(QString(), vsync_);
     stash_ = new QCheckBox(tr("Weight stashing (PipeDream)"), this);
@@ -354,6 +398,11 @@ RunOptions ControlsPanel::options(const RunOptions& base) const {
     o.lr = lr_->value();
     o.device = device_->currentText().trimmed().toStdString();
     o.backend = placement_->currentData().toString().toStdString();
+    o.model = model_->currentData().toString().toStdString();
+    o.data = data_->currentText().trimmed().toStdString();
+    o.optimizer = optimizer_->currentData().toString().toStdString();
+    o.epochs = epochs_->value();
+    o.evalEvery = evalEvery_->value();
     o.dryRun = false;
     o.headless = false;
     // A cut given on the command line (--split) holds while it divides the
@@ -383,8 +432,27 @@ void ControlsPanel::showOptions(const RunOptions& o) {
     vsync_->setChecked(o.schedule.verticalSync);
     stash_->setChecked(o.schedule.stash);
     placement_->setCurrentIndex(o.backend == "threads" ? 0 : 1);
+    model_->setCurrentIndex(std::max(0, model_->findData(QString::fromStdString(o.model))));
+    data_->setCurrentText(QString::fromStdString(o.data));
+    optimizer_->setCurrentIndex(
+        std::max(0, optimizer_->findData(QString::fromStdString(o.optimizer))));
+    epochs_->setValue(o.epochs);
+    evalEvery_->setValue(o.evalEvery);
     syncEnabled();
     updating_ = false;
+}
+
+void ControlsPanel::applyModelDefaults() {
+    const RunOptions d = modelDefaults(model_->currentData().toString().toStdString());
+    const bool was = updating_;
+    updating_ = true;
+    layers_->setValue(d.layers);
+    hidden_->setValue(d.hidden);
+    batchSize_->setValue(d.batchSize);
+    lr_->setValue(optimizer_->currentData().toString() == QLatin1String("adam") ? kAdamLr : d.lr);
+    data_->setCurrentText(QString::fromStdString(d.data));
+    syncEnabled();
+    updating_ = was;
 }
 
 void ControlsPanel::syncEnabled() {

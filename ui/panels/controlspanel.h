@@ -64,6 +64,11 @@ public:
     QComboBox* deviceCombo() const { return device_; }
     QComboBox* paceCombo() const { return pace_; }
     QComboBox* placementCombo() const { return placement_; }  // data: the backend
+    QComboBox* modelCombo() const { return model_; }          // data: mlp | cnn | gpt
+    QComboBox* dataCombo() const { return data_; }            // editable: --data's value
+    QComboBox* optimizerCombo() const { return optimizer_; }  // data: sgd | momentum | adam
+    QSpinBox* epochsSpin() const { return epochs_; }          // 0: off
+    QSpinBox* evalEverySpin() const { return evalEvery_; }    // 0: epoch ends and the end
 
 Q_SIGNALS:
     void optionsChanged();
@@ -86,6 +91,8 @@ private:
     void buildForm();
     void buildButtons();
     void syncEnabled();  // chunks, PipeDream options, sliders
+    // A model chosen: its own sizes, learning rate and data in the fields.
+    void applyModelDefaults();
     void watchField(QAbstractSpinBox* box, const QString& name);
     // Typed text the field cannot take (out of its range, empty): said in
     // the error line; true when there was such text.
@@ -109,6 +116,11 @@ private:
     QCheckBox* vsync_ = nullptr;
     QCheckBox* stash_ = nullptr;
     QComboBox* placement_ = nullptr;
+    QComboBox* model_ = nullptr;
+    QComboBox* data_ = nullptr;
+    QComboBox* optimizer_ = nullptr;
+    QSpinBox* epochs_ = nullptr;
+    QSpinBox* evalEvery_ = nullptr;
     QLabel* error_ = nullptr;
     QLabel* note_ = nullptr;
     QPushButton* play_ = nullptr;

@@ -283,9 +283,22 @@ LossChart::LossChart(QWidget* parent) : QCustomPlot(parent) {
     graph_ = addGraph();
     graph_->setPen(QPen(QColor(0x00, 0x72, 0xB2), 2));
     graph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
-    graph_->setName(tr("loss"));
+    graph_->setName(tr("training loss"));
+    heldLoss_ = addGraph();
+    heldLoss_->setPen(QPen(QColor(0xD5, 0x5E, 0x00), 2));
+    heldLoss_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, 7));
+    heldLoss_->setName(tr("held-out loss"));
+    heldAccuracy_ = addGraph(xAxis, yAxis2);
+    heldAccuracy_->setPen(QPen(QColor(0x00, 0x9E, 0x73), 2, Qt::DashLine));
+    heldAccuracy_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, 8));
+    heldAccuracy_->setName(tr("held-out accuracy (right axis)"));
+    yAxis2->setLabel(tr("held-out accuracy (%)"));
+    yAxis2->setRange(0.0, 100.0);
+    yAxis2->setVisible(false);
+    legend->setVisible(false);
+    legend->setBrush(QColor(255, 255, 255, 220));
     xAxis->setLabel(tr("batch"));
-    yAxis->setLabel(tr("training loss"));
+    yAxis->setLabel(tr("loss"));
     auto ticker = QSharedPointer<QCPAxisTickerFixed>(new QCPAxisTickerFixed);
     ticker->setTickStep(1.0);
     ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
@@ -304,18 +317,55 @@ QString LossChart::title() const {
 
 void LossChart::clear() {
     graph_->data()->clear();
+    heldLoss_->data()->clear();
+    heldAccuracy_->data()->clear();
+    yAxis2->setVisible(false);
+    legend->setVisible(false);
     replot(QCustomPlot::rpQueuedReplot);
+}
+
+void LossChart::setHeldOut(const std::vector<EvaluationEvent>& evaluations) {
+    heldLoss_->data()->clear();
+    heldAccuracy_->data()->clear();
+    for (const EvaluationEvent& e : evaluations) {
+        if (std::isfinite(e.loss)) heldLoss_->addData(e.batch, e.loss);  // e.batch counts from 1
+        if (std::isfinite(e.accuracy)) heldAccuracy_->addData(e.batch, 100.0 * e.accuracy);
+    }
+    const bool accuracy = heldAccuracy_->data()->size() > 0;
+    yAxis2->setVisible(accuracy);
+    yAxis2->setTickLabels(accuracy);
+    legend->setVisible(heldLoss_->data()->size() > 0);
+    heldAccuracy_->removeFromLegend();
+    if (accuracy) heldAccuracy_->addToLegend();
+    fitRanges();
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+int LossChart::heldOutPoints() const {
+    return heldLoss_->data()->size();
+}
+
+void LossChart::fitRanges() {
+    double last = 2.0, lo = 0.0, hi = 0.0;
+    bool any = false;
+    for (QCPGraph* g : {graph_, heldLoss_}) {
+        if (g->data()->isEmpty()) continue;
+        last = std::max(last, (g->data()->constEnd() - 1)->key + 0.5);
+        bool found = false;
+        const QCPRange v = g->getValueRange(found);
+        if (!found) continue;
+        lo = any ? std::min(lo, v.lower) : v.lower;
+        hi = any ? std::max(hi, v.upper) : v.upper;
+        any = true;
+    }
+    xAxis->setRange(0.5, last);
+    if (any) yAxis->setRange(std::max(0.0, lo - 0.1), hi + 0.1);
 }
 
 void LossChart::addPoint(int batch, double loss) {
     if (!std::isfinite(loss)) return;
     graph_->addData(batch + 1, loss);  // batches count from 1, as in the results table
-    bool found = false;
-    const QCPRange v = graph_->getValueRange(found);
-    xAxis->setRange(
-        0.5, std::max(2.0, graph_->data()->size() > 0 ? (graph_->data()->constEnd() - 1)->key + 0.5
-                                                      : 2.0));
-    if (found) yAxis->setRange(std::max(0.0, v.lower - 0.1), v.upper + 0.1);
+    fitRanges();
     replot(QCustomPlot::rpQueuedReplot);
 }
 

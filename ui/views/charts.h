@@ -5,6 +5,7 @@
 #include <QStringList>
 #include <vector>
 
+#include "engine/schedule/events.h"
 #include "ui/views/qcp.h"
 
 namespace pd {
@@ -79,11 +80,19 @@ public:
     void clear();
     void addPoint(int batch, double loss);  // queues a replot
     int points() const;
+    // The held-out evaluations: their loss beside the training loss, their
+    // accuracy (where there is one) on the right axis in percent.
+    void setHeldOut(const std::vector<EvaluationEvent>& evaluations);
+    int heldOutPoints() const;
     // A line shown in the middle of an empty chart (why there is no data).
     void setNote(const QString& note);
 
 private:
+    void fitRanges();
+
     QCPGraph* graph_ = nullptr;
+    QCPGraph* heldLoss_ = nullptr;
+    QCPGraph* heldAccuracy_ = nullptr;
     QCPItemText* note_ = nullptr;
     QCPTextElement* title_ = nullptr;
 };

@@ -305,6 +305,8 @@ void MainWindow::connectEngine() {
     connect(controller_, &EngineController::slotsArrived, model_, &RunModel::appendSlots);
     connect(controller_, &EngineController::memoryArrived, model_, &RunModel::appendMemory);
     connect(controller_, &EngineController::batchesArrived, model_, &RunModel::appendBatches);
+    connect(controller_, &EngineController::evaluationsArrived, model_,
+            &RunModel::appendEvaluations);
     connect(controller_, &EngineController::finished, model_, [this](const RunSummary& s) {
         // A run that failed says why first; should the reason not have
         // come (a rank's error lost on its way), the failure still shows.
