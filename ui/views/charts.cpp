@@ -71,27 +71,36 @@ QString wrapText(const QString& text, const QFontMetrics& metrics, int width) {
     return lines.join(QLatin1Char('\n'));
 }
 
+namespace {
+
+// The legend in a row of its own under the plot, so it never hides data;
+// spacers left and right keep it centred at its natural width.
+void putLegendBelow(QCustomPlot* plot) {
+    QCPLegend* legend = plot->legend;
+    legend->setFillOrder(QCPLegend::foColumnsFirst);
+    legend->setBrush(Qt::NoBrush);
+    legend->setBorderPen(Qt::NoPen);
+    plot->axisRect()->insetLayout()->take(legend);
+    auto* row = new QCPLayoutGrid;
+    plot->plotLayout()->addElement(1, 0, row);
+    plot->plotLayout()->setRowStretchFactor(1, 0.001);
+    row->addElement(0, 0, new QCPLayoutElement(plot));
+    row->addElement(0, 1, legend);
+    row->addElement(0, 2, new QCPLayoutElement(plot));
+    row->setColumnStretchFactor(1, 0.001);
+    plot->plotLayout()->setRowSpacing(0);
+    legend->setMargins(QMargins(4, 0, 4, 2));
+}
+
+}  // namespace
+
 GroupedBarChart::GroupedBarChart(QWidget* parent) : QCustomPlot(parent) {
     xAxis->setTicker(QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText));
     xAxis->setTickLength(0, 0);
     xAxis->setSubTickLength(0, 0);
     xAxis->grid()->setVisible(false);
     legend->setVisible(true);
-    legend->setFillOrder(QCPLegend::foColumnsFirst);
-    legend->setBrush(Qt::NoBrush);
-    legend->setBorderPen(Qt::NoPen);
-    // The legend gets its own row under the plot, so it never hides a bar.
-    // Spacers left and right keep it centred at its natural width.
-    axisRect()->insetLayout()->take(legend);
-    auto* row = new QCPLayoutGrid;
-    plotLayout()->addElement(1, 0, row);
-    plotLayout()->setRowStretchFactor(1, 0.001);
-    row->addElement(0, 0, new QCPLayoutElement(this));
-    row->addElement(0, 1, legend);
-    row->addElement(0, 2, new QCPLayoutElement(this));
-    row->setColumnStretchFactor(1, 0.001);
-    plotLayout()->setRowSpacing(0);
-    legend->setMargins(QMargins(4, 0, 4, 2));
+    putLegendBelow(this);
     applyPlotTheme(this);
     setMinimumSize(240, 180);
     connect(this, &QCustomPlot::beforeReplot, this, [this] {
@@ -295,8 +304,8 @@ LossChart::LossChart(QWidget* parent) : QCustomPlot(parent) {
     yAxis2->setLabel(tr("held-out accuracy (%)"));
     yAxis2->setRange(0.0, 100.0);
     yAxis2->setVisible(false);
+    putLegendBelow(this);
     legend->setVisible(false);
-    legend->setBrush(QColor(255, 255, 255, 220));
     xAxis->setLabel(tr("batch"));
     yAxis->setLabel(tr("loss"));
     auto ticker = QSharedPointer<QCPAxisTickerFixed>(new QCPAxisTickerFixed);
