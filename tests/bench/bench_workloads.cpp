@@ -63,6 +63,7 @@ struct Trained {
     double lastLoss = NAN;
     DataInfo info;
     int batches = 0;
+    std::string error;
 };
 
 Trained train(const RunOptions& o) {
@@ -73,10 +74,7 @@ Trained train(const RunOptions& o) {
     t.batches = run.schedule().config.batches;
     run.start();
     run.wait();
-    if (!sink.error.empty()) {
-        std::fprintf(stderr, "error: %s\n", sink.error.c_str());
-        std::exit(1);
-    }
+    t.error = sink.error;  // the row says it; the other schedules still run
     t.evaluations = sink.evaluations;
     t.lastLoss = sink.lastLoss;
     return t;
@@ -115,6 +113,10 @@ void cnn(double epochs, const std::string& optimizer) {
         x.schedule.kind = r.kind;
         x.schedule.stash = r.stash;
         const Trained t = train(x);
+        if (!t.error.empty() || t.evaluations.empty()) {
+            std::printf("%-22s failed: %s\n", r.name, t.error.c_str());
+            continue;
+        }
         const EvaluationEvent& first = t.evaluations.front();
         const EvaluationEvent& last = t.evaluations.back();
         const double done = static_cast<double>(last.batch) / info.batchesPerEpoch;
@@ -147,6 +149,10 @@ void gpt(int batches, const std::string& optimizer) {
         x.schedule.kind = r.kind;
         x.schedule.stash = r.stash;
         const Trained t = train(x);
+        if (!t.error.empty() || t.evaluations.empty()) {
+            std::printf("%-22s failed: %s\n", r.name, t.error.c_str());
+            continue;
+        }
         const EvaluationEvent& e = t.evaluations.back();
         std::printf("%-22s %12.4f %16.3f %12.4f %10.1f\n", r.name, e.loss,
                     e.loss / info.unigramLoss, t.lastLoss, static_cast<double>(e.trainUs) / 1e6);
