@@ -97,7 +97,10 @@ bool TrainingRun::Impl::settledAt(int frontier) const {
 void TrainingRun::Impl::evaluator() {
     try {
         torch::NoGradGuard noGrad;
-        at::set_num_threads(std::max(1, workerThreads * localCount()));
+        // No at::set_num_threads here: it sets ATen's process-wide count,
+        // which each worker's first parallel region adopts (ATen's lazy
+        // per-thread init), so a worker starting after it ran with this many
+        // OpenMP threads: 4 workers x 4 threads on 2 cores, at random.
         for (std::size_t k = 0; k < evalAfter.size(); ++k) {
             const int frontier = evalFrontierOf(k);
             {
