@@ -6,6 +6,7 @@ if(TARGET pd_engine)
   pd_add_test(tst_data LIBS pd_engine TIMEOUT 60)
   pd_add_test(tst_models LIBS pd_engine TIMEOUT 300)
   pd_add_test(tst_training LIBS pd_engine TIMEOUT 300)
+  pd_add_test(tst_profiler LIBS pd_engine TIMEOUT 120)
 endif()
 
 # Distributed stages on loopback: 2 and 4 rank processes; needs

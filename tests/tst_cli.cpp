@@ -271,16 +271,70 @@ private Q_SLOTS:
         const QJsonObject p =
             QJsonDocument::fromJson(j.out.toUtf8()).object()["partition"].toObject();
         QCOMPARE(p["boundaries"].toArray().size(), 3);
-        const QJsonArray share = p["estimated_stage_share"].toArray();
-        QCOMPARE(share.size(), 4);
-        QVERIFY(share[1].toDouble() > 3 * share[0].toDouble());  // 21 layers against 3
-        QVERIFY(p["predicted_makespan_vs_equal_cut"].toDouble() > 1.1);
+        QCOMPARE(p["units"].toString(), QString("relative"));
+        QCOMPARE(p["cost_source"].toString(), QString("estimated from the shapes"));
+        const QJsonArray busy = p["predicted_stage"].toArray();
+        QCOMPARE(busy.size(), 4);
+        QVERIFY(busy[1].toDouble() > 3 * busy[0].toDouble());  // 21 layers against 3
+        QVERIFY(p["predicted_vs_equal_cut"].toDouble() > 1.1);
         // The equal cut prints no such section; time chooses the equal cut.
         const Result equal = run(kTrain, {"--dry-run", "--partition", "time"});
         QCOMPARE(equal.exitCode, 0);
         QVERIFY(!equal.out.contains("Cut (--split"));
         QVERIFY(equal.out.contains("GPU0 (L1-12)"));
     }
+
+#ifdef PD_HAVE_ENGINE
+    // --profile-out measures the layers (with --dry-run, without training);
+    // --profile-in predicts from them in milliseconds; a run with
+    // --partition puts its measurement beside the prediction.
+    void profileMeasuresAndPredicts() {
+        QTemporaryDir dir;
+        const QString profile = dir.filePath("profile.json");
+        const QStringList small = {"--layers",     "6",  "--hidden",  "64", "--stages", "2",
+                                   "--batch-size", "16", "--batches", "2"};
+        Result r = run(kTrain, QStringList{"--dry-run", "--profile-out", profile} + small);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("Layer profile (measured: cpu"), qPrintable(r.out.left(800)));
+        QVERIFY(r.out.contains("Profiled 6 layers in"));
+        QFile f(profile);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject p = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(p["format"].toString(), QString("pipedream-profile"));
+        QCOMPARE(p["layers"].toArray().size(), 6);
+        QVERIFY(p["layers"].toArray()[0].toObject()["forward_ms"].toDouble() > 0);
+
+        r = run(kTrain,
+                QStringList{"--dry-run", "--json", "--partition", "time", "--profile-in", profile} +
+                    small);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject dry =
+            QJsonDocument::fromJson(r.out.toUtf8()).object()["partition"].toObject();
+        QCOMPARE(dry["units"].toString(), QString("ms"));
+        QCOMPARE(dry["method"].toString(), QString("time"));
+        QVERIFY(dry["predicted_makespan_ms"].toDouble() > 0);
+        QCOMPARE(dry["predicted_stage_ms"].toArray().size(), 2);
+
+        r = run(kTrain, QStringList{"--json", "--partition", "time"} + small);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject trained =
+            QJsonDocument::fromJson(r.out.toUtf8()).object()["partition"].toObject();
+        QCOMPARE(trained["cost_source"].toString(), QString("measured at the start"));
+        QCOMPARE(trained["measured_stage_ms"].toArray().size(), 2);
+        QVERIFY(trained["measured_makespan_ms"].toDouble() > 0);
+        QVERIFY(trained.contains("makespan_error"));
+
+        r = run(kTrain, QStringList{"--partition", "time"} + small);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("Cut predicted (measured at the start) against measured:"),
+                 qPrintable(r.out.right(1200)));
+        // A profile of another shape is refused before anything runs.
+        r = run(kTrain, {"--dry-run", "--profile-in", profile});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("--profile-in the profile is of \"mlp 6 layers, hidden 64"),
+                 qPrintable(r.err));
+    }
+#endif
 
     void dryRunWritesCsvAndTrace() {
         QTemporaryDir dir;

@@ -132,9 +132,17 @@ void printHeader(const RunOptions& o, const Schedule& schedule, const RunPlace& 
     std::printf("Actions: %zu\n", schedule.actionCount());
     const std::string note = coreSharingNote(o, std::thread::hardware_concurrency());
     if (!note.empty()) std::printf("Note: %s\n", note.c_str());
+    if (o.profile) std::printf("%s", formatCut(o).c_str());
 }
 
 namespace {
+
+// Each stage's measured busy time in ms, as the cut's prediction counts it.
+std::vector<double> stageBusyMs(const MeasuredFigures& m) {
+    std::vector<double> ms;
+    for (const auto& st : m.measured.stages) ms.push_back(st.busy / 1000.0);
+    return ms;
+}
 
 void printResults(const RunOptions& o, const Schedule& schedule,
                   const std::vector<std::string>& names, const CollectingSink::Snapshot& snap,
@@ -190,6 +198,10 @@ void printResults(const RunOptions& o, const Schedule& schedule,
         "evaluations left out: %.3f s)\n",
         samples, seconds, seconds > 0 ? samples / seconds : 0.0,
         static_cast<double>(snap.summary.timeUs) / 1e6);
+    if (o.profile && snap.summary.batchesDone == c.batches)
+        std::printf(
+            "%s",
+            formatCutAgainstMeasured(o, stageBusyMs(m), m.measured.makespan / 1000.0).c_str());
 }
 
 // null for what is not a number (accuracy of text, the unigram loss of images).
@@ -291,6 +303,12 @@ json::Ordered summaryJson(const RunOptions& o, const std::vector<std::string>& n
     root["wall_s"] = static_cast<double>(snap.summary.timeUs) / 1e6;
     root["samples_per_s"] = seconds > 0 ? samples / seconds : 0.0;
     root["slots"] = static_cast<std::int64_t>(snap.slots.size());
+    if (o.profile || !o.split.empty()) {
+        const std::vector<double> busy = stageBusyMs(m);
+        const bool complete = snap.summary.batchesDone == c.batches;
+        root["partition"] =
+            partitionJson(o, complete ? &busy : nullptr, m.measured.makespan / 1000.0);
+    }
     return root;
 }
 

@@ -10,9 +10,11 @@
 
 #include "app/train/runreport.h"
 #include "engine/base/safefile.h"
+#include "engine/config/report.h"
 #include "engine/distributed/rank.h"
 #include "engine/formats/batchlog.h"
 #include "engine/formats/trace.h"
+#include "engine/run/profiler.h"
 #include "engine/run/runtime.h"
 
 namespace pd {
@@ -38,6 +40,29 @@ void superviseRun(TrainingRun& run, CollectingSink& sink, BatchLog* log) {
 }
 
 }  // namespace
+
+int profileCli(RunOptions& options) {
+    std::string error;
+    if (!options.profileOut.empty() && !checkWritable(options.profileOut, error)) {
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+        return 1;
+    }
+    const bool log = !options.json && !isStdoutPath(options.csvPath) &&
+                     !isStdoutPath(options.tracePath) && !isStdoutPath(options.profileOut);
+    const auto t0 = std::chrono::steady_clock::now();
+    LayerProfile profile = profileLayers(options);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!options.profileOut.empty()) writeProfile(options.profileOut, profile);
+    if (log) {
+        std::printf("%sProfiled %zu layers in %.1f s%s%s\n\n", formatProfile(profile).c_str(),
+                    profile.layers.size(), seconds,
+                    options.profileOut.empty() ? "" : "; written to ", options.profileOut.c_str());
+        std::fflush(stdout);
+    }
+    adoptProfile(options, std::move(profile));
+    return 0;
+}
 
 int runTrainingCli(const RunOptions& options) {
     const std::string invalid = checkRunOptions(options);

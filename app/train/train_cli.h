@@ -11,6 +11,10 @@ namespace pd {
 // Returns the process exit status (0 ok, 1 failure at run time). Throws
 // ConfigError for bad input (the caller prints it and exits 2).
 int runTrainingCli(const RunOptions& options);
+// Measures the layers' profile (engine/run/profiler.h), writes it to
+// --profile-out, prints it (unless --json or output to stdout) and adopts
+// it: a --partition cut is chosen again from it. Returns the exit status.
+int profileCli(RunOptions& options);
 
 }  // namespace pd
 
@@ -18,3 +22,5 @@ int runTrainingCli(const RunOptions& options);
 // prints its own errors and returns the exit status, 2 for bad input.
 extern "C" int pd_run_training_cli(const pd::RunOptions* options);
 using PdRunTrainingCli = int (*)(const pd::RunOptions*);
+extern "C" int pd_profile_cli(pd::RunOptions* options);
+using PdProfileCli = int (*)(pd::RunOptions*);

@@ -70,19 +70,33 @@ std::string executableFolder() {
     return path.substr(0, path.rfind('/'));
 }
 
-// Loads LibTorch only now, through the engine module, and trains.
-int train(const pd::RunOptions& options) {
+// Loads LibTorch only now, through the engine module (never unloaded:
+// LibTorch's threads outlive the call), and finds `name` in it; null after
+// printing why not.
+void* engineEntry(const char* name) {
     const std::string module = executableFolder() + "/" + PD_TRAIN_MODULE;
     // LibTorch logs through glog, which reads GLOG_* when it is loaded:
     // without this, c10d's socket retries print warnings and errors that our
     // own one-line error already explains. A user's setting wins.
     ::setenv("GLOG_minloglevel", "3", 0);
     void* handle = ::dlopen(module.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle) return fail(1, std::string("cannot load the training engine: ") + ::dlerror());
-    auto entry = reinterpret_cast<PdRunTrainingCli>(::dlsym(handle, "pd_run_training_cli"));
-    if (!entry)
-        return fail(1, std::string("the training engine ") + module + " has no entry point");
-    return entry(&options);  // never unloaded: LibTorch's threads outlive the call
+    if (!handle) {
+        fail(1, std::string("cannot load the training engine: ") + ::dlerror());
+        return nullptr;
+    }
+    void* entry = ::dlsym(handle, name);
+    if (!entry) fail(1, std::string("the training engine ") + module + " has no " + name);
+    return entry;
+}
+
+int train(const pd::RunOptions& options) {
+    auto entry = reinterpret_cast<PdRunTrainingCli>(engineEntry("pd_run_training_cli"));
+    return entry ? entry(&options) : 1;
+}
+
+int profile(pd::RunOptions& options) {
+    auto entry = reinterpret_cast<PdProfileCli>(engineEntry("pd_profile_cli"));
+    return entry ? entry(&options) : 1;
 }
 #endif
 
@@ -99,13 +113,18 @@ int main(int argc, char** argv) {
     // Before anything is built: a run that cannot fit is bad input.
     const std::string tooBig = pd::checkRunMemory(parsed.options);
     if (!tooBig.empty()) return fail(2, tooBig);
+    pd::RunOptions options = parsed.options;
     try {
-        if (parsed.options.dryRun) return dryRun(parsed.options);
+#ifdef PD_HAVE_ENGINE
+        // The layers measured first: the cut of --partition is chosen from them.
+        if (pd::measuresProfile(options))
+            if (const int status = profile(options)) return status;
+#endif
+        if (options.dryRun) return dryRun(options);
 #ifdef PD_HAVE_ENGINE
         // The launcher only starts and watches the rank processes: no LibTorch here.
-        if (parsed.options.backend != "threads" && parsed.options.launch)
-            return pd::runLaunched(parsed.options);
-        return train(parsed.options);
+        if (options.backend != "threads" && options.launch) return pd::runLaunched(options);
+        return train(options);
 #else
         return fail(1, "this build has no training engine; use --dry-run");
 #endif

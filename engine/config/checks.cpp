@@ -215,6 +215,28 @@ std::string checkOpenCombinations(const std::set<std::string>& seen) {
 }
 
 // Rules about which flags go together; value ranges are checkRunOptions'.
+// The profile is read or measured, not both; --bandwidth and --memory-limit
+// are pipedream's.
+static std::string checkPartitionFlags(const State& s, bool vizFlags) {
+    const RunOptions& o = s.o;
+    if (!o.profileIn.empty() && !o.profileOut.empty())
+        return "--profile-in and --profile-out cannot be combined (a profile is read or measured)";
+    if (vizFlags && !o.profileOut.empty())
+        return "--profile-out is pipedream-train's (the window profiles with Run > Profile layers)";
+    const bool byHandRank = o.backend != "threads" && !o.launch;
+    if (byHandRank && o.profileIn.empty() && !s.partition.empty() && s.partition != "uniform")
+        return "--partition " + s.partition +
+               " on a rank started by hand: give the same --split or --profile-in to every rank "
+               "(each rank would measure its own profile and could cut differently)";
+    if (byHandRank && !o.profileOut.empty())
+        return "--profile-out on a rank started by hand: profile with pipedream-train "
+               "--dry-run --profile-out FILE and give every rank --profile-in FILE";
+    if ((o.bandwidthGBs > 0.0 || o.memoryLimit > 0) && s.partition != "pipedream")
+        return std::string(o.bandwidthGBs > 0.0 ? "--bandwidth" : "--memory-limit") +
+               " applies only to --partition pipedream";
+    return {};
+}
+
 std::string checkFlagCombinations(State& s, bool vizFlags) {
     ScheduleConfig& c = s.o.schedule;
     if (!s.chunksGiven) c.chunks = chunksFor(c.kind, 2);
@@ -231,6 +253,7 @@ std::string checkFlagCombinations(State& s, bool vizFlags) {
     if (vizFlags && s.o.headless && s.o.exportDir.empty() && s.o.animationPath.empty())
         return "--headless needs --export DIR or --export-animation FILE";
     if (std::string e = checkAnimationFlags(s); !e.empty()) return e;
+    if (std::string e = checkPartitionFlags(s, vizFlags); !e.empty()) return e;
     if (std::string e = checkDistributedCombinations(s.o, vizFlags); !e.empty()) return e;
     return checkOutputCombinations(s.o);
 }

@@ -55,6 +55,29 @@ std::string setBetween(const std::string& flag, const std::string& v, int lo, in
     return {};
 }
 
+// "2GiB", "512MiB", "64KiB", "1GB", or plain bytes.
+std::string setMemoryLimit(State& s, const std::string& v) {
+    static const std::pair<const char*, double> units[] = {
+        {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
+        {"KB", 1e3},     {"MB", 1e6},        {"GB", 1e9},           {"TB", 1e12},
+        {"B", 1.0}};
+    double scale = 1.0;
+    std::string number = v;
+    for (const auto& [suffix, k] : units) {
+        const std::string u = suffix;
+        if (v.size() > u.size() && v.compare(v.size() - u.size(), u.size(), u) == 0) {
+            number = v.substr(0, v.size() - u.size());
+            scale = k;
+            break;
+        }
+    }
+    double x = 0;
+    if (!parseFinite(number, x) || x <= 0.0 || x * scale > 9e18)
+        return "--memory-limit expects a size such as 512MiB or 2GiB, got " + quoted(v);
+    s.o.memoryLimit = static_cast<std::int64_t>(x * scale);
+    return {};
+}
+
 std::string setAnimationPath(State& s, const std::string& v) {
     std::string suffix =
         v.substr(v.find_last_of('.') == std::string::npos ? v.size() : v.find_last_of('.'));
@@ -226,8 +249,37 @@ const std::vector<FlagSpec>& flagSpecs() {
              return std::string();
          },
          "uniform | time | memory | pipedream | schedule: choose the cut from the layers' "
-         "estimated costs (engine/schedule/partition.h)",
+         "profile (measured when a run starts, or --profile-in; estimated for --dry-run)",
          [](const RunOptions&) { return std::string("uniform"); }},
+        {"--profile-in", "FILE", false,
+         [](State& s, const std::string& v) {
+             if (v.empty()) return std::string("--profile-in expects a file");
+             s.o.profileIn = v;
+             return std::string();
+         },
+         "the layers' measured costs from a --profile-out file (no profiling at the start)",
+         nullptr},
+        {"--profile-out", "FILE", false,
+         [](State& s, const std::string& v) {
+             if (v.empty()) return std::string("--profile-out expects a file");
+             s.o.profileOut = v;
+             return std::string();
+         },
+         "measure every layer's forward/backward time and bytes and write them as JSON "
+         "(with --dry-run: profile without training)",
+         nullptr},
+        {"--bandwidth", "GB/S", false,
+         [](State& s, const std::string& v) {
+             double x = 0;
+             if (!parseFinite(v, x) || x <= 0.0 || x > 1e6)
+                 return "--bandwidth expects GB/s above 0, got " + quoted(v);
+             s.o.bandwidthGBs = x;
+             return std::string();
+         },
+         "--partition pipedream: the link between stages (default: the profile's, measured)",
+         nullptr},
+        {"--memory-limit", "BYTES", false, setMemoryLimit,
+         "--partition pipedream: the most a stage may hold (e.g. 512MiB, 2GiB)", nullptr},
         {"--no-stash", nullptr, false,
          [](State& s, const std::string&) {
              s.o.schedule.stash = false;

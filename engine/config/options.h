@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/formats/profile.h"
 #include "engine/schedule/partition.h"
 #include "engine/schedule/schedule.h"
 
@@ -67,6 +69,20 @@ struct RunOptions {
     // first (--split 4,9,13); empty: equal layer counts. --partition METHOD
     // fills it when the flags are parsed (engine/schedule/partition.h).
     std::vector<int> split;
+    // How the cut was chosen: --partition METHOD (uniform, time, memory,
+    // pipedream, schedule) or "split" for a cut given by --split.
+    std::string partition = "uniform";
+    // The per-layer profile the cut and its predictions come from: read by
+    // --profile-in, or measured when a run starts with --partition or
+    // --profile-out (engine/run/profiler.h); none: the costs are estimated
+    // from the shapes (estimateLayerCosts).
+    std::optional<LayerProfile> profile;
+    std::string profileIn;
+    std::string profileOut;
+    // pipedream's communication cost: GB/s between stages (0: the profile's
+    // measured bandwidth) and the most bytes a stage may hold (0: no limit).
+    double bandwidthGBs = 0.0;
+    std::int64_t memoryLimit = 0;
     bool dryRun = false;
     bool json = false;
     std::string csvPath;
@@ -129,6 +145,29 @@ std::vector<std::string> stageNames(const RunOptions& options);
 // microbatch, parameter bytes): what --partition chooses from until a
 // measured profile is given.
 std::vector<LayerCost> estimateLayerCosts(const RunOptions& options);
+// Short names of the partitionable layers: "L1".. (mlp), "conv1".."head"
+// (cnn), "embed", "block1".., "head" (gpt).
+std::vector<std::string> layerNames(const RunOptions& options);
+// The sizes a profile's costs depend on, in words: a profile is used for
+// the same shape only ("cnn 6 layers, hidden 128, data fashion-mnist").
+std::string profileShape(const RunOptions& options);
+// The costs the cut is predicted from: the profile's (ms), else the
+// estimate (relative units).
+std::vector<LayerCost> layerCosts(const RunOptions& options);
+// The goal --partition optimises: the schedule, --bandwidth (or the
+// profile's) and --memory-limit.
+PartitionGoal partitionGoal(const RunOptions& options);
+// The boundaries options.partition chooses from `costs` (empty: the equal
+// cut). Throws ConfigError when no cut meets the goal.
+std::vector<int> choosePartition(const RunOptions& options, const std::vector<LayerCost>& costs);
+// Sets options.profile (ConfigError when its model, shape or layer count
+// is not the run's) and, unless the cut was given by --split or is
+// uniform, chooses the cut again from it.
+void adoptProfile(RunOptions& options, LayerProfile profile);
+// Whether pipedream-train measures the profile before it runs: for
+// --profile-out, and for a --partition other than uniform without
+// --profile-in (the dry run then predicts from the estimate).
+bool measuresProfile(const RunOptions& options);
 
 // The tutorial's configuration: 4 stages, 4 microbatches, 5 batches, batch
 // 32, 48 layers, hidden 512, 10 classes.

@@ -156,52 +156,167 @@ std::string formatFigures(const DryRun& run) {
               "W after I).\n";
     if (!cf.bubble)
         os << "No closed form for this bubble here: the simulated figure is the analytic one.\n";
-    // Layer costs are estimated for the MLP; another model's cut shows in
-    // the lanes' names only.
-    if (!run.options.split.empty() && run.options.model == "mlp")
-        os << "\n" << formatCut(run.options);
+    if (!run.options.split.empty() || run.options.profile) os << "\n" << formatCut(run.options);
     return os.str();
 }
 
-CutFigures cutFigures(const RunOptions& options) {
-    if (options.model != "mlp") throw ConfigError("layer costs are estimated for --model mlp only");
+CutPrediction predictCut(const RunOptions& options) {
     const ScheduleConfig& c = options.schedule;
-    const std::vector<LayerCost> layers = estimateLayerCosts(options);
+    ScheduleConfig run = c;
+    run.batches = std::max(1, run.batches);
+    const std::vector<LayerCost> layers = layerCosts(options);
     const std::vector<LayerRange> parts = layerSplit(options);
-    const std::vector<LayerRange> equal = splitLayers(options.layers, c.parts());
-    CutFigures f;
-    double total = 0.0;
-    for (const LayerCost& l : layers) total += l.forward + l.backward;
-    f.share.assign(static_cast<std::size_t>(c.stages), 0.0);
-    for (int p = 0; p < c.parts(); ++p)
-        for (int l = parts[p].first; l <= parts[p].last; ++l)
-            f.share[stageOfPart(c, p)] += (layers[l - 1].forward + layers[l - 1].backward) / total;
-    f.memory = partitionMemory(layers, parts, c);
-    f.equalMemory = partitionMemory(layers, equal, c);
-    f.makespan = simulatedMakespan(layers, parts, c);
-    f.equalMakespan = simulatedMakespan(layers, equal, c);
-    return f;
+    const std::vector<LayerRange> equal = splitLayers(partitionableLayers(options), c.parts());
+    CutPrediction p;
+    p.method = options.partition;
+    p.milliseconds = options.profile.has_value();
+    p.costSource = !options.profile                        ? "estimated from the shapes"
+                   : options.profile->source == "measured" ? "measured at the start"
+                                                           : "in " + options.profile->source;
+    p.boundaries = boundariesOf(parts);
+    const std::size_t S = static_cast<std::size_t>(c.stages);
+    p.stageLayers.assign(S, "");
+    p.stageForward.assign(S, 0.0);
+    p.stageBackward.assign(S, 0.0);
+    const std::vector<OpCosts> costs = partCosts(layers, parts);
+    for (int part = 0; part < c.parts(); ++part) {
+        const std::size_t s = static_cast<std::size_t>(stageOfPart(c, part));
+        const LayerRange& r = parts[static_cast<std::size_t>(part)];
+        p.stageLayers[s] += (p.stageLayers[s].empty() ? "L" : " + L") + std::to_string(r.first) +
+                            (r.last > r.first ? "-" + std::to_string(r.last) : "");
+        p.stageForward[s] += costs[static_cast<std::size_t>(part)].f;
+        p.stageBackward[s] += costs[static_cast<std::size_t>(part)].b;
+    }
+    const Schedule schedule = generateSchedule(run);
+    const Timeline timeline = simulate(schedule, costs);
+    const Analysis a = analyze(schedule, timeline);
+    p.makespan = a.makespan;
+    p.bubble = a.bubbleFraction;
+    for (const StageFigures& f : a.stages) p.stageBusy.push_back(f.busy);
+    p.memory = partitionMemory(layers, parts, c);
+    p.equalMemory = partitionMemory(layers, equal, c);
+    p.equalMakespan = simulate(schedule, partCosts(layers, equal)).makespan;
+    return p;
+}
+
+std::string formatProfile(const LayerProfile& p) {
+    std::ostringstream os;
+    os << "Layer profile (" << p.source << ": " << p.device << ", " << p.threads << " thread"
+       << (p.threads == 1 ? "" : "s")
+       << (p.concurrent > 1 ? " x " + std::to_string(p.concurrent) + " stages at once" : "") << ", "
+       << p.rows << " samples per microbatch, median of " << p.repetitions << " after " << p.warmups
+       << " warm-ups):\n";
+    os << std::left << std::setw(6) << "Layer" << std::setw(10) << "name" << std::right
+       << std::setw(11) << "F ms" << std::setw(11) << "B ms" << std::setw(11) << "U ms"
+       << std::setw(14) << "kept KiB" << std::setw(12) << "out KiB" << std::setw(14) << "params KiB"
+       << "\n";
+    auto kib = [](std::int64_t b) { return fixed(static_cast<double>(b) / 1024.0, 1); };
+    for (std::size_t l = 0; l < p.layers.size(); ++l) {
+        const LayerCost& c = p.layers[l];
+        os << std::left << std::setw(6) << l + 1 << std::setw(10)
+           << (l < p.names.size() ? p.names[l] : "") << std::right << std::setw(11)
+           << fixed(c.forward, 3) << std::setw(11) << fixed(c.backward, 3) << std::setw(11)
+           << fixed(c.update, 3) << std::setw(14) << kib(c.activationBytes) << std::setw(12)
+           << kib(c.outputBytes) << std::setw(14) << kib(c.paramBytes) << "\n";
+    }
+    if (p.bandwidthBytesPerMs > 0.0)
+        os << "Copy bandwidth between stages: " << fixed(p.bandwidthBytesPerMs / 1e6, 2)
+           << " GB/s\n";
+    return os.str();
 }
 
 std::string formatCut(const RunOptions& options) {
     const ScheduleConfig& c = options.schedule;
-    const CutFigures f = cutFigures(options);
+    const CutPrediction p = predictCut(options);
     const std::vector<std::string> names = stageNames(options);
     auto mib = [](std::int64_t b) { return fixed(static_cast<double>(b) / (1024.0 * 1024.0), 1); };
+    const std::string unit = p.milliseconds ? " ms" : "";
     std::ostringstream os;
-    os << "Cut (--split";
-    for (std::size_t k = 0; k < options.split.size(); ++k)
-        os << (k ? "," : " ") << options.split[k];
-    os << "), from the layers' costs estimated from their shapes:\n";
-    os << std::left << std::setw(24) << "Stage" << std::right << std::setw(14) << "cost share"
-       << std::setw(18) << "memory MiB" << std::setw(22) << "(equal cut MiB)"
+    os << "Cut (" << (p.method == "split" ? "--split" : "--partition " + p.method + ":");
+    for (std::size_t k = 0; k < p.boundaries.size(); ++k) os << (k ? "," : " ") << p.boundaries[k];
+    os << "), predicted from the layers' costs " << p.costSource
+       << (p.milliseconds ? "" : " (relative units; --profile-out measures them)") << ":\n";
+    os << std::left << std::setw(24) << "Stage" << std::setw(14) << "layers" << std::right
+       << std::setw(12) << ("F" + unit) << std::setw(12) << ("B" + unit) << std::setw(14)
+       << ("busy" + unit) << std::setw(13) << "memory MiB" << std::setw(18) << "(equal cut MiB)"
        << "\n";
-    for (int s = 0; s < c.stages; ++s)
-        os << std::left << std::setw(24) << names[s] << std::right << std::setw(14)
-           << percent(f.share[s]) << std::setw(18) << mib(f.memory[s]) << std::setw(22)
-           << mib(f.equalMemory[s]) << "\n";
-    os << "Predicted makespan with these costs: " << fixed(f.makespan / f.equalMakespan, 3)
+    const int digits = p.milliseconds ? 3 : 0;
+    for (std::size_t s = 0; s < static_cast<std::size_t>(c.stages); ++s)
+        os << std::left << std::setw(24) << names[s] << std::setw(14) << p.stageLayers[s]
+           << std::right << std::setw(12) << fixed(p.stageForward[s], digits) << std::setw(12)
+           << fixed(p.stageBackward[s], digits) << std::setw(14) << fixed(p.stageBusy[s], digits)
+           << std::setw(13) << mib(p.memory[s]) << std::setw(18) << mib(p.equalMemory[s]) << "\n";
+    os << "Predicted makespan of " << std::max(1, c.batches) << " batch"
+       << (c.batches == 1 ? "" : "es") << ": " << fixed(p.makespan, digits) << unit << ", bubble "
+       << fixed(p.bubble, 4) << "; " << fixed(p.makespan / p.equalMakespan, 3)
        << " x the equal cut's\n";
+    return os.str();
+}
+
+namespace {
+
+double relativeError(double predicted, double measured) {
+    return measured > 0.0 ? (predicted - measured) / measured : 0.0;
+}
+
+}  // namespace
+
+json::Ordered partitionJson(const RunOptions& options, const std::vector<double>* measuredStageMs,
+                            double measuredMakespanMs) {
+    const CutPrediction p = predictCut(options);
+    json::Ordered o = json::Ordered::object();
+    o["method"] = p.method;
+    json::Ordered boundaries = json::Ordered::array();
+    for (int b : p.boundaries) boundaries.push_back(b);
+    o["boundaries"] = std::move(boundaries);
+    json::Ordered layers = json::Ordered::array();
+    for (const std::string& l : p.stageLayers) layers.push_back(l);
+    o["stage_layers"] = std::move(layers);
+    o["cost_source"] = p.costSource;
+    o["units"] = p.milliseconds ? "ms" : "relative";
+    const std::string suffix = p.milliseconds ? "_ms" : "";
+    json::Ordered busy = json::Ordered::array(), memory = json::Ordered::array();
+    for (double v : p.stageBusy) busy.push_back(v);
+    for (std::int64_t v : p.memory) memory.push_back(v);
+    o["predicted_stage" + suffix] = std::move(busy);
+    o["predicted_makespan" + suffix] = p.makespan;
+    o["predicted_bubble"] = p.bubble;
+    o["predicted_vs_equal_cut"] = p.makespan / p.equalMakespan;
+    o["predicted_stage_memory_bytes"] = std::move(memory);
+    if (measuredStageMs && p.milliseconds) {
+        json::Ordered measured = json::Ordered::array(), errors = json::Ordered::array();
+        for (std::size_t s = 0; s < measuredStageMs->size() && s < p.stageBusy.size(); ++s) {
+            measured.push_back((*measuredStageMs)[s]);
+            errors.push_back(relativeError(p.stageBusy[s], (*measuredStageMs)[s]));
+        }
+        o["measured_stage_ms"] = std::move(measured);
+        o["stage_error"] = std::move(errors);
+        o["measured_makespan_ms"] = measuredMakespanMs;
+        o["makespan_error"] = relativeError(p.makespan, measuredMakespanMs);
+    }
+    return o;
+}
+
+std::string formatCutAgainstMeasured(const RunOptions& options,
+                                     const std::vector<double>& measuredStageMs,
+                                     double measuredMakespanMs) {
+    const CutPrediction p = predictCut(options);
+    if (!p.milliseconds) return {};
+    const std::vector<std::string> names = stageNames(options);
+    std::ostringstream os;
+    os << "Cut predicted (" << p.costSource << ") against measured:\n";
+    os << std::left << std::setw(24) << "Stage" << std::right << std::setw(16)
+       << "predicted busy ms" << std::setw(16) << "measured ms" << std::setw(10) << "error"
+       << "\n";
+    auto signedPercent = [](double e) { return (e >= 0 ? "+" : "") + percent(e, 1); };
+    for (std::size_t s = 0; s < p.stageBusy.size() && s < measuredStageMs.size(); ++s)
+        os << std::left << std::setw(24) << names[s] << std::right << std::setw(16)
+           << fixed(p.stageBusy[s], 1) << std::setw(16) << fixed(measuredStageMs[s], 1)
+           << std::setw(10) << signedPercent(relativeError(p.stageBusy[s], measuredStageMs[s]))
+           << "\n";
+    os << std::left << std::setw(24) << "Makespan" << std::right << std::setw(16)
+       << fixed(p.makespan, 1) << std::setw(16) << fixed(measuredMakespanMs, 1) << std::setw(10)
+       << signedPercent(relativeError(p.makespan, measuredMakespanMs)) << "\n";
     return os.str();
 }
 
@@ -250,20 +365,8 @@ json::Ordered toJson(const DryRun& run) {
     }
     o["bubble_fraction"] = bubble;
     o["mean_utilization"] = a.meanUtilization;
-    if (!run.options.split.empty() && run.options.model == "mlp") {
-        const CutFigures cut = cutFigures(run.options);
-        json::Ordered p = json::Ordered::object();
-        json::Ordered boundaries = json::Ordered::array();
-        for (int b : run.options.split) boundaries.push_back(b);
-        p["boundaries"] = std::move(boundaries);
-        json::Ordered share = json::Ordered::array(), memory = json::Ordered::array();
-        for (double v : cut.share) share.push_back(v);
-        for (std::int64_t v : cut.memory) memory.push_back(v);
-        p["estimated_stage_share"] = std::move(share);
-        p["estimated_stage_memory_bytes"] = std::move(memory);
-        p["predicted_makespan_vs_equal_cut"] = cut.makespan / cut.equalMakespan;
-        o["partition"] = std::move(p);
-    }
+    if (!run.options.split.empty() || run.options.profile)
+        o["partition"] = partitionJson(run.options);
     json::Ordered stages = json::Ordered::array();
     for (int s = 0; s < c.stages; ++s) {
         const StageFigures& f = a.stages[s];

@@ -35,16 +35,41 @@ std::string formatFigures(const DryRun& run);
 
 json::Ordered toJson(const DryRun& run);
 
-// What a cut (--split, --partition) does by the layers' estimated costs:
-// per stage its share of the compute and its memory (and the equal cut's),
-// and the simulated makespan under both cuts (same units).
-struct CutFigures {
-    std::vector<double> share;
+// What the cut (--split, --partition, or the equal one) is predicted to do,
+// from the layers' profile (milliseconds) or their estimated costs (relative
+// units): per stage its layers, forward and backward time per microbatch and
+// busy time over the run, memory; the run's simulated makespan and bubble,
+// beside the equal cut's.
+struct CutPrediction {
+    std::string method;      // uniform | time | memory | pipedream | schedule | split
+    std::string costSource;  // "measured ...", "profile FILE", "estimated from the shapes"
+    bool milliseconds = false;
+    std::vector<int> boundaries;           // the cut's (the equal one's when not split)
+    std::vector<std::string> stageLayers;  // per stage: "L1-3", "L1-2 + L7-8"
+    std::vector<double> stageForward;      // per stage, one microbatch through all its parts
+    std::vector<double> stageBackward;
+    std::vector<double> stageBusy;  // per stage, the whole run (F, B or I+W, U)
     std::vector<std::int64_t> memory, equalMemory;
-    double makespan = 0.0, equalMakespan = 0.0;
+    double makespan = 0.0, bubble = 0.0;  // the whole run (options.schedule.batches)
+    double equalMakespan = 0.0;
 };
-CutFigures cutFigures(const RunOptions& options);
+CutPrediction predictCut(const RunOptions& options);
+// The profile as a table: per layer its forward, backward and update ms,
+// activation, output and parameter bytes; the bandwidth; how it was taken.
+std::string formatProfile(const LayerProfile& profile);
+// The prediction as the dry run and the run's header print it.
 std::string formatCut(const RunOptions& options);
+// "partition": {"method", "boundaries", "cost_source", "units",
+// "predicted_stage_ms", "predicted_makespan_ms", ...}; after a run,
+// `measuredStageMs` and `measuredMakespanMs` go beside them with the errors.
+json::Ordered partitionJson(const RunOptions& options,
+                            const std::vector<double>* measuredStageMs = nullptr,
+                            double measuredMakespanMs = 0.0);
+// Predicted against measured, per stage and for the makespan, as printed
+// after a real run.
+std::string formatCutAgainstMeasured(const RunOptions& options,
+                                     const std::vector<double>& measuredStageMs,
+                                     double measuredMakespanMs);
 
 // The run's configuration as the first members of a JSON object: schedule,
 // display_name, stages, microbatches, batches, chunks, vertical_sync, stash,

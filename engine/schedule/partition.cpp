@@ -253,6 +253,8 @@ std::vector<OpCosts> partCosts(const std::vector<LayerCost>& layers,
         c.i = c.b / 2.0;
         c.w = c.b / 2.0;
         c.u = 0.0;
+        for (int l = r.first; l <= r.last; ++l)
+            c.u += layers[static_cast<std::size_t>(l - 1)].update;
         out.push_back(c);
     }
     return out;

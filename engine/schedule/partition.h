@@ -32,6 +32,7 @@ namespace pd {
 struct LayerCost {
     double forward = 0.0;
     double backward = 0.0;             // input and weight gradients together
+    double update = 0.0;               // the optimizer's step on its weights, once per batch
     std::int64_t activationBytes = 0;  // kept per microbatch until its backward
     std::int64_t outputBytes = 0;      // sent to the next part (and its gradient back)
     std::int64_t paramBytes = 0;
@@ -66,7 +67,7 @@ std::optional<std::vector<LayerRange>> parseSplit(const std::string& text, int l
                                                   std::string& error);
 
 // Each part's op costs from its layers (b split evenly into I and W for the
-// zero-bubble kinds), for the simulator.
+// zero-bubble kinds; u the layers' updates), for the simulator.
 std::vector<OpCosts> partCosts(const std::vector<LayerCost>& layers,
                                const std::vector<LayerRange>& parts);
 
