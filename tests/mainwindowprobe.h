@@ -18,9 +18,11 @@
 #include "ui/panels/explainpanel.h"
 #include "ui/panels/runstatus.h"
 #include "ui/panels/versionpanel.h"
+#include "ui/views/layerstrip.h"
 #include "ui/views/timelineplot.h"
 #include "ui/views/timelinetoolbar.h"
 #include "ui/window/attachflow.h"
+#include "ui/window/cutflow.h"
 #include "ui/window/mainwindow.h"
 #include "ui/window/runactions.h"
 
@@ -41,6 +43,7 @@ public:
     QTextBrowser* explainView() const { return w_.explain_->text(); }
     QLabel* statusLabel() const { return w_.status_->label(); }
     QComboBox* timeBaseCombo() const { return w_.timeBase_; }
+    LayerStrip* layerStrip() const { return w_.cut_->strip(); }
     QAction* playAction() const { return w_.actions_->play; }
     QAction* stepForwardAction() const { return w_.actions_->forward; }
     QAction* newRunAction() const { return w_.actions_->newRun; }

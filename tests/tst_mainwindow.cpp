@@ -721,6 +721,48 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(checkRunOptions(w.currentOptions())), QString());
     }
 
+    // The layer strip shows the cut; dragging a boundary shows the new cut's
+    // ideal timeline and bubble at once (no run yet), releasing it runs it;
+    // the Partition chooser says "Custom" and picks a partitioner's cut.
+    void layerStripCutsTheModel() {
+        RunOptions o = defaultRunOptions();
+        o.layers = 8;
+        o.hidden = 32;
+        o.schedule.stages = 2;
+        MainWindow w(o, nullptr, false);
+        simulated(w);
+        probe(w).setRestartDelay(0);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        LayerStrip* strip = probe(w).layerStrip();
+        QCOMPARE(strip->layers(), 8);
+        QCOMPARE(strip->boundaries(), std::vector<int>{5});
+        const double equalBubble = probe(w).model()->ideal().analysis.bubbleFraction;
+        // Drag the boundary from before layer 5 to before layer 3.
+        const int y = strip->height() / 2;
+        QTest::mousePress(strip, Qt::LeftButton, {}, QPoint(strip->handleX(0), y));
+        const int target = strip->cellRect(2).left();
+        for (int x = strip->handleX(0); x >= target; x -= 4) QTest::mouseMove(strip, QPoint(x, y));
+        QTest::mouseMove(strip, QPoint(target, y));
+        QCOMPARE(strip->boundaries(), std::vector<int>{3});
+        QCOMPARE(w.currentOptions().split, std::vector<int>{3});
+        QCOMPARE(probe(w).controls()->partitionCombo()->currentData().toString(),
+                 QStringLiteral("split"));
+        QCOMPARE(probe(w).timeline()->lanes().value(0), QStringLiteral("GPU0 (L1-2)"));
+        // A lopsided cut: more bubble, shown before anything runs.
+        QVERIFY(probe(w).model()->ideal().analysis.bubbleFraction > equalBubble + 0.05);
+        QCOMPARE(probe(w).timeBaseCombo()->currentIndex(), 2);  // time shows a cut
+        QTest::mouseRelease(strip, Qt::LeftButton, {}, QPoint(target, y));
+        QTRY_VERIFY(probe(w).model()->source() != RunModel::Source::Schedule);
+        QCOMPARE(probe(w).model()->options().split, std::vector<int>{3});
+        // A partitioner's cut: the equal one for identical layers.
+        probe(w).controls()->partitionCombo()->setCurrentIndex(
+            probe(w).controls()->partitionCombo()->findData(QStringLiteral("time")));
+        QVERIFY(w.currentOptions().split.empty());
+        QTRY_COMPARE(strip->boundaries(), std::vector<int>{5});
+    }
+
     // Reset to defaults restores the defaults and says so; New run runs the
     // settings shown again. They are told apart by name, tooltip and place.
     void resetRestoresTheDefaults() {

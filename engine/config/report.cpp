@@ -23,6 +23,27 @@ std::string percent(double fraction, int decimals) {
     return fixed(100.0 * fraction, decimals) + "%";
 }
 
+std::vector<OpCosts> idealPartCosts(const RunOptions& options) {
+    if (options.partition == "uniform" && !options.profile) return {};
+    std::vector<OpCosts> parts;
+    try {
+        parts = partCosts(layerCosts(options), layerSplit(options));
+    } catch (const std::exception&) {
+        return {};  // checkRunOptions says why
+    }
+    double meanF = 0.0;
+    for (const OpCosts& c : parts) meanF += c.f / static_cast<double>(parts.size());
+    if (!(meanF > 0.0)) return {};
+    for (OpCosts& c : parts) {
+        c.f /= meanF;
+        c.b /= meanF;
+        c.i /= meanF;
+        c.w /= meanF;
+        c.u /= meanF;
+    }
+    return parts;
+}
+
 DryRun makeDryRun(const RunOptions& options, const OpCosts& costs) {
     const std::string problem = checkRunOptions(options);
     if (!problem.empty()) throw ConfigError(problem);
@@ -33,7 +54,9 @@ DryRun makeDryRun(const RunOptions& options, const OpCosts& costs) {
     const std::vector<Violation> violations = validate(run.schedule);
     if (!violations.empty())
         throw std::logic_error("generated schedule is invalid: " + violations.front().message);
-    run.timeline = simulate(run.schedule, costs);
+    run.partCosts = idealPartCosts(options);
+    run.timeline = run.partCosts.empty() ? simulate(run.schedule, costs)
+                                         : simulate(run.schedule, run.partCosts);
     run.analysis = analyze(run.schedule, run.timeline);
     run.closed = closedForm(options.schedule);
     return run;
@@ -122,15 +145,21 @@ std::string formatFigures(const DryRun& run) {
     if (!c.stash) os << ", no weight stashing (ablation)";
     os << "; " << run.options.layers << " layers, batch size " << run.options.batchSize << " ("
        << run.options.microbatchSize() << " per microbatch)\n";
-    os << "Costs per microbatch and stage (units): tF " << fixed(run.costs.f, 2) << ", tB "
-       << fixed(run.costs.b, 2) << ", tI " << fixed(run.costs.i, 2) << ", tW "
-       << fixed(run.costs.w, 2) << ", tU " << fixed(run.costs.u, 2) << "\n";
+    if (run.partCosts.empty())
+        os << "Costs per microbatch and stage (units): tF " << fixed(run.costs.f, 2) << ", tB "
+           << fixed(run.costs.b, 2) << ", tI " << fixed(run.costs.i, 2) << ", tW "
+           << fixed(run.costs.w, 2) << ", tU " << fixed(run.costs.u, 2) << "\n";
+    else
+        os << "Costs per microbatch: each model part's own, from its layers' costs (units: "
+              "the mean part's forward is 1)\n";
     os << "Actions: " << run.schedule.actionCount() << ", makespan " << fixed(a.makespan, 2)
        << " units\n";
     os << "Bubble fraction (idle / (S x makespan)): simulated " << fixed(a.bubbleFraction, 4);
     if (cf.bubble)
         os << ", closed form " << cf.bubbleFormula << " = " << fixed(*cf.bubble, 4)
-           << (cf.exact ? " (exact)" : " (approximate)");
+           << (!run.partCosts.empty() ? " (for equal parts)"
+               : cf.exact             ? " (exact)"
+                                      : " (approximate)");
     os << "\nMean utilization: " << percent(a.meanUtilization) << "\n\n";
     os << std::left << std::setw(18) << "Stage" << std::right << std::setw(10) << "busy"
        << std::setw(13) << "utilization" << std::setw(20) << "peak activations" << std::setw(18)
@@ -178,7 +207,22 @@ CutPrediction predictCut(const RunOptions& options) {
     p.stageLayers.assign(S, "");
     p.stageForward.assign(S, 0.0);
     p.stageBackward.assign(S, 0.0);
-    const std::vector<OpCosts> costs = partCosts(layers, parts);
+    std::vector<OpCosts> costs = partCosts(layers, parts);
+    std::vector<OpCosts> equalCosts = partCosts(layers, equal);
+    if (!p.milliseconds) {
+        // Relative units: the mean part's forward is 1, as in the ideal timeline.
+        double meanF = 0.0;
+        for (const OpCosts& k : costs) meanF += k.f / static_cast<double>(costs.size());
+        for (auto* list : {&costs, &equalCosts})
+            for (OpCosts& k : *list)
+                if (meanF > 0.0) {
+                    k.f /= meanF;
+                    k.b /= meanF;
+                    k.i /= meanF;
+                    k.w /= meanF;
+                    k.u /= meanF;
+                }
+    }
     for (int part = 0; part < c.parts(); ++part) {
         const std::size_t s = static_cast<std::size_t>(stageOfPart(c, part));
         const LayerRange& r = parts[static_cast<std::size_t>(part)];
@@ -195,7 +239,7 @@ CutPrediction predictCut(const RunOptions& options) {
     for (const StageFigures& f : a.stages) p.stageBusy.push_back(f.busy);
     p.memory = partitionMemory(layers, parts, c);
     p.equalMemory = partitionMemory(layers, equal, c);
-    p.equalMakespan = simulate(schedule, partCosts(layers, equal)).makespan;
+    p.equalMakespan = simulate(schedule, equalCosts).makespan;
     return p;
 }
 
@@ -240,7 +284,7 @@ std::string formatCut(const RunOptions& options) {
        << std::setw(12) << ("F" + unit) << std::setw(12) << ("B" + unit) << std::setw(14)
        << ("busy" + unit) << std::setw(13) << "memory MiB" << std::setw(18) << "(equal cut MiB)"
        << "\n";
-    const int digits = p.milliseconds ? 3 : 0;
+    const int digits = p.milliseconds ? 3 : 2;
     for (std::size_t s = 0; s < static_cast<std::size_t>(c.stages); ++s)
         os << std::left << std::setw(24) << names[s] << std::setw(14) << p.stageLayers[s]
            << std::right << std::setw(12) << fixed(p.stageForward[s], digits) << std::setw(12)
@@ -361,7 +405,7 @@ json::Ordered toJson(const DryRun& run) {
     if (cf.bubble) {
         bubble["closed_form"] = *cf.bubble;
         bubble["formula"] = cf.bubbleFormula;
-        bubble["exact"] = cf.exact;
+        bubble["exact"] = cf.exact && run.partCosts.empty();
     }
     o["bubble_fraction"] = bubble;
     o["mean_utilization"] = a.meanUtilization;

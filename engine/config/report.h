@@ -15,6 +15,7 @@ struct DryRun {
     RunOptions options;
     Schedule schedule;
     OpCosts costs;
+    std::vector<OpCosts> partCosts;  // per model part when the cut's costs are used
     Timeline timeline;
     Analysis analysis;
     ClosedForm closed;
@@ -22,7 +23,13 @@ struct DryRun {
 
 // Generates, validates (throws std::logic_error on a violation, which would
 // be our bug), simulates and analyses. Throws ConfigError on bad options.
+// A model cut by a partitioner, by hand or with a profile is simulated with
+// each part's own costs (idealPartCosts); else every part costs `costs`.
 DryRun makeDryRun(const RunOptions& options, const OpCosts& costs = {});
+// Each model part's op costs from the layers' profile or estimate, scaled so
+// that a part's mean forward is 1 unit; empty for the tutorial's equal parts
+// (--partition uniform without a profile) and a cut that does not fit.
+std::vector<OpCosts> idealPartCosts(const RunOptions& options);
 
 // Time step x stage table like the tutorial's: one row per time unit, a cell
 // per stage with op, microbatch and weight version ("F mb3 v2"), "idle"

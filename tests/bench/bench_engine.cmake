@@ -22,3 +22,11 @@ if(TARGET pd_engine)
   add_executable(bench_workloads bench_workloads.cpp)
   target_link_libraries(bench_workloads PRIVATE pd_engine pd_warnings)
 endif()
+
+# bench_partition: every partitioner's cut of the cnn and the gpt at S = 2
+# and 4 from one measured profile: predicted against measured makespan,
+# samples/s against the uniform cut's.
+if(TARGET pd_engine)
+  add_executable(bench_partition bench_partition.cpp)
+  target_link_libraries(bench_partition PRIVATE pd_engine pd_warnings)
+endif()

@@ -60,7 +60,11 @@ void RunModel::reset(RunResult prepared, Source source) {
     run_.measured = false;
     source_ = source;
     DryRun& ideal = run_.ideal;
-    grid_ = ideal.schedule.stages.empty() ? SlotGrid{} : slotGrid(ideal.schedule, ideal.timeline);
+    // Slots are the schedule's steps under the default costs (the engine
+    // steps by them); a cut's own part costs move the boxes in time only.
+    grid_ = ideal.schedule.stages.empty() ? SlotGrid{}
+            : ideal.partCosts.empty()     ? slotGrid(ideal.schedule, ideal.timeline)
+                                          : slotGrid(ideal.schedule);
     msPerUnit_ = 1.0;
     // Kept once, as the ideal boxes: release the lists, each as soon as it
     // is not needed (a million actions take 25 MB as the schedule).

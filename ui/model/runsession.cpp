@@ -27,19 +27,28 @@ QString RunSession::check(const RunOptions& options, RunResult& next) const {
 }
 
 void RunSession::configure(const RunOptions& options) {
+    if (show(options)) restartTimer_.start();
+}
+
+void RunSession::preview(const RunOptions& options) {
+    restartTimer_.stop();
+    show(options);
+}
+
+bool RunSession::show(const RunOptions& options) {
     RunResult next;
     const QString problem = check(options, next);
     valid_ = problem.isEmpty();
     if (!valid_) {
         showInvalid(problem);
-        return;
+        return false;
     }
     controller_.cancel();
     Q_EMIT replacingRun();
     options_ = next.options;
     Q_EMIT scheduled(next.ideal);
     model_.reset(std::move(next), RunModel::Source::Schedule);
-    restartTimer_.start();
+    return true;
 }
 
 // Nothing stale stays on screen: the model empties before `invalid` says why.

@@ -39,6 +39,9 @@ public:
     // at once (scheduled) and its run starts after the restart delay; else
     // the screen empties and `invalid` says why.
     void configure(const RunOptions& options);
+    // The same without starting a run: the schedule of `options` is shown
+    // (a layer boundary being dragged); configure() runs it.
+    void preview(const RunOptions& options);
     // A new run of the configuration now, paused at slot 0 unless playing.
     void restart();
 
@@ -66,6 +69,8 @@ Q_SIGNALS:
 private:
     // Fills `next` and says why the configuration cannot run (empty: it can).
     QString check(const RunOptions& options, RunResult& next) const;
+    // configure() without the restart: false (and `invalid`) when it cannot run.
+    bool show(const RunOptions& options);
     void showInvalid(const QString& problem);
 
     EngineController& controller_;

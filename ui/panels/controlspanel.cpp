@@ -117,6 +117,7 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     });
     connect(data_, &QComboBox::currentTextChanged, this, changed);
     connect(optimizer_, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
+    connect(partition_, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
     for (QSpinBox* s : {epochs_, evalEvery_})
         connect(s, qOverload<int>(&QSpinBox::valueChanged), this, changed);
     watchField(epochs_, tr("Epochs"));
@@ -211,6 +212,18 @@ void ControlsPanel::buildForm() {
     for (ScheduleKind k : allScheduleKinds())
         schedule_->addItem(QString::fromUtf8(displayName(k)), QString::fromLatin1(toString(k)));
     form->addRow(tr("&Schedule"), schedule_);
+    partition_ = new QComboBox(this);
+    partition_->addItem(tr("Equal layer counts"), QStringLiteral("uniform"));
+    partition_->addItem(tr("Balanced time"), QStringLiteral("time"));
+    partition_->addItem(tr("Balanced memory"), QStringLiteral("memory"));
+    partition_->addItem(tr("PipeDream (compute + transfers)"), QStringLiteral("pipedream"));
+    partition_->addItem(tr("Shortest schedule"), QStringLiteral("schedule"));
+    partition_->addItem(tr("Custom (dragged)"), QStringLiteral("split"));
+    partition_->setToolTip(
+        tr("Where the model is cut into stages, chosen from the layers' costs (the "
+           "profile when there is one, else estimated from the shapes); drag a boundary "
+           "in the layer strip above the timeline for a cut of your own"));
+    form->addRow(tr("&Partition"), partition_);
 
     auto sliderRow = [&](const QString& label, int lo, int hi, QSlider*& slider, QSpinBox*& box) {
         auto* row = new QWidget(this);
@@ -411,7 +424,21 @@ RunOptions ControlsPanel::options(const RunOptions& base) const {
     if (o.schedule.parts() != base.schedule.parts() ||
         partitionableLayers(o) != partitionableLayers(base))
         o.split.clear();
+    applyPartition(o);
     return o;
+}
+
+// The chooser's cut from the layers' costs; a custom (dragged) cut stays
+// as it is. A profile of other sizes no longer applies.
+void ControlsPanel::applyPartition(RunOptions& o) const {
+    o.partition = partition_->currentData().toString().toStdString();
+    if (o.profile && o.profile->shape != profileShape(o)) o.profile.reset();
+    if (o.partition == "split") return;
+    try {
+        o.split = choosePartition(o, layerCosts(o));
+    } catch (const std::exception&) {
+        o.split.clear();  // no cut meets the goal: the equal one
+    }
 }
 
 void ControlsPanel::showOptions(const RunOptions& o) {
@@ -436,6 +463,9 @@ void ControlsPanel::showOptions(const RunOptions& o) {
     data_->setCurrentText(QString::fromStdString(o.data));
     optimizer_->setCurrentIndex(
         std::max(0, optimizer_->findData(QString::fromStdString(o.optimizer))));
+    // A cut with no method said (options made in code) is a cut of its own.
+    const std::string method = !o.split.empty() && o.partition == "uniform" ? "split" : o.partition;
+    partition_->setCurrentIndex(std::max(0, partition_->findData(QString::fromStdString(method))));
     epochs_->setValue(o.epochs);
     evalEvery_->setValue(o.evalEvery);
     syncEnabled();

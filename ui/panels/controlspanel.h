@@ -67,8 +67,10 @@ public:
     QComboBox* modelCombo() const { return model_; }          // data: mlp | cnn | gpt
     QComboBox* dataCombo() const { return data_; }            // editable: --data's value
     QComboBox* optimizerCombo() const { return optimizer_; }  // data: sgd | momentum | adam
-    QSpinBox* epochsSpin() const { return epochs_; }          // 0: off
-    QSpinBox* evalEverySpin() const { return evalEvery_; }    // 0: epoch ends and the end
+    // data: uniform | time | memory | pipedream | schedule | split (dragged)
+    QComboBox* partitionCombo() const { return partition_; }
+    QSpinBox* epochsSpin() const { return epochs_; }        // 0: off
+    QSpinBox* evalEverySpin() const { return evalEvery_; }  // 0: epoch ends and the end
 
 Q_SIGNALS:
     void optionsChanged();
@@ -93,6 +95,7 @@ private:
     void syncEnabled();  // chunks, PipeDream options, sliders
     // A model chosen: its own sizes, learning rate and data in the fields.
     void applyModelDefaults();
+    void applyPartition(RunOptions& options) const;
     void watchField(QAbstractSpinBox* box, const QString& name);
     // Typed text the field cannot take (out of its range, empty): said in
     // the error line; true when there was such text.
@@ -119,6 +122,7 @@ private:
     QComboBox* model_ = nullptr;
     QComboBox* data_ = nullptr;
     QComboBox* optimizer_ = nullptr;
+    QComboBox* partition_ = nullptr;
     QSpinBox* epochs_ = nullptr;
     QSpinBox* evalEvery_ = nullptr;
     QLabel* error_ = nullptr;

@@ -114,6 +114,16 @@ QColor versionShade(double t, int phase, int maxVersion) {
     return fromLab(lab);
 }
 
+QColor stageColor(int stage, int stages) {
+    static const QColor kTolLight[] = {QColor(0x77, 0xAA, 0xDD), QColor(0xEE, 0x88, 0x66),
+                                       QColor(0x44, 0xBB, 0x99), QColor(0xFF, 0xAA, 0xBB),
+                                       QColor(0xEE, 0xDD, 0x88), QColor(0x99, 0xDD, 0xFF),
+                                       QColor(0xBB, 0xCC, 0x33), QColor(0xDD, 0xDD, 0xDD)};
+    stage = std::max(stage, 0);
+    if (stages <= 8) return kTolLight[stage % 8];
+    return versionColor(stage, stages - 1);
+}
+
 double colourDistance(const QColor& a, const QColor& b) {
     const Lab x = toLab(a), y = toLab(b);
     return std::hypot(x.L - y.L, x.a - y.a, x.b - y.b);

@@ -30,6 +30,12 @@ QColor versionColor(int version, int maxVersion);
 // The same scale at t in [0, 1] with the cycle's `phase` (version % 3):
 // for colours shared by several versions of a very long run.
 QColor versionShade(double t, int phase, int maxVersion);
+// Pipeline stage `stage` of `stages` (the layer strip's cells): up to eight
+// stages Paul Tol's "light" qualitative set (light enough for black text,
+// neighbours clearly apart, safe with colour-vision deficiencies), the same
+// colour for a stage whatever the count; beyond, the version scale (ordered,
+// neighbours apart in lightness).
+QColor stageColor(int stage, int stages);
 // Perceptual distance of two colours (Euclidean in OKLab; 0.02 is about
 // the smallest visible step, 0.1 reads as clearly different).
 double colourDistance(const QColor& a, const QColor& b);

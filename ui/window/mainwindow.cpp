@@ -18,6 +18,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTextBrowser>
+#include <QVBoxLayout>
 #include <cmath>
 #include <cstdio>
 
@@ -35,10 +36,12 @@
 #include "ui/panels/helpdialog.h"
 #include "ui/panels/runstatus.h"
 #include "ui/panels/versionpanel.h"
+#include "ui/views/layerstrip.h"
 #include "ui/views/presentation.h"
 #include "ui/views/timelineplot.h"
 #include "ui/views/timelinetoolbar.h"
 #include "ui/window/attachflow.h"
+#include "ui/window/cutflow.h"
 #include "ui/window/runactions.h"
 
 // The icon lives in a resource file compiled into this static library: it
@@ -94,9 +97,22 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     timeline_ = new TimelineView(this);
     timeline_->setMinimumSize(480, 220);
     timeline_->setSources(&model_->measuredBoxes(), &model_->idealBoxes());
-    setCentralWidget(timeline_);
+    auto* central = new QWidget(this);
+    auto* column = new QVBoxLayout(central);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(2);
+    column->addWidget(timeline_, 1);
+    setCentralWidget(central);
 
     buildDocks();
+    cut_ = new CutFlow({session_, controls_, [this] { return currentOptions(); },
+                        [this] {
+                            // Slots are the same for every cut: its effect is in time.
+                            if (timeBase_ && timeBase_->currentIndex() == 0)
+                                timeBase_->setCurrentIndex(2);
+                        }},
+                       this);
+    column->insertWidget(0, cut_->strip());
     buildMenus();
     buildToolbar();
     addHelpMenu(menuBar(), this);

@@ -19,6 +19,7 @@ class QComboBox;
 namespace pd {
 
 class AttachFlow;
+class CutFlow;
 class ChartsPanel;
 class ControlsPanel;
 class DetailsPanel;
@@ -144,6 +145,7 @@ private:
     RunWalker* walker_ = nullptr;    // the session's
     RunStatus* status_ = nullptr;
     AttachFlow* attach_ = nullptr;
+    CutFlow* cut_ = nullptr;
     RunOutputs* outputs_ = nullptr;
     QAction* presentation_ = nullptr;
     QByteArray layoutBeforePresentation_;  // dock sizes, given back when it ends
