@@ -35,6 +35,7 @@
 
 #include "engine/config/report.h"
 #include "engine/formats/trace.h"
+#include "engine/run/comparison.h"
 #include "tests/mainwindowprobe.h"
 #include "ui/model/enginecontroller.h"
 #include "ui/model/runmodel.h"
@@ -761,6 +762,32 @@ private Q_SLOTS:
             probe(w).controls()->partitionCombo()->findData(QStringLiteral("time")));
         QVERIFY(w.currentOptions().split.empty());
         QTRY_COMPARE(strip->boundaries(), std::vector<int>{5});
+    }
+
+    // The comparison of every partition of the schedule on screen: a row per
+    // distinct cut, the simulated makespan against the first row's.
+    void comparisonOfPartitions() {
+        RunOptions o = defaultRunOptions();
+        o.layers = 8;
+        o.hidden = 32;
+        o.schedule.stages = 2;
+        o.split = {3};
+        o.partition = "split";
+        MainWindow w(o, nullptr, false);
+        simulated(w);
+        w.compareSchedules(false, true);
+        QTableWidget* t = probe(w).charts()->comparisonTable();
+        QCOMPARE(t->horizontalHeaderItem(0)->text(), QStringLiteral("partition"));
+        const std::vector<ComparisonEntry> entries = partitionEntries(w.currentOptions());
+        QCOMPARE(t->rowCount(), static_cast<int>(entries.size()));
+        QVERIFY(t->item(0, 0)->text().startsWith(QStringLiteral("uniform")));
+        QCOMPARE(t->item(0, 6)->text(), QStringLiteral("1.00"));
+        // The dragged cut (L1-2 | L3-8) is slower than the equal one.
+        const int last = t->rowCount() - 1;
+        QVERIFY(t->item(last, 0)->text().startsWith(QStringLiteral("dragged: L1-2 | L3-8")));
+        QVERIFY(t->item(last, 6)->text().toDouble() > 1.1);
+        QVERIFY(probe(w).charts()->comparisonTitle().startsWith(
+            QStringLiteral("Every partition of 1F1B")));
     }
 
     // Reset to defaults restores the defaults and says so; New run runs the

@@ -8,10 +8,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <set>
 
 #include "engine/config/options.h"
 #include "engine/config/report.h"
 #include "engine/formats/profile.h"
+#include "engine/run/comparison.h"
 
 using namespace pd;
 
@@ -70,6 +72,7 @@ private Q_SLOTS:
     void memoryLimitSizes();
     void predictionAddsUp();
     void predictionAgainstMeasured();
+    void comparisonOfPartitions();
 };
 
 void TestProfile::fileRoundTrip() {
@@ -304,6 +307,44 @@ void TestProfile::predictionAgainstMeasured() {
     estimated.profile.reset();
     QVERIFY(formatCutAgainstMeasured(estimated, measured, 1.0).empty());
     QVERIFY(!partitionJson(estimated, &measured, 1.0).contains("measured_stage_ms"));
+}
+
+// The comparison's rows for one schedule: one per distinct cut, named by
+// every partitioner that chooses it, the dragged cut as a row of its own;
+// each simulated with its parts' own costs.
+void TestProfile::comparisonOfPartitions() {
+    RunOptions o =
+        parseRunOptions({"--model", "cnn", "--stages", "2", "--batches", "2"}, false).options;
+    adoptProfile(o, cnnProfile({0.5, 3.0, 2.5, 1.0, 0.6, 0.05}));
+    std::vector<ComparisonEntry> entries = partitionEntries(o);
+    QVERIFY(entries.size() >= 2);
+    QVERIFY(entries.front().label.rfind("uniform", 0) == 0);
+    QVERIFY(entries.front().options.split.empty());
+    std::set<std::vector<int>> cuts;
+    for (const ComparisonEntry& e : entries) {
+        QVERIFY(cuts.insert(e.options.split).second);  // distinct
+        QVERIFY(e.name.find(e.label + ": L1") == 0);
+        QCOMPARE(e.options.schedule.kind, o.schedule.kind);
+    }
+    // time balances 3.5 + 7 against 4.15 + 8.3: L1-2 | L3-6, and the
+    // schedule-aware search agrees.
+    const auto time = std::find_if(entries.begin(), entries.end(), [](const ComparisonEntry& e) {
+        return e.label.find("time") != std::string::npos;
+    });
+    QVERIFY(time != entries.end());
+    QCOMPARE(time->options.split, std::vector<int>{3});
+    QVERIFY(time->label.find("schedule") != std::string::npos);
+    const ComparisonRow equal = compareEntry(entries.front(), {});
+    const ComparisonRow balanced = compareEntry(*time, {});
+    QVERIFY(balanced.valid && equal.valid);
+    QVERIFY(balanced.analyticMakespan < equal.analyticMakespan);
+    QCOMPARE(balanced.label, time->label);
+    // A dragged cut is a row of its own.
+    o.partition = "split";
+    o.split = {5};
+    entries = partitionEntries(o);
+    QCOMPARE(entries.back().label, std::string("dragged"));
+    QCOMPARE(entries.back().options.split, std::vector<int>{5});
 }
 
 QTEST_GUILESS_MAIN(TestProfile)

@@ -82,6 +82,7 @@ public:
         const Analysis a = figures_.utilization();
         row.measuredUtilization = a.meanUtilization;
         row.measuredBubble = a.bubbleFraction;
+        row.measuredMakespanMs = a.makespan / 1000.0;
         row.finalLoss = loss_;
         if (figures_.hasMemory()) {
             const auto& bytes = figures_.peaks().bytes;
@@ -131,13 +132,16 @@ private:
     Run*& current_;
 };
 
-ComparisonRow analyticRow(const RunOptions& o, ScheduleKind kind) {
+ComparisonRow analyticRow(const ComparisonEntry& entry) {
+    const RunOptions& o = entry.options;
     ComparisonRow row;
-    row.kind = kind;
-    row.name = displayName(kind);
+    row.kind = o.schedule.kind;
+    row.label = entry.label;
+    row.name = entry.name;
     try {
         const DryRun run = makeDryRun(o);
         row.valid = true;
+        row.analyticMakespan = run.analysis.makespan;
         row.analyticBubble = run.analysis.bubbleFraction;
         row.analyticUtilization = 1.0 - row.analyticBubble;
         row.peakActivations =
@@ -153,9 +157,58 @@ ComparisonRow analyticRow(const RunOptions& o, ScheduleKind kind) {
 
 }  // namespace
 
+std::vector<ComparisonEntry> scheduleEntries(const RunOptions& base) {
+    std::vector<ComparisonEntry> out;
+    for (ScheduleKind kind : allScheduleKinds())
+        out.push_back({toString(kind), displayName(kind), comparisonOptions(base, kind)});
+    return out;
+}
+
+std::vector<ComparisonEntry> partitionEntries(const RunOptions& base) {
+    std::vector<ComparisonEntry> out;
+    std::vector<std::vector<int>> cuts;
+    auto add = [&](const std::string& label, RunOptions o) {
+        o.csvPath.clear();
+        o.tracePath.clear();
+        for (std::size_t k = 0; k < cuts.size(); ++k)
+            if (cuts[k] == o.split) {
+                out[k].label += " = " + label;
+                return;
+            }
+        cuts.push_back(o.split);
+        out.push_back({label, std::string(), std::move(o)});
+    };
+    for (const char* method : {"uniform", "time", "memory", "pipedream", "schedule"}) {
+        RunOptions o = base;
+        o.partition = method;
+        try {
+            o.split = choosePartition(o, layerCosts(o));
+        } catch (const std::exception&) {
+            continue;  // no cut meets the goal
+        }
+        add(method, std::move(o));
+    }
+    if (base.partition == "split") add("dragged", base);
+    for (ComparisonEntry& e : out) {
+        std::string layers;
+        try {
+            for (const std::string& l : predictCut(e.options).stageLayers)
+                layers += (layers.empty() ? "" : " | ") + l;
+        } catch (const std::exception&) {
+        }
+        e.name = e.label + ": " + layers;
+    }
+    return out;
+}
+
 ComparisonRow compareOne(const RunOptions& base, ScheduleKind kind, const RunFactory& factory) {
-    const RunOptions o = comparisonOptions(base, kind);
-    ComparisonRow row = analyticRow(o, kind);
+    return compareEntry({toString(kind), displayName(kind), comparisonOptions(base, kind)},
+                        factory);
+}
+
+ComparisonRow compareEntry(const ComparisonEntry& entry, const RunFactory& factory) {
+    const RunOptions& o = entry.options;
+    ComparisonRow row = analyticRow(entry);
     if (!row.valid || !factory) return row;
     RowSink sink(o.schedule.stages, o.schedule.chunks);
     try {
@@ -170,10 +223,9 @@ ComparisonRow compareOne(const RunOptions& base, ScheduleKind kind, const RunFac
     return row;
 }
 
-ComparisonJob::ComparisonJob(RunOptions base, std::vector<ScheduleKind> kinds, RunFactory factory,
+ComparisonJob::ComparisonJob(std::vector<ComparisonEntry> entries, RunFactory factory,
                              RowCallback onRow, DoneCallback onDone)
-    : base_(std::move(base)),
-      kinds_(std::move(kinds)),
+    : entries_(std::move(entries)),
       factory_(std::move(factory)),
       onRow_(std::move(onRow)),
       onDone_(std::move(onDone)) {}
@@ -188,7 +240,7 @@ void ComparisonJob::start() {
 }
 
 void ComparisonJob::loop() {
-    for (ScheduleKind kind : kinds_) {
+    for (const ComparisonEntry& entry : entries_) {
         if (cancelled_) break;
         // The factory's run is made here so that cancel() can reach it.
         RunFactory tracked;
@@ -200,7 +252,7 @@ void ComparisonJob::loop() {
                 if (cancelled_) run->cancel();
                 return std::unique_ptr<Run>(new TrackedRun(std::move(run), mutex_, current_));
             };
-        ComparisonRow row = compareOne(base_, kind, tracked);
+        ComparisonRow row = compareEntry(entry, tracked);
         if (cancelled_) break;
         if (onRow_) onRow_(row);
     }

@@ -1,5 +1,6 @@
-// Every schedule on one configuration: simulated, and really run when a
-// run factory is given, one kind after another on a thread of its own. A
+// Every schedule on one configuration, or every partitioner's cut for one
+// schedule: simulated, and really run when a run factory is given, one
+// after another on a thread of its own. A
 // comparison is a Run like any other: cancel() stops the kind in progress
 // and returns at once, so closing a window or opening a file never waits
 // for a comparison to finish. Plain C++: no Qt, no torch.
@@ -20,7 +21,8 @@ namespace pd {
 
 struct ComparisonRow {
     ScheduleKind kind = ScheduleKind::Naive;
-    std::string name;
+    std::string label;  // short, for the chart: the kind ("1f1b") or the partitioner ("time")
+    std::string name;   // for the table: "1F1B (PipeDream-Flush)", "time: L1-2 | L3-6"
     bool valid = false;
     std::string problem;  // why the kind does not fit, or why its real run failed
     double analyticUtilization = std::numeric_limits<double>::quiet_NaN();
@@ -35,7 +37,25 @@ struct ComparisonRow {
     // from the analytic peaks and the model shape.
     double peakMemoryBytes = std::numeric_limits<double>::quiet_NaN();
     bool memoryMeasured = false;
+    // The whole run's makespan: simulated (in the ideal's units: each part's
+    // own costs where the cut has them) and measured (ms).
+    double analyticMakespan = std::numeric_limits<double>::quiet_NaN();
+    double measuredMakespanMs = std::numeric_limits<double>::quiet_NaN();
 };
+
+// One configuration of a comparison: a schedule, or a cut of one schedule.
+struct ComparisonEntry {
+    std::string label;
+    std::string name;
+    RunOptions options;
+};
+// Every schedule kind on `base` (comparisonOptions).
+std::vector<ComparisonEntry> scheduleEntries(const RunOptions& base);
+// Every partitioner's cut of `base`'s model for its schedule, from its
+// layers' costs (the profile, else estimated), and `base`'s own cut when it
+// was dragged or given: one entry per distinct cut, named by every
+// partitioner that chooses it ("time = schedule: L1-2 | L3-6").
+std::vector<ComparisonEntry> partitionEntries(const RunOptions& base);
 
 // The memory of one stage of the MLP (fp32), from the model shape: what the
 // real run counts (engine/run/runtime.cpp) computed by arithmetic. A forward
@@ -63,14 +83,15 @@ RunOptions comparisonOptions(const RunOptions& base, ScheduleKind kind);
 // set (a real run). `cancelled` is polled; `current` receives the run in
 // progress so that another thread can cancel it.
 ComparisonRow compareOne(const RunOptions& base, ScheduleKind kind, const RunFactory& factory);
+ComparisonRow compareEntry(const ComparisonEntry& entry, const RunFactory& factory);
 
 class ComparisonJob : public Run {
 public:
     using RowCallback = std::function<void(const ComparisonRow&)>;
     using DoneCallback = std::function<void(bool cancelled)>;
     // Callbacks run on the job's thread. `factory` empty: analytic rows only.
-    ComparisonJob(RunOptions base, std::vector<ScheduleKind> kinds, RunFactory factory,
-                  RowCallback onRow, DoneCallback onDone);
+    ComparisonJob(std::vector<ComparisonEntry> entries, RunFactory factory, RowCallback onRow,
+                  DoneCallback onDone);
     ~ComparisonJob() override;
 
     void start() override;
@@ -86,8 +107,7 @@ public:
 private:
     void loop();
 
-    RunOptions base_;
-    std::vector<ScheduleKind> kinds_;
+    std::vector<ComparisonEntry> entries_;
     RunFactory factory_;
     RowCallback onRow_;
     DoneCallback onDone_;

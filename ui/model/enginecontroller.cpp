@@ -210,6 +210,12 @@ bool EngineController::start(const RunOptions& options, QString* error, bool pau
 }
 
 void EngineController::compare(const RunOptions& options, bool real) {
+    RunOptions threads = options;  // compared in one process, whatever runs the stages
+    threads.backend = "threads";
+    compare(scheduleEntries(threads), real);
+}
+
+void EngineController::compare(std::vector<ComparisonEntry> entries, bool real) {
     cancelComparison();
     const quint64 job = ++comparisonJob_;
     QPointer<EngineController> self(this);
@@ -233,10 +239,9 @@ void EngineController::compare(const RunOptions& options, bool real) {
             Qt::QueuedConnection);
     };
     const RunFactory factory = real && engineAvailable() ? runFactory(false) : RunFactory();
-    RunOptions threads = options;  // compared in one process, whatever runs the stages
-    threads.backend = "threads";
-    comparison_ = std::make_unique<ComparisonJob>(threads, allScheduleKinds(), factory,
-                                                  std::move(onRow), std::move(onDone));
+    for (ComparisonEntry& e : entries) e.options.backend = "threads";
+    comparison_ = std::make_unique<ComparisonJob>(std::move(entries), factory, std::move(onRow),
+                                                  std::move(onDone));
     comparison_->start();
 }
 

@@ -20,6 +20,7 @@
 namespace pd {
 
 class ComparisonJob;
+struct ComparisonEntry;
 struct ComparisonRow;
 class DistributedRun;
 
@@ -83,6 +84,9 @@ public:
     // engine is built in): a job of its own beside the run. The latest job
     // wins: starting one cancels the previous, whose rows never arrive.
     void compare(const RunOptions& options, bool real);
+    // The same over given configurations (every cut of one schedule:
+    // partitionEntries).
+    void compare(std::vector<ComparisonEntry> entries, bool real);
     void cancelComparison();  // returns at once (within one slot of a real run)
     bool comparing() const { return comparison_ != nullptr; }
     quint64 comparisonJob() const { return comparisonJob_; }

@@ -1,6 +1,7 @@
 #include "ui/panels/chartspanel.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -34,8 +35,9 @@ QString pctText(double v) {
 
 // Every field that changes a comparison's rows (the kind does not: every
 // kind is compared).
-QString comparisonKey(const RunOptions& o) {
-    return QStringLiteral("%1|%2|%3|%4|%5|%6|%7|%8")
+// A comparison of cuts is of one schedule: its kind is in the key too.
+QString comparisonKey(const RunOptions& o, bool cuts) {
+    return QStringLiteral("%1|%2|%3|%4|%5|%6|%7|%8|%9")
         .arg(comparedConfiguration(o))
         .arg(std::max(2, o.schedule.chunks))
         .arg(o.batchSize)
@@ -43,7 +45,8 @@ QString comparisonKey(const RunOptions& o) {
         .arg(o.hidden)
         .arg(o.classes)
         .arg(QString::fromStdString(o.data + "|" + o.device))
-        .arg(o.seed);
+        .arg(o.seed)
+        .arg(cuts ? QString::fromLatin1(toString(o.schedule.kind)) : QString());
 }
 
 // The CLI's note on stage workers sharing cores, for the run on screen. Its
@@ -156,23 +159,36 @@ QWidget* ChartsPanel::buildComparison() {
     auto* compare = new QWidget(this);
     auto* v = new QHBoxLayout(compare);
     auto* left = new QVBoxLayout;
-    auto* button = new QPushButton(tr("Compare every schedule on this configuration"), compare);
+    auto* what = new QHBoxLayout;
+    auto* button = new QPushButton(tr("Compare"), compare);
+    compareWhat_ = new QComboBox(compare);
+    compareWhat_->addItem(tr("every schedule on this configuration"), false);
+    compareWhat_->addItem(tr("every partition of this schedule"), true);
+    compareWhat_->setToolTip(
+        tr("Partitions: each partitioner's cut of the model (and a dragged one), from the "
+           "layers' costs; analytic figures with each part's own costs, measured when run"));
+    what->addWidget(button);
+    what->addWidget(compareWhat_, 1);
     compareReal_ =
         new QCheckBox(tr("Real runs (LibTorch; takes a few seconds per schedule)"), compare);
     compareReal_->setEnabled(EngineController::engineAvailable());
     compareReal_->setChecked(EngineController::engineAvailable());
     if (!EngineController::engineAvailable())
         compareReal_->setToolTip(tr("This build has no training engine: simulated figures only"));
-    connect(button, &QPushButton::clicked, this,
-            [this] { Q_EMIT compareRequested(compareReal_->isChecked()); });
+    connect(button, &QPushButton::clicked, this, [this] {
+        Q_EMIT compareRequested(compareReal_->isChecked(), compareWhat_->currentData().toBool());
+    });
     compareStatus_ = new QLabel(compare);
     compareTable_ = new QTableWidget(compare);
-    compareTable_->setColumnCount(6);
+    compareTable_->setColumnCount(7);
     // Two short lines each: a stretched column stays narrow and a header
     // line is never cut.
     compareTable_->setHorizontalHeaderLabels({tr("schedule"), tr("utilization"), tr("bubble"),
                                               tr("peak memory\nper stage"), tr("versions\nheld"),
-                                              tr("final\nloss")});
+                                              tr("final\nloss"), tr("time vs\nrow 1")});
+    compareTable_->horizontalHeaderItem(6)->setToolTip(
+        tr("The run's makespan against the first row's: measured, with the simulated ratio "
+           "in parentheses (each model part's own costs where the cut has them)"));
     compareTable_->horizontalHeaderItem(3)->setToolTip(
         tr("The most memory any stage holds: activations kept for the backward plus stashed "
            "weight versions"));
@@ -185,7 +201,7 @@ QWidget* ChartsPanel::buildComparison() {
     compareTable_->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     compareTable_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     compareTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    left->addWidget(button);
+    left->addLayout(what);
     left->addWidget(compareReal_);
     left->addWidget(compareStatus_);
     left->addWidget(compareTable_, 1);
@@ -194,7 +210,7 @@ QWidget* ChartsPanel::buildComparison() {
     // Twelve schedules x three bars: the numbers are in the table, not on the bars.
     compareChart_->setValueLabels(false);
     compareChart_->setData({}, {});  // the percent axis, empty
-    compareChart_->setNote(tr("Press \"Compare every schedule\" to rank the schedules here"));
+    compareChart_->setNote(tr("Press \"Compare\" to rank the schedules (or the partitions) here"));
     v->addWidget(compareChart_, 1);
     return compare;
 }
@@ -210,12 +226,11 @@ QCustomPlot* ChartsPanel::currentPlot() const {
 
 void ChartsPanel::showRun(const RunModel& model) {
     if (!comparedKey_.isEmpty() &&
-        (!model.hasRun() || comparisonKey(model.options()) != comparedKey_))
-        dropComparison(
-            model.hasRun()
-                ? tr("The comparison was for %1.\nPress \"Compare every schedule\" for this run's.")
-                      .arg(comparedTitle_)
-                : tr("No run on screen: nothing to compare"));
+        (!model.hasRun() || comparisonKey(model.options(), cuts_) != comparedKey_))
+        dropComparison(model.hasRun()
+                           ? tr("The comparison was for %1.\nPress \"Compare\" for this run's.")
+                                 .arg(comparedTitle_)
+                           : tr("No run on screen: nothing to compare"));
     if (!model.hasRun())
         showNoRun();
     else
@@ -314,13 +329,18 @@ void ChartsPanel::showRunCharts(const RunModel& model) {
                                                   : QString());
 }
 
-void ChartsPanel::beginComparison(const RunOptions& base, const QString& status) {
+void ChartsPanel::beginComparison(const RunOptions& base, const QString& status, bool cuts) {
     rows_.clear();
-    comparedKey_ = comparisonKey(base);
+    cuts_ = cuts;
+    comparedKey_ = comparisonKey(base, cuts);
     compareChart_->setNote(QString());
     compareTable_->setRowCount(0);
+    compareTable_->horizontalHeaderItem(0)->setText(cuts ? tr("partition") : tr("schedule"));
     comparedTitle_ = comparedConfiguration(base);
-    compareChart_->setTitle(tr("Every schedule on %1").arg(comparedTitle_));
+    compareChart_->setTitle(
+        cuts ? tr("Every partition of %1 on %2")
+                   .arg(QString::fromUtf8(displayName(base.schedule.kind)), comparedTitle_)
+             : tr("Every schedule on %1").arg(comparedTitle_));
     // Real runs of the comparison share this machine's cores as the run's do.
     RunOptions threads = base;
     threads.backend = "threads";
@@ -359,9 +379,9 @@ void ChartsPanel::setComparisonStatus(const QString& status) {
 
 void ChartsPanel::addComparisonRow(const ComparisonRow& r) {
     if (comparedKey_.isEmpty()) return;  // dropped: the run on screen moved on
-    // A real run's row replaces the analytic one of its kind.
+    // A real run's row replaces the analytic one of its configuration.
     const auto same = std::find_if(rows_.begin(), rows_.end(),
-                                   [&](const ComparisonRow& x) { return x.kind == r.kind; });
+                                   [&](const ComparisonRow& x) { return x.name == r.name; });
     const int i = static_cast<int>(same - rows_.begin());
     if (same != rows_.end())
         *same = r;
@@ -374,7 +394,7 @@ void ChartsPanel::addComparisonRow(const ComparisonRow& r) {
     cell(0, QString::fromStdString(r.name));
     if (!r.valid) {
         cell(1, tr("not valid here: %1").arg(QString::fromStdString(r.problem)));
-        for (int c = 2; c < 6; ++c) cell(c, QString());
+        for (int c = 2; c < 7; ++c) cell(c, QString());
     } else {
         const bool measured = std::isfinite(r.measuredUtilization);
         cell(1, measured ? tr("%1 (analytic %2)")
@@ -400,7 +420,20 @@ void ChartsPanel::addComparisonRow(const ComparisonRow& r) {
         if (!r.problem.empty())
             compareTable_->item(i, 0)->setToolTip(QString::fromStdString(r.problem));
     }
+    // Each row's makespan against the first's (the first may arrive later).
+    for (int k = 0; k < static_cast<int>(rows_.size()); ++k)
+        if (rows_[k].valid) compareTable_->setItem(k, 6, new QTableWidgetItem(timeText(rows_[k])));
     redrawComparison();
+}
+
+// "0.84 (0.82)": the row's measured makespan over the first row's, the
+// simulated ratio in parentheses; the simulated one alone before real runs.
+QString ChartsPanel::timeText(const ComparisonRow& r) const {
+    const ComparisonRow& first = rows_.front();
+    const double analytic = r.analyticMakespan / first.analyticMakespan;
+    const double measured = r.measuredMakespanMs / first.measuredMakespanMs;
+    const QString a = std::isfinite(analytic) ? QString::number(analytic, 'f', 2) : QString();
+    return std::isfinite(measured) ? tr("%1 (%2)").arg(QString::number(measured, 'f', 2), a) : a;
 }
 
 void ChartsPanel::redrawComparison() {
@@ -410,7 +443,7 @@ void ChartsPanel::redrawComparison() {
     for (const ComparisonRow& r : rows_) {
         if (!r.valid) continue;
         anyMeasured = anyMeasured || std::isfinite(r.measuredUtilization);
-        names << QString::fromLatin1(toString(r.kind));
+        names << QString::fromStdString(r.label);
         tips << QString::fromStdString(r.name);
         measuredUtil.push_back(r.measuredUtilization);
         util.push_back(r.analyticUtilization);

@@ -10,6 +10,7 @@
 #include "engine/run/comparison.h"
 
 class QCheckBox;
+class QComboBox;
 class QLabel;
 class QTableWidget;
 class QCustomPlot;
@@ -43,7 +44,8 @@ public:
     // a row / ends. Once the run on screen has another configuration (or
     // there is none) the comparison is cleared, and rows still on their way
     // are dropped.
-    void beginComparison(const RunOptions& base, const QString& status);
+    // `cuts`: the rows are cuts of base's schedule (partitionEntries).
+    void beginComparison(const RunOptions& base, const QString& status, bool cuts = false);
     void addComparisonRow(const ComparisonRow& row);
     void setComparisonStatus(const QString& status);
     QString comparisonTitle() const;
@@ -54,15 +56,18 @@ public:
     QList<QCustomPlot*> runCharts() const;
     QCustomPlot* currentPlot() const;  // the comparison chart on its tab
     QTableWidget* comparisonTable() const { return compareTable_; }
+    QComboBox* comparisonKindCombo() const { return compareWhat_; }  // data: false | true (cuts)
     LossChart* lossChart() const { return lossChart_; }
     GroupedBarChart* memoryChart() const { return memoryChart_; }
 
 Q_SIGNALS:
-    void compareRequested(bool realRuns);
+    // `cuts`: every partitioner's cut of the schedule on screen, not every schedule.
+    void compareRequested(bool realRuns, bool cuts);
 
 private:
     QWidget* buildComparison();
     void redrawComparison();
+    QString timeText(const ComparisonRow& row) const;
     void showRunCharts(const RunModel& model);
     void showNoRun();
     void dropComparison(const QString& why);
@@ -74,8 +79,10 @@ private:
     LossChart* lossChart_ = nullptr;
     QTableWidget* compareTable_ = nullptr;
     QCheckBox* compareReal_ = nullptr;
+    QComboBox* compareWhat_ = nullptr;  // every schedule | every cut of this schedule
     QLabel* compareStatus_ = nullptr;
     std::vector<ComparisonRow> rows_;
+    bool cuts_ = false;      // the comparison's rows are cuts of one schedule
     QString coreNote_;       // the comparison's real runs share this machine's cores
     QString comparedTitle_;  // "S=4, M=8, 5 batches"
     QString comparedKey_;    // the compared configuration; empty: no comparison on screen

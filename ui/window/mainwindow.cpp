@@ -559,14 +559,20 @@ void MainWindow::updateStatus() {
     status_->update(attach_->listeningText());
 }
 
-void MainWindow::compareSchedules(bool realRuns) {
-    const RunOptions base = currentOptions();
-    charts_->beginComparison(base, realRuns && EngineController::engineAvailable()
-                                       ? tr("Running every schedule for real...")
-                                       : tr("Simulated schedules (analytic figures)."));
+void MainWindow::compareSchedules(bool realRuns, bool cuts) {
+    RunOptions base = currentOptions();
+    base.backend = "threads";  // compared in one process, whatever runs the stages
+    const bool real = realRuns && EngineController::engineAvailable();
+    charts_->beginComparison(base,
+                             real   ? (cuts ? tr("Running every partition for real...")
+                                            : tr("Running every schedule for real..."))
+                             : cuts ? tr("Simulated partitions (analytic figures).")
+                                    : tr("Simulated schedules (analytic figures)."),
+                             cuts);
+    std::vector<ComparisonEntry> entries = cuts ? partitionEntries(base) : scheduleEntries(base);
     // The analytic rows at once; a real comparison replaces them one by one.
-    for (ScheduleKind k : allScheduleKinds()) charts_->addComparisonRow(compareOne(base, k, {}));
-    if (realRuns && EngineController::engineAvailable()) controller_->compare(base, true);
+    for (const ComparisonEntry& e : entries) charts_->addComparisonRow(compareEntry(e, {}));
+    if (real) controller_->compare(std::move(entries), true);
 }
 
 // ---------------------------------------------------------------------------

@@ -97,7 +97,7 @@ public Q_SLOTS:
     void resetToDefaults();  // the controls back to defaultRunOptions(), and a new run of them
     void restartRun();
     void replay();
-    void compareSchedules(bool realRuns);
+    void compareSchedules(bool realRuns, bool cuts = false);
     // Larger text for a projector: the timeline (its own), the docks and
     // the charts; off gives back the fonts they had.
     void setPresentation(bool on);
