@@ -11,6 +11,7 @@
 #include <cmath>
 #include <thread>
 
+#include "engine/config/report.h"
 #include "engine/config/resources.h"
 #include "engine/distributed/distributed.h"
 #include "ui/model/enginecontroller.h"
@@ -306,13 +307,18 @@ void ChartsPanel::showRunCharts(const RunModel& model) {
                                                    : 0.0);
         stash.push_back(k < p.stashBytes.size() ? static_cast<double>(p.stashBytes[k]) : 0.0);
     }
-    memoryChart_->setData(stages,
-                          {{tr("activations in flight (peak bytes)"), opColor(Op::F), act},
-                           {tr("stashed weight versions (peak bytes)"), opColor(Op::U), stash}});
-    memoryChart_->setTitle(
-        model.source() == RunModel::Source::Simulated
-            ? tr("Memory per stage (estimated from the model shape; simulated run)") + run
-            : tr("Memory per stage") + run);
+    // No run has reported memory yet: the cut's prediction instead.
+    const bool predicted =
+        !model.figures().hasMemory() && showPredictedMemory(model.options(), stages, run);
+    if (!predicted) {
+        memoryChart_->setData(
+            stages, {{tr("activations in flight (peak bytes)"), opColor(Op::F), act},
+                     {tr("stashed weight versions (peak bytes)"), opColor(Op::U), stash}});
+        memoryChart_->setTitle(
+            model.source() == RunModel::Source::Simulated
+                ? tr("Memory per stage (estimated from the model shape; simulated run)") + run
+                : tr("Memory per stage") + run);
+    }
     lossChart_->setTitle((model.evaluations().empty()
                               ? tr("Training loss per batch")
                               : tr("Training loss per batch and held-out evaluations")) +
@@ -327,6 +333,30 @@ void ChartsPanel::showRunCharts(const RunModel& model) {
                             ? tr("No loss: the run is simulated (no training engine)")
                         : model.batches().empty() ? tr("No batch has finished yet")
                                                   : QString());
+}
+
+// Before a run reports memory: each stage's memory as the cut predicts it
+// from the layers' bytes (weights x the versions the schedule holds, plus
+// activations x the microbatches in flight), so that dragging a boundary
+// shows what it does to memory at once. False when the options do not cut.
+bool ChartsPanel::showPredictedMemory(const RunOptions& options, const QStringList& stages,
+                                      const QString& run) {
+    CutPrediction cut;
+    try {
+        cut = predictCut(options);
+    } catch (const std::exception&) {
+        return false;
+    }
+    std::vector<double> bytes;
+    for (std::int64_t b : cut.memory) bytes.push_back(static_cast<double>(b));
+    if (bytes.size() != static_cast<std::size_t>(stages.size())) return false;
+    memoryChart_->setData(stages, {{tr("predicted peak bytes (weights and versions held, "
+                                       "activations in flight)"),
+                                    analyticColor(), bytes}});
+    memoryChart_->setTitle(tr("Memory per stage, predicted from the layers' %1 before the run")
+                               .arg(options.profile ? tr("profile") : tr("shapes")) +
+                           run);
+    return true;
 }
 
 void ChartsPanel::beginComparison(const RunOptions& base, const QString& status, bool cuts) {

@@ -70,6 +70,8 @@ private:
     QString timeText(const ComparisonRow& row) const;
     void showRunCharts(const RunModel& model);
     void showNoRun();
+    bool showPredictedMemory(const RunOptions& options, const QStringList& stages,
+                             const QString& run);
     void dropComparison(const QString& why);
 
     GroupedBarChart* utilChart_ = nullptr;

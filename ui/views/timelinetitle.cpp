@@ -25,7 +25,7 @@ void TimelineView::updateAxisLabel() {
             break;
         case Mode::Ideal:
             label = costs ? tr("time (ms, ideal schedule at the measured op costs)")
-                          : tr("time (ideal schedule; one unit = one forward)");
+                          : tr("time (ideal schedule; one unit = a model part's mean forward)");
             break;
         case Mode::Both:
             label = tr("time (ms): measured above, ideal below");
