@@ -70,6 +70,9 @@ public:
     void onBatch(const BatchEvent& e) override {
         locked([&] { loss_ = e.loss; });
     }
+    void onEvaluation(const EvaluationEvent& e) override {
+        locked([&] { evaluations_.push_back(e); });
+    }
     void onError(const std::string& m) override {
         locked([&] {
             if (error_.empty()) error_ = m;
@@ -84,6 +87,10 @@ public:
         row.measuredBubble = a.bubbleFraction;
         row.measuredMakespanMs = a.makespan / 1000.0;
         row.finalLoss = loss_;
+        std::sort(
+            evaluations_.begin(), evaluations_.end(),
+            [](const EvaluationEvent& a, const EvaluationEvent& b) { return a.batch < b.batch; });
+        row.evaluations = evaluations_;
         if (figures_.hasMemory()) {
             const auto& bytes = figures_.peaks().bytes;
             row.peakMemoryBytes =
@@ -101,6 +108,7 @@ private:
     std::mutex mutex_;
     RunFigures figures_;
     double loss_ = std::numeric_limits<double>::quiet_NaN();
+    std::vector<EvaluationEvent> evaluations_;
     std::string error_;
 };
 
@@ -199,6 +207,33 @@ std::vector<ComparisonEntry> partitionEntries(const RunOptions& base) {
         e.name = e.label + ": " + layers;
     }
     return out;
+}
+
+HeldOutTarget heldOutTarget(const std::vector<ComparisonRow>& rows) {
+    HeldOutTarget t;
+    bool any = false, accuracy = true;
+    for (const ComparisonRow& r : rows)
+        if (!r.evaluations.empty()) {
+            any = true;
+            accuracy = accuracy && std::isfinite(r.evaluations.back().accuracy);
+        }
+    if (!any) return t;
+    t.accuracy = accuracy;
+    t.value = accuracy ? std::numeric_limits<double>::infinity()
+                       : -std::numeric_limits<double>::infinity();
+    for (const ComparisonRow& r : rows) {
+        if (r.evaluations.empty()) continue;
+        const EvaluationEvent& last = r.evaluations.back();
+        t.value = accuracy ? std::min(t.value, last.accuracy) : std::max(t.value, last.loss);
+    }
+    return t;
+}
+
+double secondsToTarget(const ComparisonRow& row, const HeldOutTarget& target) {
+    for (const EvaluationEvent& e : row.evaluations)
+        if (target.accuracy ? e.accuracy >= target.value : e.loss <= target.value)
+            return static_cast<double>(e.trainUs) / 1e6;
+    return std::numeric_limits<double>::quiet_NaN();
 }
 
 ComparisonRow compareOne(const RunOptions& base, ScheduleKind kind, const RunFactory& factory) {

@@ -41,7 +41,22 @@ struct ComparisonRow {
     // own costs where the cut has them) and measured (ms).
     double analyticMakespan = std::numeric_limits<double>::quiet_NaN();
     double measuredMakespanMs = std::numeric_limits<double>::quiet_NaN();
+    // A real run's held-out evaluations (real data, or epochs), by batch.
+    std::vector<EvaluationEvent> evaluations;
 };
+
+// Statistical efficiency across a comparison's rows: the held-out figure
+// every row with evaluations reached by its end (the lowest final accuracy,
+// or for text the highest final loss), and the training time each row took
+// to first reach it.
+struct HeldOutTarget {
+    bool accuracy = true;  // false: loss (text), lower is better
+    double value = std::numeric_limits<double>::quiet_NaN();
+};
+HeldOutTarget heldOutTarget(const std::vector<ComparisonRow>& rows);
+// Seconds of training until `row`'s first evaluation at the target; NaN
+// when it has none or never reaches it.
+double secondsToTarget(const ComparisonRow& row, const HeldOutTarget& target);
 
 // One configuration of a comparison: a schedule, or a cut of one schedule.
 struct ComparisonEntry {

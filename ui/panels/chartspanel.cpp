@@ -181,15 +181,20 @@ QWidget* ChartsPanel::buildComparison() {
     });
     compareStatus_ = new QLabel(compare);
     compareTable_ = new QTableWidget(compare);
-    compareTable_->setColumnCount(7);
+    compareTable_->setColumnCount(8);
     // Two short lines each: a stretched column stays narrow and a header
     // line is never cut.
-    compareTable_->setHorizontalHeaderLabels({tr("schedule"), tr("utilization"), tr("bubble"),
-                                              tr("peak memory\nper stage"), tr("versions\nheld"),
-                                              tr("final\nloss"), tr("time vs\nrow 1")});
+    compareTable_->setHorizontalHeaderLabels(
+        {tr("schedule"), tr("utilization"), tr("bubble"), tr("peak\nmemory"), tr("versions\nheld"),
+         tr("final\nloss"), tr("time vs\nrow 1"), tr("held\nout")});
     compareTable_->horizontalHeaderItem(6)->setToolTip(
         tr("The run's makespan against the first row's: measured, with the simulated ratio "
            "in parentheses (each model part's own costs where the cut has them)"));
+    compareTable_->horizontalHeaderItem(7)->setToolTip(
+        tr("Statistical efficiency, on real runs of real data: the held-out accuracy (text: "
+           "loss) at the run's end, and the seconds of training each row took to first reach "
+           "the figure every row reached (the lowest final accuracy, or the highest final "
+           "loss). Set Evaluate every for more points on the way."));
     compareTable_->horizontalHeaderItem(3)->setToolTip(
         tr("The most memory any stage holds: activations kept for the backward plus stashed "
            "weight versions"));
@@ -424,7 +429,7 @@ void ChartsPanel::addComparisonRow(const ComparisonRow& r) {
     cell(0, QString::fromStdString(r.name));
     if (!r.valid) {
         cell(1, tr("not valid here: %1").arg(QString::fromStdString(r.problem)));
-        for (int c = 2; c < 7; ++c) cell(c, QString());
+        for (int c = 2; c < 8; ++c) cell(c, QString());
     } else {
         const bool measured = std::isfinite(r.measuredUtilization);
         cell(1, measured ? tr("%1 (analytic %2)")
@@ -450,9 +455,14 @@ void ChartsPanel::addComparisonRow(const ComparisonRow& r) {
         if (!r.problem.empty())
             compareTable_->item(i, 0)->setToolTip(QString::fromStdString(r.problem));
     }
-    // Each row's makespan against the first's (the first may arrive later).
-    for (int k = 0; k < static_cast<int>(rows_.size()); ++k)
-        if (rows_[k].valid) compareTable_->setItem(k, 6, new QTableWidgetItem(timeText(rows_[k])));
+    // Each row's makespan against the first's (the first may arrive later),
+    // and its time to the held-out figure every row reached.
+    const HeldOutTarget target = heldOutTarget(rows_);
+    for (int k = 0; k < static_cast<int>(rows_.size()); ++k) {
+        if (!rows_[k].valid) continue;
+        compareTable_->setItem(k, 6, new QTableWidgetItem(timeText(rows_[k])));
+        compareTable_->setItem(k, 7, new QTableWidgetItem(heldOutText(rows_[k], target)));
+    }
     redrawComparison();
 }
 
@@ -464,6 +474,17 @@ QString ChartsPanel::timeText(const ComparisonRow& r) const {
     const double measured = r.measuredMakespanMs / first.measuredMakespanMs;
     const QString a = std::isfinite(analytic) ? QString::number(analytic, 'f', 2) : QString();
     return std::isfinite(measured) ? tr("%1 (%2)").arg(QString::number(measured, 'f', 2), a) : a;
+}
+
+// "0.8120 (3.1 s)": the final held-out accuracy (text: loss in nats) and
+// the training seconds to the comparison's target; empty without evaluations.
+QString ChartsPanel::heldOutText(const ComparisonRow& r, const HeldOutTarget& target) const {
+    if (r.evaluations.empty()) return {};
+    const EvaluationEvent& last = r.evaluations.back();
+    const QString value = target.accuracy ? QString::number(last.accuracy, 'f', 4)
+                                          : tr("%1 nats").arg(QString::number(last.loss, 'f', 3));
+    const double s = secondsToTarget(r, target);
+    return std::isfinite(s) ? tr("%1 (%2 s)").arg(value, QString::number(s, 'f', 1)) : value;
 }
 
 void ChartsPanel::redrawComparison() {

@@ -68,6 +68,7 @@ private:
     QWidget* buildComparison();
     void redrawComparison();
     QString timeText(const ComparisonRow& row) const;
+    QString heldOutText(const ComparisonRow& row, const HeldOutTarget& target) const;
     void showRunCharts(const RunModel& model);
     void showNoRun();
     bool showPredictedMemory(const RunOptions& options, const QStringList& stages,
