@@ -449,6 +449,24 @@ private Q_SLOTS:
         chart.setHeldOut({a, b});
         QCOMPARE(chart.heldOutPoints(), 2);
         QVERIFY(!chart.yAxis2->visible());
+        // Against measured training time: the same points, keyed by seconds
+        // (a point without a time is left out), and back.
+        chart.clear();
+        chart.addPoint(0, 2.3, 0.5);
+        chart.addPoint(1, 1.9, 1.25);
+        chart.addPoint(2, 1.7);  // no time known
+        a.trainUs = 1'000'000;
+        b.trainUs = 3'000'000;
+        chart.setHeldOut({a, b});
+        chart.setTimeAxis(true);
+        QCOMPARE(chart.points(), 2);
+        QCOMPARE(chart.graph(0)->data()->at(1)->key, 1.25);
+        QCOMPARE(chart.graph(1)->data()->at(1)->key, 3.0);
+        QVERIFY(chart.xAxis->range().upper >= 3.0);
+        QVERIFY(chart.xAxis->label().contains(QStringLiteral("training time")));
+        chart.setTimeAxis(false);
+        QCOMPARE(chart.points(), 3);
+        QCOMPARE(chart.graph(0)->data()->at(2)->key, 3.0);  // batch 3
         chart.clear();
         QCOMPARE(chart.heldOutPoints(), 0);
         QVERIFY(!chart.legend->visible());
@@ -461,6 +479,10 @@ private Q_SLOTS:
         panel.showRun(m);
         QCOMPARE(panel.lossChart()->heldOutPoints(), 1);
         QVERIFY(panel.lossChart()->title().contains(QStringLiteral("held-out")));
+        panel.lossAxisCombo()->setCurrentIndex(1);
+        QVERIFY(panel.lossChart()->timeAxis());
+        panel.setCurrentIndex(2);
+        QCOMPARE(panel.currentPlot(), static_cast<QCustomPlot*>(panel.lossChart()));
     }
 
     void versionsFitTheirDock() {

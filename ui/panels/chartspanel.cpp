@@ -151,9 +151,32 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QTabWidget(parent) {
     lossChart_ = new LossChart(this);
     addTab(utilChart_, tr("Utilization"));
     addTab(bubbleChart_, tr("Bubble"));
-    addTab(lossChart_, tr("Loss"));
+    addTab(buildLoss(), tr("Loss"));
     addTab(memoryChart_, tr("Memory"));
     addTab(buildComparison(), tr("Schedule comparison"));
+}
+
+// The loss chart with its x axis chooser: batches, or measured training
+// time (how fast a schedule learns, not only how much per batch).
+QWidget* ChartsPanel::buildLoss() {
+    lossPage_ = new QWidget(this);
+    auto* v = new QVBoxLayout(lossPage_);
+    v->setContentsMargins(0, 0, 0, 0);
+    auto* row = new QHBoxLayout;
+    lossAxis_ = new QComboBox(lossPage_);
+    lossAxis_->addItem(tr("against batches"), false);
+    lossAxis_->addItem(tr("against measured training time"), true);
+    lossAxis_->setToolTip(
+        tr("Measured training time leaves out pauses and held-out evaluations: the "
+           "schedules' learning per second, side by side"));
+    connect(lossAxis_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+            [this] { lossChart_->setTimeAxis(lossAxis_->currentData().toBool()); });
+    row->addWidget(new QLabel(tr("Loss"), lossPage_));
+    row->addWidget(lossAxis_);
+    row->addStretch(1);
+    v->addLayout(row);
+    v->addWidget(lossChart_, 1);
+    return lossPage_;
 }
 
 QWidget* ChartsPanel::buildComparison() {
@@ -226,6 +249,7 @@ QList<QCustomPlot*> ChartsPanel::runCharts() const {
 }
 
 QCustomPlot* ChartsPanel::currentPlot() const {
+    if (currentWidget() == lossPage_) return lossChart_;
     auto* plot = qobject_cast<QCustomPlot*>(currentWidget());
     return plot ? plot : compareChart_;
 }
@@ -330,7 +354,8 @@ void ChartsPanel::showRunCharts(const RunModel& model) {
                          run);
 
     lossChart_->clear();
-    for (const BatchEvent& b : model.batches()) lossChart_->addPoint(b.batch, b.loss);
+    for (const BatchEvent& b : model.batches())
+        lossChart_->addPoint(b.batch, b.loss, static_cast<double>(b.timeUs) / 1e6);
     lossChart_->setHeldOut(model.evaluations());
     lossChart_->setNote(model.source() == RunModel::Source::File
                             ? tr("No loss: the file records the schedule's slots only")

@@ -58,6 +58,7 @@ public:
     QTableWidget* comparisonTable() const { return compareTable_; }
     QComboBox* comparisonKindCombo() const { return compareWhat_; }  // data: false | true (cuts)
     LossChart* lossChart() const { return lossChart_; }
+    QComboBox* lossAxisCombo() const { return lossAxis_; }  // data: false | true (seconds)
     GroupedBarChart* memoryChart() const { return memoryChart_; }
 
 Q_SIGNALS:
@@ -66,6 +67,7 @@ Q_SIGNALS:
 
 private:
     QWidget* buildComparison();
+    QWidget* buildLoss();
     void redrawComparison();
     QString timeText(const ComparisonRow& row) const;
     QString heldOutText(const ComparisonRow& row, const HeldOutTarget& target) const;
@@ -83,6 +85,8 @@ private:
     QTableWidget* compareTable_ = nullptr;
     QCheckBox* compareReal_ = nullptr;
     QComboBox* compareWhat_ = nullptr;  // every schedule | every cut of this schedule
+    QWidget* lossPage_ = nullptr;       // the loss chart and its axis chooser
+    QComboBox* lossAxis_ = nullptr;     // batches | measured training time
     QLabel* compareStatus_ = nullptr;
     std::vector<ComparisonRow> rows_;
     bool cuts_ = false;      // the comparison's rows are cuts of one schedule

@@ -325,6 +325,8 @@ QString LossChart::title() const {
 }
 
 void LossChart::clear() {
+    train_.clear();
+    held_.clear();
     graph_->data()->clear();
     heldLoss_->data()->clear();
     heldAccuracy_->data()->clear();
@@ -334,12 +336,11 @@ void LossChart::clear() {
 }
 
 void LossChart::setHeldOut(const std::vector<EvaluationEvent>& evaluations) {
-    heldLoss_->data()->clear();
-    heldAccuracy_->data()->clear();
-    for (const EvaluationEvent& e : evaluations) {
-        if (std::isfinite(e.loss)) heldLoss_->addData(e.batch, e.loss);  // e.batch counts from 1
-        if (std::isfinite(e.accuracy)) heldAccuracy_->addData(e.batch, 100.0 * e.accuracy);
-    }
+    held_.clear();
+    for (const EvaluationEvent& e : evaluations)  // e.batch counts from 1
+        held_.push_back({static_cast<double>(e.batch), static_cast<double>(e.trainUs) / 1e6, e.loss,
+                         e.accuracy});
+    rebuild();
     const bool accuracy = heldAccuracy_->data()->size() > 0;
     yAxis2->setVisible(accuracy);
     yAxis2->setTickLabels(accuracy);
@@ -355,11 +356,11 @@ int LossChart::heldOutPoints() const {
 }
 
 void LossChart::fitRanges() {
-    double last = 2.0, lo = 0.0, hi = 0.0;
+    double lastKey = timeAxis_ ? 0.0 : 1.5, lo = 0.0, hi = 0.0;
     bool any = false;
     for (QCPGraph* g : {graph_, heldLoss_}) {
         if (g->data()->isEmpty()) continue;
-        last = std::max(last, (g->data()->constEnd() - 1)->key + 0.5);
+        lastKey = std::max(lastKey, (g->data()->constEnd() - 1)->key);
         bool found = false;
         const QCPRange v = g->getValueRange(found);
         if (!found) continue;
@@ -367,15 +368,53 @@ void LossChart::fitRanges() {
         hi = any ? std::max(hi, v.upper) : v.upper;
         any = true;
     }
-    xAxis->setRange(0.5, last);
+    if (timeAxis_)
+        xAxis->setRange(0.0, lastKey > 0.0 ? lastKey * 1.04 : 1.0);
+    else
+        xAxis->setRange(0.5, lastKey + 0.5);
     if (any) yAxis->setRange(std::max(0.0, lo - 0.1), hi + 0.1);
 }
 
-void LossChart::addPoint(int batch, double loss) {
+void LossChart::addPoint(int batch, double loss, double seconds) {
     if (!std::isfinite(loss)) return;
-    graph_->addData(batch + 1, loss);  // batches count from 1, as in the results table
+    // Batches count from 1, as in the results table.
+    train_.push_back({batch + 1.0, seconds, loss, std::numeric_limits<double>::quiet_NaN()});
+    const double key = timeAxis_ ? seconds : batch + 1.0;
+    if (std::isfinite(key)) graph_->addData(key, loss);
     fitRanges();
     replot(QCustomPlot::rpQueuedReplot);
+}
+
+void LossChart::setTimeAxis(bool seconds) {
+    if (seconds == timeAxis_) return;
+    timeAxis_ = seconds;
+    xAxis->setLabel(seconds ? tr("measured training time (s; pauses and evaluations left out)")
+                            : tr("batch"));
+    if (seconds) {
+        xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    } else {
+        auto ticker = QSharedPointer<QCPAxisTickerFixed>(new QCPAxisTickerFixed);
+        ticker->setTickStep(1.0);
+        ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+        xAxis->setTicker(ticker);
+    }
+    rebuild();
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+void LossChart::rebuild() {
+    graph_->data()->clear();
+    heldLoss_->data()->clear();
+    heldAccuracy_->data()->clear();
+    auto key = [this](const Point& p) { return timeAxis_ ? p.seconds : p.batch; };
+    for (const Point& p : train_)
+        if (std::isfinite(key(p))) graph_->addData(key(p), p.loss);
+    for (const Point& p : held_) {
+        if (!std::isfinite(key(p))) continue;
+        if (std::isfinite(p.loss)) heldLoss_->addData(key(p), p.loss);
+        if (std::isfinite(p.accuracy)) heldAccuracy_->addData(key(p), 100.0 * p.accuracy);
+    }
+    fitRanges();
 }
 
 int LossChart::points() const {

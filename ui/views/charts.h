@@ -3,6 +3,7 @@
 #pragma once
 
 #include <QStringList>
+#include <limits>
 #include <vector>
 
 #include "engine/schedule/events.h"
@@ -78,8 +79,15 @@ public:
     void setTitle(const QString& title);
     QString title() const;
     void clear();
-    void addPoint(int batch, double loss);  // queues a replot
+    // `batch` 0-based; `seconds` of measured training time by its end (NaN:
+    // not known, left out of the time axis). Queues a replot.
+    void addPoint(int batch, double loss,
+                  double seconds = std::numeric_limits<double>::quiet_NaN());
     int points() const;
+    // x: batches (false) or measured training seconds, pauses and
+    // evaluations left out (true); the points stay.
+    void setTimeAxis(bool seconds);
+    bool timeAxis() const { return timeAxis_; }
     // The held-out evaluations: their loss beside the training loss, their
     // accuracy (where there is one) on the right axis in percent.
     void setHeldOut(const std::vector<EvaluationEvent>& evaluations);
@@ -89,7 +97,13 @@ public:
 
 private:
     void fitRanges();
+    void rebuild();  // the graphs from the points, on the current axis
 
+    struct Point {
+        double batch, seconds, loss, accuracy;
+    };
+    std::vector<Point> train_, held_;
+    bool timeAxis_ = false;
     QCPGraph* graph_ = nullptr;
     QCPGraph* heldLoss_ = nullptr;
     QCPGraph* heldAccuracy_ = nullptr;
