@@ -101,6 +101,22 @@ void TestTraining::epochsMakeTheBatches() {
         TrainingRun run(o, sink);
         QCOMPARE(run.schedule().config.batches, 32);
     }
+    // The window drew 100 batches: fewer would leave its timeline half run.
+    o.exactBatches = true;
+    try {
+        TrainingRun run(o, sink);
+        QFAIL("a run for the window trained fewer batches than it drew");
+    } catch (const ConfigError& e) {
+        QCOMPARE(QString(e.what()),
+                 QStringLiteral("2 epochs of 16 batches make 32, fewer than the 100 batches asked "
+                                "for: lower Batches or raise Epochs"));
+    }
+    o.schedule.batches = 32;
+    {
+        TrainingRun run(o, sink);
+        QCOMPARE(run.schedule().config.batches, 32);
+    }
+    o.exactBatches = false;
     RunOptions synthetic = test::smallOptions(ScheduleKind::GPipe);
     synthetic.epochs = 1;
     synthetic.schedule.batches = 0;

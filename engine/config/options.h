@@ -56,6 +56,10 @@ struct RunOptions {
     // A held-out evaluation every this many batches (0: none), besides each
     // epoch's end and the run's end; see evaluates().
     int evalEvery = 0;
+    // The run trains exactly schedule.batches, never fewer because the
+    // epochs end sooner: the window (its timeline is drawn for them) and
+    // distributed ranks (which agreed on them). Not a flag.
+    bool exactBatches = false;
     std::string device = "cpu";  // cpu | cuda | cuda:K
     // mlp | cnn | gpt. Each has its own defaults for the sizes, the batch,
     // the learning rate and the data (modelDefaults), which the parser

@@ -58,10 +58,13 @@ void TrainingRun::Impl::resolveEpochs() {
                           " has no epochs)");
     const std::int64_t all = perEpoch * epochs;
     int& batches = options.schedule.batches;
-    if (transport && batches > all)  // every rank and the collector schedule --batches
-        throw ConfigError("--epochs " + std::to_string(epochs) + " makes " + std::to_string(all) +
-                          " batches, fewer than --batches " + std::to_string(batches) +
-                          ": a distributed run trains exactly --batches");
+    // Every rank and the collector schedule --batches; the window drew them.
+    if ((transport || options.exactBatches) && batches > all)
+        throw ConfigError(std::to_string(epochs) + " epoch" + (epochs == 1 ? "" : "s") + " of " +
+                          std::to_string(perEpoch) + " batches make " + std::to_string(all) +
+                          ", fewer than the " + std::to_string(batches) + " batches asked for: " +
+                          (transport ? "a distributed run trains exactly --batches"
+                                     : "lower Batches or raise Epochs"));
     if (batches <= 0 || batches > all) {
         if (all > kMaxBatches)
             throw ConfigError("--epochs " + std::to_string(epochs) + " is " + std::to_string(all) +

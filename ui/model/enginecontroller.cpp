@@ -113,7 +113,10 @@ RunFactory EngineController::runFactory(bool simulated) {
 #ifdef PD_HAVE_ENGINE
     if (!simulated)
         return [](const RunOptions& o, EventSink& sink) -> std::unique_ptr<Run> {
-            return std::make_unique<TrainingRun>(o, sink);
+            // The window drew o.schedule.batches: the run trains exactly those.
+            RunOptions exact = o;
+            exact.exactBatches = true;
+            return std::make_unique<TrainingRun>(exact, sink);
         };
 #endif
     (void)simulated;
