@@ -78,13 +78,23 @@ private Q_SLOTS:
         QCOMPARE(sink.slotsCopied(), total);  // once each, not once per poll
         const QString text = readAll(out);
         std::fclose(out);
+        // The first three batches and the last in full, one line for each other.
         int from = 0;
         for (int b = 1; b <= batches; ++b) {
-            const int at = text.indexOf(QString("\nBATCH %1/%2\n").arg(b).arg(batches), from);
+            const bool full = b <= BatchLog::kFirstDetailed || b == batches;
+            const QString head = full ? QString("\nBATCH %1/%2\n").arg(b).arg(batches)
+                                      : QString("\nBATCH %1/%2  loss ").arg(b).arg(batches);
+            const int at = text.indexOf(head, from);
             QVERIFY2(at >= from, qPrintable(QString("batch %1 missing or out of order").arg(b)));
             from = at + 1;
         }
         QCOMPARE(text.count("\nBATCH "), batches);
+        QCOMPARE(text.count("WEIGHT UPDATE PHASE"), BatchLog::kFirstDetailed + 1);
+        QVERIFY(text.contains(QString("(batches 4 to %1: one line each").arg(batches - 1)));
+        // The versions after each batch, one update per batch (1F1B).
+        QVERIFY(text.contains(QString("\nBATCH 100/%1  loss ").arg(batches)));
+        QVERIFY2(text.contains(QRegularExpression("BATCH 100/200  loss [0-9.]+  versions v100\n")),
+                 qPrintable(text.mid(text.indexOf("BATCH 100/"), 80)));
     }
 
     // Asynchronous kinds: events of the next batch arrive before this one's

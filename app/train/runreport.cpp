@@ -137,6 +137,9 @@ void printHeader(const RunOptions& o, const Schedule& schedule, const RunPlace& 
 
 namespace {
 
+// Rows of the results table of a long run (about: every k-th batch).
+constexpr std::size_t kResultRows = 30;
+
 // Each stage's measured busy time in ms, as the cut's prediction counts it.
 std::vector<double> stageBusyMs(const MeasuredFigures& m) {
     std::vector<double> ms;
@@ -154,10 +157,20 @@ void printResults(const RunOptions& o, const Schedule& schedule,
     std::vector<BatchEvent> batches = snap.batches;
     std::sort(batches.begin(), batches.end(),
               [](const BatchEvent& a, const BatchEvent& b) { return a.batch < b.batch; });
-    for (const BatchEvent& b : batches) {
+    // A long run: the first rows, then every k-th, and the last (--json has all).
+    const std::size_t n = batches.size();
+    const std::size_t every = n <= kResultRows ? 1 : (n + kResultRows - 1) / kResultRows;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i >= 5 && i + 1 < n && (i + 1) % every != 0) continue;
+        const BatchEvent& b = batches[i];
         std::printf("| %-5d | %.4f | %-19s | %-20s |\n", b.batch + 1, b.loss,
                     versionsText(b.versionUsed).c_str(), versionsText(b.versionAfter).c_str());
     }
+    if (every > 1)
+        std::printf(
+            "(%zu batches: the first 5, then one in every %zu, and the last; --json has "
+            "every one)\n",
+            n, every);
     if (c.kind == ScheduleKind::PipeDream || c.kind == ScheduleKind::TwoBW)
         std::printf("(versions per stage GPU0/.../GPU%d where they differ)\n", c.stages - 1);
 

@@ -63,7 +63,38 @@ void BatchLog::printEvaluations(int batches) {
     evaluations_.erase(evaluations_.begin(), it);
 }
 
+// A long run prints the tutorial's block for its first batches and its last
+// one, and one line for each batch between (a 3-epoch cnn run has 2,811).
 void BatchLog::printBatch(const std::vector<SlotEvent>& slots, const BatchEvent& be) {
+    const ScheduleConfig& c = schedule_.config;
+    const bool detailed =
+        c.batches <= kDetailedBatches || be.batch < kFirstDetailed || be.batch == c.batches - 1;
+    if (detailed)
+        printBlock(slots, be);
+    else
+        printLine(slots, be);
+}
+
+void BatchLog::printLine(const std::vector<SlotEvent>& slots, const BatchEvent& be) {
+    const ScheduleConfig& c = schedule_.config;
+    if (be.batch == kFirstDetailed)
+        std::fprintf(out_,
+                     "\n(batches %d to %d: one line each, the loss and the versions after; the "
+                     "last batch in full)\n",
+                     kFirstDetailed + 1, c.batches - 1);
+    for (const SlotEvent& e : slots)
+        if (e.op == Op::U && e.stage >= 0 && e.stage < c.stages)
+            newest_[static_cast<std::size_t>(e.stage)] =
+                std::max(newest_[static_cast<std::size_t>(e.stage)], e.version);
+    const bool mismatch =
+        std::any_of(slots.begin(), slots.end(), [](const SlotEvent& e) { return e.mismatch; });
+    std::fprintf(out_, "BATCH %d/%d  loss %.4f  versions %s%s\n", be.batch + 1, c.batches, be.loss,
+                 versionsText(be.versionAfter).c_str(),
+                 mismatch ? "  (! backward on newer weights)" : "");
+    std::fflush(out_);
+}
+
+void BatchLog::printBlock(const std::vector<SlotEvent>& slots, const BatchEvent& be) {
     const ScheduleConfig& c = schedule_.config;
     const int S = c.stages, M = c.microbatches;
     std::fprintf(out_, "\nBATCH %d/%d\n", be.batch + 1, c.batches);

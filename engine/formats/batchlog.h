@@ -135,8 +135,15 @@ public:
         return n;
     }
 
+    // Runs of more batches than this print the first kFirstDetailed and the
+    // last in full, one line for each other.
+    static constexpr int kDetailedBatches = 20;
+    static constexpr int kFirstDetailed = 3;
+
 private:
     void printBatch(const std::vector<SlotEvent>& slots, const BatchEvent& be);
+    void printBlock(const std::vector<SlotEvent>& slots, const BatchEvent& be);
+    void printLine(const std::vector<SlotEvent>& slots, const BatchEvent& be);
     // Prints the held-out evaluations taken after at most `batches` batches.
     void printEvaluations(int batches);
 
