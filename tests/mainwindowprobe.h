@@ -44,6 +44,7 @@ public:
     QLabel* statusLabel() const { return w_.status_->label(); }
     QComboBox* timeBaseCombo() const { return w_.timeBase_; }
     LayerStrip* layerStrip() const { return w_.cut_->strip(); }
+    QAction* profileLayersAction() const { return w_.cut_->profileAction(); }
     QAction* playAction() const { return w_.actions_->play; }
     QAction* stepForwardAction() const { return w_.actions_->forward; }
     QAction* newRunAction() const { return w_.actions_->newRun; }

@@ -764,6 +764,29 @@ private Q_SLOTS:
         QTRY_COMPARE(strip->boundaries(), std::vector<int>{5});
     }
 
+    // Run > Profile layers measures the controls' model; the strip then
+    // shows measured costs (ms in its tooltips) and the session's options
+    // carry the profile.
+    void profileLayersFromTheWindow() {
+        if (!EngineController::engineAvailable()) QSKIP("no training engine in this build");
+        RunOptions o = defaultRunOptions();
+        o.layers = 6;
+        o.hidden = 32;
+        o.schedule.stages = 2;
+        MainWindow w(o, nullptr, false);
+        simulated(w);
+        LayerStrip* strip = probe(w).layerStrip();
+        QVERIFY(!strip->layerToolTip(0).contains(QStringLiteral(" ms")));  // estimated
+        probe(w).profileLayersAction()->trigger();
+        QVERIFY(!probe(w).profileLayersAction()->isEnabled());  // one at a time
+        QTRY_VERIFY_WITH_TIMEOUT(probe(w).profileLayersAction()->isEnabled(), 60000);
+        QTRY_VERIFY(probe(w).model()->options().profile.has_value());
+        QCOMPARE(probe(w).model()->options().profile->layers.size(), std::size_t{6});
+        QVERIFY2(strip->layerToolTip(0).contains(QStringLiteral(" ms")),
+                 qPrintable(strip->layerToolTip(0)));
+        QVERIFY(w.statusBar()->currentMessage().startsWith(QStringLiteral("Profiled 6 layers")));
+    }
+
     // The comparison of every partition of the schedule on screen: a row per
     // distinct cut, the simulated makespan against the first row's.
     void comparisonOfPartitions() {

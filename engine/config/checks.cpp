@@ -222,8 +222,8 @@ static std::string checkPartitionFlags(const State& s, bool vizFlags) {
     if (!o.profileIn.empty() && !o.profileOut.empty())
         return "--profile-in and --profile-out cannot be combined (a profile is read or measured)";
     if (vizFlags && !o.profileOut.empty())
-        return "--profile-out is pipedream-train's (pipedream-train --dry-run --profile-out FILE; "
-               "then pipedream-viz --profile-in FILE)";
+        return "--profile-out is pipedream-train's (the window measures with Run > Profile "
+               "layers, and reads a file with --profile-in)";
     const bool byHandRank = o.backend != "threads" && !o.launch;
     if (byHandRank && o.profileIn.empty() && !s.partition.empty() && s.partition != "uniform")
         return "--partition " + s.partition +

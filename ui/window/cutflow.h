@@ -12,11 +12,15 @@
 
 #include "engine/config/options.h"
 
+class QAction;
+class QStatusBar;
 class QWidget;
 
 namespace pd {
 
 class ControlsPanel;
+class EngineController;
+class LayerProfiler;
 class LayerStrip;
 class RunSession;
 
@@ -29,11 +33,18 @@ public:
         std::function<RunOptions()> options;  // the controls' configuration
         // Called when a drag begins: the timeline shows time, where a cut shows.
         std::function<void()> showTime;
+        EngineController* controller = nullptr;  // its run stops while the layers are measured
+        QStatusBar* statusBar = nullptr;
     };
     // `window`: the parent of the flow and of the strip.
     CutFlow(const Parts& parts, QWidget* window);
 
     LayerStrip* strip() const { return strip_; }
+    // Run > Profile layers: measures the layers of the controls' model (a
+    // few seconds, the run on screen stopped), then the strip, the ideal
+    // timeline and the partitioners use the measured costs.
+    QAction* profileAction() const { return profile_; }
+    LayerProfiler* profiler() const { return profiler_; }
     // The layers and the cut of `options` on the strip.
     void show(const RunOptions& options);
 
@@ -41,9 +52,13 @@ private:
     // The controls' configuration with `boundaries` as a custom cut.
     RunOptions withCut(const std::vector<int>& boundaries) const;
     void cutMoved(const std::vector<int>& boundaries, bool committed);
+    void profileLayers();
+    void adopt(const LayerProfile& profile, double seconds);
 
     Parts parts_;
     LayerStrip* strip_ = nullptr;
+    QAction* profile_ = nullptr;
+    LayerProfiler* profiler_ = nullptr;
 };
 
 }  // namespace pd

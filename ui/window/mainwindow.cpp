@@ -110,7 +110,8 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
                             // Slots are the same for every cut: its effect is in time.
                             if (timeBase_ && timeBase_->currentIndex() == 0)
                                 timeBase_->setCurrentIndex(2);
-                        }},
+                        },
+                        controller_, statusBar()},
                        this);
     column->insertWidget(0, cut_->strip());
     buildMenus();
@@ -258,6 +259,7 @@ void MainWindow::buildMenus() {
     connect(actions_->newRun, &QAction::triggered, this, &MainWindow::newRun);
     connect(actions_->resetDefaults, &QAction::triggered, this, &MainWindow::resetToDefaults);
     connect(actions_->replay, &QAction::triggered, this, &MainWindow::replay);
+    runMenu->addAction(cut_->profileAction());
     runMenu->addSeparator();
     attach_ = new AttachFlow({controller_, model_, walker_, timeline_, explain_, statusBar(),
                               [this] { return currentOptions(); }},
