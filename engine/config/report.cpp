@@ -24,7 +24,9 @@ std::string percent(double fraction, int decimals) {
 }
 
 std::vector<OpCosts> idealPartCosts(const RunOptions& options) {
-    if (options.partition == "uniform" && !options.profile) return {};
+    // The tutorial's MLP keeps its equal parts (and exact closed forms)
+    // until it is cut or profiled; the cnn's and the gpt's layers differ.
+    if (options.model == "mlp" && options.partition == "uniform" && !options.profile) return {};
     std::vector<OpCosts> parts;
     try {
         parts = partCosts(layerCosts(options), layerSplit(options));

@@ -27,8 +27,9 @@ struct DryRun {
 // each part's own costs (idealPartCosts); else every part costs `costs`.
 DryRun makeDryRun(const RunOptions& options, const OpCosts& costs = {});
 // Each model part's op costs from the layers' profile or estimate, scaled so
-// that a part's mean forward is 1 unit; empty for the tutorial's equal parts
-// (--partition uniform without a profile) and a cut that does not fit.
+// that a part's mean forward is 1 unit; empty for the tutorial's MLP in
+// equal parts (--partition uniform without a profile) and a cut that does
+// not fit.
 std::vector<OpCosts> idealPartCosts(const RunOptions& options);
 
 // Time step x stage table like the tutorial's: one row per time unit, a cell
