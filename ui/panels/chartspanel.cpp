@@ -11,7 +11,6 @@
 #include <cmath>
 #include <thread>
 
-#include "engine/config/report.h"
 #include "engine/config/resources.h"
 #include "engine/distributed/distributed.h"
 #include "ui/model/enginecontroller.h"
@@ -371,14 +370,16 @@ void ChartsPanel::showRunCharts(const RunModel& model) {
 // shows what it does to memory at once. False when the options do not cut.
 bool ChartsPanel::showPredictedMemory(const RunOptions& options, const QStringList& stages,
                                       const QString& run) {
-    CutPrediction cut;
+    // Arithmetic over the layers only (no schedule simulated): this runs on
+    // every refresh of the charts until a run reports memory.
+    std::vector<std::int64_t> memory;
     try {
-        cut = predictCut(options);
+        memory = partitionMemory(layerCosts(options), layerSplit(options), options.schedule);
     } catch (const std::exception&) {
         return false;
     }
     std::vector<double> bytes;
-    for (std::int64_t b : cut.memory) bytes.push_back(static_cast<double>(b));
+    for (std::int64_t b : memory) bytes.push_back(static_cast<double>(b));
     if (bytes.size() != static_cast<std::size_t>(stages.size())) return false;
     memoryChart_->setData(stages, {{tr("predicted peak bytes (weights and versions held, "
                                        "activations in flight)"),
