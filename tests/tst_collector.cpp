@@ -1004,6 +1004,12 @@ void TestCollector::invalidRecordsDropTheRank_data() {
                                  << "ver: stashed";
     QTest::newRow("short slot") << "slot 0 1 0"
                                 << "slot: does not parse";
+    QTest::newRow("eval batch 0") << "eval 0 0 10 64 0.5 -"
+                                  << "eval: batch 0";
+    QTest::newRow("eval beyond the run") << "eval 2 0 10 64 0.5 0.25"
+                                         << "eval: batch 2";
+    QTest::newRow("eval samples") << "eval 1 0 10 -64 0.5 0.25"
+                                  << "eval: time 10 us, samples -64";
 }
 
 void TestCollector::invalidRecordsDropTheRank() {

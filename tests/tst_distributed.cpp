@@ -1,7 +1,7 @@
 // Distributed stages on loopback: pipedream-train --backend gloo
 // with 2 and 4 local rank processes against the threaded runtime, the
-// merged trace, a killed rank, bad rendezvous settings, and a torchrun
-// launch where Debian's python3-torch is installed.
+// merged trace, held-out evaluations across ranks, a killed rank, bad rendezvous settings, and a
+// torchrun launch where Debian's python3-torch is installed.
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -26,6 +26,7 @@
 #include "engine/formats/batchlog.h"
 #include "engine/schedule/schedule.h"
 #include "engine/schedule/slotgrid.h"
+#include "model_test_data.h"
 
 namespace {
 
@@ -237,6 +238,62 @@ private Q_SLOTS:
         }
         QCOMPARE(pids.size(), stages);
         QCOMPARE(named, pids);
+    }
+
+    // Held-out evaluations in rank processes: the held-out split passes
+    // from rank to rank as the training's activations do, and every
+    // evaluation equals the threaded runtime's, for a synchronous, an
+    // asynchronous, an interleaved and a V-shaped kind, on images (held out
+    // in three chunks) and on text.
+    void evaluationsAcrossProcesses_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<bool>("text");
+        const QStringList cnn = {"--model", "cnn", "--hidden", "32", "--batch-size", "16"};
+        const QStringList gpt = {"--model", "gpt", "--layers",  "2",  "--hidden",     "32",
+                                 "--heads", "2",   "--seq-len", "16", "--batch-size", "8"};
+        QTest::newRow("cnn/1f1b/2")
+            << cnn + QStringList{"--schedule", "1f1b", "--stages", "2"} << false;
+        QTest::newRow("cnn/pipedream/3")
+            << cnn + QStringList{"--schedule", "pipedream", "--stages", "3"} << false;
+        QTest::newRow("cnn/interleaved/2x2")
+            << cnn + QStringList{"--schedule", "interleaved", "--stages",       "2",
+                                 "--chunks",   "2",           "--microbatches", "4"}
+            << false;
+        QTest::newRow("gpt/zb-v/2")
+            << gpt + QStringList{"--schedule", "zb-v", "--stages", "2"} << true;
+    }
+    void evaluationsAcrossProcesses() {
+        QFETCH(QStringList, args);
+        QFETCH(bool, text);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        pd::test::writeImages(dir.path(), "train", 256, 1);
+        pd::test::writeImages(dir.path(), "t10k", 600, 2);
+        pd::test::writeText(dir.filePath("text.txt"));
+        args += QStringList{
+            "--data",       text ? "text:" + dir.filePath("text.txt") : "mnist:" + dir.path(),
+            "--batches",    "6",
+            "--eval-every", "2",
+            "--json"};
+        const Result threads = run(kTrain, args);
+        QVERIFY2(threads.exitCode == 0, qPrintable(threads.err));
+        const Result gloo =
+            run(kTrain, args + QStringList{"--backend", "gloo", "--launch", "--timeout", "30"});
+        QVERIFY2(gloo.exitCode == 0, qPrintable(gloo.out + gloo.err));
+        const QJsonArray a = jsonOf(threads.out).value("evaluations").toArray();
+        const QJsonArray b =
+            jsonOf(gloo.out.section("\n[rank", 0, 0)).value("evaluations").toArray();
+        QCOMPARE(a.size(), 3);
+        QCOMPARE(b.size(), a.size());
+        for (int i = 0; i < a.size(); ++i) {
+            const QJsonObject x = a[i].toObject(), y = b[i].toObject();
+            QCOMPARE(y.value("batch").toInt(), 2 * (i + 1));
+            QCOMPARE(y.value("batch").toInt(), x.value("batch").toInt());
+            QCOMPARE(y.value("loss").toDouble(), x.value("loss").toDouble());
+            QVERIFY(y.value("loss").toDouble() > 0);
+            QCOMPARE(y.value("accuracy").isNull(), text);
+            QCOMPARE(y.value("accuracy").toDouble(), x.value("accuracy").toDouble());
+        }
     }
 
     // Pausing and stepping across processes: started paused, the ranks run

@@ -97,6 +97,30 @@ private Q_SLOTS:
         QCOMPARE(g.previousBatchEnd(g.batchEnd[0]), 0);
     }
 
+    // Where an evaluation's messages cannot overtake the training's (NCCL
+    // keeps a pair's messages in order): flushing kinds cut cleanly at each
+    // batch; pipedream and 2bw have the next batch's forwards in flight
+    // before this one's backwards are done, so only the last batch's end is
+    // clean.
+    void cleanBatchEnds() {
+        for (ScheduleKind kind : {ScheduleKind::GPipe, ScheduleKind::OneFOneB,
+                                  ScheduleKind::Interleaved, ScheduleKind::ZeroBubbleV}) {
+            const Schedule s = schedule(kind, 4, 4, 3);
+            const SlotGrid g = slotGrid(s);
+            for (int b = 0; b < 3; ++b) QVERIFY2(cleanBatchEnd(s, g, b), displayName(kind));
+        }
+        for (ScheduleKind kind : {ScheduleKind::PipeDream, ScheduleKind::TwoBW}) {
+            const Schedule s = schedule(kind, 4, 4, 3);
+            const SlotGrid g = slotGrid(s);
+            QVERIFY2(!cleanBatchEnd(s, g, 0), displayName(kind));
+            QVERIFY2(!cleanBatchEnd(s, g, 1), displayName(kind));
+            QVERIFY2(cleanBatchEnd(s, g, 2), displayName(kind));
+        }
+        const Schedule s = schedule(ScheduleKind::OneFOneB, 2, 2, 2);
+        QVERIFY(!cleanBatchEnd(s, slotGrid(s), 2));
+        QVERIFY(!cleanBatchEnd(s, slotGrid(s), -1));
+    }
+
     // A stage's training time leaves out what a pause cost it: its own
     // time at the gate, and the part of a wait for a message its sender spent
     // held; real waits for a slow sender stay.

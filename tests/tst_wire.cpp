@@ -4,6 +4,7 @@
 // the reason the collector reports when it drops the rank.
 #include <QtTest>
 #include <climits>
+#include <cmath>
 #include <limits>
 
 #include "engine/formats/wire.h"
@@ -108,6 +109,32 @@ private Q_SLOTS:
         QCOMPARE(bb.timeUs, b.timeUs);
     }
 
+    // A held-out evaluation: every digit of the loss and the accuracy
+    // survives; text has no accuracy ("-", NaN again on arrival).
+    void evaluationRoundTrips() {
+        for (double accuracy : {0.8125, std::numeric_limits<double>::quiet_NaN()}) {
+            EvaluationEvent e;
+            e.batch = 937;
+            e.epoch = 2;
+            e.trainUs = (std::int64_t{1} << 40) + 3;
+            e.samples = 10000;
+            e.loss = 0.28560000000000001;
+            e.accuracy = accuracy;
+            const std::string line = wire::encode(e);
+            QCOMPARE(line.substr(line.size() - 2) == " -", std::isnan(accuracy));
+            EvaluationEvent back;
+            std::string why;
+            QVERIFY2(wire::decode(fieldsOf(line), back, why), why.c_str());
+            QCOMPARE(back.batch, e.batch);
+            QCOMPARE(back.epoch, e.epoch);
+            QCOMPARE(back.trainUs, e.trainUs);
+            QCOMPARE(back.samples, e.samples);
+            QCOMPARE(back.loss, e.loss);
+            QCOMPARE(std::isnan(back.accuracy), std::isnan(accuracy));
+            if (!std::isnan(accuracy)) QCOMPARE(back.accuracy, accuracy);
+        }
+    }
+
     void linesThatAreNoRecordAreRefused_data() {
         QTest::addColumn<QString>("line");
         QTest::addColumn<QString>("why");
@@ -139,6 +166,14 @@ private Q_SLOTS:
                                        << "ver: stashed versions";
         QTest::newRow("too many stashed") << "ver 0 0 1 0,1,2,3,4,5,6,7,8"
                                           << "ver: stashed versions";
+        QTest::newRow("eval: nan loss") << "eval 2 0 10 64 nan -"
+                                        << "eval: loss nan";
+        QTest::newRow("eval: accuracy above 1") << "eval 2 0 10 64 0.5 1.5"
+                                                << "eval: accuracy 1.5";
+        QTest::newRow("eval: nan accuracy") << "eval 2 0 10 64 0.5 nan"
+                                            << "eval: accuracy nan";
+        QTest::newRow("eval: a field missing") << "eval 2 0 10 64 0.5"
+                                               << "eval: does not parse";
         QTest::newRow("control bytes") << "slot 0 \x1b[2J 0 F 0 0 0 1 0"
                                        << "slot: does not parse";
     }
@@ -159,6 +194,9 @@ private Q_SLOTS:
         } else if (f[0] == "ver") {
             VersionEvent e;
             ok = wire::decode(f, e, reason, 8);
+        } else if (f[0] == "eval") {
+            EvaluationEvent e;
+            ok = wire::decode(f, e, reason);
         } else {
             wire::BatchPart e;
             ok = wire::decode(f, e, reason);

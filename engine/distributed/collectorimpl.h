@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -116,6 +117,7 @@ struct EventCollector::Impl {
     std::vector<std::size_t> ranPerStage;  // slot events received per stage
     std::map<int, PartialBatch> batches;
     int batchesMerged = 0;
+    std::set<int> evaluated;  // batches whose held-out evaluation arrived
     std::function<void(const RunOptions&)> onAllConnected;
     bool allConnectedSaid = false;
     std::chrono::milliseconds connectTimeout{0};

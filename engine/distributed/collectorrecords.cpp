@@ -169,6 +169,27 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
             }
         }
         if (merged) deliver([&] { sink.onBatch(*merged); });
+    } else if (kind == "eval") {
+        EvaluationEvent e;
+        if (!wire::decode(f, e, why)) return false;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            const ScheduleConfig& sc = options->schedule;
+            std::string bad;
+            if (r != stageOfPart(sc, sc.stages * sc.chunks - 1))
+                bad = "from the rank of stage " + std::to_string(r) +
+                      ", which does not hold the last part";
+            else if (e.batch < 1 || e.batch > sc.batches || !evaluated.insert(e.batch).second)
+                bad = "batch " + std::to_string(e.batch);
+            else if (e.trainUs < 0 || e.trainUs > kMaxRecordedUs || e.samples < 0 || e.epoch < 0)
+                bad = "time " + std::to_string(e.trainUs) + " us, samples " +
+                      std::to_string(e.samples) + ", epoch " + std::to_string(e.epoch);
+            if (!bad.empty()) {
+                why = "eval: " + bad;
+                return false;
+            }
+        }
+        deliver([&] { sink.onEvaluation(e); });
     } else if (kind == "clock" && ints(1, {&a[0], &a[1]})) {
         std::lock_guard<std::mutex> lock(mutex);
         ranks[r].offsetUs = a[0];

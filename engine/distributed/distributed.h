@@ -42,6 +42,8 @@ namespace pd {
 //   mem <stage> <time_us> <in_flight> <versions> <act_bytes> <stash_bytes>
 //   ver <stage> <time_us> <version> <stashed,comma,separated|->
 //   batch <batch> <stage> <loss_sum_part> <used> <after> <time_us>
+//   eval <batch> <epoch> <train_us> <samples> <loss> <accuracy|->
+//                          held-out figures, from the rank of the last part
 //   held <stage> <next_action>                  answer to pause: where it stands
 //   error <message>
 //   done <cancelled> <failed> <batches_done> <time_us>       last line
@@ -160,6 +162,7 @@ public:
     void onMemory(const MemoryEvent& e) override;
     void onBatch(const BatchEvent& e) override;
     void onVersion(const VersionEvent& e) override;
+    void onEvaluation(const EvaluationEvent& e) override;
     void onFinished(const RunSummary& s) override;  // sends done, flushes
     void onError(const std::string& message) override;
 

@@ -269,6 +269,7 @@ public:
     void onMemory(const MemoryEvent& e) override { client_.onMemory(e); }
     void onBatch(const BatchEvent& e) override { client_.onBatch(e); }
     void onVersion(const VersionEvent& e) override { client_.onVersion(e); }
+    void onEvaluation(const EvaluationEvent& e) override { client_.onEvaluation(e); }
     void onFinished(const RunSummary& s) override {
         {
             std::lock_guard<std::mutex> lock(mutex_);

@@ -403,6 +403,10 @@ void RankClient::onVersion(const VersionEvent& e) {
     impl_->send(wire::encode(e));
 }
 
+void RankClient::onEvaluation(const EvaluationEvent& e) {
+    impl_->send(wire::encode(e));
+}
+
 void RankClient::onFinished(const RunSummary& s) {
     impl_->send(std::string("done ") + (s.cancelled ? "1" : "0") + " " + (s.failed ? "1" : "0") +
                 " " + fieldOf(s.batchesDone) + " " + std::to_string(s.timeUs));

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <initializer_list>
+#include <limits>
 
 #include "engine/base/parse.h"
 #include "engine/base/safefile.h"
@@ -42,6 +43,13 @@ bool integers(const std::vector<std::string_view>& f, std::size_t from,
     return true;
 }
 
+// A double as it was: %.17g reads back to the same bits.
+std::string exact(double v) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    return text;
+}
+
 bool doesNotParse(const std::vector<std::string_view>& f, std::string& why) {
     std::string line;
     for (std::string_view p : f) line += (line.empty() ? "" : " ") + std::string(p);
@@ -70,10 +78,13 @@ std::string encode(const VersionEvent& e) {
 }
 
 std::string encode(const BatchPart& e) {
-    char loss[40];
-    std::snprintf(loss, sizeof loss, "%.17g", e.loss);
-    return join({"batch", str(e.batch), str(e.stage), loss, str(e.versionUsed), str(e.versionAfter),
-                 str(e.timeUs)});
+    return join({"batch", str(e.batch), str(e.stage), exact(e.loss), str(e.versionUsed),
+                 str(e.versionAfter), str(e.timeUs)});
+}
+
+std::string encode(const EvaluationEvent& e) {
+    return join({"eval", str(e.batch), str(e.epoch), str(e.trainUs), str(e.samples), exact(e.loss),
+                 std::isnan(e.accuracy) ? "-" : exact(e.accuracy)});
 }
 
 bool decode(const std::vector<std::string_view>& f, SlotEvent& e, std::string& why) {
@@ -156,6 +167,29 @@ bool decode(const std::vector<std::string_view>& f, BatchPart& e, std::string& w
     e.versionUsed = narrow(a[2]);
     e.versionAfter = narrow(a[3]);
     e.timeUs = a[4];
+    return true;
+}
+
+bool decode(const std::vector<std::string_view>& f, EvaluationEvent& e, std::string& why) {
+    std::int64_t a[4] = {};
+    if (f.size() != 7 || f[0] != "eval" || !integers(f, 1, {&a[0], &a[1], &a[2], &a[3]}))
+        return doesNotParse(f, why);
+    double loss = 0, accuracy = std::numeric_limits<double>::quiet_NaN();
+    if (!parseNumber(f[5], loss) || !std::isfinite(loss) || loss < 0) {
+        why = "eval: loss " + printable(f[5], 40);
+        return false;
+    }
+    if (f[6] != "-" && (!parseNumber(f[6], accuracy) || !(accuracy >= 0 && accuracy <= 1))) {
+        why = "eval: accuracy " + printable(f[6], 40);
+        return false;
+    }
+    e = EvaluationEvent();
+    e.batch = narrow(a[0]);
+    e.epoch = narrow(a[1]);
+    e.trainUs = a[2];
+    e.samples = a[3];
+    e.loss = loss;
+    e.accuracy = accuracy;
     return true;
 }
 

@@ -1,5 +1,5 @@
-// The rank wire format's records: how a rank's slot, memory, version and
-// batch events travel to the event collector, one text line each (the whole
+// The rank wire format's records: how a rank's slot, memory, version,
+// batch and evaluation events travel to the event collector, one text line each (the whole
 // protocol, with its hello, clock and control lines, is described at the top
 // of engine/distributed/distributed.h). Encoding and decoding live here
 // together so that the two sides cannot drift apart; whether a decoded
@@ -33,6 +33,8 @@ std::string encode(const MemoryEvent& e);
 std::string encode(const VersionEvent& e);
 // "batch B S LOSS VERSION_USED VERSION_AFTER TIME" (LOSS exact: %.17g)
 std::string encode(const BatchPart& e);
+// "eval B EPOCH TRAIN_US SAMPLES LOSS ACCURACY" (ACCURACY "-" for text)
+std::string encode(const EvaluationEvent& e);
 
 // Decoding a line already split into fields (fields[0] is the kind). False
 // with `why` ("slot: unknown op", "batch: loss x", "ver: does not parse:
@@ -44,5 +46,6 @@ bool decode(const std::vector<std::string_view>& fields, MemoryEvent& e, std::st
 bool decode(const std::vector<std::string_view>& fields, VersionEvent& e, std::string& why,
             std::size_t maxStashed);
 bool decode(const std::vector<std::string_view>& fields, BatchPart& e, std::string& why);
+bool decode(const std::vector<std::string_view>& fields, EvaluationEvent& e, std::string& why);
 
 }  // namespace pd::wire

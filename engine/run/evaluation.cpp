@@ -1,10 +1,13 @@
 // Held-out evaluation: the newest weights of every part over the held-out
 // split. During a run it is taken at batch boundaries by the evaluator
 // thread while every stage is held at the boundary's slot (the same gate a
-// pause uses, so the hold is not training time); after the run,
-// TrainingRun::evaluate takes it on demand.
+// pause uses, so the hold is not training time); in a distributed run each
+// rank's evaluator forwards its own parts and passes the activations on.
+// After the run, TrainingRun::evaluate takes it on demand.
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 
 #include "engine/run/runtimeimpl.h"
@@ -15,14 +18,54 @@ using namespace runtimedetail;
 using model::PartParams;
 using torch::Tensor;
 
+namespace {
+
+// Loss and correct predictions summed over chunks.
+struct Tally {
+    double lossSum = 0.0;
+    std::int64_t correct = 0, predictions = 0;
+
+    void add(const model::ModelSpec& spec, const Tensor& logits, Tensor labels) {
+        labels = labels.to(logits.device());
+        lossSum += model::lossOf(spec, logits, labels).item<double>() *
+                   static_cast<double>(labels.numel());
+        correct += model::correctOf(logits, labels);
+        predictions += labels.numel();
+    }
+
+    Evaluation result(std::int64_t samples, bool text) const {
+        Evaluation e;
+        e.samples = samples;
+        if (predictions == 0) {
+            e.loss = e.accuracy = std::numeric_limits<double>::quiet_NaN();
+            return e;
+        }
+        e.loss = lossSum / static_cast<double>(predictions);
+        e.accuracy = text ? std::numeric_limits<double>::quiet_NaN()
+                          : static_cast<double>(correct) / static_cast<double>(predictions);
+        return e;
+    }
+};
+
+}  // namespace
+
+PartParams TrainingRun::Impl::newestOf(int part) const {
+    const StageState& st = *stages[stageOfPart(part)];
+    return st.weights.held().at(st.weights.newest())[chunkOfPart(part)];
+}
+
+Tensor TrainingRun::Impl::forwardNewest(int part, const PartParams& params,
+                                        const Tensor& in) const {
+    const Tensor h = in.to(stages[stageOfPart(part)]->device);
+    return spec.autograd() ? model::forwardLayers(spec, part, params, h)
+                           : model::forwardPart(params, model::hasHead(spec, part), h);
+}
+
 Evaluation TrainingRun::Impl::evaluateNewest(std::int64_t maxSamples) const {
     torch::NoGradGuard noGrad;
     const int parts = spec.parts();
     std::vector<PartParams> newest(parts);
-    for (int p = 0; p < parts; ++p) {
-        const StageState& st = *stages[stageOfPart(p)];
-        newest[p] = st.weights.held().at(st.weights.newest())[chunkOfPart(p)];
-    }
+    for (int p = 0; p < parts; ++p) newest[p] = newestOf(p);
 #ifdef PD_CUDA
     for (const auto& st : stages)
         if (st->device.is_cuda()) torch::cuda::synchronize(st->device.index());
@@ -30,47 +73,81 @@ Evaluation TrainingRun::Impl::evaluateNewest(std::int64_t maxSamples) const {
     const torch::Device device = stages[stageOfPart(0)]->device;
     std::int64_t n = data->heldoutSamples();
     if (maxSamples >= 0) n = std::min(n, maxSamples);
-    Evaluation e;
-    double lossSum = 0.0;
-    std::int64_t correct = 0, predictions = 0;
-    constexpr std::int64_t kChunk = 256;
-    for (std::int64_t first = 0; first < n; first += kChunk) {
-        const std::int64_t count = std::min(kChunk, n - first);
+    Tally tally;
+    for (std::int64_t first = 0; first < n; first += kEvalChunk) {
+        const std::int64_t count = std::min(kEvalChunk, n - first);
         auto [x, y] = data->heldout(first, count);
         Tensor h = x.to(device);
+        for (int p = 0; p < parts; ++p) h = forwardNewest(p, newest[p], h);
+        tally.add(spec, h, y);
+    }
+    return tally.result(n, data->isText());
+}
+
+// One rank's share of the k-th evaluation of a distributed run: the
+// held-out split flows through the parts in chunks, each rank forwarding
+// its own parts with its newest weights and passing the activation on over
+// the transport, under tags above every training message's. The rank
+// holding the last part returns the figures; the others nullopt.
+std::optional<Evaluation> TrainingRun::Impl::evaluateAcrossRanks(std::size_t k) const {
+    torch::NoGradGuard noGrad;
+    const int parts = spec.parts();
+    const int local = transport->localStage();
+    std::vector<PartParams> newest(parts);
+    for (int p = 0; p < parts; ++p)
+        if (stageOfPart(p) == local) newest[p] = newestOf(p);
+    const std::int64_t n = data->heldoutSamples();
+    const std::int64_t chunks = (n + kEvalChunk - 1) / kEvalChunk;
+    const std::int64_t base = static_cast<std::int64_t>(options.schedule.batches) * M * S * V * 2;
+    auto tagOf = [&](std::int64_t c, int p) {
+        const std::int64_t t = base + (static_cast<std::int64_t>(k) * chunks + c) * parts + p;
+        if (t > std::numeric_limits<int>::max())
+            throw std::runtime_error("too many messages for the transport's tags");
+        return static_cast<int>(t);
+    };
+    const bool last = stageOfPart(parts - 1) == local;
+    Tally tally;
+    for (std::int64_t c = 0; c < chunks; ++c) {
+        const std::int64_t first = c * kEvalChunk, count = std::min(kEvalChunk, n - first);
+        Tensor h;
         for (int p = 0; p < parts; ++p) {
-            const torch::Device on = stages[stageOfPart(p)]->device;
-            h = spec.autograd() ? model::forwardLayers(spec, p, newest[p], h.to(on))
-                                : model::forwardPart(newest[p], model::hasHead(spec, p), h.to(on));
+            if (stageOfPart(p) != local) continue;
+            if (p == 0) {
+                h = data->heldout(first, count).first;
+            } else if (stageOfPart(p - 1) != local) {
+                MessageStamp stamp;
+                h = transport->recv(stageOfPart(p - 1), tagOf(c, p),
+                                    model::boundaryShape(spec, p, static_cast<int>(count)), &stamp);
+                if (!h.defined()) throw RunStopped{};
+            }
+            h = forwardNewest(p, newest[p], h);
+            if (p + 1 < parts && stageOfPart(p + 1) != local)
+                transport->send(stageOfPart(p + 1), tagOf(c, p + 1), h, MessageStamp{});
         }
-        y = y.to(h.device());
-        lossSum += model::lossOf(spec, h, y).item<double>() * static_cast<double>(y.numel());
-        correct += model::correctOf(h, y);
-        predictions += y.numel();
+        if (last) tally.add(spec, h, data->heldout(first, count).second);
     }
-    e.samples = n;
-    if (predictions == 0) {
-        e.loss = e.accuracy = std::numeric_limits<double>::quiet_NaN();
-        return e;
-    }
-    e.loss = lossSum / static_cast<double>(predictions);
-    e.accuracy = data->isText() ? std::numeric_limits<double>::quiet_NaN()
-                                : static_cast<double>(correct) / static_cast<double>(predictions);
-    return e;
+    transport->flush();
+    if (!last) return std::nullopt;
+    return tally.result(n, data->isText());
 }
 
 // The batches after which the run evaluates: every --eval-every, each
-// epoch's end, and the last batch; none where nothing is held out or the
-// stages are in other processes.
+// epoch's end, and the last batch; none where nothing is held out.
 void TrainingRun::Impl::planEvaluations() {
     evalAfter.clear();
-    if (!options.evaluates() || transport || data->heldoutSamples() == 0) return;
+    if (!options.evaluates() || data->heldoutSamples() == 0) return;
     const int B = options.schedule.batches;
     const std::int64_t perEpoch = options.epochs > 0 ? data->batchesPerEpoch() : 0;
+    // NCCL matches a pair's sends and receives in the order they were
+    // posted, whatever their tags: an evaluation's messages must not
+    // overtake a training message still on its way across the boundary,
+    // which asynchronous schedules always have in flight.
+    const bool ordered = transport && options.backend == "nccl";
     for (int b = 0; b < B; ++b) {
         const bool every = options.evalEvery > 0 && (b + 1) % options.evalEvery == 0;
         const bool epochEnd = perEpoch > 0 && (b + 1) % perEpoch == 0;
-        if (every || epochEnd || b == B - 1) evalAfter.push_back(b);
+        if (b == B - 1 || ((every || epochEnd) && (!ordered || cleanBatchEnd(schedule, grid, b))))
+            evalAfter.push_back(b);
     }
 }
 
@@ -87,11 +164,18 @@ int TrainingRun::Impl::evalFrontierOf(std::size_t k) const {
 // started none at or beyond it.
 bool TrainingRun::Impl::settledAt(int frontier) const {
     for (int s = 0; s < S; ++s) {
-        if (workerDone[s]) continue;
+        if (!isLocal(s) || workerDone[s]) continue;
         const std::int64_t i = waitingAt[s];
         if (i < 0 || grid.gate[s][static_cast<std::size_t>(i)] < frontier) return false;
     }
     return true;
+}
+
+// The k-th evaluation is taken: the stages go on to the next one's slot.
+void TrainingRun::Impl::releaseEvaluation(std::size_t k) {
+    std::lock_guard<std::mutex> lock(controlMutex);
+    evalFrontier = evalFrontierOf(k + 1);
+    controlCv.notify_all();
 }
 
 void TrainingRun::Impl::evaluator() {
@@ -109,7 +193,13 @@ void TrainingRun::Impl::evaluator() {
                 if (stop) break;
             }
             if (failed) break;
-            const Evaluation r = evaluateNewest();
+            std::optional<Evaluation> taken =
+                transport ? evaluateAcrossRanks(k) : std::optional(evaluateNewest());
+            if (!taken) {  // another rank reports it
+                releaseEvaluation(k);
+                continue;
+            }
+            const Evaluation& r = *taken;
             EvaluationEvent e;
             e.batch = evalAfter[k] + 1;
             const std::int64_t perEpoch = data->batchesPerEpoch();
@@ -121,10 +211,9 @@ void TrainingRun::Impl::evaluator() {
             e.loss = r.loss;
             e.accuracy = r.accuracy;
             sink.onEvaluation(e);
-            std::lock_guard<std::mutex> lock(controlMutex);
-            evalFrontier = evalFrontierOf(k + 1);
-            controlCv.notify_all();
+            releaseEvaluation(k);
         }
+    } catch (const RunStopped&) {
     } catch (const c10::Error& e) {
         fail(-1, std::string("evaluation: ") + e.what_without_backtrace());
     } catch (const std::exception& e) {

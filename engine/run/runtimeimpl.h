@@ -111,6 +111,9 @@ struct DeviceTimeBase {
 };
 #endif
 
+// Held-out samples per forward of an evaluation (evaluation.cpp).
+constexpr std::int64_t kEvalChunk = 256;
+
 // warmup.cpp: process-wide settings made once a run starts.
 void keepFreedMemoryMapped();
 void setBlasThreads(int n);
@@ -218,10 +221,14 @@ struct TrainingRun::Impl {
     void sendFinished();
     void joinWorkers();
     // evaluation.cpp
+    model::PartParams newestOf(int part) const;
+    Tensor forwardNewest(int part, const model::PartParams& params, const Tensor& in) const;
     Evaluation evaluateNewest(std::int64_t maxSamples = -1) const;
+    std::optional<Evaluation> evaluateAcrossRanks(std::size_t k) const;
     void planEvaluations();
     int evalFrontierOf(std::size_t k) const;
     bool settledAt(int frontier) const;  // controlMutex held
+    void releaseEvaluation(std::size_t k);
     void evaluator();
     // control.cpp: the gate at each action boundary.
     bool gate(int s, std::size_t i, std::int64_t* heldUs);

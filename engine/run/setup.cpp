@@ -3,6 +3,7 @@
 // weights, and what its action list tells in advance: when each version is
 // last read, where each batch ends).
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <thread>
 
@@ -120,9 +121,6 @@ void TrainingRun::Impl::setUp() {
         if (ts < 0 || ts >= S)
             throw ConfigError("rank " + std::to_string(ts) + " has no stage in a pipeline of " +
                               std::to_string(S));
-        const double maxTag = 2.0 * options.schedule.batches * M * S * V;
-        if (maxTag > 2147483647.0)
-            throw ConfigError("too many batches x microbatches x parts for message tags");
     }
 
     const std::size_t capacity = static_cast<std::size_t>(M) * V + 2 * S + 2;
@@ -131,6 +129,13 @@ void TrainingRun::Impl::setUp() {
     waitingAt.assign(S, -1);
     workerDone.assign(S, 0);
     planEvaluations();
+    if (transport) {  // training messages, then each evaluation's (evaluation.cpp)
+        const double chunks = std::ceil(static_cast<double>(data->heldoutSamples()) / kEvalChunk);
+        const double maxTag = 2.0 * options.schedule.batches * M * S * V +
+                              static_cast<double>(evalAfter.size()) * chunks * spec.parts();
+        if (maxTag > 2147483647.0)
+            throw ConfigError("too many batches x microbatches x parts for message tags");
+    }
     stagesDone.assign(options.schedule.batches, 0);
     lossSum.assign(options.schedule.batches, 0.0);
     pending.assign(options.schedule.batches, BatchEvent{});

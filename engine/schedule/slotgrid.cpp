@@ -78,6 +78,15 @@ int SlotGrid::previousBatchEnd(int slot) const {
     return best;
 }
 
+bool cleanBatchEnd(const Schedule& schedule, const SlotGrid& grid, int batch) {
+    if (batch < 0 || static_cast<std::size_t>(batch) >= grid.batchEnd.size()) return false;
+    const int end = grid.batchEnd[static_cast<std::size_t>(batch)];
+    for (std::size_t s = 0; s < schedule.stages.size() && s < grid.gate.size(); ++s)
+        for (std::size_t i = 0; i < schedule.stages[s].size() && i < grid.gate[s].size(); ++i)
+            if ((schedule.stages[s][i].batch <= batch) != (grid.gate[s][i] < end)) return false;
+    return true;
+}
+
 int SlotGrid::afterStepSlot(int frontier, int reached) const {
     return std::min(slots, std::max(frontier, reached) + 1);
 }
