@@ -238,12 +238,24 @@ private Q_SLOTS:
         c->evalEverySpin()->setValue(50);
         const RunOptions o = probe(w).model()->options();
         QCOMPARE(o.optimizer, std::string("adam"));
+        QCOMPARE(o.lr, kAdamLr);  // the rate left at the cnn's default follows the optimizer
         QCOMPARE(o.epochs, 2);
         QCOMPARE(o.evalEvery, 50);
         QCOMPARE(o.data, std::string("fashion-mnist"));
         QCOMPARE(c->epochsSpin()->text(), QStringLiteral("2"));
         c->epochsSpin()->setValue(0);
         QCOMPARE(c->epochsSpin()->text(), QStringLiteral("off"));
+        // A rate the user chose stays when the optimizer changes.
+        c->lrSpin()->setValue(0.004);
+        c->optimizerCombo()->setCurrentIndex(
+            c->optimizerCombo()->findData(QStringLiteral("momentum")));
+        QCOMPARE(probe(w).model()->options().lr, 0.004);
+        // The gpt comes with Adam and its rate; SGD then takes the gpt's own.
+        c->modelCombo()->setCurrentIndex(c->modelCombo()->findData(QStringLiteral("gpt")));
+        QCOMPARE(c->optimizerCombo()->currentData().toString(), QStringLiteral("adam"));
+        QCOMPARE(probe(w).model()->options().lr, kAdamLr);
+        c->optimizerCombo()->setCurrentIndex(c->optimizerCombo()->findData(QStringLiteral("sgd")));
+        QCOMPARE(probe(w).model()->options().lr, 0.3);
         // Epochs of data that has none: one line, nothing runs.
         c->modelCombo()->setCurrentIndex(c->modelCombo()->findData(QStringLiteral("mlp")));
         QCOMPARE(c->dataCombo()->currentText(), QStringLiteral("synthetic"));

@@ -336,6 +336,22 @@ void TestTraining::flags() {
     QCOMPARE(p.options.lr, kAdamLr);
     QCOMPARE(parseRunOptions({"--optimizer", "adam", "--lr", "0.01"}, false).options.lr, 0.01);
     QCOMPARE(parseRunOptions({"--optimizer", "momentum"}, false).options.lr, 0.02);
+    // Each model's optimizer and rate where the flags leave them open: the
+    // gpt trains with Adam; another optimizer takes the model's SGD rate.
+    p = parseRunOptions({"--model", "gpt"}, false);
+    QCOMPARE(p.options.optimizer, std::string("adam"));
+    QCOMPARE(p.options.lr, kAdamLr);
+    p = parseRunOptions({"--model", "gpt", "--optimizer", "sgd"}, false);
+    QCOMPARE(p.options.optimizer, std::string("sgd"));
+    QCOMPARE(p.options.lr, 0.3);
+    p = parseRunOptions({"--model", "gpt", "--lr", "0.01"}, false);
+    QCOMPARE(p.options.optimizer, std::string("adam"));
+    QCOMPARE(p.options.lr, 0.01);
+    p = parseRunOptions({"--model", "cnn"}, false);
+    QCOMPARE(p.options.optimizer, std::string("momentum"));
+    QCOMPARE(p.options.lr, 0.01);
+    QCOMPARE(parseRunOptions({"--model", "cnn", "--optimizer", "sgd"}, false).options.lr, 0.05);
+    QCOMPARE(parseRunOptions({"--model", "cnn", "--optimizer", "adam"}, false).options.lr, kAdamLr);
 
     QCOMPARE(parseError({"--epochs", "0"}),
              QString("--epochs expects a positive integer, got '0'"));

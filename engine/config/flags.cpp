@@ -191,7 +191,7 @@ const std::vector<FlagSpec>& flagSpecs() {
              s.o.optimizer = v;
              return std::string();
          },
-         "sgd | momentum (0.9) | adam (--lr defaults to 0.001)",
+         "sgd | momentum (0.9) | adam (--lr defaults to 0.001; gpt's default)",
          [](const RunOptions& o) { return o.optimizer; }},
         {"--epochs", "E", false,
          [](State& s, const std::string& v) { return setPositive("--epochs", v, s.o.epochs); },
@@ -548,11 +548,11 @@ ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlag
         if (!seen.count("--layers")) state.o.layers = d.layers;
         if (!seen.count("--hidden")) state.o.hidden = d.hidden;
         if (!seen.count("--batch-size")) state.o.batchSize = d.batchSize;
-        if (!seen.count("--lr")) state.o.lr = d.lr;
+        if (!seen.count("--optimizer")) state.o.optimizer = d.optimizer;
         if (!seen.count("--data")) state.o.data = d.data;
     }
-    if (result.error.empty() && state.o.optimizer == "adam" && !seen.count("--lr"))
-        state.o.lr = kAdamLr;
+    if (result.error.empty() && !seen.count("--lr"))
+        state.o.lr = defaultLr(state.o.model, state.o.optimizer);
     // --epochs without --batches: every batch of the epochs, known once the
     // data is read (pipedream-viz and the dry run need --batches).
     if (result.error.empty() && seen.count("--epochs") && !seen.count("--batches")) {

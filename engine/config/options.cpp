@@ -29,7 +29,8 @@ RunOptions modelDefaults(const std::string& model) {
         o.layers = 6;
         o.hidden = 128;
         o.batchSize = 64;
-        o.lr = 0.05;
+        o.optimizer = "momentum";
+        o.lr = defaultLr(model, o.optimizer);
         o.data = "fashion-mnist";
     } else if (model == "gpt") {
         o.model = model;
@@ -38,10 +39,18 @@ RunOptions modelDefaults(const std::string& model) {
         o.heads = 4;
         o.seqLen = 64;
         o.batchSize = 32;
-        o.lr = 0.3;
+        o.optimizer = "adam";
+        o.lr = defaultLr(model, o.optimizer);
         o.data = "text";
     }
     return o;
+}
+
+double defaultLr(const std::string& model, const std::string& optimizer) {
+    if (optimizer == "adam") return kAdamLr;
+    if (model == "cnn") return optimizer == "momentum" ? 0.01 : 0.05;
+    if (model == "gpt") return 0.3;
+    return defaultRunOptions().lr;
 }
 
 RunOptions defaultRunOptions() {

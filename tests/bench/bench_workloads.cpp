@@ -8,8 +8,8 @@
 // Usage: bench_workloads [cnn|gpt|all] [EPOCHS_OR_BATCHES] [OPTIMIZER]
 //   cnn: EPOCHS (default 1; a fraction like 0.1 trains that share of one)
 //   gpt: BATCHES (default 300)
-//   OPTIMIZER: sgd (default), momentum or adam (lr 0.001 unless the model's
-//   default is kept with sgd)
+//   OPTIMIZER: sgd, momentum or adam (default: the model's own, cnn
+//   momentum and gpt adam), each at its default rate (defaultLr)
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -81,8 +81,8 @@ Trained train(const RunOptions& o) {
 }
 
 RunOptions withOptimizer(RunOptions o, const std::string& optimizer) {
-    o.optimizer = optimizer;
-    if (optimizer == "adam") o.lr = kAdamLr;
+    if (!optimizer.empty()) o.optimizer = optimizer;
+    o.lr = defaultLr(o.model, o.optimizer);
     return o;
 }
 
@@ -104,7 +104,7 @@ void cnn(double epochs, const std::string& optimizer) {
         "cnn on %s: %lld training images, %.2f epochs of %lld batches of %d, %s, lr %g, "
         "4 stages, 4 microbatches; held out: the %lld t10k images\n",
         info.name.c_str(), static_cast<long long>(info.trainSamples), epochs,
-        static_cast<long long>(info.batchesPerEpoch), o.batchSize, optimizer.c_str(), o.lr,
+        static_cast<long long>(info.batchesPerEpoch), o.batchSize, o.optimizer.c_str(), o.lr,
         static_cast<long long>(info.heldoutSamples));
     std::printf("%-22s %8s %8s %8s %8s %10s %12s\n", "schedule", "acc@1", "acc@end", "loss@end",
                 "epochs", "train loss", "s per epoch");
@@ -141,7 +141,7 @@ void gpt(int batches, const std::string& optimizer) {
         "gpt on the fortunes: %lld training windows of %d characters, %d batches of %d, %s, "
         "lr %g; unigram entropy %.4f nats/char; held out: %lld windows\n",
         static_cast<long long>(info.trainSamples), o.seqLen, batches, o.batchSize,
-        optimizer.c_str(), o.lr, info.unigramLoss, static_cast<long long>(info.heldoutSamples));
+        o.optimizer.c_str(), o.lr, info.unigramLoss, static_cast<long long>(info.heldoutSamples));
     std::printf("%-22s %12s %16s %12s %10s\n", "schedule", "loss", "loss / unigram", "train loss",
                 "seconds");
     for (const Row& r : kRows) {
@@ -165,7 +165,7 @@ void gpt(int batches, const std::string& optimizer) {
 int main(int argc, char** argv) {
     const std::string what = argc > 1 ? argv[1] : "all";
     const double amount = argc > 2 ? std::atof(argv[2]) : -1;
-    const std::string optimizer = argc > 3 ? argv[3] : "sgd";
+    const std::string optimizer = argc > 3 ? argv[3] : "";  // "": the model's own
     try {
         if (what == "cnn" || what == "all") cnn(amount > 0 ? amount : 1.0, optimizer);
         if (what == "gpt" || what == "all")

@@ -15,6 +15,9 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
 
 #include "ui/model/runresult.h"
 
@@ -116,7 +119,19 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
         changed();
     });
     connect(data_, &QComboBox::currentTextChanged, this, changed);
-    connect(optimizer_, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
+    connect(optimizer_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this, changed] {
+        const std::string now = optimizer_->currentData().toString().toStdString();
+        const std::string before = std::exchange(optimizerBefore_, now);
+        if (updating_) return;
+        // A rate left at the old optimizer's default follows to the new
+        // one's (Adam's 0.001 would barely move SGD); one the user chose stays.
+        const std::string model = model_->currentData().toString().toStdString();
+        if (std::abs(lr_->value() - defaultLr(model, before)) < 1e-9) {
+            const QSignalBlocker block(lr_);
+            lr_->setValue(defaultLr(model, now));
+        }
+        changed();
+    });
     connect(partition_, qOverload<int>(&QComboBox::currentIndexChanged), this, changed);
     for (QSpinBox* s : {epochs_, evalEvery_})
         connect(s, qOverload<int>(&QSpinBox::valueChanged), this, changed);
@@ -479,7 +494,9 @@ void ControlsPanel::applyModelDefaults() {
     layers_->setValue(d.layers);
     hidden_->setValue(d.hidden);
     batchSize_->setValue(d.batchSize);
-    lr_->setValue(optimizer_->currentData().toString() == QLatin1String("adam") ? kAdamLr : d.lr);
+    optimizer_->setCurrentIndex(
+        std::max(0, optimizer_->findData(QString::fromStdString(d.optimizer))));
+    lr_->setValue(d.lr);
     data_->setCurrentText(QString::fromStdString(d.data));
     syncEnabled();
     updating_ = was;

@@ -122,6 +122,7 @@ private:
     QComboBox* model_ = nullptr;
     QComboBox* data_ = nullptr;
     QComboBox* optimizer_ = nullptr;
+    std::string optimizerBefore_ = "sgd";  // the optimizer shown before the last change
     QComboBox* partition_ = nullptr;
     QSpinBox* epochs_ = nullptr;
     QSpinBox* evalEvery_ = nullptr;
