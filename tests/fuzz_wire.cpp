@@ -1,5 +1,5 @@
 // Fuzzer of the wire decoder: mutations of a real run's lines
-// (hello, slot, mem, ver, batch, done, as two ranks of every schedule kind
+// (hello, slot, mem, ver, batch, eval, done, as two ranks of every schedule kind
 // send them) go to a live event collector on loopback. Counts cases, runs
 // that completed, runs that failed with a rank named and dropped (or a
 // hello refused), crashes (an exception escaping, or a record that reached
@@ -79,6 +79,12 @@ public:
                   e.timeUs >= 0,
               "batch record outside the grid");
     }
+    void onEvaluation(const EvaluationEvent& e) override {
+        check(e.batch >= 1 && e.batch <= c_.batches && std::isfinite(e.loss) && e.loss >= 0 &&
+                  e.trainUs >= 0 && e.samples >= 0 &&
+                  (std::isnan(e.accuracy) || (e.accuracy >= 0 && e.accuracy <= 1)),
+              "evaluation outside the run");
+    }
     void onError(const std::string& m) override {
         for (char ch : m)
             if (static_cast<unsigned char>(ch) < 0x20) check(false, "control byte in an error");
@@ -134,6 +140,8 @@ std::vector<std::string> linesOf(const RunOptions& o, int r) {
     for (int b = 0; b < o.schedule.batches; ++b)
         out.push_back("batch " + std::to_string(b) + " " + std::to_string(r) + " 0.75 0 1 " +
                       std::to_string(1000 * (b + 1)));
+    if (r == stageOfPart(o.schedule, o.schedule.stages * o.schedule.chunks - 1))
+        out.push_back("eval " + std::to_string(o.schedule.batches) + " 0 4000 64 0.5 0.25");
     out.push_back("held " + std::to_string(r) + " 3");
     out.push_back("done 0 0 " + std::to_string(o.schedule.batches) + " 5000");
     return out;

@@ -2,7 +2,8 @@
 // the run (and say "not run" when there is none), a comparison made for
 // another configuration is cleared, the schedule names under the comparison
 // never overlap, and where measured and analytic differ the charts say why
-// in words (the CLI's core note among them). Also the memory estimate
+// in words (the CLI's core note among them). A live run redraws only the
+// charts its new events change. Also the memory estimate
 // against what a real run measures, the cursor caption's chunks and the
 // versions dock at its default width.
 #include <QDockWidget>
@@ -228,6 +229,77 @@ private Q_SLOTS:
             QVERIFY(fm.horizontalAdvance(line) <=
                     fm.horizontalAdvance(QStringLiteral("one two three")));
         QCOMPARE(QString(wrapped).replace(QLatin1Char('\n'), QLatin1Char(' ')), text);
+    }
+
+    // Following a live run, each chart redraws only when events it shows
+    // arrive: batches add to the loss chart (not rebuilt), slots redraw
+    // utilization and bubble, memory events the memory chart; a new run
+    // redraws everything.
+    void watchRedrawsWhatChanged() {
+        const RunOptions o = options(ScheduleKind::OneFOneB, 6, 2, 2);
+        RunModel m;
+        ChartsPanel panel;
+        panel.watch(&m);
+        m.reset(prepared(o), RunModel::Source::Live);
+        QCOMPARE(panel.lossChart()->points(), 0);
+        const QString utilTitle = panel.utilizationChart()->title();
+        const QString memoryTitle = panel.memoryChart()->title();
+        const QString lossTitle = panel.lossChart()->title();
+        auto batch = [](int b) {
+            BatchEvent e;
+            e.batch = b;
+            e.loss = 2.0 - 0.1 * b;
+            e.timeUs = 1000 * (b + 1);
+            e.versionUsed = {b, b};
+            e.versionAfter = {b + 1, b + 1};
+            return e;
+        };
+        auto mark = [&] {
+            panel.utilizationChart()->setTitle(QStringLiteral("marked"));
+            panel.memoryChart()->setTitle(QStringLiteral("marked"));
+            panel.lossChart()->setTitle(QStringLiteral("marked"));
+        };
+        mark();
+        m.appendBatches({batch(0), batch(1), batch(2)});
+        QCOMPARE(panel.lossChart()->points(), 3);
+        QCOMPARE(panel.lossChart()->title(), lossTitle);
+        QCOMPARE(panel.utilizationChart()->title(), QStringLiteral("marked"));
+        QCOMPARE(panel.memoryChart()->title(), QStringLiteral("marked"));
+        m.appendBatches({batch(3), batch(4)});
+        QCOMPARE(panel.lossChart()->points(), 5);
+
+        mark();
+        const std::vector<SlotEvent> slots = simulatedSlots(o);
+        m.appendSlots({slots.begin(), slots.begin() + 4});
+        QCOMPARE(panel.utilizationChart()->title(), utilTitle);
+        QCOMPARE(panel.memoryChart()->title(), QStringLiteral("marked"));
+        QCOMPARE(panel.lossChart()->title(), QStringLiteral("marked"));
+        QCOMPARE(panel.lossChart()->points(), 5);  // not cleared
+
+        mark();
+        MemoryEvent mem;
+        mem.stage = 1;
+        mem.activationBytes = 4096;
+        m.appendMemory({mem});
+        // Measured now, no longer the prediction from the layers.
+        QVERIFY2(panel.memoryChart()->title().startsWith(QStringLiteral("Memory per stage \u2014")),
+                 qPrintable(panel.memoryChart()->title()));
+        QCOMPARE(panel.utilizationChart()->title(), QStringLiteral("marked"));
+
+        EvaluationEvent e;
+        e.batch = 5;
+        e.trainUs = 5000;
+        e.loss = 1.5;
+        e.accuracy = 0.5;
+        m.appendEvaluations({e});
+        QCOMPARE(panel.lossChart()->heldOutPoints(), 1);
+        QCOMPARE(panel.lossChart()->points(), 5);
+
+        m.reset(prepared(o), RunModel::Source::Live);  // a new run: all redrawn
+        QCOMPARE(panel.lossChart()->points(), 0);
+        QCOMPARE(panel.lossChart()->heldOutPoints(), 0);
+        QCOMPARE(panel.utilizationChart()->title(), utilTitle);
+        QCOMPARE(panel.memoryChart()->title(), memoryTitle);
     }
 
     // Titles name the run on screen; with none (settings not valid), the

@@ -6,11 +6,16 @@
 //           EngineController's sink, drained by its timer into a RunModel:
 //           the longest and the 99th-percentile drain (GUI-thread time).
 //   paint   the full view of those 1M boxes, 1600 x 600, median of 15.
+//   charts  a long live run (4 stages, 3,000 batches) arriving in drains of
+//           10 batches with the Charts dock following the model: per drain,
+//           the GUI-thread time with each chart redrawing what the events
+//           change (ChartsPanel::watch) against every chart redrawn on every
+//           change (what the window did before), and the ratio.
 //   openexport VIZ   the whole open-and-export path of the application:
 //           `VIZ --headless --open FILE --export DIR` on runs of about 100k
 //           and 1M boxes, each in a process of its own; its peak resident
 //           memory and the slope between the two, in bytes per box.
-// Usage: QT_QPA_PLATFORM=offscreen bench_ui [all|open|ingest|paint]
+// Usage: QT_QPA_PLATFORM=offscreen bench_ui [all|open|ingest|paint|charts]
 //        QT_QPA_PLATFORM=offscreen bench_ui openexport build/release/app/pipedream-viz
 #include <malloc.h>
 #include <sys/resource.h>
@@ -33,6 +38,7 @@
 #include "engine/formats/trace.h"
 #include "ui/model/enginecontroller.h"
 #include "ui/model/runmodel.h"
+#include "ui/panels/chartspanel.h"
 #include "ui/views/timelineplot.h"
 
 using namespace pd;
@@ -218,6 +224,90 @@ void benchPaint(const RunModel& model) {
                 view.measured()->lastDrawStats().rects);
 }
 
+// Drains of a live run of `batches` batches, 10 batches each, through a
+// RunModel whose charts either follow it (watch) or are all redrawn on
+// every change; per drain GUI-thread milliseconds, replots included.
+std::vector<double> chartDrains(bool watch, int batches) {
+    RunOptions o = defaultRunOptions();
+    o.schedule.stages = 4;
+    o.schedule.microbatches = 4;
+    o.schedule.batches = batches;
+    o.layers = 8;
+    o.hidden = 8;
+    std::vector<SlotEvent> slots = bigEvents(o);
+    std::stable_sort(slots.begin(), slots.end(), [](const SlotEvent& a, const SlotEvent& b) {
+        return a.batch != b.batch ? a.batch < b.batch : a.startUs < b.startUs;
+    });
+    RunResult prepared;
+    QString error;
+    prepareRun(o, prepared, &error);
+    RunModel model;
+    ChartsPanel panel;
+    panel.resize(900, 400);
+    panel.show();  // painted, as in the window
+    if (watch)
+        panel.watch(&model);
+    else
+        QObject::connect(&model, &RunModel::figuresChanged, &panel, [&] { panel.showRun(model); });
+    model.reset(prepared, RunModel::Source::Live);
+    panel.setCurrentIndex(2);  // the Loss tab, as a person watching a long run would
+    QApplication::processEvents();
+    std::vector<double> ms;
+    QElapsedTimer t;
+    std::size_t next = 0;
+    for (int b = 0; b < batches; b += 10) {
+        const int end = std::min(batches, b + 10);
+        std::vector<SlotEvent> part;
+        while (next < slots.size() && slots[next].batch < end) part.push_back(slots[next++]);
+        std::vector<MemoryEvent> memory;
+        for (int s = 0; s < o.schedule.stages; ++s) {
+            MemoryEvent m;
+            m.stage = s;
+            m.timeUs = part.empty() ? 0 : part.back().endUs;
+            m.activationsInFlight = 1;
+            m.versionsHeld = 1;
+            m.activationBytes = 4096 * (s + 1);
+            memory.push_back(m);
+        }
+        std::vector<BatchEvent> done;
+        for (int k = b; k < end; ++k) {
+            BatchEvent e;
+            e.batch = k;
+            e.loss = 2.0 + 1.0 / (1.0 + k);
+            e.timeUs = 1000 * (k + 1);
+            e.versionUsed.assign(4, k);
+            e.versionAfter.assign(4, k + 1);
+            done.push_back(e);
+        }
+        t.start();
+        model.appendSlots(part);  // a drain's order: slots, memory, batches
+        model.appendMemory(memory);
+        model.appendBatches(done);
+        QApplication::processEvents();  // the queued replots
+        ms.push_back(t.nsecsElapsed() / 1e6);
+    }
+    return ms;
+}
+
+void benchCharts() {
+    constexpr int kBatches = 3000;
+    double totals[2] = {0, 0};
+    for (bool watch : {false, true}) {
+        std::vector<double> ms = chartDrains(watch, kBatches);
+        double total = 0;
+        for (double x : ms) total += x;
+        totals[watch ? 1 : 0] = total;
+        std::sort(ms.begin(), ms.end());
+        std::printf(
+            "charts (%s): %d batches in %zu drains; median drain %.2f ms, longest %.2f ms, "
+            "all drains %.0f ms\n",
+            watch ? "each chart redraws what changed" : "every chart redrawn", kBatches, ms.size(),
+            ms[ms.size() / 2], ms.back(), total);
+    }
+    std::printf("charts: every-chart redraw / watch = %.1fx the GUI time over the run\n",
+                totals[0] / totals[1]);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -232,6 +322,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (what == "all" || what == "open") benchOpen();
+    if (what == "all" || what == "charts") benchCharts();
     if (what == "all" || what == "ingest" || what == "paint") {
         RunModel model;
         benchIngest(model);

@@ -92,7 +92,7 @@ void RunModel::reset(RunResult prepared, Source source) {
     walked_ = nullptr;
     updateFrontier();
     Q_EMIT modelReset();
-    Q_EMIT figuresChanged();
+    Q_EMIT figuresChanged(AllFigures);
     Q_EMIT cursorMoved(cursor_);
 }
 
@@ -130,27 +130,27 @@ void RunModel::appendSlots(const std::vector<SlotEvent>& events) {
     rescaleIdeal();
     updateFrontier();
     Q_EMIT appended();
-    Q_EMIT figuresChanged();
+    Q_EMIT figuresChanged(TimingFigures);
 }
 
 void RunModel::appendMemory(const std::vector<MemoryEvent>& events) {
     if (events.empty()) return;
     memory_.insert(memory_.end(), events.begin(), events.end());
     for (const MemoryEvent& e : events) figures_.addMemory(e);
-    Q_EMIT figuresChanged();
+    Q_EMIT figuresChanged(MemoryFigures);
 }
 
 void RunModel::appendBatches(const std::vector<BatchEvent>& events) {
     if (events.empty()) return;
     batches_.insert(batches_.end(), events.begin(), events.end());
     Q_EMIT appended();
-    Q_EMIT figuresChanged();
+    Q_EMIT figuresChanged(LossFigures);
 }
 
 void RunModel::appendEvaluations(const std::vector<EvaluationEvent>& events) {
     if (events.empty()) return;
     evaluations_.insert(evaluations_.end(), events.begin(), events.end());
-    Q_EMIT figuresChanged();
+    Q_EMIT figuresChanged(LossFigures);
 }
 
 void RunModel::finish(const RunSummary& summary) {

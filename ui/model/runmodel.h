@@ -25,6 +25,14 @@ class RunModel : public QObject {
     Q_OBJECT
 public:
     enum class Source { Schedule, Live, Simulated, File };
+    // The figures a change touches (figuresChanged): timing (utilization,
+    // bubble, from slots), memory, and loss (batches and evaluations).
+    enum Figures : unsigned {
+        TimingFigures = 1,
+        MemoryFigures = 2,
+        LossFigures = 4,
+        AllFigures = 7
+    };
 
     explicit RunModel(QObject* parent = nullptr);
 
@@ -103,8 +111,9 @@ public:
 
 Q_SIGNALS:
     void modelReset();
-    void appended();        // new events (boxes, memory or batches)
-    void figuresChanged();  // utilization, costs, peaks, loss
+    void appended();  // new events (boxes, memory or batches)
+    // What new events changed: a Figures mask (a new run: AllFigures).
+    void figuresChanged(unsigned which);
     void cursorMoved(int slot);
     void playingChanged(bool playing);
     void runFinished();

@@ -263,7 +263,16 @@ void ChartsPanel::showRun(const RunModel& model) {
     if (!model.hasRun())
         showNoRun();
     else
-        showRunCharts(model);
+        showRunCharts(model, RunModel::AllFigures);
+}
+
+void ChartsPanel::watch(const RunModel* model) {
+    connect(model, &RunModel::figuresChanged, this, [this, model](unsigned which) {
+        if (which == RunModel::AllFigures || !model->hasRun())
+            showRun(*model);
+        else
+            showRunCharts(*model, which);
+    });
 }
 
 // No run on screen (settings not valid, ranks awaited): nothing stale stays.
@@ -279,89 +288,107 @@ void ChartsPanel::showNoRun() {
     memoryChart_->setTitle(tr("Memory per stage \u2014 not run"));
     lossChart_->setTitle(tr("Training loss per batch \u2014 not run"));
     lossChart_->clear();
+    batchesShown_ = evaluationsShown_ = 0;
     lossChart_->setNote(none);
 }
 
-void ChartsPanel::showRunCharts(const RunModel& model) {
+void ChartsPanel::showRunCharts(const RunModel& model, unsigned which) {
     const int S = static_cast<int>(model.stageNames().size());
     QStringList stages;
     for (const QString& n : model.stageNames()) stages << shortName(n);
-    const bool have =
-        model.figures().slotCount() > 0 && model.source() != RunModel::Source::Schedule;
-    const QString name = model.source() == RunModel::Source::File ? tr("measured (opened file)")
-                         : model.source() == RunModel::Source::Simulated
-                             ? tr("replayed (simulated)")
-                             : tr("measured");
-    const Analysis& ideal = model.ideal().analysis;
-    const Analysis measured = model.figures().utilization();
-    std::vector<double> analytic, real;
-    for (int s = 0; s < S; ++s) {
-        const auto k = static_cast<std::size_t>(s);
-        analytic.push_back(k < ideal.stages.size() ? ideal.stages[k].utilization : kNaN);
-        real.push_back(have && k < measured.stages.size() ? measured.stages[k].utilization : kNaN);
-    }
-    std::vector<BarSeries> util;
-    if (have) util.push_back({name, measuredColor(), real});
-    util.push_back({tr("analytic (simulated schedule)"), analyticColor(), analytic});
-    utilChart_->setData(stages, util);
     // Each chart names the run, so an exported image says what it shows.
     const ScheduleConfig& c = model.options().schedule;
     const QString run =
         tr(" \u2014 %1, %2")
             .arg(QString::fromUtf8(displayName(c.kind)), comparedConfiguration(model.options()));
-    utilChart_->setTitle(tr("Utilization per stage (busy / makespan)") + run);
-    // Why measured and analytic differ, under both charts that show them.
-    const QString why = measuredVsAnalyticNote(model, std::thread::hardware_concurrency());
-    utilChart_->setCaption(why);
-    bubbleChart_->setCaption(why);
+    if (which & RunModel::TimingFigures) {
+        const bool have =
+            model.figures().slotCount() > 0 && model.source() != RunModel::Source::Schedule;
+        const QString name = model.source() == RunModel::Source::File ? tr("measured (opened file)")
+                             : model.source() == RunModel::Source::Simulated
+                                 ? tr("replayed (simulated)")
+                                 : tr("measured");
+        const Analysis& ideal = model.ideal().analysis;
+        const Analysis measured = model.figures().utilization();
+        std::vector<double> analytic, real;
+        for (int s = 0; s < S; ++s) {
+            const auto k = static_cast<std::size_t>(s);
+            analytic.push_back(k < ideal.stages.size() ? ideal.stages[k].utilization : kNaN);
+            real.push_back(have && k < measured.stages.size() ? measured.stages[k].utilization
+                                                              : kNaN);
+        }
+        std::vector<BarSeries> util;
+        if (have) util.push_back({name, measuredColor(), real});
+        util.push_back({tr("analytic (simulated schedule)"), analyticColor(), analytic});
+        utilChart_->setData(stages, util);
+        utilChart_->setTitle(tr("Utilization per stage (busy / makespan)") + run);
+        // Why measured and analytic differ, under both charts that show them.
+        const QString why = measuredVsAnalyticNote(model, std::thread::hardware_concurrency());
+        utilChart_->setCaption(why);
+        bubbleChart_->setCaption(why);
 
-    std::vector<BarSeries> bubble;
-    if (have) bubble.push_back({name, measuredColor(), {measured.bubbleFraction}});
-    bubble.push_back(
-        {tr("analytic (simulated schedule)"), analyticColor(), {ideal.bubbleFraction}});
-    const ClosedForm& closed = model.ideal().closed;
-    if (closed.bubble)
-        bubble.push_back({tr("closed form %1").arg(QString::fromStdString(closed.bubbleFormula)),
-                          tutorialColor(),
-                          {*closed.bubble}});
-    bubbleChart_->setData({tr("bubble fraction (idle / (S x makespan))")}, bubble);
-    bubbleChart_->setTitle(tr("Bubble: measured vs analytic") + run);
+        std::vector<BarSeries> bubble;
+        if (have) bubble.push_back({name, measuredColor(), {measured.bubbleFraction}});
+        bubble.push_back(
+            {tr("analytic (simulated schedule)"), analyticColor(), {ideal.bubbleFraction}});
+        const ClosedForm& closed = model.ideal().closed;
+        if (closed.bubble)
+            bubble.push_back(
+                {tr("closed form %1").arg(QString::fromStdString(closed.bubbleFormula)),
+                 tutorialColor(),
+                 {*closed.bubble}});
+        bubbleChart_->setData({tr("bubble fraction (idle / (S x makespan))")}, bubble);
+        bubbleChart_->setTitle(tr("Bubble: measured vs analytic") + run);
+    }
+    if (which & RunModel::MemoryFigures) {
+        const RunFigures::Peaks& p = model.figures().peaks();
+        std::vector<double> act, stash;
+        for (int s = 0; s < S; ++s) {
+            const auto k = static_cast<std::size_t>(s);
+            act.push_back(k < p.activationBytes.size() ? static_cast<double>(p.activationBytes[k])
+                                                       : 0.0);
+            stash.push_back(k < p.stashBytes.size() ? static_cast<double>(p.stashBytes[k]) : 0.0);
+        }
+        // No run has reported memory yet: the cut's prediction instead.
+        const bool predicted =
+            !model.figures().hasMemory() && showPredictedMemory(model.options(), stages, run);
+        if (!predicted) {
+            memoryChart_->setData(
+                stages, {{tr("activations in flight (peak bytes)"), opColor(Op::F), act},
+                         {tr("stashed weight versions (peak bytes)"), opColor(Op::U), stash}});
+            memoryChart_->setTitle(
+                model.source() == RunModel::Source::Simulated
+                    ? tr("Memory per stage (estimated from the model shape; simulated run)") + run
+                    : tr("Memory per stage") + run);
+        }
+    }
+    if (which & RunModel::LossFigures) showLoss(model, run, which != RunModel::AllFigures);
+}
 
-    const RunFigures::Peaks& p = model.figures().peaks();
-    std::vector<double> act, stash;
-    for (int s = 0; s < S; ++s) {
-        const auto k = static_cast<std::size_t>(s);
-        act.push_back(k < p.activationBytes.size() ? static_cast<double>(p.activationBytes[k])
-                                                   : 0.0);
-        stash.push_back(k < p.stashBytes.size() ? static_cast<double>(p.stashBytes[k]) : 0.0);
-    }
-    // No run has reported memory yet: the cut's prediction instead.
-    const bool predicted =
-        !model.figures().hasMemory() && showPredictedMemory(model.options(), stages, run);
-    if (!predicted) {
-        memoryChart_->setData(
-            stages, {{tr("activations in flight (peak bytes)"), opColor(Op::F), act},
-                     {tr("stashed weight versions (peak bytes)"), opColor(Op::U), stash}});
-        memoryChart_->setTitle(
-            model.source() == RunModel::Source::Simulated
-                ? tr("Memory per stage (estimated from the model shape; simulated run)") + run
-                : tr("Memory per stage") + run);
-    }
+// The loss chart: new batches are appended to what it holds (a long run's
+// chart is not rebuilt on every arrival); a new run redraws it.
+void ChartsPanel::showLoss(const RunModel& model, const QString& run, bool appendOnly) {
     lossChart_->setTitle((model.evaluations().empty()
                               ? tr("Training loss per batch")
                               : tr("Training loss per batch and held-out evaluations")) +
                          run);
-
-    lossChart_->clear();
-    for (const BatchEvent& b : model.batches())
-        lossChart_->addPoint(b.batch, b.loss, static_cast<double>(b.timeUs) / 1e6);
-    lossChart_->setHeldOut(model.evaluations());
+    const std::vector<BatchEvent>& batches = model.batches();
+    if (!appendOnly || batchesShown_ > batches.size()) {
+        lossChart_->clear();
+        batchesShown_ = 0;
+    }
+    lossChart_->addPoints(batches, batchesShown_);
+    batchesShown_ = batches.size();
+    // Evaluations are few (one per --eval-every batches): redrawn when one arrives.
+    if (!appendOnly || evaluationsShown_ != model.evaluations().size())
+        lossChart_->setHeldOut(model.evaluations());
+    evaluationsShown_ = model.evaluations().size();
     lossChart_->setNote(model.source() == RunModel::Source::File
                             ? tr("No loss: the file records the schedule's slots only")
                         : model.source() == RunModel::Source::Simulated
                             ? tr("No loss: the run is simulated (no training engine)")
-                        : model.batches().empty() ? tr("No batch has finished yet")
-                                                  : QString());
+                        : batches.empty() ? tr("No batch has finished yet")
+                                          : QString());
 }
 
 // Before a run reports memory: each stage's memory as the cut predicts it

@@ -40,6 +40,10 @@ public:
 
     // Redraws the run charts from `model` (its figures, loss and memory).
     void showRun(const RunModel& model);
+    // Follows `model` from now on: a new run redraws every chart, new
+    // events only the charts they change (RunModel::Figures), and new
+    // batches are added to the loss chart without redrawing the others.
+    void watch(const RunModel* model);
     // A comparison of every schedule on `base` starts (rows cleared) / gets
     // a row / ends. Once the run on screen has another configuration (or
     // there is none) the comparison is cleared, and rows still on their way
@@ -71,7 +75,8 @@ private:
     void redrawComparison();
     QString timeText(const ComparisonRow& row) const;
     QString heldOutText(const ComparisonRow& row, const HeldOutTarget& target) const;
-    void showRunCharts(const RunModel& model);
+    void showRunCharts(const RunModel& model, unsigned which);
+    void showLoss(const RunModel& model, const QString& run, bool appendOnly);
     void showNoRun();
     bool showPredictedMemory(const RunOptions& options, const QStringList& stages,
                              const QString& run);
@@ -89,10 +94,12 @@ private:
     QComboBox* lossAxis_ = nullptr;     // batches | measured training time
     QLabel* compareStatus_ = nullptr;
     std::vector<ComparisonRow> rows_;
-    bool cuts_ = false;      // the comparison's rows are cuts of one schedule
-    QString coreNote_;       // the comparison's real runs share this machine's cores
-    QString comparedTitle_;  // "S=4, M=8, 5 batches"
-    QString comparedKey_;    // the compared configuration; empty: no comparison on screen
+    bool cuts_ = false;             // the comparison's rows are cuts of one schedule
+    QString coreNote_;              // the comparison's real runs share this machine's cores
+    QString comparedTitle_;         // "S=4, M=8, 5 batches"
+    QString comparedKey_;           // the compared configuration; empty: no comparison on screen
+    std::size_t batchesShown_ = 0;  // the model's batches the loss chart holds
+    std::size_t evaluationsShown_ = 0;  // and its evaluations
 };
 
 }  // namespace pd

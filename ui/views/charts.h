@@ -83,6 +83,8 @@ public:
     // not known, left out of the time axis). Queues a replot.
     void addPoint(int batch, double loss,
                   double seconds = std::numeric_limits<double>::quiet_NaN());
+    // model batches [from, end) at once: one range fit and one replot.
+    void addPoints(const std::vector<BatchEvent>& batches, std::size_t from = 0);
     int points() const;
     // x: batches (false) or measured training seconds, pauses and
     // evaluations left out (true); the points stay.
@@ -97,6 +99,7 @@ public:
 
 private:
     void fitRanges();
+    void append(int batch, double loss, double seconds);  // no fit, no replot
     void rebuild();  // the graphs from the points, on the current axis
 
     struct Point {

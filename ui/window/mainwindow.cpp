@@ -366,7 +366,6 @@ void MainWindow::connectModel() {
         versions_->setStages(model_->stageNames());
         versions_->setMaxVersion(model_->idealBoxes().maxVersion());
         timeline_->showStart();  // one batch, labelled; Fit shows the whole run
-        charts_->showRun(*model_);
         showCursor();
     });
     connect(model_, &RunModel::appended, timeline_, &TimelineView::refresh);
@@ -376,10 +375,8 @@ void MainWindow::connectModel() {
         if (timeline_->selection().valid())
             details_->showSelection(*model_, timeline_->selection());
     });
-    connect(model_, &RunModel::figuresChanged, this, [this] {
-        charts_->showRun(*model_);
-        updateStatus();
-    });
+    charts_->watch(model_);  // each chart redraws what the new events change
+    connect(model_, &RunModel::figuresChanged, this, &MainWindow::updateStatus);
     connect(model_, &RunModel::cursorMoved, this, &MainWindow::showCursor);
     connect(model_, &RunModel::playingChanged, this, [this](bool playing) {
         if (playing) timeline_->followCursor();  // Play shows what it plays
