@@ -349,7 +349,7 @@ void TestTraining::flags() {
     QCOMPARE(p.options.lr, 0.01);
     p = parseRunOptions({"--model", "cnn"}, false);
     QCOMPARE(p.options.optimizer, std::string("momentum"));
-    QCOMPARE(p.options.lr, 0.01);
+    QCOMPARE(p.options.lr, 0.005);
     QCOMPARE(parseRunOptions({"--model", "cnn", "--optimizer", "sgd"}, false).options.lr, 0.05);
     QCOMPARE(parseRunOptions({"--model", "cnn", "--optimizer", "adam"}, false).options.lr, kAdamLr);
 

@@ -191,7 +191,7 @@ const std::vector<FlagSpec>& flagSpecs() {
              s.o.optimizer = v;
              return std::string();
          },
-         "sgd | momentum (0.9) | adam (--lr defaults to 0.001; gpt's default)",
+         "sgd | momentum (0.9; cnn's default) | adam (--lr 0.001; gpt's default)",
          [](const RunOptions& o) { return o.optimizer; }},
         {"--epochs", "E", false,
          [](State& s, const std::string& v) { return setPositive("--epochs", v, s.o.epochs); },

@@ -48,7 +48,7 @@ RunOptions modelDefaults(const std::string& model) {
 
 double defaultLr(const std::string& model, const std::string& optimizer) {
     if (optimizer == "adam") return kAdamLr;
-    if (model == "cnn") return optimizer == "momentum" ? 0.01 : 0.05;
+    if (model == "cnn") return optimizer == "momentum" ? 0.005 : 0.05;
     if (model == "gpt") return 0.3;
     return defaultRunOptions().lr;
 }

@@ -182,13 +182,13 @@ constexpr int kMaxSeqLen = 4096;
 // The defaults of `model` (mlp: defaultRunOptions()'s sizes): layers,
 // hidden, heads, seqLen, batchSize, optimizer, lr and data. The gpt trains
 // with Adam (plain SGD leaves a transformer near the unigram loss for an
-// epoch and diverges without weight stashing), the cnn with momentum (0.904
-// held-out accuracy after 3 epochs of 1F1B against plain SGD's 0.897), the
-// tutorial's mlp with plain SGD.
+// epoch and diverges without weight stashing), the cnn with momentum (0.900
+// held-out accuracy after 3 epochs of 1F1B against plain SGD's 0.897 at its
+// rate), the tutorial's mlp with plain SGD.
 RunOptions modelDefaults(const std::string& model);
 // The learning rate a run of `model` with `optimizer` takes when --lr is
 // not given: Adam's kAdamLr for every model; otherwise the model's own
-// (mlp 0.02; cnn 0.05, with momentum 0.01; gpt 0.3).
+// (mlp 0.02; cnn 0.05, with momentum 0.005; gpt 0.3).
 double defaultLr(const std::string& model, const std::string& optimizer);
 // Layers a split divides: mlp: layers; cnn: 6; gpt: layers + 2 (the
 // embedding and the head are layers of their own).
