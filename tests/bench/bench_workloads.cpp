@@ -3,11 +3,11 @@
 //        pipedream, pipedream --no-stash, 2bw): held-out (t10k) accuracy and
 //        loss after each epoch (shuffled, seeded; evaluated during the run,
 //        outside training time), training seconds per epoch.
-//   gpt  --model gpt on the fortunes: held-out loss in nats per character
-//        after B batches, beside the unigram entropy, per schedule.
-// Usage: bench_workloads [cnn|gpt|all] [EPOCHS_OR_BATCHES] [OPTIMIZER]
-//   cnn: EPOCHS (default 1; a fraction like 0.1 trains that share of one)
-//   gpt: BATCHES (default 300)
+//   gpt  --model gpt on the fortunes, per schedule: held-out loss in nats
+//        per character after each epoch (shuffled, seeded), beside the
+//        unigram entropy, and training seconds per epoch.
+// Usage: bench_workloads [cnn|gpt|all] [EPOCHS] [OPTIMIZER]
+//   EPOCHS: default 1; a fraction like 0.1 trains that share of one
 //   OPTIMIZER: sgd, momentum or adam (default: the model's own, cnn
 //   momentum and gpt adam), each at its default rate (defaultLr)
 #include <chrono>
@@ -127,23 +127,28 @@ void cnn(double epochs, const std::string& optimizer) {
     }
 }
 
-void gpt(int batches, const std::string& optimizer) {
+void gpt(double epochs, const std::string& optimizer) {
     RunOptions o = withOptimizer(modelDefaults("gpt"), optimizer);
     o.schedule.stages = 4;
     o.schedule.microbatches = 4;
-    o.schedule.batches = batches;
-    o.evalEvery = batches;
+    o.epochs = std::max(1, static_cast<int>(std::ceil(epochs)));
+    o.schedule.batches = 0;
     Sink probe;
     RunOptions one = o;
+    one.epochs = 0;
     one.schedule.batches = 1;
     const DataInfo info = TrainingRun(one, probe).dataInfo();
+    if (epochs < 1.0)
+        o.schedule.batches =
+            std::max(1, static_cast<int>(std::lround(epochs * info.batchesPerEpoch)));
     std::printf(
-        "gpt on the fortunes: %lld training windows of %d characters, %d batches of %d, %s, "
-        "lr %g; unigram entropy %.4f nats/char; held out: %lld windows\n",
-        static_cast<long long>(info.trainSamples), o.seqLen, batches, o.batchSize,
-        o.optimizer.c_str(), o.lr, info.unigramLoss, static_cast<long long>(info.heldoutSamples));
-    std::printf("%-22s %12s %16s %12s %10s\n", "schedule", "loss", "loss / unigram", "train loss",
-                "seconds");
+        "gpt on the fortunes: %lld training windows of %d characters, %.2f epochs of %lld "
+        "batches of %d, %s, lr %g; unigram entropy %.4f nats/char; held out: %lld windows\n",
+        static_cast<long long>(info.trainSamples), o.seqLen, epochs,
+        static_cast<long long>(info.batchesPerEpoch), o.batchSize, o.optimizer.c_str(), o.lr,
+        info.unigramLoss, static_cast<long long>(info.heldoutSamples));
+    std::printf("%-22s %8s %9s %9s %8s %10s %12s\n", "schedule", "loss@1", "loss@end", "/unigram",
+                "epochs", "train loss", "s per epoch");
     for (const Row& r : kRows) {
         RunOptions x = o;
         x.schedule.kind = r.kind;
@@ -153,9 +158,13 @@ void gpt(int batches, const std::string& optimizer) {
             std::printf("%-22s failed: %s\n", r.name, t.error.c_str());
             continue;
         }
-        const EvaluationEvent& e = t.evaluations.back();
-        std::printf("%-22s %12.4f %16.3f %12.4f %10.1f\n", r.name, e.loss,
-                    e.loss / info.unigramLoss, t.lastLoss, static_cast<double>(e.trainUs) / 1e6);
+        const EvaluationEvent& first = t.evaluations.front();
+        const EvaluationEvent& last = t.evaluations.back();
+        const double done = static_cast<double>(last.batch) / info.batchesPerEpoch;
+        std::printf("%-22s %8.4f %9.4f %9.3f %8.2f %10.4f %12.1f\n", r.name,
+                    first.batch >= info.batchesPerEpoch ? first.loss : NAN, last.loss,
+                    last.loss / info.unigramLoss, done, t.lastLoss,
+                    static_cast<double>(last.trainUs) / 1e6 / done);
         std::fflush(stdout);
     }
 }
@@ -169,7 +178,7 @@ int main(int argc, char** argv) {
     try {
         if (what == "cnn" || what == "all") cnn(amount > 0 ? amount : 1.0, optimizer);
         if (what == "gpt" || what == "all")
-            gpt(amount > 0 && what == "gpt" ? static_cast<int>(amount) : 300, optimizer);
+            gpt(amount > 0 && what == "gpt" ? amount : 1.0, optimizer);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

@@ -46,6 +46,7 @@ bool RunSession::show(const RunOptions& options) {
     controller_.cancel();
     Q_EMIT replacingRun();
     options_ = next.options;
+    prepared_ = next;
     Q_EMIT scheduled(next.ideal);
     model_.reset(std::move(next), RunModel::Source::Schedule);
     return true;
@@ -54,6 +55,7 @@ bool RunSession::show(const RunOptions& options) {
 // Nothing stale stays on screen: the model empties before `invalid` says why.
 void RunSession::showInvalid(const QString& problem) {
     restartTimer_.stop();
+    prepared_.reset();
     walker_->setPlaying(false);
     controller_.cancel();
     Q_EMIT replacingRun();
@@ -67,10 +69,16 @@ void RunSession::restart() {
     const bool play = model_.playing();
     RunResult prepared;
     QString problem;
+    bool ready = true;
+    if (prepared_) {  // the schedule on screen: not generated and simulated again
+        prepared = std::move(*prepared_);
+        prepared_.reset();
+    } else {
+        ready = prepareRun(options_, prepared, &problem);
+    }
     // Paused at t0 unless the user was playing: the first start shows the
     // schedule before anything runs.
-    if (!prepareRun(options_, prepared, &problem) ||
-        !controller_.start(options_, &problem, !play)) {
+    if (!ready || !controller_.start(options_, &problem, !play)) {
         showInvalid(problem);
         return;
     }
@@ -107,6 +115,7 @@ std::optional<RunSession::Opened> RunSession::open(const QString& path, const Ru
 void RunSession::adopt(const RunOptions& options, const DryRun& ideal) {
     valid_ = true;
     options_ = options;
+    prepared_.reset();
     Q_EMIT adopted(options);
     Q_EMIT scheduled(ideal);
 }

@@ -31,7 +31,10 @@ public:
     bool valid() const { return valid_; }
     // Takes `options` as the base under the controls' fields, unchecked
     // (configure checks what the controls make of it).
-    void setBase(const RunOptions& options) { options_ = options; }
+    void setBase(const RunOptions& options) {
+        options_ = options;
+        prepared_.reset();
+    }
     void setRestartDelay(int ms) { restartTimer_.setInterval(ms); }
     void cancelRestart() { restartTimer_.stop(); }
 
@@ -78,6 +81,10 @@ private:
     RunWalker* walker_ = nullptr;
     RunOptions options_;
     bool valid_ = false;
+    // What show() prepared for options_ (its schedule generated and
+    // simulated, its options checked), which the next restart() takes
+    // instead of preparing the same run again.
+    std::optional<RunResult> prepared_;
     QTimer restartTimer_;
 };
 
