@@ -106,19 +106,12 @@ private Q_SLOTS:
         for (ScheduleKind kind : {ScheduleKind::GPipe, ScheduleKind::OneFOneB,
                                   ScheduleKind::Interleaved, ScheduleKind::ZeroBubbleV}) {
             const Schedule s = schedule(kind, 4, 4, 3);
-            const SlotGrid g = slotGrid(s);
-            for (int b = 0; b < 3; ++b) QVERIFY2(cleanBatchEnd(s, g, b), displayName(kind));
+            QCOMPARE(pd::cleanBatchEnds(s, slotGrid(s)), std::vector<bool>(3, true));
         }
         for (ScheduleKind kind : {ScheduleKind::PipeDream, ScheduleKind::TwoBW}) {
             const Schedule s = schedule(kind, 4, 4, 3);
-            const SlotGrid g = slotGrid(s);
-            QVERIFY2(!cleanBatchEnd(s, g, 0), displayName(kind));
-            QVERIFY2(!cleanBatchEnd(s, g, 1), displayName(kind));
-            QVERIFY2(cleanBatchEnd(s, g, 2), displayName(kind));
+            QCOMPARE(pd::cleanBatchEnds(s, slotGrid(s)), (std::vector<bool>{false, false, true}));
         }
-        const Schedule s = schedule(ScheduleKind::OneFOneB, 2, 2, 2);
-        QVERIFY(!cleanBatchEnd(s, slotGrid(s), 2));
-        QVERIFY(!cleanBatchEnd(s, slotGrid(s), -1));
     }
 
     // A stage's training time leaves out what a pause cost it: its own

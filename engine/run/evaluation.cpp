@@ -142,12 +142,13 @@ void TrainingRun::Impl::planEvaluations() {
     // posted, whatever their tags: an evaluation's messages must not
     // overtake a training message still on its way across the boundary,
     // which asynchronous schedules always have in flight.
-    const bool ordered = transport && options.backend == "nccl";
+    std::vector<bool> clean;
+    if (transport && options.backend == "nccl") clean = cleanBatchEnds(schedule, grid);
     for (int b = 0; b < B; ++b) {
         const bool every = options.evalEvery > 0 && (b + 1) % options.evalEvery == 0;
         const bool epochEnd = perEpoch > 0 && (b + 1) % perEpoch == 0;
-        if (b == B - 1 || ((every || epochEnd) && (!ordered || cleanBatchEnd(schedule, grid, b))))
-            evalAfter.push_back(b);
+        const bool ordered = clean.empty() || clean[static_cast<std::size_t>(b)];
+        if (b == B - 1 || ((every || epochEnd) && ordered)) evalAfter.push_back(b);
     }
 }
 

@@ -78,13 +78,29 @@ int SlotGrid::previousBatchEnd(int slot) const {
     return best;
 }
 
-bool cleanBatchEnd(const Schedule& schedule, const SlotGrid& grid, int batch) {
-    if (batch < 0 || static_cast<std::size_t>(batch) >= grid.batchEnd.size()) return false;
-    const int end = grid.batchEnd[static_cast<std::size_t>(batch)];
+std::vector<bool> cleanBatchEnds(const Schedule& schedule, const SlotGrid& grid) {
+    const std::size_t B = grid.batchEnd.size();
+    // Per batch, the latest and the earliest gate of its actions.
+    std::vector<int> latest(B, std::numeric_limits<int>::min());
+    std::vector<int> earliest(B, std::numeric_limits<int>::max());
     for (std::size_t s = 0; s < schedule.stages.size() && s < grid.gate.size(); ++s)
-        for (std::size_t i = 0; i < schedule.stages[s].size() && i < grid.gate[s].size(); ++i)
-            if ((schedule.stages[s][i].batch <= batch) != (grid.gate[s][i] < end)) return false;
-    return true;
+        for (std::size_t i = 0; i < schedule.stages[s].size() && i < grid.gate[s].size(); ++i) {
+            const int b = schedule.stages[s][i].batch;
+            if (b < 0 || static_cast<std::size_t>(b) >= B) continue;
+            latest[b] = std::max(latest[b], grid.gate[s][i]);
+            earliest[b] = std::min(earliest[b], grid.gate[s][i]);
+        }
+    // Batch b's end is clean when batches up to b end before it and the
+    // later ones start at or after it.
+    std::vector<int> startAfter(B + 1, std::numeric_limits<int>::max());
+    for (std::size_t b = B; b-- > 0;) startAfter[b] = std::min(startAfter[b + 1], earliest[b]);
+    std::vector<bool> clean(B, false);
+    int upTo = std::numeric_limits<int>::min();
+    for (std::size_t b = 0; b < B; ++b) {
+        upTo = std::max(upTo, latest[b]);
+        clean[b] = upTo < grid.batchEnd[b] && startAfter[b + 1] >= grid.batchEnd[b];
+    }
+    return clean;
 }
 
 int SlotGrid::afterStepSlot(int frontier, int reached) const {

@@ -42,11 +42,12 @@ struct SlotGrid {
     int afterStepBatch(int frontier, int reached) const;
 };
 
-// Whether batch `batch`'s end is a clean cut: every action of that batch
+// Per batch, whether its end is a clean cut: every action of that batch
 // and the ones before runs before it, and none of a later batch does, so
 // no message between stages crosses it. Flushing kinds cut cleanly at
 // every batch; asynchronous ones (pipedream, 2bw) only after the last.
-bool cleanBatchEnd(const Schedule& schedule, const SlotGrid& grid, int batch);
+// One pass over the actions.
+std::vector<bool> cleanBatchEnds(const Schedule& schedule, const SlotGrid& grid);
 
 // Grid of `timeline` (simulated from `schedule` under the default costs).
 SlotGrid slotGrid(const Schedule& schedule, const Timeline& timeline);
