@@ -10,6 +10,8 @@
 #include <QMainWindow>
 #include <QMenu>
 #include <QMenuBar>
+#include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include "engine/config/options.h"
@@ -20,6 +22,12 @@
 #include "ui/window/mainwindow.h"
 
 namespace pd::test {
+
+// The window's remembered settings go to `dir`, not the user's.
+inline void keepSettingsIn(const QTemporaryDir& dir) {
+    QStandardPaths::setTestModeEnabled(true);
+    qputenv("XDG_CONFIG_HOME", dir.path().toUtf8());
+}
 
 inline RunOptions small() {
     RunOptions o = defaultRunOptions();

@@ -60,10 +60,7 @@ class TestMainWindow : public QObject {
     QTemporaryDir config_;
 
 private Q_SLOTS:
-    void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);  // keep the user's QSettings out of it
-        qputenv("XDG_CONFIG_HOME", config_.path().toUtf8());
-    }
+    void initTestCase() { keepSettingsIn(config_); }
 
     // The first start shows the schedule and waits at t0; Space plays it.
     void firstStartWaitsAtT0ThenPlays() {

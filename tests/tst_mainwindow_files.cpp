@@ -59,10 +59,7 @@ class TestMainWindowFiles : public QObject {
     QTemporaryDir config_;
 
 private Q_SLOTS:
-    void initTestCase() {
-        QStandardPaths::setTestModeEnabled(true);  // keep the user's QSettings out of it
-        qputenv("XDG_CONFIG_HOME", config_.path().toUtf8());
-    }
+    void initTestCase() { keepSettingsIn(config_); }
 
     // Exported timelines say what they show: a title with the schedule and
     // its size, the colour legend, the time base.
