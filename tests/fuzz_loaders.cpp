@@ -271,16 +271,29 @@ bool figuresArePossible(const Analysis& a) {
 }
 
 // What opening the file does: parse, identify (with the run checks) and,
-// when accepted, the measured figures against the identified schedule.
+// when accepted, the measured figures against the identified schedule. A
+// file is refused with pd::Error; any other exception is a crash.
 Verdict open(const std::string& text, std::string& why) {
     RunRecord record;
     const auto first = text.find_first_not_of(" \t\r\n");
     const bool json = first != std::string::npos && (text[first] == '{' || text[first] == '[');
-    if (json ? !parseChromeTrace(text, record, why) : !parseCsv(text, record.slots, why))
+    try {
+        if (json)
+            record = parseChromeTrace(text);
+        else
+            record.slots = parseCsv(text);
+    } catch (const Error& e) {
+        why = e.what();
         return Verdict::RejectedParse;
-    const auto id = identifySchedule(record.slots, why);
-    if (!id) return Verdict::RejectedIdentify;
-    const Schedule schedule = generateSchedule(id->config);
+    }
+    IdentifiedSchedule id;
+    try {
+        id = identifySchedule(record.slots);
+    } catch (const Error& e) {
+        why = e.what();
+        return Verdict::RejectedIdentify;
+    }
+    const Schedule schedule = generateSchedule(id.config);
     const MeasuredFigures m = measureRun(schedule, record.slots, record.memory);
     if (!figuresArePossible(m.measured)) {
         why = "accepted with an impossible figure (utilization or bubble outside 0..1)";

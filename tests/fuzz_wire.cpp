@@ -31,6 +31,7 @@
 #include "engine/formats/trace.h"
 #include "engine/schedule/runcheck.h"
 #include "engine/schedule/simulator.h"
+#include "error_test_util.h"
 
 using namespace pd;
 
@@ -223,7 +224,7 @@ Verdict runCase(const RunOptions& o, Mutator& m, std::string& why, int& linesSen
     collector.setSecret("fuzz");
     collector.expect(o.schedule.stages, o);
     collector.setConnectTimeout(std::chrono::seconds(1));
-    if (!collector.listen("127.0.0.1", 0, why)) return Verdict::Crash;
+    collector.listen("127.0.0.1", 0);  // throws: a crash
     std::string hello[2];
     for (int r = 0; r < 2; ++r) {
         hello[r] = "hello " + std::to_string(kWireProtocol) + " " + std::to_string(r) + " 2 " +
@@ -232,9 +233,7 @@ Verdict runCase(const RunOptions& o, Mutator& m, std::string& why, int& linesSen
     }
     int fds[2];
     for (int r = 0; r < 2; ++r) {
-        bool retryable = false;
-        fds[r] = net::connectTcp("127.0.0.1", collector.port(), why, retryable);
-        if (fds[r] < 0) return Verdict::Crash;
+        fds[r] = net::connectTcp("127.0.0.1", collector.port());  // throws: a crash
         // The challenge answered (the answer mutated too, sometimes).
         net::LineReader reader(fds[r]);
         std::string challenge;
@@ -307,7 +306,7 @@ int main(int argc, char** argv) {
         o.schedule.batches = 2;
         o.schedule.chunks = chunksFor(kind, 2);
         o.backend = "gloo";
-        if (checkRunOptions(o).empty()) configs.push_back(o);
+        if (!errorOf([&] { checkRunOptions(o); })) configs.push_back(o);
     }
     Mutator mutator(settings.seed);
     int cases = 0, completed = 0, dropped = 0, crashes = 0, hangs = 0, lines = 0;

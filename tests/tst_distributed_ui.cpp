@@ -28,6 +28,7 @@
 #include "engine/config/report.h"
 #include "engine/distributed/distributed.h"
 #include "engine/formats/trace.h"
+#include "tests/error_test_util.h"
 #include "tests/mainwindowprobe.h"
 #include "ui/model/enginecontroller.h"
 #include "ui/model/runmodel.h"
@@ -114,9 +115,17 @@ private:
             std::lock_guard<std::mutex> lock(mutex_);
             controls_.push_back(c.kind);
         });
-        if (!client_->connect(hostPort, hello, std::chrono::seconds(20), error_)) return;
-        client_->setStage(rank);
-        if (!client_->ready(error_)) return;
+        try {
+            client_->connect(hostPort, hello, std::chrono::seconds(20));
+            client_->setStage(rank);
+            if (!client_->ready()) {
+                error_ = "cancelled by the event collector before the run started";
+                return;
+            }
+        } catch (const Error& e) {
+            error_ = e.what();
+            return;
+        }
         const std::vector<SlotEvent> events = stageEvents(o, rank);
         for (const SlotEvent& e : events) client_->onSlot(e);
         if (!finish) return;
@@ -261,8 +270,8 @@ private Q_SLOTS:
         QTemporaryDir dir;
         auto open = [&](const RunRecord& r, const QString& name) {
             const QString path = dir.filePath(name);
-            std::string why;
-            if (!writeFileAtomic(path.toStdString(), toChromeTrace(r), why)) return QStringList();
+            if (errorOf([&] { writeFileAtomic(path.toStdString(), toChromeTrace(r)); }))
+                return QStringList();
             MainWindow w(o, nullptr, false);
             QString error;
             if (!w.openRun(path, &error)) return QStringList{error};

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "engine/base/json.h"
+#include "error_test_util.h"
 
 using pd::json::Ordered;
 using pd::json::Value;
@@ -19,10 +20,12 @@ using pd::json::Value;
 namespace {
 
 Value parsed(const std::string& text) {
-    Value v;
-    std::string error;
-    if (!pd::json::parse(text, v, error)) qWarning("%s", error.c_str());
-    return v;
+    try {
+        return pd::json::parse(text);
+    } catch (const pd::Error& e) {
+        qWarning("%s", e.what());
+        return Value();
+    }
 }
 
 // A random tree with awkward strings and numbers, built in insertion order.
@@ -94,8 +97,8 @@ private Q_SLOTS:
             const Ordered tree = randomTree(rng, 0);
             const std::string text = pd::json::dump(tree);
             Value back;
-            std::string error;
-            QVERIFY2(pd::json::parse(text, back, error), (error + " in " + text).c_str());
+            const auto error = errorOf([&] { back = pd::json::parse(text); });
+            QVERIFY2(!error, (messageOf(error) + (" in " + text)).c_str());
             QCOMPARE(QString::fromStdString(pd::json::dump(back)),
                      QString::fromStdString(pd::json::dump(Value(tree))));
             QJsonParseError qtError;
@@ -139,33 +142,27 @@ private Q_SLOTS:
     void badJson() {
         QFETCH(QString, text);
         QFETCH(QString, where);
-        Value v = 5;
-        std::string error;
-        QVERIFY(!pd::json::parse(text.toStdString(), v, error));
-        QVERIFY(v.is_null());
-        const QString e = QString::fromStdString(error);
-        QVERIFY2(e.startsWith("JSON error at " + where + ": "), error.c_str());
-        QVERIFY2(!e.contains("json.exception") && !e.contains('\n'), error.c_str());
+        const auto error = errorOf([&] { pd::json::parse(text.toStdString()); });
+        QVERIFY(error);
+        const QString e = QString::fromStdString(*error);
+        QVERIFY2(e.startsWith("JSON error at " + where + ": "), error->c_str());
+        QVERIFY2(!e.contains("json.exception") && !e.contains('\n'), error->c_str());
     }
 
     void valuesAreBounded() {
-        Value v;
-        std::string error;
-        QVERIFY2(pd::json::parse("[0,[1,2]]", v, error, 5), error.c_str());  // [], 0, [], 1, 2
-        QVERIFY(!pd::json::parse("[0,[1,2]]", v, error, 4));
-        QVERIFY2(QString::fromStdString(error).contains("too many values"), error.c_str());
-        QVERIFY(v.is_null());
-        QVERIFY(!pd::json::parse(R"({"a":1,"b":2})", v, error, 2));
+        QVERIFY_THROWS_NO_EXCEPTION(pd::json::parse("[0,[1,2]]", 5));  // [], 0, [], 1, 2
+        const auto error = errorOf([] { pd::json::parse("[0,[1,2]]", 4); });
+        QVERIFY(error);
+        QVERIFY2(QString::fromStdString(*error).contains("too many values"), error->c_str());
+        QVERIFY(errorOf([] { pd::json::parse(R"({"a":1,"b":2})", 2); }));
     }
 
     void deepNestingIsAnErrorNotACrash() {
-        Value v;
-        std::string error;
-        QVERIFY(!pd::json::parse(std::string(100000, '['), v, error));
-        QVERIFY2(QString::fromStdString(error).contains("nesting too deep"), error.c_str());
+        const auto error = errorOf([] { pd::json::parse(std::string(100000, '[')); });
+        QVERIFY(error);
+        QVERIFY2(QString::fromStdString(*error).contains("nesting too deep"), error->c_str());
         const std::string ok = std::string(100, '[') + std::string(100, ']');
-        QVERIFY2(pd::json::parse(ok, v, error), error.c_str());
-        QVERIFY(v.is_array());
+        QVERIFY(parsed(ok).is_array());
     }
 
     void manyKeysParse() {
@@ -173,9 +170,7 @@ private Q_SLOTS:
         for (int i = 0; i < 300000; ++i)
             text += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
         text += ",\"k7\":-1}";  // a repeated key: the last value
-        Value v;
-        std::string error;
-        QVERIFY2(pd::json::parse(text, v, error), error.c_str());
+        const Value v = parsed(text);
         QCOMPARE(v.size(), std::size_t(300000));
         std::int64_t i = 0;
         QVERIFY(pd::json::integer(pd::json::member(v, "k299999"), i) && i == 299999);
@@ -195,11 +190,10 @@ private Q_SLOTS:
             }
         const std::string text = pd::json::dump(Ordered(0.25));
         Value back;
-        std::string error;
-        const bool ok = pd::json::parse("1.5", back, error);
+        const auto error = errorOf([&] { back = pd::json::parse("1.5"); });
         std::setlocale(LC_NUMERIC, saved.c_str());
         QCOMPARE(QString::fromStdString(text), QString("0.25"));
-        QVERIFY2(ok, error.c_str());
+        QVERIFY2(!error, messageOf(error));
         QCOMPARE(back.get<double>(), 1.5);
         if (!switched) QSKIP("no comma-decimal locale installed; checked under the C locale only");
     }

@@ -5,6 +5,7 @@
 
 #include "engine/formats/trace.h"
 #include "engine/schedule/measured.h"
+#include "error_test_util.h"
 
 using namespace pd;
 
@@ -160,18 +161,17 @@ private Q_SLOTS:
         std::mt19937 rng(7);
         std::shuffle(slots.begin(), slots.end(), rng);
 
-        std::string error;
-        auto id = identifySchedule(slots, error);
-        QVERIFY2(id, error.c_str());
-        QCOMPARE(id->config.kind, c.kind);
-        QCOMPARE(id->config.stages, stages);
-        QCOMPARE(id->config.microbatches, microbatches);
-        QCOMPARE(id->config.batches, 3);
-        QCOMPARE(id->config.chunks, c.chunks);
-        QCOMPARE(id->config.stash, stash);
-        if (c.kind == ScheduleKind::PipeDream && stash) QCOMPARE(id->config.verticalSync, vsync);
-        QVERIFY(id->complete);
-        QCOMPARE(id->expected, sch.actionCount());
+        IdentifiedSchedule id;
+        QVERIFY_THROWS_NO_EXCEPTION(id = identifySchedule(slots));
+        QCOMPARE(id.config.kind, c.kind);
+        QCOMPARE(id.config.stages, stages);
+        QCOMPARE(id.config.microbatches, microbatches);
+        QCOMPARE(id.config.batches, 3);
+        QCOMPARE(id.config.chunks, c.chunks);
+        QCOMPARE(id.config.stash, stash);
+        if (c.kind == ScheduleKind::PipeDream && stash) QCOMPARE(id.config.verticalSync, vsync);
+        QVERIFY(id.complete);
+        QCOMPARE(id.expected, sch.actionCount());
 
         // Cancelled in batch 2: only what had started by then is recorded.
         std::int64_t cut = 0;
@@ -181,11 +181,10 @@ private Q_SLOTS:
         for (const SlotEvent& e : slots)
             if (e.startUs <= cut) partial.push_back(e);
         QVERIFY(partial.size() < slots.size());
-        id = identifySchedule(partial, error);
-        QVERIFY2(id, error.c_str());
-        QCOMPARE(id->config.kind, c.kind);
-        QVERIFY(!id->complete);
-        QCOMPARE(id->recorded, partial.size());
+        QVERIFY_THROWS_NO_EXCEPTION(id = identifySchedule(partial));
+        QCOMPARE(id.config.kind, c.kind);
+        QVERIFY(!id.complete);
+        QCOMPARE(id.recorded, partial.size());
     }
 
     void unknownEventsAreRejected() {
@@ -193,9 +192,12 @@ private Q_SLOTS:
         c.kind = ScheduleKind::GPipe;
         const Schedule sch = generateSchedule(c);
         std::vector<SlotEvent> slots = toSlotEvents(simulate(sch, OpCosts{}));
-        std::string error;
-        QVERIFY(!identifySchedule({}, error));
-        QCOMPARE(QString::fromStdString(error), QStringLiteral("no slot events"));
+        const auto refusal = [](const std::vector<SlotEvent>& events) {
+            return errorOf([&] { identifySchedule(events); });
+        };
+        auto error = refusal({});
+        QCOMPARE(QString::fromStdString(error.value_or("<accepted>")),
+                 QStringLiteral("no slot events"));
 
         // Two forwards of one stage swapped in time: no kind runs them so.
         std::vector<SlotEvent> swapped = slots;
@@ -205,25 +207,27 @@ private Q_SLOTS:
         QVERIFY(forwards.size() >= 2);
         std::swap(swapped[forwards[0]].startUs, swapped[forwards[1]].startUs);
         std::swap(swapped[forwards[0]].endUs, swapped[forwards[1]].endUs);
-        QVERIFY(!identifySchedule(swapped, error));
-        QVERIFY2(QString::fromStdString(error).startsWith(
+        error = refusal(swapped);
+        QVERIFY(error);
+        QVERIFY2(QString::fromStdString(*error).startsWith(
                      "the events match no schedule kind with 4 stages, 4 "
                      "microbatches and 1 batches"),
-                 error.c_str());
+                 error->c_str());
 
         // A wrong version.
         std::vector<SlotEvent> wrong = slots;
         wrong.back().version += 1;
-        QVERIFY(!identifySchedule(wrong, error));
+        QVERIFY(refusal(wrong));
 
         // Out-of-range indices.
         std::vector<SlotEvent> huge = slots;
         huge[0].stage = 1000;
-        QVERIFY(!identifySchedule(huge, error));
-        QVERIFY2(QString::fromStdString(error).contains("1001 stages"), error.c_str());
+        error = refusal(huge);
+        QVERIFY(error);
+        QVERIFY2(QString::fromStdString(*error).contains("1001 stages"), error->c_str());
         std::vector<SlotEvent> bad = slots;
         bad[0].microbatch = -1;  // only an update has no microbatch
-        QVERIFY(!identifySchedule(bad, error));
+        QVERIFY(refusal(bad));
     }
 
     void noSlotsGivesDefaults() {

@@ -8,6 +8,7 @@
 #include "engine/run/runtime_internal.h"
 #include "engine_test_util.h"
 #include "model_test_data.h"
+#include "options_test_util.h"
 
 using namespace pd;
 using test::Data;
@@ -198,17 +199,17 @@ void TestModels::badCombinations() {
     o.data = "synthetic";  // 28 x 28 Gaussian "images": runs
     QVERIFY(error(o).isEmpty());
     // Parsing applies each model's defaults to the flags not given.
-    const ParsedOptions p = parseRunOptions({"--model", "gpt", "--data", d.text()}, false);
+    const Outcome p = parsed({"--model", "gpt", "--data", d.text()}, false);
     QVERIFY2(p.error.empty(), p.error.c_str());
     QCOMPARE(p.options.layers, modelDefaults("gpt").layers);
     QCOMPARE(p.options.hidden, 128);
-    const ParsedOptions c = parseRunOptions({"--model", "cnn", "--hidden", "64"}, false);
+    const Outcome c = parsed({"--model", "cnn", "--hidden", "64"}, false);
     QVERIFY2(c.error.empty(), c.error.c_str());
     QCOMPARE(c.options.layers, 6);
     QCOMPARE(c.options.hidden, 64);
     QCOMPARE(c.options.data, std::string("fashion-mnist"));
     QCOMPARE(parseRunOptions(toArgs(c.options), false).options.hidden, 64);
-    QVERIFY(parseRunOptions({"--model", "cnn", "--layers", "8"}, false).error.find("6 layers") !=
+    QVERIFY(parsed({"--model", "cnn", "--layers", "8"}, false).error.find("6 layers") !=
             std::string::npos);
 }
 

@@ -6,6 +6,7 @@
 
 #include "engine/config/options.h"
 #include "engine/distributed/distributed.h"
+#include "options_test_util.h"
 
 using namespace pd;
 
@@ -139,14 +140,14 @@ private Q_SLOTS:
 // are parsed; the split then names the lanes and travels as --split.
 void TestOptions::partitionChoosesTheSplit() {
     // Alike layers: time keeps the tutorial's equal split, said by no split.
-    ParsedOptions p = parseRunOptions({"--partition", "time"}, false);
+    Outcome p = parsed({"--partition", "time"}, false);
     QVERIFY2(p.error.empty(), p.error.c_str());
     QVERIFY(p.options.split.empty());
-    p = parseRunOptions({"--split", "13,25,37"}, false);
+    p = parsed({"--split", "13,25,37"}, false);
     QVERIFY(p.error.empty() && p.options.split.empty());
     // PipeDream's stage 0 stashes 4 versions, the last 1: memory moves
     // layers towards the end.
-    p = parseRunOptions({"--schedule", "pipedream", "--partition", "memory"}, false);
+    p = parsed({"--schedule", "pipedream", "--partition", "memory"}, false);
     QVERIFY2(p.error.empty(), p.error.c_str());
     QCOMPARE(p.options.split.size(), std::size_t(3));
     QVERIFY(p.options.split[0] < 13);
@@ -160,15 +161,14 @@ void TestOptions::partitionChoosesTheSplit() {
     QCOMPARE(ranges.back().last, 48);
     // A limit-free PipeDream program and the schedule-aware search run too.
     for (const char* method : {"pipedream", "schedule"}) {
-        p = parseRunOptions({"--schedule", "zb-h1", "--layers", "16", "--partition", method},
-                            false);
+        p = parsed({"--schedule", "zb-h1", "--layers", "16", "--partition", method}, false);
         QVERIFY2(p.error.empty(), p.error.c_str());
         QCOMPARE(layerSplit(p.options).size(), std::size_t(4));
     }
     // A split set directly is checked like the flag.
     RunOptions bad = defaultRunOptions();
     bad.split = {5, 4, 30};
-    QVERIFY(!checkRunOptions(bad).empty());
+    QVERIFY(!checked(bad).empty());
 }
 
 void TestOptions::defaultsAreTheTutorialConfig() {
@@ -191,10 +191,10 @@ void TestOptions::defaultsAreTheTutorialConfig() {
     QVERIFY(d.schedule.stash);
     QVERIFY(!d.schedule.verticalSync);
     QCOMPARE(d.microbatchSize(), d.batchSize / d.schedule.microbatches);
-    QCOMPARE(QString::fromStdString(checkRunOptions(d)), QString());
+    QCOMPARE(QString::fromStdString(checked(d)), QString());
 
     for (bool viz : {false, true}) {
-        const ParsedOptions p = parseRunOptions({}, viz);
+        const Outcome p = parsed({}, viz);
         QCOMPARE(QString::fromStdString(p.error), QString());
         QVERIFY(!p.help);
         QVERIFY(sameOptions(p.options, d));
@@ -359,7 +359,7 @@ void TestOptions::goodFlag() {
     QFETCH(bool, viz);
     QFETCH(QString, field);
     QFETCH(QString, expected);
-    const ParsedOptions p = parseRunOptions(toArgs(args), viz);
+    const Outcome p = parsed(toArgs(args), viz);
     QCOMPARE(QString::fromStdString(p.error), QString());
     QVERIFY(!p.help);
     QCOMPARE(::field(p.options, field), expected);
@@ -573,9 +573,9 @@ void TestOptions::badFlag() {
     QFETCH(QStringList, args);
     QFETCH(bool, viz);
     QFETCH(QString, message);
-    ParsedOptions p;
+    Outcome p;
     try {
-        p = parseRunOptions(toArgs(args), viz);
+        p = parsed(toArgs(args), viz);
     } catch (...) {
         QFAIL("parseRunOptions threw");
     }
@@ -600,8 +600,7 @@ void TestOptions::interleavedDefaultChunks() {
     QFETCH(QString, schedule);
     QFETCH(int, chunks);
     // 8 microbatches: dualpipev needs 2 x stages.
-    const ParsedOptions p =
-        parseRunOptions({"--schedule", schedule.toStdString(), "--microbatches", "8"}, false);
+    const Outcome p = parsed({"--schedule", schedule.toStdString(), "--microbatches", "8"}, false);
     QCOMPARE(QString::fromStdString(p.error), QString());
     QCOMPARE(p.options.schedule.chunks, chunks);
     QCOMPARE(p.options.schedule.parts(), p.options.schedule.stages * chunks);
@@ -671,14 +670,14 @@ void TestOptions::crossField_data() {
 void TestOptions::crossField() {
     QFETCH(QStringList, args);
     QFETCH(QString, message);
-    const ParsedOptions p = parseRunOptions(toArgs(args), false);
+    const Outcome p = parsed(toArgs(args), false);
     const QString error = QString::fromStdString(p.error);
     if (message.endsWith("..."))
         QVERIFY2(error.startsWith(message.chopped(3)), qPrintable(error));
     else
         QCOMPARE(error, message);
     // The parser and the direct check agree on options that parsed.
-    if (message.isEmpty()) QCOMPARE(QString::fromStdString(checkRunOptions(p.options)), QString());
+    if (message.isEmpty()) QCOMPARE(QString::fromStdString(checked(p.options)), QString());
 }
 
 // The GUI fills RunOptions itself and relies on checkRunOptions alone.
@@ -711,7 +710,7 @@ void TestOptions::checkRunOptionsDirect() {
     }
     std::string error;
     try {
-        error = checkRunOptions(o);
+        error = checked(o);
     } catch (...) {
         QFAIL("checkRunOptions threw");
     }
@@ -732,7 +731,7 @@ void TestOptions::help_data() {
 void TestOptions::help() {
     QFETCH(QStringList, args);
     QFETCH(bool, viz);
-    const ParsedOptions p = parseRunOptions(toArgs(args), viz);
+    const Outcome p = parsed(toArgs(args), viz);
     QVERIFY(p.help);
     QCOMPARE(QString::fromStdString(p.error), QString());
 }
@@ -826,15 +825,15 @@ void TestOptions::randomArgumentsNeverThrow() {
         std::vector<std::string> args(rng() % 7);
         for (auto& a : args) a = pool[rng() % pool.size()];
         for (bool viz : {false, true}) {
-            ParsedOptions p;
+            Outcome p;
             try {
-                p = parseRunOptions(args, viz);
+                p = parsed(args, viz);
             } catch (...) {
                 QFAIL("parseRunOptions threw");
             }
             if (p.error.empty() && !p.help) {
                 ++accepted;
-                QCOMPARE(QString::fromStdString(checkRunOptions(p.options)), QString());
+                QCOMPARE(QString::fromStdString(checked(p.options)), QString());
             } else if (!p.help) {
                 QVERIFY(p.error.find('\n') == std::string::npos);
             }
@@ -910,11 +909,11 @@ void TestOptions::distributedFlags_data() {
 void TestOptions::distributedFlags() {
     QFETCH(QStringList, args);
     QFETCH(QString, message);
-    const ParsedOptions p = parseRunOptions(toArgs(args), false);
+    const Outcome p = parsed(toArgs(args), false);
     QCOMPARE(QString::fromStdString(p.error), message);
     // The window has no rank of its own: it starts processes from its dock.
     if (message.isEmpty() && args.contains("gloo"))
-        QVERIFY(!parseRunOptions(toArgs(args), true).error.empty());
+        QVERIFY(!parsed(toArgs(args), true).error.empty());
 }
 
 // A rank process is started with toArgs(options): it must train the same run.
@@ -943,9 +942,9 @@ void TestOptions::toArgsRoundTrip_data() {
 
 void TestOptions::toArgsRoundTrip() {
     QFETCH(QStringList, args);
-    const ParsedOptions a = parseRunOptions(toArgs(args), false);
+    const Outcome a = parsed(toArgs(args), false);
     QVERIFY2(a.error.empty(), a.error.c_str());
-    const ParsedOptions b = parseRunOptions(pd::toArgs(a.options), false);
+    const Outcome b = parsed(pd::toArgs(a.options), false);
     QVERIFY2(b.error.empty(), b.error.c_str());
     QVERIFY(sameOptions(a.options, b.options));
     QCOMPARE(b.options.lr, a.options.lr);  // exactly, not as printed
@@ -987,17 +986,19 @@ void TestOptions::rankSettingsFromEnvironment() {
     QFETCH(QStringList, args);
     QFETCH(QStringList, env);
     QFETCH(QString, expected);
-    ParsedOptions p = parseRunOptions(toArgs(QStringList{"--backend", "gloo"} + args), false);
+    Outcome p = parsed(toArgs(QStringList{"--backend", "gloo"} + args), false);
     QVERIFY2(p.error.empty(), p.error.c_str());
     std::map<std::string, std::string> vars;
     for (const QString& kv : env)
         vars[kv.section('=', 0, 0).toStdString()] = kv.section('=', 1).toStdString();
-    const std::string error = resolveRankSettings(p.options, [&](const char* name) {
-        auto it = vars.find(name);
-        return it == vars.end() ? static_cast<const char*>(nullptr) : it->second.c_str();
+    const auto error = errorOf([&] {
+        resolveRankSettings(p.options, [&](const char* name) {
+            auto it = vars.find(name);
+            return it == vars.end() ? static_cast<const char*>(nullptr) : it->second.c_str();
+        });
     });
-    if (!error.empty()) {
-        QCOMPARE(QString::fromStdString(error), expected);
+    if (error) {
+        QCOMPARE(QString::fromStdString(*error), expected);
         return;
     }
     const RunOptions& o = p.options;
@@ -1070,24 +1071,21 @@ void TestOptions::runSecretSources() {
         if (a == "DIR") a = dir.path();
         flags << a;
     }
-    const ParsedOptions p = parseRunOptions(toArgs(flags), false);
+    const Outcome p = parsed(toArgs(flags), false);
     QVERIFY2(p.error.empty(), p.error.c_str());
     const std::string value = env.toStdString();
     std::string secret = "stale";
-    const std::string error = readRunSecret(
-        p.options,
-        [&](const char* name) {
+    const auto error = errorOf([&] {
+        secret = readRunSecret(p.options, [&](const char* name) {
             return std::string(name) == kSecretVariable && env != "<unset>" ? value.c_str()
                                                                             : nullptr;
-        },
-        secret);
-    QString got =
-        error.empty() ? "=" + QString::fromStdString(secret) : QString::fromStdString(error);
+        });
+    });
+    QString got = error ? QString::fromStdString(*error) : "=" + QString::fromStdString(secret);
     got.replace(path, "FILE")
         .replace(dir.filePath("missing"), "MISSING")
         .replace(dir.path(), "DIR");
     QCOMPARE(got, expected);
-    if (!error.empty()) QVERIFY(secret.empty());
 }
 
 QTEST_APPLESS_MAIN(TestOptions)

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "engine/schedule/partition.h"
+#include "error_test_util.h"
 
 using namespace pd;
 
@@ -116,12 +117,12 @@ private Q_SLOTS:
         QFETCH(int, layers);
         QFETCH(int, parts);
         QFETCH(bool, ok);
-        std::string error;
-        const auto ranges = pd::parseSplit(text.toStdString(), layers, parts, error);
-        QCOMPARE(ranges.has_value(), ok);
-        QCOMPARE(error.empty(), ok);
-        if (ok) QVERIFY(wellFormed(*ranges, layers, parts));
-        if (!ok) QVERIFY2(error.find("--split") != std::string::npos, error.c_str());
+        std::vector<pd::LayerRange> ranges;
+        const auto error =
+            errorOf([&] { ranges = pd::parseSplit(text.toStdString(), layers, parts); });
+        QCOMPARE(!error, ok);
+        if (ok) QVERIFY(wellFormed(ranges, layers, parts));
+        if (!ok) QVERIFY2(error->find("--split") != std::string::npos, error->c_str());
     }
 
     // Equal parts under per-part costs are the whole-stage simulation.

@@ -14,6 +14,7 @@
 #include "engine/config/report.h"
 #include "engine/formats/profile.h"
 #include "engine/run/comparison.h"
+#include "options_test_util.h"
 
 using namespace pd;
 
@@ -21,7 +22,7 @@ namespace {
 
 // A profile of the cnn's 6 layers as the defaults of --model cnn make it.
 LayerProfile cnnProfile(std::vector<double> forward) {
-    const ParsedOptions p = parseRunOptions({"--model", "cnn", "--stages", "2"}, false);
+    const Outcome p = parsed({"--model", "cnn", "--stages", "2"}, false);
     LayerProfile prof;
     prof.model = "cnn";
     prof.shape = profileShape(p.options);
@@ -128,7 +129,7 @@ void TestProfile::fileErrors() {
 }
 
 void TestProfile::adoptChecksTheShape() {
-    RunOptions o = parseRunOptions({"--model", "cnn", "--stages", "2"}, false).options;
+    RunOptions o = parsed({"--model", "cnn", "--stages", "2"}, false).options;
     auto refused = [&](LayerProfile p) {
         try {
             adoptProfile(o, std::move(p));
@@ -150,7 +151,7 @@ void TestProfile::adoptChecksTheShape() {
 }
 
 void TestProfile::adoptScalesToTheMicrobatch() {
-    RunOptions o = parseRunOptions({"--model", "cnn", "--stages", "2"}, false).options;
+    RunOptions o = parsed({"--model", "cnn", "--stages", "2"}, false).options;
     LayerProfile p = cnnProfile({1, 2, 3, 4, 5, 6});
     p.rows = o.microbatchSize() * 2;  // measured on twice the rows
     adoptProfile(o, p);
@@ -162,7 +163,7 @@ void TestProfile::adoptScalesToTheMicrobatch() {
 }
 
 void TestProfile::estimatesFollowTheModels() {
-    const RunOptions cnn = parseRunOptions({"--model", "cnn"}, false).options;
+    const RunOptions cnn = parsed({"--model", "cnn"}, false).options;
     const std::vector<LayerCost> c = estimateLayerCosts(cnn);
     QCOMPARE(static_cast<int>(c.size()), 6);
     // Convolutions at full resolution cost many times the classifier.
@@ -170,7 +171,7 @@ void TestProfile::estimatesFollowTheModels() {
     QVERIFY(c[1].forward > 100.0 * c[5].forward);
     QVERIFY(c[4].paramBytes > c[1].paramBytes);  // the fc layer holds the weights
     QCOMPARE(c[5].paramBytes, std::int64_t{4 * (cnn.hidden * 10 + 10)});
-    const RunOptions gpt = parseRunOptions({"--model", "gpt"}, false).options;
+    const RunOptions gpt = parsed({"--model", "gpt"}, false).options;
     const std::vector<LayerCost> g = estimateLayerCosts(gpt);
     QCOMPARE(static_cast<int>(g.size()), gpt.layers + 2);
     QCOMPARE(g[1].forward, g[2].forward);        // blocks alike
@@ -187,7 +188,7 @@ void TestProfile::profileChoosesTheCut() {
     // Layer 6 alone costs as much as the five before it.
     const std::string path = dir.filePath("p.json").toStdString();
     writeProfile(path, cnnProfile({1, 1, 1, 1, 1, 5}));
-    ParsedOptions p = parseRunOptions(
+    Outcome p = parsed(
         {"--model", "cnn", "--stages", "2", "--partition", "time", "--profile-in", path}, false);
     QVERIFY2(p.error.empty(), p.error.c_str());
     QCOMPARE(p.options.split, std::vector<int>{6});
@@ -195,16 +196,15 @@ void TestProfile::profileChoosesTheCut() {
     QVERIFY(p.options.profile.has_value());
     QCOMPARE(p.options.profile->source, path);
     // The same profile with --split: the cut is the user's, the costs the file's.
-    p = parseRunOptions({"--model", "cnn", "--stages", "2", "--split", "3", "--profile-in", path},
-                        false);
+    p = parsed({"--model", "cnn", "--stages", "2", "--split", "3", "--profile-in", path}, false);
     QVERIFY2(p.error.empty(), p.error.c_str());
     QCOMPARE(p.options.split, std::vector<int>{3});
     QCOMPARE(p.options.partition, std::string("split"));
     // A profile of another model is refused with the flag's name.
-    p = parseRunOptions({"--model", "gpt", "--stages", "2", "--profile-in", path}, false);
+    p = parsed({"--model", "gpt", "--stages", "2", "--profile-in", path}, false);
     QVERIFY(p.error.rfind("--profile-in the profile is of --model cnn", 0) == 0);
     // Without a profile the cnn is cut from the estimate (the dry run's).
-    p = parseRunOptions({"--model", "cnn", "--stages", "2", "--partition", "time"}, false);
+    p = parsed({"--model", "cnn", "--stages", "2", "--partition", "time"}, false);
     QVERIFY2(p.error.empty(), p.error.c_str());
     QVERIFY(!p.options.split.empty());
     QVERIFY(!p.options.profile);
@@ -242,14 +242,13 @@ void TestProfile::flags() {
     QFETCH(QString, error);
     std::vector<std::string> a;
     for (const QString& s : args) a.push_back(s.toStdString());
-    const ParsedOptions p = parseRunOptions(a, false);
+    const Outcome p = parsed(a, false);
     QVERIFY2(QString::fromStdString(p.error).startsWith(error), p.error.c_str());
 }
 
 void TestProfile::memoryLimitSizes() {
     auto limit = [](const char* v) {
-        const ParsedOptions p =
-            parseRunOptions({"--partition", "pipedream", "--memory-limit", v}, false);
+        const Outcome p = parsed({"--partition", "pipedream", "--memory-limit", v}, false);
         return p.error.empty() ? p.options.memoryLimit : std::int64_t{-1};
     };
     QCOMPARE(limit("2GiB"), std::int64_t{2} << 30);
@@ -262,8 +261,7 @@ void TestProfile::memoryLimitSizes() {
 }
 
 void TestProfile::predictionAddsUp() {
-    RunOptions o =
-        parseRunOptions({"--model", "cnn", "--stages", "2", "--batches", "3"}, false).options;
+    RunOptions o = parsed({"--model", "cnn", "--stages", "2", "--batches", "3"}, false).options;
     const std::vector<double> f = {0.5, 3.0, 2.5, 1.0, 0.6, 0.05};
     adoptProfile(o, cnnProfile(f));
     o.split = {3};
@@ -288,8 +286,7 @@ void TestProfile::predictionAddsUp() {
 }
 
 void TestProfile::predictionAgainstMeasured() {
-    RunOptions o =
-        parseRunOptions({"--model", "cnn", "--stages", "2", "--batches", "2"}, false).options;
+    RunOptions o = parsed({"--model", "cnn", "--stages", "2", "--batches", "2"}, false).options;
     adoptProfile(o, cnnProfile({1, 1, 1, 1, 1, 1}));
     const CutPrediction p = predictCut(o);
     const std::vector<double> measured = {p.stageBusy[0] * 2.0, p.stageBusy[1]};
@@ -313,8 +310,7 @@ void TestProfile::predictionAgainstMeasured() {
 // every partitioner that chooses it, the dragged cut as a row of its own;
 // each simulated with its parts' own costs.
 void TestProfile::comparisonOfPartitions() {
-    RunOptions o =
-        parseRunOptions({"--model", "cnn", "--stages", "2", "--batches", "2"}, false).options;
+    RunOptions o = parsed({"--model", "cnn", "--stages", "2", "--batches", "2"}, false).options;
     adoptProfile(o, cnnProfile({0.5, 3.0, 2.5, 1.0, 0.6, 0.05}));
     std::vector<ComparisonEntry> entries = partitionEntries(o);
     QVERIFY(entries.size() >= 2);

@@ -8,6 +8,7 @@
 #include "engine/formats/trace.h"
 #include "engine/schedule/measured.h"
 #include "engine/schedule/runcheck.h"
+#include "error_test_util.h"
 
 using namespace pd;
 
@@ -46,10 +47,8 @@ std::size_t firstOn(const std::vector<SlotEvent>& slots, int stage, Op op) {
 }
 
 QString refused(const std::vector<SlotEvent>& slots) {
-    std::string error;
-    const auto id = identifySchedule(slots, error);
-    if (id) return QStringLiteral("<accepted>");
-    return QString::fromStdString(error);
+    const auto error = errorOf([&] { identifySchedule(slots); });
+    return error ? QString::fromStdString(*error) : QStringLiteral("<accepted>");
 }
 
 }  // namespace
@@ -112,10 +111,10 @@ private Q_SLOTS:
     void realRunsOfEveryKindPass() {
         for (ScheduleKind kind : allScheduleKinds()) {
             const auto slots = runOf(kind, 4, 8, 3);
-            std::string error;
-            QVERIFY2(checkRecordedSlots(slots, error), error.c_str());
-            const auto id = identifySchedule(slots, error);
-            QVERIFY2(id && id->complete, error.c_str());
+            QVERIFY_THROWS_NO_EXCEPTION(checkRecordedSlots(slots));
+            IdentifiedSchedule id;
+            QVERIFY_THROWS_NO_EXCEPTION(id = identifySchedule(slots));
+            QVERIFY2(id.complete, toString(kind));
         }
     }
 
@@ -182,10 +181,9 @@ private Q_SLOTS:
         std::vector<SlotEvent> partial;
         for (const SlotEvent& e : all)
             if (e.startUs <= cut) partial.push_back(e);
-        std::string error;
-        const auto id = identifySchedule(partial, error);
-        QVERIFY2(id, error.c_str());
-        QVERIFY(!id->complete);
+        IdentifiedSchedule id;
+        QVERIFY_THROWS_NO_EXCEPTION(id = identifySchedule(partial));
+        QVERIFY(!id.complete);
     }
 };
 

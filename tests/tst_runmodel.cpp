@@ -116,8 +116,7 @@ private Q_SLOTS:
         all.finish({});
 
         std::vector<SlotEvent> parsed;
-        std::string error;
-        QVERIFY(parseCsv(toCsv(c.slots), parsed, error));
+        QVERIFY_THROWS_NO_EXCEPTION(parsed = parseCsv(toCsv(c.slots)));
         RunResult file = prepared(o);
         file.slots = parsed;
         file.measured = true;

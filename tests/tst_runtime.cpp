@@ -13,6 +13,7 @@
 
 #include "engine/formats/trace.h"
 #include "engine_test_util.h"
+#include "options_test_util.h"
 
 using namespace pd;
 using pd::test::RecordingSink;
@@ -237,8 +238,7 @@ void TestRuntime::eventStream() {
 
     // CSV and Chrome trace round-trip.
     std::vector<SlotEvent> parsed;
-    std::string error;
-    QVERIFY2(parseCsv(toCsv(sink.slots), parsed, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(parsed = parseCsv(toCsv(sink.slots)));
     QCOMPARE(parsed.size(), sink.slots.size());
     for (std::size_t i = 0; i < parsed.size(); ++i) QVERIFY(sameSlot(parsed[i], sink.slots[i]));
     RunRecord record;
@@ -246,7 +246,7 @@ void TestRuntime::eventStream() {
     record.slots = sink.slots;
     record.memory = sink.memory;
     RunRecord back;
-    QVERIFY2(parseChromeTrace(toChromeTrace(record), back, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseChromeTrace(toChromeTrace(record)));
     QCOMPARE(back.slots.size(), record.slots.size());
     auto order = [](const SlotEvent& a, const SlotEvent& b) {
         return std::tie(a.stage, a.startUs, a.endUs, a.batch, a.microbatch) <
@@ -338,7 +338,7 @@ void TestRuntime::customSplitTrainsTheSameModel() {
     const FinishedRun uniform = runToEnd(o);
     o.schedule.kind = ScheduleKind::OneFOneB;
     o.split = {3, 12};
-    QCOMPARE(QString::fromStdString(checkRunOptions(o)), QString());
+    QCOMPARE(QString::fromStdString(checked(o)), QString());
     const FinishedRun cut = runToEnd(o);
     QVERIFY2(uniform.error.isEmpty() && cut.error.isEmpty(), qPrintable(uniform.error + cut.error));
     QCOMPARE(cut.losses.size(), uniform.losses.size());

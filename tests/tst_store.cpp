@@ -16,6 +16,7 @@
 #include "engine/base/sha256.h"
 #include "engine/distributed/netutil.h"
 #include "engine/distributed/rankstore.h"
+#include "error_test_util.h"
 
 using namespace pd;
 using namespace std::chrono_literals;
@@ -44,9 +45,7 @@ struct Log {
 
 // A raw loopback connection, as a stranger makes one.
 int rawConnect(int port) {
-    std::string error;
-    bool retry = false;
-    return net::connectTcp("127.0.0.1", port, error, retry);
+    return net::connectTcp("127.0.0.1", port);
 }
 
 // Reads what the peer sends until it closes or `ms` pass.
@@ -77,8 +76,8 @@ long residentKiB() {
     return -1;
 }
 
-bool joinClient(StoreClient& c, int port, const std::string& secret, std::string& error) {
-    return c.connect("127.0.0.1", port, secret, 5s, error);
+void joinClient(StoreClient& c, int port, const std::string& secret) {
+    c.connect("127.0.0.1", port, secret, 5s);
 }
 
 }  // namespace
@@ -100,11 +99,10 @@ private Q_SLOTS:
 void TstStore::ranksShareKeys() {
     Log log;
     StoreServer host(3, kSecret, 10s, log.sink());
-    std::string error;
-    QVERIFY2(host.listen("127.0.0.1", 0, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(host.listen("127.0.0.1", 0));
     StoreClient a, b;
-    QVERIFY2(joinClient(a, host.port(), kSecret, error), error.c_str());
-    QVERIFY2(joinClient(b, host.port(), kSecret, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(joinClient(a, host.port(), kSecret));
+    QVERIFY_THROWS_NO_EXCEPTION(joinClient(b, host.port(), kSecret));
     a.set("k", "from a");
     QCOMPARE(b.get("k").value_or("?"), std::string("from a"));
     QCOMPARE(host.get("k").value_or("?"), std::string("from a"));
@@ -143,10 +141,9 @@ void TstStore::ranksShareKeys() {
 
 void TstStore::waitEndsWithinTimeout() {
     StoreServer host(2, kSecret, 1500ms, [](const std::string&) {});
-    std::string error;
-    QVERIFY(host.listen("127.0.0.1", 0, error));
+    QVERIFY_THROWS_NO_EXCEPTION(host.listen("127.0.0.1", 0));
     StoreClient a;
-    QVERIFY2(joinClient(a, host.port(), kSecret, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(joinClient(a, host.port(), kSecret));
     // The host caps every wait at its timeout, whatever a rank asks.
     auto start = Clock::now();
     QVERIFY(!a.wait("never", 60s));
@@ -163,8 +160,7 @@ void TstStore::waitEndsWithinTimeout() {
 void TstStore::strangersAreRefusedAndLogged() {
     Log log;
     StoreServer host(3, kSecret, 10s, log.sink());
-    std::string error;
-    QVERIFY(host.listen("127.0.0.1", 0, error));
+    QVERIFY_THROWS_NO_EXCEPTION(host.listen("127.0.0.1", 0));
     // Garbage (a TCPStore query, an HTTP request): closed at once.
     const int tcpStore = rawConnect(host.port());
     const std::string query("\x00\x00\x00\x00\x00\x00\x00\x03key", 11);
@@ -180,7 +176,7 @@ void TstStore::strangersAreRefusedAndLogged() {
     ::close(http);
     // A rank still joins and works.
     StoreClient a;
-    QVERIFY2(joinClient(a, host.port(), kSecret, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(joinClient(a, host.port(), kSecret));
     a.set("k", "v");
     QCOMPARE(host.get("k").value_or("?"), std::string("v"));
     QTRY_COMPARE_WITH_TIMEOUT(host.refused(), 2, 3000);
@@ -195,12 +191,12 @@ void TstStore::strangersAreRefusedAndLogged() {
 void TstStore::wrongSecretIsRefusedWithReason() {
     Log log;
     StoreServer host(2, kSecret, 10s, log.sink());
-    std::string error;
-    QVERIFY(host.listen("127.0.0.1", 0, error));
+    QVERIFY_THROWS_NO_EXCEPTION(host.listen("127.0.0.1", 0));
     StoreClient wrong;
-    QVERIFY(!joinClient(wrong, host.port(), "another secret", error));
-    QVERIFY2(error.find("refused this rank") != std::string::npos, error.c_str());
-    QVERIFY2(error.find("wrong run secret proof") != std::string::npos, error.c_str());
+    const auto error = errorOf([&] { joinClient(wrong, host.port(), "another secret"); });
+    QVERIFY(error);
+    QVERIFY2(error->find("refused this rank") != std::string::npos, error->c_str());
+    QVERIFY2(error->find("wrong run secret proof") != std::string::npos, error->c_str());
     // A forged proof by hand: the secret itself never travels, a guess fails.
     const int fd = rawConnect(host.port());
     std::string challenge = readAll(fd, 300);
@@ -211,7 +207,7 @@ void TstStore::wrongSecretIsRefusedWithReason() {
     QVERIFY(readAll(fd, 2000).rfind("refused ", 0) == 0);
     ::close(fd);
     StoreClient right;
-    QVERIFY2(joinClient(right, host.port(), kSecret, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(joinClient(right, host.port(), kSecret));
     QCOMPARE(host.joined(), 1);
     QCOMPARE(host.refused(), 2);
     QVERIFY2(log.all().find("wrong run secret proof") != std::string::npos, log.all().c_str());
@@ -220,32 +216,32 @@ void TstStore::wrongSecretIsRefusedWithReason() {
 void TstStore::noSecretMustBeMutual() {
     Log log;
     StoreServer open(3, "", 10s, log.sink());
-    std::string error;
-    QVERIFY(open.listen("127.0.0.1", 0, error));
+    QVERIFY_THROWS_NO_EXCEPTION(open.listen("127.0.0.1", 0));
     QVERIFY2(log.all().find("--no-secret") != std::string::npos, log.all().c_str());
     StoreClient none, withSecret;
-    QVERIFY2(joinClient(none, open.port(), "", error), error.c_str());
-    QVERIFY(!joinClient(withSecret, open.port(), kSecret, error));
-    QVERIFY2(error.find("has none") != std::string::npos, error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(joinClient(none, open.port(), ""));
+    const auto error = errorOf([&] { joinClient(withSecret, open.port(), kSecret); });
+    QVERIFY(error);
+    QVERIFY2(error->find("has none") != std::string::npos, error->c_str());
 
     StoreServer closed(2, kSecret, 10s, [](const std::string&) {});
-    QVERIFY(closed.listen("127.0.0.1", 0, error));
+    QVERIFY_THROWS_NO_EXCEPTION(closed.listen("127.0.0.1", 0));
     StoreClient noSecret;
-    QVERIFY(!joinClient(noSecret, closed.port(), "", error));
-    QVERIFY2(error.find("no run secret") != std::string::npos, error.c_str());
+    const auto refused = errorOf([&] { joinClient(noSecret, closed.port(), ""); });
+    QVERIFY(refused);
+    QVERIFY2(refused->find("no run secret") != std::string::npos, refused->c_str());
 }
 
 void TstStore::oneByteHeldOpenBlocksNobody() {
     Log log;
     StoreServer host(2, kSecret, 2s, log.sink());
-    std::string error;
-    QVERIFY(host.listen("127.0.0.1", 0, error));
+    QVERIFY_THROWS_NO_EXCEPTION(host.listen("127.0.0.1", 0));
     const int held = rawConnect(host.port());
     ::send(held, "a", 1, MSG_NOSIGNAL);
     // A rank joins and its wait still ends at the timeout, not later.
     StoreClient a;
     auto start = Clock::now();
-    QVERIFY2(joinClient(a, host.port(), kSecret, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(joinClient(a, host.port(), kSecret));
     QVERIFY(Clock::now() - start < 1s);
     start = Clock::now();
     QVERIFY(!a.wait("never", 10s));
@@ -262,8 +258,7 @@ void TstStore::oneByteHeldOpenBlocksNobody() {
 void TstStore::hugeLengthIsRefusedBeforeAllocation() {
     Log log;
     StoreServer host(3, kSecret, 10s, log.sink());
-    std::string error;
-    QVERIFY(host.listen("127.0.0.1", 0, error));
+    QVERIFY_THROWS_NO_EXCEPTION(host.listen("127.0.0.1", 0));
     const long before = residentKiB();
     // Without the secret: the first bytes are not an answer, closed.
     const int stranger = rawConnect(host.port());
@@ -274,7 +269,7 @@ void TstStore::hugeLengthIsRefusedBeforeAllocation() {
     // With the secret (a rank gone wrong): a 2^30-byte key is refused from
     // its header, and the connection is closed.
     StoreClient rank;
-    QVERIFY2(joinClient(rank, host.port(), kSecret, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(joinClient(rank, host.port(), kSecret));
     const int fd = rawConnect(host.port());
     const std::string challenge = readAll(fd, 300);
     const std::string proof =
@@ -299,47 +294,42 @@ void TstStore::hugeLengthIsRefusedBeforeAllocation() {
 void TstStore::extraRanksAreRefusedAndStopCloses() {
     Log log;
     StoreServer host(3, kSecret, 10s, log.sink());
-    std::string error;
-    QVERIFY(host.listen("127.0.0.1", 0, error));
+    QVERIFY_THROWS_NO_EXCEPTION(host.listen("127.0.0.1", 0));
     const int port = host.port();
     StoreClient a, b, c;
-    QVERIFY2(joinClient(a, port, kSecret, error), error.c_str());
-    QVERIFY2(joinClient(b, port, kSecret, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(joinClient(a, port, kSecret));
+    QVERIFY_THROWS_NO_EXCEPTION(joinClient(b, port, kSecret));
     // World 3: two other ranks; a third with the secret is one too many.
-    QVERIFY(!joinClient(c, port, kSecret, error));
-    QVERIFY2(error.find("other ranks have joined") != std::string::npos, error.c_str());
+    const auto error = errorOf([&] { joinClient(c, port, kSecret); });
+    QVERIFY(error);
+    QVERIFY2(error->find("other ranks have joined") != std::string::npos, error->c_str());
     // A rank that leaves frees its place.
     b.close();
     QTRY_COMPARE_WITH_TIMEOUT(host.joined(), 1, 3000);
-    QVERIFY2(joinClient(c, port, kSecret, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(joinClient(c, port, kSecret));
     a.set("k", "v");
     QCOMPARE(c.get("k").value_or("?"), std::string("v"));
     // Once the process group is up rank 0 stops it: no port, no connections.
     QVERIFY(host.listening());
     host.stop();
     QVERIFY(!host.listening());
-    bool retry = false;
-    const int fd = net::connectTcp("127.0.0.1", port, error, retry);
-    if (fd >= 0) ::close(fd);
-    QVERIFY2(fd < 0, "the port still accepts connections");
+    QVERIFY2(errorOf([&] { ::close(net::connectTcp("127.0.0.1", port)); }),
+             "the port still accepts connections");
     QVERIFY_THROWS_EXCEPTION(std::runtime_error, a.set("k", "w"));
     QCOMPARE(host.get("k").value_or("?"), std::string("v"));
 }
 
 void TstStore::boundToTheGivenAddressOnly() {
     StoreServer host(2, kSecret, 10s, [](const std::string&) {});
-    std::string error;
-    QVERIFY(host.listen("127.0.0.1", 0, error));
+    QVERIFY_THROWS_NO_EXCEPTION(host.listen("127.0.0.1", 0));
     const int fd = rawConnect(host.port());
     sockaddr_in local{};
     socklen_t len = sizeof local;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
     ::close(fd);
     // 127.0.0.2 is loopback too, but not the address the store was given.
-    bool retry = false;
-    const int other = net::connectTcp("127.0.0.2", host.port(), error, retry);
-    if (other >= 0) ::close(other);
-    QVERIFY2(other < 0, "the store accepts on an address it was not given");
+    QVERIFY2(errorOf([&] { ::close(net::connectTcp("127.0.0.2", host.port())); }),
+             "the store accepts on an address it was not given");
     QCOMPARE(net::localAddressToward("127.0.0.1", host.port()), std::string("127.0.0.1"));
 }
 

@@ -1,22 +1,14 @@
 // Trace formats: the CSV and Chrome trace of architecture.md round-trip,
-// malformed input is rejected with its line, writes are atomic.
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// malformed input is rejected with its line (writing files: tst_safefile).
 #include <QtTest>
 #include <cmath>
-#include <csignal>
-#include <cstring>
 #include <map>
 #include <random>
-#include <thread>
 
 #include "engine/formats/trace.h"
 #include "engine/schedule/schedule.h"
 #include "engine/schedule/simulator.h"
+#include "error_test_util.h"
 
 using namespace pd;
 
@@ -93,34 +85,6 @@ std::vector<MemoryEvent> randomMemory(int n, int stages, unsigned seed) {
     return out;
 }
 
-QStringList filesIn(const QString& dir) {
-    return QDir(dir).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot | QDir::System);
-}
-
-QString slurp(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return QStringLiteral("<unreadable>");
-    return QString::fromUtf8(f.readAll());
-}
-
-void put(const QString& path, const QByteArray& bytes) {
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    QCOMPARE(f.write(bytes), qint64(bytes.size()));
-}
-
-// Checked inside the rename hook: what the target holds just before rename.
-QString gTargetBeforeRename;
-QString gTempBeforeRename;
-QString gObservedTarget;
-QString gObservedTemp;
-
-void observeBeforeRename(const std::string& temp) {
-    gTempBeforeRename = QString::fromStdString(temp);
-    gObservedTarget = slurp(gTargetBeforeRename);
-    gObservedTemp = slurp(gTempBeforeRename);
-}
-
 }  // namespace
 
 class TestTrace : public QObject {
@@ -148,26 +112,12 @@ private Q_SLOTS:
     void chromeMalformed();
     void toSlotEventsScalesAndRounds_data();
     void toSlotEventsScalesAndRounds();
-    void writeIntoMissingFolderFails();
-    void writeCreatesAndOverwrites();
-    void overwriteKeepsOldFileUntilRename();
-    void failedRenameLeavesNoTemp();
-    void unwritableFolderKeepsOldFile();
-    void readFileErrorsAndBytes();
     void chromeArrayFormat();
-    void writeThroughFifo();
-    void writeFollowsSymlink();
-    void writeToStdout();
-    void writeRemovesStaleTemps();
-    void writeFailureKeepsOldFileAndNamesCause();
-    void readRefusesFifoDeviceAndHugeFiles();
     void messagesEscapeControlBytes();
     void stageNamesKnown_data();
     void stageNamesKnown();
     void stageNamesCoverEveryLayerOnce_data();
     void stageNamesCoverEveryLayerOnce();
-
-    void cleanup() { gBeforeAtomicRename = nullptr; }
 };
 
 void TestTrace::csvHeaderIsExact() {
@@ -221,17 +171,15 @@ void TestTrace::csvRoundTripSchedule() {
         QVERIFY(
             std::any_of(slots.begin(), slots.end(), [](const SlotEvent& e) { return e.mismatch; }));
     std::vector<SlotEvent> back;
-    std::string error;
-    QVERIFY2(parseCsv(toCsv(slots), back, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseCsv(toCsv(slots)));
     QVERIFY(back == slots);
 }
 
 void TestTrace::csvRoundTripRandom() {
     const auto slots = randomSlots(20000, 7);
     std::vector<SlotEvent> back;
-    std::string error;
     const std::string csv = toCsv(slots);
-    QVERIFY2(parseCsv(csv, back, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseCsv(csv));
     QVERIFY(back == slots);
     QCOMPARE(toCsv(back), csv);
 }
@@ -240,27 +188,27 @@ void TestTrace::csvWithoutMismatchColumn() {
     const std::string text =
         std::string(kCsvHeader) + "\n0,0,0,F,0,0,0,1000\n0,0,-1,U,0,1,3000,3000\n";
     std::vector<SlotEvent> back;
-    std::string error;
-    QVERIFY2(parseCsv(text, back, error), error.c_str());
+    std::optional<std::string> error;
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseCsv(text));
     QCOMPARE(back.size(), std::size_t(2));
     QCOMPARE(back[1].op, Op::U);
     QCOMPARE(back[1].microbatch, -1);
     QCOMPARE(back[1].version, 1);
     QVERIFY(!back[0].mismatch && !back[1].mismatch);
     // A 9th field is not allowed when the header has 8 columns.
-    QVERIFY(!parseCsv(std::string(kCsvHeader) + "\n0,0,0,F,0,0,0,1000,1\n", back, error));
-    QVERIFY2(QString::fromStdString(error).startsWith("line 2:"), error.c_str());
+    error = errorOf([&] { back = parseCsv(std::string(kCsvHeader) + "\n0,0,0,F,0,0,0,1000,1\n"); });
+    QVERIFY(error);
+    QVERIFY2(QString::fromStdString(*error).startsWith("line 2:"), messageOf(error));
 }
 
 void TestTrace::csvAcceptsCrlfAndEmpty() {
     std::vector<SlotEvent> back;
-    std::string error;
     const std::string crlf = std::string(kCsvHeader) + ",mismatch\r\n1,2,3,B,0,4,10,20,1\r\n";
-    QVERIFY2(parseCsv(crlf, back, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseCsv(crlf));
     QCOMPARE(back.size(), std::size_t(1));
     QCOMPARE(back[0].op, Op::B);
     QVERIFY(back[0].mismatch);
-    QVERIFY2(parseCsv(std::string(kCsvHeader), back, error), error.c_str());  // no final newline
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseCsv(std::string(kCsvHeader)));  // no final newline
     QVERIFY(back.empty());
 }
 
@@ -326,11 +274,11 @@ void TestTrace::csvMalformed() {
     QFETCH(QString, text);
     QFETCH(QString, prefix);
     std::vector<SlotEvent> back(3);
-    std::string error;
-    QVERIFY(!parseCsv(text.toStdString(), back, error));
-    QVERIFY2(QString::fromStdString(error).startsWith(prefix), error.c_str());
-    QVERIFY(error.find('\n') == std::string::npos);
-    QVERIFY(back.empty());  // nothing half-parsed
+    auto error = errorOf([&] { back = parseCsv(text.toStdString()); });
+    QVERIFY(error);
+    QVERIFY2(QString::fromStdString(*error).startsWith(prefix), messageOf(error));
+    QVERIFY(error->find('\n') == std::string::npos);
+    QCOMPARE(back.size(), std::size_t(3));  // untouched: nothing half-parsed
 }
 
 void TestTrace::chromeRoundTrip_data() {
@@ -349,8 +297,7 @@ void TestTrace::chromeRoundTrip() {
     record.memory = randomMemory(300, c.stages, 5);
     const std::string text = toChromeTrace(record);
     RunRecord back;
-    std::string error;
-    QVERIFY2(parseChromeTrace(text, back, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseChromeTrace(text));
     QVERIFY(back.stageNames == record.stageNames);
     QVERIFY(back.slots == record.slots);
     QVERIFY(back.memory == record.memory);
@@ -370,8 +317,7 @@ void TestTrace::chromeRunArgsRoundTrip() {
     const std::string text = toChromeTrace(record);  // no status: otherData all the same
     QVERIFY(text.find("\"run_args\"") != std::string::npos);
     RunRecord back;
-    std::string error;
-    QVERIFY2(parseChromeTrace(text, back, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseChromeTrace(text));
     QVERIFY(back.runArgs == record.runArgs);
     QVERIFY(back.status.empty());
     QCOMPARE(toChromeTrace(back), text);
@@ -384,7 +330,7 @@ void TestTrace::chromeRunArgsRoundTrip() {
     for (const char* other : {R"("run_args":"--lr 1")", R"("run_args":["--lr",1])",
                               R"("run_args":{"lr":1})", R"("run_args":null)"}) {
         const std::string odd = head + ",\"otherData\":{" + other + "}}\n";
-        QVERIFY2(parseChromeTrace(odd, back, error), error.c_str());
+        QVERIFY_THROWS_NO_EXCEPTION(back = parseChromeTrace(odd));
         QVERIFY2(back.runArgs.empty(), other);
         QVERIFY(back.slots == record.slots);
     }
@@ -400,8 +346,8 @@ void TestTrace::chromeStageHostsRoundTrip() {
     record.status = "completed";
     const std::string text = toChromeTrace(record);
     RunRecord back;
-    std::string error;
-    QVERIFY2(parseChromeTrace(text, back, error), error.c_str());
+    std::optional<std::string> error;
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseChromeTrace(text));
     QVERIFY(back.stageHosts == record.stageHosts);
     QVERIFY(back.stageNames == record.stageNames);
     QVERIFY(back.slots == record.slots);
@@ -413,20 +359,21 @@ void TestTrace::chromeStageHostsRoundTrip() {
     RunRecord single = record;
     single.stageHosts.clear();
     RunRecord backSingle;
-    QVERIFY(parseChromeTrace(toChromeTrace(single), backSingle, error));
+    QVERIFY_THROWS_NO_EXCEPTION(backSingle = parseChromeTrace(toChromeTrace(single)));
     QVERIFY(backSingle.slots == back.slots);
     QVERIFY(toChromeTrace(single) != text);
 
     // A rank's process under another pid is not ours to guess.
     const std::string bad =
         R"J({"traceEvents":[{"name":"process_name","ph":"M","pid":0,"tid":0,"args":{"name":"rank 2 (h)"}}]})J";
-    QVERIFY(!parseChromeTrace(bad, back, error));
-    QVERIFY2(QString::fromStdString(error).startsWith("trace event 0: process_name 'rank 2 (h)'"),
-             error.c_str());
+    error = errorOf([&] { back = parseChromeTrace(bad); });
+    QVERIFY(error);
+    QVERIFY2(QString::fromStdString(*error).startsWith("trace event 0: process_name 'rank 2 (h)'"),
+             messageOf(error));
     // Another tool's process names are left alone.
     const std::string other =
         R"J({"traceEvents":[{"name":"process_name","ph":"M","pid":7,"tid":0,"args":{"name":"python"}}]})J";
-    QVERIFY2(parseChromeTrace(other, back, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseChromeTrace(other));
     QVERIFY(back.stageHosts.empty());
 }
 
@@ -617,8 +564,7 @@ void TestTrace::chromeFlowEventsPairUp() {
     QCOMPARE(gradients, perDirection);
     // The reader keeps the slices and passes over the flows.
     RunRecord back;
-    std::string error;
-    QVERIFY2(parseChromeTrace(toChromeTrace(record), back, error), error.c_str());
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseChromeTrace(toChromeTrace(record)));
     QCOMPARE(back.slots.size(), record.slots.size());
 }
 
@@ -671,10 +617,12 @@ void TestTrace::chromeMalformed() {
     QFETCH(QString, prefix);
     RunRecord back;
     back.stageNames = {"stale"};
-    std::string error;
-    QVERIFY(!parseChromeTrace(text.toStdString(), back, error));
-    QVERIFY2(QString::fromStdString(error).startsWith(prefix), error.c_str());
-    QVERIFY(back.slots.empty() && back.stageNames.empty() && back.memory.empty());
+    auto error = errorOf([&] { back = parseChromeTrace(text.toStdString()); });
+    QVERIFY(error);
+    QVERIFY2(QString::fromStdString(*error).startsWith(prefix), messageOf(error));
+    // Untouched: nothing half-parsed.
+    QVERIFY(back.slots.empty() && back.memory.empty());
+    QCOMPARE(back.stageNames, std::vector<std::string>{"stale"});
 }
 
 void TestTrace::toSlotEventsScalesAndRounds_data() {
@@ -709,110 +657,6 @@ void TestTrace::toSlotEventsScalesAndRounds() {
     QCOMPARE(last->endUs, std::llround(t.makespan * usPerUnit));
 }
 
-void TestTrace::writeIntoMissingFolderFails() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const std::string path = (dir.path() + "/missing/out.csv").toStdString();
-    std::string error;
-    QVERIFY(!writeFileAtomic(path, "data", error));
-    QCOMPARE(
-        QString::fromStdString(error),
-        QString("cannot write '%1': No such file or directory").arg(QString::fromStdString(path)));
-    QVERIFY(!QFileInfo::exists(dir.path() + "/missing"));
-    QVERIFY(filesIn(dir.path()).isEmpty());
-    QVERIFY(!writeFileAtomic("", "data", error));
-    QVERIFY(!error.empty());
-}
-
-void TestTrace::writeCreatesAndOverwrites() {
-    QTemporaryDir dir;
-    const QString path = dir.path() + "/run.csv";
-    std::string error;
-    std::string big(3 << 20, 'x');  // several write() calls' worth
-    big[12345] = '\0';
-    QVERIFY2(writeFileAtomic(path.toStdString(), big, error), error.c_str());
-    std::string back;
-    QVERIFY2(readFile(path.toStdString(), back, error), error.c_str());
-    QVERIFY(back == big);
-    QVERIFY2(writeFileAtomic(path.toStdString(), "short", error), error.c_str());
-    QCOMPARE(slurp(path), QString("short"));
-    QCOMPARE(filesIn(dir.path()), QStringList{"run.csv"});  // no temporaries left
-    // Relative path: the temporary goes into the current folder.
-    const QString cwd = QDir::currentPath();
-    QVERIFY(QDir::setCurrent(dir.path()));
-    const bool ok = writeFileAtomic("rel.txt", "r", error);
-    QDir::setCurrent(cwd);
-    QVERIFY2(ok, error.c_str());
-    QCOMPARE(slurp(dir.path() + "/rel.txt"), QString("r"));
-    // Permissions follow the umask like any new file, not mkstemp's 0600.
-    const mode_t mask = ::umask(022);
-    ::umask(mask);
-    const bool othersRead = QFileInfo(path).permissions().testFlag(QFileDevice::ReadOther);
-    QCOMPARE(othersRead, (mask & S_IROTH) == 0);
-}
-
-void TestTrace::overwriteKeepsOldFileUntilRename() {
-    QTemporaryDir dir;
-    const QString path = dir.path() + "/trace.json";
-    put(path, "old content");
-    gTargetBeforeRename = path;
-    gObservedTarget.clear();
-    gObservedTemp.clear();
-    gBeforeAtomicRename = observeBeforeRename;
-    std::string error;
-    QVERIFY2(writeFileAtomic(path.toStdString(), "new content", error), error.c_str());
-    gBeforeAtomicRename = nullptr;
-    QCOMPARE(gObservedTarget, QString("old content"));  // untouched until the rename
-    QCOMPARE(gObservedTemp, QString("new content"));    // complete before the rename
-    QCOMPARE(QFileInfo(gTempBeforeRename).absolutePath(), QFileInfo(path).absolutePath());
-    QCOMPARE(slurp(path), QString("new content"));
-    QVERIFY(!QFileInfo::exists(gTempBeforeRename));
-}
-
-void TestTrace::failedRenameLeavesNoTemp() {
-    QTemporaryDir dir;
-    const QString target = dir.path() + "/out";
-    QVERIFY(QDir().mkpath(target + "/inside"));  // a non-empty folder cannot be replaced
-    std::string error;
-    QVERIFY(!writeFileAtomic(target.toStdString(), "x", error));
-    QVERIFY2(QString::fromStdString(error).startsWith("cannot write '" + target + "': "),
-             error.c_str());
-    QVERIFY(QFileInfo(target).isDir());
-    QVERIFY(filesIn(dir.path()).isEmpty());
-}
-
-void TestTrace::unwritableFolderKeepsOldFile() {
-    if (::geteuid() == 0) QSKIP("root ignores folder permissions");
-    QTemporaryDir dir;
-    const QString path = dir.path() + "/keep.csv";
-    put(path, "old");
-    QVERIFY(QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner));
-    std::string error;
-    const bool ok = writeFileAtomic(path.toStdString(), "new", error);
-    QFile::setPermissions(dir.path(),
-                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-    QVERIFY(!ok);
-    QVERIFY2(QString::fromStdString(error).endsWith("Permission denied"), error.c_str());
-    QCOMPARE(slurp(path), QString("old"));
-    QCOMPARE(filesIn(dir.path()), QStringList{"keep.csv"});
-}
-
-void TestTrace::readFileErrorsAndBytes() {
-    QTemporaryDir dir;
-    std::string content = "stale", error;
-    const std::string missing = (dir.path() + "/nope.csv").toStdString();
-    QVERIFY(!readFile(missing, content, error));
-    QCOMPARE(QString::fromStdString(error), QString("cannot read '%1': No such file or directory")
-                                                .arg(QString::fromStdString(missing)));
-    QVERIFY(content.empty());
-    QVERIFY(!readFile(dir.path().toStdString(), content, error));
-    QVERIFY2(QString::fromStdString(error).endsWith("Is a directory"), error.c_str());
-    const QByteArray bytes("a\0b\r\n\xff", 6);
-    put(dir.path() + "/bin", bytes);
-    QVERIFY2(readFile((dir.path() + "/bin").toStdString(), content, error), error.c_str());
-    QCOMPARE(QByteArray::fromStdString(content), bytes);
-}
-
 void TestTrace::chromeArrayFormat() {
     // Chrome's JSON array format: the events alone, no enclosing object.
     const ScheduleConfig c = config(ScheduleKind::OneFOneB, 3, 4, 2);
@@ -823,136 +667,13 @@ void TestTrace::chromeArrayFormat() {
     const std::string array =
         object.substr(object.find('['), object.rfind(']') - object.find('[') + 1);
     RunRecord back;
-    std::string error;
-    QVERIFY2(parseChromeTrace(array, back, error), error.c_str());
+    std::optional<std::string> error;
+    QVERIFY_THROWS_NO_EXCEPTION(back = parseChromeTrace(array));
     QVERIFY(back.slots == record.slots);
     QVERIFY(back.stageNames == record.stageNames);
     // Without the closing bracket, as Chrome allows, it is still malformed JSON here.
-    QVERIFY(!parseChromeTrace(array.substr(0, array.size() - 1), back, error));
-}
-
-void TestTrace::writeThroughFifo() {
-    QTemporaryDir dir;
-    const std::string fifo = (dir.path() + "/pipe").toStdString();
-    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
-    std::string received;
-    std::thread reader([&] {
-        const int fd = ::open(fifo.c_str(), O_RDONLY);
-        char buf[4096];
-        for (ssize_t n; fd >= 0 && (n = ::read(fd, buf, sizeof buf)) > 0;)
-            received.append(buf, static_cast<std::size_t>(n));
-        if (fd >= 0) ::close(fd);
-    });
-    std::string error;
-    const bool ok = writeFileAtomic(fifo, "through the pipe", error);
-    reader.join();
-    QVERIFY2(ok, error.c_str());
-    QCOMPARE(QString::fromStdString(received), QString("through the pipe"));
-    struct stat st {};
-    QCOMPARE(::lstat(fifo.c_str(), &st), 0);
-    QVERIFY(S_ISFIFO(st.st_mode));  // not replaced by a regular file
-    QCOMPARE(filesIn(dir.path()), QStringList{"pipe"});
-}
-
-void TestTrace::writeFollowsSymlink() {
-    QTemporaryDir dir;
-    const QString target = dir.path() + "/target.csv", link = dir.path() + "/link.csv";
-    put(target, "old");
-    QVERIFY(QFile::link("target.csv", link));  // relative, like ln -s
-    std::string error;
-    QVERIFY2(writeFileAtomic(link.toStdString(), "new", error), error.c_str());
-    QVERIFY(QFileInfo(link).isSymLink());
-    QCOMPARE(slurp(target), QString("new"));
-    // A dangling link names the file to create.
-    const QString dangling = dir.path() + "/dangling.csv";
-    QVERIFY(QFile::link(dir.path() + "/created.csv", dangling));
-    QVERIFY2(writeFileAtomic(dangling.toStdString(), "made", error), error.c_str());
-    QVERIFY(QFileInfo(dangling).isSymLink());
-    QCOMPARE(slurp(dir.path() + "/created.csv"), QString("made"));
-}
-
-void TestTrace::writeToStdout() {
-    QTemporaryDir dir;
-    const QString captured = dir.path() + "/stdout";
-    std::fflush(stdout);
-    const int saved = ::dup(STDOUT_FILENO);
-    const int fd = ::open(captured.toLocal8Bit().constData(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    QVERIFY(saved >= 0 && fd >= 0);
-    ::dup2(fd, STDOUT_FILENO);
-    ::close(fd);
-    std::string e1, e2;
-    const bool dash = writeFileAtomic("-", "dash,", e1);
-    const bool devStdout = writeFileAtomic("/dev/stdout", "dev", e2);
-    ::dup2(saved, STDOUT_FILENO);
-    ::close(saved);
-    QVERIFY2(dash, e1.c_str());
-    QVERIFY2(devStdout, e2.c_str());
-    QCOMPARE(slurp(captured), QString("dash,dev"));
-    QVERIFY(isStdoutPath("-") && isStdoutPath("/dev/stdout") && !isStdoutPath("out.csv"));
-}
-
-void TestTrace::writeRemovesStaleTemps() {
-    QTemporaryDir dir;
-    const QString path = dir.path() + "/run.csv";
-    // A writer killed mid-write: its pid is gone (a reaped child's).
-    const pid_t child = ::fork();
-    if (child == 0) ::_exit(0);
-    QVERIFY(child > 0);
-    ::waitpid(child, nullptr, 0);
-    const QString stale = dir.path() + QStringLiteral("/.run.csv.tmp%1_0").arg(child);
-    const QString live = dir.path() + QStringLiteral("/.run.csv.tmp%1_7").arg(::getppid());
-    const QString other = dir.path() + QStringLiteral("/.other.csv.tmp%1_0").arg(child);
-    for (const QString& p : {stale, live, other}) put(p, "partial");
-    std::string error;
-    QVERIFY2(writeFileAtomic(path.toStdString(), "whole", error), error.c_str());
-    QVERIFY(!QFileInfo::exists(stale));
-    QVERIFY(QFileInfo::exists(live));   // its writer may still be writing
-    QVERIFY(QFileInfo::exists(other));  // another file's
-    QCOMPARE(slurp(path), QString("whole"));
-}
-
-// A full disk, simulated with a file size limit (EFBIG instead of ENOSPC,
-// the same path through the code): the old file stays, no temporary is left
-// and the error names the cause.
-void TestTrace::writeFailureKeepsOldFileAndNamesCause() {
-    QTemporaryDir dir;
-    const QString path = dir.path() + "/run.csv";
-    put(path, "old");
-    rlimit saved{};
-    QCOMPARE(::getrlimit(RLIMIT_FSIZE, &saved), 0);
-    auto previous = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit small = saved;
-    small.rlim_cur = 4096;
-    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &small), 0);
-    std::string error;
-    const bool ok = writeFileAtomic(path.toStdString(), std::string(1 << 20, 'x'), error);
-    ::setrlimit(RLIMIT_FSIZE, &saved);
-    std::signal(SIGXFSZ, previous);
-    QVERIFY(!ok);
-    QVERIFY2(QString::fromStdString(error).endsWith(std::strerror(EFBIG)), error.c_str());
-    QCOMPARE(slurp(path), QString("old"));
-    QCOMPARE(filesIn(dir.path()), QStringList{"run.csv"});
-}
-
-void TestTrace::readRefusesFifoDeviceAndHugeFiles() {
-    QTemporaryDir dir;
-    const std::string fifo = (dir.path() + "/pipe").toStdString();
-    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
-    std::string content, error;
-    QVERIFY(!readFile(fifo, content, error));  // returns at once: no writer is waited for
-    QVERIFY2(QString::fromStdString(error).contains("a FIFO, not a regular file"), error.c_str());
-    QVERIFY(!readFile("/dev/zero", content, error));
-    QVERIFY2(QString::fromStdString(error).contains("a character device"), error.c_str());
-    const QString big = dir.path() + "/big.csv";
-    put(big, QByteArray(5000, 'x'));
-    QVERIFY(!readFile(big.toStdString(), content, error, 4999));
-    QVERIFY2(
-        QString::fromStdString(error).contains("5000 bytes is more than the limit of 4999 bytes"),
-        error.c_str());
-    QVERIFY(content.empty());
-    QVERIFY2(readFile(big.toStdString(), content, error, 5000), error.c_str());
-    QCOMPARE(content.size(), std::size_t(5000));
-    QVERIFY(kMaxRunFileBytes >= (std::uint64_t{100} << 20));  // a million-event trace fits
+    error = errorOf([&] { back = parseChromeTrace(array.substr(0, array.size() - 1)); });
+    QVERIFY(error);
 }
 
 void TestTrace::messagesEscapeControlBytes() {
@@ -961,12 +682,12 @@ void TestTrace::messagesEscapeControlBytes() {
     QCOMPARE(QString::fromStdString(printable(std::string(300, 'y'), 10)),
              QString("yyyyyyyyyy..."));
     std::vector<SlotEvent> slots;
-    std::string error;
     const std::string csv = std::string(kCsvHeader) + "\n0\r\x1b[31m,0,0,F,0,0,0,1\n";
-    QVERIFY(!parseCsv(csv, slots, error));
-    QVERIFY2(error.find('\r') == std::string::npos && error.find('\x1b') == std::string::npos,
-             error.c_str());
-    QVERIFY2(QString::fromStdString(error).contains("\\r\\x1b[31m"), error.c_str());
+    const auto error = errorOf([&] { slots = parseCsv(csv); });
+    QVERIFY(error);
+    QVERIFY2(error->find('\r') == std::string::npos && error->find('\x1b') == std::string::npos,
+             messageOf(error));
+    QVERIFY2(QString::fromStdString(*error).contains("\\r\\x1b[31m"), messageOf(error));
 }
 
 void TestTrace::stageNamesKnown_data() {

@@ -9,6 +9,7 @@
 #include "engine/run/runtime_internal.h"
 #include "engine_test_util.h"
 #include "model_test_data.h"
+#include "options_test_util.h"
 
 using namespace pd;
 using test::Data;
@@ -58,7 +59,7 @@ Result train(const RunOptions& o) {
 }
 
 QString parseError(const std::vector<std::string>& args, bool viz = false) {
-    return QString::fromStdString(parseRunOptions(args, viz).error);
+    return QString::fromStdString(parsed(args, viz).error);
 }
 
 }  // namespace
@@ -314,44 +315,43 @@ void TestTraining::synchronousKindsAgreeUnderAdam() {
 }
 
 void TestTraining::flags() {
-    ParsedOptions p = parseRunOptions({"--model", "cnn", "--epochs", "3"}, false);
+    Outcome p = parsed({"--model", "cnn", "--epochs", "3"}, false);
     QVERIFY2(p.error.empty(), p.error.c_str());
     QCOMPARE(p.options.epochs, 3);
     QCOMPARE(p.options.schedule.batches, 0);  // the epochs decide
     // Written back and read again: the same run.
-    ParsedOptions again = parseRunOptions(toArgs(p.options), false);
+    Outcome again = parsed(toArgs(p.options), false);
     QVERIFY2(again.error.empty(), again.error.c_str());
     QCOMPARE(again.options.epochs, 3);
     QCOMPARE(again.options.schedule.batches, 0);
-    p = parseRunOptions({"--model", "cnn", "--epochs", "3", "--batches", "7", "--eval-every", "2"},
-                        false);
+    p = parsed({"--model", "cnn", "--epochs", "3", "--batches", "7", "--eval-every", "2"}, false);
     QCOMPARE(p.options.schedule.batches, 7);
     QCOMPARE(p.options.evalEvery, 2);
     QVERIFY(p.options.evaluates());
-    QVERIFY(!parseRunOptions({}, false).options.evaluates());  // the tutorial's run is as it was
-    QVERIFY(parseRunOptions({"--model", "cnn"}, false).options.evaluates());  // real data
+    QVERIFY(!parsed({}, false).options.evaluates());  // the tutorial's run is as it was
+    QVERIFY(parsed({"--model", "cnn"}, false).options.evaluates());  // real data
 
-    p = parseRunOptions({"--optimizer", "adam"}, false);
+    p = parsed({"--optimizer", "adam"}, false);
     QCOMPARE(p.options.optimizer, std::string("adam"));
     QCOMPARE(p.options.lr, kAdamLr);
-    QCOMPARE(parseRunOptions({"--optimizer", "adam", "--lr", "0.01"}, false).options.lr, 0.01);
-    QCOMPARE(parseRunOptions({"--optimizer", "momentum"}, false).options.lr, 0.02);
+    QCOMPARE(parsed({"--optimizer", "adam", "--lr", "0.01"}, false).options.lr, 0.01);
+    QCOMPARE(parsed({"--optimizer", "momentum"}, false).options.lr, 0.02);
     // Each model's optimizer and rate where the flags leave them open: the
     // gpt trains with Adam; another optimizer takes the model's SGD rate.
-    p = parseRunOptions({"--model", "gpt"}, false);
+    p = parsed({"--model", "gpt"}, false);
     QCOMPARE(p.options.optimizer, std::string("adam"));
     QCOMPARE(p.options.lr, kAdamLr);
-    p = parseRunOptions({"--model", "gpt", "--optimizer", "sgd"}, false);
+    p = parsed({"--model", "gpt", "--optimizer", "sgd"}, false);
     QCOMPARE(p.options.optimizer, std::string("sgd"));
     QCOMPARE(p.options.lr, 0.3);
-    p = parseRunOptions({"--model", "gpt", "--lr", "0.01"}, false);
+    p = parsed({"--model", "gpt", "--lr", "0.01"}, false);
     QCOMPARE(p.options.optimizer, std::string("adam"));
     QCOMPARE(p.options.lr, 0.01);
-    p = parseRunOptions({"--model", "cnn"}, false);
+    p = parsed({"--model", "cnn"}, false);
     QCOMPARE(p.options.optimizer, std::string("momentum"));
     QCOMPARE(p.options.lr, 0.005);
-    QCOMPARE(parseRunOptions({"--model", "cnn", "--optimizer", "sgd"}, false).options.lr, 0.05);
-    QCOMPARE(parseRunOptions({"--model", "cnn", "--optimizer", "adam"}, false).options.lr, kAdamLr);
+    QCOMPARE(parsed({"--model", "cnn", "--optimizer", "sgd"}, false).options.lr, 0.05);
+    QCOMPARE(parsed({"--model", "cnn", "--optimizer", "adam"}, false).options.lr, kAdamLr);
 
     QCOMPARE(parseError({"--epochs", "0"}),
              QString("--epochs expects a positive integer, got '0'"));

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "engine/formats/wire.h"
+#include "error_test_util.h"
 
 using namespace pd;
 
@@ -45,8 +46,7 @@ private Q_SLOTS:
             e.mismatch = op == Op::B;
             const std::string line = wire::encode(e);
             SlotEvent back;
-            std::string why;
-            QVERIFY2(wire::decode(fieldsOf(line), back, why), why.c_str());
+            QVERIFY_THROWS_NO_EXCEPTION(back = wire::decodeSlot(fieldsOf(line)));
             QCOMPARE(back.batch, e.batch);
             QCOMPARE(back.stage, e.stage);
             QCOMPARE(back.microbatch, e.microbatch);
@@ -68,8 +68,7 @@ private Q_SLOTS:
         m.activationBytes = std::int64_t{1} << 40;
         m.stashBytes = 77;
         MemoryEvent mb;
-        std::string why;
-        QVERIFY2(wire::decode(fieldsOf(wire::encode(m)), mb, why), why.c_str());
+        QVERIFY_THROWS_NO_EXCEPTION(mb = wire::decodeMemory(fieldsOf(wire::encode(m))));
         QCOMPARE(mb.stage, m.stage);
         QCOMPARE(mb.timeUs, m.timeUs);
         QCOMPARE(mb.activationsInFlight, m.activationsInFlight);
@@ -85,7 +84,7 @@ private Q_SLOTS:
             v.stashed = stashed;
             v.timeUs = 99;
             VersionEvent vb;
-            QVERIFY2(wire::decode(fieldsOf(wire::encode(v)), vb, why, 8), why.c_str());
+            QVERIFY_THROWS_NO_EXCEPTION(vb = wire::decodeVersion(fieldsOf(wire::encode(v)), 8));
             QCOMPARE(vb.stage, v.stage);
             QCOMPARE(vb.version, v.version);
             QCOMPARE(vb.stashed, v.stashed);
@@ -100,7 +99,7 @@ private Q_SLOTS:
         b.versionAfter = 5;
         b.timeUs = 1000;
         wire::BatchPart bb;
-        QVERIFY2(wire::decode(fieldsOf(wire::encode(b)), bb, why), why.c_str());
+        QVERIFY_THROWS_NO_EXCEPTION(bb = wire::decodeBatch(fieldsOf(wire::encode(b))));
         QCOMPARE(bb.batch, b.batch);
         QCOMPARE(bb.stage, b.stage);
         QCOMPARE(bb.loss, b.loss);  // exact, not fuzzy
@@ -123,8 +122,7 @@ private Q_SLOTS:
             const std::string line = wire::encode(e);
             QCOMPARE(line.substr(line.size() - 2) == " -", std::isnan(accuracy));
             EvaluationEvent back;
-            std::string why;
-            QVERIFY2(wire::decode(fieldsOf(line), back, why), why.c_str());
+            QVERIFY_THROWS_NO_EXCEPTION(back = wire::decodeEvaluation(fieldsOf(line)));
             QCOMPARE(back.batch, e.batch);
             QCOMPARE(back.epoch, e.epoch);
             QCOMPARE(back.trainUs, e.trainUs);
@@ -183,25 +181,20 @@ private Q_SLOTS:
         QFETCH(QString, why);
         const std::string text = line.toStdString();
         const auto f = fieldsOf(text);
-        std::string reason;
-        bool ok = true;
-        if (f[0] == "slot") {
-            SlotEvent e;
-            ok = wire::decode(f, e, reason);
-        } else if (f[0] == "mem") {
-            MemoryEvent e;
-            ok = wire::decode(f, e, reason);
-        } else if (f[0] == "ver") {
-            VersionEvent e;
-            ok = wire::decode(f, e, reason, 8);
-        } else if (f[0] == "eval") {
-            EvaluationEvent e;
-            ok = wire::decode(f, e, reason);
-        } else {
-            wire::BatchPart e;
-            ok = wire::decode(f, e, reason);
-        }
-        QVERIFY(!ok);
+        const auto error = errorOf([&] {
+            if (f[0] == "slot")
+                wire::decodeSlot(f);
+            else if (f[0] == "mem")
+                wire::decodeMemory(f);
+            else if (f[0] == "ver")
+                wire::decodeVersion(f, 8);
+            else if (f[0] == "eval")
+                wire::decodeEvaluation(f);
+            else
+                wire::decodeBatch(f);
+        });
+        QVERIFY(error);
+        const std::string& reason = *error;
         QVERIFY2(QString::fromStdString(reason).startsWith(why), reason.c_str());
         QVERIFY2(reason.find('\x1b') == std::string::npos, reason.c_str());
     }
@@ -210,8 +203,8 @@ private Q_SLOTS:
         // Out of int's range a field cannot wrap into a valid stage: it stays
         // at the edge, which the collector's range checks refuse.
         SlotEvent e;
-        std::string why;
-        QVERIFY(wire::decode(fieldsOf("slot 0 4294967296 -4294967297 F 0 0 0 1 0"), e, why));
+        QVERIFY_THROWS_NO_EXCEPTION(
+            e = wire::decodeSlot(fieldsOf("slot 0 4294967296 -4294967297 F 0 0 0 1 0")));
         QCOMPARE(e.stage, INT_MAX);
         QCOMPARE(e.microbatch, INT_MIN);
     }

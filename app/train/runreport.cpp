@@ -338,8 +338,8 @@ Outcome outcomeOf(const CollectingSink::Snapshot& snap) {
     return {"completed", {}};
 }
 
-// Writes --csv and --trace; false (message printed) when one fails.
-bool writeOutputs(const RunOptions& options, const std::vector<std::string>& names,
+// Writes --csv and --trace; Error when one cannot be written.
+void writeOutputs(const RunOptions& options, const std::vector<std::string>& names,
                   const CollectingSink::Snapshot& snap, const Outcome& outcome,
                   const std::vector<std::string>& hosts = {}) {
     RunRecord record;
@@ -350,17 +350,8 @@ bool writeOutputs(const RunOptions& options, const std::vector<std::string>& nam
     record.status = outcome.status;
     record.statusMessage = outcome.error;
     record.runArgs = toArgs(options);
-    std::string error;
-    if (!options.csvPath.empty() && !writeFileAtomic(options.csvPath, toCsv(record.slots), error)) {
-        std::fprintf(stderr, "error: %s\n", error.c_str());
-        return false;
-    }
-    if (!options.tracePath.empty() &&
-        !writeFileAtomic(options.tracePath, toChromeTrace(record), error)) {
-        std::fprintf(stderr, "error: %s\n", error.c_str());
-        return false;
-    }
-    return true;
+    if (!options.csvPath.empty()) writeFileAtomic(options.csvPath, toCsv(record.slots));
+    if (!options.tracePath.empty()) writeFileAtomic(options.tracePath, toChromeTrace(record));
 }
 
 json::Ordered distributedJson(const RunOptions& o, const EventCollector& collector) {
@@ -400,7 +391,14 @@ int reportRun(const RunOptions& options, const Schedule& schedule,
     }
     const MeasuredFigures measured = measureRun(schedule, snap.slots, snap.memory);
     const ClosedForm cf = closedForm(options.schedule);
-    const bool written = writeOutputs(options, names, snap, outcome, hosts);
+    // A file that cannot be written is said, and the report still follows.
+    bool written = true;
+    try {
+        writeOutputs(options, names, snap, outcome, hosts);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        written = false;
+    }
     if (options.json) {
         json::Ordered summary = summaryJson(options, names, snap, measured, cf, place);
         summary["status"] = outcome.status;
@@ -486,14 +484,8 @@ int superviseCollectedRun(const RunOptions& options, EventCollector& collector,
 }
 
 int runLaunched(const RunOptions& options) {
-    if (std::string e = backendUnavailable(options.backend); !e.empty()) throw ConfigError(e);
-    for (const std::string* path : {&options.csvPath, &options.tracePath}) {
-        std::string error;
-        if (!checkWritable(*path, error)) {
-            std::fprintf(stderr, "error: %s\n", error.c_str());
-            return 1;
-        }
-    }
+    checkBackendAvailable(options.backend);
+    for (const std::string* path : {&options.csvPath, &options.tracePath}) checkWritable(*path);
     CollectingSink sink;
     DistributedRun::Setup setup;
     setup.mode = DistributedRun::Setup::LocalProcesses;

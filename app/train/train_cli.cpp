@@ -42,11 +42,7 @@ void superviseRun(TrainingRun& run, CollectingSink& sink, BatchLog* log) {
 }  // namespace
 
 int profileCli(RunOptions& options) {
-    std::string error;
-    if (!options.profileOut.empty() && !checkWritable(options.profileOut, error)) {
-        std::fprintf(stderr, "error: %s\n", error.c_str());
-        return 1;
-    }
+    if (!options.profileOut.empty()) checkWritable(options.profileOut);
     const bool log = !options.json && !isStdoutPath(options.csvPath) &&
                      !isStdoutPath(options.tracePath) && !isStdoutPath(options.profileOut);
     const auto t0 = std::chrono::steady_clock::now();
@@ -65,16 +61,9 @@ int profileCli(RunOptions& options) {
 }
 
 int runTrainingCli(const RunOptions& options) {
-    const std::string invalid = checkRunOptions(options);
-    if (!invalid.empty()) throw ConfigError(invalid);
+    checkRunOptions(options);
     // Before training, not after it: the output files can be written.
-    for (const std::string* path : {&options.csvPath, &options.tracePath}) {
-        std::string error;
-        if (!checkWritable(*path, error)) {
-            std::fprintf(stderr, "error: %s\n", error.c_str());
-            return 1;
-        }
-    }
+    for (const std::string* path : {&options.csvPath, &options.tracePath}) checkWritable(*path);
 
     if (options.backend != "threads")
         return options.launch ? runLaunched(options)

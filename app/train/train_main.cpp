@@ -30,23 +30,16 @@ int fail(int status, const std::string& message) {
 }
 
 int dryRun(const pd::RunOptions& options) {
-    for (const std::string* path : {&options.csvPath, &options.tracePath}) {
-        std::string error;
-        if (!pd::checkWritable(*path, error)) return fail(1, error);
-    }
+    for (const std::string* path : {&options.csvPath, &options.tracePath}) pd::checkWritable(*path);
     const pd::DryRun run = pd::makeDryRun(options);
     if (!options.csvPath.empty() || !options.tracePath.empty()) {
         pd::RunRecord record;
         record.stageNames = pd::stageNames(options.schedule, options.layers);
         record.slots = pd::toSlotEvents(run.timeline);
         record.runArgs = pd::toArgs(options);
-        std::string error;
-        if (!options.csvPath.empty() &&
-            !pd::writeFileAtomic(options.csvPath, pd::toCsv(record.slots), error))
-            return fail(1, error);
-        if (!options.tracePath.empty() &&
-            !pd::writeFileAtomic(options.tracePath, pd::toChromeTrace(record), error))
-            return fail(1, error);
+        if (!options.csvPath.empty()) pd::writeFileAtomic(options.csvPath, pd::toCsv(record.slots));
+        if (!options.tracePath.empty())
+            pd::writeFileAtomic(options.tracePath, pd::toChromeTrace(record));
     }
     if (options.json) {
         std::printf("%s\n", pd::json::dump(pd::toJson(run), 2).c_str());
@@ -104,17 +97,18 @@ int profile(pd::RunOptions& options) {
 
 int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
-    const pd::ParsedOptions parsed = pd::parseRunOptions(args, /*vizFlags=*/false);
-    if (parsed.help) {
-        std::fputs(pd::usage("pipedream-train", false).c_str(), stdout);
-        return 0;
-    }
-    if (!parsed.error.empty()) return fail(2, parsed.error);
-    // Before anything is built: a run that cannot fit is bad input.
-    const std::string tooBig = pd::checkRunMemory(parsed.options);
-    if (!tooBig.empty()) return fail(2, tooBig);
-    pd::RunOptions options = parsed.options;
+    // The boundary of pipedream-train: bad input (ConfigError) exits 2, any
+    // other failure 1, each with one line on stderr.
+    pd::RunOptions options;
     try {
+        const pd::ParsedOptions parsed = pd::parseRunOptions(args, /*vizFlags=*/false);
+        if (parsed.help) {
+            std::fputs(pd::usage("pipedream-train", false).c_str(), stdout);
+            return 0;
+        }
+        options = parsed.options;
+        // Before anything is built: a run that cannot fit is bad input.
+        pd::checkRunMemory(options);
 #ifdef PD_HAVE_ENGINE
         // The layers measured first: the cut of --partition is chosen from them.
         if (pd::measuresProfile(options))
@@ -132,7 +126,7 @@ int main(int argc, char** argv) {
         return fail(2, e.what());
     } catch (const std::bad_alloc&) {
         return fail(1, "out of memory (the estimate before the run was " +
-                           pd::estimateRunMemory(parsed.options).describe() + ")");
+                           pd::estimateRunMemory(options).describe() + ")");
     } catch (const std::exception& e) {
         return fail(1, e.what());
     }

@@ -58,40 +58,36 @@ int headless(const pd::RunOptions& options, char** argv) {
 // Remembered settings that cannot fit (a model too large for this machine,
 // say) would be built as the window opens: start from the defaults instead.
 pd::RunOptions fitting(const pd::RunOptions& restored, const pd::RunOptions& fallback) {
-    const std::string tooBig = pd::checkRunMemory(restored);
-    if (tooBig.empty()) return restored;
-    std::fprintf(stderr, "note: the remembered settings are not used: %s\n", tooBig.c_str());
-    return fallback;
+    try {
+        pd::checkRunMemory(restored);
+        return restored;
+    } catch (const pd::ConfigError& e) {
+        std::fprintf(stderr, "note: the remembered settings are not used: %s\n", e.what());
+        return fallback;
+    }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    const pd::ParsedOptions parsed = pd::parseRunOptions(args, /*vizFlags=*/true);
-    if (parsed.help) {
-        std::fputs(pd::usage("pipedream-viz", true).c_str(), stdout);
-        return 0;
-    }
-    if (!parsed.error.empty()) {
-        std::fprintf(stderr, "error: %s\n", parsed.error.c_str());
-        return 2;
-    }
-    // Before anything is built: a run that cannot fit is bad input.
-    const std::string tooBig =
-        parsed.options.openFile.empty() ? pd::checkRunMemory(parsed.options) : "";
-    if (!tooBig.empty()) {
-        std::fprintf(stderr, "error: %s\n", tooBig.c_str());
-        return 2;
-    }
-    // A file that cannot be written is said before a run is spent on it.
-    for (const std::string* path :
-         {&parsed.options.csvPath, &parsed.options.tracePath, &parsed.options.animationPath}) {
-        std::string why;
-        if (!path->empty() && !pd::checkWritable(*path, why)) {
-            std::fprintf(stderr, "error: %s\n", pd::printable(why, 4096).c_str());
-            return 2;
+    // Bad input, said in one line before anything is built: exit status 2.
+    pd::ParsedOptions parsed;
+    try {
+        parsed = pd::parseRunOptions(args, /*vizFlags=*/true);
+        if (parsed.help) {
+            std::fputs(pd::usage("pipedream-viz", true).c_str(), stdout);
+            return 0;
         }
+        // A run that cannot fit.
+        if (parsed.options.openFile.empty()) pd::checkRunMemory(parsed.options);
+        // A file that cannot be written, before a run is spent on it.
+        for (const std::string* path :
+             {&parsed.options.csvPath, &parsed.options.tracePath, &parsed.options.animationPath})
+            if (!path->empty()) pd::checkWritable(*path);
+    } catch (const pd::Error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 2;
     }
     ensureRuntimeDir();
     if (parsed.options.headless) {

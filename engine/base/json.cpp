@@ -89,29 +89,26 @@ private:
 
 }  // namespace
 
-bool parse(std::string_view text, Value& out, std::string& error, std::size_t maxValues) {
-    out = nullptr;
-    error.clear();
+Value parse(std::string_view text, std::size_t maxValues) {
+    Value out;
     try {
         BoundedBuilder builder(out, maxValues);
         Value::sax_parse(text.begin(), text.end(), &builder);
-        return true;
+        return out;
     } catch (const nlohmann::json::parse_error& e) {
-        error =
-            "JSON error at " + where(text, e.byte > 0 ? e.byte - 1 : 0) + ": " + reason(e.what());
+        throw Error("JSON error at " + where(text, e.byte > 0 ? e.byte - 1 : 0) + ": " +
+                    reason(e.what()));
     } catch (const TooMany& e) {
-        error = e.what == std::string_view("values")
-                    ? "JSON error: too many values (more than " + std::to_string(maxValues) +
-                          ") for a text of " + std::to_string(text.size()) + " bytes"
-                    : "JSON error: nesting too deep (more than " + std::to_string(kMaxDepth) +
-                          " levels)";
+        throw Error(e.what == std::string_view("values")
+                        ? "JSON error: too many values (more than " + std::to_string(maxValues) +
+                              ") for a text of " + std::to_string(text.size()) + " bytes"
+                        : "JSON error: nesting too deep (more than " + std::to_string(kMaxDepth) +
+                              " levels)");
     } catch (const std::bad_alloc&) {
-        error = "not enough memory to read " + std::to_string(text.size()) + " bytes of JSON";
+        throw Error("not enough memory to read " + std::to_string(text.size()) + " bytes of JSON");
     } catch (const nlohmann::json::exception& e) {
-        error = std::string("JSON error: ") + reason(e.what());
+        throw Error(std::string("JSON error: ") + reason(e.what()));
     }
-    out = nullptr;
-    return false;
 }
 
 const Value& member(const Value& object, std::string_view key) {

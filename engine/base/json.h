@@ -5,7 +5,7 @@
 //   key on each insert;
 // - json::Ordered writes: members in insertion order, stable and diffable.
 // And the few things the library leaves to its users: a parse that returns
-// an error (line, column, byte) instead of throwing and bounds the number of
+// pd::Error (line, column, byte) instead of nlohmann's exceptions and bounds the number of
 // values a text may make, reads that tolerate a missing member, and a dump
 // that never throws on bytes that are not UTF-8.
 #pragma once
@@ -16,20 +16,21 @@
 #include <string>
 #include <string_view>
 
+#include "engine/base/error.h"
+
 namespace pd::json {
 
 using Value = nlohmann::json;
 using Ordered = nlohmann::ordered_json;
 
 // Parses a whole JSON text (RFC 8259; surrounding whitespace allowed). On
-// failure returns false, leaves `out` null and sets `error` to one line with
-// the line, column and byte offset of the byte where reading failed
-// ("JSON error at line 1, column 4 (offset 3): ...", or "JSON error: ..." for the bounds below). At
-// most `maxValues` values and 512 levels of nesting: a value takes 16 bytes or more, so
-// "[0,0,0,...]" would take 8 times its text; callers reading files bound it by the text's size.
-// Running out of memory is an error too, not an exception.
-bool parse(std::string_view text, Value& out, std::string& error,
-           std::size_t maxValues = static_cast<std::size_t>(-1));
+// failure throws Error, one line with the line, column and byte offset of the
+// byte where reading failed ("JSON error at line 1, column 4 (offset 3): ...",
+// or "JSON error: ..." for the bounds below). At most `maxValues` values and
+// 512 levels of nesting: a value takes 16 bytes or more, so "[0,0,0,...]"
+// would take 8 times its text; callers reading files bound it by the text's
+// size. Running out of memory is an Error too, not std::bad_alloc.
+Value parse(std::string_view text, std::size_t maxValues = static_cast<std::size_t>(-1));
 
 // Member `key` of an object, or a null value when absent or not an object
 // (nlohmann's const operator[] requires the key to exist).

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "engine/base/error.h"
+
 namespace pd {
 
 // The whole token as an integer or floating-point T, no leading spaces or
@@ -33,8 +35,12 @@ inline bool parseFinite(std::string_view text, double& out) {
     return true;
 }
 
-// "HOST:PORT" or "[IPv6]:PORT", port 1 to 65535; false with `error` (one
-// line, the text quoted with control bytes escaped) otherwise.
-bool parseHostPort(const std::string& text, std::string& host, int& port, std::string& error);
+struct HostPort {
+    std::string host;
+    int port = 0;
+};
+// "HOST:PORT" or "[IPv6]:PORT", port 1 to 65535; throws Error (one line, the
+// text quoted with control bytes escaped) otherwise.
+HostPort parseHostPort(const std::string& text);
 
 }  // namespace pd

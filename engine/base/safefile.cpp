@@ -114,55 +114,47 @@ void syncFolder(const std::string& path) {
     ::close(fd);
 }
 
-bool writeToFd(int fd, const std::string& path, const std::string& content, std::string& error) {
-    if (writeAll(fd, content)) return true;
-    error = errnoText("write", path);
-    return false;
+[[noreturn]] void fail(const char* verb, const std::string& path, int err = errno) {
+    throw Error(errnoText(verb, path, err));
+}
+
+// Closes a descriptor on every way out.
+struct Fd {
+    int fd;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+void writeToFd(int fd, const std::string& path, const std::string& content) {
+    if (!writeAll(fd, content)) fail("write", path);
 }
 
 // Devices, FIFOs and sockets: no temporary (a rename would replace the
 // device node with a regular file), no truncation, no fsync (not a file).
-bool writeThrough(const std::string& path, const std::string& content, std::string& error) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        error = errnoText("write", path);
-        return false;
-    }
-    const bool ok = writeToFd(fd, path, content, error);
-    ::close(fd);
-    return ok;
+void writeThrough(const std::string& path, const std::string& content) {
+    const Fd out{::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY)};
+    if (out.fd < 0) fail("write", path);
+    writeToFd(out.fd, path, content);
 }
 
-bool replaceAtomically(const std::string& path, const std::string& content, std::string& error) {
+void replaceAtomically(const std::string& path, const std::string& content) {
     removeStaleTemps(path);
     std::string temp;
     const int fd = openTemp(path, temp);
-    if (fd < 0) {
-        error = errnoText("write", path);
-        return false;
-    }
+    if (fd < 0) fail("write", path);
     struct stat old {};
     if (::stat(path.c_str(), &old) == 0) ::fchmod(fd, old.st_mode & 07777);  // keep its mode
-    bool ok = writeToFd(fd, path, content, error);
-    if (ok && ::fsync(fd) != 0) {
-        ok = false;
-        error = errnoText("write", path);
-    }
-    if (::close(fd) != 0 && ok) {
-        ok = false;
-        error = errnoText("write", path);
-    }
-    if (ok && gBeforeAtomicRename) gBeforeAtomicRename(temp);
-    if (ok && ::rename(temp.c_str(), path.c_str()) != 0) {
-        ok = false;
-        error = errnoText("write", path);
-    }
-    if (!ok) {
+    int err = 0;
+    if (!writeAll(fd, content) || ::fsync(fd) != 0) err = errno;
+    if (::close(fd) != 0 && err == 0) err = errno;
+    if (err == 0 && gBeforeAtomicRename) gBeforeAtomicRename(temp);
+    if (err == 0 && ::rename(temp.c_str(), path.c_str()) != 0) err = errno;
+    if (err != 0) {
         ::unlink(temp.c_str());
-        return false;
+        fail("write", path, err);
     }
     syncFolder(path);
-    return true;
 }
 
 const char* kindOf(mode_t mode) {
@@ -186,103 +178,61 @@ bool isStdoutPath(const std::string& path) {
     return path == "-" || path == "/dev/stdout";
 }
 
-bool writeFileAtomic(const std::string& path, const std::string& content, std::string& error) {
-    error.clear();
-    if (path.empty()) {
-        error = "cannot write '': empty file name";
-        return false;
-    }
-    if (isStdoutPath(path)) {
-        if (!writeToFd(STDOUT_FILENO, "standard output", content, error)) return false;
-        return true;
-    }
+void writeFileAtomic(const std::string& path, const std::string& content) {
+    if (path.empty()) throw Error("cannot write '': empty file name");
+    if (isStdoutPath(path)) return writeToFd(STDOUT_FILENO, "standard output", content);
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {  // follows symlinks
-        if (S_ISDIR(st.st_mode)) {
-            error = errnoText("write", path, EISDIR);
-            return false;
-        }
+        if (S_ISDIR(st.st_mode)) fail("write", path, EISDIR);
         if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
-            return writeThrough(path, content, error);
-        if (!S_ISREG(st.st_mode)) {
-            error = "cannot write '" + printable(path) + "': it is " + kindOf(st.st_mode);
-            return false;
-        }
+            return writeThrough(path, content);
+        if (!S_ISREG(st.st_mode))
+            throw Error("cannot write '" + printable(path) + "': it is " + kindOf(st.st_mode));
     }
-    return replaceAtomically(followLinks(path), content, error);
+    replaceAtomically(followLinks(path), content);
 }
 
-bool checkWritable(const std::string& path, std::string& error) {
-    error.clear();
-    if (path.empty() || isStdoutPath(path)) return true;
+void checkWritable(const std::string& path) {
+    if (path.empty() || isStdoutPath(path)) return;
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) {
-            error = errnoText("write", path, EISDIR);
-            return false;
-        }
-        if (!S_ISREG(st.st_mode)) return true;  // written through, like a pipe
+        if (S_ISDIR(st.st_mode)) fail("write", path, EISDIR);
+        if (!S_ISREG(st.st_mode)) return;  // written through, like a pipe
     }
     const std::string dir = folderOf(followLinks(path));
-    if (::access(dir.c_str(), W_OK | X_OK) == 0) return true;
-    error = "cannot write '" + printable(path) + "': folder '" + printable(dir) + "' " +
-            (::access(dir.c_str(), F_OK) == 0 ? "is not writable" : "does not exist");
-    return false;
+    if (::access(dir.c_str(), W_OK | X_OK) == 0) return;
+    throw Error("cannot write '" + printable(path) + "': folder '" + printable(dir) + "' " +
+                (::access(dir.c_str(), F_OK) == 0 ? "is not writable" : "does not exist"));
 }
 
-bool readFile(const std::string& path, std::string& content, std::string& error,
-              std::uint64_t maxBytes) {
-    content.clear();
-    error.clear();
+std::string readFile(const std::string& path, std::uint64_t maxBytes) {
     // O_NONBLOCK: opening a FIFO without a writer must not hang.
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        error = errnoText("read", path);
-        return false;
-    }
+    const Fd in{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)};
+    if (in.fd < 0) fail("read", path);
     struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        error = errnoText("read", path);
-        ::close(fd);
-        return false;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        error = S_ISDIR(st.st_mode) ? errnoText("read", path, EISDIR)
-                                    : "cannot read '" + printable(path) + "': it is " +
-                                          kindOf(st.st_mode) + ", not a regular file";
-        ::close(fd);
-        return false;
-    }
-    if (static_cast<std::uint64_t>(st.st_size) > maxBytes) {
-        error = "cannot read '" + printable(path) +
-                "': " + sizeText(static_cast<std::uint64_t>(st.st_size)) +
-                " is more than the limit of " + sizeText(maxBytes);
-        ::close(fd);
-        return false;
-    }
+    if (::fstat(in.fd, &st) != 0) fail("read", path);
+    if (S_ISDIR(st.st_mode)) fail("read", path, EISDIR);
+    if (!S_ISREG(st.st_mode))
+        throw Error("cannot read '" + printable(path) + "': it is " + kindOf(st.st_mode) +
+                    ", not a regular file");
+    const auto tooLarge = [&](const std::string& what) {
+        return Error("cannot read '" + printable(path) + "': " + what + "the limit of " +
+                     sizeText(maxBytes));
+    };
+    if (static_cast<std::uint64_t>(st.st_size) > maxBytes)
+        throw tooLarge(sizeText(static_cast<std::uint64_t>(st.st_size)) + " is more than ");
     std::string data;
     data.reserve(static_cast<std::size_t>(st.st_size));
     char buf[1 << 16];
     for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
+        const ssize_t n = ::read(in.fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            error = errnoText("read", path);
-            ::close(fd);
-            return false;
-        }
+        if (n < 0) fail("read", path);
         if (n == 0) break;
         data.append(buf, static_cast<std::size_t>(n));
-        if (data.size() > maxBytes) {  // grew while we read
-            error = "cannot read '" + printable(path) + "': more than the limit of " +
-                    sizeText(maxBytes);
-            ::close(fd);
-            return false;
-        }
+        if (data.size() > maxBytes) throw tooLarge("more than ");  // grew while we read
     }
-    ::close(fd);
-    content = std::move(data);
-    return true;
+    return data;
 }
 
 std::string printable(std::string_view text, std::size_t maxBytes) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/base/error.h"
+
 namespace pd {
 
 // Largest run file (CSV or Chrome trace) the loaders read: 256 MiB, about
@@ -24,21 +26,23 @@ constexpr std::uint64_t kMaxRunFileBytes = std::uint64_t{256} << 20;
 // - a symlink: the same for its target (the link stays a link);
 // - "-", /dev/stdout, a character device, a FIFO or a socket: written
 //   through (no temporary), so output can be piped.
-// Each write, the sync and the rename are checked; the error names the cause.
-bool writeFileAtomic(const std::string& path, const std::string& content, std::string& error);
+// Each write, the sync and the rename are checked; a failure throws Error
+// naming the path and the cause.
+void writeFileAtomic(const std::string& path, const std::string& content);
 
 // Whether writeFileAtomic(path) can succeed as far as can be told before
 // the data exists: not a folder, and the folder of a regular or new file
-// exists and is writable. Lets a long run fail before it starts.
-bool checkWritable(const std::string& path, std::string& error);
+// exists and is writable; throws Error otherwise. Lets a long run fail
+// before it starts.
+void checkWritable(const std::string& path);
 
 // True for the paths writeFileAtomic sends to standard output.
 bool isStdoutPath(const std::string& path);
 
 // Reads a whole regular file of at most `maxBytes`. FIFOs, devices and
-// folders are refused without blocking.
-bool readFile(const std::string& path, std::string& content, std::string& error,
-              std::uint64_t maxBytes = kMaxRunFileBytes);
+// folders are refused without blocking. Throws Error naming the path and the
+// cause.
+std::string readFile(const std::string& path, std::uint64_t maxBytes = kMaxRunFileBytes);
 
 // `text` with control bytes escaped (\r, \n, \t, \xNN), so that a message
 // quoting a file's content or name stays one line and sends no escape

@@ -122,7 +122,7 @@ bool equalConstantTime(std::string_view a, std::string_view b) {
 
 std::string randomBytes(std::size_t bytes) {
     const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
+    if (fd < 0) throw Error("cannot read /dev/urandom");
     std::string out(bytes, '\0');
     std::size_t got = 0;
     while (got < bytes) {
@@ -132,7 +132,8 @@ std::string randomBytes(std::size_t bytes) {
         got += static_cast<std::size_t>(n);
     }
     ::close(fd);
-    return got == bytes ? out : std::string();
+    if (got != bytes) throw Error("cannot read /dev/urandom");
+    return out;
 }
 
 }  // namespace pd

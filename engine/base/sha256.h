@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/base/error.h"
+
 namespace pd {
 
 using Digest = std::array<std::uint8_t, 32>;
@@ -23,7 +25,7 @@ std::string toHex(const Digest& digest);
 // Equal in time independent of where they differ (for secrets' proofs).
 bool equalConstantTime(std::string_view a, std::string_view b);
 
-// `bytes` random bytes from /dev/urandom; empty when it cannot be read.
+// `bytes` random bytes from /dev/urandom; Error when it cannot be read.
 std::string randomBytes(std::size_t bytes);
 
 }  // namespace pd

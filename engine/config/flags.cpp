@@ -16,47 +16,41 @@ using namespace optionsdetail;
 
 namespace {
 
-std::string setInt(const std::string& flag, const std::string& v, int& out) {
-    if (!parseNumber(v, out)) return flag + " expects an integer, got " + quoted(v);
-    return {};
+void setInt(const std::string& flag, const std::string& v, int& out) {
+    if (!parseNumber(v, out)) throw ConfigError(flag + " expects an integer, got " + quoted(v));
 }
 
-std::string setPositive(const std::string& flag, const std::string& v, int& out) {
+void setPositive(const std::string& flag, const std::string& v, int& out) {
     if (!parseNumber(v, out) || out < 1)
-        return flag + " expects a positive integer, got " + quoted(v);
-    return {};
+        throw ConfigError(flag + " expects a positive integer, got " + quoted(v));
 }
 
-std::string setNonNegative(const std::string& flag, const std::string& v, int& out) {
+void setNonNegative(const std::string& flag, const std::string& v, int& out) {
     if (!parseNumber(v, out) || out < 0)
-        return flag + " expects a non-negative integer, got " + quoted(v);
-    return {};
+        throw ConfigError(flag + " expects a non-negative integer, got " + quoted(v));
 }
 
-std::string setPort(const std::string& flag, const std::string& v, int& out) {
+void setPort(const std::string& flag, const std::string& v, int& out) {
     if (!parseNumber(v, out) || out < 1 || out > 65535)
-        return flag + " expects a port between 1 and 65535, got " + quoted(v);
-    return {};
+        throw ConfigError(flag + " expects a port between 1 and 65535, got " + quoted(v));
 }
 
 constexpr int kMaxTimeoutS = 86400;
 
-std::string setTimeout(const std::string& flag, const std::string& v, int& out) {
+void setTimeout(const std::string& flag, const std::string& v, int& out) {
     if (!parseNumber(v, out) || out < 1 || out > kMaxTimeoutS)
-        return flag + " expects seconds between 1 and " + std::to_string(kMaxTimeoutS) + ", got " +
-               quoted(v);
-    return {};
+        throw ConfigError(flag + " expects seconds between 1 and " + std::to_string(kMaxTimeoutS) +
+                          ", got " + quoted(v));
 }
 
-std::string setBetween(const std::string& flag, const std::string& v, int lo, int hi, int& out) {
+void setBetween(const std::string& flag, const std::string& v, int lo, int hi, int& out) {
     if (!parseNumber(v, out) || out < lo || out > hi)
-        return flag + " expects an integer between " + std::to_string(lo) + " and " +
-               std::to_string(hi) + ", got " + quoted(v);
-    return {};
+        throw ConfigError(flag + " expects an integer between " + std::to_string(lo) + " and " +
+                          std::to_string(hi) + ", got " + quoted(v));
 }
 
 // "2GiB", "512MiB", "64KiB", "1GB", or plain bytes.
-std::string setMemoryLimit(State& s, const std::string& v) {
+void setMemoryLimit(State& s, const std::string& v) {
     static const std::pair<const char*, double> units[] = {
         {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
         {"KB", 1e3},     {"MB", 1e6},        {"GB", 1e9},           {"TB", 1e12},
@@ -73,32 +67,29 @@ std::string setMemoryLimit(State& s, const std::string& v) {
     }
     double x = 0;
     if (!parseFinite(number, x) || x <= 0.0 || x * scale > 9e18)
-        return "--memory-limit expects a size such as 512MiB or 2GiB, got " + quoted(v);
+        throw ConfigError("--memory-limit expects a size such as 512MiB or 2GiB, got " + quoted(v));
     s.o.memoryLimit = static_cast<std::int64_t>(x * scale);
-    return {};
 }
 
-std::string setAnimationPath(State& s, const std::string& v) {
+void setAnimationPath(State& s, const std::string& v) {
     std::string suffix =
         v.substr(v.find_last_of('.') == std::string::npos ? v.size() : v.find_last_of('.'));
     for (char& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (suffix != ".gif" && suffix != ".webp")
-        return "--export-animation " + quoted(v) + ": use a .gif or .webp file name";
+        throw ConfigError("--export-animation " + quoted(v) + ": use a .gif or .webp file name");
     s.o.animationPath = v;
-    return {};
 }
 
-std::string setAnimBase(State& s, const std::string& v) {
+void setAnimBase(State& s, const std::string& v) {
     if (v == "slots")
         s.o.animBase = AnimBase::Slots;
     else if (v == "measured")
         s.o.animBase = AnimBase::Measured;
     else
-        return "--anim-base expects slots or measured, got " + quoted(v);
-    return {};
+        throw ConfigError("--anim-base expects slots or measured, got " + quoted(v));
 }
 
-std::string setAnimColors(State& s, const std::string& v) {
+void setAnimColors(State& s, const std::string& v) {
     if (v == "op")
         s.o.animColors = AnimColors::ByOp;
     else if (v == "version")
@@ -106,41 +97,40 @@ std::string setAnimColors(State& s, const std::string& v) {
     else if (v == "staleness")
         s.o.animColors = AnimColors::ByStaleness;
     else
-        return "--anim-color-by expects op, version or staleness, got " + quoted(v);
-    return {};
+        throw ConfigError("--anim-color-by expects op, version or staleness, got " + quoted(v));
 }
 
 // Above 0 and at most a day: a frame per day of a real run is already one
 // frame.
-std::string setAnimEveryMs(State& s, const std::string& v) {
+void setAnimEveryMs(State& s, const std::string& v) {
     double ms = 0.0;
     if (!parseFinite(v, ms) || !(ms > 0.0) || ms > 86400000.0)
-        return "--anim-every-ms expects milliseconds above 0 (at most 86400000), got " + quoted(v);
+        throw ConfigError("--anim-every-ms expects milliseconds above 0 (at most 86400000), got " +
+                          quoted(v));
     s.o.animEveryMs = ms;
-    return {};
 }
 
-std::string setSchedule(State& s, const std::string& v) {
+void setSchedule(State& s, const std::string& v) {
     auto kind = parseScheduleKind(v);
     if (!kind)
-        return "unknown schedule " + quoted(v) +
-               " (naive, gpipe, 1f1b, pipedream, 2bw, interleaved, zb-h1, zb-h2, zb-v, looped-bfs, "
-               "interleaved-zb, dualpipev)";
+        throw ConfigError(
+            "unknown schedule " + quoted(v) +
+            " (naive, gpipe, 1f1b, pipedream, 2bw, interleaved, zb-h1, zb-h2, zb-v, looped-bfs, "
+            "interleaved-zb, dualpipev)");
     s.o.schedule.kind = *kind;
-    return {};
 }
 
-std::string setLr(State& s, const std::string& v) {
-    if (!parseFinite(v, s.o.lr)) return "--lr expects a finite number, got " + quoted(v);
-    return {};
+void setLr(State& s, const std::string& v) {
+    if (!parseFinite(v, s.o.lr))
+        throw ConfigError("--lr expects a finite number, got " + quoted(v));
 }
 
-std::string setSeed(State& s, const std::string& v) {
-    if (!parseNumber(v, s.o.seed)) return "--seed expects a non-negative integer, got " + quoted(v);
-    return {};
+void setSeed(State& s, const std::string& v) {
+    if (!parseNumber(v, s.o.seed))
+        throw ConfigError("--seed expects a non-negative integer, got " + quoted(v));
 }
 
-std::string setChunks(State& s, const std::string& v) {
+void setChunks(State& s, const std::string& v) {
     s.chunksGiven = true;
     return setInt("--chunks", v, s.o.schedule.chunks);
 }
@@ -187,42 +177,33 @@ const std::vector<FlagSpec>& flagSpecs() {
         {"--optimizer", "NAME", false,
          [](State& s, const std::string& v) {
              if (v != "sgd" && v != "momentum" && v != "adam")
-                 return "unknown optimizer " + quoted(v) + " (sgd, momentum or adam)";
+                 throw ConfigError("unknown optimizer " + quoted(v) + " (sgd, momentum or adam)");
              s.o.optimizer = v;
-             return std::string();
          },
          "sgd | momentum (0.9; cnn's default) | adam (--lr 0.001; gpt's default)",
          [](const RunOptions& o) { return o.optimizer; }},
         {"--epochs", "E", false,
          [](State& s, const std::string& v) { return setPositive("--epochs", v, s.o.epochs); },
-         "passes over the training data, each shuffled (seeded); --batches caps them",
-         nullptr},
+         "passes over the training data, each shuffled (seeded); --batches caps them", nullptr},
         {"--eval-every", "N", false,
-         [](State& s, const std::string& v) { return setPositive("--eval-every", v, s.o.evalEvery); },
+         [](State& s, const std::string& v) {
+             return setPositive("--eval-every", v, s.o.evalEvery);
+         },
          "held-out loss and accuracy every N batches (also at each epoch's end and the run's)",
          nullptr},
         {"--seed", "N", false, setSeed, "random seed for weights and data",
          [](const RunOptions& o) { return std::to_string(o.seed); }},
-        {"--device", "DEV", false,
-         [](State& s, const std::string& v) {
-             s.o.device = v;
-             return std::string();
-         },
+        {"--device", "DEV", false, [](State& s, const std::string& v) { s.o.device = v; },
          "cpu | cuda | cuda:K", [](const RunOptions& o) { return o.device; }},
-        {"--data", "SRC", false,
-         [](State& s, const std::string& v) {
-             s.o.data = v;
-             return std::string();
-         },
+        {"--data", "SRC", false, [](State& s, const std::string& v) { s.o.data = v; },
          "synthetic | mnist:DIR | fashion-mnist[:DIR] (IDX files, plain or .gz; "
          "held out: t10k) | text[:PATH] (a file or folder; text: the fortunes)",
          [](const RunOptions& o) { return o.data; }},
         {"--model", "NAME", false,
          [](State& s, const std::string& v) {
              if (v != "mlp" && v != "cnn" && v != "gpt")
-                 return "unknown model " + quoted(v) + " (mlp, cnn or gpt)";
+                 throw ConfigError("unknown model " + quoted(v) + " (mlp, cnn or gpt)");
              s.o.model = v;
-             return std::string();
          },
          "mlp | cnn (6 layers, for 28 x 28 images) | gpt (character-level transformer)",
          [](const RunOptions& o) { return o.model; }},
@@ -232,38 +213,32 @@ const std::vector<FlagSpec>& flagSpecs() {
         {"--seq-len", "N", false,
          [](State& s, const std::string& v) { return setInt("--seq-len", v, s.o.seqLen); },
          "gpt: context length in characters", [](const RunOptions&) { return std::string("64"); }},
-        {"--split", "L,L,...", false,
-         [](State& s, const std::string& v) {
-             s.split = v;
-             return std::string();
-         },
+        {"--split", "L,L,...", false, [](State& s, const std::string& v) { s.split = v; },
          "where to cut the model: the first layer of each model part after the first "
          "(4 parts of 16 layers: 4,9,13)",
          nullptr},
         {"--partition", "METHOD", false,
          [](State& s, const std::string& v) {
              if (!parsePartitionMethod(v))
-                 return "--partition expects uniform, time, memory, pipedream or schedule, got " +
-                        quoted(v);
+                 throw ConfigError(
+                     "--partition expects uniform, time, memory, pipedream or schedule, got " +
+                     quoted(v));
              s.partition = v;
-             return std::string();
          },
          "uniform | time | memory | pipedream | schedule: choose the cut from the layers' "
          "profile (measured when a run starts, or --profile-in; estimated for --dry-run)",
          [](const RunOptions&) { return std::string("uniform"); }},
         {"--profile-in", "FILE", false,
          [](State& s, const std::string& v) {
-             if (v.empty()) return std::string("--profile-in expects a file");
+             if (v.empty()) throw ConfigError(std::string("--profile-in expects a file"));
              s.o.profileIn = v;
-             return std::string();
          },
          "the layers' measured costs from a --profile-out file (no profiling at the start)",
          nullptr},
         {"--profile-out", "FILE", false,
          [](State& s, const std::string& v) {
-             if (v.empty()) return std::string("--profile-out expects a file");
+             if (v.empty()) throw ConfigError(std::string("--profile-out expects a file"));
              s.o.profileOut = v;
-             return std::string();
          },
          "measure every layer's forward/backward time and bytes and write them as JSON "
          "(with --dry-run: profile without training)",
@@ -272,64 +247,36 @@ const std::vector<FlagSpec>& flagSpecs() {
          [](State& s, const std::string& v) {
              double x = 0;
              if (!parseFinite(v, x) || x <= 0.0 || x > 1e6)
-                 return "--bandwidth expects GB/s above 0, got " + quoted(v);
+                 throw ConfigError("--bandwidth expects GB/s above 0, got " + quoted(v));
              s.o.bandwidthGBs = x;
-             return std::string();
          },
          "--partition pipedream: the link between stages (default: the profile's, measured)",
          nullptr},
         {"--memory-limit", "BYTES", false, setMemoryLimit,
          "--partition pipedream: the most a stage may hold (e.g. 512MiB, 2GiB)", nullptr},
         {"--no-stash", nullptr, false,
-         [](State& s, const std::string&) {
-             s.o.schedule.stash = false;
-             return std::string();
-         },
+         [](State& s, const std::string&) { s.o.schedule.stash = false; },
          "pipedream ablation: backward on the newest weights", nullptr},
         {"--vertical-sync", nullptr, false,
-         [](State& s, const std::string&) {
-             s.o.schedule.verticalSync = true;
-             return std::string();
-         },
+         [](State& s, const std::string&) { s.o.schedule.verticalSync = true; },
          "pipedream: one version per microbatch, chosen at stage 0", nullptr},
-        {"--dry-run", nullptr, false,
-         [](State& s, const std::string&) {
-             s.o.dryRun = true;
-             return std::string();
-         },
+        {"--dry-run", nullptr, false, [](State& s, const std::string&) { s.o.dryRun = true; },
          "schedule and analytic figures only, no training", nullptr},
-        {"--csv", "FILE", false,
-         [](State& s, const std::string& v) {
-             s.o.csvPath = v;
-             return std::string();
-         },
+        {"--csv", "FILE", false, [](State& s, const std::string& v) { s.o.csvPath = v; },
          "write one CSV row per action", nullptr},
-        {"--trace", "FILE", false,
-         [](State& s, const std::string& v) {
-             s.o.tracePath = v;
-             return std::string();
-         },
+        {"--trace", "FILE", false, [](State& s, const std::string& v) { s.o.tracePath = v; },
          "write a Chrome trace (Perfetto, chrome://tracing)", nullptr},
-        {"--json", nullptr, false,
-         [](State& s, const std::string&) {
-             s.o.json = true;
-             return std::string();
-         },
+        {"--json", nullptr, false, [](State& s, const std::string&) { s.o.json = true; },
          "machine-readable summary on stdout", nullptr},
         {"--backend", "B", false,
          [](State& s, const std::string& v) {
              if (v != "threads" && v != "gloo" && v != "nccl")
-                 return "unknown backend " + quoted(v) + " (threads, gloo or nccl)";
+                 throw ConfigError("unknown backend " + quoted(v) + " (threads, gloo or nccl)");
              s.o.backend = v;
-             return std::string();
          },
          "threads: one process; gloo | nccl: one process per stage over torch.distributed",
          [](const RunOptions& o) { return o.backend; }},
-        {"--launch", nullptr, false,
-         [](State& s, const std::string&) {
-             s.o.launch = true;
-             return std::string();
-         },
+        {"--launch", nullptr, false, [](State& s, const std::string&) { s.o.launch = true; },
          "with gloo | nccl: start the S rank processes here and collect their events", nullptr},
         {"--rank", "R", false,
          [](State& s, const std::string& v) { return setNonNegative("--rank", v, s.o.rank); },
@@ -356,25 +303,20 @@ const std::vector<FlagSpec>& flagSpecs() {
         {"--events", "HOST:PORT", false,
          [](State& s, const std::string& v) {
              s.o.events = v;
-             std::string host, error;
-             int port = 0;
-             if (!parseHostPort(v, host, port, error)) return "--events: " + error;
-             return checkHost("--events", host);
+             std::string host;
+             try {
+                 host = parseHostPort(v).host;
+             } catch (const Error& e) {
+                 throw ConfigError(std::string("--events: ") + e.what());
+             }
+             checkHost("--events", host);
          },
          "send this rank's events to a collector there (the GUI's Attach)", nullptr},
-        {"--secret-file", "FILE", false,
-         [](State& s, const std::string& v) {
-             s.o.secretFile = v;
-             return std::string();
-         },
+        {"--secret-file", "FILE", false, [](State& s, const std::string& v) { s.o.secretFile = v; },
          "the run secret, shared by every rank and the collector: this file's first line "
          "[default: $PIPEDREAM_SECRET; --launch makes its own]",
          nullptr},
-        {"--no-secret", nullptr, false,
-         [](State& s, const std::string&) {
-             s.o.noSecret = true;
-             return std::string();
-         },
+        {"--no-secret", nullptr, false, [](State& s, const std::string&) { s.o.noSecret = true; },
          "ranks and collector prove no run secret: anyone who can reach the collector may pose "
          "as a rank (a trusted network only)",
          nullptr},
@@ -388,23 +330,11 @@ const std::vector<FlagSpec>& flagSpecs() {
          [](State& s, const std::string& v) { return setTimeout("--timeout", v, s.o.timeoutS); },
          "fail when a peer sends nothing this long (pauses excluded)",
          [](const RunOptions& o) { return str(o.timeoutS); }},
-        {"--headless", nullptr, true,
-         [](State& s, const std::string&) {
-             s.o.headless = true;
-             return std::string();
-         },
+        {"--headless", nullptr, true, [](State& s, const std::string&) { s.o.headless = true; },
          "no window (needs --export DIR or --export-animation FILE)", nullptr},
-        {"--export", "DIR", true,
-         [](State& s, const std::string& v) {
-             s.o.exportDir = v;
-             return std::string();
-         },
+        {"--export", "DIR", true, [](State& s, const std::string& v) { s.o.exportDir = v; },
          "write figures, CSV and trace into DIR", nullptr},
-        {"--open", "FILE", true,
-         [](State& s, const std::string& v) {
-             s.o.openFile = v;
-             return std::string();
-         },
+        {"--open", "FILE", true, [](State& s, const std::string& v) { s.o.openFile = v; },
          "show a run saved as CSV or Chrome trace (with --headless: export its timeline)", nullptr},
         {"--export-animation", "FILE", true, setAnimationPath,
          "with --headless: the walk through the run as an animated .gif or .webp, one frame per "
@@ -423,18 +353,14 @@ const std::vector<FlagSpec>& flagSpecs() {
          "animation frames per second (1 to 50)",
          [](const RunOptions& o) { return str(o.animFps); }},
         {"--anim-from", "SLOT", true,
-         [](State& s, const std::string& v) {
-             return setNonNegative("--anim-from", v, s.o.animFrom);
-         },
+         [](State& s,
+            const std::string& v) { return setNonNegative("--anim-from", v, s.o.animFrom); },
          "first slot of the animation [default: 0]", nullptr},
         {"--anim-to", "SLOT", true,
          [](State& s, const std::string& v) { return setNonNegative("--anim-to", v, s.o.animTo); },
          "last slot of the animation [default: the run's last]", nullptr},
         {"--anim-no-caption", nullptr, true,
-         [](State& s, const std::string&) {
-             s.o.animCaption = false;
-             return std::string();
-         },
+         [](State& s, const std::string&) { s.o.animCaption = false; },
          "animation without the caption line (the slot's actions and versions)", nullptr},
         {"--anim-base", "BASE", true, setAnimBase,
          "slots (a frame per slot) | measured (a frame per --anim-every-ms of measured time, "
@@ -473,19 +399,21 @@ bool isHelp(const std::string& a) {
 }
 
 // Applies one flag; `i` advances past a separate value token.
-std::string parseOne(const std::vector<std::string>& args, std::size_t& i, bool vizFlags,
-                     State& state, std::set<std::string>& seen) {
+void parseOne(const std::vector<std::string>& args, std::size_t& i, bool vizFlags, State& state,
+              std::set<std::string>& seen) {
     const std::string& arg = args[i];
     if (arg.size() < 3 || arg.compare(0, 2, "--") != 0)
-        return "unexpected argument " + quoted(arg) + " (see --help)";
+        throw ConfigError("unexpected argument " + quoted(arg) + " (see --help)");
     const auto eq = arg.find('=');
     const std::string name = arg.substr(0, eq);
     const FlagSpec* spec = findFlag(name, vizFlags);
-    if (!spec) return "unknown option " + quoted(name) + " (see --help)";
+    if (!spec) throw ConfigError("unknown option " + quoted(name) + " (see --help)");
     // A repeated flag is almost always a typo in a script; say so.
-    if (!seen.insert(name).second) return "option " + quoted(name) + " given more than once";
+    if (!seen.insert(name).second)
+        throw ConfigError("option " + quoted(name) + " given more than once");
     if (!spec->metavar) {
-        if (eq != std::string::npos) return "option " + quoted(name) + " takes no value";
+        if (eq != std::string::npos)
+            throw ConfigError("option " + quoted(name) + " takes no value");
         return spec->set(state, {});
     }
     std::string value;
@@ -494,9 +422,10 @@ std::string parseOne(const std::vector<std::string>& args, std::size_t& i, bool 
     } else if (i + 1 < args.size() && args[i + 1].compare(0, 2, "--") != 0) {
         value = args[++i];
     } else {
-        return "option " + quoted(name) + " needs a value (" + name + " " + spec->metavar + ")";
+        throw ConfigError("option " + quoted(name) + " needs a value (" + name + " " +
+                          spec->metavar + ")");
     }
-    if (value.empty()) return "option " + quoted(name) + " needs a non-empty value";
+    if (value.empty()) throw ConfigError("option " + quoted(name) + " needs a non-empty value");
     return spec->set(state, value);
 }
 
@@ -540,9 +469,8 @@ ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlag
     State state;
     state.o = defaultRunOptions();
     std::set<std::string> seen;
-    for (std::size_t i = 0; i < args.size() && result.error.empty(); ++i)
-        result.error = parseOne(args, i, vizFlags, state, seen);
-    if (result.error.empty() && state.o.model != "mlp") {
+    for (std::size_t i = 0; i < args.size(); ++i) parseOne(args, i, vizFlags, state, seen);
+    if (state.o.model != "mlp") {
         // The model's own defaults for what the command line leaves open.
         const RunOptions d = modelDefaults(state.o.model);
         if (!seen.count("--layers")) state.o.layers = d.layers;
@@ -551,25 +479,22 @@ ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlag
         if (!seen.count("--optimizer")) state.o.optimizer = d.optimizer;
         if (!seen.count("--data")) state.o.data = d.data;
     }
-    if (result.error.empty() && !seen.count("--lr"))
-        state.o.lr = defaultLr(state.o.model, state.o.optimizer);
+    if (!seen.count("--lr")) state.o.lr = defaultLr(state.o.model, state.o.optimizer);
     // --epochs without --batches: every batch of the epochs, known once the
     // data is read (pipedream-viz and the dry run need --batches).
-    if (result.error.empty() && seen.count("--epochs") && !seen.count("--batches")) {
+    if (seen.count("--epochs") && !seen.count("--batches")) {
         if (vizFlags || state.o.dryRun || state.o.backend != "threads")
-            result.error = std::string(vizFlags         ? "pipedream-viz"
-                                       : state.o.dryRun ? "--dry-run"
-                                                        : "a distributed run") +
-                           " does not read the data before it schedules: give --batches with "
-                           "--epochs (it caps them)";
-        else
-            state.o.schedule.batches = 0;
+            throw ConfigError(std::string(vizFlags         ? "pipedream-viz"
+                                          : state.o.dryRun ? "--dry-run"
+                                                           : "a distributed run") +
+                              " does not read the data before it schedules: give --batches with "
+                              "--epochs (it caps them)");
+        state.o.schedule.batches = 0;
     }
-    if (result.error.empty()) result.error = checkFlagCombinations(state, vizFlags);
-    if (result.error.empty() && vizFlags && !state.o.openFile.empty())
-        result.error = checkOpenCombinations(seen);
-    if (result.error.empty()) result.error = checkRunOptions(state.o);
-    if (result.error.empty()) result.error = resolveSplit(state);  // the sizes hold
+    checkFlagCombinations(state, vizFlags);
+    if (vizFlags && !state.o.openFile.empty()) checkOpenCombinations(seen);
+    checkRunOptions(state.o);
+    resolveSplit(state);  // the sizes hold
     result.options = state.o;
     return result;
 }

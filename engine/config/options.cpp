@@ -76,15 +76,12 @@ namespace optionsdetail {
 // --split read against the sizes, or --partition's choice from the layers'
 // costs (the --profile-in file's, else estimated). Both at once: which one
 // is meant is not ours to guess.
-std::string resolveSplit(State& s) {
+void resolveSplit(State& s) {
     if (!s.split.empty() && !s.partition.empty())
-        return "--split and --partition cannot be combined (--split is the cut itself)";
+        throw ConfigError("--split and --partition cannot be combined (--split is the cut itself)");
     const int parts = s.o.schedule.parts();
     if (!s.split.empty()) {
-        std::string error;
-        const auto ranges = parseSplit(s.split, partitionableLayers(s.o), parts, error);
-        if (!ranges) return error;
-        s.o.split = boundariesOf(*ranges);
+        s.o.split = boundariesOf(parseSplit(s.split, partitionableLayers(s.o), parts));
         s.o.partition = "split";
         if (s.o.split == boundariesOf(splitLayers(partitionableLayers(s.o), parts)))
             s.o.split.clear();
@@ -96,10 +93,9 @@ std::string resolveSplit(State& s) {
         else if (s.o.partition != "uniform" && s.o.partition != "split")
             s.o.split = choosePartition(s.o, estimateLayerCosts(s.o));
     } catch (const std::exception& e) {
-        if (!s.o.profileIn.empty()) return std::string("--profile-in ") + e.what();
-        return "--partition " + s.o.partition + ": " + e.what();
+        if (!s.o.profileIn.empty()) throw ConfigError(std::string("--profile-in ") + e.what());
+        throw ConfigError("--partition " + s.o.partition + ": " + e.what());
     }
-    return {};
 }
 
 }  // namespace optionsdetail
@@ -194,12 +190,9 @@ int partitionableLayers(const RunOptions& o) {
 
 std::vector<LayerRange> layerSplit(const RunOptions& o) {
     if (o.split.empty()) return splitLayers(partitionableLayers(o), o.schedule.parts());
-    std::string error;
     std::string text;
     for (int b : o.split) text += (text.empty() ? "" : ",") + std::to_string(b);
-    const auto ranges = parseSplit(text, partitionableLayers(o), o.schedule.parts(), error);
-    if (!ranges) throw ConfigError(error);
-    return *ranges;
+    return parseSplit(text, partitionableLayers(o), o.schedule.parts());
 }
 
 std::vector<std::string> stageNames(const RunOptions& o) {

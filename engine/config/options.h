@@ -198,18 +198,17 @@ bool isTextData(const std::string& data);
 struct ParsedOptions {
     RunOptions options;
     bool help = false;
-    std::string error;  // set on bad input: one line, without the "error: " prefix
 };
 
 // Parses argv[1..]. `vizFlags` accepts --headless / --export DIR / --open FILE
-// as well.
-// Unknown flags, missing or malformed values and invalid combinations all
-// come back as `error`; nothing throws.
+// as well. Unknown flags, missing or malformed values and invalid
+// combinations throw ConfigError (one line, without the "error: " prefix).
 ParsedOptions parseRunOptions(const std::vector<std::string>& args, bool vizFlags);
 
 // Every cross-field rule (S <= layers, M divides the batch, interleaved
-// needs whole rounds of microbatches, ...). Empty when valid.
-std::string checkRunOptions(const RunOptions& options);
+// needs whole rounds of microbatches, ...): ConfigError with the first one
+// broken.
+void checkRunOptions(const RunOptions& options);
 
 std::string usage(const std::string& program, bool vizFlags);
 
@@ -227,9 +226,8 @@ std::string optionsDifference(const std::vector<std::string>& actual,
                               const std::vector<std::string>& expected);
 
 // Fills the rank settings left unset from torchrun's environment (`env`:
-// getenv, or a test's), then the defaults. Empty when they make sense (rank
-// in 0..world-1, world = stages), else one line.
-std::string resolveRankSettings(RunOptions& options,
-                                const std::function<const char*(const char*)>& env);
+// getenv, or a test's), then the defaults. ConfigError (one line) unless
+// they make sense: rank in 0..world-1, world = stages.
+void resolveRankSettings(RunOptions& options, const std::function<const char*(const char*)>& env);
 
 }  // namespace pd

@@ -15,8 +15,8 @@ namespace pd::optionsdetail {
 // Arguments are echoed in errors: control bytes escaped, so one line stays one.
 std::string quoted(const std::string& s);
 
-// A host name or address as the network takes it; an error or empty.
-std::string checkHost(const std::string& flag, const std::string& host);
+// A host name or address as the network takes it; ConfigError otherwise.
+void checkHost(const std::string& flag, const std::string& host);
 
 // What one command line has said so far.
 struct State {
@@ -31,7 +31,7 @@ struct FlagSpec {
     const char* name;
     const char* metavar;  // nullptr: the flag takes no value
     bool vizOnly;
-    std::string (*set)(State&, const std::string&);
+    void (*set)(State&, const std::string&);  // ConfigError on a bad value
     const char* help;
     std::string (*defaultText)(const RunOptions&);  // nullptr: no default shown
 };
@@ -41,11 +41,12 @@ const std::vector<FlagSpec>& flagSpecs();
 std::string str(int v);
 std::string str(double v);
 
+// Each throws ConfigError with the first rule broken.
 // Rules about which flags go together (value ranges are checkRunOptions').
-std::string checkFlagCombinations(State& s, bool vizFlags);
+void checkFlagCombinations(State& s, bool vizFlags);
 // pipedream-viz --open: flags the file would make meaningless.
-std::string checkOpenCombinations(const std::set<std::string>& seen);
+void checkOpenCombinations(const std::set<std::string>& seen);
 // --split read against the sizes, or --partition's choice.
-std::string resolveSplit(State& s);
+void resolveSplit(State& s);
 
 }  // namespace pd::optionsdetail

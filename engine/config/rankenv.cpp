@@ -55,8 +55,11 @@ std::string describeDifference(const std::vector<std::string>& actual,
 
 // The options as toArgs writes them, so that two spellings of one run agree.
 std::vector<std::string> normalized(const std::vector<std::string>& args) {
-    const ParsedOptions p = parseRunOptions(args, false);
-    return p.error.empty() ? toArgs(p.options) : args;
+    try {
+        return toArgs(parseRunOptions(args, false).options);
+    } catch (const ConfigError&) {
+        return args;  // compared as given: they differ from any valid run's
+    }
 }
 
 }  // namespace
@@ -103,40 +106,39 @@ std::string optionsDifference(const std::vector<std::string>& actual,
     return describeDifference(normalized(actual), expected);
 }
 
-std::string resolveRankSettings(RunOptions& o, const std::function<const char*(const char*)>& env) {
-    auto fromEnv = [&](const char* name, int& out, int lo, int hi) -> std::string {
-        if (out >= 0 && !(out == 0 && std::string(name) == "MASTER_PORT")) return {};
+void resolveRankSettings(RunOptions& o, const std::function<const char*(const char*)>& env) {
+    auto fromEnv = [&](const char* name, int& out, int lo, int hi) {
+        if (out >= 0 && !(out == 0 && std::string(name) == "MASTER_PORT")) return;
         const char* v = env(name);
-        if (!v || !*v) return {};
+        if (!v || !*v) return;
         int parsed = 0;
         if (!parseNumber(std::string(v), parsed) || parsed < lo || parsed > hi)
-            return std::string("environment variable ") + name + "=" + quoted(v) +
-                   " is not a valid value";
+            throw ConfigError(std::string("environment variable ") + name + "=" + quoted(v) +
+                              " is not a valid value");
         out = parsed;
-        return {};
     };
-    if (std::string e = fromEnv("RANK", o.rank, 0, 1 << 20); !e.empty()) return e;
-    if (std::string e = fromEnv("WORLD_SIZE", o.worldSize, 1, 1 << 20); !e.empty()) return e;
-    if (std::string e = fromEnv("LOCAL_RANK", o.localRank, 0, 1 << 20); !e.empty()) return e;
-    if (std::string e = fromEnv("MASTER_PORT", o.masterPort, 1, 65535); !e.empty()) return e;
+    fromEnv("RANK", o.rank, 0, 1 << 20);
+    fromEnv("WORLD_SIZE", o.worldSize, 1, 1 << 20);
+    fromEnv("LOCAL_RANK", o.localRank, 0, 1 << 20);
+    fromEnv("MASTER_PORT", o.masterPort, 1, 65535);
     if (o.masterAddr.empty()) {
         const char* v = env("MASTER_ADDR");
         o.masterAddr = v && *v ? v : "127.0.0.1";
-        if (std::string e = checkHost("MASTER_ADDR", o.masterAddr); !e.empty()) return e;
+        checkHost("MASTER_ADDR", o.masterAddr);
     }
     if (o.masterPort <= 0) o.masterPort = 29500;
     const int stages = o.schedule.stages;
     if (o.worldSize < 0) o.worldSize = stages;
     if (o.worldSize != stages)
-        return "world size mismatch: " + str(o.worldSize) + " ranks for " + str(stages) +
-               " stages (one rank per stage: --stages " + str(o.worldSize) + " or launch " +
-               str(stages) + " ranks)";
-    if (o.rank < 0) return "no rank given: set --rank (or RANK, as torchrun does), or use --launch";
+        throw ConfigError("world size mismatch: " + str(o.worldSize) + " ranks for " + str(stages) +
+                          " stages (one rank per stage: --stages " + str(o.worldSize) +
+                          " or launch " + str(stages) + " ranks)");
+    if (o.rank < 0)
+        throw ConfigError("no rank given: set --rank (or RANK, as torchrun does), or use --launch");
     if (o.rank >= o.worldSize)
-        return "rank " + str(o.rank) + " is outside the world of " + str(o.worldSize) +
-               " ranks (0.." + str(o.worldSize - 1) + ")";
+        throw ConfigError("rank " + str(o.rank) + " is outside the world of " + str(o.worldSize) +
+                          " ranks (0.." + str(o.worldSize - 1) + ")");
     if (o.localRank < 0) o.localRank = o.rank;
-    return {};
 }
 
 }  // namespace pd

@@ -47,8 +47,7 @@ std::vector<OpCosts> idealPartCosts(const RunOptions& options) {
 }
 
 DryRun makeDryRun(const RunOptions& options, const OpCosts& costs) {
-    const std::string problem = checkRunOptions(options);
-    if (!problem.empty()) throw ConfigError(problem);
+    checkRunOptions(options);
     DryRun run;
     run.options = options;
     run.costs = costs;

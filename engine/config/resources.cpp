@@ -159,16 +159,16 @@ std::optional<std::uint64_t> availableMemoryBytes() {
     return best;
 }
 
-std::string checkRunMemory(const RunOptions& options, std::uint64_t available) {
+void checkRunMemory(const RunOptions& options, std::uint64_t available) {
     const MemoryEstimate e = estimateRunMemory(options);
-    if (e.total() <= available) return {};
-    return std::string(options.dryRun ? "this dry run" : "this run") + " needs " + e.describe() +
-           ", but only " + formatBytes(available) + " of memory is available";
+    if (e.total() > available)
+        throw ConfigError(std::string(options.dryRun ? "this dry run" : "this run") + " needs " +
+                          e.describe() + ", but only " + formatBytes(available) +
+                          " of memory is available");
 }
 
-std::string checkRunMemory(const RunOptions& options) {
-    const auto available = availableMemoryBytes();
-    return available ? checkRunMemory(options, *available) : std::string();
+void checkRunMemory(const RunOptions& options) {
+    if (const auto available = availableMemoryBytes()) checkRunMemory(options, *available);
 }
 
 std::string coreSharingNote(const RunOptions& o, unsigned cores) {

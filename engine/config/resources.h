@@ -34,11 +34,11 @@ MemoryEstimate estimateRunMemory(const RunOptions& options);
 // the cgroup's limit minus its usage. nullopt when none can be read.
 std::optional<std::uint64_t> availableMemoryBytes();
 
-// Empty when the run fits in `available` bytes, else the one line to print
-// ("this run needs about ..., but only ... is available").
-std::string checkRunMemory(const RunOptions& options, std::uint64_t available);
+// ConfigError with the one line to print ("this run needs about ..., but
+// only ... is available") unless the run fits in `available` bytes.
+void checkRunMemory(const RunOptions& options, std::uint64_t available);
 // The same against availableMemoryBytes() (always fits when unknown).
-std::string checkRunMemory(const RunOptions& options);
+void checkRunMemory(const RunOptions& options);
 
 // "1.5 GiB", "12.0 MiB", "512 B".
 std::string formatBytes(std::uint64_t bytes);

@@ -4,22 +4,24 @@
 
 namespace pd {
 
-std::string backendUnavailable(const std::string& backend) {
+void checkBackendAvailable(const std::string& backend) {
     if (backend == "gloo") {
 #ifdef PD_HAVE_GLOO
-        return {};
+        return;
 #else
-        return "--backend gloo: this build has no Gloo (install libgloo-dev and rebuild)";
+        throw ConfigError(
+            "--backend gloo: this build has no Gloo (install libgloo-dev and rebuild)");
 #endif
     }
     if (backend == "nccl") {
 #ifdef PD_HAVE_NCCL
-        return {};
+        return;
 #else
-        return "--backend nccl: this build's LibTorch has no CUDA, so no NCCL; use --backend gloo";
+        throw ConfigError(
+            "--backend nccl: this build's LibTorch has no CUDA, so no NCCL; use --backend gloo");
 #endif
     }
-    return "--backend " + backend + ": not a distributed backend (gloo or nccl)";
+    throw ConfigError("--backend " + backend + ": not a distributed backend (gloo or nccl)");
 }
 
 }  // namespace pd

@@ -41,17 +41,13 @@ EventCollector::~EventCollector() {
         if (fd >= 0) ::close(fd);
 }
 
-bool EventCollector::listen(const std::string& host, int port, std::string& error) {
-    if (impl_->boundPort > 0) {
-        error = "the event collector already listens on port " + std::to_string(this->port());
-        return false;
-    }
-    const int fd = net::listenTcp(host, port, error);
-    if (fd < 0) return false;
+void EventCollector::listen(const std::string& host, int port) {
+    if (impl_->boundPort > 0)
+        throw Error("the event collector already listens on port " + std::to_string(this->port()));
+    const int fd = net::listenTcp(host, port);
     if (::pipe2(impl_->wake, O_CLOEXEC) != 0) {
         ::close(fd);
-        error = "cannot create a pipe for the event collector";
-        return false;
+        throw Error("cannot create a pipe for the event collector");
     }
     impl_->listenFd = fd;
     impl_->boundPort = net::localPort(fd);
@@ -70,7 +66,6 @@ bool EventCollector::listen(const std::string& host, int port, std::string& erro
         if (impl_->world > 0) impl_->connectSince = std::chrono::steady_clock::now();
     }
     impl_->acceptThread = std::thread([this] { impl_->acceptLoop(); });
-    return true;
 }
 
 int EventCollector::port() const {

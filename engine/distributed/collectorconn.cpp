@@ -192,8 +192,7 @@ void EventCollector::Impl::checkStopTimeout(Outbox& out) {  // mutex held
 // (a port scanner, a forged line), and a rank of this run that is refused
 // exits with the reason it is sent, which its launcher reports. The reason
 // is kept for the connect timeout's message too.
-bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out,
-                                 std::string& refusal) {
+bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out) {
     const auto f = net::fields(line);
     int protocol = 0, r = -1, w = 0, pid = 0;
     if (f.size() < 6 || f[0] != "hello" || !net::toInt(f[1], protocol) || !net::toInt(f[2], r) ||
@@ -203,56 +202,58 @@ bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out,
     const std::string host = printable(net::unescape(f[5]), 100);
     const std::string name = "a connection claiming rank " + std::to_string(r) + " on " + host;
     auto refuse = [&](const std::string& why) {
-        refusal = why;
         out.logs.push_back(name + " was refused: " + why);
         if (world > 0 && r >= 0 && r < world) ranks[r].refused = why;
-        return false;
+        return Refused(why);
     };
     if (protocol != kWireProtocol)
-        return refuse("wire protocol " + std::to_string(protocol) + ", expected " +
-                      std::to_string(kWireProtocol) + " (another version of pipedream-train)");
+        throw refuse("wire protocol " + std::to_string(protocol) + ", expected " +
+                     std::to_string(kWireProtocol) + " (another version of pipedream-train)");
     if (world > 0 && w != world)
-        return refuse("world size " + std::to_string(w) + ", expected " + std::to_string(world));
+        throw refuse("world size " + std::to_string(w) + ", expected " + std::to_string(world));
     if (w < 1 || w > kMaxStages)
-        return refuse("world size " + std::to_string(w) + " outside 1.." +
-                      std::to_string(kMaxStages));
-    if (r < 0 || r >= w) return refuse("rank outside 0.." + std::to_string(w - 1));
+        throw refuse("world size " + std::to_string(w) + " outside 1.." +
+                     std::to_string(kMaxStages));
+    if (r < 0 || r >= w) throw refuse("rank outside 0.." + std::to_string(w - 1));
     std::vector<std::string> args;
     for (std::size_t i = 6; i < f.size(); ++i) args.push_back(net::unescape(f[i]));
     if (world == 0) {  // attaching: the first rank tells what runs
         if (cancelRequested) return false;
-        const ParsedOptions p = parseRunOptions(args, false);
-        if (!p.error.empty()) return refuse("its options are not valid: " + printable(p.error));
+        ParsedOptions p;
+        try {
+            p = parseRunOptions(args, false);
+        } catch (const ConfigError& e) {
+            throw refuse(std::string("its options are not valid: ") + printable(e.what()));
+        }
         if (p.options.schedule.stages != w)
-            return refuse("world size " + std::to_string(w) + " for " +
-                          std::to_string(p.options.schedule.stages) + " stages");
+            throw refuse("world size " + std::to_string(w) + " for " +
+                         std::to_string(p.options.schedule.stages) + " stages");
         // What the view of this run will hold, before any of it is made.
         RunOptions view = p.options;
         view.dryRun = true;
         const MemoryEstimate need = estimateRunMemory(view);
         const auto limit = memoryLimit ? memoryLimit : availableMemoryBytes();
         if (limit && need.total() > *limit / (memoryLimit ? 1 : 2))
-            return refuse("its run (" + std::to_string(p.options.schedule.stages) + " stages x " +
-                          std::to_string(p.options.schedule.microbatches) + " microbatches x " +
-                          std::to_string(p.options.schedule.batches) + " batches) needs " +
-                          need.describe() + " to watch, more than " +
-                          formatBytes(*limit / (memoryLimit ? 1 : 2)) + " this window may use");
+            throw refuse("its run (" + std::to_string(p.options.schedule.stages) + " stages x " +
+                         std::to_string(p.options.schedule.microbatches) + " microbatches x " +
+                         std::to_string(p.options.schedule.batches) + " batches) needs " +
+                         need.describe() + " to watch, more than " +
+                         formatBytes(*limit / (memoryLimit ? 1 : 2)) + " this window may use");
         setWorld(w, p.options);
         connectSince = std::chrono::steady_clock::now();
     } else {
         const std::string diff = optionsDifference(args, expectedArgs);
-        if (!diff.empty()) return refuse("options differ: " + printable(diff, 1000));
+        if (!diff.empty()) throw refuse("options differ: " + printable(diff, 1000));
     }
     Rank& rank = ranks[r];
-    if (rank.state == State::Lost) {  // given up on (late, cancelled): not an error
-        refusal = "rank " + std::to_string(r) + " was given up on (the run is stopping)";
-        return false;
-    }
+    if (rank.state == State::Lost)  // given up on (late, cancelled): not an error
+        throw Refused("rank " + std::to_string(r) + " was given up on (the run is stopping)");
     if (rank.state != State::Waiting) {
         // Not recorded in rank.refused: that rank is here.
-        refusal = "rank " + std::to_string(r) + " is already connected from " + rank.host;
-        out.logs.push_back(name + " was refused: " + refusal);
-        return false;
+        const std::string why =
+            "rank " + std::to_string(r) + " is already connected from " + rank.host;
+        out.logs.push_back(name + " was refused: " + why);
+        throw Refused(why);
     }
     rank.state = State::Connected;
     rank.conn = c;
@@ -274,7 +275,6 @@ bool EventCollector::Impl::hello(Conn* c, const std::string& line, Outbox& out,
 void EventCollector::Impl::readLoop(Conn* c) {
     std::string line;
     bool accepted = false;
-    std::string refusal;
     const auto deadline = c->since + std::chrono::milliseconds(kHandshakeMs);
     const auto left = [&] {
         return static_cast<int>(
@@ -282,22 +282,28 @@ void EventCollector::Impl::readLoop(Conn* c) {
                                           deadline - std::chrono::steady_clock::now())
                                           .count()));
     };
-    if (authenticate(c, deadline, refusal) &&
-        c->reader.read(line, left()) == net::LineReader::Line) {
-        Outbox out;
-        {
-            std::lock_guard<std::mutex> lock(mutex);
-            if (finishing)
-                refusal = "the run is over";
-            else
-                accepted = c->open && hello(c, line, out, refusal);
+    try {
+        if (authenticate(c, deadline) && c->reader.read(line, left()) == net::LineReader::Line) {
+            Outbox out;
+            std::optional<Refused> refused;
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                try {
+                    if (finishing) throw Refused("the run is over");
+                    accepted = c->open && hello(c, line, out);
+                } catch (const Refused& r) {
+                    refused = r;
+                }
+            }
+            deliver(out);  // a refusal's log line too
+            if (refused) throw *refused;
         }
-        deliver(out);
-    }
-    if (!accepted) {
+    } catch (const Refused& refused) {
         // A rank of this run learns why (its error names it); the send gives
         // up after kSendTimeoutMs on a peer that does not read.
-        if (!refusal.empty()) c->send("refused " + net::escape(refusal));
+        c->send("refused " + net::escape(refused.what()));
+    }
+    if (!accepted) {
         ::shutdown(c->fd, SHUT_RDWR);
         {
             std::lock_guard<std::mutex> lock(mutex);
@@ -306,32 +312,36 @@ void EventCollector::Impl::readLoop(Conn* c) {
         c->ended = true;
         return;
     }
-    std::string invalid;
     while (!stopping && c->reader.read(line) == net::LineReader::Line) {
-        if (dispatch(c, line, invalid)) continue;
-        // Nothing it sends can be trusted any more: the rank is named and
-        // dropped (its connection closed), and nothing of it is recorded.
-        std::lock_guard<std::mutex> lock(mutex);
-        Rank& rank = ranks[c->rank];
-        if (rank.conn == c && rank.lostReason.empty())
-            rank.lostReason = "sent an invalid record (" + invalid + "); dropped";
-        break;
+        try {
+            dispatch(c, line);
+        } catch (const Error& invalid) {
+            // Nothing it sends can be trusted any more: the rank is named and
+            // dropped (its connection closed), and nothing of it is recorded.
+            std::lock_guard<std::mutex> lock(mutex);
+            Rank& rank = ranks[c->rank];
+            if (rank.conn == c && rank.lostReason.empty())
+                rank.lostReason =
+                    std::string("sent an invalid record (") + invalid.what() + "); dropped";
+            break;
+        }
     }
     ::shutdown(c->fd, SHUT_RDWR);
     closed(c);
     c->ended = true;
 }
 
-bool EventCollector::Impl::authenticate(Conn* c, std::chrono::steady_clock::time_point deadline,
-                                        std::string& refusal) {
+bool EventCollector::Impl::authenticate(Conn* c, std::chrono::steady_clock::time_point deadline) {
     std::optional<std::string> key;
     {
         std::lock_guard<std::mutex> lock(mutex);
         key = secret;
     }
-    const std::string nonce = toHex(randomBytes(32));
-    if (nonce.size() != 64) {
-        logLine("cannot read /dev/urandom for a challenge; connection from " + peerOf(c->fd) +
+    std::string nonce;
+    try {
+        nonce = toHex(randomBytes(32));
+    } catch (const Error& e) {
+        logLine(std::string(e.what()) + " for a challenge; connection from " + peerOf(c->fd) +
                 " closed");
         return false;
     }
@@ -343,7 +353,7 @@ bool EventCollector::Impl::authenticate(Conn* c, std::chrono::steady_clock::time
     const auto got = c->reader.read(line, static_cast<int>(std::max<std::int64_t>(0, ms)));
     if (got == net::LineReader::Closed) return false;  // a probe: closed without a line
     const auto f = net::fields(line);
-    std::string why;
+    std::string why, refusal;
     int protocol = 0;
     if (got == net::LineReader::Timeout) {
         why = "no answer to the challenge within " + net::seconds(kHandshakeMs);
@@ -381,7 +391,7 @@ bool EventCollector::Impl::authenticate(Conn* c, std::chrono::steady_clock::time
         logLine("a connection from " + printable(peerOf(c->fd)) + " sent no valid run secret (" +
                 printable(why, 200) + "); closed" +
                 (logged == kMaxAuthLogs ? " (more such connections are not logged)" : ""));
-    return false;
+    throw Refused(refusal);
 }
 
 void EventCollector::Impl::closed(Conn* c) {

@@ -216,9 +216,10 @@ struct EventCollector::Impl {
                    (kMaxChunks + 1) +
                static_cast<std::uint64_t>(chunk);
     }
-    // Why a record is not of this run's grid (empty when it is). mutex held.
-    std::string checkSlot(int r, const SlotEvent& e);
-    std::string checkCommon(int r, int stage, std::int64_t timeUs) const;
+    // Throw Error ("KIND: why") when a record is not of this run's grid.
+    // mutex held.
+    void checkSlot(int r, const SlotEvent& e);
+    void checkCommon(std::string_view kind, int r, int stage, std::int64_t timeUs) const;
     std::int64_t versionBound(int stage) const {  // a version cannot pass the stage's actions
         return static_cast<std::int64_t>(actionsOf(stage)) + 1;
     }
@@ -281,19 +282,28 @@ struct EventCollector::Impl {
     void admit(int fd, std::vector<std::unique_ptr<Conn>>& dead);
     void prune(std::vector<std::unique_ptr<Conn>>& dead);
     void readLoop(Conn* c);
+    // A connection refused during the handshake: readLoop sends the reason
+    // (a rank of this run reports it) and closes the connection.
+    class Refused : public Error {
+    public:
+        using Error::Error;
+    };
     // The challenge-response: true when `c` proved it knows the secret (or
-    // none is asked). Otherwise `refusal` is what it is told, if anything.
-    bool authenticate(Conn* c, std::chrono::steady_clock::time_point deadline,
-                      std::string& refusal);
+    // none is asked); false when it is closed without a word (a probe, no
+    // valid proof); Refused when it is told why.
+    bool authenticate(Conn* c, std::chrono::steady_clock::time_point deadline);
     void logLine(const std::string& line) {  // mutex not held
         if (log)
             log(line);
         else
             std::fprintf(stderr, "warning: event collector: %s\n", line.c_str());
     }
-    bool hello(Conn* c, const std::string& line, Outbox& out, std::string& refusal);
-    // False when the line was an invalid record: `why` says what.
-    bool dispatch(Conn* c, const std::string& line, std::string& why);
+    // True when `c` joins as its rank; false when the line is not a
+    // rank's hello (closed without a word); Refused otherwise. mutex held.
+    bool hello(Conn* c, const std::string& line, Outbox& out);
+    // One line of rank c's: records checked and delivered, control lines
+    // acted on. Throws Error when a record is invalid (the rank is dropped).
+    void dispatch(Conn* c, const std::string& line);
     void closed(Conn* c);
     void checkConnectTimeout(Outbox& out);
     void checkStopTimeout(Outbox& out);

@@ -13,48 +13,60 @@
 
 namespace pd {
 
-std::string EventCollector::Impl::checkCommon(int r, int stage, std::int64_t timeUs) const {
-    if (stage != r)
-        return "stage " + std::to_string(stage) + " from the rank of stage " + std::to_string(r);
-    if (timeUs < 0 || timeUs > kMaxRecordedUs) return "time " + std::to_string(timeUs) + " us";
-    return {};
+namespace {
+
+// The record of `kind` does not fit the run: the rank is dropped (see readLoop).
+[[noreturn]] void refuse(std::string_view kind, const std::string& why) {
+    throw Error(std::string(kind) + ": " + why);
 }
 
-std::string EventCollector::Impl::checkSlot(int r, const SlotEvent& e) {
+}  // namespace
+
+void EventCollector::Impl::checkCommon(std::string_view kind, int r, int stage,
+                                       std::int64_t timeUs) const {
+    if (stage != r)
+        refuse(kind,
+               "stage " + std::to_string(stage) + " from the rank of stage " + std::to_string(r));
+    if (timeUs < 0 || timeUs > kMaxRecordedUs)
+        refuse(kind, "time " + std::to_string(timeUs) + " us");
+}
+
+void EventCollector::Impl::checkSlot(int r, const SlotEvent& e) {
     const ScheduleConfig& sc = options->schedule;
-    if (std::string why = checkCommon(r, e.stage, e.startUs); !why.empty()) return why;
+    checkCommon("slot", r, e.stage, e.startUs);
     if (e.endUs < e.startUs || e.endUs > kMaxRecordedUs)
-        return "end " + std::to_string(e.endUs) + " us before its start or too late";
+        refuse("slot", "end " + std::to_string(e.endUs) + " us before its start or too late");
     if (e.batch < 0 || e.batch >= sc.batches || e.microbatch < -1 ||
         e.microbatch >= sc.microbatches || e.chunk < 0 || e.chunk >= sc.chunks)
-        return "batch " + std::to_string(e.batch) + ", microbatch " + std::to_string(e.microbatch) +
-               ", chunk " + std::to_string(e.chunk) + " outside the run's " +
-               std::to_string(sc.batches) + " x " + std::to_string(sc.microbatches) + " x " +
-               std::to_string(sc.chunks);
+        refuse("slot", "batch " + std::to_string(e.batch) + ", microbatch " +
+                           std::to_string(e.microbatch) + ", chunk " + std::to_string(e.chunk) +
+                           " outside the run's " + std::to_string(sc.batches) + " x " +
+                           std::to_string(sc.microbatches) + " x " + std::to_string(sc.chunks));
     if (e.version < 0 || e.version > versionBound(e.stage))
-        return "version " + std::to_string(e.version);
+        refuse("slot", "version " + std::to_string(e.version));
     const auto& keys = actionKeys[e.stage];
     const std::uint64_t key = actionKey(e.batch, e.microbatch, e.op, e.chunk);
     // Equal keys: a kind with an update per microbatch (pipedream) has
     // several U of one batch; each may be reported once.
     const auto [from, to] = std::equal_range(keys.begin(), keys.end(), key);
     if (from == to)
-        return std::string("op ") + opChar(e.op) + " of batch " + std::to_string(e.batch) +
-               ", microbatch " + std::to_string(e.microbatch) + " is not in this schedule";
+        refuse("slot", std::string("op ") + opChar(e.op) + " of batch " + std::to_string(e.batch) +
+                           ", microbatch " + std::to_string(e.microbatch) +
+                           " is not in this schedule");
     auto& seen = actionSeen[e.stage];
     for (auto it = from; it != to; ++it) {
         const auto i = static_cast<std::size_t>(it - keys.begin());
         if (!seen[i]) {
             seen[i] = true;
-            return {};
+            return;
         }
     }
-    return "an action reported twice";
+    refuse("slot", "an action reported twice");
 }
 
-bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::string& why) {
+void EventCollector::Impl::dispatch(Conn* c, const std::string& line) {
     const auto f = net::fields(line);
-    if (f.empty()) return true;
+    if (f.empty()) return;
     const int r = c->rank;
     const std::string_view kind = f[0];
     auto ints = [&](std::size_t from, std::initializer_list<std::int64_t*> out) {
@@ -70,82 +82,61 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
     // skipped.
     if (kind == "ping" && f.size() == 3) {
         std::int64_t seq = 0, t = 0;
-        if (!net::toInt(f[1], seq) || !net::toInt(f[2], t)) return true;
+        if (!net::toInt(f[1], seq) || !net::toInt(f[2], t)) return;
         const std::int64_t now = steadyNowUs();
         c->send("pong " + std::to_string(seq) + " " + std::to_string(t) + " " +
                 std::to_string(now));
     } else if (kind == "slot") {
-        SlotEvent e;
-        if (!wire::decode(f, e, why)) return false;
+        const SlotEvent e = wire::decodeSlot(f);
         {
             std::lock_guard<std::mutex> lock(mutex);
-            if (std::string bad = checkSlot(r, e); !bad.empty()) {
-                why = "slot: " + bad;
-                return false;
-            }
+            checkSlot(r, e);
             ++ranPerStage[e.stage];
         }
         deliver([&] { sink.onSlot(e); });
     } else if (kind == "mem") {
-        MemoryEvent e;
-        if (!wire::decode(f, e, why)) return false;
+        const MemoryEvent e = wire::decodeMemory(f);
         {
             std::lock_guard<std::mutex> lock(mutex);
-            std::string bad = checkCommon(r, e.stage, e.timeUs);
+            checkCommon("mem", r, e.stage, e.timeUs);
             const std::int64_t bound = versionBound(r);
-            if (bad.empty() && (e.activationsInFlight < 0 || e.activationsInFlight > bound ||
-                                e.versionsHeld < 0 || e.versionsHeld > bound))
-                bad = "in flight " + std::to_string(e.activationsInFlight) + ", versions " +
-                      std::to_string(e.versionsHeld);
-            if (bad.empty() && (e.activationBytes < 0 || e.activationBytes > kMaxRecordedUs ||
-                                e.stashBytes < 0 || e.stashBytes > kMaxRecordedUs))
-                bad = "bytes " + std::to_string(e.activationBytes) + ", " +
-                      std::to_string(e.stashBytes);
-            if (!bad.empty()) {
-                why = "mem: " + bad;
-                return false;
-            }
+            if (e.activationsInFlight < 0 || e.activationsInFlight > bound || e.versionsHeld < 0 ||
+                e.versionsHeld > bound)
+                refuse("mem", "in flight " + std::to_string(e.activationsInFlight) + ", versions " +
+                                  std::to_string(e.versionsHeld));
+            if (e.activationBytes < 0 || e.activationBytes > kMaxRecordedUs || e.stashBytes < 0 ||
+                e.stashBytes > kMaxRecordedUs)
+                refuse("mem", "bytes " + std::to_string(e.activationBytes) + ", " +
+                                  std::to_string(e.stashBytes));
         }
         deliver([&] { sink.onMemory(e); });
     } else if (kind == "ver") {
         VersionEvent e;
-        std::string bad;
         {
             std::lock_guard<std::mutex> lock(mutex);
             const std::int64_t bound = versionBound(r);
-            if (!wire::decode(f, e, why,
-                              static_cast<std::size_t>(std::max<std::int64_t>(bound, 0))))
-                return false;
-            bad = checkCommon(r, e.stage, e.timeUs);
-            if (bad.empty() && (e.version < 0 || e.version > bound))
-                bad = "version " + std::to_string(e.version);
+            e = wire::decodeVersion(f, static_cast<std::size_t>(std::max<std::int64_t>(bound, 0)));
+            checkCommon("ver", r, e.stage, e.timeUs);
+            if (e.version < 0 || e.version > bound)
+                refuse("ver", "version " + std::to_string(e.version));
             for (int v : e.stashed)
-                if (bad.empty() && v > bound) bad = "stashed versions";
-        }
-        if (!bad.empty()) {
-            why = "ver: " + bad;
-            return false;
+                if (v > bound) refuse("ver", "stashed versions");
         }
         deliver([&] { sink.onVersion(e); });
     } else if (kind == "batch") {
-        wire::BatchPart part;
-        if (!wire::decode(f, part, why)) return false;
+        const wire::BatchPart part = wire::decodeBatch(f);
         std::optional<BatchEvent> merged;
         {
             std::lock_guard<std::mutex> lock(mutex);
             const int stage = part.stage;
-            std::string bad = checkCommon(r, stage, part.timeUs);
+            checkCommon("batch", r, stage, part.timeUs);
             const std::int64_t bound = versionBound(r);
-            if (bad.empty() && (part.batch < 0 || part.batch >= options->schedule.batches))
-                bad = "batch " + std::to_string(part.batch);
-            if (bad.empty() && (part.versionUsed < 0 || part.versionUsed > bound ||
-                                part.versionAfter < 0 || part.versionAfter > bound))
-                bad = "versions " + std::to_string(part.versionUsed) + ", " +
-                      std::to_string(part.versionAfter);
-            if (!bad.empty()) {
-                why = "batch: " + bad;
-                return false;
-            }
+            if (part.batch < 0 || part.batch >= options->schedule.batches)
+                refuse("batch", "batch " + std::to_string(part.batch));
+            if (part.versionUsed < 0 || part.versionUsed > bound || part.versionAfter < 0 ||
+                part.versionAfter > bound)
+                refuse("batch", "versions " + std::to_string(part.versionUsed) + ", " +
+                                    std::to_string(part.versionAfter));
             PartialBatch& p = batches[part.batch];
             if (p.seen.empty()) {
                 p.seen.assign(world, false);
@@ -153,10 +144,8 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
                 p.event.versionUsed.assign(world, 0);
                 p.event.versionAfter.assign(world, 0);
             }
-            if (p.seen[stage]) {
-                why = "batch: batch " + std::to_string(part.batch) + " reported twice";
-                return false;
-            }
+            if (p.seen[stage])
+                refuse("batch", "batch " + std::to_string(part.batch) + " reported twice");
             p.seen[stage] = true;
             p.event.loss += part.loss;
             p.event.versionUsed[stage] = part.versionUsed;
@@ -170,24 +159,19 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
         }
         if (merged) deliver([&] { sink.onBatch(*merged); });
     } else if (kind == "eval") {
-        EvaluationEvent e;
-        if (!wire::decode(f, e, why)) return false;
+        const EvaluationEvent e = wire::decodeEvaluation(f);
         {
             std::lock_guard<std::mutex> lock(mutex);
             const ScheduleConfig& sc = options->schedule;
-            std::string bad;
             if (r != stageOfPart(sc, sc.stages * sc.chunks - 1))
-                bad = "from the rank of stage " + std::to_string(r) +
-                      ", which does not hold the last part";
-            else if (e.batch < 1 || e.batch > sc.batches || !evaluated.insert(e.batch).second)
-                bad = "batch " + std::to_string(e.batch);
-            else if (e.trainUs < 0 || e.trainUs > kMaxRecordedUs || e.samples < 0 || e.epoch < 0)
-                bad = "time " + std::to_string(e.trainUs) + " us, samples " +
-                      std::to_string(e.samples) + ", epoch " + std::to_string(e.epoch);
-            if (!bad.empty()) {
-                why = "eval: " + bad;
-                return false;
-            }
+                refuse("eval", "from the rank of stage " + std::to_string(r) +
+                                   ", which does not hold the last part");
+            if (e.batch < 1 || e.batch > sc.batches || !evaluated.insert(e.batch).second)
+                refuse("eval", "batch " + std::to_string(e.batch));
+            if (e.trainUs < 0 || e.trainUs > kMaxRecordedUs || e.samples < 0 || e.epoch < 0)
+                refuse("eval", "time " + std::to_string(e.trainUs) + " us, samples " +
+                                   std::to_string(e.samples) + ", epoch " +
+                                   std::to_string(e.epoch));
         }
         deliver([&] { sink.onEvaluation(e); });
     } else if (kind == "clock" && ints(1, {&a[0], &a[1]})) {
@@ -208,7 +192,7 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
     } else if (kind == "held" && ints(1, {&a[0], &a[1]})) {
         std::lock_guard<std::mutex> lock(mutex);
         const int stage = static_cast<int>(a[0]);
-        if (stage < 0 || stage >= world || a[1] < 0) return true;
+        if (stage < 0 || stage >= world || a[1] < 0) return;
         pauser.held(stage, static_cast<std::size_t>(a[1]), pauseView(), toAll());
     } else if (kind == "error") {
         const std::string message =
@@ -224,7 +208,7 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
                 // died (whose lost connection may reach us a moment later).
                 silentPeerErrors.push_back(prefix + ": " + message);
                 cancelOthers();
-                return true;
+                return;
             }
         }
         deliver([&] { sink.onError(prefix + ": " + message); });
@@ -235,7 +219,7 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
         {
             std::lock_guard<std::mutex> lock(mutex);
             Rank& rank = ranks[r];
-            if (rank.state != State::Connected) return true;
+            if (rank.state != State::Connected) return;
             rank.state = State::Done;
             rank.cancelled = a[0] != 0;
             rank.failed = rank.failed || a[1] != 0;
@@ -247,7 +231,6 @@ bool EventCollector::Impl::dispatch(Conn* c, const std::string& line, std::strin
         deliver(out);
     }
     // Anything else: a newer rank's message, skipped.
-    return true;
 }
 
 }  // namespace pd

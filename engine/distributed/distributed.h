@@ -86,13 +86,12 @@ constexpr std::size_t kMaxSecretBytes = 1024;
 // ConfigError when /dev/urandom cannot be read.
 std::string newRunSecret();
 
-// This rank's run secret into `secret`: --secret-file's first line (a
-// regular file, not empty), else $PIPEDREAM_SECRET (`env`: getenv or a
-// test's), trimmed; empty with --no-secret. Returns one line when there is
-// none or it cannot be read ("ranks started by hand need a shared run
-// secret: ..."), else empty.
+// This rank's run secret: --secret-file's first line (a regular file, not
+// empty), else $PIPEDREAM_SECRET (`env`: getenv or a test's), trimmed;
+// empty with --no-secret. ConfigError (one line) when there is none or it
+// cannot be read ("ranks started by hand need a shared run secret: ...").
 std::string readRunSecret(const RunOptions& options,
-                          const std::function<const char*(const char*)>& env, std::string& secret);
+                          const std::function<const char*(const char*)>& env);
 
 // In a rank's error when a peer stayed silent past --timeout ("rank 2 on
 // hostB sent nothing for 300 s ..."). Such errors are consequences: the
@@ -141,17 +140,19 @@ public:
     // Connects to HOST:PORT (retrying until `timeout`), says hello and
     // measures the clock offset with 16 round trips (the one with the
     // shortest round trip wins; error = its half round trip), then sends it.
-    bool connect(const std::string& hostPort, const Hello& hello, std::chrono::milliseconds timeout,
-                 std::string& error);
+    // Throws Error: a bad address, no collector within `timeout`, a refusal.
+    void connect(const std::string& hostPort, const Hello& hello,
+                 std::chrono::milliseconds timeout);
     std::int64_t offsetUs() const;  // collector_time = local_time + offset
     std::int64_t errorUs() const;
 
     void setControlHandler(std::function<void(const Control&)> handler);
 
     // Warm-up done: sends ready and waits for go. Returns time zero on this
-    // process's steady clock (T0 - offset), or nullopt when cancelled or the
-    // connection is lost (`error` says which).
-    std::optional<std::chrono::steady_clock::time_point> ready(std::string& error);
+    // process's steady clock (T0 - offset), or nullopt when the collector
+    // cancelled the run before it started; throws Error when not connected
+    // or the connection is lost.
+    std::optional<std::chrono::steady_clock::time_point> ready();
 
     void sendHeld(int stage, std::size_t nextAction);
 
@@ -201,8 +202,8 @@ public:
     EventCollector& operator=(const EventCollector&) = delete;
 
     // Listens on host:port (port 0: a free one; host "0.0.0.0": every
-    // interface). False with one clear `error` (port in use, bad host).
-    bool listen(const std::string& host, int port, std::string& error);
+    // interface). Throws Error with one clear line (port in use, bad host).
+    void listen(const std::string& host, int port);
     int port() const;
 
     // The run's world size and options, when known in advance (the
@@ -284,10 +285,11 @@ public:
     LocalRanks& operator=(const LocalRanks&) = delete;
 
     // Starts `world` processes: executable args... --backend B --rank r
-    // --world-size W --master-addr A --master-port P --events E.
-    bool start(const std::string& executable, const std::vector<std::string>& args, int world,
+    // --world-size W --master-addr A --master-port P --events E. Throws
+    // Error when one cannot start (the others are terminated).
+    void start(const std::string& executable, const std::vector<std::string>& args, int world,
                const std::string& backend, const std::string& masterAddr, int masterPort,
-               const std::string& events, Output output, std::string& error);
+               const std::string& events, Output output);
     void setOnExit(ExitHandler handler);  // before start()
     // NAME=VALUE variables the children get on top of this environment
     // (the store file, the run secret); before start().
@@ -307,9 +309,9 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// Empty when `backend` (gloo, nccl) can run with this build; otherwise why
-// not, in one line.
-std::string backendUnavailable(const std::string& backend);
+// ConfigError (one line: why not) unless `backend` (gloo, nccl) can run
+// with this build.
+void checkBackendAvailable(const std::string& backend);
 
 // The pipedream-train executable beside the running one (/proc/self/exe).
 std::string trainExecutable();

@@ -133,7 +133,7 @@ DistributedRun::DistributedRun(const RunOptions& options, EventSink& sink, const
     : impl_(std::make_unique<Impl>(options, sink, setup)) {
     RunOptions& o = impl_->options;
     if (o.backend == "threads") o.backend = "gloo";  // one process per stage
-    if (const std::string error = checkRunOptions(o); !error.empty()) throw ConfigError(error);
+    checkRunOptions(o);
     if (impl_->local() && impl_->setup.executable.empty())
         impl_->setup.executable = trainExecutable();
     impl_->lastError.assign(o.schedule.stages, std::string());
@@ -146,9 +146,11 @@ DistributedRun::DistributedRun(const RunOptions& options, EventSink& sink, const
     else if (secret.empty())
         secret = newRunSecret();
     impl_->collector.setSecret(secret);
-    std::string error;
-    if (!impl_->collector.listen(setup.listenHost, setup.listenPort, error))
-        throw ConfigError(error);
+    try {
+        impl_->collector.listen(setup.listenHost, setup.listenPort);
+    } catch (const Error& e) {
+        throw ConfigError(e.what());  // the port or host given: the run's options
+    }
 }
 
 DistributedRun::~DistributedRun() {
@@ -182,13 +184,14 @@ void DistributedRun::start() {
     d.ranks.setEnvironment(std::move(environment));
     const std::string events =
         reachable(d.setup.listenHost) + ":" + std::to_string(d.collector.port());
-    std::string error;
-    const bool ok = d.ranks.start(
-        d.setup.executable, args, world, o.backend, "127.0.0.1", freePort("127.0.0.1"), events,
-        [&d](int rank, bool isError, const std::string& line) { d.output(rank, isError, line); },
-        error);
-    if (!ok) {
-        for (int r = 0; r < world; ++r) d.collector.markLost(r, error);
+    try {
+        d.ranks.start(d.setup.executable, args, world, o.backend, "127.0.0.1",
+                      freePort("127.0.0.1"), events,
+                      [&d](int rank, bool isError, const std::string& line) {
+                          d.output(rank, isError, line);
+                      });
+    } catch (const Error& e) {
+        for (int r = 0; r < world; ++r) d.collector.markLost(r, e.what());
     }
 }
 

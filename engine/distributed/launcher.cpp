@@ -63,15 +63,15 @@ struct LocalRanks::Impl {
             if (!c.reported) return false;
         return true;
     }
-    std::string spawn(const std::string& executable,
-                      const std::vector<std::vector<std::string>>& argvs);
+    // Forks and execs every rank; Error for the first that cannot start.
+    void spawn(const std::string& executable, const std::vector<std::vector<std::string>>& argvs);
     void reapLoop();
     void readLoop();
     void forward(int rank, int stream, const char* data, std::size_t n, bool eof);
 };
 
-std::string LocalRanks::Impl::spawn(const std::string& executable,
-                                    const std::vector<std::vector<std::string>>& argvs) {
+void LocalRanks::Impl::spawn(const std::string& executable,
+                             const std::vector<std::vector<std::string>>& argvs) {
     const pid_t parent = getpid();
     // The environment is made before fork: only async-signal-safe calls after it.
     std::vector<std::string> env = environment;
@@ -95,7 +95,7 @@ std::string LocalRanks::Impl::spawn(const std::string& executable,
             const std::string why = std::string("cannot create a pipe: ") + std::strerror(errno);
             for (int fd : {out[0], out[1], err[0], err[1]})
                 if (fd >= 0) ::close(fd);
-            return why;
+            throw Error(why);
         }
         const pid_t pid = fork();
         if (pid == 0) {  // only async-signal-safe calls until exec
@@ -143,11 +143,11 @@ std::string LocalRanks::Impl::spawn(const std::string& executable,
         if (pid < 0) {
             ::close(out[0]);
             ::close(err[0]);
-            return std::string("cannot start a process: ") + std::strerror(forkErr);
+            throw Error(std::string("cannot start a process: ") + std::strerror(forkErr));
         }
-        if (n > 0) return "cannot run '" + printable(executable) + "': " + std::strerror(execErr);
+        if (n > 0)
+            throw Error("cannot run '" + printable(executable) + "': " + std::strerror(execErr));
     }
-    return {};
 }
 
 void LocalRanks::Impl::reapLoop() {
@@ -262,18 +262,11 @@ void LocalRanks::setOnExit(ExitHandler handler) {
     impl_->onExit = std::move(handler);
 }
 
-bool LocalRanks::start(const std::string& executable, const std::vector<std::string>& args,
+void LocalRanks::start(const std::string& executable, const std::vector<std::string>& args,
                        int world, const std::string& backend, const std::string& masterAddr,
-                       int masterPort, const std::string& events, Output output,
-                       std::string& error) {
-    if (impl_->started) {
-        error = "the ranks were started already";
-        return false;
-    }
-    if (world < 1) {
-        error = "no ranks to start (world size " + std::to_string(world) + ")";
-        return false;
-    }
+                       int masterPort, const std::string& events, Output output) {
+    if (impl_->started) throw std::logic_error("the ranks were started already");
+    if (world < 1) throw Error("no ranks to start (world size " + std::to_string(world) + ")");
     bool hasBackend = false;
     for (const std::string& a : args) hasBackend = hasBackend || a == "--backend";
     std::vector<std::vector<std::string>> argvs;
@@ -289,18 +282,29 @@ bool LocalRanks::start(const std::string& executable, const std::vector<std::str
     }
     impl_->output = std::move(output);
     impl_->started = true;
-    std::promise<std::string> spawned;
+    std::promise<void> spawned;
     auto result = spawned.get_future();
     // The runner forks and then reaps: it is the children's parent thread
     // for as long as they live.
     impl_->runner = std::thread([this, executable, argvs, spawned = std::move(spawned)]() mutable {
-        spawned.set_value(impl_->spawn(executable, argvs));
+        try {
+            impl_->spawn(executable, argvs);
+            spawned.set_value();
+        } catch (const Error&) {
+            spawned.set_exception(std::current_exception());
+        }
         impl_->reapLoop();
     });
-    error = result.get();
+    std::exception_ptr failed;
+    try {
+        result.get();
+    } catch (const Error&) {
+        failed = std::current_exception();
+    }
     impl_->reader = std::thread([this] { impl_->readLoop(); });
-    if (!error.empty()) terminate();
-    return error.empty();
+    if (!failed) return;
+    terminate();
+    std::rethrow_exception(failed);
 }
 
 void LocalRanks::terminate() {

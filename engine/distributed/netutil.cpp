@@ -36,9 +36,12 @@ std::string hostName() {
 }
 
 int freePort(const std::string& host) {
-    std::string error;
-    const int fd = net::listenTcp(host, 0, error);
-    if (fd < 0) return 0;
+    int fd = -1;
+    try {
+        fd = net::listenTcp(host, 0);
+    } catch (const Error&) {
+        return 0;
+    }
     const int port = net::localPort(fd);
     ::close(fd);
     return port;
@@ -61,8 +64,8 @@ struct AddrInfo {
     }
 };
 
-// Resolves host:port; empty `error` on success.
-std::string resolve(const std::string& host, int port, bool passive, AddrInfo& out) {
+// Resolves host:port; Error when it cannot be.
+void resolve(const std::string& host, int port, bool passive, AddrInfo& out) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -70,18 +73,19 @@ std::string resolve(const std::string& host, int port, bool passive, AddrInfo& o
     const std::string service = std::to_string(port);
     const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &out.list);
     if (rc != 0)
-        return "cannot resolve host '" + printable(host) +
-               "': " + (rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc));
-    return {};
+        throw Error("cannot resolve host '" + printable(host) +
+                    "': " + (rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc)));
 }
 
 }  // namespace
 
-int connectTcp(const std::string& host, int port, std::string& error, bool& retryable) {
-    retryable = false;
+int connectTcp(const std::string& host, int port) {
     AddrInfo ai;
-    error = resolve(host, port, false, ai);
-    if (!error.empty()) return -1;
+    try {
+        resolve(host, port, false, ai);
+    } catch (const Error& e) {
+        throw ConnectError(e.what(), false);  // a bad name: trying again will not help
+    }
     int lastErr = 0;
     for (addrinfo* a = ai.list; a; a = a->ai_next) {
         const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
@@ -100,11 +104,10 @@ int connectTcp(const std::string& host, int port, std::string& error, bool& retr
         lastErr = errno;
         ::close(fd);
     }
-    retryable = lastErr == ECONNREFUSED || lastErr == ETIMEDOUT || lastErr == EHOSTUNREACH ||
-                lastErr == ENETUNREACH || lastErr == ECONNRESET || lastErr == EAGAIN;
-    error = "cannot connect to " + printable(host) + ":" + std::to_string(port) + ": " +
-            std::strerror(lastErr);
-    return -1;
+    throw ConnectError("cannot connect to " + printable(host) + ":" + std::to_string(port) + ": " +
+                           std::strerror(lastErr),
+                       lastErr == ECONNREFUSED || lastErr == ETIMEDOUT || lastErr == EHOSTUNREACH ||
+                           lastErr == ENETUNREACH || lastErr == ECONNRESET || lastErr == EAGAIN);
 }
 
 std::string localAddressToward(const std::string& host, int port) {
@@ -131,14 +134,11 @@ std::string localAddressToward(const std::string& host, int port) {
     return out;
 }
 
-int listenTcp(const std::string& host, int port, std::string& error) {
-    if (port < 0 || port > 65535) {
-        error = "bad port " + std::to_string(port) + ": expected 0 (any free port) to 65535";
-        return -1;
-    }
+int listenTcp(const std::string& host, int port) {
+    if (port < 0 || port > 65535)
+        throw Error("bad port " + std::to_string(port) + ": expected 0 (any free port) to 65535");
     AddrInfo ai;
-    error = resolve(host, port, true, ai);
-    if (!error.empty()) return -1;
+    resolve(host, port, true, ai);
     const std::string where = printable(host) + ":" + std::to_string(port);
     int lastErr = 0;
     for (addrinfo* a = ai.list; a; a = a->ai_next) {
@@ -153,10 +153,9 @@ int listenTcp(const std::string& host, int port, std::string& error) {
         lastErr = errno;
         ::close(fd);
     }
-    error = "cannot listen on " + where + ": " +
-            (lastErr == EADDRINUSE ? std::string("the port is in use by another program")
-                                   : std::string(std::strerror(lastErr)));
-    return -1;
+    throw Error("cannot listen on " + where + ": " +
+                (lastErr == EADDRINUSE ? std::string("the port is in use by another program")
+                                       : std::string(std::strerror(lastErr))));
 }
 
 int localPort(int fd) {

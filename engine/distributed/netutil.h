@@ -9,18 +9,31 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/base/error.h"
+
 namespace pd::net {
 
 // Every socket here has TCP_NODELAY (one small line per action) and
 // close-on-exec (rank processes must not inherit the collector's sockets).
 void tuneSocket(int fd);
 
-// Connects to host:port. -1 with `error` on failure; `retryable` tells a
-// refused or unreachable peer (worth trying again) from a bad host name.
-int connectTcp(const std::string& host, int port, std::string& error, bool& retryable);
+// A connection that failed; retryable() tells a refused or unreachable peer
+// (worth trying again) from a bad host name.
+class ConnectError : public Error {
+public:
+    ConnectError(const std::string& message, bool retryable)
+        : Error(message), retryable_(retryable) {}
+    bool retryable() const { return retryable_; }
 
-// Listening socket on host:port (0: a free port); -1 with `error`.
-int listenTcp(const std::string& host, int port, std::string& error);
+private:
+    bool retryable_;
+};
+
+// Connects to host:port: the socket, or ConnectError.
+int connectTcp(const std::string& host, int port);
+
+// Listening socket on host:port (0: a free port); Error when it cannot be had.
+int listenTcp(const std::string& host, int port);
 
 // The local address this machine uses to reach host:port (the route's
 // source: a UDP socket connected there, nothing sent), numeric; empty when

@@ -118,12 +118,7 @@ public:
 
     // Cancelled before the start: nullopt (the run stops); the collector
     // gone: an error (a run nobody watches has nowhere to report).
-    std::optional<Clock::time_point> ready() override {
-        std::string error;
-        auto zero = client_.ready(error);
-        if (!zero && !client_.connected()) throw std::runtime_error(error);
-        return zero;
-    }
+    std::optional<Clock::time_point> ready() override { return client_.ready(); }
 
     void abort() override {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -191,8 +186,7 @@ private:
         }
         const auto nl = why.find('\n');
         if (nl != std::string::npos) why.resize(nl);
-        throw std::runtime_error(std::string(what) + " " + peerName(peer) + " " + kBrokenPeer +
-                                 ": " + why);
+        throw Error(std::string(what) + " " + peerName(peer) + " " + kBrokenPeer + ": " + why);
     }
 
     // Waits for `work` with the watchdog on it: true when done, false when
@@ -215,9 +209,9 @@ private:
         std::lock_guard<std::mutex> lock(mutex_);
         current_.reset();
         if (timedOut_)
-            throw std::runtime_error(peerName(peer) + " " + kSilentPeer + " " +
-                                     std::to_string(timeout_.count()) +
-                                     " s while this rank waited for it (--timeout)");
+            throw Error(peerName(peer) + " " + kSilentPeer + " " +
+                        std::to_string(timeout_.count()) +
+                        " s while this rank waited for it (--timeout)");
         if (aborted_) return false;
         if (error) fail(peer, what, error);
         return ok;
@@ -426,28 +420,22 @@ c10::intrusive_ptr<c10d::ProcessGroup> makeGroup(const RunOptions& o,
 #else
     (void)store;
     (void)timeout;
-    throw ConfigError(backendUnavailable(o.backend));
+    checkBackendAvailable(o.backend);
+    throw std::logic_error("makeGroup: " + o.backend + " without c10d");
 #endif
 }
 
 }  // namespace
 
 int runRank(RunOptions o, const SuperviseCollected& supervise) {
-    if (std::string e = resolveRankSettings(o, [](const char* n) { return std::getenv(n); });
-        !e.empty())
-        throw ConfigError(e);
-    if (std::string e = backendUnavailable(o.backend); !e.empty()) throw ConfigError(e);
+    resolveRankSettings(o, [](const char* n) { return std::getenv(n); });
+    checkBackendAvailable(o.backend);
     if (o.backend == "nccl" && o.device == "cpu") o.device = "cuda:" + std::to_string(o.localRank);
     if (o.device == "cuda") o.device = "cuda:" + std::to_string(o.localRank);
-    const std::string invalid = checkRunOptions(o);
-    if (!invalid.empty()) throw ConfigError(invalid);
+    checkRunOptions(o);
     // Before anything starts: a rank without the run's secret (and without
     // --no-secret) would only be refused by its collector.
-    std::string secret;
-    if (std::string e = readRunSecret(
-            o, [](const char* n) { return std::getenv(n); }, secret);
-        !e.empty())
-        throw ConfigError(e);
+    const std::string secret = readRunSecret(o, [](const char* n) { return std::getenv(n); });
 
     const std::string host = hostName();
     const std::vector<std::string> args = toArgs(o);
@@ -473,13 +461,15 @@ int runRank(RunOptions o, const SuperviseCollected& supervise) {
         if (o.rank == 0) {
             collector = std::make_unique<EventCollector>(collected);
             collector->setSecret(secret);
-            std::string error;
             // Where the run is: the interface of --master-addr (the other
             // ranks reach rank 0 there), loopback for a run on this machine.
             const std::string bind = isLoopback(o.masterAddr) ? "127.0.0.1" : o.masterAddr;
-            if (!collector->listen(bind, 0, error))
+            try {
+                collector->listen(bind, 0);
+            } catch (const Error& e) {
                 throw ConfigError("rank 0 cannot listen for events on " + printable(bind) +
-                                  " (the address of --master-addr): " + error);
+                                  " (the address of --master-addr): " + e.what());
+            }
             collector->expect(o.worldSize, o);
             collector->setConnectTimeout(std::chrono::seconds(o.rendezvousTimeoutS));
             const std::string local = (isLoopback(o.masterAddr) ? "127.0.0.1" : o.masterAddr) +
@@ -503,10 +493,10 @@ int runRank(RunOptions o, const SuperviseCollected& supervise) {
     hello.pid = static_cast<int>(::getpid());
     hello.args = args;
     hello.secret = secret;
-    {
-        std::string error;
-        if (!client.connect(events, hello, std::chrono::seconds(o.rendezvousTimeoutS), error))
-            throw ConfigError("rank " + std::to_string(o.rank) + ": " + error);
+    try {
+        client.connect(events, hello, std::chrono::seconds(o.rendezvousTimeoutS));
+    } catch (const Error& e) {
+        throw ConfigError("rank " + std::to_string(o.rank) + ": " + e.what());
     }
     client.setStage(o.rank);
 
@@ -597,8 +587,9 @@ int runRank(RunOptions o, const SuperviseCollected& supervise) {
 
 #else
 
-int runRank(RunOptions o, const SuperviseCollected& supervise) {
-    throw ConfigError(backendUnavailable(o.backend));
+int runRank(RunOptions o, const SuperviseCollected&) {
+    checkBackendAvailable(o.backend);
+    throw std::logic_error("runRank: " + o.backend + " without c10d");
 }
 
 #endif

@@ -119,16 +119,25 @@ struct RankClient::Impl {
         // rather than waiting for ever.
         if (wasPaused && !stopping) control(Control{Control::Resume, 0});
     }
-    bool sync(std::chrono::steady_clock::time_point deadline, std::string& message, bool& silent);
-    bool authenticate(const std::string& secret, std::chrono::steady_clock::time_point deadline,
-                      std::string& message, bool& silent);
+    // Both throw Error, or Dropped when the collector closed before any
+    // answer (it made room for others, a flood): worth trying again.
+    void sync(std::chrono::steady_clock::time_point deadline);
+    void authenticate(const std::string& secret, std::chrono::steady_clock::time_point deadline);
 };
+
+namespace {
+
+class Dropped : public Error {
+public:
+    using Error::Error;
+};
+
+}  // namespace
 
 // The run secret both ways (distributed.h): the collector's challenge is
 // answered, and its welcome must prove it knows the secret too.
-bool RankClient::Impl::authenticate(const std::string& secret,
-                                    std::chrono::steady_clock::time_point deadline,
-                                    std::string& message, bool& silent) {
+void RankClient::Impl::authenticate(const std::string& secret,
+                                    std::chrono::steady_clock::time_point deadline) {
     auto next = [&](std::string& line) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                               deadline - std::chrono::steady_clock::now())
@@ -136,104 +145,77 @@ bool RankClient::Impl::authenticate(const std::string& secret,
         return reader.read(line, static_cast<int>(std::max<std::int64_t>(left, 0)));
     };
     auto refusedBy = [&](const std::vector<std::string_view>& f) {
-        message = "the event collector at " + where + " refused this rank: " +
-                  printable(f.size() > 1 ? net::unescape(f[1]) : "no reason given", 1000);
-        return false;
+        return Error("the event collector at " + where + " refused this rank: " +
+                     printable(f.size() > 1 ? net::unescape(f[1]) : "no reason given", 1000));
     };
     std::string line;
     auto r = next(line);
-    if (r == net::LineReader::Closed) {
-        silent = true;  // made room for others (a flood): again
-        message = "the event collector at " + where + " closed the connection at once";
-        return false;
-    }
+    if (r == net::LineReader::Closed)
+        throw Dropped("the event collector at " + where + " closed the connection at once");
     auto f = net::fields(line);
     if (r == net::LineReader::Timeout || f.size() != 2 || f[0] != "challenge") {
-        if (!f.empty() && f[0] == "refused") return refusedBy(f);
-        message = "the event collector at " + where +
-                  " sent no challenge for the run secret (an older pipedream-train, or not an "
-                  "event collector)";
-        return false;
+        if (!f.empty() && f[0] == "refused") throw refusedBy(f);
+        throw Error("the event collector at " + where +
+                    " sent no challenge for the run secret (an older pipedream-train, or not an "
+                    "event collector)");
     }
     const std::string nonce = toHex(randomBytes(32));
-    if (nonce.size() != 64) {
-        message = "cannot read /dev/urandom for the run secret's challenge";
-        return false;
-    }
     const std::string proof =
         secret.empty() ? "-"
                        : toHex(hmacSha256(secret, "pipedream-collector " + std::string(f[1])));
-    if (!net::sendAll(fd, "auth " + proof + " " + nonce + "\n")) {
-        message = "lost the connection to the event collector at " + where;
-        return false;
-    }
+    if (!net::sendAll(fd, "auth " + proof + " " + nonce + "\n"))
+        throw Error("lost the connection to the event collector at " + where);
     r = next(line);
-    if (r == net::LineReader::Closed) {
-        silent = true;
-        message = "the event collector at " + where + " closed the connection";
-        return false;
-    }
+    if (r == net::LineReader::Closed)
+        throw Dropped("the event collector at " + where + " closed the connection");
     f = net::fields(line);
-    if (!f.empty() && f[0] == "refused") return refusedBy(f);
-    if (r == net::LineReader::Timeout || f.size() != 2 || f[0] != "welcome") {
-        message = "the event collector at " + where + " did not answer the run secret's proof";
-        return false;
-    }
+    if (!f.empty() && f[0] == "refused") throw refusedBy(f);
+    if (r == net::LineReader::Timeout || f.size() != 2 || f[0] != "welcome")
+        throw Error("the event collector at " + where + " did not answer the run secret's proof");
     if (secret.empty()) {
-        if (f[1] == "-") return true;
-        message = "the event collector at " + where +
-                  " asks for a run secret and this rank has none (--no-secret): give every rank "
-                  "and the collector the same secret, or --no-secret to all";
-        return false;
+        if (f[1] == "-") return;
+        throw Error("the event collector at " + where +
+                    " asks for a run secret and this rank has none (--no-secret): give every "
+                    "rank and the collector the same secret, or --no-secret to all");
     }
-    if (f[1] == "-") {
-        message = "the event collector at " + where +
-                  " asks for no run secret (--no-secret) and this rank has one: give --no-secret "
-                  "to every rank and the collector, or the same secret to all";
-        return false;
-    }
-    if (!equalConstantTime(f[1], toHex(hmacSha256(secret, "pipedream-rank " + nonce)))) {
-        message = "the event collector at " + where +
-                  " does not know this run's secret (not this run's collector, or another " +
-                  kSecretVariable + "); not sending it anything";
-        return false;
-    }
-    return true;
+    if (f[1] == "-")
+        throw Error("the event collector at " + where +
+                    " asks for no run secret (--no-secret) and this rank has one: give --no-secret "
+                    "to every rank and the collector, or the same secret to all");
+    if (!equalConstantTime(f[1], toHex(hmacSha256(secret, "pipedream-rank " + nonce))))
+        throw Error("the event collector at " + where +
+                    " does not know this run's secret (not this run's collector, or another " +
+                    kSecretVariable + "); not sending it anything");
 }
 
-bool RankClient::Impl::sync(std::chrono::steady_clock::time_point deadline, std::string& message,
-                            bool& silent) {
+void RankClient::Impl::sync(std::chrono::steady_clock::time_point deadline) {
     std::int64_t bestRtt = -1;
     bool answered = false;
     for (int seq = 0; seq < kSyncRoundTrips; ++seq) {
         const std::int64_t t1 = steadyNowUs();
-        if (!net::sendAll(fd, "ping " + fieldOf(seq) + " " + std::to_string(t1) + "\n")) {
-            message = "lost the connection to the event collector at " + where;
-            return false;
-        }
+        if (!net::sendAll(fd, "ping " + fieldOf(seq) + " " + std::to_string(t1) + "\n"))
+            throw Error("lost the connection to the event collector at " + where);
         for (;;) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   deadline - std::chrono::steady_clock::now())
                                   .count();
             std::string line;
             const auto r = reader.read(line, static_cast<int>(std::max<std::int64_t>(left, 0)));
-            if (r == net::LineReader::Timeout) {
-                message = "the event collector at " + where + " did not answer the clock sync";
-                return false;
-            }
+            if (r == net::LineReader::Timeout)
+                throw Error("the event collector at " + where + " did not answer the clock sync");
             if (r == net::LineReader::Closed) {
-                silent = !answered;
-                message = "the event collector at " + where +
-                          " closed the connection: it refused this rank (its error says why)";
-                return false;
+                const std::string message =
+                    "the event collector at " + where +
+                    " closed the connection: it refused this rank (its error says why)";
+                if (!answered) throw Dropped(message);
+                throw Error(message);
             }
             answered = true;
             const auto f = net::fields(line);
-            if (!f.empty() && f[0] == "refused") {
-                message = "the event collector at " + where + " refused this rank: " +
-                          printable(f.size() > 1 ? net::unescape(f[1]) : "no reason given", 1000);
-                return false;
-            }
+            if (!f.empty() && f[0] == "refused")
+                throw Error(
+                    "the event collector at " + where + " refused this rank: " +
+                    printable(f.size() > 1 ? net::unescape(f[1]) : "no reason given", 1000));
             int pongSeq = -1;
             std::int64_t t2 = 0;
             if (f.size() == 4 && f[0] == "pong" && net::toInt(f[1], pongSeq) &&
@@ -251,7 +233,6 @@ bool RankClient::Impl::sync(std::chrono::steady_clock::time_point deadline, std:
             handle(line);  // control that came early (a run paused before start)
         }
     }
-    return true;
 }
 
 RankClient::RankClient() : impl_(std::make_unique<Impl>()) {}
@@ -270,15 +251,10 @@ RankClient::~RankClient() {
     if (impl_->fd >= 0) ::close(impl_->fd);
 }
 
-bool RankClient::connect(const std::string& hostPort, const Hello& hello,
-                         std::chrono::milliseconds timeout, std::string& error) {
-    std::string host;
-    int port = 0;
-    if (!parseHostPort(hostPort, host, port, error)) return false;
-    if (impl_->fd >= 0) {
-        error = "already connected to the event collector at " + impl_->where;
-        return false;
-    }
+void RankClient::connect(const std::string& hostPort, const Hello& hello,
+                         std::chrono::milliseconds timeout) {
+    const auto [host, port] = parseHostPort(hostPort);
+    if (impl_->fd >= 0) throw Error("already connected to the event collector at " + impl_->where);
     impl_->where = hostPort;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string line = "hello " + fieldOf(kWireProtocol) + " " + fieldOf(hello.rank) + " " +
@@ -293,44 +269,44 @@ bool RankClient::connect(const std::string& hostPort, const Hello& hello,
     for (;;) {
         int fd = -1;
         for (;;) {
-            bool retryable = false;
-            std::string why;
-            fd = net::connectTcp(host, port, why, retryable);
-            if (fd >= 0) break;
-            if (!retryable) {
-                error = why;
-                return false;
+            try {
+                fd = net::connectTcp(host, port);
+                break;
+            } catch (const net::ConnectError& e) {
+                if (!e.retryable()) throw;
             }
-            if (std::chrono::steady_clock::now() + std::chrono::milliseconds(kRetryMs) > deadline) {
-                error = "cannot reach the event collector at " + hostPort + " within " +
-                        net::seconds(timeout.count());
-                return false;
-            }
+            if (std::chrono::steady_clock::now() + std::chrono::milliseconds(kRetryMs) > deadline)
+                throw Error("cannot reach the event collector at " + hostPort + " within " +
+                            net::seconds(timeout.count()));
             std::this_thread::sleep_for(std::chrono::milliseconds(kRetryMs));
         }
         net::setSendTimeout(fd, kSendTimeoutMs);
         impl_->fd = fd;
         impl_->reader = net::LineReader(fd);
-        bool silent = false;  // closed before any answer: made room for others; again
-        error.clear();
-        if (impl_->authenticate(hello.secret, syncDeadline, error, silent) &&
-            net::sendAll(fd, line + "\n") && impl_->sync(syncDeadline, error, silent))
+        const auto giveUp = [&] {
+            ::close(fd);
+            impl_->fd = -1;
+        };
+        try {
+            impl_->authenticate(hello.secret, syncDeadline);
+            if (!net::sendAll(fd, line + "\n"))
+                throw Error("lost the connection to the event collector at " + hostPort);
+            impl_->sync(syncDeadline);
             break;
-        ::close(fd);
-        impl_->fd = -1;
-        if (silent &&
-            std::chrono::steady_clock::now() + std::chrono::milliseconds(kRetryMs) < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(kRetryMs));
-            continue;
+        } catch (const Dropped&) {
+            giveUp();
+            if (std::chrono::steady_clock::now() + std::chrono::milliseconds(kRetryMs) >= deadline)
+                throw;
+        } catch (const Error&) {
+            giveUp();
+            throw;
         }
-        if (error.empty()) error = "lost the connection to the event collector at " + hostPort;
-        return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(kRetryMs));
     }
     impl_->connected = true;
     impl_->send("clock " + std::to_string(impl_->offset.load()) + " " +
                 std::to_string(impl_->error.load()));
     impl_->thread = std::thread([this] { impl_->readLoop(); });
-    return true;
 }
 
 std::int64_t RankClient::offsetUs() const {
@@ -349,11 +325,8 @@ void RankClient::setControlHandler(std::function<void(const Control&)> handler) 
     impl_->pending.clear();
 }
 
-std::optional<std::chrono::steady_clock::time_point> RankClient::ready(std::string& error) {
-    if (impl_->fd < 0) {
-        error = "not connected to an event collector";
-        return std::nullopt;
-    }
+std::optional<std::chrono::steady_clock::time_point> RankClient::ready() {
+    if (impl_->fd < 0) throw Error("not connected to an event collector");
     impl_->send("ready");
     std::unique_lock<std::mutex> lock(impl_->mutex);
     impl_->changed.wait(lock, [&] { return impl_->goT0 || impl_->cancelled || impl_->lost; });
@@ -361,9 +334,8 @@ std::optional<std::chrono::steady_clock::time_point> RankClient::ready(std::stri
         const std::int64_t local = *impl_->goT0 - impl_->offset;
         return std::chrono::steady_clock::time_point(std::chrono::microseconds(local));
     }
-    error = impl_->cancelled ? "cancelled by the event collector before the run started"
-                             : "lost the connection to the event collector at " + impl_->where;
-    return std::nullopt;
+    if (impl_->cancelled) return std::nullopt;  // before the start: not an error
+    throw Error("lost the connection to the event collector at " + impl_->where);
 }
 
 void RankClient::sendHeld(int stage, std::size_t nextAction) {

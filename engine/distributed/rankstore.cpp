@@ -36,7 +36,7 @@ public:
     Bytes get(const std::string& key) override {
         wait({key});
         const auto v = host_ ? host_->get(key) : link_->get(key);
-        if (!v) throw std::runtime_error("rendezvous key '" + printable(key) + "' was deleted");
+        if (!v) throw Error("rendezvous key '" + printable(key) + "' was deleted");
         return bytes(*v);
     }
 
@@ -78,10 +78,9 @@ public:
             if (host_ ? host_->wait(k, left) : link_->wait(k, left)) continue;
             const auto took =
                 std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-            throw std::runtime_error("rendezvous key '" + printable(k) +
-                                     "' did not arrive within " + net::seconds(took.count()) +
-                                     " (the rendezvous timeout is " +
-                                     net::seconds(timeout_.count()) + ")");
+            throw Error("rendezvous key '" + printable(k) + "' did not arrive within " +
+                        net::seconds(took.count()) + " (the rendezvous timeout is " +
+                        net::seconds(timeout_.count()) + ")");
         }
     }
 
@@ -100,23 +99,28 @@ private:
 void RankRendezvous::open(const RunOptions& o, const std::string& secret) {
     timeout_ = std::chrono::seconds(o.rendezvousTimeoutS);
     const std::string where = printable(o.masterAddr) + ":" + std::to_string(o.masterPort);
-    std::string error;
     if (o.rank == 0) {
         host_ =
             std::make_shared<StoreServer>(o.worldSize, secret, timeout_, [](const std::string& l) {
                 std::fprintf(stderr, "warning: rank 0: rendezvous store: %s\n", l.c_str());
             });
         // That address only: the other ranks reach rank 0 there.
-        if (!host_->listen(o.masterAddr, o.masterPort, error))
-            throw ConfigError("rank 0 cannot host the rendezvous at " + where + " (" + error +
+        try {
+            host_->listen(o.masterAddr, o.masterPort);
+        } catch (const Error& e) {
+            throw ConfigError("rank 0 cannot host the rendezvous at " + where + " (" + e.what() +
                               "); is the port in use? choose another with --master-port");
+        }
         return;
     }
     link_ = std::make_shared<StoreClient>();
     link_->setTimeout(timeout_);
-    if (!link_->connect(o.masterAddr, o.masterPort, secret, timeout_, error))
-        throw ConfigError("rank " + std::to_string(o.rank) + ": " + error +
+    try {
+        link_->connect(o.masterAddr, o.masterPort, secret, timeout_);
+    } catch (const Error& e) {
+        throw ConfigError("rank " + std::to_string(o.rank) + ": " + e.what() +
                           " (--rendezvous-timeout " + std::to_string(o.rendezvousTimeoutS) + ")");
+    }
 }
 
 std::unique_ptr<c10d::Store> RankRendezvous::store() const {

@@ -62,8 +62,9 @@ public:
     StoreServer(const StoreServer&) = delete;
     StoreServer& operator=(const StoreServer&) = delete;
 
-    // Binds host:port (that address only) and starts serving; false + error.
-    bool listen(const std::string& host, int port, std::string& error);
+    // Binds host:port (that address only) and starts serving; Error when
+    // it cannot.
+    void listen(const std::string& host, int port);
     int port() const;
     bool listening() const;
     // Closes the port and every connection (once the process group is up);
@@ -92,15 +93,15 @@ private:
 };
 
 // One rank's connection to the store. Every operation throws
-// std::runtime_error (the host, the operation, the real time it took) when
+// Error (the host, the operation, the real time it took) when
 // the connection breaks or no reply comes within its timeout.
 class StoreClient {
 public:
     ~StoreClient();
     // Connects (again while refused: rank 0 may start later) and proves the
-    // secret both ways, within `timeout`; false + error.
-    bool connect(const std::string& host, int port, const std::string& secret,
-                 std::chrono::milliseconds timeout, std::string& error);
+    // secret both ways, within `timeout`; Error when it cannot.
+    void connect(const std::string& host, int port, const std::string& secret,
+                 std::chrono::milliseconds timeout);
     void close();
     // Replies that take longer than this fail the operation (the rendezvous timeout).
     void setTimeout(std::chrono::milliseconds timeout);

@@ -84,20 +84,20 @@ void StoreClient::setTimeout(std::chrono::milliseconds timeout) {
     timeout_ = timeout;
 }
 
-bool StoreClient::connect(const std::string& host, int port, const std::string& secret,
-                          std::chrono::milliseconds timeout, std::string& error) {
+void StoreClient::connect(const std::string& host, int port, const std::string& secret,
+                          std::chrono::milliseconds timeout) {
     const auto start = Clock::now();
     const auto deadline = start + timeout;
     where_ = printable(host) + ":" + std::to_string(port);
     const std::string store = "the rendezvous store at " + where_;
     for (;;) {
-        bool retryable = false;
-        const int fd = net::connectTcp(host, port, error, retryable);
-        if (fd < 0) {
-            if (!retryable || Clock::now() >= deadline) {
-                error = "cannot reach " + store + " within " + since(start) + " (" + error + ")";
-                return false;
-            }
+        int fd = -1;
+        try {
+            fd = net::connectTcp(host, port);
+        } catch (const net::ConnectError& e) {
+            if (!e.retryable() || Clock::now() >= deadline)
+                throw Error("cannot reach " + store + " within " + since(start) + " (" + e.what() +
+                            ")");
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
             continue;
         }
@@ -111,18 +111,16 @@ bool StoreClient::connect(const std::string& host, int port, const std::string& 
         auto f = net::fields(line);
         if (r != 1 || f.size() != 2 || f[0] != "challenge" || f[1].size() != 64) {
             ::close(fd);
-            error = store + " sent no challenge for the run secret within " + since(start) +
-                    " (another program on that port, or an older pipedream-train?)";
-            return false;
+            throw Error(store + " sent no challenge for the run secret within " + since(start) +
+                        " (another program on that port, or an older pipedream-train?)");
         }
         const std::string nonce = toHex(randomBytes(32));
         const std::string proof =
             secret.empty() ? "-"
                            : toHex(hmacSha256(secret, "pipedream-store " + std::string(f[1])));
-        if (nonce.size() != 64 || !net::sendAll(fd, "auth " + proof + " " + nonce + "\n")) {
+        if (!net::sendAll(fd, "auth " + proof + " " + nonce + "\n")) {
             ::close(fd);
-            error = "lost the connection to " + store + " while proving the run secret";
-            return false;
+            throw Error("lost the connection to " + store + " while proving the run secret");
         }
         r = readLine(fd, line, deadline);
         f = net::fields(line);
@@ -145,13 +143,12 @@ bool StoreClient::connect(const std::string& host, int port, const std::string& 
                   kSecretVariable + "); not sending it anything";
         if (!why.empty()) {
             ::close(fd);
-            error = why;
-            return false;
+            throw Error(why);
         }
         std::lock_guard<std::mutex> lock(mutex_);
         if (fd_ >= 0) ::close(fd_);
         fd_ = fd;
-        return true;
+        return;
     }
 }
 
@@ -161,10 +158,10 @@ StoreClient::Reply StoreClient::request(StoreOp op, const std::string& key,
     std::lock_guard<std::mutex> lock(mutex_);
     const auto start = Clock::now();
     const std::string what = "the rendezvous store at " + where_;
-    if (fd_ < 0) throw std::runtime_error(what + " is closed on this rank");
+    if (fd_ < 0) throw Error(what + " is closed on this rank");
     if (key.size() > kStoreMaxKeyBytes || value.size() > kStoreMaxValueBytes ||
         value2.size() > kStoreMaxValueBytes)
-        throw std::runtime_error("a key or value too long for " + what);
+        throw Error("a key or value too long for " + what);
     std::string frame(1, static_cast<char>(op));
     putBe32(frame, key.size());
     putBe32(frame, value.size());
@@ -173,8 +170,8 @@ StoreClient::Reply StoreClient::request(StoreOp op, const std::string& key,
     auto fail = [&](const std::string& why) {
         ::close(fd_);
         fd_ = -1;
-        return std::runtime_error(what + " " + why + " after " + since(start) + " (key '" +
-                                  printable(key, 80) + "')");
+        return Error(what + " " + why + " after " + since(start) + " (key '" + printable(key, 80) +
+                     "')");
     };
     if (!net::sendAll(fd_, frame)) throw fail("closed the connection");
     const auto deadline = start + replyWithin;
@@ -191,8 +188,7 @@ StoreClient::Reply StoreClient::request(StoreOp op, const std::string& key,
     }
     if (r == 0) throw fail("did not answer within " + net::seconds(replyWithin.count()));
     if (r < 0) throw fail("closed the connection (rank 0 gone?)");
-    if (out.status == StoreStatus::Error)
-        throw std::runtime_error(what + ": " + printable(out.data, 200));
+    if (out.status == StoreStatus::Error) throw Error(what + ": " + printable(out.data, 200));
     return out;
 }
 
@@ -210,7 +206,7 @@ std::int64_t StoreClient::add(const std::string& key, std::int64_t delta) {
     const Reply r = request(StoreOp::Add, key, std::to_string(delta), {}, timeout_);
     std::int64_t sum = 0;
     if (!net::toInt(r.data, sum))
-        throw std::runtime_error("the rendezvous store at " + where_ + " sent a bad sum");
+        throw Error("the rendezvous store at " + where_ + " sent a bad sum");
     return sum;
 }
 

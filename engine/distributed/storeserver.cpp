@@ -150,8 +150,8 @@ struct StoreServer::Impl {
         const auto it = data.find(key);
         const std::size_t old = it == data.end() ? 0 : key.size() + it->second.size();
         if (bytes - old + key.size() + value.size() > kStoreMaxTotalBytes)
-            throw std::runtime_error("the rendezvous store is full (" +
-                                     std::to_string(kStoreMaxTotalBytes >> 20) + " MiB)");
+            throw Error("the rendezvous store is full (" +
+                        std::to_string(kStoreMaxTotalBytes >> 20) + " MiB)");
         bytes = bytes - old + key.size() + value.size();
         data[key] = std::move(value);
     }
@@ -174,13 +174,11 @@ StoreServer::~StoreServer() {
     stop();
 }
 
-bool StoreServer::listen(const std::string& host, int port, std::string& error) {
-    const int fd = net::listenTcp(host, port, error);
-    if (fd < 0) return false;
+void StoreServer::listen(const std::string& host, int port) {
+    const int fd = net::listenTcp(host, port);
     if (::pipe2(impl_->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
         ::close(fd);
-        error = "cannot create a pipe for the rendezvous store";
-        return false;
+        throw Error("cannot create a pipe for the rendezvous store");
     }
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     impl_->listenFd = fd;
@@ -191,7 +189,6 @@ bool StoreServer::listen(const std::string& host, int port, std::string& error) 
                        printable(host) + ":" + std::to_string(impl_->boundPort) +
                        " may read the run's options and write its rendezvous keys");
     impl_->thread = std::thread([this] { impl_->serve(); });
-    return true;
 }
 
 int StoreServer::port() const {
@@ -283,10 +280,11 @@ void StoreServer::Impl::accept() {
         c.fd = fd;
         c.peer = peerName(fd);
         c.deadline = Clock::now() + std::chrono::milliseconds(kStoreHandshakeMs);
-        c.nonce = toHex(randomBytes(32));
-        if (c.nonce.size() != 64) {
+        try {
+            c.nonce = toHex(randomBytes(32));
+        } catch (const Error& e) {
             ::close(fd);
-            logLine("cannot read /dev/urandom for a challenge");
+            logLine(std::string(e.what()) + " for a challenge");
             continue;
         }
         c.out = "challenge " + c.nonce + "\n";
@@ -438,7 +436,7 @@ std::string StoreServer::Impl::handle(StoreOp op, const std::string& key, const 
             }
             case StoreOp::Add: {
                 std::int64_t delta = 0;
-                if (!net::toInt(v1, delta)) throw std::runtime_error("add: not a number");
+                if (!net::toInt(v1, delta)) throw Error("add: not a number");
                 const std::int64_t sum = addLocked(key, delta);
                 lock.unlock();
                 changedNow();
@@ -458,7 +456,7 @@ std::string StoreServer::Impl::handle(StoreOp op, const std::string& key, const 
                 return {};
             case StoreOp::Wait: {
                 std::int64_t ms = 0;
-                if (!net::toInt(v1, ms) || ms < 0) throw std::runtime_error("wait: not a time");
+                if (!net::toInt(v1, ms) || ms < 0) throw Error("wait: not a time");
                 if (data.count(key)) return {};
                 c.waitKey = key;
                 c.waitUntil = Clock::now() + std::min(std::chrono::milliseconds(ms), maxWait);
@@ -479,7 +477,7 @@ std::int64_t StoreServer::Impl::addLocked(const std::string& key, std::int64_t d
     std::int64_t value = 0;
     const auto it = data.find(key);
     if (it != data.end() && !net::toInt(it->second, value))
-        throw std::runtime_error("add: the value of '" + printable(key) + "' is not a number");
+        throw Error("add: the value of '" + printable(key) + "' is not a number");
     value += delta;
     put(key, std::to_string(value));
     return value;

@@ -63,10 +63,13 @@ json::Ordered toJson(const LayerProfile& p) {
 }
 
 LayerProfile readProfile(const std::string& path) {
-    std::string text, error;
-    if (!readFile(path, text, error, kMaxProfileBytes)) fail(path, error);
     json::Value v;
-    if (!json::parse(text, v, error, text.size() + 16)) fail(path, error);
+    try {
+        const std::string text = readFile(path, kMaxProfileBytes);
+        v = json::parse(text, text.size() + 16);
+    } catch (const Error& e) {
+        fail(path, e.what());
+    }
     if (json::text(json::member(v, "format")) != kFormat)
         fail(path,
              "not a layer profile (no \"format\": \"pipedream-profile\"; write one with "
@@ -112,8 +115,11 @@ LayerProfile readProfile(const std::string& path) {
 }
 
 void writeProfile(const std::string& path, const LayerProfile& profile) {
-    std::string error;
-    if (!writeFileAtomic(path, json::dump(toJson(profile), 2) + "\n", error)) fail(path, error);
+    try {
+        writeFileAtomic(path, json::dump(toJson(profile), 2) + "\n");
+    } catch (const Error& e) {
+        fail(path, e.what());
+    }
 }
 
 }  // namespace pd

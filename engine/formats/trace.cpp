@@ -46,46 +46,47 @@ std::vector<std::string_view> lines(std::string_view text) {
     return out;
 }
 
-std::string outOfRange(const char* what, int limit) {
-    return std::string(what) + " must be >= 0 and < " + std::to_string(limit);
+[[noreturn]] void outOfRange(const char* what, int limit) {
+    throw Error(std::string(what) + " must be >= 0 and < " + std::to_string(limit));
 }
 
 // The fields every slot must satisfy, whatever file it came from. Indices
 // stay below the program's limits, so that "index + 1" (a count) cannot
 // overflow anywhere (a stage of 2^31-1 crashed identifySchedule).
-std::string checkSlot(const SlotEvent& e) {
-    if (e.batch < 0 || e.batch >= kMaxBatches) return outOfRange("batch", kMaxBatches);
-    if (e.stage < 0 || e.stage >= kMaxStages) return outOfRange("stage", kMaxStages);
-    if (e.chunk < 0 || e.chunk >= kMaxChunks) return outOfRange("chunk", kMaxChunks);
-    if (e.microbatch >= kMaxMicrobatches) return outOfRange("microbatch", kMaxMicrobatches);
-    if (e.version < 0) return "version must be >= 0";
+void checkSlot(const SlotEvent& e) {
+    if (e.batch < 0 || e.batch >= kMaxBatches) outOfRange("batch", kMaxBatches);
+    if (e.stage < 0 || e.stage >= kMaxStages) outOfRange("stage", kMaxStages);
+    if (e.chunk < 0 || e.chunk >= kMaxChunks) outOfRange("chunk", kMaxChunks);
+    if (e.microbatch >= kMaxMicrobatches) outOfRange("microbatch", kMaxMicrobatches);
+    if (e.version < 0) throw Error("version must be >= 0");
     if (e.op == Op::U ? e.microbatch != -1 : e.microbatch < 0)
-        return e.op == Op::U ? "microbatch must be -1 for U" : "microbatch must be >= 0";
-    if (e.endUs < e.startUs) return "end_us is before start_us";
-    return {};
+        throw Error(e.op == Op::U ? "microbatch must be -1 for U" : "microbatch must be >= 0");
+    if (e.endUs < e.startUs) throw Error("end_us is before start_us");
 }
 
-std::string parseCsvRow(std::string_view line, std::size_t columns, SlotEvent& e) {
+void parseCsvRow(std::string_view line, std::size_t columns, SlotEvent& e) {
     const auto f = split(line, ',');
     if (f.size() != columns)
-        return "expected " + std::to_string(columns) + " fields, got " + std::to_string(f.size());
+        throw Error("expected " + std::to_string(columns) + " fields, got " +
+                    std::to_string(f.size()));
     const char* names[] = {"batch", "stage", "microbatch", "op", "chunk", "version"};
     int* ints[] = {&e.batch, &e.stage, &e.microbatch, nullptr, &e.chunk, &e.version};
     for (int i = 0; i < 6; ++i) {
         if (ints[i] && !parseNumber(f[i], *ints[i]))
-            return std::string("bad ") + names[i] + " '" + printable(f[i]) + "'";
+            throw Error(std::string("bad ") + names[i] + " '" + printable(f[i]) + "'");
     }
     auto op = f[3].size() == 1 ? parseOp(f[3][0]) : std::nullopt;
-    if (!op) return "bad op '" + printable(f[3]) + "' (F, B, I, W or U)";
+    if (!op) throw Error("bad op '" + printable(f[3]) + "' (F, B, I, W or U)");
     e.op = *op;
-    if (!parseNumber(f[6], e.startUs)) return "bad start_us '" + printable(f[6]) + "'";
-    if (!parseNumber(f[7], e.endUs)) return "bad end_us '" + printable(f[7]) + "'";
+    if (!parseNumber(f[6], e.startUs)) throw Error("bad start_us '" + printable(f[6]) + "'");
+    if (!parseNumber(f[7], e.endUs)) throw Error("bad end_us '" + printable(f[7]) + "'");
     e.mismatch = false;
     if (columns == 9) {
-        if (f[8] != "0" && f[8] != "1") return "bad mismatch '" + printable(f[8]) + "' (0 or 1)";
+        if (f[8] != "0" && f[8] != "1")
+            throw Error("bad mismatch '" + printable(f[8]) + "' (0 or 1)");
         e.mismatch = f[8] == "1";
     }
-    return checkSlot(e);
+    checkSlot(e);
 }
 
 std::string slotName(const SlotEvent& e) {
@@ -156,42 +157,37 @@ std::array<json::Ordered, 2> memoryCounters(const MemoryEvent& m) {
             counter(kInFlightPrefix + std::to_string(m.stage), m, std::move(counts))};
 }
 
-// Reads an integer member; false (with `error`) when absent or not integral.
+// Reads an integer member; Error when absent, not integral or out of T's range.
 template <typename T>
-bool readInt(const json::Value& obj, const char* key, T& out, std::string& error) {
+void readInt(const json::Value& obj, const char* key, T& out) {
     std::int64_t i = 0;
-    if (!json::integer(json::member(obj, key), i)) {
-        error = std::string("missing or non-integer '") + key + "'";
-        return false;
-    }
+    if (!json::integer(json::member(obj, key), i))
+        throw Error(std::string("missing or non-integer '") + key + "'");
     if (i < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-        i > static_cast<std::int64_t>(std::numeric_limits<T>::max())) {
-        error = std::string("'") + key + "' out of range";
-        return false;
-    }
+        i > static_cast<std::int64_t>(std::numeric_limits<T>::max()))
+        throw Error(std::string("'") + key + "' out of range");
     out = static_cast<T>(i);
-    return true;
 }
 
-bool readSlot(const json::Value& ev, SlotEvent& s, std::string& error) {
+SlotEvent readSlot(const json::Value& ev) {
     const json::Value& a = json::member(ev, "args");
-    if (!readInt(a, "batch", s.batch, error) || !readInt(a, "stage", s.stage, error) ||
-        !readInt(a, "microbatch", s.microbatch, error) || !readInt(a, "chunk", s.chunk, error) ||
-        !readInt(a, "version", s.version, error) || !readInt(a, "start_us", s.startUs, error) ||
-        !readInt(a, "end_us", s.endUs, error))
-        return false;
+    SlotEvent s;
+    readInt(a, "batch", s.batch);
+    readInt(a, "stage", s.stage);
+    readInt(a, "microbatch", s.microbatch);
+    readInt(a, "chunk", s.chunk);
+    readInt(a, "version", s.version);
+    readInt(a, "start_us", s.startUs);
+    readInt(a, "end_us", s.endUs);
     const std::string& op = json::text(json::member(a, "op"));
     auto parsed = op.size() == 1 ? parseOp(op[0]) : std::nullopt;
-    if (!parsed) {
-        error = "bad op '" + printable(op) + "'";
-        return false;
-    }
+    if (!parsed) throw Error("bad op '" + printable(op) + "'");
     s.op = *parsed;
     int mismatch = 0;
-    if (a.contains("mismatch") && !readInt(a, "mismatch", mismatch, error)) return false;
+    if (a.contains("mismatch")) readInt(a, "mismatch", mismatch);
     s.mismatch = mismatch != 0;
-    error = checkSlot(s);
-    return error.empty();
+    checkSlot(s);
+    return s;
 }
 
 bool stageFromName(const std::string& name, const char* prefix, int& stage) {
@@ -200,43 +196,39 @@ bool stageFromName(const std::string& name, const char* prefix, int& stage) {
            parseNumber(std::string_view(name).substr(n), stage) && stage >= 0;
 }
 
-bool readMemoryBytes(const json::Value& ev, int stage, MemoryEvent& m, std::string& error) {
+MemoryEvent readMemoryBytes(const json::Value& ev, int stage) {
+    MemoryEvent m;
     m.stage = stage;
-    return readInt(ev, "ts", m.timeUs, error) &&
-           readInt(json::member(ev, "args"), "activations_bytes", m.activationBytes, error) &&
-           readInt(json::member(ev, "args"), "stash_bytes", m.stashBytes, error);
+    readInt(ev, "ts", m.timeUs);
+    readInt(json::member(ev, "args"), "activations_bytes", m.activationBytes);
+    readInt(json::member(ev, "args"), "stash_bytes", m.stashBytes);
+    return m;
 }
 
 // The counts counter follows its bytes counter (see appendMemory).
-bool readMemoryCounts(const json::Value& ev, int stage, RunRecord& record, std::string& error) {
+void readMemoryCounts(const json::Value& ev, int stage, RunRecord& record) {
     std::int64_t ts = 0;
-    if (!readInt(ev, "ts", ts, error)) return false;
+    readInt(ev, "ts", ts);
     if (record.memory.empty() || record.memory.back().stage != stage ||
-        record.memory.back().timeUs != ts) {
-        error = "counter without a preceding memory counter of the same stage and time";
-        return false;
-    }
+        record.memory.back().timeUs != ts)
+        throw Error("counter without a preceding memory counter of the same stage and time");
     MemoryEvent& m = record.memory.back();
-    return readInt(json::member(ev, "args"), "activations", m.activationsInFlight, error) &&
-           readInt(json::member(ev, "args"), "versions", m.versionsHeld, error);
+    readInt(json::member(ev, "args"), "activations", m.activationsInFlight);
+    readInt(json::member(ev, "args"), "versions", m.versionsHeld);
 }
 
-bool readCounter(const json::Value& ev, RunRecord& record, std::string& error) {
+void readCounter(const json::Value& ev, RunRecord& record) {
     const std::string& name = json::text(json::member(ev, "name"));
     int stage = 0;
-    if (stageFromName(name, kMemoryPrefix, stage)) {
-        MemoryEvent m;
-        if (!readMemoryBytes(ev, stage, m, error)) return false;
-        record.memory.push_back(m);
-        return true;
-    }
-    if (stageFromName(name, kInFlightPrefix, stage))
-        return readMemoryCounts(ev, stage, record, error);
-    return true;  // a counter of another tool: not ours, not an error
+    if (stageFromName(name, kMemoryPrefix, stage))
+        record.memory.push_back(readMemoryBytes(ev, stage));
+    else if (stageFromName(name, kInFlightPrefix, stage))
+        readMemoryCounts(ev, stage, record);
+    // else a counter of another tool: not ours, not an error
 }
 
 // "rank S (HOST)": the process of stage S in a distributed run.
-bool readRankProcess(const json::Value& ev, RunRecord& record, std::string& error) {
+void readRankProcess(const json::Value& ev, RunRecord& record) {
     const std::string& name = json::text(json::member(json::member(ev, "args"), "name"));
     const auto open = name.find(" (");
     int stage = 0;
@@ -245,52 +237,40 @@ bool readRankProcess(const json::Value& ev, RunRecord& record, std::string& erro
         !parseNumber(std::string_view(name).substr(std::strlen(kRankPrefix),
                                                    open - std::strlen(kRankPrefix)),
                      stage))
-        return true;  // another process name: not ours, not an error
+        return;  // another process name: not ours, not an error
     int pid = 0;
-    if (!readInt(ev, "pid", pid, error)) return false;
-    if (stage < 0 || stage >= kMaxStages || pid != stage) {
-        error = "process_name '" + printable(name) + "' for pid " + std::to_string(pid) +
-                ": expected a rank 0.." + std::to_string(kMaxStages - 1) + " with pid = rank";
-        return false;
-    }
+    readInt(ev, "pid", pid);
+    if (stage < 0 || stage >= kMaxStages || pid != stage)
+        throw Error("process_name '" + printable(name) + "' for pid " + std::to_string(pid) +
+                    ": expected a rank 0.." + std::to_string(kMaxStages - 1) + " with pid = rank");
     if (record.stageHosts.size() <= static_cast<std::size_t>(stage))
         record.stageHosts.resize(stage + 1);
     record.stageHosts[stage] = name.substr(open + 2, name.size() - open - 3);
-    return true;
 }
 
-bool readMetadata(const json::Value& ev, RunRecord& record, std::string& error) {
-    if (json::text(json::member(ev, "name")) == "process_name")
-        return readRankProcess(ev, record, error);
-    if (json::text(json::member(ev, "name")) != "thread_name") return true;
+void readMetadata(const json::Value& ev, RunRecord& record) {
+    if (json::text(json::member(ev, "name")) == "process_name") return readRankProcess(ev, record);
+    if (json::text(json::member(ev, "name")) != "thread_name") return;
     int tid = 0;
-    if (!readInt(ev, "tid", tid, error)) return false;
-    if (tid < 0 || tid >= kMaxStages) {
-        error = "thread_name for tid " + std::to_string(tid) + " outside 0.." +
-                std::to_string(kMaxStages - 1);
-        return false;
-    }
+    readInt(ev, "tid", tid);
+    if (tid < 0 || tid >= kMaxStages)
+        throw Error("thread_name for tid " + std::to_string(tid) + " outside 0.." +
+                    std::to_string(kMaxStages - 1));
     if (record.stageNames.size() <= static_cast<std::size_t>(tid))
         record.stageNames.resize(tid + 1);
     record.stageNames[tid] = json::text(json::member(json::member(ev, "args"), "name"));
-    return true;
 }
 
-bool readEvent(const json::Value& ev, RunRecord& record, std::string& error) {
-    if (!ev.is_object()) {
-        error = "not an object";
-        return false;
-    }
+void readEvent(const json::Value& ev, RunRecord& record) {
+    if (!ev.is_object()) throw Error("not an object");
     const std::string& ph = json::text(json::member(ev, "ph"));
-    if (ph == "X") {
-        SlotEvent s;
-        if (!readSlot(ev, s, error)) return false;
-        record.slots.push_back(s);
-        return true;
-    }
-    if (ph == "C") return readCounter(ev, record, error);
-    if (ph == "M") return readMetadata(ev, record, error);
-    return true;  // other phases (instant events, flows) carry nothing we keep
+    if (ph == "X")
+        record.slots.push_back(readSlot(ev));
+    else if (ph == "C")
+        readCounter(ev, record);
+    else if (ph == "M")
+        readMetadata(ev, record);
+    // other phases (instant events, flows) carry nothing we keep
 }
 
 }  // namespace
@@ -309,41 +289,31 @@ std::string toCsv(const std::vector<SlotEvent>& slots) {
 
 namespace {
 
-bool parseCsvRows(const std::string& text, std::vector<SlotEvent>& slots, std::string& error) {
+std::vector<SlotEvent> parseCsvRows(const std::string& text) {
     const auto rows = lines(text);
     const std::string header = kCsvHeader;
-    if (rows.empty() || (rows[0] != header && rows[0] != header + "," + kMismatchColumn)) {
-        error = "line 1: expected the header '" + header + "' (optionally followed by '," +
-                kMismatchColumn + "')";
-        return false;
-    }
+    if (rows.empty() || (rows[0] != header && rows[0] != header + "," + kMismatchColumn))
+        throw Error("line 1: expected the header '" + header + "' (optionally followed by '," +
+                    kMismatchColumn + "')");
     const std::size_t columns = rows[0] == header ? 8 : 9;
-    std::vector<SlotEvent> parsed;
-    parsed.reserve(rows.size() - 1);
+    std::vector<SlotEvent> parsed(rows.size() - 1);
     for (std::size_t i = 1; i < rows.size(); ++i) {
-        SlotEvent e;
-        const std::string message = parseCsvRow(rows[i], columns, e);
-        if (!message.empty()) {
-            error = "line " + std::to_string(i + 1) + ": " + message;
-            return false;
+        try {
+            parseCsvRow(rows[i], columns, parsed[i - 1]);
+        } catch (const Error& e) {
+            throw Error("line " + std::to_string(i + 1) + ": " + e.what());
         }
-        parsed.push_back(e);
     }
-    slots = std::move(parsed);
-    return true;
+    return parsed;
 }
 
 }  // namespace
 
-bool parseCsv(const std::string& text, std::vector<SlotEvent>& slots, std::string& error) {
-    slots.clear();
-    error.clear();
+std::vector<SlotEvent> parseCsv(const std::string& text) {
     try {
-        return parseCsvRows(text, slots, error);
+        return parseCsvRows(text);
     } catch (const std::bad_alloc&) {
-        slots.clear();
-        error = "not enough memory to read " + std::to_string(text.size()) + " bytes of CSV";
-        return false;
+        throw Error("not enough memory to read " + std::to_string(text.size()) + " bytes of CSV");
     }
 }
 
@@ -404,29 +374,24 @@ std::string toChromeTrace(const RunRecord& record) {
     return out;
 }
 
-bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& error) {
-    record = RunRecord();
-    error.clear();
+RunRecord parseChromeTrace(const std::string& text) {
     // A real trace spends about 10 bytes of text per JSON value (our events:
     // 19 values in about 190 bytes); a file of bare numbers spends 2 and would
     // take 20 times its size in memory. Fewer than 4 bytes per value is not a
     // trace.
-    json::Value root;
-    if (!json::parse(text, root, error, text.size() / 4 + 64)) return false;
+    const json::Value root = json::parse(text, text.size() / 4 + 64);
     // Chrome's two formats: an object with "traceEvents", or a bare array.
     const json::Value* events = root.is_array() ? &root : &json::member(root, "traceEvents");
-    if (!events->is_array()) {
-        error =
+    if (!events->is_array())
+        throw Error(
             "not a Chrome trace: neither an array of events nor an object with a "
-            "\"traceEvents\" array";
-        return false;
-    }
+            "\"traceEvents\" array");
     RunRecord parsed;
     for (std::size_t i = 0; i < events->size(); ++i) {
-        std::string message;
-        if (!readEvent((*events)[i], parsed, message)) {
-            error = "trace event " + std::to_string(i) + ": " + message;
-            return false;
+        try {
+            readEvent((*events)[i], parsed);
+        } catch (const Error& e) {
+            throw Error("trace event " + std::to_string(i) + ": " + e.what());
         }
     }
     const json::Value& other = json::member(root, "otherData");
@@ -446,8 +411,7 @@ bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& e
         }
         parsed.runArgs = std::move(flags);
     }
-    record = std::move(parsed);
-    return true;
+    return parsed;
 }
 
 std::vector<SlotEvent> toSlotEvents(const Timeline& timeline, double usPerUnit) {

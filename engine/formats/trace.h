@@ -39,10 +39,10 @@ std::string toCsv(const std::vector<SlotEvent>& slots);
 std::string toChromeTrace(const RunRecord& record);
 
 // Parse back what toCsv / toChromeTrace wrote (and CSVs without the optional
-// mismatch column). On failure returns false and sets `error` to a message
-// naming the line or event.
-bool parseCsv(const std::string& text, std::vector<SlotEvent>& slots, std::string& error);
-bool parseChromeTrace(const std::string& text, RunRecord& record, std::string& error);
+// mismatch column). On failure throw Error with a message naming the line or
+// event.
+std::vector<SlotEvent> parseCsv(const std::string& text);
+RunRecord parseChromeTrace(const std::string& text);
 
 // Ideal timeline as slot events; `usPerUnit` scales the simulator's cost
 // units (default: one unit = 1000 us).

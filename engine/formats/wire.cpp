@@ -50,11 +50,10 @@ std::string exact(double v) {
     return text;
 }
 
-bool doesNotParse(const std::vector<std::string_view>& f, std::string& why) {
+[[noreturn]] void doesNotParse(const std::vector<std::string_view>& f) {
     std::string line;
     for (std::string_view p : f) line += (line.empty() ? "" : " ") + std::string(p);
-    why = std::string(f.empty() ? "" : f[0]) + ": does not parse: " + printable(line, 80);
-    return false;
+    throw Error(std::string(f.empty() ? "" : f[0]) + ": does not parse: " + printable(line, 80));
 }
 
 }  // namespace
@@ -87,18 +86,15 @@ std::string encode(const EvaluationEvent& e) {
                  std::isnan(e.accuracy) ? "-" : exact(e.accuracy)});
 }
 
-bool decode(const std::vector<std::string_view>& f, SlotEvent& e, std::string& why) {
+SlotEvent decodeSlot(const std::vector<std::string_view>& f) {
     std::int64_t a[8] = {};
     if (f.size() != 10 || f[0] != "slot" || f[4].size() != 1 ||
         !integers(f, 1, {&a[0], &a[1], &a[2]}) ||
         !integers(f, 5, {&a[3], &a[4], &a[5], &a[6], &a[7]}))
-        return doesNotParse(f, why);
+        doesNotParse(f);
     const auto op = parseOp(f[4][0]);
-    if (!op) {
-        why = "slot: unknown op";
-        return false;
-    }
-    e = SlotEvent();
+    if (!op) throw Error("slot: unknown op");
+    SlotEvent e;
     e.batch = narrow(a[0]);
     e.stage = narrow(a[1]);
     e.microbatch = narrow(a[2]);
@@ -108,89 +104,79 @@ bool decode(const std::vector<std::string_view>& f, SlotEvent& e, std::string& w
     e.startUs = a[5];
     e.endUs = a[6];
     e.mismatch = a[7] != 0;
-    return true;
+    return e;
 }
 
-bool decode(const std::vector<std::string_view>& f, MemoryEvent& e, std::string& why) {
+MemoryEvent decodeMemory(const std::vector<std::string_view>& f) {
     std::int64_t a[6] = {};
     if (f.size() != 7 || f[0] != "mem" ||
         !integers(f, 1, {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]}))
-        return doesNotParse(f, why);
-    e = MemoryEvent();
+        doesNotParse(f);
+    MemoryEvent e;
     e.stage = narrow(a[0]);
     e.timeUs = a[1];
     e.activationsInFlight = narrow(a[2]);
     e.versionsHeld = narrow(a[3]);
     e.activationBytes = a[4];
     e.stashBytes = a[5];
-    return true;
+    return e;
 }
 
-bool decode(const std::vector<std::string_view>& f, VersionEvent& e, std::string& why,
-            std::size_t maxStashed) {
+VersionEvent decodeVersion(const std::vector<std::string_view>& f, std::size_t maxStashed) {
     std::int64_t a[3] = {};
-    if (f.size() != 5 || f[0] != "ver" || !integers(f, 1, {&a[0], &a[1], &a[2]}))
-        return doesNotParse(f, why);
-    e = VersionEvent();
+    if (f.size() != 5 || f[0] != "ver" || !integers(f, 1, {&a[0], &a[1], &a[2]})) doesNotParse(f);
+    VersionEvent e;
     e.stage = narrow(a[0]);
     e.timeUs = a[1];
     e.version = narrow(a[2]);
-    if (f[4] == "-") return true;
+    if (f[4] == "-") return e;
     std::string_view rest = f[4];
     while (true) {
         const auto comma = rest.find(',');
         int v = 0;
-        if (!parseNumber(rest.substr(0, comma), v) || v < 0 || e.stashed.size() >= maxStashed) {
-            why = "ver: stashed versions";
-            return false;
-        }
+        if (!parseNumber(rest.substr(0, comma), v) || v < 0 || e.stashed.size() >= maxStashed)
+            throw Error("ver: stashed versions");
         e.stashed.push_back(v);
-        if (comma == std::string_view::npos) return true;
+        if (comma == std::string_view::npos) return e;
         rest.remove_prefix(comma + 1);
     }
 }
 
-bool decode(const std::vector<std::string_view>& f, BatchPart& e, std::string& why) {
+BatchPart decodeBatch(const std::vector<std::string_view>& f) {
     std::int64_t a[5] = {};
     if (f.size() != 7 || f[0] != "batch" || !integers(f, 1, {&a[0], &a[1]}) ||
         !integers(f, 4, {&a[2], &a[3], &a[4]}))
-        return doesNotParse(f, why);
+        doesNotParse(f);
     double loss = 0;
-    if (!parseNumber(f[3], loss) || !std::isfinite(loss) || loss < 0) {
-        why = "batch: loss " + printable(f[3], 40);
-        return false;
-    }
-    e = BatchPart();
+    if (!parseNumber(f[3], loss) || !std::isfinite(loss) || loss < 0)
+        throw Error("batch: loss " + printable(f[3], 40));
+    BatchPart e;
     e.batch = narrow(a[0]);
     e.stage = narrow(a[1]);
     e.loss = loss;
     e.versionUsed = narrow(a[2]);
     e.versionAfter = narrow(a[3]);
     e.timeUs = a[4];
-    return true;
+    return e;
 }
 
-bool decode(const std::vector<std::string_view>& f, EvaluationEvent& e, std::string& why) {
+EvaluationEvent decodeEvaluation(const std::vector<std::string_view>& f) {
     std::int64_t a[4] = {};
     if (f.size() != 7 || f[0] != "eval" || !integers(f, 1, {&a[0], &a[1], &a[2], &a[3]}))
-        return doesNotParse(f, why);
+        doesNotParse(f);
     double loss = 0, accuracy = std::numeric_limits<double>::quiet_NaN();
-    if (!parseNumber(f[5], loss) || !std::isfinite(loss) || loss < 0) {
-        why = "eval: loss " + printable(f[5], 40);
-        return false;
-    }
-    if (f[6] != "-" && (!parseNumber(f[6], accuracy) || !(accuracy >= 0 && accuracy <= 1))) {
-        why = "eval: accuracy " + printable(f[6], 40);
-        return false;
-    }
-    e = EvaluationEvent();
+    if (!parseNumber(f[5], loss) || !std::isfinite(loss) || loss < 0)
+        throw Error("eval: loss " + printable(f[5], 40));
+    if (f[6] != "-" && (!parseNumber(f[6], accuracy) || !(accuracy >= 0 && accuracy <= 1)))
+        throw Error("eval: accuracy " + printable(f[6], 40));
+    EvaluationEvent e;
     e.batch = narrow(a[0]);
     e.epoch = narrow(a[1]);
     e.trainUs = a[2];
     e.samples = a[3];
     e.loss = loss;
     e.accuracy = accuracy;
-    return true;
+    return e;
 }
 
 }  // namespace pd::wire

@@ -36,16 +36,15 @@ std::string encode(const BatchPart& e);
 // "eval B EPOCH TRAIN_US SAMPLES LOSS ACCURACY" (ACCURACY "-" for text)
 std::string encode(const EvaluationEvent& e);
 
-// Decoding a line already split into fields (fields[0] is the kind). False
-// with `why` ("slot: unknown op", "batch: loss x", "ver: does not parse:
-// ...") when the fields do not make such a record. Integers out of int's
-// range are clamped to it (the collector's range checks refuse them);
-// `maxStashed` bounds the stashed versions a "ver" line may list.
-bool decode(const std::vector<std::string_view>& fields, SlotEvent& e, std::string& why);
-bool decode(const std::vector<std::string_view>& fields, MemoryEvent& e, std::string& why);
-bool decode(const std::vector<std::string_view>& fields, VersionEvent& e, std::string& why,
-            std::size_t maxStashed);
-bool decode(const std::vector<std::string_view>& fields, BatchPart& e, std::string& why);
-bool decode(const std::vector<std::string_view>& fields, EvaluationEvent& e, std::string& why);
+// Decoding a line already split into fields (fields[0] is the kind). Throws
+// Error ("slot: unknown op", "batch: loss x", "ver: does not parse: ...")
+// when the fields do not make such a record. Integers out of int's range are
+// clamped to it (the collector's range checks refuse them); `maxStashed`
+// bounds the stashed versions a "ver" line may list.
+SlotEvent decodeSlot(const std::vector<std::string_view>& fields);
+MemoryEvent decodeMemory(const std::vector<std::string_view>& fields);
+VersionEvent decodeVersion(const std::vector<std::string_view>& fields, std::size_t maxStashed);
+BatchPart decodeBatch(const std::vector<std::string_view>& fields);
+EvaluationEvent decodeEvaluation(const std::vector<std::string_view>& fields);
 
 }  // namespace pd::wire

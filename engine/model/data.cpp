@@ -120,22 +120,20 @@ Idx readIdx(const std::string& path, std::uint32_t magic, int dims, const char* 
     char hex[16];
     std::snprintf(hex, sizeof hex, "0x%X", magic);
     if (idx.bytes.size() < idx.offset || be32(idx.bytes, 0) != magic)
-        throw std::runtime_error(path + " is not an IDX " + kind + " file (magic " + hex + ")");
+        throw Error(path + " is not an IDX " + kind + " file (magic " + hex + ")");
     std::uint64_t values = 1;
     for (int d = 0; d < dims; ++d) {
         idx.dims.push_back(be32(idx.bytes, 4 + 4 * static_cast<std::size_t>(d)));
         if (idx.dims.back() < 1 || idx.dims.back() > (1u << 24))
-            throw std::runtime_error(path + " has bad dimensions");
+            throw Error(path + " has bad dimensions");
         values *= idx.dims.back();
     }
-    if (values > kMaxIdxBytes) throw std::runtime_error(path + " has bad dimensions");
+    if (values > kMaxIdxBytes) throw Error(path + " has bad dimensions");
     if (idx.bytes.size() < idx.offset + values)
-        throw std::runtime_error(path + " is truncated (" + std::to_string(idx.bytes.size()) +
-                                 " bytes, its header announces " +
-                                 std::to_string(idx.offset + values) + ")");
+        throw Error(path + " is truncated (" + std::to_string(idx.bytes.size()) +
+                    " bytes, its header announces " + std::to_string(idx.offset + values) + ")");
     if (idx.bytes.size() > idx.offset + values)
-        throw std::runtime_error(path + " has extra bytes after its " + std::to_string(values) +
-                                 " values");
+        throw Error(path + " has extra bytes after its " + std::to_string(values) + " values");
     return idx;
 }
 
@@ -149,11 +147,10 @@ Split readImageSplit(const std::string& imagesPath, const std::string& labelsPat
     const Idx images = readIdx(imagesPath, 0x803, 3, "image");
     const Idx labels = readIdx(labelsPath, 0x801, 1, "label");
     const std::uint64_t n = images.dims[0], rows = images.dims[1], cols = images.dims[2];
-    if (rows * cols > (1u << 20)) throw std::runtime_error(imagesPath + " has bad dimensions");
+    if (rows * cols > (1u << 20)) throw Error(imagesPath + " has bad dimensions");
     if (labels.dims[0] != n)
-        throw std::runtime_error(labelsPath + " does not hold one label per image (" +
-                                 std::to_string(labels.dims[0]) + " labels, " + std::to_string(n) +
-                                 " images)");
+        throw Error(labelsPath + " does not hold one label per image (" +
+                    std::to_string(labels.dims[0]) + " labels, " + std::to_string(n) + " images)");
     const auto count = static_cast<std::int64_t>(n);
     const auto dim = static_cast<std::int64_t>(rows * cols);
     Split split;
@@ -164,7 +161,7 @@ Split readImageSplit(const std::string& imagesPath, const std::string& labelsPat
     std::memcpy(split.labels.data_ptr<std::uint8_t>(), labels.bytes.data() + labels.offset, n);
     split.labels = split.labels.to(torch::kLong);
     if (split.labels.max().item<std::int64_t>() >= 10)
-        throw std::runtime_error(labelsPath + " has labels outside 0..9");
+        throw Error(labelsPath + " has labels outside 0..9");
     return split;
 }
 
@@ -185,15 +182,15 @@ public:
         }
         if (images.empty() || labels.empty()) {
             const bool noDir = !exists(dir);
-            throw std::runtime_error(
-                noDir ? "no folder '" + dir + "'" +
-                            (name == "fashion-mnist"
-                                 ? " (install the Debian package dataset-fashion-mnist)"
-                                 : "")
-                      : "no " + name + " " + (images.empty() ? "images-idx3" : "labels-idx1") +
-                            " file in '" + dir + "' (expected train-" +
-                            (images.empty() ? "images-idx3" : "labels-idx1") +
-                            "-ubyte or the same with .gz)");
+            throw Error(noDir ? "no folder '" + dir + "'" +
+                                    (name == "fashion-mnist"
+                                         ? " (install the Debian package dataset-fashion-mnist)"
+                                         : "")
+                              : "no " + name + " " +
+                                    (images.empty() ? "images-idx3" : "labels-idx1") +
+                                    " file in '" + dir + "' (expected train-" +
+                                    (images.empty() ? "images-idx3" : "labels-idx1") +
+                                    "-ubyte or the same with .gz)");
         }
         train_ = readImageSplit(images, labels, mean, stdev);
         if (train) {
@@ -202,8 +199,7 @@ public:
             if (!heldImages.empty() && !heldLabels.empty()) {
                 held_ = readImageSplit(heldImages, heldLabels, mean, stdev);
                 if (held_.inputs.size(1) != train_.inputs.size(1))
-                    throw std::runtime_error(heldImages + " has images of another size than " +
-                                             images);
+                    throw Error(heldImages + " has images of another size than " + images);
             }
         }
     }
@@ -239,7 +235,7 @@ private:
 std::vector<std::string> textFiles(const std::string& dir) {
     std::vector<std::string> files;
     DIR* d = ::opendir(dir.c_str());
-    if (!d) throw std::runtime_error("cannot read the folder '" + dir + "'");
+    if (!d) throw Error("cannot read the folder '" + dir + "'");
     while (dirent* e = ::readdir(d)) {
         const std::string name = e->d_name;
         if (name.empty() || name[0] == '.') continue;
@@ -263,9 +259,8 @@ public:
     Text(int batchSize, const std::string& path, int seqLen) : Dataset(batchSize), path_(path) {
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0)
-            throw std::runtime_error(
-                "no file or folder '" + path + "'" +
-                (path == kFortunesDir ? " (install the Debian package fortunes)" : ""));
+            throw Error("no file or folder '" + path + "'" +
+                        (path == kFortunesDir ? " (install the Debian package fortunes)" : ""));
         std::string corpus;
         if (S_ISDIR(st.st_mode)) {
             for (const std::string& f : textFiles(path)) {
@@ -273,8 +268,8 @@ public:
                 if (text.find('\0') != std::string::npos) continue;  // not text
                 corpus += text;
                 if (corpus.size() > kMaxTextBytes)
-                    throw std::runtime_error("the text in '" + path + "' is over " +
-                                             std::to_string(kMaxTextBytes >> 20) + " MiB");
+                    throw Error("the text in '" + path + "' is over " +
+                                std::to_string(kMaxTextBytes >> 20) + " MiB");
                 ++files_;
             }
         } else {
@@ -286,10 +281,9 @@ public:
         const std::int64_t trainChars = n - heldChars;
         // At least one window in each split (and two to train on).
         if (trainChars < 2 * (seqLen + 1) || heldChars < seqLen + 1)
-            throw std::runtime_error("the text in '" + path + "' has " + std::to_string(n) +
-                                     " characters, too few for a context of " +
-                                     std::to_string(seqLen) + " (at least " +
-                                     std::to_string(20 * (seqLen + 1)) + " are needed)");
+            throw Error("the text in '" + path + "' has " + std::to_string(n) +
+                        " characters, too few for a context of " + std::to_string(seqLen) +
+                        " (at least " + std::to_string(20 * (seqLen + 1)) + " are needed)");
         std::array<std::int64_t, 256> ids{};  // 1-based token of each byte, 0 if absent
         std::array<std::int64_t, 256> counts{};
         for (unsigned char c : corpus) ids[c] = 1;
@@ -408,14 +402,13 @@ std::pair<torch::Tensor, torch::Tensor> Dataset::microbatch(int batch, int m, in
 }
 
 std::string readMaybeGzip(const std::string& path, std::uint64_t maxBytes) {
-    std::string raw, error;
-    if (!readFile(path, raw, error, maxBytes)) throw std::runtime_error(error);
+    std::string raw = readFile(path, maxBytes);
     if (raw.size() < 2 || static_cast<unsigned char>(raw[0]) != 0x1f ||
         static_cast<unsigned char>(raw[1]) != 0x8b)
         return raw;
     z_stream z{};
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-        throw std::runtime_error(path + ": cannot start gzip decompression");
+        throw Error(path + ": cannot start gzip decompression");
     std::string out;
     z.next_in = reinterpret_cast<Bytef*>(raw.data());
     z.avail_in = static_cast<uInt>(raw.size());
@@ -428,17 +421,15 @@ std::string readMaybeGzip(const std::string& path, std::uint64_t maxBytes) {
         out.append(buffer, sizeof buffer - z.avail_out);
         if (out.size() > maxBytes) {
             inflateEnd(&z);
-            throw std::runtime_error(path + ": over " + std::to_string(maxBytes >> 20) +
-                                     " MiB uncompressed");
+            throw Error(path + ": over " + std::to_string(maxBytes >> 20) + " MiB uncompressed");
         }
         if (rc == Z_BUF_ERROR && z.avail_in == 0) break;  // input ended mid-stream
         if (rc == Z_BUF_ERROR) rc = Z_OK;                 // output full: go on
     }
     inflateEnd(&z);
     if (rc == Z_STREAM_END) return out;
-    if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT)
-        throw std::runtime_error(path + ": corrupt gzip data");
-    throw std::runtime_error(path + ": truncated gzip data (the compressed stream ends early)");
+    if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) throw Error(path + ": corrupt gzip data");
+    throw Error(path + ": truncated gzip data (the compressed stream ends early)");
 }
 
 std::unique_ptr<Dataset> createDataset(const std::string& source, const DataConfig& c) {
@@ -447,9 +438,8 @@ std::unique_ptr<Dataset> createDataset(const std::string& source, const DataConf
     auto images = [&](const std::string& dir, const std::string& name, double mean,
                       double stdev) -> std::unique_ptr<Dataset> {
         if (c.classes != 10)
-            throw std::runtime_error(name + " has 10 classes, the model has " +
-                                     std::to_string(c.classes));
-        if (dir.empty()) throw std::runtime_error("--data " + name + ":DIR needs a folder");
+            throw Error(name + " has 10 classes, the model has " + std::to_string(c.classes));
+        if (dir.empty()) throw Error("--data " + name + ":DIR needs a folder");
         return std::make_unique<ImageSet>(c.batchSize, dir, name, mean, stdev);
     };
     if (startsWith("mnist:")) return images(after("mnist:"), "mnist", 0.1307, 0.3081);
@@ -458,11 +448,11 @@ std::unique_ptr<Dataset> createDataset(const std::string& source, const DataConf
         return images(after("fashion-mnist:"), "fashion-mnist", 0.2860, 0.3530);
     if (source == "text" || startsWith("text:")) {
         const std::string path = source == "text" ? std::string(kFortunesDir) : after("text:");
-        if (path.empty()) throw std::runtime_error("--data text:PATH needs a file or folder");
-        if (c.seqLen < 1) throw std::runtime_error("the context length must be at least 1");
+        if (path.empty()) throw Error("--data text:PATH needs a file or folder");
+        if (c.seqLen < 1) throw Error("the context length must be at least 1");
         return std::make_unique<Text>(c.batchSize, path, c.seqLen);
     }
-    if (source != "synthetic") throw std::runtime_error("unknown data source '" + source + "'");
+    if (source != "synthetic") throw Error("unknown data source '" + source + "'");
     return std::make_unique<Synthetic>(c.batchSize, c.hidden, c.classes, c.seed);
 }
 

@@ -82,7 +82,7 @@ struct DataConfig {
 };
 
 // "synthetic", "mnist:DIR", "fashion-mnist", "fashion-mnist:DIR", "text"
-// or "text:PATH". Throws std::runtime_error with a one-line user-facing
+// or "text:PATH". Throws Error with a one-line user-facing
 // message when files are missing, truncated or corrupt, or the text is too
 // short for the context.
 std::unique_ptr<Dataset> createDataset(const std::string& source, const DataConfig& config);

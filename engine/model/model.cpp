@@ -156,17 +156,17 @@ ModelSpec makeModelSpec(const std::string& kind, int layers, int hidden, int hea
         spec.layers = kCnnLayers;
         const int side = cnnSide(spec);
         if (side * side != inputDim || side % 4 != 0 || side < 4)
-            throw std::runtime_error(
+            throw ConfigError(
                 "--model cnn needs square images whose side is a multiple of "
                 "4 (28 x 28 for MNIST); the data has " +
                 std::to_string(inputDim) + " values per sample");
     } else if (kind == "gpt") {
         spec.kind = ModelKind::Gpt;
         if (heads < 1 || hidden % heads != 0)
-            throw std::runtime_error("--heads " + std::to_string(heads) + " must divide --hidden " +
-                                     std::to_string(hidden));
+            throw ConfigError("--heads " + std::to_string(heads) + " must divide --hidden " +
+                              std::to_string(hidden));
     } else {
-        throw std::runtime_error("unknown model '" + kind + "' (mlp, cnn or gpt)");
+        throw ConfigError("unknown model '" + kind + "' (mlp, cnn or gpt)");
     }
     spec.split = splitLayers(spec.partitionLayers(), parts);
     return spec;

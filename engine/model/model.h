@@ -41,7 +41,7 @@ struct ModelSpec {
 };
 
 ModelSpec makeSpec(int layers, int hidden, int classes, int inputDim, int parts);
-// Any kind ("mlp", "cnn", "gpt"); throws std::runtime_error with a
+// Any kind ("mlp", "cnn", "gpt"); throws ConfigError with a
 // user-facing line when the data does not fit the model.
 ModelSpec makeModelSpec(const std::string& kind, int layers, int hidden, int heads, int seqLen,
                         int classes, int inputDim, int parts);

@@ -26,10 +26,9 @@ std::int64_t traceBytes(const InFlight& f) {
 
 void checkLoss(double loss, const Action& a) {
     if (!std::isfinite(loss))
-        throw std::runtime_error("loss became " +
-                                 std::string(std::isnan(loss) ? "NaN" : "infinite") + " at batch " +
-                                 std::to_string(a.batch) + ", microbatch " +
-                                 std::to_string(a.microbatch) + " (try a smaller --lr)");
+        throw Error("loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
+                    " at batch " + std::to_string(a.batch) + ", microbatch " +
+                    std::to_string(a.microbatch) + " (try a smaller --lr)");
 }
 
 // Leaves sharing the tensors' storage, for a graph whose gradient is taken

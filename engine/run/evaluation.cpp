@@ -102,7 +102,7 @@ std::optional<Evaluation> TrainingRun::Impl::evaluateAcrossRanks(std::size_t k) 
     auto tagOf = [&](std::int64_t c, int p) {
         const std::int64_t t = base + (static_cast<std::int64_t>(k) * chunks + c) * parts + p;
         if (t > std::numeric_limits<int>::max())
-            throw std::runtime_error("too many messages for the transport's tags");
+            throw Error("too many messages for the transport's tags");
         return static_cast<int>(t);
     };
     const bool last = stageOfPart(parts - 1) == local;

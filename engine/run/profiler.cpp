@@ -186,8 +186,7 @@ double measureBandwidth(std::int64_t bytes, const torch::Device& device, int rep
 }  // namespace
 
 LayerProfile profileLayers(const RunOptions& options, const ProfileSettings& settings) {
-    const std::string problem = checkRunOptions(options);
-    if (!problem.empty()) throw ConfigError(problem);
+    checkRunOptions(options);
     const int layers = partitionableLayers(options);
     const int rows = std::max(1, options.microbatchSize());
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

@@ -256,11 +256,11 @@ DataInfo TrainingRun::dataInfo() const {
 
 Evaluation TrainingRun::evaluate(std::int64_t maxSamples) const {
     Impl& d = *impl_;
-    if (d.transport) throw std::runtime_error("evaluation needs every stage in this process");
+    if (d.transport) throw std::logic_error("evaluation needs every stage in this process");
     {
         std::lock_guard<std::mutex> lock(d.finishMutex);
         if (d.started && !d.finishedFlag)
-            throw std::runtime_error("evaluation while the run is running");
+            throw std::logic_error("evaluation while the run is running");
     }
     return d.evaluateNewest(maxSamples);
 }

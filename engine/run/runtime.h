@@ -70,7 +70,7 @@ public:
     // The held-out split (its first `maxSamples`; -1: all) through the
     // newest weights of every part, in the calling thread. Only when every
     // stage is in this process and the run is not running (before start or
-    // after it finished). Throws std::runtime_error otherwise.
+    // after it finished). Throws std::logic_error otherwise.
     Evaluation evaluate(std::int64_t maxSamples = -1) const;
     // Worker threads: one per stage; intra-op / BLAS threads each worker uses.
     int threadsPerWorker() const;

@@ -78,8 +78,7 @@ void TrainingRun::Impl::resolveEpochs() {
 }
 
 void TrainingRun::Impl::setUp() {
-    const std::string error = checkRunOptions(options);
-    if (!error.empty()) throw ConfigError(error);
+    checkRunOptions(options);
     S = options.schedule.stages;
     V = options.schedule.chunks;
     M = options.schedule.microbatches;

@@ -94,34 +94,27 @@ bool matchesPrefix(const std::vector<std::vector<SlotEvent>>& byStage, const Sch
 
 }  // namespace
 
-std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>& slots,
-                                                   std::string& error) {
-    if (slots.empty()) {
-        error = "no slot events";
-        return std::nullopt;
-    }
+IdentifiedSchedule identifySchedule(const std::vector<SlotEvent>& slots) {
+    if (slots.empty()) throw Error("no slot events");
     int S = 0, V = 0, M = 0, B = 0;
     for (const SlotEvent& e : slots) {
         if (e.stage < 0 || e.batch < 0 || e.chunk < 0 || e.microbatch < -1 || e.endUs < e.startUs ||
-            (e.op == Op::U) != (e.microbatch == -1)) {
-            error = "an event is not a valid slot (stage " + std::to_string(e.stage) + ", batch " +
-                    std::to_string(e.batch) + ", microbatch " + std::to_string(e.microbatch) + ")";
-            return std::nullopt;
-        }
+            (e.op == Op::U) != (e.microbatch == -1))
+            throw Error("an event is not a valid slot (stage " + std::to_string(e.stage) +
+                        ", batch " + std::to_string(e.batch) + ", microbatch " +
+                        std::to_string(e.microbatch) + ")");
         S = std::max(S, e.stage + 1);
         V = std::max(V, e.chunk + 1);
         M = std::max(M, e.microbatch + 1);
         B = std::max(B, e.batch + 1);
     }
-    if (S > kMaxStages || V > kMaxChunks || M > kMaxMicrobatches || B > kMaxBatches || M < 1) {
-        error = "the events name " + std::to_string(S) + " stages, " + std::to_string(M) +
-                " microbatches, " + std::to_string(B) + " batches and " + std::to_string(V) +
-                " chunks: not a run this program makes";
-        return std::nullopt;
-    }
+    if (S > kMaxStages || V > kMaxChunks || M > kMaxMicrobatches || B > kMaxBatches || M < 1)
+        throw Error("the events name " + std::to_string(S) + " stages, " + std::to_string(M) +
+                    " microbatches, " + std::to_string(B) + " batches and " + std::to_string(V) +
+                    " chunks: not a run this program makes");
     // Times, overlaps and the run's size against the events, before any
     // schedule is generated: a tiny file must not name a huge run.
-    if (!checkRecordedSlots(slots, error)) return std::nullopt;
+    checkRecordedSlots(slots);
     std::uint64_t budget = identifyBudget(slots.size());
     bool outOfBudget = false;
     std::vector<std::vector<SlotEvent>> byStage(static_cast<std::size_t>(S));
@@ -178,29 +171,27 @@ std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>&
     }
     // The first match is the run's schedule; its events must then also keep
     // the schedule's dependencies in time.
-    auto accept = [&](std::optional<IdentifiedSchedule> id) -> std::optional<IdentifiedSchedule> {
-        if (id && !checkRecordedDependencies(id->config, slots, error)) return std::nullopt;
+    auto accept = [&](const IdentifiedSchedule& id) {
+        checkRecordedDependencies(id.config, slots);
         return id;
     };
     for (const ScheduleConfig& c : candidates)
-        if (auto id = attempt(c)) return accept(id);
+        if (auto id = attempt(c)) return accept(*id);
     // A cancelled asynchronous run: its last batches were still in flight, so
     // the run had more batches than the events name.
     for (ScheduleConfig c : candidates) {
         if (isFlushKind(c.kind)) continue;
         for (int b = B + 1; b <= std::min(B + S + 1, kMaxBatches); ++b) {
             c.batches = b;
-            if (auto id = attempt(c)) return accept(id);
+            if (auto id = attempt(c)) return accept(*id);
         }
     }
-    error = "the events match no schedule kind with " + std::to_string(S) + " stages, " +
-            std::to_string(M) + " microbatches and " + std::to_string(B) + " batches" +
-            (V > 1 ? " (" + std::to_string(V) + " chunks)" : std::string()) +
-            (outOfBudget
-                 ? "; larger candidates were not tried: the run they describe is out of proportion "
-                   "to the events in the file"
-                 : "");
-    return std::nullopt;
+    throw Error("the events match no schedule kind with " + std::to_string(S) + " stages, " +
+                std::to_string(M) + " microbatches and " + std::to_string(B) + " batches" +
+                (V > 1 ? " (" + std::to_string(V) + " chunks)" : std::string()) +
+                (outOfBudget ? "; larger candidates were not tried: the run they describe is out "
+                               "of proportion to the events in the file"
+                             : ""));
 }
 
 }  // namespace pd

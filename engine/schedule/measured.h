@@ -39,16 +39,15 @@ struct MeasuredFigures {
 // vertical-sync and no-stash variants) whose per-stage action lists the
 // recorded per-stage order matches, action for action (batch, microbatch,
 // op, chunk, version). A cancelled run matches as a prefix of each stage's
-// list; then `complete` is false. Nothing matches: nullopt and `error` says
-// what the events were checked against.
+// list; then `complete` is false. Nothing matches: Error says what the
+// events were checked against.
 struct IdentifiedSchedule {
     ScheduleConfig config;
     std::size_t recorded = 0;  // slot events in the file
     std::size_t expected = 0;  // actions of the whole schedule
     bool complete = false;
 };
-std::optional<IdentifiedSchedule> identifySchedule(const std::vector<SlotEvent>& slots,
-                                                   std::string& error);
+IdentifiedSchedule identifySchedule(const std::vector<SlotEvent>& slots);
 
 MeasuredFigures measureRun(const Schedule& schedule, const std::vector<SlotEvent>& slots,
                            const std::vector<MemoryEvent>& memory);

@@ -210,34 +210,27 @@ std::vector<LayerRange> rangesFromBoundaries(int layers, const std::vector<int>&
     return out;
 }
 
-std::optional<std::vector<LayerRange>> parseSplit(const std::string& text, int layers, int parts,
-                                                  std::string& error) {
+std::vector<LayerRange> parseSplit(const std::string& text, int layers, int parts) {
     std::vector<int> boundaries;
     std::stringstream in(text);
     std::string item;
     while (std::getline(in, item, ',')) {
         int value = 0;
-        if (!parseNumber(item, value)) {
-            error =
+        if (!parseNumber(item, value))
+            throw ConfigError(
                 "--split takes the first layer of each part after the first, as "
                 "increasing whole numbers separated by commas (\"4,9,13\"); got \"" +
-                text + "\"";
-            return std::nullopt;
-        }
+                text + "\"");
         boundaries.push_back(value);
     }
-    if (static_cast<int>(boundaries.size()) != parts - 1) {
-        error = "--split gives " + str(static_cast<long long>(boundaries.size())) +
-                " boundaries; " + str(parts) + " model parts need " + str(parts - 1);
-        return std::nullopt;
-    }
+    if (static_cast<int>(boundaries.size()) != parts - 1)
+        throw ConfigError("--split gives " + str(static_cast<long long>(boundaries.size())) +
+                          " boundaries; " + str(parts) + " model parts need " + str(parts - 1));
     for (std::size_t k = 0; k < boundaries.size(); ++k) {
         const int low = k == 0 ? 2 : boundaries[k - 1] + 1;
-        if (boundaries[k] < low || boundaries[k] > layers) {
-            error = "--split " + text + ": each boundary is a layer in 2.." + str(layers) +
-                    ", after the previous one (every part needs a layer)";
-            return std::nullopt;
-        }
+        if (boundaries[k] < low || boundaries[k] > layers)
+            throw ConfigError("--split " + text + ": each boundary is a layer in 2.." +
+                              str(layers) + ", after the previous one (every part needs a layer)");
     }
     return rangesFromBoundaries(layers, boundaries);
 }

@@ -61,10 +61,9 @@ struct Partition {
 // 16 layers in 4 parts is 1-3, 4-8, 9-12, 13-16.
 std::vector<int> boundariesOf(const std::vector<LayerRange>& parts);
 std::vector<LayerRange> rangesFromBoundaries(int layers, const std::vector<int>& boundaries);
-// Parses --split; empty optional and `error` set when it is not parts-1
-// strictly increasing layers in 2..layers.
-std::optional<std::vector<LayerRange>> parseSplit(const std::string& text, int layers, int parts,
-                                                  std::string& error);
+// Parses --split; ConfigError when it is not parts-1 strictly increasing
+// layers in 2..layers.
+std::vector<LayerRange> parseSplit(const std::string& text, int layers, int parts);
 
 // Each part's op costs from its layers (b split evenly into I and W for the
 // zero-bubble kinds; u the layers' updates), for the simulator.

@@ -19,33 +19,31 @@ std::string name(const SlotEvent& e) {
     return s;
 }
 
-std::string timeRangeProblem(const SlotEvent& e) {
+void checkTimeRange(const SlotEvent& e) {
     if (e.startUs < 0)
-        return name(e) + " starts at a negative time (" + std::to_string(e.startUs) + " us)";
-    if (e.endUs < e.startUs) return name(e) + " ends before it starts";
+        throw Error(name(e) + " starts at a negative time (" + std::to_string(e.startUs) + " us)");
+    if (e.endUs < e.startUs) throw Error(name(e) + " ends before it starts");
     if (e.endUs > kMaxRecordedUs)
-        return name(e) + " ends at " + std::to_string(e.endUs) +
-               " us, beyond the latest time a run can record (" + std::to_string(kMaxRecordedUs) +
-               " us)";
-    return {};
+        throw Error(name(e) + " ends at " + std::to_string(e.endUs) +
+                    " us, beyond the latest time a run can record (" +
+                    std::to_string(kMaxRecordedUs) + " us)");
 }
 
 // One stage runs one action at a time: sorted by start, each must start at
 // or after the previous one ended.
-std::string overlapProblem(std::vector<const SlotEvent*>& lane) {
+void checkOverlaps(std::vector<const SlotEvent*>& lane) {
     std::sort(lane.begin(), lane.end(), [](const SlotEvent* a, const SlotEvent* b) {
         return a->startUs != b->startUs ? a->startUs < b->startUs : a->endUs < b->endUs;
     });
     for (std::size_t i = 1; i < lane.size(); ++i)
         if (lane[i]->startUs < lane[i - 1]->endUs)
-            return name(*lane[i]) + " starts at " + std::to_string(lane[i]->startUs) +
-                   " us, before " + name(*lane[i - 1]) + " ends at " +
-                   std::to_string(lane[i - 1]->endUs) +
-                   " us: one stage cannot run two actions at once";
-    return {};
+            throw Error(name(*lane[i]) + " starts at " + std::to_string(lane[i]->startUs) +
+                        " us, before " + name(*lane[i - 1]) + " ends at " +
+                        std::to_string(lane[i - 1]->endUs) +
+                        " us: one stage cannot run two actions at once");
 }
 
-std::string proportionProblem(const std::vector<SlotEvent>& slots) {
+void checkProportion(const std::vector<SlotEvent>& slots) {
     std::int64_t batches = 0, microbatches = 0, firstStageForwards = 0;
     for (const SlotEvent& e : slots) {
         batches = std::max(batches, std::int64_t{e.batch} + 1);
@@ -53,11 +51,11 @@ std::string proportionProblem(const std::vector<SlotEvent>& slots) {
         if (e.stage == 0 && e.chunk == 0 && e.op == Op::F) ++firstStageForwards;
     }
     const std::int64_t needed = std::max((batches - 1) * microbatches + 1, microbatches);
-    if (firstStageForwards >= needed) return {};
-    return "the events name " + std::to_string(batches) + " batches of " +
-           std::to_string(microbatches) + " microbatches, which needs at least " +
-           std::to_string(needed) + " forwards on stage 0, but the file has " +
-           std::to_string(firstStageForwards);
+    if (firstStageForwards < needed)
+        throw Error("the events name " + std::to_string(batches) + " batches of " +
+                    std::to_string(microbatches) + " microbatches, which needs at least " +
+                    std::to_string(needed) + " forwards on stage 0, but the file has " +
+                    std::to_string(firstStageForwards));
 }
 
 Action actionOf(const SlotEvent& e) {
@@ -83,19 +81,14 @@ const char* dependencyOf(Op op) {
 
 }  // namespace
 
-bool checkRecordedSlots(const std::vector<SlotEvent>& slots, std::string& error) {
+void checkRecordedSlots(const std::vector<SlotEvent>& slots) {
     std::map<int, std::vector<const SlotEvent*>> lanes;
     for (const SlotEvent& e : slots) {
-        error = timeRangeProblem(e);
-        if (!error.empty()) return false;
+        checkTimeRange(e);
         lanes[e.stage].push_back(&e);
     }
-    for (auto& [stage, lane] : lanes) {
-        error = overlapProblem(lane);
-        if (!error.empty()) return false;
-    }
-    error = proportionProblem(slots);
-    return error.empty();
+    for (auto& [stage, lane] : lanes) checkOverlaps(lane);
+    checkProportion(slots);
 }
 
 std::uint64_t actionBound(const ScheduleConfig& c) {
@@ -112,9 +105,7 @@ std::uint64_t identifyBudget(std::size_t recorded) {
     return kBase + kPerEvent * static_cast<std::uint64_t>(recorded);
 }
 
-bool checkRecordedDependencies(const ScheduleConfig& config, const std::vector<SlotEvent>& slots,
-                               std::string& error) {
-    error.clear();
+void checkRecordedDependencies(const ScheduleConfig& config, const std::vector<SlotEvent>& slots) {
     detail::DependencyTable ends(config);
     for (const SlotEvent& e : slots) ends.done(e.stage, actionOf(e), static_cast<double>(e.endUs));
     // In time order, so that the violation named is the earliest one.
@@ -128,17 +119,13 @@ bool checkRecordedDependencies(const ScheduleConfig& config, const std::vector<S
         const SlotEvent& e = *p;
         if (e.op == Op::U) continue;
         const double ready = ends.ready(e.stage, actionOf(e));
-        if (std::isnan(ready)) {
-            error = name(e) + ": " + dependencyOf(e.op) + " is not in the file";
-            return false;
-        }
-        if (static_cast<double>(e.startUs) < ready) {
-            error = name(e) + " starts at " + std::to_string(e.startUs) + " us, before " +
-                    dependencyOf(e.op) + " ends at " + std::to_string(std::llround(ready)) + " us";
-            return false;
-        }
+        if (std::isnan(ready))
+            throw Error(name(e) + ": " + dependencyOf(e.op) + " is not in the file");
+        if (static_cast<double>(e.startUs) < ready)
+            throw Error(name(e) + " starts at " + std::to_string(e.startUs) + " us, before " +
+                        dependencyOf(e.op) + " ends at " + std::to_string(std::llround(ready)) +
+                        " us");
     }
-    return true;
 }
 
 }  // namespace pd

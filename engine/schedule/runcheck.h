@@ -21,9 +21,9 @@ constexpr std::int64_t kMaxRecordedUs = std::int64_t{1} << 50;
 // overlapping in time, and no more batches x microbatches than the forwards
 // recorded can account for (every schedule runs each batch's forwards in
 // order on the first stage, so a run that names batch B and microbatch M has
-// at least max((B-1) x M + 1, M) forwards there). False with the first
-// violation in `error`.
-bool checkRecordedSlots(const std::vector<SlotEvent>& slots, std::string& error);
+// at least max((B-1) x M + 1, M) forwards there). Throws Error naming the
+// first violation.
+void checkRecordedSlots(const std::vector<SlotEvent>& slots);
 
 // Upper bound of the actions of a schedule of `config`, of any kind, by
 // arithmetic alone: F, backward and W per model part and microbatch, plus an
@@ -38,8 +38,7 @@ std::uint64_t identifyBudget(std::size_t recorded);
 // dependencies on other stages and ops (F of the previous part, backward of
 // the next, F before its backward, B / I before W) are in the file and ended
 // before it started. A deleted stage leaves its neighbours' dependencies
-// missing, so it is caught here.
-bool checkRecordedDependencies(const ScheduleConfig& config, const std::vector<SlotEvent>& slots,
-                               std::string& error);
+// missing, so it is caught here. Throws Error naming the earliest violation.
+void checkRecordedDependencies(const ScheduleConfig& config, const std::vector<SlotEvent>& slots);
 
 }  // namespace pd

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/base/error.h"
+
 namespace pd {
 
 enum class ScheduleKind {
@@ -48,12 +50,6 @@ bool usesSplitBackward(ScheduleKind kind);
 int chunksFor(ScheduleKind kind, int requested);
 char opChar(Op op);
 std::optional<Op> parseOp(char c);
-
-// Bad configuration: the message is meant for the user as it is.
-class ConfigError : public std::invalid_argument {
-public:
-    using std::invalid_argument::invalid_argument;
-};
 
 // Upper limits that keep a typo from allocating gigabytes.
 constexpr int kMaxStages = 64;

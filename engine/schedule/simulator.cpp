@@ -79,8 +79,8 @@ Timeline simulate(const Schedule& schedule, const OpCosts& costs) {
 Timeline simulate(const Schedule& schedule, const std::vector<OpCosts>& perPart) {
     const ScheduleConfig& c = schedule.config;
     if (static_cast<int>(perPart.size()) != c.parts())
-        throw std::invalid_argument("simulate: " + std::to_string(perPart.size()) +
-                                    " part costs for " + std::to_string(c.parts()) + " parts");
+        throw std::logic_error("simulate: " + std::to_string(perPart.size()) + " part costs for " +
+                               std::to_string(c.parts()) + " parts");
     return simulateWith(schedule, [&](int s, const Action& a) {
         if (a.op != Op::U) return perPart[partOf(c, s, a.chunk)].of(a.op);
         double u = 0.0;

@@ -29,6 +29,7 @@
 
 #include "engine/base/json.h"
 #include "engine/distributed/distributed.h"
+#include "tests/error_test_util.h"
 
 namespace {
 
@@ -161,9 +162,8 @@ std::string capture(const std::string& command) {
 pd::json::Value summary(const std::string& command) {
     const std::string out = capture(command);
     const auto brace = out.find('{');
-    std::string error;
     pd::json::Value v;
-    if (brace == std::string::npos || !pd::json::parse(out.substr(brace), v, error))
+    if (brace == std::string::npos || errorOf([&] { v = pd::json::parse(out.substr(brace)); }))
         std::fprintf(stderr, "bench: no JSON summary from: %s\n", command.c_str());
     return v;
 }

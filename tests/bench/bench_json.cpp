@@ -33,18 +33,15 @@ std::string traceWithStackFrames(int frames) {
 
 double parseSeconds(const std::string& text, bool trace) {
     const auto t0 = Clock::now();
-    std::string error;
-    bool ok = false;
-    if (trace) {
-        pd::RunRecord record;
-        ok = pd::parseChromeTrace(text, record, error);
-    } else {
-        pd::json::Value v;
-        ok = pd::json::parse(text, v, error);
+    try {
+        if (trace)
+            pd::parseChromeTrace(text);
+        else
+            pd::json::parse(text);
+    } catch (const pd::Error& e) {
+        std::printf("  parse failed: %s\n", e.what());
     }
-    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (!ok) std::printf("  parse failed: %s\n", error.c_str());
-    return s;
+    return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
 void series(const char* name, int n, bool trace, std::string (*make)(int)) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/error.h"
 #include "engine/config/options.h"
 #include "engine/config/report.h"
 #include "engine/formats/batchlog.h"
@@ -58,12 +59,13 @@ std::string cutText(const RunOptions& o) {
 void bench(const std::string& model, int stages, int batches, int repeats) {
     const std::vector<std::string> args = {
         "--model", model, "--stages", std::to_string(stages), "--batches", std::to_string(batches)};
-    const ParsedOptions parsed = parseRunOptions(args, false);
-    if (!parsed.error.empty()) {
-        std::printf("%s S=%d: %s\n", model.c_str(), stages, parsed.error.c_str());
+    RunOptions base;
+    try {
+        base = parseRunOptions(args, false).options;
+    } catch (const ConfigError& e) {
+        std::printf("%s S=%d: %s\n", model.c_str(), stages, e.what());
         return;
     }
-    const RunOptions base = parsed.options;
     const LayerProfile profile = profileLayers(base);
     std::printf("\n%s, S = %d, %s, %d batches of %d, %d repeats (median)\n", model.c_str(), stages,
                 toString(base.schedule.kind), batches, base.batchSize, repeats);

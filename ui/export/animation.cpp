@@ -371,9 +371,11 @@ bool exportAnimation(RunModel& model, const AnimationLook& look, const QString& 
     if (format == AnimFormat::Unknown)
         return fail(error,
                     QObject::tr("%1: unknown animation format (use .gif or .webp)").arg(path));
-    std::string why;
-    if (!checkWritable(QFile::encodeName(path).toStdString(), why))
-        return fail(error, QString::fromStdString(printable(why, 4096)));
+    try {
+        checkWritable(QFile::encodeName(path).toStdString());
+    } catch (const Error& e) {
+        return fail(error, QString::fromUtf8(e.what()));
+    }
     try {
         AnimationFrames frames(model, look, settings);
         std::unique_ptr<AnimEncoder> encoder = AnimEncoder::create(format, frames.size(), error);

@@ -109,10 +109,12 @@ bool exportPlot(QCustomPlot* plot, const QString& path, const QSize& size, QStri
 }
 
 bool writeFileSafely(const QString& path, const QByteArray& content, QString* error) {
-    std::string why;
-    if (writeFileAtomic(QFile::encodeName(path).toStdString(), content.toStdString(), why))
+    try {
+        writeFileAtomic(QFile::encodeName(path).toStdString(), content.toStdString());
         return true;
-    return fail(error, QString::fromStdString(why));
+    } catch (const Error& e) {
+        return fail(error, QString::fromUtf8(e.what()));
+    }
 }
 
 }  // namespace pd

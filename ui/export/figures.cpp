@@ -119,12 +119,13 @@ struct Exporter {
     void text(const QString& name, const std::string& content) { file(path(name), content); }
     // A path of its own (--csv, --trace), relative to the working folder.
     void file(const QString& target, const std::string& content) {
-        std::string e;
-        const bool ok = writeFileAtomic(target.toStdString(), content, e);
-        if (ok)
+        try {
+            writeFileAtomic(target.toStdString(), content);
             out << "wrote " << target << '\n';
-        else
-            err << "error: " << QString::fromStdString(e) << '\n', ++failures;
+        } catch (const Error& e) {
+            err << "error: " << QString::fromUtf8(e.what()) << '\n';
+            ++failures;
+        }
         out.flush();
         err.flush();
     }

@@ -189,9 +189,10 @@ void EngineController::stopRun() {
 }
 
 bool EngineController::start(const RunOptions& options, QString* error, bool paused) {
-    const std::string problem = checkRunOptions(options);
-    if (!problem.empty()) {
-        if (error) *error = QString::fromStdString(problem);
+    try {
+        checkRunOptions(options);  // the boundary: others call start() too
+    } catch (const ConfigError& e) {
+        if (error) *error = QString::fromUtf8(e.what());
         return false;
     }
     const bool wasPaused = paused_;
@@ -252,20 +253,21 @@ bool EngineController::attach(const QString& hostPort, QString* error) {
     // Port 0 (any free one, see listenPort()) is checked as port 1 would be.
     const QString text = hostPort.trimmed();
     const bool anyPort = text.endsWith(QLatin1String(":0")) && !text.endsWith(QLatin1String("::0"));
-    std::string host, why;
-    int port = 0;
-    if (!parseHostPort((anyPort ? text.chopped(1) + QLatin1Char('1') : text).toStdString(), host,
-                       port, why)) {
-        if (error) *error = QString::fromStdString(why);
+    HostPort address;
+    try {
+        address =
+            parseHostPort((anyPort ? text.chopped(1) + QLatin1Char('1') : text).toStdString());
+    } catch (const Error& e) {
+        if (error) *error = QString::fromUtf8(e.what());
         return false;
     }
-    if (anyPort) port = 0;
+    if (anyPort) address.port = 0;
     const bool wasPaused = paused_;
     beginGeneration();
     DistributedRun::Setup setup;
     setup.mode = DistributedRun::Setup::Attach;
-    setup.listenHost = host;
-    setup.listenPort = port;
+    setup.listenHost = address.host;
+    setup.listenPort = address.port;
     // The ranks bring their options; these only stand in until they do.
     RunOptions placeholder = defaultRunOptions();
     placeholder.backend = "gloo";
@@ -289,7 +291,7 @@ bool EngineController::attach(const QString& hostPort, QString* error) {
             Qt::QueuedConnection);
     });
     attachedRun_ = run.get();
-    listenHost_ = QString::fromStdString(host);
+    listenHost_ = QString::fromStdString(address.host);
     listenPort_ = run->port();
     listenSecret_ = QString::fromStdString(run->secret());
     run_ = std::move(run);

@@ -50,12 +50,8 @@ QStringList laneLabels(const QStringList& names, const QStringList& hosts) {
 }
 
 bool prepareRun(const RunOptions& options, RunResult& result, QString* error) {
-    const std::string problem = checkRunOptions(options);
-    if (!problem.empty()) {
-        if (error) *error = QString::fromStdString(problem);
-        return false;
-    }
     try {
+        checkRunOptions(options);
         result.options = options;
         result.ideal = makeDryRun(options);
         result.stageNames = toQStringList(stageNames(options));
@@ -86,6 +82,32 @@ int layersFromStageNames(const std::vector<std::string>& names, const ScheduleCo
     return stageNames(config, layers) == names ? layers : 0;
 }
 
+// The run a trace's recorded flags describe, when it is `o`'s schedule and
+// a run this program makes; nullopt otherwise.
+std::optional<RunOptions> recordedOptions(const RunRecord& record, const RunOptions& o) {
+    if (record.runArgs.empty()) return std::nullopt;
+    try {
+        const ParsedOptions flags = parseRunOptions(record.runArgs, false);
+        RunOptions recorded = o;
+        recorded.batchSize = flags.options.batchSize;
+        recorded.layers = flags.options.layers;
+        recorded.hidden = flags.options.hidden;
+        recorded.lr = flags.options.lr;
+        recorded.seed = flags.options.seed;
+        recorded.split = flags.options.split;
+        const ScheduleConfig& c = flags.options.schedule;
+        if (c.kind != o.schedule.kind || c.stages != o.schedule.stages ||
+            c.microbatches != o.schedule.microbatches || c.chunks != o.schedule.chunks)
+            return std::nullopt;
+        checkRunOptions(recorded);
+        if (!record.stageNames.empty() && stageNames(recorded) != record.stageNames)
+            return std::nullopt;
+        return recorded;
+    } catch (const ConfigError&) {
+        return std::nullopt;  // a file's words: a run they do not make is ignored
+    }
+}
+
 }  // namespace
 
 bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
@@ -94,19 +116,24 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
         if (error) *error = QObject::tr("Cannot open %1: %2").arg(QFileInfo(path).fileName(), why);
         return false;
     };
-    std::string text, problem;
-    if (!readFile(path.toStdString(), text, problem)) return fail(QString::fromStdString(problem));
     RunRecord record;
-    const auto first = text.find_first_not_of(" \t\r\n");
-    const bool json = first != std::string::npos && (text[first] == '{' || text[first] == '[');
-    if (json ? !parseChromeTrace(text, record, problem) : !parseCsv(text, record.slots, problem))
-        return fail(QString::fromStdString(problem));
-    std::string().swap(text);  // the events hold it all now
-    const auto id = identifySchedule(record.slots, problem);
-    if (!id) return fail(QString::fromStdString(problem));
+    IdentifiedSchedule id;
+    try {
+        std::string text = readFile(path.toStdString());
+        const auto first = text.find_first_not_of(" \t\r\n");
+        const bool json = first != std::string::npos && (text[first] == '{' || text[first] == '[');
+        if (json)
+            record = parseChromeTrace(text);
+        else
+            record.slots = parseCsv(text);
+        std::string().swap(text);  // the events hold it all now
+        id = identifySchedule(record.slots);
+    } catch (const Error& e) {
+        return fail(QString::fromUtf8(e.what()));
+    }
 
     RunOptions o = base;
-    o.schedule = id->config;
+    o.schedule = id.config;
     QStringList unrecorded{QObject::tr("batch size"), QObject::tr("hidden width"),
                            QObject::tr("learning rate")};
     if (const int layers = layersFromStageNames(record.stageNames, o.schedule); layers > 0) {
@@ -120,23 +147,9 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
     // A trace of this program records the run's flags: what the events do
     // not say comes from them when they describe the same schedule (they
     // are a file's words: a run they do not make is ignored, not trusted).
-    if (!record.runArgs.empty()) {
-        const ParsedOptions flags = parseRunOptions(record.runArgs, false);
-        RunOptions recorded = o;
-        recorded.batchSize = flags.options.batchSize;
-        recorded.layers = flags.options.layers;
-        recorded.hidden = flags.options.hidden;
-        recorded.lr = flags.options.lr;
-        recorded.seed = flags.options.seed;
-        recorded.split = flags.options.split;
-        const ScheduleConfig& c = flags.options.schedule;
-        if (flags.error.empty() && c.kind == o.schedule.kind && c.stages == o.schedule.stages &&
-            c.microbatches == o.schedule.microbatches && c.chunks == o.schedule.chunks &&
-            checkRunOptions(recorded).empty() &&
-            (record.stageNames.empty() || stageNames(recorded) == record.stageNames)) {
-            o = recorded;
-            unrecorded.clear();
-        }
+    if (const auto recorded = recordedOptions(record, o)) {
+        o = *recorded;
+        unrecorded.clear();
     }
     RunResult next;
     QString invalid;
@@ -157,7 +170,7 @@ bool loadRunFile(const QString& path, const RunOptions& base, RunResult& result,
     next.memory = std::move(record.memory);
     next.unrecorded = unrecorded;
     result = std::move(next);
-    if (identified) *identified = *id;
+    if (identified) *identified = id;
     return true;
 }
 

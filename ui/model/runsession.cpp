@@ -17,13 +17,17 @@ RunSession::RunSession(EngineController& controller, RunModel& model, QObject* p
     connect(&restartTimer_, &QTimer::timeout, this, &RunSession::restart);
 }
 
-QString RunSession::check(const RunOptions& options, RunResult& next) const {
-    QString problem;
-    if (!prepareRun(options, next, &problem)) return problem;
+bool RunSession::check(const RunOptions& options, RunResult& next, QString* problem) const {
+    if (!prepareRun(options, next, problem)) return false;
     // A real run that cannot fit is refused before anything is built.
-    if (EngineController::engineAvailable() && !controller_.preferSimulated())
-        return QString::fromStdString(checkRunMemory(next.options));
-    return {};
+    try {
+        if (EngineController::engineAvailable() && !controller_.preferSimulated())
+            checkRunMemory(next.options);
+    } catch (const ConfigError& e) {
+        *problem = QString::fromUtf8(e.what());
+        return false;
+    }
+    return true;
 }
 
 void RunSession::configure(const RunOptions& options) {
@@ -37,8 +41,8 @@ void RunSession::preview(const RunOptions& options) {
 
 bool RunSession::show(const RunOptions& options) {
     RunResult next;
-    const QString problem = check(options, next);
-    valid_ = problem.isEmpty();
+    QString problem;
+    valid_ = check(options, next, &problem);
     if (!valid_) {
         showInvalid(problem);
         return false;

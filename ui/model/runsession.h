@@ -70,8 +70,8 @@ Q_SIGNALS:
     void openFailed(const QString& path, const QString& problem);
 
 private:
-    // Fills `next` and says why the configuration cannot run (empty: it can).
-    QString check(const RunOptions& options, RunResult& next) const;
+    // Fills `next`; false with why when the configuration cannot run.
+    bool check(const RunOptions& options, RunResult& next, QString* problem) const;
     // configure() without the restart: false (and `invalid`) when it cannot run.
     bool show(const RunOptions& options);
     void showInvalid(const QString& problem);

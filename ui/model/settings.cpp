@@ -76,7 +76,12 @@ RunOptions restoreRunOptions(QSettings& s, const RunOptions& fallback) {
     o.optimizer = text("run/optimizer", o.optimizer);
     o.epochs = integer("run/epochs", o.epochs);
     o.evalEvery = integer("run/evalEvery", o.evalEvery);
-    return checkRunOptions(o).empty() ? o : fallback;
+    try {
+        checkRunOptions(o);
+        return o;
+    } catch (const ConfigError&) {
+        return fallback;  // settings of another version, or edited by hand
+    }
 }
 
 bool askImageSize(QWidget* parent, const QSize& current, QSize* size) {
