@@ -15,6 +15,16 @@
 
 namespace pd::test {
 
+// What AnimationFrames::check says of `settings`: empty when the animation
+// can be exported, else the problem.
+inline QString animationProblem(const RunModel& model, const AnimationSettings& settings,
+                                std::uint64_t availableBytes = 0) {
+    QString problem;
+    if (AnimationFrames::check(model, settings, &problem, nullptr, nullptr, availableBytes))
+        return {};
+    return problem.isEmpty() ? QStringLiteral("<refused without a reason>") : problem;
+}
+
 inline RunOptions small(ScheduleKind kind = ScheduleKind::OneFOneB, int batches = 1) {
     RunOptions o = defaultRunOptions();
     o.schedule.kind = kind;

@@ -292,7 +292,7 @@ void TestAnimation::limitsRefused() {
     const auto message = [&](auto change, std::uint64_t available = 0) {
         AnimationSettings s;
         change(s);
-        return AnimationFrames::check(model, s, nullptr, nullptr, available);
+        return animationProblem(model, s, available);
     };
     QVERIFY(message([](AnimationSettings&) {}).isEmpty());
     QVERIFY(message([](AnimationSettings& s) { s.width = 63; }).contains("64 to 4000"));
@@ -312,10 +312,10 @@ void TestAnimation::limitsRefused() {
     loadSchedule(longRun, small(ScheduleKind::OneFOneB, 500));
     QVERIFY(longRun.slotCount() > kAnimMaxFrames);
     AnimationSettings s;
-    const QString many = AnimationFrames::check(longRun, s);
+    const QString many = animationProblem(longRun, s);
     QVERIFY2(many.contains("more than an animation may have (5000)"), qPrintable(many));
     s.to = kAnimMaxFrames - 1;
-    QVERIFY(AnimationFrames::check(longRun, s).isEmpty());
+    QVERIFY(animationProblem(longRun, s).isEmpty());
     // exportAnimation says the same and writes nothing.
     QTemporaryDir dir;
     QString error;
@@ -332,9 +332,9 @@ void TestAnimation::runStillGoingRefused() {
     QString error;
     QVERIFY(prepareRun(small(), run, &error));
     model.reset(run, RunModel::Source::Live);  // started, no event yet
-    QVERIFY(AnimationFrames::check(model, {}).contains("still going"));
+    QVERIFY(animationProblem(model, {}).contains("still going"));
     RunModel none;
-    QVERIFY(AnimationFrames::check(none, {}).contains("no run"));
+    QVERIFY(animationProblem(none, {}).contains("no run"));
 }
 
 void TestAnimation::nothingHalfWritten() {

@@ -102,7 +102,7 @@ void TestAnimationMeasured::measuredFramesEveryMs() {
     for (double every : {20.0, 7.0, 2.5}) {
         const AnimationSettings s = measuredBase(every);
         AnimationPlan plan;
-        QCOMPARE(AnimationFrames::plan(model, s, &plan), QString());
+        QVERIFY(AnimationFrames::plan(model, s, &plan));
         AnimationFrames frames(model, look(), s);
         QCOMPARE(frames.count(), static_cast<int>(std::ceil(end / every)));
         QCOMPARE(plan.count, frames.count());
@@ -116,7 +116,7 @@ void TestAnimationMeasured::measuredFramesEveryMs() {
     part.from = 2;
     part.to = 6;
     AnimationPlan plan;
-    QCOMPARE(AnimationFrames::plan(model, part, &plan), QString());
+    QVERIFY(AnimationFrames::plan(model, part, &plan));
     QVERIFY(plan.t0 > 0.0 && plan.t1 > plan.t0 && plan.t1 < end);
     QCOMPARE(plan.count, static_cast<int>(std::ceil((plan.t1 - plan.t0) / 5.0 - 1e-9)));
     // Automatic: a 1-2-5 step near the span over the slots.
@@ -209,20 +209,20 @@ void TestAnimationMeasured::measuredBaseRefused() {
     loadMeasured(recorded, small(), 10.0);
     simulated.appendSlots(recorded.slotEvents());
     simulated.finish({});
-    QVERIFY(AnimationFrames::check(simulated, {}).isEmpty());  // its slots animate
+    QVERIFY(animationProblem(simulated, {}).isEmpty());  // its slots animate
     QVERIFY(!AnimationFrames::hasMeasuredTimes(simulated));
-    QCOMPARE(AnimationFrames::check(simulated, measuredBase(20.0)),
+    QCOMPARE(animationProblem(simulated, measuredBase(20.0)),
              QString("this run has no measured times (a simulated run): animate it in the "
                      "slots base"));
     RunModel schedule;
     loadSchedule(schedule, small());
-    QVERIFY(AnimationFrames::check(schedule, measuredBase(20.0)).contains("no measured times"));
+    QVERIFY(animationProblem(schedule, measuredBase(20.0)).contains("no measured times"));
     // Bad steps, and too many frames: the count said, and what to choose.
     QVERIFY(AnimationFrames::hasMeasuredTimes(recorded));
-    QVERIFY(AnimationFrames::check(recorded, measuredBase(-1.0)).contains("above 0"));
-    QVERIFY(AnimationFrames::check(recorded, measuredBase(qQNaN())).contains("above 0"));
+    QVERIFY(animationProblem(recorded, measuredBase(-1.0)).contains("above 0"));
+    QVERIFY(animationProblem(recorded, measuredBase(qQNaN())).contains("above 0"));
     const double end = measuredEnd(recorded);
-    const QString many = AnimationFrames::check(recorded, measuredBase(0.01));
+    const QString many = animationProblem(recorded, measuredBase(0.01));
     QVERIFY2(many.contains(QString("makes %1 frames").arg(std::ceil(end / 0.01), 0, 'f', 0)) &&
                  many.contains("more than an animation may have (5000)"),
              qPrintable(many));
@@ -231,9 +231,9 @@ void TestAnimationMeasured::measuredBaseRefused() {
         QRegularExpression("choose a frame every ([0-9.]+) ms or more$").match(many);
     QVERIFY2(m.hasMatch(), qPrintable(many));
     const double suggested = m.captured(1).toDouble();
-    QVERIFY(AnimationFrames::check(recorded, measuredBase(suggested)).isEmpty());
+    QVERIFY(animationProblem(recorded, measuredBase(suggested)).isEmpty());
     QVERIFY(suggested <= 2.5 * end / kAnimMaxFrames);
-    QVERIFY(!AnimationFrames::check(recorded, measuredBase(0.9 * end / kAnimMaxFrames)).isEmpty());
+    QVERIFY(!animationProblem(recorded, measuredBase(0.9 * end / kAnimMaxFrames)).isEmpty());
     QTemporaryDir dir;
     QVERIFY(
         !exportAnimation(simulated, look(), dir.filePath("m.gif"), measuredBase(20.0), {}, &error));

@@ -76,86 +76,110 @@ bool AnimationFrames::hasMeasuredTimes(const RunModel& model) {
     return model.measured() && !model.measuredBoxes().empty();
 }
 
-QString AnimationFrames::check(const RunModel& model, const AnimationSettings& s, int* first,
-                               int* last, std::uint64_t availableBytes) {
+bool AnimationFrames::check(const RunModel& model, const AnimationSettings& s, QString* problem,
+                            int* first, int* last, std::uint64_t availableBytes) {
     AnimationPlan p;
-    const QString problem = plan(model, s, &p, availableBytes);
-    if (problem.isEmpty() && first) *first = p.first;
-    if (problem.isEmpty() && last) *last = p.last;
-    return problem;
+    if (!plan(model, s, &p, problem, availableBytes)) return false;
+    if (first) *first = p.first;
+    if (last) *last = p.last;
+    return true;
 }
 
-// The measured base's moments over slots p.first..p.last: empty, or why not.
-static QString planMeasured(const RunModel& model, const AnimationSettings& s, AnimationPlan& p) {
+namespace {
+
+// False, with `why` in `problem` (when asked for).
+bool refuse(QString* problem, const QString& why) {
+    if (problem) *problem = why;
+    return false;
+}
+
+}  // namespace
+
+// The measured base's moments over slots p.first..p.last; false and why not.
+static bool planMeasured(const RunModel& model, const AnimationSettings& s, AnimationPlan& p,
+                         QString* problem) {
     if (!AnimationFrames::hasMeasuredTimes(model))
-        return AnimationFrames::tr(
-                   "this run has no measured times (%1): animate it in the slots base")
-            .arg(model.source() == RunModel::Source::Simulated
-                     ? AnimationFrames::tr("a simulated run")
-                     : AnimationFrames::tr("a schedule"));
+        return refuse(
+            problem,
+            AnimationFrames::tr("this run has no measured times (%1): animate it in the slots base")
+                .arg(model.source() == RunModel::Source::Simulated
+                         ? AnimationFrames::tr("a simulated run")
+                         : AnimationFrames::tr("a schedule")));
     if (!(s.everyMs >= 0.0) || !std::isfinite(s.everyMs))
-        return AnimationFrames::tr("a frame every %1 ms: choose a time above 0").arg(s.everyMs);
+        return refuse(
+            problem,
+            AnimationFrames::tr("a frame every %1 ms: choose a time above 0").arg(s.everyMs));
     const TimelineData& d = model.measuredBoxes();
     p.t0 = measuredEndBefore(d, p.first);
     p.t1 = measuredEndBefore(d, p.last + 1);
     if (!(p.t1 > p.t0))
-        return AnimationFrames::tr("slots t%1 to t%2 take no measured time")
-            .arg(p.first)
-            .arg(p.last);
+        return refuse(
+            problem,
+            AnimationFrames::tr("slots t%1 to t%2 take no measured time").arg(p.first).arg(p.last));
     const double span = p.t1 - p.t0;
     p.everyMs = s.everyMs > 0.0 ? s.everyMs : roundStep(span / (p.last - p.first + 1), false);
     const double frames = std::max(1.0, std::ceil(span / p.everyMs - 1e-9));
     if (frames > kAnimMaxFrames)
-        return AnimationFrames::tr(
-                   "a frame every %1 ms over %2 ms of measured time makes %3 frames, more than an "
-                   "animation may have (%4): choose a frame every %5 ms or more")
-            .arg(msText(p.everyMs, p.everyMs), QString::number(span, 'f', 1))
-            .arg(static_cast<double>(frames), 0, 'f', 0)
-            .arg(kAnimMaxFrames)
-            .arg(msText(roundStep(span / kAnimMaxFrames, true),
-                        roundStep(span / kAnimMaxFrames, true)));
+        return refuse(
+            problem,
+            AnimationFrames::tr(
+                "a frame every %1 ms over %2 ms of measured time makes %3 frames, more than an "
+                "animation may have (%4): choose a frame every %5 ms or more")
+                .arg(msText(p.everyMs, p.everyMs), QString::number(span, 'f', 1))
+                .arg(static_cast<double>(frames), 0, 'f', 0)
+                .arg(kAnimMaxFrames)
+                .arg(msText(roundStep(span / kAnimMaxFrames, true),
+                            roundStep(span / kAnimMaxFrames, true))));
     p.count = static_cast<int>(frames);
-    return {};
+    return true;
 }
 
-QString AnimationFrames::plan(const RunModel& model, const AnimationSettings& s, AnimationPlan* out,
-                              std::uint64_t availableBytes) {
+bool AnimationFrames::plan(const RunModel& model, const AnimationSettings& s, AnimationPlan* out,
+                           QString* problem, std::uint64_t availableBytes) {
     if (s.width < kAnimMinWidth || s.width > kAnimMaxWidth)
-        return tr("animation width %1 px is out of range (%2 to %3)")
-            .arg(s.width)
-            .arg(kAnimMinWidth)
-            .arg(kAnimMaxWidth);
+        return refuse(problem, tr("animation width %1 px is out of range (%2 to %3)")
+                                   .arg(s.width)
+                                   .arg(kAnimMinWidth)
+                                   .arg(kAnimMaxWidth));
     if (s.fps < kAnimMinFps || s.fps > kAnimMaxFps)
-        return tr("%1 frames per second is out of range (%2 to %3)")
-            .arg(s.fps)
-            .arg(kAnimMinFps)
-            .arg(kAnimMaxFps);
-    if (!model.hasRun()) return tr("there is no run to animate");
+        return refuse(problem, tr("%1 frames per second is out of range (%2 to %3)")
+                                   .arg(s.fps)
+                                   .arg(kAnimMinFps)
+                                   .arg(kAnimMaxFps));
+    if (!model.hasRun()) return refuse(problem, tr("there is no run to animate"));
     const bool running = (model.source() == RunModel::Source::Live ||
                           model.source() == RunModel::Source::Simulated) &&
                          !model.finished() && model.error().isEmpty();
-    if (running) return tr("the run is still going: export the animation once it has ended");
+    if (running)
+        return refuse(problem,
+                      tr("the run is still going: export the animation once it has ended"));
     const int shown = model.frontier();  // slots 0..shown-1 have run
-    if (shown < 1) return tr("no slot of this run has run yet: there is nothing to animate");
+    if (shown < 1)
+        return refuse(problem, tr("no slot of this run has run yet: there is nothing to animate"));
     const int a = s.from < 0 ? 0 : s.from;
     const int b = s.to < 0 ? shown - 1 : s.to;
     if (a >= shown)
-        return tr("first slot t%1 is outside the run (t0 to t%2)").arg(a).arg(shown - 1);
-    if (b >= shown) return tr("last slot t%1 is outside the run (t0 to t%2)").arg(b).arg(shown - 1);
-    if (b < a) return tr("last slot t%1 comes before the first, t%2").arg(b).arg(a);
+        return refuse(problem,
+                      tr("first slot t%1 is outside the run (t0 to t%2)").arg(a).arg(shown - 1));
+    if (b >= shown)
+        return refuse(problem,
+                      tr("last slot t%1 is outside the run (t0 to t%2)").arg(b).arg(shown - 1));
+    if (b < a)
+        return refuse(problem, tr("last slot t%1 comes before the first, t%2").arg(b).arg(a));
     AnimationPlan p;
     p.first = a;
     p.last = b;
     const bool measured = s.base == AnimBase::Measured;
     if (measured) {
-        if (const QString problem = planMeasured(model, s, p); !problem.isEmpty()) return problem;
+        if (!planMeasured(model, s, p, problem)) return false;
     } else if (static_cast<long long>(b) - a + 1 > kAnimMaxFrames) {
-        return tr("%1 frames (t%2 to t%3) are more than an animation may have (%4): choose a "
-                  "shorter slot range")
-            .arg(static_cast<long long>(b) - a + 1)
-            .arg(a)
-            .arg(b)
-            .arg(kAnimMaxFrames);
+        return refuse(
+            problem, tr("%1 frames (t%2 to t%3) are more than an animation may have (%4): choose a "
+                        "shorter slot range")
+                         .arg(static_cast<long long>(b) - a + 1)
+                         .arg(a)
+                         .arg(b)
+                         .arg(kAnimMaxFrames));
     } else {
         p.count = b - a + 1;
     }
@@ -168,15 +192,17 @@ QString AnimationFrames::plan(const RunModel& model, const AnimationSettings& s,
     const auto available =
         availableBytes > 0 ? std::optional<std::uint64_t>(availableBytes) : availableMemoryBytes();
     if (available && need > *available)
-        return tr("%1 frames of %2 px wide may need up to %3 of memory, but only %4 is available: "
-                  "choose %5 or a smaller width")
-            .arg(p.count)
-            .arg(s.width)
-            .arg(QString::fromStdString(formatBytes(need)),
-                 QString::fromStdString(formatBytes(*available)),
-                 measured ? tr("a longer step between frames") : tr("fewer slots"));
+        return refuse(
+            problem,
+            tr("%1 frames of %2 px wide may need up to %3 of memory, but only %4 is available: "
+               "choose %5 or a smaller width")
+                .arg(p.count)
+                .arg(s.width)
+                .arg(QString::fromStdString(formatBytes(need)),
+                     QString::fromStdString(formatBytes(*available)),
+                     measured ? tr("a longer step between frames") : tr("fewer slots")));
     if (out) *out = p;
-    return {};
+    return true;
 }
 
 AnimationFrames::AnimationFrames(RunModel& model, const AnimationLook& look,
@@ -365,8 +391,8 @@ bool exportAnimation(RunModel& model, const AnimationLook& look, const QString& 
                      const AnimationSettings& settings,
                      const std::function<bool(int, int)>& progress, QString* error,
                      AnimationResult* result) {
-    const QString problem = AnimationFrames::check(model, settings);
-    if (!problem.isEmpty()) return fail(error, problem);
+    QString problem;
+    if (!AnimationFrames::check(model, settings, &problem)) return fail(error, problem);
     const AnimFormat format = animFormatFromSuffix(path);
     if (format == AnimFormat::Unknown)
         return fail(error,

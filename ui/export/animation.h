@@ -76,16 +76,16 @@ public:
     AnimationFrames(const AnimationFrames&) = delete;
     AnimationFrames& operator=(const AnimationFrames&) = delete;
 
-    // Empty when `settings` can be exported from `model`, else one line
-    // (slots outside the run, limits, a run still going, not enough memory).
-    // `first`/`last` receive the slot range. `availableBytes`: the memory
-    // to fit in (0: what the system has available).
-    static QString check(const RunModel& model, const AnimationSettings& settings,
-                         int* first = nullptr, int* last = nullptr,
-                         std::uint64_t availableBytes = 0);
+    // Whether `settings` can be exported from `model`; false with one line in
+    // `problem` (slots outside the run, limits, a run still going, not enough
+    // memory). `first`/`last` receive the slot range. `availableBytes`: the
+    // memory to fit in (0: what the system has available).
+    static bool check(const RunModel& model, const AnimationSettings& settings,
+                      QString* problem = nullptr, int* first = nullptr, int* last = nullptr,
+                      std::uint64_t availableBytes = 0);
     // The same, with the whole plan (frame count, measured times).
-    static QString plan(const RunModel& model, const AnimationSettings& settings,
-                        AnimationPlan* plan, std::uint64_t availableBytes = 0);
+    static bool plan(const RunModel& model, const AnimationSettings& settings, AnimationPlan* plan,
+                     QString* problem = nullptr, std::uint64_t availableBytes = 0);
     // Whether the measured base can be chosen: a run recorded by the engine
     // (live or opened), not a simulated schedule.
     static bool hasMeasuredTimes(const RunModel& model);

@@ -84,8 +84,7 @@ bool askAnimationSettings(QWidget* parent, const RunModel& model, AnimationSetti
         AnimationPlan plan;
         int n = std::max(0, to->value() - from->value() + 1);
         if (probe.base == AnimBase::Measured) {
-            const QString problem = AnimationFrames::plan(model, probe, &plan);
-            if (!problem.isEmpty()) {
+            if (QString problem; !AnimationFrames::plan(model, probe, &plan, &problem)) {
                 frames->setText(problem);
                 return;
             }
@@ -170,8 +169,7 @@ QString exportAnimationInteractive(QWidget* parent, RunModel& model, const Anima
     *ok = false;
     AnimationSettings settings;
     // Said before any dialog: a run still going, nothing run yet.
-    if (const QString problem = AnimationFrames::check(model, settings); !problem.isEmpty())
-        return problem;
+    if (QString problem; !AnimationFrames::check(model, settings, &problem)) return problem;
     QString path = QFileDialog::getSaveFileName(
         parent, QObject::tr("Export animation"), QStringLiteral("walk.gif"),
         QObject::tr("Animated GIF (*.gif);;Animated WebP, lossless (*.webp)"));
@@ -181,8 +179,7 @@ QString exportAnimationInteractive(QWidget* parent, RunModel& model, const Anima
     if (!askAnimationSettings(parent, model, &settings)) return {};
     rememberAnimationSettings(settings);
     AnimationPlan plan;
-    if (const QString problem = AnimationFrames::plan(model, settings, &plan); !problem.isEmpty())
-        return problem;
+    if (QString problem; !AnimationFrames::plan(model, settings, &plan, &problem)) return problem;
     QProgressDialog progress(QObject::tr("Rendering %1...").arg(path), QObject::tr("Cancel"), 0,
                              plan.count, parent);
     progress.setWindowTitle(QObject::tr("Export animation"));

@@ -250,8 +250,7 @@ int checkAnimationFirst(const RunOptions& options, QTextStream& err) {
     settings.base = AnimBase::Slots;
     RunModel model;
     model.reset(prepared, RunModel::Source::Schedule);
-    error = AnimationFrames::check(model, settings);
-    if (error.isEmpty()) return 0;
+    if (AnimationFrames::check(model, settings, &error)) return 0;
     err << "error: --export-animation: " << error << '\n';
     return 2;
 }
@@ -275,8 +274,7 @@ int headlessAnimation(const RunResult& run, const QString& title, const RunOptio
     AnimationResult result;
     const AnimationSettings settings = animationSettings(options);
     AnimationPlan plan;
-    const QString problem = AnimationFrames::plan(model, settings, &plan);
-    if (!problem.isEmpty()) {
+    if (QString problem; !AnimationFrames::plan(model, settings, &plan, &problem)) {
         err << "error: --export-animation: " << problem << '\n';
         return 2;
     }

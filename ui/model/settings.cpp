@@ -13,10 +13,11 @@ QSettings appSettings() {
     return QSettings(QStringLiteral("PipeDreamStudio"), QStringLiteral("pipedream-viz"));
 }
 
-QString settingsProblem(QSettings& s) {
+bool settingsWritable(QSettings& s, QString* why) {
     s.sync();
-    if (s.status() == QSettings::NoError && s.isWritable()) return {};
-    return QObject::tr("Settings will not be remembered: %1 cannot be written").arg(s.fileName());
+    if (s.status() == QSettings::NoError && s.isWritable()) return true;
+    *why = QObject::tr("Settings will not be remembered: %1 cannot be written").arg(s.fileName());
+    return false;
 }
 
 void saveRunOptions(QSettings& s, const RunOptions& o) {

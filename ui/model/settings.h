@@ -12,9 +12,9 @@ class QWidget;
 namespace pd {
 
 QSettings appSettings();
-// Why the settings cannot be saved (their file or folder not writable), or
-// empty: said once at start, since nothing would be remembered.
-QString settingsProblem(QSettings& settings);
+// Whether the settings can be saved; false with why (their file or folder
+// not writable): said once at start, since nothing would be remembered.
+bool settingsWritable(QSettings& settings, QString* why);
 void saveRunOptions(QSettings& settings, const RunOptions& options);
 // The saved configuration, or `fallback` when none was saved or it is not
 // valid any more (a stale or hand-edited file must not keep the window from

@@ -130,7 +130,7 @@ MainWindow::MainWindow(const RunOptions& options, QWidget* parent, bool autoStar
     resize(1400, 900);
     {
         QSettings s = appSettings();
-        if (const QString why = settingsProblem(s); !why.isEmpty()) {
+        if (QString why; !settingsWritable(s, &why)) {
             statusBar()->showMessage(why, 15000);
             status_->label()->setToolTip(why);
             std::fprintf(stderr, "note: %s\n", why.toLocal8Bit().constData());

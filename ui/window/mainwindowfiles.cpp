@@ -136,15 +136,14 @@ AnimationLook MainWindow::animationLook() const {
 
 bool MainWindow::exportAnimation(const QString& path, const AnimationSettings& settings,
                                  QString* error) {
-    if (AnimationFrames::check(*model_, settings).isEmpty()) setPlaying(false);
+    if (AnimationFrames::check(*model_, settings)) setPlaying(false);
     return pd::exportAnimation(*model_, animationLook(), path, settings, {}, error);
 }
 
 void MainWindow::exportAnimationDialog() {
     // A run still going is said before anything stops (playing a finished
     // run stops: the walk takes the cursor).
-    if (const QString problem = AnimationFrames::check(*model_, AnimationSettings());
-        !problem.isEmpty()) {
+    if (QString problem; !AnimationFrames::check(*model_, AnimationSettings(), &problem)) {
         QMessageBox::warning(this, tr("Export animation"), problem);
         return;
     }
