@@ -2,6 +2,7 @@
 # tests/CMakeLists.txt when present. Offscreen platform unless XVFB.
 if(TARGET pd_ui)
   pd_add_test(tst_timelineview LIBS pd_ui TIMEOUT 60)
+  pd_add_test(tst_timelinefollow LIBS pd_ui TIMEOUT 60)
   pd_add_test(tst_layerstrip LIBS pd_ui_views TIMEOUT 60)
   pd_add_test(tst_runmodel LIBS pd_ui TIMEOUT 60)
   pd_add_test(tst_charts LIBS pd_ui TIMEOUT 120)
