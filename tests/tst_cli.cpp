@@ -1,84 +1,10 @@
-// The executables' command lines: bad input exits 2 with one "error:" line;
-// --dry-run prints the schedule and the analytic figures.
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
+// pipedream-train's command line: bad input exits 2 with one "error:" line;
+// --dry-run prints the schedule and the analytic figures; training, its
+// outputs, signals and epochs. pipedream-viz's: tst_vizcli.
+#include "cli_test_util.h"
 
-#include <QDir>
-#include <QElapsedTimer>
-#include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QProcess>
-#include <QSet>
-#include <QStandardPaths>
-#include <QTemporaryDir>
-#include <QtTest>
-
-#include "engine/schedule/schedule.h"
-#include "model_test_data.h"
-
-namespace {
-
-struct Result {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Result run(const QString& exe, const QStringList& args,
-           const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
-    QProcess p;
-    p.setProcessEnvironment(env);
-    p.start(exe, args);
-    if (!p.waitForFinished(120000)) {
-        p.kill();
-        p.waitForFinished();
-        return {};
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2,
-            QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
-
-const QString kTrain = QStringLiteral(PD_TRAIN_EXE);
-const QString kViz = QStringLiteral(PD_VIZ_EXE);
-
-QJsonObject readJson(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
-
-int csvRows(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return -1;
-    return static_cast<int>(QString::fromUtf8(f.readAll()).trimmed().split('\n').size()) - 1;
-}
-
-// Starts a small but long training run, waits until its first batch is
-// logged, sends `signal` and returns its result.
-Result interruptedRun(const QStringList& args, int signal) {
-    QProcess p;
-    p.start(kTrain, args);
-    QString out;
-    QElapsedTimer t;
-    t.start();
-    while (!out.contains("BATCH 1/") && t.elapsed() < 60000 && p.waitForReadyRead(60000))
-        out += QString::fromUtf8(p.readAllStandardOutput());
-    ::kill(static_cast<pid_t>(p.processId()), signal);
-    if (!p.waitForFinished(60000)) {
-        p.kill();
-        p.waitForFinished();
-        return {};
-    }
-    out += QString::fromUtf8(p.readAllStandardOutput());
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, out,
-            QString::fromUtf8(p.readAllStandardError())};
-}
-
-}  // namespace
+using namespace pd;
+using namespace pd::clitest;
 
 class TestCli : public QObject {
     Q_OBJECT
@@ -149,6 +75,7 @@ private Q_SLOTS:
                            QDir::temp().filePath("pd-unused")}
             << "Cannot open pd-no-such-run.csv: ";
     }
+
     void badInputExitsTwo() {
         QFETCH(QString, exe);
         QFETCH(QStringList, args);
@@ -163,31 +90,6 @@ private Q_SLOTS:
         QCOMPARE(r.err.trimmed().count('\n'), 0);  // one line
         QVERIFY2(r.err.contains(mentions), qPrintable(r.err));
         QVERIFY(r.out.isEmpty());
-    }
-
-    // Started from a launcher, `pipedream-viz --open BAD` has no terminal to
-    // print to: the window opens and says why (stderr says it too).
-    void vizWindowShowsAnOpenError() {
-        const QString missing = QDir::temp().filePath("pd-no-such-run.csv");
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("QT_QPA_PLATFORM", "offscreen");
-        QTemporaryDir config;
-        env.insert("XDG_CONFIG_HOME", config.path());
-        QProcess p;
-        p.setProcessEnvironment(env);
-        p.start(kViz, {"--open", missing});
-        QVERIFY(p.waitForStarted());
-        QString err;
-        QElapsedTimer t;
-        t.start();
-        while (!err.contains("Cannot open pd-no-such-run.csv: ") && t.elapsed() < 20000) {
-            p.waitForReadyRead(200);
-            err += QString::fromUtf8(p.readAllStandardError());
-        }
-        QVERIFY2(err.contains("error: Cannot open pd-no-such-run.csv: "), qPrintable(err));
-        QVERIFY2(!p.waitForFinished(1500), "the window stays open with the message");
-        p.kill();
-        p.waitForFinished();
     }
 
     void dryRunShowsBubble() {
@@ -216,6 +118,7 @@ private Q_SLOTS:
         for (pd::ScheduleKind k : pd::allScheduleKinds())
             QTest::newRow(pd::toString(k)) << QString(pd::toString(k));
     }
+
     void dryRunEveryKind() {
         QFETCH(QString, schedule);
         const Result r = run(
@@ -398,16 +301,6 @@ private Q_SLOTS:
         QCOMPARE(r.out.trimmed().split('\n').size(), 1 + 2 * 5);
     }
 
-    void vizWithoutDisplayPointsAtHeadless() {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.remove("DISPLAY");
-        env.remove("WAYLAND_DISPLAY");
-        env.remove("QT_QPA_PLATFORM");
-        const Result r = run(kViz, {}, env);
-        QCOMPARE(r.exitCode, 2);
-        QVERIFY2(r.err.contains("--headless"), qPrintable(r.err));
-    }
-
 #ifdef PD_HAVE_ENGINE
     // A small real run: the tutorial-style log, the results table and the
     // measured figures; --json and --csv carry the same run.
@@ -416,6 +309,7 @@ private Q_SLOTS:
         for (const char* k : {"gpipe", "1f1b", "pipedream", "2bw", "zb-h1", "zb-v", "dualpipev"})
             QTest::newRow(k) << k;
     }
+
     void trainingRunPrintsLogAndResults() {
         QFETCH(QString, schedule);
         const auto kind = pd::parseScheduleKind(schedule.toStdString());
@@ -471,6 +365,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("schedule");
         for (const char* k : {"1f1b", "pipedream", "interleaved", "zb-h1"}) QTest::newRow(k) << k;
     }
+
     void checkRunScript() {
         QFETCH(QString, schedule);
         const QString python = QStandardPaths::findExecutable("python3");
@@ -533,115 +428,6 @@ private Q_SLOTS:
     }
 #endif
 
-    // A run saved by pipedream-train opens headless: its timeline is exported
-    // and its schedule named; a file of no schedule's order exits 2.
-    void vizOpensSavedRunHeadless() {
-        QTemporaryDir dir;
-        const QString csv = dir.filePath("run.csv");
-        const Result saved = run(kTrain, {"--dry-run", "--schedule", "interleaved",
-                                          "--microbatches", "8", "--csv", csv});
-        QVERIFY2(saved.exitCode == 0, qPrintable(saved.err));
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("QT_QPA_PLATFORM", "offscreen");
-        const QString out = dir.filePath("out");
-        const Result r = run(kViz, {"--headless", "--open", csv, "--export", out}, env);
-        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        QVERIFY2(r.out.contains("Interleaved 1F1B, 4 stages, 8 microbatches, 5 batches"),
-                 qPrintable(r.out));
-        QVERIFY2(r.err.isEmpty(), qPrintable(r.err));
-        for (const char* f : {"timeline.png", "timeline.svg", "timeline.pdf"})
-            QVERIFY2(QFileInfo(QDir(out).filePath(f)).size() > 1000, f);
-
-        QFile file(csv);
-        QVERIFY(file.open(QIODevice::ReadOnly));
-        QStringList rows = QString::fromUtf8(file.readAll()).trimmed().split('\n');
-        file.close();
-        rows.swapItemsAt(1, 2);  // same times: the order is what the file says
-        QStringList a = rows[1].split(','), b = rows[2].split(',');
-        for (int i : {6, 7}) std::swap(a[i], b[i]);
-        rows[1] = a.join(',');
-        rows[2] = b.join(',');
-        const QString bad = dir.filePath("bad.csv");
-        QFile w(bad);
-        QVERIFY(w.open(QIODevice::WriteOnly));
-        w.write(rows.join('\n').toUtf8() + '\n');
-        w.close();
-        const Result refused =
-            run(kViz, {"--headless", "--open", bad, "--export", dir.filePath("out2")}, env);
-        QCOMPARE(refused.exitCode, 2);
-        QVERIFY2(
-            refused.err.startsWith("error: Cannot open bad.csv: the events match no schedule kind"),
-            qPrintable(refused.err));
-        QVERIFY(!QFileInfo::exists(dir.filePath("out2")));
-    }
-
-    // Files that would freeze, block or garble the terminal (a huge run
-    // named by a tiny file, a FIFO, control bytes) are refused at once with one escaped line.
-    void vizRefusesHostileFilesInOneLine() {
-        QTemporaryDir dir;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("QT_QPA_PLATFORM", "offscreen");
-        const QString tiny = dir.filePath("tiny.csv");
-        QFile t(tiny);
-        QVERIFY(t.open(QIODevice::WriteOnly));
-        t.write("batch,stage,microbatch,op,chunk,version,start_us,end_us\n189,63,4095,F,0,0,0,1\n");
-        t.close();
-        const QString garbled = dir.filePath("a\rb\x1b[31m.csv");
-        QFile g(garbled);
-        QVERIFY(g.open(QIODevice::WriteOnly));
-        g.write(
-            "batch,stage,microbatch,op,chunk,version,start_us,end_us\n0\r\x1b[2J,0,0,F,0,0,0,1\n");
-        g.close();
-        const QString fifo = dir.filePath("fifo.csv");
-        QCOMPARE(::mkfifo(fifo.toLocal8Bit().constData(), 0600), 0);
-        for (const QString& file : {tiny, garbled, fifo, QString("/dev/zero")}) {
-            const Result r =
-                run(kViz, {"--headless", "--open", file, "--export", dir.filePath("out")}, env);
-            QCOMPARE(r.exitCode, 2);
-            QVERIFY2(r.err.startsWith("error: Cannot open "), qPrintable(r.err));
-            QCOMPARE(r.err.count('\n'), 1);
-            QVERIFY2(!r.err.contains('\r') && !r.err.contains(QChar(0x1b)), qPrintable(r.err));
-        }
-    }
-
-    // Debian's LibTorch loads Qt 5 (through OpenCV's highgui) into
-    // pipedream-viz. A function the executable exports under a name Qt 5 also
-    // exports (an out-of-line Qt 6 inline) is what Qt 5 then calls: a crash
-    // before main(). The build hides inline functions; this checks the result.
-    void vizExportsNoFunctionQt5Binds() {
-        QProcess ldd;
-        ldd.start("ldd", {kViz});
-        if (!ldd.waitForFinished(30000) || ldd.exitCode() != 0) QSKIP("ldd not available");
-        QStringList qt5;
-        for (const QString& line : QString::fromUtf8(ldd.readAllStandardOutput()).split('\n')) {
-            const QStringList f = line.simplified().split(' ');
-            if (f.size() >= 3 && f[0].startsWith("libQt5") && f[1] == "=>") qt5 << f[2];
-        }
-        if (qt5.isEmpty()) QSKIP("Qt 5 is not loaded into pipedream-viz here");
-        auto functions = [](const QString& file) {
-            QProcess nm;
-            nm.start("nm", {"-D", "--defined-only", file});
-            nm.waitForFinished(30000);
-            QSet<QString> names;
-            for (const QString& line : QString::fromUtf8(nm.readAllStandardOutput()).split('\n')) {
-                const QStringList f = line.simplified().split(' ');
-                if (f.size() < 3 || (f[1] != "T" && f[1] != "W")) continue;  // functions only
-                const QString name = f[2].section('@', 0, 0);
-                if (name.startsWith("_ZNSt") || name.startsWith("_ZNKSt") ||
-                    name.startsWith("_ZSt"))
-                    continue;
-                names.insert(name);  // std:: templates are the same libstdc++ code in both
-            }
-            return names;
-        };
-        const QSet<QString> ours = functions(kViz);
-        QStringList clashes;
-        for (const QString& lib : qt5)
-            for (const QString& name : functions(lib))
-                if (ours.contains(name)) clashes << name;
-        QVERIFY2(clashes.isEmpty(), qPrintable(clashes.join(' ')));
-    }
-
 #ifdef PD_HAVE_ENGINE
     // Training would take its time: an output folder that cannot be written
     // is reported before, not after it.
@@ -677,6 +463,7 @@ private Q_SLOTS:
         QTest::newRow("SIGHUP") << int(SIGHUP);
         QTest::newRow("SIGINT") << int(SIGINT);
     }
+
     void terminationSignalsCancelCleanly() {
         QFETCH(int, signal);
         QTemporaryDir dir;
