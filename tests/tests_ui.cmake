@@ -18,6 +18,7 @@ if(TARGET pd_ui)
   endif()
   # A real window under Xvfb (falls back to offscreen where xvfb-run is missing).
   pd_add_test(tst_mainwindow LIBS pd_ui XVFB TIMEOUT 120)
+  pd_add_test(tst_windowkeys LIBS pd_ui XVFB TIMEOUT 120)
   pd_add_test(tst_mainwindow_files LIBS pd_ui XVFB TIMEOUT 120)
   pd_add_test(tst_animation LIBS pd_ui XVFB TIMEOUT 180)
   pd_add_test(tst_animmeasured LIBS pd_ui TIMEOUT 120)
