@@ -282,27 +282,30 @@ void EventCollector::Impl::readLoop(Conn* c) {
                                           deadline - std::chrono::steady_clock::now())
                                           .count()));
     };
+    std::optional<std::string> refusal;  // told to the peer before it is closed
     try {
         if (authenticate(c, deadline) && c->reader.read(line, left()) == net::LineReader::Line) {
             Outbox out;
-            std::optional<Refused> refused;
             {
                 std::lock_guard<std::mutex> lock(mutex);
-                try {
-                    if (finishing) throw Refused("the run is over");
-                    accepted = c->open && hello(c, line, out);
-                } catch (const Refused& r) {
-                    refused = r;
+                if (finishing) {
+                    refusal = "the run is over";
+                } else {
+                    try {
+                        accepted = c->open && hello(c, line, out);
+                    } catch (const Refused& r) {
+                        refusal = r.what();
+                    }
                 }
             }
             deliver(out);  // a refusal's log line too
-            if (refused) throw *refused;
         }
-    } catch (const Refused& refused) {
-        // A rank of this run learns why (its error names it); the send gives
-        // up after kSendTimeoutMs on a peer that does not read.
-        c->send("refused " + net::escape(refused.what()));
+    } catch (const Refused& r) {
+        refusal = r.what();
     }
+    // A rank of this run learns why (its error names it); the send gives up
+    // after kSendTimeoutMs on a peer that does not read.
+    if (refusal) c->send("refused " + net::escape(*refusal));
     if (!accepted) {
         ::shutdown(c->fd, SHUT_RDWR);
         {
